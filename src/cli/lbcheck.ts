@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// The lbcheck command line: one entry point, subcommands in a table so that
+// `--help` is generated from what actually exists.
+import { readFileSync } from 'node:fs';
+import { commands, type CliCommand } from './commands.js';
+import { CliUsageError, exitCodeFor } from './cli-errors.js';
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export function helpText(): string {
+  const width = Math.max(...commands.map((c) => c.usage.length));
+  return [
+    'lbcheck: runs the load-balancer end-to-end checklist (does the connection reach the LB, how does the LB',
+    'handle it, can the LB reach its servers) and names the culprit with packet evidence.',
+    '',
+    'Usage:',
+    ...commands.map((c) => `  lbcheck ${c.usage.padEnd(width)}  ${c.summary}`),
+    '  lbcheck --help | --version',
+    '',
+    'Run `lbcheck <command> --help` for the options of one command.',
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(helpText());
+    return 0;
+  }
+  if (name === '--version' || name === '-V') {
+    console.log(version());
+    return 0;
+  }
+  const command: CliCommand | undefined = commands.find((c) => c.name === name);
+  if (command === undefined) throw new CliUsageError(`unknown command "${name}"`, helpText());
+  return command.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    const code = exitCodeFor(err);
+    const message = err instanceof Error ? err.message : String(err);
+    console.error(`lbcheck: ${message}`);
+    if (err instanceof CliUsageError && err.usage) console.error(`\n${err.usage}`);
+    process.exitCode = code;
+  },
+);

@@ -1,0 +1,165 @@
+// Fault switches. Each applies one real failure to the lab and returns its
+// undo; `clear()` undoes everything still active, newest first, so one lab can
+// serve many tests.
+import { join } from 'node:path';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { addRule, deleteRule, rule, type IptablesRule } from './iptables.js';
+import { dnatRules } from './lb-configs.js';
+import { startInNamespace, waitForListen } from './processes.js';
+import type { Lab, VipKind } from './lab.js';
+
+export type Undo = () => Promise<void>;
+export type RejectKind = 'icmp-port-unreachable' | 'icmp-admin-prohibited' | 'tcp-reset';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const HIJACK_PORT = 8081;
+
+export class LabFaults {
+  private active: { name: string; undo: Undo }[] = [];
+
+  constructor(private readonly lab: Lab) {}
+
+  /** Names of the faults currently applied, oldest first. */
+  get applied(): string[] {
+    return this.active.map((a) => a.name);
+  }
+
+  private async apply(name: string, doIt: () => Promise<void>, undoIt: () => Promise<void>): Promise<Undo> {
+    await doIt();
+    const entry = { name, undo: undoIt };
+    this.active.push(entry);
+    return async () => {
+      const i = this.active.indexOf(entry);
+      if (i < 0) return;
+      this.active.splice(i, 1);
+      await undoIt();
+    };
+  }
+
+  private withRules(name: string, ns: string, rules: IptablesRule[], position: 'insert' | 'append' = 'insert'): Promise<Undo> {
+    return this.apply(
+      name,
+      async () => {
+        for (const r of rules) await addRule(ns, r, position);
+      },
+      async () => {
+        for (const r of rules) await deleteRule(ns, r);
+      },
+    );
+  }
+
+  private vipMatch(kind: VipKind): string[] {
+    const v = this.lab.vips[kind];
+    return ['-d', `${v.address}/32`, '-p', 'tcp', '--dport', String(v.port)];
+  }
+
+  /** A firewall on the router silently drops traffic to the VIP: the client times out. */
+  dropBeforeLb(kind: VipKind): Promise<Undo> {
+    return this.withRules(`drop-before-lb:${kind}`, this.lab.ns.router, [rule('filter', 'FORWARD', [...this.vipMatch(kind), '-j', 'DROP'])]);
+  }
+
+  /** A firewall on the router rejects traffic to the VIP (ICMP from the router, or a TCP reset in the VIP's name). */
+  rejectBeforeLb(kind: VipKind, how: RejectKind = 'icmp-port-unreachable'): Promise<Undo> {
+    return this.withRules(`reject-before-lb:${kind}:${how}`, this.lab.ns.router, [
+      rule('filter', 'FORWARD', [...this.vipMatch(kind), '-j', 'REJECT', '--reject-with', how]),
+    ]);
+  }
+
+  /**
+   * Impostor: another device answers in the LB's name, and the LB never sees the SYN.
+   * 'reset' forges a RST from the VIP's address (what a reject-with-tcp-reset firewall does);
+   * 'hijack' completes the handshake itself, so the client even "connects".
+   */
+  async impostor(kind: VipKind, how: 'reset' | 'hijack' = 'reset'): Promise<Undo> {
+    if (how === 'reset') {
+      return this.withRules(`impostor:${kind}:reset`, this.lab.ns.router, [
+        rule('filter', 'FORWARD', [...this.vipMatch(kind), '-j', 'REJECT', '--reject-with', 'tcp-reset']),
+      ]);
+    }
+    const router = this.lab.ns.router;
+    const listen = this.lab.addr.routerClientSide;
+    const script = join(here, 'http-server.js');
+    await this.lab.service('impostor', async () => {
+      const proc = startInNamespace(router, 'impostor', [process.execPath, script, '0.0.0.0', String(HIJACK_PORT), 'impostor']);
+      await waitForListen(proc, listen, HIJACK_PORT);
+      return proc;
+    });
+    const undoRule = await this.withRules(`impostor:${kind}:hijack`, router, [
+      rule('nat', 'PREROUTING', [...this.vipMatch(kind), '-j', 'REDIRECT', '--to-ports', String(HIJACK_PORT)]),
+    ]);
+    return async () => {
+      await undoRule();
+      await this.lab.stopService('impostor');
+    };
+  }
+
+  /** The VIP's listener is gone (proxy stopped, or DNAT rules removed): the LB itself refuses. */
+  vipNotListening(kind: VipKind): Promise<Undo> {
+    if (kind !== 'dnat') {
+      return this.apply(`vip-not-listening:${kind}`, () => this.lab.stopService(kind), () => this.lab.restartService(kind));
+    }
+    const { dnat } = this.dnatRules();
+    return this.apply(
+      'vip-not-listening:dnat',
+      async () => {
+        for (const r of dnat) await deleteRule(this.lab.ns.lb, r);
+      },
+      async () => {
+        for (const r of dnat) await addRule(this.lab.ns.lb, r, 'append');
+      },
+    );
+  }
+
+  /** One real server's service is down: its kernel refuses connections. */
+  serverDown(name: string): Promise<Undo> {
+    return this.apply(`server-down:${name}`, () => this.lab.stopService(name), () => this.lab.restartService(name));
+  }
+
+  async allServersDown(): Promise<Undo> {
+    const undos: Undo[] = [];
+    for (const s of this.lab.servers) undos.push(await this.serverDown(s.name));
+    return async () => {
+      for (const undo of undos.reverse()) await undo();
+    };
+  }
+
+  /** A server's host firewall drops or rejects only the LB's source address; direct probes still work. */
+  serverBlocksLb(name: string, how: 'drop' | 'reject'): Promise<Undo> {
+    const server = this.lab.servers.find((s) => s.name === name);
+    if (server === undefined) throw new Error(`no lab server ${name}`);
+    const target = how === 'drop' ? ['-j', 'DROP'] : ['-j', 'REJECT', '--reject-with', 'tcp-reset'];
+    return this.withRules(`server-blocks-lb:${name}:${how}`, server.ns, [
+      rule('filter', 'INPUT', ['-s', `${this.lab.addr.lbServerSide}/32`, '-p', 'tcp', '--dport', String(server.port), ...target]),
+    ]);
+  }
+
+  /**
+   * The L4 forwarder stops SNATing: servers see the client's address and, their gateway
+   * being the router, reply around the LB (asymmetric return).
+   */
+  missingSnat(): Promise<Undo> {
+    const { snat } = this.dnatRules();
+    return this.apply(
+      'missing-snat',
+      async () => {
+        for (const r of snat) await deleteRule(this.lab.ns.lb, r);
+      },
+      async () => {
+        for (const r of snat) await addRule(this.lab.ns.lb, r, 'append');
+      },
+    );
+  }
+
+  async clear(): Promise<void> {
+    while (this.active.length > 0) {
+      const last = this.active.pop();
+      if (last) await last.undo();
+    }
+  }
+
+  private dnatRules(): ReturnType<typeof dnatRules> {
+    const v = this.lab.vips.dnat;
+    return dnatRules(v.address, v.port, this.lab.servers, this.lab.addr.lbServerSide);
+  }
+}
