@@ -71,3 +71,25 @@ export async function captureIn(lab: Lab, host: LabHost, filter: string): Promis
     },
   };
 }
+
+/** A local tcpdump inside a lab host writing a pcap file; stop() ends it cleanly (SIGINT flushes). */
+export async function captureToFile(lab: Lab, host: LabHost, file: string, tcpdumpArgs: readonly string[]): Promise<{ stop: () => Promise<void> }> {
+  const [bin, ...args] = inNs(lab.nsOf(host), ['tcpdump', '-U', '--immediate-mode', '-w', file, ...tcpdumpArgs]);
+  const child = spawn(bin ?? 'ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      err += d;
+      if (err.includes('listening on')) resolve();
+    });
+    child.once('exit', () => reject(new Error(`tcpdump exited early: ${err}`)));
+  });
+  return {
+    stop: async () => {
+      await new Promise((r) => setTimeout(r, 100));
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGINT');
+      await exited;
+    },
+  };
+}
