@@ -11,6 +11,7 @@ const REQUIRED: { bin: string; pkg: string }[] = [
   { bin: '/usr/sbin/haproxy', pkg: 'haproxy' },
   { bin: '/usr/sbin/nginx', pkg: 'nginx' },
   { bin: '/usr/bin/setpriv', pkg: 'util-linux' },
+  { bin: '/usr/bin/unshare', pkg: 'util-linux' },
   { bin: '/usr/bin/timeout', pkg: 'coreutils' },
 ];
 

@@ -58,7 +58,16 @@ export async function startSshd(ns: string, dir: string, host: string): Promise<
   // sshd refuses to start without its privilege-separation directory, which
   // only the service manager creates on a normal install.
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
-  const proc = startInNamespace(ns, 'sshd', ['/usr/sbin/sshd', '-D', '-e', '-f', config]);
+  // The LB gets its own clean root home (a private mount namespace binds one
+  // over /root), so the host's shell start-up files do not run on every remote
+  // command, as they would not on a real load balancer.
+  const home = join(dir, 'lb-root-home');
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  writeFileSync(join(home, '.profile'), '# lab LB root profile\n');
+  const proc = startInNamespace(ns, 'sshd', [
+    'unshare', '--mount', '--propagation', 'private', '--',
+    'sh', '-c', 'mount --bind "$1" /root && exec /usr/sbin/sshd -D -e -f "$2"', 'lab-sshd', home, config,
+  ]);
   await waitForListen(proc, host, 22);
   return {
     proc,

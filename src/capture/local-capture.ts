@@ -1,0 +1,65 @@
+// An optional capture at the vantage point (this machine). It is what tells a
+// TCP reset from an ICMP unreachable, and who sent it, when the LB never saw
+// the SYN. Needs tcpdump and CAP_NET_RAW here; without them the check still
+// runs and says what it could not tell.
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Packet } from './packet.js';
+import { PacketCollector } from './packet-collector.js';
+
+export class LocalCapture {
+  private readonly collector = new PacketCollector(1024 * 1024, () => this.child.kill('SIGINT'));
+  private readonly exited: Promise<void>;
+
+  private constructor(private readonly child: ChildProcess) {
+    child.stdout?.on('data', (d: Buffer) => this.collector.push(d));
+    this.exited = new Promise((resolve) => child.once('close', () => resolve()));
+    void this.exited.then(() => this.collector.end());
+  }
+
+  /** Starts tcpdump locally, or returns the reason it cannot. */
+  static async start(filter: string, maxSeconds: number): Promise<LocalCapture | { unavailable: string }> {
+    const child = spawn(
+      'timeout',
+      ['-s', 'INT', '-k', '2', String(maxSeconds), 'tcpdump', '-i', 'any', '-nn', '-U', '--immediate-mode', '-s', '200', '-c', '200', '-w', '-', filter],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const capture = new LocalCapture(child);
+    let stderr = '';
+    const ready = await new Promise<true | string>((resolve) => {
+      const timer = setTimeout(() => resolve('tcpdump did not start listening within 3 s'), 3000);
+      child.stderr?.on('data', (d: Buffer) => {
+        stderr += d.toString('utf8');
+        if (stderr.includes('listening on')) {
+          clearTimeout(timer);
+          resolve(true);
+        }
+      });
+      child.once('error', (err) => {
+        clearTimeout(timer);
+        resolve(err.message);
+      });
+      void capture.exited.then(() => {
+        clearTimeout(timer);
+        resolve(stderr.trim().split('\n')[0] || 'tcpdump exited');
+      });
+    });
+    if (ready === true) return capture;
+    child.kill('SIGKILL');
+    return { unavailable: ready };
+  }
+
+  get packets(): Packet[] {
+    return this.collector.packets;
+  }
+
+  waitFor(test: (p: Packet) => boolean, timeoutMs: number): Promise<Packet | undefined> {
+    return this.collector.waitFor(test, timeoutMs);
+  }
+
+  async stop(): Promise<{ packets: Packet[]; pcap: Buffer; linkType: number | undefined }> {
+    this.child.kill('SIGINT');
+    await Promise.race([this.exited, new Promise((r) => setTimeout(r, 2000))]);
+    this.child.kill('SIGKILL');
+    return { packets: this.collector.packets, pcap: this.collector.pcap, linkType: this.collector.header?.linkType };
+  }
+}

@@ -1,0 +1,166 @@
+// tcpdump on the LB, streamed back as pcap over an SSH channel and decoded as
+// it arrives. Always bounded: packet count, snaplen, duration (a remote
+// `timeout` wrapper, so it ends even if this process dies: closing an SSH
+// channel does not stop a remote tcpdump) and bytes (enforced here).
+import type { ClientChannel } from 'ssh2';
+import { LbcheckError } from '../errors.js';
+import type { SshSession } from '../remote/ssh-session.js';
+import { commandLine } from '../remote/shell-quote.js';
+import type { Packet } from './packet.js';
+import { PacketCollector } from './packet-collector.js';
+import type { PcapHeader } from './pcap-stream.js';
+
+export interface CaptureLimits {
+  /** Capture interface on the LB; "any" sees every interface (client and server side). */
+  iface: string;
+  filter: string;
+  snaplen: number;
+  maxPackets: number;
+  maxSeconds: number;
+  maxBytes: number;
+}
+
+export const DEFAULT_CAPTURE_LIMITS: Omit<CaptureLimits, 'filter'> = {
+  iface: 'any',
+  snaplen: 262,
+  maxPackets: 2000,
+  maxSeconds: 30,
+  maxBytes: 4 * 1024 * 1024,
+};
+
+export class CaptureUnavailableError extends LbcheckError {
+  override name = 'CaptureUnavailableError';
+  constructor(message: string, hint: string) {
+    super('access', message, hint);
+  }
+}
+
+export interface CaptureResult {
+  packets: Packet[];
+  header: PcapHeader | undefined;
+  /** The raw pcap stream as received (capped at maxBytes). */
+  pcap: Buffer;
+  command: string;
+  stderr: string;
+  /** Why the capture ended: stopped by us, or a bound it hit. */
+  endedBy: 'stop' | 'packet-limit' | 'byte-limit' | 'time-limit' | 'exited';
+  droppedByKernel: number | null;
+}
+
+export function tcpdumpArgv(limits: CaptureLimits): string[] {
+  return [
+    'timeout', '-s', 'INT', '-k', '2', String(limits.maxSeconds),
+    'tcpdump', '-i', limits.iface, '-nn', '-U', '--immediate-mode',
+    '-s', String(limits.snaplen), '-c', String(limits.maxPackets), '-w', '-', limits.filter,
+  ];
+}
+
+export class RemoteCapture {
+  private readonly collector: PacketCollector;
+  private stderrText = '';
+  private endedBy: CaptureResult['endedBy'] | undefined;
+  private finished: Promise<{ code: number | null; signal: string | null }> | undefined;
+  private channel: ClientChannel | undefined;
+  private command = '';
+
+  private constructor(
+    private readonly session: SshSession,
+    private readonly limits: CaptureLimits,
+  ) {
+    this.collector = new PacketCollector(limits.maxBytes, () => {
+      this.endedBy ??= 'byte-limit';
+      this.kill();
+    });
+  }
+
+  get packets(): Packet[] {
+    return this.collector.packets;
+  }
+
+  /** Starts tcpdump and resolves once it reports it is listening (never a fixed sleep). */
+  static async start(session: SshSession, limits: CaptureLimits, startTimeoutMs = 5000): Promise<RemoteCapture> {
+    const capture = new RemoteCapture(session, limits);
+    await capture.begin(startTimeoutMs);
+    return capture;
+  }
+
+  private async begin(startTimeoutMs: number): Promise<void> {
+    // tcpdump runs in the background while the shell waits on the channel's
+    // stdin: closing our end (or losing the SSH connection) makes `read` return
+    // and the shell interrupts tcpdump, which flushes and exits. Stopping thus
+    // costs no extra remote command, and a dead worker leaves nothing behind.
+    // `timeout` bounds it even if the SSH connection hangs open.
+    const line = `${commandLine(tcpdumpArgv(this.limits))} & pid=$!; read _; kill -INT $pid 2>/dev/null; wait $pid`;
+    const handle = await this.session.execLine(line);
+    this.command = line;
+    this.channel = handle.channel;
+    this.finished = handle.exit;
+    handle.channel.on('data', (d: Buffer) => this.collector.push(d));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(this.startError(`tcpdump did not report listening within ${startTimeoutMs} ms`)), startTimeoutMs);
+      handle.channel.stderr.on('data', (d: Buffer) => {
+        this.stderrText = (this.stderrText + d.toString('utf8')).slice(-8000);
+        if (/listening on /.test(this.stderrText)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      void handle.exit.then(() => {
+        clearTimeout(timer);
+        reject(this.startError('tcpdump exited before it started listening'));
+      });
+    });
+    void handle.exit.then(({ code }) => {
+      this.endedBy ??= code === 124 ? 'time-limit' : this.packets.length >= this.limits.maxPackets ? 'packet-limit' : 'exited';
+      this.collector.end();
+    });
+  }
+
+  private startError(what: string): CaptureUnavailableError {
+    const err = this.stderrText.trim();
+    if (/not found|No such file/i.test(err)) {
+      return new CaptureUnavailableError(`tcpdump is not installed on the LB ${this.session.target}`, 'install tcpdump on the load balancer, or give lbcheck a host that can capture the VIP traffic');
+    }
+    if (/permission|not permitted|Operation not permitted/i.test(err)) {
+      return new CaptureUnavailableError(`the SSH user on ${this.session.target} may not capture packets (${err.split('\n')[0]})`, 'use an account with CAP_NET_RAW (root on most LBs) for the capture');
+    }
+    if (/syntax error|can't parse filter/i.test(err)) {
+      return new CaptureUnavailableError(`tcpdump on ${this.session.target} rejected the capture filter: ${err}`, 'this is a bug in lbcheck: please report the filter');
+    }
+    return new CaptureUnavailableError(`capture on ${this.session.target} failed: ${what}${err ? `: ${err}` : ''}`, 'check that tcpdump runs on the LB for this SSH user');
+  }
+
+  get header(): PcapHeader | undefined {
+    return this.collector.header;
+  }
+
+  /** The first packet (already seen or yet to come) that passes test, or undefined at the deadline. */
+  waitFor(test: (p: Packet) => boolean, timeoutMs: number): Promise<Packet | undefined> {
+    return this.collector.waitFor(test, timeoutMs);
+  }
+
+  private kill(): void {
+    this.channel?.end();
+  }
+
+  /** Stops tcpdump on the LB and returns everything captured. Idempotent. */
+  async stop(): Promise<CaptureResult> {
+    this.endedBy ??= 'stop';
+    this.kill();
+    if (this.finished) {
+      const closed = await Promise.race([this.finished.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 3000))]);
+      // Still open: the remote `timeout` ends tcpdump at its bound in any case.
+      if (!closed) this.channel?.close();
+    }
+    const dropped = /(\d+) packets? dropped by kernel/.exec(this.stderrText);
+    return {
+      packets: this.packets,
+      header: this.collector.header,
+      pcap: this.collector.pcap,
+      command: this.command,
+      stderr: this.stderrText.trim(),
+      endedBy: this.endedBy,
+      droppedByKernel: dropped ? Number(dropped[1]) : null,
+    };
+  }
+}

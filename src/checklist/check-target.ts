@@ -1,0 +1,39 @@
+// What a check needs to know, resolved from the command line or the inventory.
+import type { HostKeyPins } from '../remote/host-keys.js';
+
+export interface LbAccess {
+  host: string;
+  port: number;
+  user: string;
+  privateKey: Buffer;
+  pins: HostKeyPins & { revoked?: string[] };
+  /** Capture interface on the LB ("any" to see client and server side). */
+  captureInterface: string;
+  label: string;
+}
+
+export interface PoolMemberTarget {
+  host: string;
+  port: number;
+}
+
+export interface CheckTarget {
+  vip: string;
+  port: number;
+  /** Inventory name, if the target came from there. */
+  name?: string;
+  protocol: 'http' | 'tcp';
+  tls: boolean;
+  sni?: string;
+  members: PoolMemberTarget[];
+  lb?: LbAccess;
+}
+
+export interface CheckOptions {
+  id: string;
+  /** Run all steps even after one fails. */
+  all: boolean;
+  connectTimeoutMs: number;
+  /** How long "nothing happens" after GET before calling it silent. */
+  silentMs: number;
+}

@@ -1,0 +1,100 @@
+// The machine-readable report: a stable, versioned contract (README "Report
+// format"). Add fields freely; renaming or removing one needs a new
+// schemaVersion.
+
+export const SCHEMA_VERSION = 1;
+
+export type Verdict = 'pass' | 'fail' | 'warn' | 'skipped' | 'inconclusive';
+export type Culprit = 'none' | 'path-to-lb' | 'impostor' | 'lb' | 'lb-to-servers' | 'servers' | 'return-path' | 'inconclusive';
+
+export interface EvidenceRef {
+  name: string;
+  sha256: string;
+  bytes: number;
+  mediaType: string;
+}
+
+interface StepBase {
+  verdict: Verdict;
+  summary: string;
+  evidence: EvidenceRef[];
+  ms: number;
+}
+
+export interface ReachStep extends StepBase {
+  step: 1;
+  name: 'reach';
+  outcome: 'connected' | 'refused' | 'timeout' | 'unreachable' | null;
+  errno?: string;
+  /** How a refusal arrived, when a capture shows it. */
+  refusedBy?: 'tcp-reset' | 'icmp' | null;
+  lbSawSyn: boolean | null;
+  answeredBy: 'lb' | 'other' | 'none' | null;
+  /** Source of the answer when it was not the LB (e.g. the ICMP sender). */
+  answerFrom?: string;
+  probe: { from: string; sourcePort: number };
+}
+
+export type Behaviour = 'http-response' | 'reset' | 'closed' | 'silent' | 'non-http' | 'refused' | 'not-connected';
+
+export interface ModeStep extends StepBase {
+  step: 2;
+  name: 'mode';
+  mode: 'L4' | 'L7' | 'unknown';
+  proxyKind: 'tcp' | 'http' | null;
+  behaviour: Behaviour;
+  httpStatus?: number;
+  fingerprint?: string;
+  timings: { connectMs?: number; firstByteMs?: number; endMs?: number };
+  /** Pool members seen in the capture (server-side connections for this probe). */
+  serverSide: { address: string; port: number; sameIsn: boolean; answered: boolean; sourceIsClient: boolean }[];
+  tls?: { subject: string; issuer: string; validTo: string; protocol: string; sni: string };
+}
+
+export type ProbeOutcome = 'connected' | 'refused' | 'timeout' | 'unreachable' | 'not-checked';
+
+export interface MemberProbe {
+  outcome: ProbeOutcome;
+  ms?: number;
+  httpStatus?: number;
+  code?: string;
+  detail?: string;
+  via?: 'direct-tcpip' | 'remote-command';
+}
+
+export interface MemberResult {
+  address: string;
+  direct: MemberProbe;
+  fromLb: MemberProbe;
+  httpStatus?: number;
+  code?: string;
+  /** Where the member came from: the inventory / command line, or seen in the capture. */
+  source: 'configured' | 'discovered';
+}
+
+export interface ServersStep extends StepBase {
+  step: 3;
+  name: 'servers';
+  members: MemberResult[];
+}
+
+export type Step = ReachStep | ModeStep | ServersStep;
+
+export interface Diagnosis {
+  culprit: Culprit;
+  summary: string;
+  team: string;
+  /** Names of the evidence items that prove it. */
+  evidence: string[];
+  stoppedAfter?: 1 | 2 | 3;
+}
+
+export interface Report {
+  schemaVersion: typeof SCHEMA_VERSION;
+  id: string;
+  target: { vip: string; port: number; lb?: string; name?: string; tls?: boolean };
+  startedAt: string;
+  finishedAt: string;
+  steps: Step[];
+  diagnosis: Diagnosis;
+}

@@ -1,0 +1,55 @@
+// The client side of step 1: a TCP connect from this machine (the vantage
+// point) with a source port we chose, so the LB capture can be matched to it.
+import { connect, type Socket } from 'node:net';
+
+export type ConnectOutcome = 'connected' | 'refused' | 'timeout' | 'unreachable';
+
+export interface ConnectResult {
+  outcome: ConnectOutcome;
+  /** errno name for refused/unreachable, e.g. ECONNREFUSED, EHOSTUNREACH. */
+  errno?: string;
+  ms: number;
+  localAddress?: string;
+  localPort: number;
+  /** The open socket when connected; the caller owns it. */
+  socket?: Socket;
+}
+
+const EPHEMERAL_LOW = 33000;
+const EPHEMERAL_SPAN = 27000;
+
+function pickPort(): number {
+  return EPHEMERAL_LOW + Math.floor(Math.random() * EPHEMERAL_SPAN);
+}
+
+function attempt(host: string, port: number, localPort: number, timeoutMs: number): Promise<ConnectResult | 'port-in-use'> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, localPort });
+    const ms = (): number => Math.round(performance.now() - started);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve({ outcome: 'timeout', ms: ms(), localPort });
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      resolve({ outcome: 'connected', ms: ms(), localPort, localAddress: socket.localAddress ?? '', socket });
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      socket.destroy();
+      if (err.code === 'EADDRINUSE') return resolve('port-in-use');
+      const outcome: ConnectOutcome = err.code === 'ECONNREFUSED' ? 'refused' : err.code === 'ETIMEDOUT' ? 'timeout' : 'unreachable';
+      resolve({ outcome, errno: err.code ?? err.message, ms: ms(), localPort });
+    });
+  });
+}
+
+export async function tcpConnect(host: string, port: number, timeoutMs: number, localPort?: number): Promise<ConnectResult> {
+  for (let i = 0; i < 8; i++) {
+    const result = await attempt(host, port, localPort ?? pickPort(), timeoutMs);
+    if (result !== 'port-in-use') return result;
+    if (localPort !== undefined) break;
+  }
+  throw new Error(`no free local port to probe ${host}:${port} from`);
+}

@@ -1,0 +1,173 @@
+// One pinned, kept-alive SSH connection to a load balancer. Every remote
+// command is a new channel on it (no pty), so a check pays milliseconds per
+// command rather than a handshake; every command line run is recorded for the
+// evidence.
+import { Client, type ClientChannel } from 'ssh2';
+import { verifyHostKey, type HostKeyPins, type HostKeyVerdict } from './host-keys.js';
+import { commandLine } from './shell-quote.js';
+import { HostKeyMismatchError, HostKeyUnknownError, SshAuthError, SshUnreachableError } from './ssh-errors.js';
+import { LbcheckError } from '../errors.js';
+
+export interface SshOptions {
+  host: string;
+  port: number;
+  user: string;
+  privateKey: Buffer;
+  pins: HostKeyPins & { revoked?: string[] };
+  readyTimeoutMs?: number;
+  keepaliveMs?: number;
+}
+
+export interface RemoteResult {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+export class ForwardError extends LbcheckError {
+  override name = 'ForwardError';
+  constructor(
+    readonly outcome: 'refused' | 'timeout' | 'prohibited' | 'unreachable',
+    detail: string,
+  ) {
+    super(outcome === 'prohibited' ? 'access' : 'unreachable', detail);
+  }
+}
+
+interface ExecHandle {
+  channel: ClientChannel;
+  command: string;
+  exit: Promise<{ code: number | null; signal: string | null }>;
+}
+
+export class SshSession {
+  /** Every command line run on this connection, in order (evidence: "the exact commands run"). */
+  readonly commands: string[] = [];
+  private closed = false;
+
+  private constructor(
+    private readonly client: Client,
+    readonly target: string,
+    readonly hostKeyFingerprint: string,
+  ) {
+    client.on('close', () => (this.closed = true));
+    client.on('error', () => undefined); // after 'ready', failures surface on the channel calls
+  }
+
+  get alive(): boolean {
+    return !this.closed;
+  }
+
+  static open(opts: SshOptions): Promise<SshSession> {
+    const target = `${opts.user}@${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`;
+    const client = new Client();
+    let verdict: HostKeyVerdict | undefined;
+    return new Promise((resolve, reject) => {
+      client.once('ready', () => {
+        if (verdict === undefined || !verdict.ok) return reject(new Error('SSH ready without host key verification'));
+        // Many small request/response packets: Nagle would add delayed-ACK stalls to each.
+        client.setNoDelay(true);
+        resolve(new SshSession(client, target, verdict.seen));
+      });
+      client.once('error', (err: Error & { level?: string; code?: string }) => {
+        client.end();
+        if (verdict && !verdict.ok) {
+          if (verdict.reason === 'unknown') return reject(new HostKeyUnknownError(target, verdict.seen));
+          return reject(new HostKeyMismatchError(target, verdict.seen, verdict.reason === 'revoked' ? ['(a key not marked @revoked)'] : opts.pins.fingerprints));
+        }
+        if (err.level === 'client-authentication') return reject(new SshAuthError(target, err.message));
+        if (err.level === 'client-timeout') return reject(new SshUnreachableError(target, `no SSH handshake within ${opts.readyTimeoutMs ?? 5000} ms`));
+        reject(new SshUnreachableError(target, err.code ?? err.message));
+      });
+      client.connect({
+        host: opts.host,
+        port: opts.port,
+        username: opts.user,
+        privateKey: opts.privateKey,
+        readyTimeout: opts.readyTimeoutMs ?? 5000,
+        keepaliveInterval: opts.keepaliveMs ?? 5000,
+        keepaliveCountMax: 3,
+        hostVerifier: (key: Buffer) => {
+          verdict = verifyHostKey(key, opts.pins);
+          return verdict.ok;
+        },
+      });
+    });
+  }
+
+  /** Starts argv as a remote command (quoted here, and only here). */
+  exec(argv: readonly string[]): Promise<ExecHandle> {
+    return this.execLine(commandLine(argv));
+  }
+
+  /** Runs a line built by the caller from commandLine() pieces (e.g. with `;` between commands). */
+  execLine(command: string): Promise<ExecHandle> {
+    this.commands.push(command);
+    return new Promise((resolve, reject) => {
+      this.client.exec(command, (err, channel) => {
+        if (err) return reject(new SshUnreachableError(this.target, `cannot open a channel: ${err.message}`));
+        const exit = new Promise<{ code: number | null; signal: string | null }>((done) => {
+          let code: number | null = null;
+          let signal: string | null = null;
+          channel.on('exit', (c: number | null, s?: string) => {
+            code = c;
+            signal = s ?? null;
+          });
+          channel.on('close', () => done({ code, signal }));
+        });
+        resolve({ channel, command, exit });
+      });
+    });
+  }
+
+  /** Runs argv to completion, bounded by timeoutMs. */
+  async run(argv: readonly string[], timeoutMs = 10_000): Promise<RemoteResult> {
+    const handle = await this.exec(argv);
+    let stdout = '';
+    let stderr = '';
+    handle.channel.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+    handle.channel.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      handle.channel.close();
+    }, timeoutMs);
+    const { code, signal } = await handle.exit;
+    clearTimeout(timer);
+    return { code, signal, stdout, stderr, timedOut };
+  }
+
+  /** A direct-tcpip channel: the LB itself connects to host:port. */
+  forwardOut(host: string, port: number, timeoutMs: number): Promise<ClientChannel> {
+    this.commands.push(`# direct-tcpip channel to ${host.includes(':') ? `[${host}]` : host}:${port}`);
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const timer = setTimeout(() => {
+        settled = true;
+        reject(new ForwardError('timeout', `no answer from ${host}:${port} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.client.forwardOut('127.0.0.1', 0, host, port, (err, channel) => {
+        if (settled) {
+          channel?.close();
+          return;
+        }
+        settled = true;
+        clearTimeout(timer);
+        if (!err) return resolve(channel);
+        const reason = (err as Error & { reason?: number }).reason;
+        const msg = err.message;
+        if (reason === 1 || /prohibited/i.test(msg)) return reject(new ForwardError('prohibited', msg));
+        if (/refused/i.test(msg)) return reject(new ForwardError('refused', msg));
+        if (/timed out/i.test(msg)) return reject(new ForwardError('timeout', msg));
+        reject(new ForwardError('unreachable', msg));
+      });
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    this.client.end();
+  }
+}
