@@ -15,7 +15,7 @@ export class LbcheckError extends Error {
     message: string,
     readonly hint?: string,
   ) {
-    super(hint ? `${message}. ${hint}` : message);
+    super(hint ? `${message}. ${hint.charAt(0).toUpperCase()}${hint.slice(1)}` : message);
   }
 
   /** True when running the same thing again cannot succeed (BullMQ's UnrecoverableError case). */

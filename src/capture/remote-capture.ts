@@ -55,6 +55,9 @@ export function tcpdumpArgv(limits: CaptureLimits): string[] {
   ];
 }
 
+/** What tcpdump (or the shell, or `timeout`) prints when the capture cannot start. */
+const STARTUP_FAILURE = /failed to run command|not found|No such file|permission|not permitted|syntax error|can't parse|tcpdump: [^\n]*(?:error|No such device|doesn't exist)/i;
+
 export class RemoteCapture {
   private readonly collector: PacketCollector;
   private stderrText = '';
@@ -103,6 +106,12 @@ export class RemoteCapture {
         if (/listening on /.test(this.stderrText)) {
           clearTimeout(timer);
           resolve();
+        } else if (STARTUP_FAILURE.test(this.stderrText)) {
+          // tcpdump failed in the background while the shell still waits on
+          // stdin: end it now rather than at the start timeout.
+          clearTimeout(timer);
+          handle.channel.end();
+          reject(this.startError('tcpdump failed to start'));
         }
       });
       void handle.exit.then(() => {

@@ -1,4 +1,5 @@
 // The table of subcommands. Each module owns its options and help text.
+import { runCommand } from './run-command.js';
 
 export interface CliCommand {
   name: string;
@@ -7,4 +8,4 @@ export interface CliCommand {
   run(args: string[]): Promise<number>;
 }
 
-export const commands: CliCommand[] = [];
+export const commands: CliCommand[] = [runCommand];

@@ -1,8 +1,8 @@
 // Fault switches. Each applies one real failure to the lab and returns its
 // undo; `clear()` undoes everything still active, newest first, so one lab can
 // serve many tests.
-import { join } from 'node:path';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { addRule, deleteRule, rule, type IptablesRule } from './iptables.js';
 import { dnatRules } from './lb-configs.js';
@@ -149,6 +149,26 @@ export class LabFaults {
         for (const r of snat) await addRule(this.lab.ns.lb, r, 'append');
       },
     );
+  }
+
+  /**
+   * tcpdump is not installed on the LB, as far as SSH sessions can tell: sshd
+   * restarts with a session PATH holding the usual tools but not tcpdump.
+   */
+  async tcpdumpMissing(): Promise<Undo> {
+    const sshd = this.lab.sshd;
+    if (!sshd) throw new Error('lab sshd not prepared');
+    const bin = join(this.lab.dir, 'lb-bin-without-tcpdump');
+    mkdirSync(bin, { recursive: true });
+    for (const tool of ['sh', 'bash', 'timeout', 'kill', 'head', 'printf', 'true', 'id', 'cat', 'sleep']) {
+      const target = ['/usr/bin', '/bin'].map((d) => join(d, tool)).find((f) => existsSync(f));
+      if (target && !existsSync(join(bin, tool))) symlinkSync(target, join(bin, tool));
+    }
+    const restart = async (extra: string[]): Promise<void> => {
+      await this.lab.stopService('sshd');
+      await this.lab.service('sshd', () => sshd.start(extra));
+    };
+    return this.apply('tcpdump-missing', () => restart([`SetEnv PATH=${bin}`]), () => restart([]));
   }
 
   async clear(): Promise<void> {

@@ -1,8 +1,9 @@
 // The lab: a small load-balanced network in namespaces, built per run and torn
 // down again, with real sshd, tcpdump, HAProxy, nginx and an iptables L4
 // forwarder on the LB host and real HTTP servers behind it.
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +16,7 @@ import { labPreflight } from './preflight.js';
 import { startInNamespace, waitForListen, type LabProcess } from './processes.js';
 import { inNs, run, type CommandResult } from './run-command.js';
 import { releaseSlot, reserveSlot, staleSlots, writeSlot } from './slots.js';
-import { startSshd, type LabSsh } from './sshd.js';
+import { prepareSshd, type LabSsh, type LabSshd } from './sshd.js';
 import { allNamespaces, buildTopology, namespaceNames, type LabNamespaces } from './topology.js';
 import { teardownSync } from './teardown.js';
 
@@ -60,6 +61,7 @@ export class Lab {
     readonly vips: Record<VipKind, LabVip>,
     readonly servers: LabServer[],
     public ssh: LabSsh | undefined = undefined,
+    public sshd: LabSshd | undefined = undefined,
   ) {
     this.faults = new LabFaults(this);
   }
@@ -80,6 +82,22 @@ export class Lab {
 
   exec(host: LabHost, argv: readonly string[]): Promise<CommandResult> {
     return run(inNs(this.nsOf(host), argv));
+  }
+
+  /** Command names of the processes running in a host's namespace (to prove nothing was left running). */
+  processNames(host: LabHost): string[] {
+    const out = spawnSync('ip', ['netns', 'pids', this.nsOf(host)], { encoding: 'utf8' });
+    return out.stdout
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((pid) => {
+        try {
+          return readFileSync(`/proc/${pid.trim()}/comm`, 'utf8').trim();
+        } catch {
+          return '';
+        }
+      })
+      .filter((n) => n !== '');
   }
 
   /** Registers a restartable service and starts it. */
@@ -202,9 +220,10 @@ async function startServices(lab: Lab): Promise<void> {
     ),
   );
 
-  const { proc: sshd, ssh } = await startSshd(ns.lb, dir, addr.lbTransit);
-  lab.ssh = ssh;
-  await lab.service('sshd', () => Promise.resolve(sshd));
+  const sshd = await prepareSshd(ns.lb, dir, addr.lbTransit);
+  lab.ssh = sshd.ssh;
+  lab.sshd = sshd;
+  await lab.service('sshd', () => sshd.start());
 
   for (const mode of ['http', 'tcp'] as const) {
     const v = vips[`haproxy-${mode}`];

@@ -17,7 +17,13 @@ export interface LabSsh {
   hostPublicKey: string;
 }
 
-export async function startSshd(ns: string, dir: string, host: string): Promise<{ proc: LabProcess; ssh: LabSsh }> {
+export interface LabSshd {
+  ssh: LabSsh;
+  /** Starts sshd with extra sshd_config lines (e.g. to change the session PATH). */
+  start(extraConfig?: string[]): Promise<LabProcess>;
+}
+
+export async function prepareSshd(ns: string, dir: string, host: string): Promise<LabSshd> {
   const sshDir = join(dir, 'ssh');
   mkdirSync(sshDir, { recursive: true });
   const hostKey = join(sshDir, 'host_ed25519');
@@ -33,9 +39,7 @@ export async function startSshd(ns: string, dir: string, host: string): Promise<
   writeFileSync(knownHostsFile, `${host} ${hostPublicKey}\n`);
 
   const config = join(sshDir, 'sshd_config');
-  writeFileSync(
-    config,
-    [
+  const baseConfig = [
       'Port 22',
       `ListenAddress ${host}`,
       `HostKey ${hostKey}`,
@@ -52,9 +56,7 @@ export async function startSshd(ns: string, dir: string, host: string): Promise<
       'MaxSessions 64',
       'MaxStartups 100:30:200',
       'LogLevel ERROR',
-      '',
-    ].join('\n'),
-  );
+  ];
   // sshd refuses to start without its privilege-separation directory, which
   // only the service manager creates on a normal install.
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
@@ -64,13 +66,17 @@ export async function startSshd(ns: string, dir: string, host: string): Promise<
   const home = join(dir, 'lb-root-home');
   mkdirSync(home, { recursive: true, mode: 0o700 });
   writeFileSync(join(home, '.profile'), '# lab LB root profile\n');
-  const proc = startInNamespace(ns, 'sshd', [
-    'unshare', '--mount', '--propagation', 'private', '--',
-    'sh', '-c', 'mount --bind "$1" /root && exec /usr/sbin/sshd -D -e -f "$2"', 'lab-sshd', home, config,
-  ]);
-  await waitForListen(proc, host, 22);
+  const start = async (extraConfig: string[] = []): Promise<LabProcess> => {
+    writeFileSync(config, [...baseConfig, ...extraConfig, ''].join('\n'));
+    const proc = startInNamespace(ns, 'sshd', [
+      'unshare', '--mount', '--propagation', 'private', '--',
+      'sh', '-c', 'mount --bind "$1" /root && exec /usr/sbin/sshd -D -e -f "$2"', 'lab-sshd', home, config,
+    ]);
+    await waitForListen(proc, host, 22);
+    return proc;
+  };
   return {
-    proc,
+    start,
     ssh: {
       host,
       port: 22,

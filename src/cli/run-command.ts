@@ -1,0 +1,90 @@
+// `lbcheck run`: one check from the command line, human or --json output.
+import { runCheck, newCheckId } from '../checklist/run-check.js';
+import { evidenceIndex, renderReport } from '../checklist/render-text.js';
+import { writeEvidence } from '../checklist/write-evidence.js';
+import { InputError } from '../errors.js';
+import { loadInventory } from '../inventory/load-inventory.js';
+import { resolveTarget } from '../target/resolve-target.js';
+import { CliUsageError } from './cli-errors.js';
+import type { CliCommand } from './commands.js';
+import { flagHelp, parseArgs, type FlagSpec } from './parse-args.js';
+
+const FLAGS: FlagSpec[] = [
+  { name: 'lb', value: 'ssh://USER@HOST[:PORT]', help: 'the load balancer to capture on (else the inventory entry\'s)' },
+  { name: 'identity', value: 'FILE', help: 'SSH private key for the LB (default ~/.ssh/id_ed25519, id_ecdsa, id_rsa)' },
+  { name: 'known-hosts', value: 'FILE', help: 'known_hosts file pinning the LB host key (default ~/.ssh/known_hosts)' },
+  { name: 'host-key', value: 'SHA256:...', help: 'pinned LB host key fingerprint' },
+  { name: 'member', value: 'HOST:PORT', repeat: true, help: 'a pool member (repeatable; else the inventory\'s, else those seen in the capture)' },
+  { name: 'config', value: 'FILE', help: 'inventory YAML (default $LBCHECK_CONFIG)' },
+  { name: 'all', help: 'run every step even after one fails' },
+  { name: 'json', help: 'print the report as JSON (schemaVersion 1)' },
+  { name: 'timeout', value: 'SECONDS', help: 'connect timeout per probe (default 3)' },
+  { name: 'silent', value: 'SECONDS', help: 'how long GET / may get no answer before it counts as silent (default 5)' },
+  { name: 'tls', help: 'the VIP speaks TLS (default for port 443)' },
+  { name: 'sni', value: 'NAME', help: 'TLS server name to send' },
+  { name: 'protocol', value: 'http|tcp', help: 'service protocol (default http)' },
+  { name: 'capture-interface', value: 'IFACE', help: 'capture interface on the LB (default any)' },
+  { name: 'evidence-dir', value: 'DIR', help: 'save evidence files and report.json under DIR/<check id>/' },
+  { name: 'no-local-capture', help: 'do not capture at this machine (then RST and ICMP refusals look alike)' },
+];
+
+const USAGE = `Usage: lbcheck run <target> [options]
+  <target> is an inventory name or VIP:PORT (IPv6 as [ADDR]:PORT).
+
+Options:
+${flagHelp(FLAGS)}`;
+
+function seconds(raw: string | undefined, flag: string, fallback: number): number {
+  if (raw === undefined) return fallback;
+  if (!/^\d+(\.\d+)?$/.test(raw) || Number(raw) <= 0 || Number(raw) > 300) {
+    throw new InputError(`--${flag} ${JSON.stringify(raw)} is not a number of seconds between 0 and 300`);
+  }
+  return Number(raw);
+}
+
+async function run(args: string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(USAGE);
+    return 0;
+  }
+  const p = parseArgs(args, FLAGS, USAGE);
+  if (p.positional.length !== 1) throw new CliUsageError(p.positional.length === 0 ? 'missing <target>' : `expected one target, got ${p.positional.length}: ${p.positional.join(' ')}`, USAGE);
+  const one = (name: string): string | undefined => p.flags.get(name)?.[0];
+  const protocol = one('protocol');
+  if (protocol !== undefined && protocol !== 'http' && protocol !== 'tcp') throw new InputError(`--protocol must be http or tcp, not ${JSON.stringify(protocol)}`);
+  const configFile = one('config') ?? process.env.LBCHECK_CONFIG;
+  const inventory = configFile ? loadInventory(configFile) : undefined;
+  const target = await resolveTarget(
+    {
+      target: p.positional[0] ?? '',
+      members: p.flags.get('member') ?? [],
+      ...(one('lb') ? { lbUrl: one('lb') } : {}),
+      ...(one('identity') ? { identity: one('identity') } : {}),
+      ...(one('known-hosts') ? { knownHosts: one('known-hosts') } : {}),
+      ...(one('host-key') ? { hostKey: one('host-key') } : {}),
+      ...(p.bools.has('tls') ? { tls: true } : {}),
+      ...(one('sni') ? { sni: one('sni') } : {}),
+      ...(protocol ? { protocol } : {}),
+      ...(one('capture-interface') ? { captureInterface: one('capture-interface') } : {}),
+    },
+    inventory,
+  );
+  const timeout = seconds(one('timeout'), 'timeout', 3);
+  const { report, evidence } = await runCheck(
+    target,
+    { id: newCheckId(), all: p.bools.has('all'), connectTimeoutMs: Math.round(timeout * 1000), silentMs: Math.round(seconds(one('silent'), 'silent', 5) * 1000) },
+    { localCapture: !p.bools.has('no-local-capture') },
+  );
+  const dir = one('evidence-dir');
+  const saved = dir ? writeEvidence(dir, report, evidence) : undefined;
+  if (p.bools.has('json')) console.log(JSON.stringify(report, null, 2));
+  else console.log(renderReport(report, saved ? evidenceIndex(evidence, saved.paths) : undefined));
+  return 0;
+}
+
+export const runCommand: CliCommand = {
+  name: 'run',
+  usage: 'run <target> [options]',
+  summary: 'run the three-step checklist against a VIP and print the verdicts and diagnosis',
+  run,
+};

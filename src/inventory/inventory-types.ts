@@ -1,0 +1,33 @@
+// The inventory: load balancers lbcheck may SSH into, and named VIPs with
+// their pool members. Loaded from YAML (LBCHECK_CONFIG or --config).
+
+export interface InventoryLb {
+  name: string;
+  ssh: { user: string; host: string; port: number };
+  /** Private key file for SSH. */
+  identity: string;
+  /** Pinned host key fingerprints (SHA256:...), and/or a known_hosts file. */
+  hostKeys: string[];
+  knownHosts?: string;
+  captureInterface: string;
+  /** The vantage-point zone whose workers probe this LB's VIPs. */
+  zone?: string;
+}
+
+export interface InventoryVip {
+  name: string;
+  address: string;
+  port: number;
+  protocol: 'http' | 'tcp';
+  tls: boolean;
+  sni?: string;
+  lb?: string;
+  members: { host: string; port: number }[];
+  zone?: string;
+}
+
+export interface Inventory {
+  file: string;
+  loadBalancers: Map<string, InventoryLb>;
+  vips: Map<string, InventoryVip>;
+}

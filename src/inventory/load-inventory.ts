@@ -1,0 +1,141 @@
+// Loads and validates the inventory file. Every problem is reported with the
+// file and line it is on, all at once, so a config can be fixed in one pass.
+import { readFileSync } from 'node:fs';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
+import { ConfigError } from '../errors.js';
+import { parseFingerprint } from '../remote/host-keys.js';
+import { parseEndpoint, parseHost, parsePort, parseSshUrl } from '../target/endpoint.js';
+import type { Inventory, InventoryLb, InventoryVip } from './inventory-types.js';
+
+const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
+
+class Problems {
+  readonly list: string[] = [];
+  constructor(
+    private readonly file: string,
+    private readonly lines: LineCounter,
+  ) {}
+  at(node: Node | null | undefined, message: string): void {
+    const offset = node?.range?.[0];
+    const where = offset === undefined ? this.file : `${this.file}:${this.lines.linePos(offset).line}`;
+    this.list.push(`${where}: ${message}`);
+  }
+  /** Runs a parser, turning its error into a problem at node. */
+  try<T>(node: Node | null | undefined, fn: () => T): T | undefined {
+    try {
+      return fn();
+    } catch (err) {
+      this.at(node, err instanceof Error ? err.message : String(err));
+      return undefined;
+    }
+  }
+}
+
+function entries(map: unknown): [string, Node | null, Node | null][] {
+  if (!isMap(map)) return [];
+  return (map as YAMLMap<unknown, unknown>).items.map((pair) => {
+    const key = pair.key as Node | null;
+    return [isScalar(key) ? String(key.value) : '', key, pair.value as Node | null];
+  });
+}
+
+function scalar(node: Node | null | undefined): string | undefined {
+  return isScalar(node) && node.value !== null && node.value !== undefined ? String(node.value) : undefined;
+}
+
+function field(map: Node | null, name: string): Node | null | undefined {
+  return isMap(map) ? (map.get(name, true) as Node | null | undefined) : undefined;
+}
+
+function checkKeys(p: Problems, map: Node | null, allowed: string[], what: string): void {
+  for (const [k, keyNode] of entries(map)) if (!allowed.includes(k)) p.at(keyNode, `unknown field "${k}" in ${what} (allowed: ${allowed.join(', ')})`);
+}
+
+function loadLb(p: Problems, name: string, node: Node | null): InventoryLb | undefined {
+  if (!isMap(node)) return void p.at(node, `load balancer "${name}" must be a mapping`);
+  checkKeys(p, node, ['ssh', 'identity', 'hostKey', 'hostKeys', 'knownHosts', 'captureInterface', 'zone'], `load balancer "${name}"`);
+  const sshText = scalar(field(node, 'ssh'));
+  if (!sshText) p.at(node, `load balancer "${name}" needs ssh: ssh://user@host[:port]`);
+  const ssh = sshText ? p.try(field(node, 'ssh'), () => parseSshUrl(sshText)) : undefined;
+  const identity = scalar(field(node, 'identity'));
+  if (!identity) p.at(node, `load balancer "${name}" needs identity: the path of the SSH private key`);
+  const hostKeys: string[] = [];
+  const single = field(node, 'hostKey');
+  const many = field(node, 'hostKeys');
+  for (const n of [single, ...(isSeq(many) ? (many.items as Node[]) : [])]) {
+    const text = scalar(n);
+    if (text) {
+      const fp = p.try(n, () => parseFingerprint(text, `load balancer "${name}"`));
+      if (fp) hostKeys.push(fp);
+    }
+  }
+  const knownHosts = scalar(field(node, 'knownHosts'));
+  if (hostKeys.length === 0 && !knownHosts) p.at(node, `load balancer "${name}" needs a pinned host key: hostKey: SHA256:... or knownHosts: FILE`);
+  const captureInterface = scalar(field(node, 'captureInterface')) ?? 'any';
+  if (!/^[a-zA-Z0-9_.:@-]{1,15}$/.test(captureInterface)) p.at(field(node, 'captureInterface'), `captureInterface "${captureInterface}" is not an interface name`);
+  const zone = scalar(field(node, 'zone'));
+  if (!ssh || !identity) return undefined;
+  return { name, ssh, identity, hostKeys, captureInterface, ...(knownHosts ? { knownHosts } : {}), ...(zone ? { zone } : {}) };
+}
+
+function loadVip(p: Problems, name: string, node: Node | null, lbs: Map<string, InventoryLb>): InventoryVip | undefined {
+  if (!isMap(node)) return void p.at(node, `VIP "${name}" must be a mapping`);
+  checkKeys(p, node, ['address', 'port', 'protocol', 'tls', 'sni', 'lb', 'members', 'zone'], `VIP "${name}"`);
+  const addressText = scalar(field(node, 'address'));
+  if (!addressText) p.at(node, `VIP "${name}" needs address`);
+  const address = addressText ? p.try(field(node, 'address'), () => parseHost(addressText, `VIP "${name}" address`).host) : undefined;
+  const portText = scalar(field(node, 'port'));
+  if (!portText) p.at(node, `VIP "${name}" needs port`);
+  const port = portText ? p.try(field(node, 'port'), () => parsePort(portText, `VIP "${name}" port`)) : undefined;
+  const protocol = scalar(field(node, 'protocol')) ?? 'http';
+  if (protocol !== 'http' && protocol !== 'tcp') p.at(field(node, 'protocol'), `protocol must be http or tcp, not "${protocol}"`);
+  const tls = scalar(field(node, 'tls')) === 'true' || (port === 443 && scalar(field(node, 'tls')) !== 'false');
+  const lb = scalar(field(node, 'lb'));
+  if (lb && !lbs.has(lb)) p.at(field(node, 'lb'), `VIP "${name}" names load balancer "${lb}", which is not in loadBalancers`);
+  const membersNode = field(node, 'members');
+  const members: { host: string; port: number }[] = [];
+  if (membersNode !== undefined && membersNode !== null && !isSeq(membersNode)) p.at(membersNode, 'members must be a list of host:port');
+  for (const m of isSeq(membersNode) ? (membersNode.items as Node[]) : []) {
+    const text = scalar(m);
+    const e = text ? p.try(m, () => parseEndpoint(text, 'member')) : void p.at(m, 'a member must be host:port');
+    if (e) members.push({ host: e.host, port: e.port });
+  }
+  const sni = scalar(field(node, 'sni'));
+  const zone = scalar(field(node, 'zone'));
+  if (!address || !port || (protocol !== 'http' && protocol !== 'tcp')) return undefined;
+  return { name, address, port, protocol, tls, members, ...(lb ? { lb } : {}), ...(sni ? { sni } : {}), ...(zone ? { zone } : {}) };
+}
+
+export function parseInventory(text: string, file: string): Inventory {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true });
+  const p = new Problems(file, lines);
+  for (const e of doc.errors) p.list.push(`${file}:${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`);
+  const root = doc.contents as Node | null;
+  if (doc.errors.length === 0 && !isMap(root)) p.at(root, 'the inventory must be a mapping with loadBalancers and vips');
+  checkKeys(p, root, ['loadBalancers', 'vips', 'policy'], 'the inventory');
+  const loadBalancers = new Map<string, InventoryLb>();
+  for (const [name, keyNode, value] of entries(field(root, 'loadBalancers'))) {
+    if (!NAME.test(name)) p.at(keyNode, `load balancer name "${name}" must be letters, digits, dot, dash or underscore`);
+    const lb = loadLb(p, name, value);
+    if (lb) loadBalancers.set(name, lb);
+  }
+  const vips = new Map<string, InventoryVip>();
+  for (const [name, keyNode, value] of entries(field(root, 'vips'))) {
+    if (!NAME.test(name)) p.at(keyNode, `VIP name "${name}" must be letters, digits, dot, dash or underscore`);
+    const vip = loadVip(p, name, value, loadBalancers);
+    if (vip) vips.set(name, vip);
+  }
+  if (p.list.length > 0) throw new ConfigError(`inventory ${file} has ${p.list.length} problem${p.list.length > 1 ? 's' : ''}:\n  ${p.list.join('\n  ')}`);
+  return { file, loadBalancers, vips };
+}
+
+export function loadInventory(file: string): Inventory {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read inventory ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'set LBCHECK_CONFIG or --config to the inventory YAML file');
+  }
+  return parseInventory(text, file);
+}

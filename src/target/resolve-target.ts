@@ -1,0 +1,121 @@
+// Turns what the user asked for (an inventory name or ip:port, plus options)
+// into a CheckTarget: addresses resolved, key read, host-key pins loaded.
+import { lookup } from 'node:dns/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { CheckTarget, LbAccess } from '../checklist/check-target.js';
+import { ConfigError, InputError } from '../errors.js';
+import type { Inventory, InventoryLb } from '../inventory/inventory-types.js';
+import { parseFingerprint, pinsFromKnownHosts } from '../remote/host-keys.js';
+import { formatEndpoint, parseEndpoint, parseSshUrl, type SshTarget } from './endpoint.js';
+
+export interface TargetRequest {
+  target: string;
+  members?: string[];
+  lbUrl?: string;
+  identity?: string;
+  knownHosts?: string;
+  hostKey?: string;
+  tls?: boolean;
+  sni?: string;
+  protocol?: 'http' | 'tcp';
+  captureInterface?: string;
+}
+
+const TARGET_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
+
+async function toIp(host: string, what: string): Promise<string> {
+  try {
+    return (await lookup(host, { verbatim: true })).address;
+  } catch (err) {
+    throw new InputError(`cannot resolve ${what} ${host} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 'use an IP address or a name this machine can resolve');
+  }
+}
+
+function readKey(file: string, lbLabel: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new ConfigError(`cannot read the SSH key ${file} for ${lbLabel} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 'pass --identity FILE or fix identity in the inventory');
+  }
+}
+
+function lbAccess(ssh: SshTarget, identity: string, pinsFrom: { knownHosts?: string | undefined; hostKeys: string[] }, iface: string, label: string): LbAccess {
+  const knownHosts = pinsFrom.knownHosts ?? (pinsFrom.hostKeys.length === 0 ? defaultKnownHosts() : undefined);
+  const fromFile = knownHosts ? pinsFromKnownHosts(knownHosts, ssh.host, ssh.port) : { fingerprints: [], revoked: [] };
+  return {
+    host: ssh.host,
+    port: ssh.port,
+    user: ssh.user,
+    privateKey: readKey(identity, label),
+    pins: { fingerprints: [...pinsFrom.hostKeys, ...fromFile.fingerprints], revoked: fromFile.revoked },
+    captureInterface: iface,
+    label,
+  };
+}
+
+function defaultKnownHosts(): string | undefined {
+  const file = join(homedir(), '.ssh', 'known_hosts');
+  return existsSync(file) ? file : undefined;
+}
+
+function defaultIdentity(): string {
+  for (const name of ['id_ed25519', 'id_ecdsa', 'id_rsa']) {
+    const file = join(homedir(), '.ssh', name);
+    if (existsSync(file)) return file;
+  }
+  throw new InputError('no SSH key for --lb', 'pass --identity FILE');
+}
+
+function fromInventoryLb(lb: InventoryLb, req: TargetRequest): LbAccess {
+  return lbAccess(lb.ssh, req.identity ?? lb.identity, { knownHosts: req.knownHosts ?? lb.knownHosts, hostKeys: lb.hostKeys }, req.captureInterface ?? lb.captureInterface, `${lb.name} (${formatEndpoint(lb.ssh)})`);
+}
+
+export async function resolveTarget(req: TargetRequest, inventory: Inventory | undefined): Promise<CheckTarget> {
+  const isName = TARGET_NAME.test(req.target) && !req.target.includes(':') && !/^[\d.]+$/.test(req.target);
+  let vip: { address: string; port: number; name?: string } | undefined;
+  let entry = undefined as ReturnType<Inventory['vips']['get']>;
+  if (isName) {
+    entry = inventory?.vips.get(req.target);
+    if (!entry) {
+      const known = inventory ? [...inventory.vips.keys()] : [];
+      throw new InputError(
+        `unknown target "${req.target}"`,
+        inventory ? `known targets: ${known.join(', ') || '(none)'}; or give ip:port` : 'give ip:port, or an inventory with --config / LBCHECK_CONFIG',
+      );
+    }
+    vip = { address: entry.address, port: entry.port, name: entry.name };
+  } else {
+    const e = parseEndpoint(req.target, 'target');
+    vip = { address: e.host, port: e.port };
+    entry = inventory ? [...inventory.vips.values()].find((v) => v.address === e.host && v.port === e.port) : undefined;
+    if (entry) vip.name = entry.name;
+  }
+
+  const members = req.members && req.members.length > 0 ? req.members.map((m) => parseEndpoint(m, 'member')) : (entry?.members ?? []);
+  let lb: LbAccess | undefined;
+  if (req.lbUrl) {
+    const ssh = parseSshUrl(req.lbUrl);
+    const hostKeys = req.hostKey ? [parseFingerprint(req.hostKey, '--host-key')] : [];
+    lb = lbAccess(ssh, req.identity ?? defaultIdentity(), { knownHosts: req.knownHosts, hostKeys }, req.captureInterface ?? 'any', formatEndpoint(ssh));
+  } else if (entry?.lb) {
+    const invLb = inventory?.loadBalancers.get(entry.lb);
+    if (!invLb) throw new ConfigError(`VIP ${entry.name} names load balancer ${entry.lb}, which is not in the inventory`);
+    lb = fromInventoryLb(invLb, req);
+  }
+  if (lb) lb.host = await toIp(lb.host, 'LB');
+
+  const target: CheckTarget = {
+    vip: await toIp(vip.address, 'VIP'),
+    port: vip.port,
+    protocol: req.protocol ?? entry?.protocol ?? 'http',
+    tls: req.tls ?? entry?.tls ?? vip.port === 443,
+    members: await Promise.all(members.map(async (m) => ({ host: await toIp(m.host, 'member'), port: m.port }))),
+  };
+  if (vip.name) target.name = vip.name;
+  const sni = req.sni ?? entry?.sni ?? (/^[\d.:]+$/.test(vip.address) ? undefined : vip.address);
+  if (sni) target.sni = sni;
+  if (lb) target.lb = lb;
+  return target;
+}
