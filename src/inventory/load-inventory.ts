@@ -1,7 +1,7 @@
 // Loads and validates the inventory file. Every problem is reported with the
 // file and line it is on, all at once, so a config can be fixed in one pass.
 import { readFileSync } from 'node:fs';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { ConfigError } from '../errors.js';
 import { parseFingerprint } from '../remote/host-keys.js';
 import { parseEndpoint, parseHost, parsePort, parseSshUrl } from '../target/endpoint.js';
@@ -33,18 +33,20 @@ class Problems {
 
 function entries(map: unknown): [string, Node | null, Node | null][] {
   if (!isMap(map)) return [];
-  return (map as YAMLMap<unknown, unknown>).items.map((pair) => {
+  return map.items.map((pair) => {
     const key = pair.key as Node | null;
-    return [isScalar(key) ? String(key.value) : '', key, pair.value as Node | null];
+    return [scalar(key) ?? '', key, pair.value as Node | null];
   });
 }
 
-function scalar(node: Node | null | undefined): string | undefined {
-  return isScalar(node) && node.value !== null && node.value !== undefined ? String(node.value) : undefined;
+function scalar(node: unknown): string | undefined {
+  if (!isScalar(node)) return undefined;
+  const v = node.value;
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
 }
 
 function field(map: Node | null, name: string): Node | null | undefined {
-  return isMap(map) ? (map.get(name, true) as Node | null | undefined) : undefined;
+  return isMap(map) ? map.get(name, true) : undefined;
 }
 
 function checkKeys(p: Problems, map: Node | null, allowed: string[], what: string): void {

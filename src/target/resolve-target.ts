@@ -72,7 +72,12 @@ function fromInventoryLb(lb: InventoryLb, req: TargetRequest): LbAccess {
   return lbAccess(lb.ssh, req.identity ?? lb.identity, { knownHosts: req.knownHosts ?? lb.knownHosts, hostKeys: lb.hostKeys }, req.captureInterface ?? lb.captureInterface, `${lb.name} (${formatEndpoint(lb.ssh)})`);
 }
 
+const INTERFACE = /^[a-zA-Z0-9_.:@-]{1,15}$/;
+
 export async function resolveTarget(req: TargetRequest, inventory: Inventory | undefined): Promise<CheckTarget> {
+  if (req.captureInterface !== undefined && !INTERFACE.test(req.captureInterface)) {
+    throw new InputError(`capture interface ${JSON.stringify(req.captureInterface.slice(0, 40))} is not an interface name`, 'use a name such as any, eth0 or bond0.100');
+  }
   const isName = TARGET_NAME.test(req.target) && !req.target.includes(':') && !/^[\d.]+$/.test(req.target);
   let vip: { address: string; port: number; name?: string } | undefined;
   let entry = undefined as ReturnType<Inventory['vips']['get']>;

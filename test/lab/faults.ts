@@ -155,20 +155,30 @@ export class LabFaults {
    * tcpdump is not installed on the LB, as far as SSH sessions can tell: sshd
    * restarts with a session PATH holding the usual tools but not tcpdump.
    */
-  async tcpdumpMissing(): Promise<Undo> {
-    const sshd = this.lab.sshd;
-    if (!sshd) throw new Error('lab sshd not prepared');
+  tcpdumpMissing(): Promise<Undo> {
     const bin = join(this.lab.dir, 'lb-bin-without-tcpdump');
     mkdirSync(bin, { recursive: true });
     for (const tool of ['sh', 'bash', 'timeout', 'kill', 'head', 'printf', 'true', 'id', 'cat', 'sleep']) {
       const target = ['/usr/bin', '/bin'].map((d) => join(d, tool)).find((f) => existsSync(f));
       if (target && !existsSync(join(bin, tool))) symlinkSync(target, join(bin, tool));
     }
-    const restart = async (extra: string[]): Promise<void> => {
+    return this.sshdConfig('tcpdump-missing', [`SetEnv PATH=${bin}`]);
+  }
+
+  /** The LB's sshd refuses direct-tcpip forwarding (lbcheck must fall back to a remote command). */
+  sshForwardingDisabled(): Promise<Undo> {
+    return this.sshdConfig('ssh-forwarding-disabled', ['AllowTcpForwarding no']);
+  }
+
+  /** Restarts the LB's sshd with extra configuration; existing sessions keep the old one. */
+  private sshdConfig(name: string, extra: string[]): Promise<Undo> {
+    const sshd = this.lab.sshd;
+    if (!sshd) throw new Error('lab sshd not prepared');
+    const restart = async (lines: string[]): Promise<void> => {
       await this.lab.stopService('sshd');
-      await this.lab.service('sshd', () => sshd.start(extra));
+      await this.lab.service('sshd', () => sshd.start(lines));
     };
-    return this.apply('tcpdump-missing', () => restart([`SetEnv PATH=${bin}`]), () => restart([]));
+    return this.apply(name, () => restart(extra), () => restart([]));
   }
 
   async clear(): Promise<void> {

@@ -67,7 +67,8 @@ export async function prepareSshd(ns: string, dir: string, host: string): Promis
   mkdirSync(home, { recursive: true, mode: 0o700 });
   writeFileSync(join(home, '.profile'), '# lab LB root profile\n');
   const start = async (extraConfig: string[] = []): Promise<LabProcess> => {
-    writeFileSync(config, [...baseConfig, ...extraConfig, ''].join('\n'));
+    // sshd takes the first value it reads for a keyword: extras go first to override.
+    writeFileSync(config, [...extraConfig, ...baseConfig, ''].join('\n'));
     const proc = startInNamespace(ns, 'sshd', [
       'unshare', '--mount', '--propagation', 'private', '--',
       'sh', '-c', 'mount --bind "$1" /root && exec /usr/sbin/sshd -D -e -f "$2"', 'lab-sshd', home, config,
