@@ -58,7 +58,7 @@ function loadLb(p: Problems, name: string, node: Node | null): InventoryLb | und
   checkKeys(p, node, ['ssh', 'identity', 'hostKey', 'hostKeys', 'knownHosts', 'captureInterface', 'zone'], `load balancer "${name}"`);
   const sshText = scalar(field(node, 'ssh'));
   if (!sshText) p.at(node, `load balancer "${name}" needs ssh: ssh://user@host[:port]`);
-  const ssh = sshText ? p.try(field(node, 'ssh'), () => parseSshUrl(sshText)) : undefined;
+  const ssh = sshText ? p.try(field(node, 'ssh'), () => parseSshUrl(sshText, 'ssh')) : undefined;
   const identity = scalar(field(node, 'identity'));
   if (!identity) p.at(node, `load balancer "${name}" needs identity: the path of the SSH private key`);
   const hostKeys: string[] = [];
@@ -72,7 +72,7 @@ function loadLb(p: Problems, name: string, node: Node | null): InventoryLb | und
     }
   }
   const knownHosts = scalar(field(node, 'knownHosts'));
-  if (hostKeys.length === 0 && !knownHosts) p.at(node, `load balancer "${name}" needs a pinned host key: hostKey: SHA256:... or knownHosts: FILE`);
+  if (hostKeys.length === 0 && !knownHosts && single === undefined && many === undefined) p.at(node, `load balancer "${name}" needs a pinned host key: hostKey: SHA256:... or knownHosts: FILE`);
   const captureInterface = scalar(field(node, 'captureInterface')) ?? 'any';
   if (!/^[a-zA-Z0-9_.:@-]{1,15}$/.test(captureInterface)) p.at(field(node, 'captureInterface'), `captureInterface "${captureInterface}" is not an interface name`);
   const zone = scalar(field(node, 'zone'));

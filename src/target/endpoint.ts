@@ -76,9 +76,9 @@ export interface SshTarget {
 const SSH_USER = /^[a-z_][a-z0-9_.-]{0,31}$/i;
 
 /** "ssh://user@host[:port]" (port defaults to 22). */
-export function parseSshUrl(raw: string): SshTarget {
+export function parseSshUrl(raw: string, what = '--lb'): SshTarget {
   const m = /^ssh:\/\/([^@/]+)@(\[[^\]]+\]|[^:/]+)(?::([^/]*))?\/?$/.exec(raw);
-  if (!m) throw new InputError(`--lb ${show(raw)} is not an SSH URL`, 'write it as ssh://user@host or ssh://user@host:2222');
+  if (!m) throw new InputError(`${what} ${show(raw)} is not an SSH URL`, 'write it as ssh://user@host or ssh://user@host:2222');
   const user = m[1] ?? '';
   if (!SSH_USER.test(user)) throw new InputError(`SSH user ${show(user)} is not a valid user name`);
   const rawHost = (m[2] ?? '').replace(/^\[(.*)\]$/, '$1');

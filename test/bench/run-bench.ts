@@ -1,0 +1,12 @@
+// `npm run bench`: builds the lab once and prints every benchmark's figures.
+// Figures are measured, not asserted: tests never depend on wall-clock time.
+import { startLab } from '../lab/lab.js';
+import { benchEngine } from './engine-bench.js';
+
+const lab = await startLab();
+try {
+  console.log(`lbcheck benchmark · ${new Date().toISOString()} · node ${process.version}`);
+  for (const l of await benchEngine(lab)) console.log(l);
+} finally {
+  lab.teardown();
+}

@@ -1,0 +1,94 @@
+// The inventory file: valid YAML loads into targets; every problem is
+// reported with its line, all at once; unknown targets name the known ones.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, InputError } from '../../src/errors.js';
+import { parseInventory } from '../../src/inventory/load-inventory.js';
+import { resolveTarget } from '../../src/target/resolve-target.js';
+
+const FP = `SHA256:${'b'.repeat(43)}`;
+const GOOD = `
+loadBalancers:
+  edge-lb:
+    ssh: ssh://root@198.18.1.2:22
+    identity: /etc/lbcheck/id_ed25519
+    hostKey: ${FP}
+    captureInterface: any
+vips:
+  web-vip:
+    address: 198.18.2.1
+    port: 80
+    lb: edge-lb
+    members: [198.18.3.11:8080, 198.18.3.12:8080]
+  tls-vip:
+    address: 198.18.2.9
+    port: 443
+    protocol: tcp
+`;
+
+describe('inventory', () => {
+  it('loads load balancers and VIPs with defaults', () => {
+    const inv = parseInventory(GOOD, 'inv.yaml');
+    const lb = inv.loadBalancers.get('edge-lb');
+    assert.deepEqual(lb?.ssh, { user: 'root', host: '198.18.1.2', port: 22 });
+    assert.deepEqual(lb?.hostKeys, [FP]);
+    const web = inv.vips.get('web-vip');
+    assert.equal(web?.protocol, 'http');
+    assert.equal(web?.tls, false);
+    assert.deepEqual(web?.members, [{ host: '198.18.3.11', port: 8080 }, { host: '198.18.3.12', port: 8080 }]);
+    assert.equal(inv.vips.get('tls-vip')?.tls, true);
+  });
+
+  it('reports every problem with its line number', () => {
+    const bad = `loadBalancers:
+  edge-lb:
+    ssh: root@198.18.1.2
+    identity: /k
+    hostKey: SHA256:short
+vips:
+  web-vip:
+    address: 198.18.2.1
+    port: 99999
+    lb: missing-lb
+    members: [198.18.3.11:8080, "$(id):80"]
+    colour: blue
+`;
+    assert.throws(() => parseInventory(bad, 'inv.yaml'), (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      const m = err.message;
+      assert.match(m, /inv\.yaml:3: ssh "root@198\.18\.1\.2" is not an SSH URL/);
+      assert.match(m, /inv\.yaml:5: .*not of the form SHA256/);
+      assert.match(m, /inv\.yaml:9: VIP "web-vip" port 99999 is out of range/);
+      assert.match(m, /inv\.yaml:10: VIP "web-vip" names load balancer "missing-lb"/);
+      assert.match(m, /inv\.yaml:11: member "\$\(id\)" is not an IP address or a hostname/);
+      assert.match(m, /has 6 problems/);
+      assert.match(m, /inv\.yaml:12: unknown field "colour"/);
+      return true;
+    });
+  });
+
+  it('reports YAML syntax errors with their line', () => {
+    assert.throws(() => parseInventory('vips:\n  a: [1, 2\n', 'x.yaml'), /x\.yaml:\d+: /);
+  });
+
+  it('an unknown target name is refused with the known ones listed', async () => {
+    const inv = parseInventory(GOOD, 'inv.yaml');
+    await assert.rejects(resolveTarget({ target: 'web-vpi' }, inv), (err: unknown) => {
+      assert.ok(err instanceof InputError);
+      assert.match(err.message, /unknown target "web-vpi"\. Known targets: web-vip, tls-vip/);
+      return true;
+    });
+  });
+
+  it('an ip:port that matches an inventory VIP picks up its members', async () => {
+    const inv = parseInventory(GOOD.replace(/    lb: edge-lb\n/, ''), 'inv.yaml');
+    const t = await resolveTarget({ target: '198.18.2.1:80' }, inv);
+    assert.equal(t.name, 'web-vip');
+    assert.equal(t.members.length, 2);
+    assert.equal(t.lb, undefined);
+  });
+
+  it('refuses a capture interface that is not an interface name', async () => {
+    await assert.rejects(resolveTarget({ target: '198.18.2.1:80', captureInterface: 'eth0;reboot' }, undefined), /not an interface name/);
+  });
+});
