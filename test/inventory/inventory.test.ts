@@ -81,7 +81,7 @@ vips:
   });
 
   it('an ip:port that matches an inventory VIP picks up its members', async () => {
-    const inv = parseInventory(GOOD.replace(/    lb: edge-lb\n/, ''), 'inv.yaml');
+    const inv = parseInventory(GOOD.replace(/ {4}lb: edge-lb\n/, ''), 'inv.yaml');
     const t = await resolveTarget({ target: '198.18.2.1:80' }, inv);
     assert.equal(t.name, 'web-vip');
     assert.equal(t.members.length, 2);
