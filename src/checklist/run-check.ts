@@ -52,6 +52,26 @@ const SERVER_SIDE_GRACE_MS = 300;
 
 const elapsed = (since: number): number => Math.round(performance.now() - since);
 
+/** Rejects as soon as the check is cancelled, so no wait outlives a cancel by more than a moment. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.reject(new CheckCancelledError());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new CheckCancelledError());
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
+
 export function newCheckId(): string {
   return `chk-${randomBytes(5).toString('hex')}`;
 }
@@ -76,19 +96,29 @@ export async function runCheck(target: CheckTarget, options: CheckOptions, deps:
   };
 
   const lb = target.lb;
-  const session = lb ? await (deps.session ?? ((a: LbAccess) => SshSession.open(a)))(lb) : undefined;
+  const cancellable = <T>(p: Promise<T>): Promise<T> => untilAborted(p, deps.signal);
+  checkCancel();
+  const session = lb ? await cancellable((deps.session ?? ((a: LbAccess) => SshSession.open(a)))(lb)) : undefined;
   const ownsSession = session !== undefined && deps.session === undefined;
   const bound = Math.ceil((options.connectTimeoutMs + options.silentMs) / 1000) + 10;
   let capture: RemoteCapture | undefined;
   let local: LocalCapture | undefined;
   let socket: Duplex | undefined;
   try {
-    const [remote, localOrWhy] = await Promise.all([
+    const starting = Promise.all([
       session && lb
         ? RemoteCapture.start(session, { ...DEFAULT_CAPTURE_LIMITS, iface: lb.captureInterface, maxSeconds: bound, filter: lbCaptureFilter(target.vip, target.port, lb.port) })
         : Promise.resolve(undefined),
       deps.localCapture === false ? Promise.resolve({ unavailable: 'disabled' }) : LocalCapture.start(localCaptureFilter(target.vip, target.port), bound),
     ]);
+    // Even when cancelled mid-start, the captures must be stopped: take them when they arrive.
+    void starting.then(([r, l]) => {
+      if (deps.signal?.aborted) {
+        void r?.stop();
+        if (l instanceof LocalCapture) void l.stop();
+      }
+    }, () => undefined);
+    const [remote, localOrWhy] = await cancellable(starting);
     capture = remote;
     local = localOrWhy instanceof LocalCapture ? localOrWhy : undefined;
     const localNote = localOrWhy instanceof LocalCapture ? [] : [`no capture at the vantage point: ${localOrWhy.unavailable}`];
@@ -96,7 +126,9 @@ export async function runCheck(target: CheckTarget, options: CheckOptions, deps:
 
     // Step 1: reach
     const t1 = performance.now();
-    const connect: ConnectResult = await tcpConnect(target.vip, target.port, options.connectTimeoutMs);
+    const connecting = tcpConnect(target.vip, target.port, options.connectTimeoutMs);
+    void connecting.then((c) => deps.signal?.aborted && c.socket?.destroy(), () => undefined);
+    const connect: ConnectResult = await cancellable(connecting);
     socket = connect.socket;
     const id = { vip: target.vip, port: target.port, sourcePort: connect.localPort };
     const fromVipToProbe = (p: Packet): boolean =>
@@ -151,7 +183,7 @@ export async function runCheck(target: CheckTarget, options: CheckOptions, deps:
             socket = up.tls;
           }
         }
-        exchange = await httpExchange(stream, httpRequest(target.sni ?? target.vip, marker), options.silentMs);
+        exchange = await cancellable(httpExchange(stream, httpRequest(target.sni ?? target.vip, marker), options.silentMs));
         if (capture) await capture.waitFor((p) => p.tcp?.payload.includes(marker) === true && p.ip?.dst !== target.vip, SERVER_SIDE_GRACE_MS);
       }
       socket?.destroy();
@@ -184,7 +216,7 @@ export async function runCheck(target: CheckTarget, options: CheckOptions, deps:
       const members = target.members.length > 0
         ? target.members.map((m) => ({ ...m, source: 'configured' as const }))
         : discoveredMembers(analysis);
-      const servers = await probeMembers({ members, protocol: target.protocol, session, timeoutMs: options.connectTimeoutMs });
+      const servers = await cancellable(probeMembers({ members, protocol: target.protocol, session, timeoutMs: options.connectTimeoutMs }));
       const serversMs = elapsed(t3);
       const serversEvidence = stepEvidence({
         step: 3,

@@ -1,4 +1,4 @@
-// The table of subcommands. Each module owns its options and help text.
+// The subcommands defined in core. Each module owns its options and help text.
 import { runCommand } from './run-command.js';
 
 export interface CliCommand {
@@ -8,4 +8,4 @@ export interface CliCommand {
   run(args: string[]): Promise<number>;
 }
 
-export const commands: CliCommand[] = [runCommand];
+export const coreCommands: CliCommand[] = [runCommand];

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Report } from '../../src/checklist/report.js';
 import { startLab, type Lab } from '../lab/lab.js';
 
-const cli = fileURLToPath(new URL('../../src/cli/lbcheck.js', import.meta.url));
+const cli = fileURLToPath(new URL('../../adapters/lbcheck.js', import.meta.url));
 let lab: Lab;
 let dir: string;
 

@@ -1,8 +1,9 @@
-#!/usr/bin/env node
-// The lbcheck command line: one entry point, subcommands in a table so that
-// `--help` is generated from what actually exists.
+// The lbcheck command line: subcommands in a table so that `--help` is
+// generated from what actually exists. The process entry (adapters/lbcheck.ts)
+// adds the commands that need chat adapters and queue workers; src/ itself
+// stays free of chat SDKs.
 import { readFileSync } from 'node:fs';
-import { commands, type CliCommand } from './commands.js';
+import type { CliCommand } from './commands.js';
 import { CliUsageError, exitCodeFor } from './cli-errors.js';
 
 function version(): string {
@@ -10,7 +11,7 @@ function version(): string {
   return pkg.version;
 }
 
-export function helpText(): string {
+export function helpText(commands: readonly CliCommand[]): string {
   const width = Math.max(...commands.map((c) => c.usage.length));
   return [
     'lbcheck: runs the load-balancer end-to-end checklist (does the connection reach the LB, how does the LB',
@@ -24,22 +25,24 @@ export function helpText(): string {
   ].join('\n');
 }
 
-async function main(argv: string[]): Promise<number> {
+async function dispatch(argv: string[], commands: readonly CliCommand[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    console.log(helpText());
+    console.log(helpText(commands));
     return 0;
   }
   if (name === '--version' || name === '-V') {
     console.log(version());
     return 0;
   }
-  const command: CliCommand | undefined = commands.find((c) => c.name === name);
-  if (command === undefined) throw new CliUsageError(`unknown command "${name}"`, helpText());
+  const command = commands.find((c) => c.name === name);
+  if (command === undefined) throw new CliUsageError(`unknown command "${name}"`, helpText(commands));
   return command.run(rest);
 }
 
-main(process.argv.slice(2)).then(
+/** Runs the CLI and sets the exit code; long-running commands keep the process alive themselves. */
+export function runCli(argv: string[], commands: readonly CliCommand[]): void {
+  dispatch(argv, commands).then(
   (code) => {
     process.exitCode = code;
   },
@@ -50,4 +53,5 @@ main(process.argv.slice(2)).then(
     if (err instanceof CliUsageError && err.usage) console.error(`\n${err.usage}`);
     process.exitCode = code;
   },
-);
+  );
+}

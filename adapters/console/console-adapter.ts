@@ -1,0 +1,99 @@
+// The console platform (like Hubot's shell): type "/lbcheck <command>" at a
+// prompt, see the ack at once and each step's verdict as it arrives, with the
+// evidence saved to a local folder and its path printed.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import type { Report, Step } from '../../src/checklist/report.js';
+import { renderStep } from '../../src/checklist/render-text.js';
+import type { Incoming, IntakeReply } from '../../src/pipeline/intake.js';
+import type { ChatPoster, EvidenceFile, PostContext } from '../../src/pipeline/poster.js';
+
+export interface ConsoleOptions {
+  input: Readable;
+  output: Writable;
+  evidenceDir: string;
+  user: string;
+  intake: (incoming: Incoming) => Promise<IntakeReply>;
+  prompt?: string;
+}
+
+export class ConsoleAdapter implements ChatPoster {
+  readonly platform = 'console';
+
+  constructor(private readonly opts: ConsoleOptions) {}
+
+  private print(text: string): void {
+    this.opts.output.write(`${text}\n`);
+  }
+
+  /** Reads commands until the input ends or the user types quit. */
+  async run(): Promise<void> {
+    const rl = createInterface({ input: this.opts.input, terminal: false });
+    const prompt = this.opts.prompt ?? '';
+    if (prompt) this.opts.output.write(prompt);
+    for await (const line of rl) {
+      const text = line.trim();
+      if (text === 'quit' || text === 'exit') break;
+      if (text !== '') await this.handleLine(text);
+      if (prompt) this.opts.output.write(prompt);
+    }
+    rl.close();
+  }
+
+  async handleLine(line: string): Promise<IntakeReply> {
+    const text = line.replace(/^\/?lbcheck\b\s*/, '');
+    const reply = await this.opts.intake({
+      requester: { platform: 'console', id: this.opts.user, name: this.opts.user },
+      replyTo: { platform: 'console', channel: 'console' },
+      text,
+    });
+    this.print(reply.kind === 'refused' ? `✘ ${reply.text}` : reply.text);
+    return reply;
+  }
+
+  postStep(ctx: PostContext, step: Step, evidence: EvidenceFile[]): Promise<void> {
+    const dir = resolve(this.opts.evidenceDir, ctx.request.checkId);
+    mkdirSync(dir, { recursive: true });
+    const paths = new Map<string, string>();
+    const missing: string[] = [];
+    for (const e of evidence) {
+      if (!e.data) {
+        missing.push(e.name);
+        continue;
+      }
+      const path = join(dir, e.name);
+      writeFileSync(path, e.data);
+      paths.set(e.sha256, e.truncatedFrom ? `${path} (truncated from ${e.truncatedFrom} B)` : path);
+    }
+    const body = renderStep(step, paths)
+      .split('\n')
+      .map((l) => `[${ctx.request.checkId}] ${l}`)
+      .join('\n');
+    this.print(body);
+    if (missing.length > 0) this.print(`[${ctx.request.checkId}]   evidence expired before it could be saved: ${missing.join(', ')}`);
+    return Promise.resolve();
+  }
+
+  postFinal(ctx: PostContext, report: Report): Promise<void> {
+    const d = report.diagnosis;
+    const dir = resolve(this.opts.evidenceDir, ctx.request.checkId);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+    this.print(
+      [
+        `[${ctx.request.checkId}] Diagnosis: ${d.culprit.toUpperCase()} → ${d.team}`,
+        `[${ctx.request.checkId}]   ${d.summary}`,
+        ...(d.stoppedAfter ? [`[${ctx.request.checkId}]   (stopped after step ${d.stoppedAfter}; add --all to run every step)`] : []),
+        `[${ctx.request.checkId}]   report: ${join(dir, 'report.json')}`,
+      ].join('\n'),
+    );
+    return Promise.resolve();
+  }
+
+  postNotice(ctx: PostContext, kind: 'cancelled' | 'error', text: string): Promise<void> {
+    this.print(`[${ctx.request.checkId}] ${kind === 'error' ? '✘' : '–'} ${text}`);
+    return Promise.resolve();
+  }
+}

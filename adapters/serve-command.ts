@@ -1,0 +1,88 @@
+// `lbcheck serve` (bot side: adapters + report poster) and `lbcheck start`
+// (bot and a probe worker in one process, for a single machine; `npm start`).
+// With no Slack/Teams credentials the platform is the console.
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { userInfo } from 'node:os';
+import { CliUsageError } from '../src/cli/cli-errors.js';
+import type { CliCommand } from '../src/cli/commands.js';
+import { loadInventory } from '../src/inventory/load-inventory.js';
+import { createLogger, type Logger } from '../src/log.js';
+import { handleCommand } from '../src/pipeline/intake.js';
+import { safeRedisUrl } from '../src/pipeline/job-bus.js';
+import { connectBackend } from '../src/runtime/backend.js';
+import { readConfig } from '../src/runtime/env-config.js';
+import { startCheckWorker } from '../workers/worker-runtime.js';
+import { startReportPoster } from './bot-runtime.js';
+import { ConsoleAdapter } from './console/console-adapter.js';
+
+function logger(process: string): { log: Logger; where: string } {
+  const target = globalThis.process.env.LBCHECK_LOG ?? '.lbcheck/lbcheck.log';
+  if (target === 'stderr') return { log: createLogger('stderr', { process }), where: 'stderr' };
+  const file = resolve(target);
+  mkdirSync(dirname(file), { recursive: true });
+  return { log: createLogger({ file }, { process }), where: file };
+}
+
+async function serve(args: string[], withWorker: boolean): Promise<number> {
+  if (args.length > 0) throw new CliUsageError(`unexpected ${args.join(' ')}`, `Usage: lbcheck ${withWorker ? 'start' : 'serve'}`);
+  const config = readConfig();
+  const inventory = config.inventoryFile ? loadInventory(config.inventoryFile) : undefined;
+  const { log, where } = logger(withWorker ? 'start' : 'serve');
+  const backend = await connectBackend(config, withWorker);
+  const out = process.stdout;
+  const say = (line: string): boolean => out.write(`${line}\n`);
+  say(`lbcheck ${withWorker ? 'bot + worker' : 'bot'} · platform: console (no SLACK_BOT_TOKEN or MicrosoftAppId set)`);
+  if (backend.mode === 'embedded') {
+    say(`queue: in-process (no Redis answered at ${safeRedisUrl(config.redisUrl)} and REDIS_URL is not set); queued checks live only in this process`);
+  } else {
+    say(`queue: Redis at ${safeRedisUrl(config.redisUrl)} (prefix ${config.prefix})`);
+  }
+  say(inventory ? `inventory: ${inventory.file} (${inventory.vips.size} targets: ${[...inventory.vips.keys()].join(', ')})` : 'inventory: none (set LBCHECK_CONFIG); only ip:port targets');
+  say(`evidence: ${resolve(config.evidenceDir)} · logs: ${where}`);
+  say('Type /lbcheck help. quit or Ctrl-D leaves.');
+
+  const intakeDeps = { state: backend.intakeState, bus: backend.bus, inventory: () => inventory, log, prefix: '/lbcheck' };
+  const consoleAdapter = new ConsoleAdapter({
+    input: process.stdin,
+    output: out,
+    evidenceDir: config.evidenceDir,
+    user: userInfo().username,
+    intake: (incoming) => handleCommand(incoming, intakeDeps),
+    ...(process.stdin.isTTY ? { prompt: 'lbcheck> ' } : {}),
+  });
+  const poster = startReportPoster(backend, [consoleAdapter], log);
+  const worker = withWorker ? startCheckWorker(backend, config, () => inventory, log) : undefined;
+  log.log('info', 'started', { mode: backend.mode, worker: withWorker });
+  await consoleAdapter.run();
+  // Let reports already queued for this console print before leaving.
+  await waitForInFlight(backend, 60_000);
+  await worker?.close();
+  await poster.close();
+  await backend.close();
+  return 0;
+}
+
+async function waitForInFlight(backend: Awaited<ReturnType<typeof connectBackend>>, withinMs: number): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  while (Date.now() < deadline) {
+    const flying = await backend.state.inFlight();
+    if (flying.length === 0) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await new Promise((r) => setTimeout(r, 300));
+}
+
+export const serveCommand: CliCommand = {
+  name: 'serve',
+  usage: 'serve',
+  summary: 'run the bot side: chat adapters and the report poster (workers run separately)',
+  run: (args) => serve(args, false),
+};
+
+export const startCommand: CliCommand = {
+  name: 'start',
+  usage: 'start',
+  summary: 'run the bot and a probe worker in one process (npm start); console when no chat credentials',
+  run: (args) => serve(args, true),
+};

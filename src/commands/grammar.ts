@@ -1,0 +1,117 @@
+// The platform-neutral command grammar: what every chat adapter accepts after
+// "/lbcheck" (Slack), "@lbcheck" (Teams) or at the console prompt. Help and
+// usage lines are generated from the same table that parses.
+import { InputError } from '../errors.js';
+import { parseEndpoint } from '../target/endpoint.js';
+
+export type ChatCommand =
+  | { kind: 'check'; target: string; all: boolean; members: string[] }
+  | { kind: 'status'; id?: string }
+  | { kind: 'cancel'; id: string }
+  | { kind: 'history'; target?: string }
+  | { kind: 'help' };
+
+interface Form {
+  usage: string;
+  summary: string;
+}
+
+export const FORMS: Form[] = [
+  { usage: '<target> [--all] [--members IP:PORT[,IP:PORT...]]', summary: 'run the checklist against an inventory name or VIP ip:port' },
+  { usage: 'status [check-id]', summary: 'a check\'s progress, or the checks in flight' },
+  { usage: 'cancel <check-id>', summary: 'stop a queued or running check' },
+  { usage: 'history [target]', summary: 'recent checks, all or for one target' },
+  { usage: 'help', summary: 'this help' },
+];
+
+export const MAX_COMMAND_LENGTH = 500;
+export const MAX_MEMBERS = 16;
+const CHECK_ID = /^chk-[0-9a-f]{10}$/;
+const TARGET_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
+
+export function helpText(prefix: string): string {
+  const width = Math.max(...FORMS.map((f) => f.usage.length));
+  return [
+    `Usage: ${prefix} <command>`,
+    ...FORMS.map((f) => `  ${prefix} ${f.usage.padEnd(width)}  ${f.summary}`),
+    'Targets are names from the inventory or VIP ip:port ([ipv6]:port). A check runs the three steps (reach the LB,',
+    'how the LB handles it, LB to servers), stops at the first failing step unless --all, and names the culprit.',
+  ].join('\n');
+}
+
+export class CommandSyntaxError extends InputError {
+  override name = 'CommandSyntaxError';
+  constructor(problem: string, readonly usage: string) {
+    super(problem, `usage: ${usage}`);
+  }
+}
+
+function usageOf(prefix: string, index: number): string {
+  return `${prefix} ${FORMS[index]?.usage ?? ''}`;
+}
+
+function checkId(raw: string | undefined, prefix: string, form: number): string {
+  if (raw === undefined) throw new CommandSyntaxError('missing check id', usageOf(prefix, form));
+  if (!CHECK_ID.test(raw)) throw new CommandSyntaxError(`"${raw.slice(0, 40)}" is not a check id (they look like chk-0123456789)`, usageOf(prefix, form));
+  return raw;
+}
+
+function targetToken(raw: string, prefix: string): string {
+  if (TARGET_NAME.test(raw) && !/^[\d.]+$/.test(raw)) return raw;
+  try {
+    parseEndpoint(raw, 'target');
+  } catch (err) {
+    throw new CommandSyntaxError(err instanceof Error ? err.message : String(err), usageOf(prefix, 0));
+  }
+  return raw;
+}
+
+/** Parses the text after the bot's name, e.g. "web-vip --all". */
+export function parseCommand(text: string, prefix = '/lbcheck'): ChatCommand {
+  if (text.length > MAX_COMMAND_LENGTH) throw new CommandSyntaxError(`the command is longer than ${MAX_COMMAND_LENGTH} characters`, usageOf(prefix, 0));
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(text)) throw new CommandSyntaxError('the command contains control characters', usageOf(prefix, 0));
+  const words = text.trim().split(/\s+/).filter((w) => w !== '');
+  const [first, ...rest] = words;
+  if (first === undefined || first === 'help' || first === '--help') {
+    if (rest.length > 0 && first !== undefined) throw new CommandSyntaxError(`help takes no arguments`, usageOf(prefix, 4));
+    return { kind: 'help' };
+  }
+  if (first === 'status') {
+    if (rest.length > 1) throw new CommandSyntaxError('status takes at most one check id', usageOf(prefix, 1));
+    return rest[0] === undefined ? { kind: 'status' } : { kind: 'status', id: checkId(rest[0], prefix, 1) };
+  }
+  if (first === 'cancel') {
+    if (rest.length !== 1) throw new CommandSyntaxError(rest.length === 0 ? 'missing check id' : 'cancel takes one check id', usageOf(prefix, 2));
+    return { kind: 'cancel', id: checkId(rest[0], prefix, 2) };
+  }
+  if (first === 'history') {
+    if (rest.length > 1) throw new CommandSyntaxError('history takes at most one target', usageOf(prefix, 3));
+    return rest[0] === undefined ? { kind: 'history' } : { kind: 'history', target: targetToken(rest[0], prefix) };
+  }
+  if (first.startsWith('--')) throw new CommandSyntaxError(`missing target before ${first.slice(0, 30)}`, usageOf(prefix, 0));
+  const target = targetToken(first, prefix);
+  let all = false;
+  const members: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const word = rest[i] ?? '';
+    if (word === '--all') {
+      all = true;
+    } else if (word === '--members' || word === '--member') {
+      const list = rest[++i];
+      if (list === undefined) throw new CommandSyntaxError(`${word} needs IP:PORT[,IP:PORT...]`, usageOf(prefix, 0));
+      for (const m of list.split(',').filter((x) => x !== '')) {
+        try {
+          parseEndpoint(m, 'member');
+        } catch (err) {
+          throw new CommandSyntaxError(err instanceof Error ? err.message : String(err), usageOf(prefix, 0));
+        }
+        members.push(m);
+      }
+    } else {
+      throw new CommandSyntaxError(`unexpected "${word.slice(0, 40)}"`, usageOf(prefix, 0));
+    }
+  }
+  if (members.length > MAX_MEMBERS) throw new CommandSyntaxError(`at most ${MAX_MEMBERS} members per check (got ${members.length})`, usageOf(prefix, 0));
+  return { kind: 'check', target, all, members };
+}

@@ -1,0 +1,130 @@
+// JobBus on BullMQ. Check jobs are keyed by check id and report jobs by
+// "<checkId>-step<N>" (or -final, -cancelled, -error), so a retried command
+// or a re-run check cannot queue the same thing twice.
+import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { checksQueueName, QueueUnavailableError, REPORTS_QUEUE, safeRedisUrl, type CheckProcessor, type Closeable, type JobBus, type ReportProcessor } from './job-bus.js';
+import { reportJobId, type CheckRequest, type ReportJob } from './types.js';
+
+export interface BullBusOptions {
+  url: string;
+  prefix: string;
+  /** Fails fast while Redis is down (command intake answers at once). */
+  producer: Redis;
+  /** Waits for Redis (workers and poster); BullMQ duplicates it for blocking reads. */
+  consumer: () => Redis;
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+}
+
+const KEEP_DONE = { age: 24 * 3600, count: 10_000 };
+
+export class BullBus implements JobBus {
+  private readonly queues = new Map<string, Queue>();
+  private readonly workers: Worker[] = [];
+
+  constructor(private readonly opts: BullBusOptions) {}
+
+  private queue(name: string): Queue {
+    let q = this.queues.get(name);
+    if (!q) {
+      q = new Queue(name, { connection: this.opts.producer, prefix: this.opts.prefix });
+      q.on('error', () => undefined); // surfaced through add() as QueueUnavailableError
+      this.queues.set(name, q);
+    }
+    return q;
+  }
+
+  private async guarded<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw new QueueUnavailableError(safeRedisUrl(this.opts.url), err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  addCheck(request: CheckRequest): Promise<void> {
+    return this.guarded(async () => {
+      await this.queue(checksQueueName(request.zone)).add('check', request, {
+        jobId: request.checkId,
+        attempts: 2,
+        backoff: { type: 'fixed', delay: 1000 },
+        removeOnComplete: KEEP_DONE,
+        removeOnFail: KEEP_DONE,
+      });
+    });
+  }
+
+  async removeQueuedCheck(request: CheckRequest): Promise<boolean> {
+    return this.guarded(async () => {
+      const job = await this.queue(checksQueueName(request.zone)).getJob(request.checkId);
+      if (!job) return false;
+      const state = await job.getState();
+      if (state !== 'waiting' && state !== 'delayed' && state !== 'prioritized') return false;
+      try {
+        await job.remove();
+        return true;
+      } catch {
+        return false; // a worker took it meanwhile
+      }
+    });
+  }
+
+  addReport(report: ReportJob): Promise<void> {
+    return this.guarded(async () => {
+      await this.queue(REPORTS_QUEUE).add(report.kind, report, {
+        jobId: reportJobId(report),
+        attempts: 12,
+        backoff: { type: 'exponential', delay: 300 },
+        removeOnComplete: KEEP_DONE,
+        removeOnFail: { age: 7 * 24 * 3600 },
+      });
+    });
+  }
+
+  runChecks(zone: string, concurrency: number, processor: CheckProcessor, onGaveUp: (request: CheckRequest, err: Error) => Promise<void>): Closeable {
+    const worker = new Worker<CheckRequest>(
+      checksQueueName(zone),
+      async (job: Job<CheckRequest>) => {
+        await processor(job.data, { attempt: job.attemptsMade + 1 });
+      },
+      {
+        connection: this.opts.consumer(),
+        prefix: this.opts.prefix,
+        concurrency,
+        lockDuration: this.opts.lockDurationMs ?? 30_000,
+        stalledInterval: this.opts.stalledIntervalMs ?? 30_000,
+        maxStalledCount: 1,
+      },
+    );
+    worker.on('error', () => undefined); // reconnects by itself; logged by the caller's health checks
+    worker.on('failed', (job, err) => {
+      if (!job) return;
+      const final = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1) || /stalled/i.test(err.message);
+      if (final) void onGaveUp(job.data, err).catch(() => undefined);
+    });
+    this.workers.push(worker);
+    return { close: () => worker.close() };
+  }
+
+  runReports(processor: ReportProcessor): Closeable {
+    const worker = new Worker<ReportJob>(
+      REPORTS_QUEUE,
+      async (job: Job<ReportJob>, token?: string) => {
+        if ((await processor(job.data)) === 'later') {
+          await job.moveToDelayed(Date.now() + 100, token);
+          throw new DelayedError();
+        }
+      },
+      { connection: this.opts.consumer(), prefix: this.opts.prefix, concurrency: 4 },
+    );
+    worker.on('error', () => undefined);
+    this.workers.push(worker);
+    return { close: () => worker.close() };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.close()));
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+  }
+}

@@ -1,0 +1,130 @@
+// Command intake: every adapter hands the text the user typed to one entry
+// point, and gets back what to answer at once (the ack). Checks are queued,
+// never run here: the ack must not wait on the network.
+import { newCheckId } from '../checklist/run-check.js';
+import { CommandSyntaxError, helpText, parseCommand } from '../commands/grammar.js';
+import { LbcheckError } from '../errors.js';
+import type { Inventory } from '../inventory/inventory-types.js';
+import { errorFields, type Logger } from '../log.js';
+import { parseEndpoint } from '../target/endpoint.js';
+import { QueueUnavailableError, type JobBus } from './job-bus.js';
+import type { PipelineState } from './state.js';
+import type { CheckRecord, CheckRequest, ReplyTo, Requester } from './types.js';
+
+export interface Incoming {
+  requester: Requester;
+  replyTo: ReplyTo;
+  /** The text after the bot's name or slash command. */
+  text: string;
+}
+
+export type IntakeReply =
+  | { kind: 'queued'; text: string; checkId: string; request: CheckRequest }
+  | { kind: 'info'; text: string }
+  | { kind: 'refused'; text: string };
+
+export interface IntakeDeps {
+  state: PipelineState;
+  bus: JobBus;
+  inventory: () => Inventory | undefined;
+  log: Logger;
+  /** How users invoke the bot on this platform, for usage lines ("/lbcheck", "@lbcheck"). */
+  prefix: string;
+}
+
+function zoneFor(target: string, inventory: Inventory | undefined): string {
+  const vip = inventory?.vips.get(target);
+  const lb = vip?.lb ? inventory?.loadBalancers.get(vip.lb) : undefined;
+  return vip?.zone ?? lb?.zone ?? 'default';
+}
+
+function describe(r: CheckRecord): string {
+  const req = r.request;
+  const head = `${req.checkId} · ${req.target} · ${r.status}${r.culprit ? ` · culprit ${r.culprit}` : ''} · by ${req.requester.name ?? req.requester.id} at ${req.requestedAt}`;
+  return head;
+}
+
+export async function handleCommand(incoming: Incoming, deps: IntakeDeps): Promise<IntakeReply> {
+  const log = deps.log.child({ platform: incoming.replyTo.platform, user: incoming.requester.id, channel: incoming.replyTo.channel });
+  try {
+    return await dispatch(incoming, deps);
+  } catch (err) {
+    if (err instanceof CommandSyntaxError || err instanceof LbcheckError) {
+      log.log('info', 'command refused', { reason: err.message });
+      return { kind: 'refused', text: err.message };
+    }
+    if (err instanceof QueueUnavailableError) {
+      log.log('error', 'queue unavailable', errorFields(err));
+      return { kind: 'refused', text: err.message };
+    }
+    log.log('error', 'command failed', errorFields(err));
+    // Redis errors from the state store read like the queue's: the user needs the same advice.
+    return { kind: 'refused', text: new QueueUnavailableError('the configured Redis', err instanceof Error ? err.message : String(err)).message };
+  }
+}
+
+async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeReply> {
+  const cmd = parseCommand(incoming.text, deps.prefix);
+  const inventory = deps.inventory();
+  switch (cmd.kind) {
+    case 'help':
+      return { kind: 'info', text: helpText(deps.prefix) };
+    case 'check': {
+      const isEndpoint = cmd.target.includes(':') || /^[\d.]+$/.test(cmd.target);
+      if (isEndpoint) parseEndpoint(cmd.target, 'target');
+      else if (!inventory?.vips.has(cmd.target)) {
+        const known = inventory ? [...inventory.vips.keys()].join(', ') || '(none)' : '(no inventory loaded)';
+        return { kind: 'refused', text: `unknown target "${cmd.target}". Known targets: ${known}; or give ip:port. Usage: ${deps.prefix} ${'<target> [--all] [--members IP:PORT,...]'}` };
+      }
+      const request: CheckRequest = {
+        checkId: newCheckId(),
+        target: cmd.target,
+        members: cmd.members,
+        all: cmd.all,
+        requester: incoming.requester,
+        replyTo: incoming.replyTo,
+        zone: zoneFor(cmd.target, inventory),
+        requestedAt: new Date().toISOString(),
+      };
+      await deps.state.createCheck(request);
+      await deps.bus.addCheck(request);
+      deps.log.log('info', 'check queued', { checkId: request.checkId, target: request.target, zone: request.zone, user: incoming.requester.id });
+      return {
+        kind: 'queued',
+        checkId: request.checkId,
+        request,
+        text: `Queued ${request.checkId}: checking ${cmd.target}${cmd.all ? ' (all steps)' : ''}. Each step's verdict follows here. Cancel with: ${deps.prefix} cancel ${request.checkId}`,
+      };
+    }
+    case 'status': {
+      if (!cmd.id) {
+        const flying = await deps.state.inFlight();
+        return { kind: 'info', text: flying.length === 0 ? 'No checks queued or running.' : ['Checks in flight:', ...flying.map((r) => `  ${describe(r)}`)].join('\n') };
+      }
+      const r = await deps.state.getCheck(cmd.id);
+      if (!r) return { kind: 'refused', text: `no check ${cmd.id} (it may have expired). See ${deps.prefix} history` };
+      return {
+        kind: 'info',
+        text: [describe(r), ...r.steps.map((s) => `  step ${s.step} ${s.name}: ${s.verdict.toUpperCase()} · ${s.summary}`), ...(r.diagnosis ? [`  diagnosis: ${r.diagnosis}`] : []), ...(r.error ? [`  error: ${r.error}`] : [])].join('\n'),
+      };
+    }
+    case 'history': {
+      const list = await deps.state.history(cmd.target, 10);
+      if (list.length === 0) return { kind: 'info', text: cmd.target ? `No checks of ${cmd.target} yet.` : 'No checks yet.' };
+      return { kind: 'info', text: [`Recent checks${cmd.target ? ` of ${cmd.target}` : ''}:`, ...list.map((r) => `  ${describe(r)}`)].join('\n') };
+    }
+    case 'cancel': {
+      const r = await deps.state.getCheck(cmd.id);
+      if (!r) return { kind: 'refused', text: `no check ${cmd.id}` };
+      if (r.status !== 'queued' && r.status !== 'running') return { kind: 'refused', text: `${cmd.id} is already ${r.status}; nothing to cancel` };
+      const by = incoming.requester.name ?? incoming.requester.id;
+      await deps.state.requestCancel(cmd.id, by);
+      if (await deps.bus.removeQueuedCheck(r.request)) {
+        await deps.state.updateCheck(cmd.id, { status: 'cancelled' });
+        await deps.bus.addReport({ kind: 'cancelled', by, checkId: cmd.id, request: r.request, worker: 'intake', seq: 1 });
+        return { kind: 'info', text: `Cancelled ${cmd.id} before it started.` };
+      }
+      return { kind: 'info', text: `Cancelling ${cmd.id}: the worker stops it and its capture within a second.` };
+    }
+  }
+}

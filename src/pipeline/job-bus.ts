@@ -1,0 +1,50 @@
+// The two queues, behind one small interface: "checks" (one queue per vantage
+// zone) feeding workers, and "reports" feeding the bot side's poster.
+// BullMQ on Redis in production; an in-process twin for the embedded mode.
+import type { CheckRequest, ReportJob } from './types.js';
+
+export interface Closeable {
+  close(): Promise<void>;
+}
+
+export interface CheckJobContext {
+  /** 1 on the first run; more after a crash or a retry. */
+  attempt: number;
+}
+
+export type CheckProcessor = (request: CheckRequest, ctx: CheckJobContext) => Promise<void>;
+/** 'later': not yet (an earlier report of the same check is still pending). */
+export type ReportProcessor = (report: ReportJob) => Promise<'done' | 'later'>;
+
+export interface JobBus {
+  addCheck(request: CheckRequest): Promise<void>;
+  /** Removes a check that no worker has started; false if it is running or gone. */
+  removeQueuedCheck(request: CheckRequest): Promise<boolean>;
+  addReport(report: ReportJob): Promise<void>;
+  runChecks(zone: string, concurrency: number, processor: CheckProcessor, onGaveUp: (request: CheckRequest, err: Error) => Promise<void>): Closeable;
+  runReports(processor: ReportProcessor): Closeable;
+  close(): Promise<void>;
+}
+
+/** Queue names: BullMQ forbids ":" in them. */
+export function checksQueueName(zone: string): string {
+  return zone === 'default' ? 'checks' : `checks-${zone}`;
+}
+
+export const REPORTS_QUEUE = 'reports';
+
+export class QueueUnavailableError extends Error {
+  override name = 'QueueUnavailableError';
+  constructor(where: string, cause: string) {
+    super(
+      `queue unavailable: cannot reach Redis at ${where} (${cause}). Nothing was queued: send the command again once Redis is back; the bot reconnects by itself`,
+    );
+  }
+}
+
+/** Hides credentials in a redis:// URL before it is shown or logged. */
+export function safeRedisUrl(url: string): string {
+  return url.replace(/\/\/([^@/]*)@/, '//***@');
+}
+
+export const ZONE = /^[a-z0-9][a-z0-9_-]{0,31}$/i;

@@ -1,0 +1,22 @@
+// What a chat platform must do for the report poster. Adapters implement it;
+// the poster decides order and exactly-once, the adapter only renders and
+// sends (and throws on platform errors, so the queue retries).
+import type { Report, Step } from '../checklist/report.js';
+import type { CheckRecord, CheckRequest, EvidenceMeta } from './types.js';
+
+export interface EvidenceFile extends EvidenceMeta {
+  /** The bytes, or undefined if they expired from the store before posting. */
+  data?: Buffer;
+}
+
+export interface PostContext {
+  request: CheckRequest;
+  record?: CheckRecord;
+}
+
+export interface ChatPoster {
+  readonly platform: string;
+  postStep(ctx: PostContext, step: Step, evidence: EvidenceFile[]): Promise<void>;
+  postFinal(ctx: PostContext, report: Report): Promise<void>;
+  postNotice(ctx: PostContext, kind: 'cancelled' | 'error', text: string): Promise<void>;
+}

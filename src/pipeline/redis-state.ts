@@ -1,0 +1,154 @@
+// PipelineState on Redis. All keys live under one prefix (use a {hash tag}
+// prefix such as "{lbcheck}" on Redis Cluster so scripts see one slot).
+import type { Redis } from 'ioredis';
+import type { PipelineState } from './state.js';
+import type { CheckRecord, CheckRequest, CheckStatus, StepDigest } from './types.js';
+
+const RECORD_TTL_S = 30 * 24 * 3600;
+const HISTORY_MAX = 1000;
+
+// Exactly-once marker per report plus the check's post-order cursor, together.
+const MARK_POSTED = `
+if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2]) == false then return 0 end
+local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) > cur then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) end
+return 1`;
+
+// A counting semaphore with leases: expired holders (a crashed worker) free their slot.
+const ACQUIRE = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZSCORE', KEYS[1], ARGV[3]) then
+  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+  return 1
+end
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[4]) then
+  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], ARGV[5])
+  return 1
+end
+return 0`;
+
+// Read-modify-write of a record without losing a concurrent update.
+const PATCH = `
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 0 end
+local rec = cjson.decode(raw)
+local patch = cjson.decode(ARGV[1])
+for k, v in pairs(patch) do rec[k] = v end
+if ARGV[2] ~= '' then
+  local steps = rec['steps'] or {}
+  if type(steps) ~= 'table' or next(steps) == nil then steps = {} end
+  local add = cjson.decode(ARGV[2])
+  local replaced = false
+  for i, s in ipairs(steps) do if s['step'] == add['step'] then steps[i] = add; replaced = true end end
+  if not replaced then table.insert(steps, add) end
+  rec['steps'] = steps
+end
+redis.call('SET', KEYS[1], cjson.encode(rec), 'KEEPTTL')
+return 1`;
+
+export class RedisState implements PipelineState {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  private k(...parts: string[]): string {
+    return [this.prefix, ...parts].join(':');
+  }
+
+  async createCheck(request: CheckRequest): Promise<void> {
+    const record: CheckRecord = { request, status: 'queued', updatedAt: new Date().toISOString(), steps: [] };
+    const at = Date.parse(request.requestedAt);
+    await this.redis
+      .multi()
+      .set(this.k('check', request.checkId), JSON.stringify(record), 'EX', RECORD_TTL_S)
+      .zadd(this.k('history'), at, request.checkId)
+      .zadd(this.k('history', request.target), at, request.checkId)
+      .zremrangebyrank(this.k('history'), 0, -HISTORY_MAX - 1)
+      .zremrangebyrank(this.k('history', request.target), 0, -HISTORY_MAX - 1)
+      .sadd(this.k('inflight'), request.checkId)
+      .exec();
+  }
+
+  async getCheck(id: string): Promise<CheckRecord | undefined> {
+    const raw = await this.redis.get(this.k('check', id));
+    if (raw === null) return undefined;
+    const rec = JSON.parse(raw) as CheckRecord;
+    // cjson encodes an empty Lua table as {}, not []
+    if (!Array.isArray(rec.steps)) rec.steps = [];
+    rec.steps.sort((a, b) => a.step - b.step);
+    return rec;
+  }
+
+  async updateCheck(id: string, patch: Partial<Pick<CheckRecord, 'status' | 'worker' | 'culprit' | 'diagnosis' | 'error' | 'parentMessage'>> & { status?: CheckStatus }): Promise<void> {
+    await this.redis.eval(PATCH, 1, this.k('check', id), JSON.stringify({ ...patch, updatedAt: new Date().toISOString() }), '');
+    if (patch.status === 'done' || patch.status === 'failed' || patch.status === 'cancelled') await this.redis.srem(this.k('inflight'), id);
+  }
+
+  async addStep(id: string, step: StepDigest): Promise<void> {
+    await this.redis.eval(PATCH, 1, this.k('check', id), JSON.stringify({ updatedAt: new Date().toISOString() }), JSON.stringify(step));
+  }
+
+  private async records(ids: string[]): Promise<CheckRecord[]> {
+    const all = await Promise.all(ids.map((id) => this.getCheck(id)));
+    return all.filter((r): r is CheckRecord => r !== undefined);
+  }
+
+  async history(target: string | undefined, limit: number): Promise<CheckRecord[]> {
+    const ids = await this.redis.zrevrange(target ? this.k('history', target) : this.k('history'), 0, limit - 1);
+    return this.records(ids);
+  }
+
+  async inFlight(): Promise<CheckRecord[]> {
+    const recs = await this.records(await this.redis.smembers(this.k('inflight')));
+    return recs.sort((a, b) => a.request.requestedAt.localeCompare(b.request.requestedAt));
+  }
+
+  async requestCancel(id: string, by: string): Promise<void> {
+    await this.redis.set(this.k('cancel', id), by, 'EX', 24 * 3600);
+  }
+
+  async cancelRequestedBy(id: string): Promise<string | undefined> {
+    return (await this.redis.get(this.k('cancel', id))) ?? undefined;
+  }
+
+  async lastPosted(id: string): Promise<number> {
+    return Number((await this.redis.get(this.k('posted', id))) ?? 0);
+  }
+
+  async wasPosted(reportId: string): Promise<boolean> {
+    return (await this.redis.exists(this.k('posted-report', reportId))) === 1;
+  }
+
+  async markPosted(checkId: string, reportId: string, seq: number): Promise<boolean> {
+    return (await this.redis.eval(MARK_POSTED, 2, this.k('posted', checkId), this.k('posted-report', reportId), String(seq), String(RECORD_TTL_S))) === 1;
+  }
+
+  async putEvidence(sha256: string, data: Buffer, ttlSeconds: number): Promise<void> {
+    await this.redis.set(this.k('evidence', sha256), data, 'EX', ttlSeconds);
+  }
+
+  async getEvidence(sha256: string): Promise<Buffer | undefined> {
+    return (await this.redis.getBuffer(this.k('evidence', sha256))) ?? undefined;
+  }
+
+  async tryAcquireCapture(lb: string, holder: string, limit: number, leaseMs: number): Promise<boolean> {
+    const now = Date.now();
+    const r = await this.redis.eval(ACQUIRE, 1, this.k('captures', lb), String(now), String(now + leaseMs), holder, String(limit), String(leaseMs * 2));
+    return r === 1;
+  }
+
+  async releaseCapture(lb: string, holder: string): Promise<void> {
+    await this.redis.zrem(this.k('captures', lb), holder);
+  }
+
+  async captureHolders(lb: string): Promise<number> {
+    await this.redis.zremrangebyscore(this.k('captures', lb), '-inf', String(Date.now()));
+    return this.redis.zcard(this.k('captures', lb));
+  }
+
+  async close(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}

@@ -1,0 +1,36 @@
+// Shared pipeline state: check records, history, cancellation, post ordering,
+// evidence bytes and the per-LB capture limit. Redis-backed so every bot and
+// worker process sees the same thing; an in-memory twin serves the embedded
+// single-process mode.
+import type { CheckRecord, CheckRequest, CheckStatus, StepDigest } from './types.js';
+
+export interface PipelineState {
+  createCheck(request: CheckRequest): Promise<void>;
+  getCheck(id: string): Promise<CheckRecord | undefined>;
+  updateCheck(id: string, patch: { status?: CheckStatus; worker?: string; culprit?: string; diagnosis?: string; error?: string; parentMessage?: string }): Promise<void>;
+  addStep(id: string, step: StepDigest): Promise<void>;
+  /** Most recent first. */
+  history(target: string | undefined, limit: number): Promise<CheckRecord[]>;
+  /** Checks queued or running. */
+  inFlight(): Promise<CheckRecord[]>;
+
+  requestCancel(id: string, by: string): Promise<void>;
+  cancelRequestedBy(id: string): Promise<string | undefined>;
+
+  /** The highest report seq posted for a check (0 if none): the post-order cursor. */
+  lastPosted(id: string): Promise<number>;
+  wasPosted(reportId: string): Promise<boolean>;
+  /** Marks a report posted and advances the cursor; false if it was already marked (someone else posted it). */
+  markPosted(checkId: string, reportId: string, seq: number): Promise<boolean>;
+
+  putEvidence(sha256: string, data: Buffer, ttlSeconds: number): Promise<void>;
+  getEvidence(sha256: string): Promise<Buffer | undefined>;
+
+  /** Takes one of `limit` capture slots for an LB; false when all are held. */
+  tryAcquireCapture(lb: string, holder: string, limit: number, leaseMs: number): Promise<boolean>;
+  releaseCapture(lb: string, holder: string): Promise<void>;
+  /** Current holders (for tests and status). */
+  captureHolders(lb: string): Promise<number>;
+
+  close(): Promise<void>;
+}

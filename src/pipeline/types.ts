@@ -1,0 +1,90 @@
+// What travels through the queues. Job data holds what the user asked for,
+// never resolved secrets: SSH keys stay on the worker that reads the inventory.
+import type { Report, Step } from '../checklist/report.js';
+
+export interface Requester {
+  platform: string;
+  /** Platform user id (Slack U…, Teams AAD object id, console login). */
+  id: string;
+  name?: string;
+}
+
+export interface ReplyTo {
+  platform: string;
+  /** Channel / conversation id. */
+  channel: string;
+  /** Thread / reply-chain id, once the parent message exists. */
+  thread?: string;
+  /** Opaque platform data the adapter needs to post (e.g. a Teams conversation reference). */
+  extra?: Record<string, unknown>;
+}
+
+export interface CheckRequest {
+  checkId: string;
+  target: string;
+  members: string[];
+  all: boolean;
+  requester: Requester;
+  replyTo: ReplyTo;
+  zone: string;
+  requestedAt: string;
+}
+
+export type CheckStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+
+export interface StepDigest {
+  step: number;
+  name: string;
+  verdict: string;
+  summary: string;
+}
+
+export interface CheckRecord {
+  request: CheckRequest;
+  status: CheckStatus;
+  updatedAt: string;
+  worker?: string;
+  steps: StepDigest[];
+  culprit?: string;
+  diagnosis?: string;
+  error?: string;
+  /** Where the parent message was posted (platform message id). */
+  parentMessage?: string;
+}
+
+export interface EvidenceMeta {
+  name: string;
+  sha256: string;
+  bytes: number;
+  mediaType: string;
+  /** Set when the bytes were larger than the cap and were cut. */
+  truncatedFrom?: number;
+}
+
+interface ReportBase {
+  checkId: string;
+  /**
+   * Post order within a check: a report is posted once every report with a
+   * lower seq from the same run has been (steps 1, 2, 3, then the final one).
+   */
+  seq: number;
+  request: CheckRequest;
+  worker: string;
+}
+
+export type ReportJob =
+  | (ReportBase & { kind: 'step'; step: Step; evidence: EvidenceMeta[] })
+  | (ReportBase & { kind: 'final'; report: Report })
+  | (ReportBase & { kind: 'cancelled'; by: string })
+  | (ReportBase & { kind: 'error'; message: string });
+
+/** Idempotent id: a re-run of the same check cannot post the same step twice. */
+export function reportJobId(r: ReportJob): string {
+  // BullMQ forbids ":" in custom job ids, hence "-".
+  return r.kind === 'step' ? `${r.checkId}-step${r.step.step}` : `${r.checkId}-${r.kind}`;
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** A report without the envelope the worker fills in. */
+export type ReportPayload = DistributiveOmit<ReportJob, 'seq' | 'checkId' | 'request' | 'worker'> & { seq?: number };

@@ -1,0 +1,32 @@
+// Warm, pinned SSH sessions per load balancer, shared by every check a worker
+// runs: a check pays a channel open (milliseconds), not a handshake.
+import type { LbAccess } from '../checklist/check-target.js';
+import { SshSession } from './ssh-session.js';
+
+export class SessionPool {
+  private readonly sessions = new Map<string, Promise<SshSession>>();
+
+  private key(lb: LbAccess): string {
+    return `${lb.user}@${lb.host}:${lb.port}#${[...lb.pins.fingerprints].sort().join(',')}`;
+  }
+
+  async get(lb: LbAccess): Promise<SshSession> {
+    const key = this.key(lb);
+    const existing = this.sessions.get(key);
+    if (existing) {
+      const s = await existing.catch(() => undefined);
+      if (s?.alive) return s;
+      this.sessions.delete(key);
+    }
+    const opening = SshSession.open(lb);
+    this.sessions.set(key, opening);
+    opening.catch(() => this.sessions.delete(key));
+    return opening;
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    for (const p of all) (await p.catch(() => undefined))?.close();
+  }
+}

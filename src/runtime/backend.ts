@@ -1,0 +1,79 @@
+// Connects the pipeline to Redis (BullMQ + shared state), or, for a
+// single-machine `lbcheck start` with no Redis configured or running, to the
+// in-process twins. An explicit REDIS_URL that does not answer is fatal.
+import { Redis } from 'ioredis';
+import { ConfigError } from '../errors.js';
+import { BullBus } from '../pipeline/bullmq-bus.js';
+import { safeRedisUrl, type JobBus } from '../pipeline/job-bus.js';
+import { MemoryBus } from '../pipeline/memory-bus.js';
+import { MemoryState } from '../pipeline/memory-state.js';
+import { RedisState } from '../pipeline/redis-state.js';
+import type { PipelineState } from '../pipeline/state.js';
+import type { RuntimeConfig } from './env-config.js';
+
+export interface Backend {
+  mode: 'redis' | 'embedded';
+  /** Fails fast while Redis is down: for command intake. */
+  intakeState: PipelineState;
+  /** Waits for Redis to come back: for workers and the poster. */
+  state: PipelineState;
+  bus: JobBus;
+  close(): Promise<void>;
+}
+
+async function ping(url: string, timeoutMs: number): Promise<string | undefined> {
+  const r = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: timeoutMs, retryStrategy: () => null });
+  r.on('error', () => undefined);
+  try {
+    await r.connect();
+    await r.ping();
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  } finally {
+    r.disconnect();
+  }
+}
+
+export async function connectBackend(config: RuntimeConfig, allowEmbedded: boolean): Promise<Backend> {
+  const problem = await ping(config.redisUrl, 2000);
+  if (problem !== undefined) {
+    if (allowEmbedded && !config.redisUrlExplicit) {
+      const state = new MemoryState();
+      const bus = new MemoryBus();
+      return { mode: 'embedded', state, intakeState: state, bus, close: () => bus.close() };
+    }
+    throw new ConfigError(
+      `Redis at ${safeRedisUrl(config.redisUrl)} does not answer (${problem})`,
+      config.redisUrlExplicit ? 'start Redis there or fix REDIS_URL' : 'start a Redis on 127.0.0.1:6379 or set REDIS_URL',
+    );
+  }
+  const fast = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: (n) => Math.min(n * 200, 2000) });
+  const patient = new Redis(config.redisUrl, { maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(n * 200, 2000) });
+  for (const r of [fast, patient]) r.on('error', () => undefined); // reconnects by itself; intake reports "queue unavailable"
+  await new Promise<void>((resolve) => (fast.status === 'ready' ? resolve() : fast.once('ready', () => resolve())));
+  const consumers: Redis[] = [];
+  const bus = new BullBus({
+    url: config.redisUrl,
+    prefix: config.prefix,
+    producer: fast,
+    consumer: () => {
+      const c = new Redis(config.redisUrl, { maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(n * 200, 2000) });
+      c.on('error', () => undefined);
+      consumers.push(c);
+      return c;
+    },
+    lockDurationMs: config.lockDurationMs,
+    stalledIntervalMs: config.stalledIntervalMs,
+  });
+  return {
+    mode: 'redis',
+    intakeState: new RedisState(fast, config.prefix),
+    state: new RedisState(patient, config.prefix),
+    bus,
+    close: async () => {
+      await bus.close();
+      for (const r of [fast, patient, ...consumers]) r.disconnect();
+    },
+  };
+}

@@ -1,0 +1,64 @@
+// Process configuration from the environment, checked at startup: every
+// problem is named with its variable and what a valid value looks like.
+import { ConfigError } from '../errors.js';
+import { ZONE } from '../pipeline/job-bus.js';
+
+export interface RuntimeConfig {
+  redisUrl: string;
+  /** REDIS_URL was set explicitly: then an unreachable Redis is fatal, never "embedded". */
+  redisUrlExplicit: boolean;
+  prefix: string;
+  inventoryFile?: string;
+  zone: string;
+  workerConcurrency: number;
+  capturesPerLb: number;
+  connectTimeoutMs: number;
+  silentMs: number;
+  evidenceDir: string;
+  evidenceMaxBytes: number;
+  evidenceTtlSeconds: number;
+  lockDurationMs: number;
+  stalledIntervalMs: number;
+  localCapture: boolean;
+}
+
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
+  const problems: string[] = [];
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name}=${JSON.stringify(raw)} must be a whole number from ${min} to ${max}`);
+      return fallback;
+    }
+    return n;
+  };
+  const redisUrl = env.REDIS_URL && env.REDIS_URL !== '' ? env.REDIS_URL : DEFAULT_REDIS_URL;
+  if (!/^rediss?:\/\/[^\s]+$/.test(redisUrl)) problems.push(`REDIS_URL must look like redis://host:6379 or rediss://user:pass@host:6380/0`);
+  const prefix = env.LBCHECK_PREFIX && env.LBCHECK_PREFIX !== '' ? env.LBCHECK_PREFIX : 'lbcheck';
+  if (!/^[{}A-Za-z0-9_.-]{1,64}$/.test(prefix)) problems.push(`LBCHECK_PREFIX=${JSON.stringify(prefix)} may hold letters, digits, {}, _ . - only (use {lbcheck} on Redis Cluster)`);
+  const zone = env.LBCHECK_ZONE && env.LBCHECK_ZONE !== '' ? env.LBCHECK_ZONE : 'default';
+  if (!ZONE.test(zone)) problems.push(`LBCHECK_ZONE=${JSON.stringify(zone)} must be a short name of letters, digits, _ and -`);
+  const config: RuntimeConfig = {
+    redisUrl,
+    redisUrlExplicit: env.REDIS_URL !== undefined && env.REDIS_URL !== '',
+    prefix,
+    zone,
+    workerConcurrency: int('LBCHECK_WORKER_CONCURRENCY', 4, 1, 256),
+    capturesPerLb: int('LBCHECK_CAPTURES_PER_LB', 2, 1, 64),
+    connectTimeoutMs: int('LBCHECK_CONNECT_TIMEOUT_MS', 3000, 100, 120_000),
+    silentMs: int('LBCHECK_SILENT_MS', 5000, 100, 120_000),
+    evidenceDir: env.LBCHECK_EVIDENCE_DIR && env.LBCHECK_EVIDENCE_DIR !== '' ? env.LBCHECK_EVIDENCE_DIR : 'evidence',
+    evidenceMaxBytes: int('LBCHECK_EVIDENCE_MAX_BYTES', 8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+    evidenceTtlSeconds: int('LBCHECK_EVIDENCE_TTL_SECONDS', 24 * 3600, 60, 30 * 24 * 3600),
+    lockDurationMs: int('LBCHECK_LOCK_MS', 30_000, 1000, 600_000),
+    stalledIntervalMs: int('LBCHECK_STALLED_CHECK_MS', 30_000, 1000, 600_000),
+    localCapture: env.LBCHECK_LOCAL_CAPTURE !== '0',
+  };
+  if (env.LBCHECK_CONFIG) config.inventoryFile = env.LBCHECK_CONFIG;
+  if (problems.length > 0) throw new ConfigError(`configuration problems:\n  ${problems.join('\n  ')}`);
+  return config;
+}

@@ -1,0 +1,115 @@
+// A whole lbcheck pipeline for tests: real Redis (unique key prefix), real
+// BullMQ queues, the console adapter on in-memory streams, the report poster,
+// and in-process probe workers against the lab.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { Redis } from 'ioredis';
+import { ConsoleAdapter } from '../../adapters/console/console-adapter.js';
+import { startReportPoster } from '../../adapters/bot-runtime.js';
+import { loadInventory } from '../../src/inventory/load-inventory.js';
+import { createLogger } from '../../src/log.js';
+import type { Closeable } from '../../src/pipeline/job-bus.js';
+import { handleCommand } from '../../src/pipeline/intake.js';
+import { connectBackend, type Backend } from '../../src/runtime/backend.js';
+import { readConfig, type RuntimeConfig } from '../../src/runtime/env-config.js';
+import { startCheckWorker, type RunningWorker } from '../../workers/worker-runtime.js';
+import type { Lab } from '../lab/lab.js';
+
+export const TEST_REDIS = process.env.LBCHECK_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** An inventory naming every lab VIP ("haproxy-http", "dnat", ...) with its LB and members. */
+export function writeLabInventory(lab: Lab, dir: string): string {
+  const file = join(dir, 'inventory.yaml');
+  const members = `[${lab.servers.map((s) => `${s.address}:${s.port}`).join(', ')}]`;
+  const vips = Object.values(lab.vips).flatMap((v) => [`  ${v.kind}:`, `    address: ${v.address}`, `    port: ${v.port}`, '    lb: lab-lb', `    members: ${members}`]);
+  writeFileSync(
+    file,
+    ['loadBalancers:', '  lab-lb:', `    ssh: ssh://root@${lab.sshInfo.host}`, `    identity: ${lab.sshInfo.identityFile}`, `    hostKey: ${lab.sshInfo.hostKeyFingerprint}`, 'vips:', ...vips, ''].join('\n'),
+  );
+  return file;
+}
+
+export interface Harness {
+  config: RuntimeConfig;
+  backend: Backend;
+  console: ConsoleAdapter;
+  dir: string;
+  output(): string;
+  /** Sends a console line and returns what the bot answered at once. */
+  send(line: string): Promise<string>;
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  count(pattern: RegExp): number;
+  startWorker(overrides?: Parameters<typeof startCheckWorker>[4]): RunningWorker;
+  close(): Promise<void>;
+}
+
+export async function startHarness(lab: Lab, env: Record<string, string> = {}): Promise<Harness> {
+  const dir = mkdtempSync(join(tmpdir(), 'lbcheck-pipeline-'));
+  const inventoryFile = writeLabInventory(lab, dir);
+  const prefix = `lbt-${randomBytes(4).toString('hex')}`;
+  const config = readConfig({
+    REDIS_URL: TEST_REDIS,
+    LBCHECK_PREFIX: prefix,
+    LBCHECK_CONFIG: inventoryFile,
+    LBCHECK_EVIDENCE_DIR: join(dir, 'evidence'),
+    LBCHECK_CONNECT_TIMEOUT_MS: '1000',
+    LBCHECK_SILENT_MS: '2500',
+    ...env,
+  });
+  const inventory = loadInventory(inventoryFile);
+  const log = createLogger({ file: join(dir, 'lbcheck.log') });
+  const backend = await connectBackend(config, false);
+  const output = new PassThrough();
+  let text = '';
+  output.on('data', (d: Buffer) => (text += d.toString()));
+  const intakeDeps = { state: backend.intakeState, bus: backend.bus, inventory: () => inventory, log, prefix: '/lbcheck' };
+  const consoleAdapter = new ConsoleAdapter({ input: new PassThrough(), output, evidenceDir: config.evidenceDir, user: 'tester', intake: (i) => handleCommand(i, intakeDeps) });
+  const closeables: Closeable[] = [startReportPoster(backend, [consoleAdapter], log)];
+  const harness: Harness = {
+    config,
+    backend,
+    console: consoleAdapter,
+    dir,
+    output: () => text,
+    send: async (line) => (await consoleAdapter.handleLine(line)).text,
+    waitFor: async (pattern, timeoutMs = 15_000) => {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        const m = pattern.exec(text);
+        if (m) return m[0];
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      throw new Error(`console output never matched ${pattern} within ${timeoutMs} ms; output was:\n${text}`);
+    },
+    count: (pattern) => (text.match(new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`)) ?? []).length,
+    startWorker: (overrides = {}) => {
+      const w = startCheckWorker(backend, config, () => inventory, log, overrides);
+      closeables.push(w);
+      return w;
+    },
+    close: async () => {
+      for (const c of closeables.reverse()) await c.close();
+      await backend.close();
+      await deleteKeys(prefix);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return harness;
+}
+
+export async function deleteKeys(prefix: string, url = TEST_REDIS): Promise<void> {
+  const r = new Redis(url, { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await r.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    r.disconnect();
+  }
+}

@@ -1,0 +1,133 @@
+// Command → queue → worker → reports → console, on real Redis and the lab.
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { startLab, waitHealthy, type Lab } from '../lab/lab.js';
+import { startHarness, TEST_REDIS, type Harness } from './harness.js';
+
+let lab: Lab;
+let h: Harness;
+
+before(async () => {
+  lab = await startLab();
+  h = await startHarness(lab);
+  h.startWorker();
+});
+after(async () => {
+  await h?.close();
+  lab?.teardown();
+});
+afterEach(async () => {
+  await lab.faults.clear();
+  await waitHealthy(lab);
+});
+
+const idOf = (ack: string): string => {
+  const m = /Queued (chk-[0-9a-f]{10})/.exec(ack);
+  assert.ok(m, `not an ack: ${ack}`);
+  return m[1] ?? '';
+};
+
+async function checksWaiting(): Promise<number> {
+  const connection = new Redis(TEST_REDIS, { maxRetriesPerRequest: null });
+  const q = new Queue('checks', { connection, prefix: h.config.prefix });
+  const counts = await q.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
+  await q.close();
+  connection.disconnect();
+  return Object.values(counts).reduce((a, b) => a + b, 0);
+}
+
+describe('console → BullMQ → worker → reports → console', () => {
+  it('a healthy check: ack at once, then steps 1, 2, 3 and the diagnosis, each once, in order', async () => {
+    const ack = await h.send('/lbcheck haproxy-http');
+    const id = idOf(ack);
+    await h.waitFor(new RegExp(`\\[${id}\\] Diagnosis: NONE`));
+    const lines = h.output().split('\n').filter((l) => l.startsWith(`[${id}]`));
+    const order = lines.filter((l) => /Step \d|Diagnosis/.test(l)).map((l) => (/Step (\d)/.exec(l)?.[1] ?? 'D'));
+    assert.deepEqual(order, ['1', '2', '3', 'D']);
+    assert.ok(lines.some((l) => /evidence step1-lb\.pcap sha256:[0-9a-f]{12} \d+ B → \/.*step1-lb\.pcap$/.test(l)), lines.join('\n'));
+    const status = await h.send(`/lbcheck status ${id}`);
+    assert.match(status, new RegExp(`${id} · haproxy-http · done · culprit none`));
+    assert.match(status, /step 3 servers: PASS/);
+  });
+
+  it('a failing check: step 1 fails, the diagnosis names the path to the LB', async () => {
+    await lab.faults.dropBeforeLb('dnat');
+    const id = idOf(await h.send('/lbcheck dnat'));
+    await h.waitFor(new RegExp(`\\[${id}\\] Diagnosis: PATH-TO-LB`));
+    assert.equal(h.count(new RegExp(`\\[${id}\\] ✘ Step 1`)), 1);
+    assert.equal(h.count(new RegExp(`\\[${id}\\] . Step [23]`)), 0);
+    const history = await h.send('/lbcheck history dnat');
+    assert.match(history, new RegExp(`${id} · dnat · done · culprit path-to-lb`));
+  });
+
+  it('malformed commands and unknown targets are refused with the problem and nothing is queued', async () => {
+    const before = await checksWaiting();
+    for (const [line, message] of [
+      ['/lbcheck no-such-vip', /unknown target "no-such-vip"\. Known targets: haproxy-http, haproxy-tcp, nginx, dnat/],
+      ['/lbcheck 198.18.0.1:99999', /out of range/],
+      ['/lbcheck haproxy-http --members 1.2.3.4:80,$(id):1', /not an IP address or a hostname/],
+      ['/lbcheck haproxy-http --frobnicate', /unexpected "--frobnicate"/],
+      ['/lbcheck cancel 12', /not a check id/],
+      ['/lbcheck status chk-0000000000', /no check chk-0000000000/],
+    ] as const) {
+      const reply = await h.send(line);
+      assert.match(reply, message, line);
+    }
+    assert.equal(await checksWaiting(), before);
+  });
+
+  it('cancel during step 1 stops the check within a second, kills the capture, and says so', async () => {
+    await lab.faults.dropBeforeLb('nginx');
+    const slow = await startHarness(lab, { LBCHECK_CONNECT_TIMEOUT_MS: '8000' });
+    try {
+      slow.startWorker();
+      const id = idOf(await slow.send('/lbcheck nginx'));
+      // Wait until the capture runs on the LB: the check is inside step 1.
+      const deadline = Date.now() + 10_000;
+      while (!lab.processNames('lb').includes('tcpdump') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.ok(lab.processNames('lb').includes('tcpdump'), 'the check never started its capture');
+      const t0 = Date.now();
+      assert.match(await slow.send(`/lbcheck cancel ${id}`), /Cancelling/);
+      await slow.waitFor(new RegExp(`\\[${id}\\] – Check ${id} was cancelled by tester`), 5000);
+      const took = Date.now() - t0;
+      assert.ok(took < 3000, `cancel took ${took} ms`); // generous bound: the figure itself is in npm run bench
+      const gone = Date.now() + 3000;
+      while (lab.processNames('lb').includes('tcpdump') && Date.now() < gone) await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(lab.processNames('lb').filter((n) => n === 'tcpdump'), []);
+      assert.equal(slow.count(new RegExp(`\\[${id}\\] . Step`)), 0);
+      assert.match(await slow.send(`/lbcheck status ${id}`), / · cancelled/);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('20 checks at once against one LB: at most 2 captures at a time, every step of every check posted exactly once', async () => {
+    const burst = await startHarness(lab);
+    try {
+      burst.startWorker({ capturesPerLb: 2 });
+      burst.startWorker({ capturesPerLb: 2, worker: 'second-worker' });
+      let maxCaptures = 0;
+      let watching = true;
+      const watcher = (async () => {
+        while (watching) {
+          maxCaptures = Math.max(maxCaptures, lab.processNames('lb').filter((n) => n === 'tcpdump').length);
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      })();
+      const kinds = ['haproxy-http', 'haproxy-tcp', 'nginx', 'dnat'];
+      const ids = await Promise.all(Array.from({ length: 20 }, (_, i) => burst.send(`/lbcheck ${kinds[i % 4]}`).then(idOf)));
+      for (const id of ids) await burst.waitFor(new RegExp(`\\[${id}\\] Diagnosis: `), 60_000);
+      watching = false;
+      await watcher;
+      assert.ok(maxCaptures >= 1 && maxCaptures <= 2, `saw ${maxCaptures} captures at once`);
+      for (const id of ids) {
+        for (const step of [1, 2, 3]) assert.equal(burst.count(new RegExp(`\\[${id}\\] . Step ${step} `)), 1, `${id} step ${step}`);
+        assert.equal(burst.count(new RegExp(`\\[${id}\\] Diagnosis: NONE`)), 1, id);
+      }
+    } finally {
+      await burst.close();
+    }
+  });
+});

@@ -1,0 +1,136 @@
+// The "checks" queue processor: resolves the target on this worker (its keys
+// and inventory stay here), waits for a capture slot on the LB, runs the
+// checklist and reports every step as its own job on the "reports" queue.
+import { hostname } from 'node:os';
+import type { CheckOptions } from '../src/checklist/check-target.js';
+import { refOf, type Evidence } from '../src/checklist/evidence.js';
+import { CheckCancelledError, runCheck } from '../src/checklist/run-check.js';
+import type { Step } from '../src/checklist/report.js';
+import { LbcheckError } from '../src/errors.js';
+import type { Inventory } from '../src/inventory/inventory-types.js';
+import { errorFields, type Logger } from '../src/log.js';
+import type { JobBus } from '../src/pipeline/job-bus.js';
+import type { PipelineState } from '../src/pipeline/state.js';
+import type { CheckRequest, EvidenceMeta, ReportPayload } from '../src/pipeline/types.js';
+import type { SessionPool } from '../src/remote/session-pool.js';
+import { resolveTarget } from '../src/target/resolve-target.js';
+
+export interface CheckWorkerDeps {
+  state: PipelineState;
+  bus: JobBus;
+  inventory: () => Inventory | undefined;
+  sessions: SessionPool;
+  log: Logger;
+  worker: string;
+  capturesPerLb: number;
+  connectTimeoutMs: number;
+  silentMs: number;
+  evidenceMaxBytes: number;
+  evidenceTtlSeconds: number;
+  localCapture: boolean;
+  /** How often a running check looks for a cancel request. */
+  cancelPollMs?: number;
+}
+
+export function defaultWorkerName(zone: string): string {
+  return `${hostname()}/${process.pid}/${zone}`;
+}
+
+async function storeEvidence(deps: CheckWorkerDeps, items: Evidence[]): Promise<EvidenceMeta[]> {
+  return Promise.all(
+    items.map(async (e) => {
+      const cut = e.data.length > deps.evidenceMaxBytes;
+      // Keyed by the sha256 of the complete bytes: what the step's report names.
+      await deps.state.putEvidence(e.sha256, cut ? e.data.subarray(0, deps.evidenceMaxBytes) : e.data, deps.evidenceTtlSeconds);
+      return { ...refOf(e), ...(cut ? { truncatedFrom: e.data.length } : {}) };
+    }),
+  );
+}
+
+/** Waits for one of the LB's capture slots, so a burst of checks cannot overload one LB. */
+async function captureSlot(deps: CheckWorkerDeps, lb: string, holder: string, leaseMs: number, signal: AbortSignal): Promise<() => Promise<void>> {
+  while (!(await deps.state.tryAcquireCapture(lb, holder, deps.capturesPerLb, leaseMs))) {
+    if (signal.aborted) throw new CheckCancelledError();
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return () => deps.state.releaseCapture(lb, holder);
+}
+
+export async function processCheck(request: CheckRequest, deps: CheckWorkerDeps, attempt: number): Promise<void> {
+  const log = deps.log.child({ checkId: request.checkId });
+  const { checkId } = request;
+  let seq = 0;
+  const report = (r: ReportPayload): Promise<void> => deps.bus.addReport({ ...r, checkId, request, worker: deps.worker, seq: r.seq ?? ++seq });
+
+  const cancelledBy = await deps.state.cancelRequestedBy(checkId);
+  if (cancelledBy !== undefined) {
+    await deps.state.updateCheck(checkId, { status: 'cancelled' });
+    await report({ kind: 'cancelled', by: cancelledBy, seq: 1 });
+    return;
+  }
+  await deps.state.updateCheck(checkId, { status: 'running', worker: deps.worker });
+  log.log('info', 'check started', { target: request.target, attempt, worker: deps.worker, requester: request.requester.id });
+
+  const abort = new AbortController();
+  const poll = setInterval(() => {
+    void deps.state.cancelRequestedBy(checkId).then((by) => by !== undefined && abort.abort(), () => undefined);
+  }, deps.cancelPollMs ?? 200);
+  let release: (() => Promise<void>) | undefined;
+  try {
+    const target = await resolveTarget({ target: request.target, members: request.members }, deps.inventory());
+    const options: CheckOptions = { id: checkId, all: request.all, connectTimeoutMs: deps.connectTimeoutMs, silentMs: deps.silentMs };
+    if (target.lb) {
+      const leaseMs = deps.connectTimeoutMs * 2 + deps.silentMs + 60_000;
+      release = await captureSlot(deps, target.lb.label, `${deps.worker}/${checkId}`, leaseMs, abort.signal);
+    }
+    const outcome = await runCheck(target, options, {
+      session: (lb) => deps.sessions.get(lb),
+      signal: abort.signal,
+      localCapture: deps.localCapture,
+      onStep: async (step: Step, evidence: Evidence[]) => {
+        const metas = await storeEvidence(deps, evidence);
+        await deps.state.addStep(checkId, { step: step.step, name: step.name, verdict: step.verdict, summary: step.summary });
+        await report({ kind: 'step', step, evidence: metas });
+        log.log('info', 'step reported', { step: step.step, verdict: step.verdict, ms: step.ms });
+      },
+    });
+    const d = outcome.report.diagnosis;
+    await deps.state.updateCheck(checkId, { status: 'done', culprit: d.culprit, diagnosis: d.summary });
+    await report({ kind: 'final', report: outcome.report });
+    log.log('info', 'check done', { culprit: d.culprit });
+  } catch (err) {
+    if (err instanceof CheckCancelledError) {
+      const by = (await deps.state.cancelRequestedBy(checkId)) ?? 'unknown';
+      await deps.state.updateCheck(checkId, { status: 'cancelled' });
+      await report({ kind: 'cancelled', by });
+      log.log('info', 'check cancelled', { by });
+      return;
+    }
+    if (err instanceof LbcheckError) {
+      // The user's problem to fix (target, access, LB): retrying would not help, say so now.
+      await deps.state.updateCheck(checkId, { status: 'failed', error: err.message });
+      await report({ kind: 'error', message: err.message });
+      log.log('warn', 'check could not run', errorFields(err));
+      return;
+    }
+    log.log('error', 'check failed unexpectedly; the queue will retry it', errorFields(err));
+    throw err;
+  } finally {
+    clearInterval(poll);
+    await release?.().catch(() => undefined);
+  }
+}
+
+/** After the queue gave up on a check (crashes, retries exhausted): tell the channel. */
+export async function reportGaveUp(request: CheckRequest, err: Error, deps: Pick<CheckWorkerDeps, 'state' | 'bus' | 'worker' | 'log'>): Promise<void> {
+  await deps.state.updateCheck(request.checkId, { status: 'failed', error: err.message });
+  await deps.bus.addReport({
+    kind: 'error',
+    checkId: request.checkId,
+    request,
+    worker: deps.worker,
+    seq: 1,
+    message: `the check could not be completed: ${err.message}. Run it again; if it keeps failing, look at the worker logs for ${request.checkId}`,
+  });
+  deps.log.log('error', 'check abandoned', { checkId: request.checkId, ...errorFields(err) });
+}

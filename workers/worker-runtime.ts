@@ -1,0 +1,46 @@
+// Wires a probe worker: the check processor on this zone's queue, a warm SSH
+// session pool, and the inventory with the LB keys (which never leave here).
+import type { Inventory } from '../src/inventory/inventory-types.js';
+import type { Logger } from '../src/log.js';
+import type { Closeable } from '../src/pipeline/job-bus.js';
+import { SessionPool } from '../src/remote/session-pool.js';
+import type { Backend } from '../src/runtime/backend.js';
+import type { RuntimeConfig } from '../src/runtime/env-config.js';
+import { defaultWorkerName, processCheck, reportGaveUp, type CheckWorkerDeps } from './check-processor.js';
+
+export interface RunningWorker extends Closeable {
+  deps: CheckWorkerDeps;
+}
+
+export function startCheckWorker(backend: Backend, config: RuntimeConfig, inventory: () => Inventory | undefined, log: Logger, overrides: Partial<CheckWorkerDeps> = {}): RunningWorker {
+  const sessions = new SessionPool();
+  const worker = defaultWorkerName(config.zone);
+  const deps: CheckWorkerDeps = {
+    state: backend.state,
+    bus: backend.bus,
+    inventory,
+    sessions,
+    log: log.child({ worker }),
+    worker,
+    capturesPerLb: config.capturesPerLb,
+    connectTimeoutMs: config.connectTimeoutMs,
+    silentMs: config.silentMs,
+    evidenceMaxBytes: config.evidenceMaxBytes,
+    evidenceTtlSeconds: config.evidenceTtlSeconds,
+    localCapture: config.localCapture,
+    ...overrides,
+  };
+  const consumer = backend.bus.runChecks(
+    config.zone,
+    config.workerConcurrency,
+    (request, ctx) => processCheck(request, deps, ctx.attempt),
+    (request, err) => reportGaveUp(request, err, deps),
+  );
+  return {
+    deps,
+    close: async () => {
+      await consumer.close();
+      await sessions.closeAll();
+    },
+  };
+}
