@@ -42,7 +42,7 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
   say(`evidence: ${resolve(config.evidenceDir)} · logs: ${where}`);
   say('Type /lbcheck help. quit or Ctrl-D leaves.');
 
-  const intakeDeps = { state: backend.intakeState, bus: backend.bus, inventory: () => inventory, log, prefix: '/lbcheck' };
+  const intakeDeps = { state: backend.intakeState, bus: backend.bus, inventory: () => inventory, log, prefix: '/lbcheck', queueLabel: safeRedisUrl(config.redisUrl) };
   const consoleAdapter = new ConsoleAdapter({
     input: process.stdin,
     output: out,

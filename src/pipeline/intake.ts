@@ -30,6 +30,8 @@ export interface IntakeDeps {
   log: Logger;
   /** How users invoke the bot on this platform, for usage lines ("/lbcheck", "@lbcheck"). */
   prefix: string;
+  /** Where the queue lives, credentials hidden, for "queue unavailable" answers. */
+  queueLabel?: string;
 }
 
 function zoneFor(target: string, inventory: Inventory | undefined): string {
@@ -59,7 +61,7 @@ export async function handleCommand(incoming: Incoming, deps: IntakeDeps): Promi
     }
     log.log('error', 'command failed', errorFields(err));
     // Redis errors from the state store read like the queue's: the user needs the same advice.
-    return { kind: 'refused', text: new QueueUnavailableError('the configured Redis', err instanceof Error ? err.message : String(err)).message };
+    return { kind: 'refused', text: new QueueUnavailableError(deps.queueLabel ?? 'the configured Redis', err instanceof Error ? err.message : String(err)).message };
   }
 }
 

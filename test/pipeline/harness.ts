@@ -13,6 +13,7 @@ import { loadInventory } from '../../src/inventory/load-inventory.js';
 import { createLogger } from '../../src/log.js';
 import type { Closeable } from '../../src/pipeline/job-bus.js';
 import { handleCommand } from '../../src/pipeline/intake.js';
+import { safeRedisUrl } from '../../src/pipeline/job-bus.js';
 import { connectBackend, type Backend } from '../../src/runtime/backend.js';
 import { readConfig, type RuntimeConfig } from '../../src/runtime/env-config.js';
 import { startCheckWorker, type RunningWorker } from '../../workers/worker-runtime.js';
@@ -65,7 +66,7 @@ export async function startHarness(lab: Lab, env: Record<string, string> = {}): 
   const output = new PassThrough();
   let text = '';
   output.on('data', (d: Buffer) => (text += d.toString()));
-  const intakeDeps = { state: backend.intakeState, bus: backend.bus, inventory: () => inventory, log, prefix: '/lbcheck' };
+  const intakeDeps = { state: backend.intakeState, bus: backend.bus, inventory: () => inventory, log, prefix: '/lbcheck', queueLabel: safeRedisUrl(config.redisUrl) };
   const consoleAdapter = new ConsoleAdapter({ input: new PassThrough(), output, evidenceDir: config.evidenceDir, user: 'tester', intake: (i) => handleCommand(i, intakeDeps) });
   const closeables: Closeable[] = [startReportPoster(backend, [consoleAdapter], log)];
   const harness: Harness = {
