@@ -2,11 +2,13 @@
 // Figures are measured, not asserted: tests never depend on wall-clock time.
 import { startLab } from '../lab/lab.js';
 import { benchEngine } from './engine-bench.js';
+import { benchPipeline } from './pipeline-bench.js';
 
 const lab = await startLab();
 try {
   console.log(`lbcheck benchmark · ${new Date().toISOString()} · node ${process.version}`);
   for (const l of await benchEngine(lab)) console.log(l);
+  for (const l of await benchPipeline(lab)) console.log(l);
 } finally {
   lab.teardown();
 }
