@@ -6,7 +6,10 @@ import { dirname, resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { CliUsageError } from '../src/cli/cli-errors.js';
 import type { CliCommand } from '../src/cli/commands.js';
-import { loadInventory } from '../src/inventory/load-inventory.js';
+import { InventoryHolder } from '../src/inventory/inventory-holder.js';
+import type { Inventory } from '../src/inventory/inventory-types.js';
+import { policyWarnings } from '../src/policy/load-policy.js';
+import { DEFAULT_LIMITS } from '../src/policy/policy-types.js';
 import { createLogger, type Logger } from '../src/log.js';
 import { handleCommand } from '../src/pipeline/intake.js';
 import { safeRedisUrl } from '../src/pipeline/job-bus.js';
@@ -27,8 +30,9 @@ function logger(process: string): { log: Logger; where: string } {
 async function serve(args: string[], withWorker: boolean): Promise<number> {
   if (args.length > 0) throw new CliUsageError(`unexpected ${args.join(' ')}`, `Usage: lbcheck ${withWorker ? 'start' : 'serve'}`);
   const config = readConfig();
-  const inventory = config.inventoryFile ? loadInventory(config.inventoryFile) : undefined;
   const { log, where } = logger(withWorker ? 'start' : 'serve');
+  const holder = config.inventoryFile ? new InventoryHolder(config.inventoryFile, log).watch() : undefined;
+  const inventory = (): Inventory | undefined => holder?.current;
   const backend = await connectBackend(config, withWorker);
   const out = process.stdout;
   const say = (line: string): boolean => out.write(`${line}\n`);
@@ -38,11 +42,13 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
   } else {
     say(`queue: Redis at ${safeRedisUrl(config.redisUrl)} (prefix ${config.prefix})`);
   }
-  say(inventory ? `inventory: ${inventory.file} (${inventory.vips.size} targets: ${[...inventory.vips.keys()].join(', ')})` : 'inventory: none (set LBCHECK_CONFIG); only ip:port targets');
+  const inv = inventory();
+  say(inv ? `inventory: ${inv.file} (${inv.vips.size} targets: ${[...inv.vips.keys()].join(', ')}; reloaded when the file changes)` : 'inventory: none (set LBCHECK_CONFIG); only ip:port targets');
+  for (const w of policyWarnings(inv?.policy ?? { rules: [], admins: [], contact: '', limits: DEFAULT_LIMITS, absent: true })) say(`WARNING: ${w}`);
   say(`evidence: ${resolve(config.evidenceDir)} · logs: ${where}`);
   say('Type /lbcheck help. quit or Ctrl-D leaves.');
 
-  const intakeDeps = { state: backend.intakeState, bus: backend.bus, inventory: () => inventory, log, prefix: '/lbcheck', queueLabel: safeRedisUrl(config.redisUrl) };
+  const intakeDeps = { state: backend.intakeState, bus: backend.bus, inventory, log, prefix: '/lbcheck', queueLabel: safeRedisUrl(config.redisUrl) };
   const consoleAdapter = new ConsoleAdapter({
     input: process.stdin,
     output: out,
@@ -52,7 +58,7 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
     ...(process.stdin.isTTY ? { prompt: 'lbcheck> ' } : {}),
   });
   const poster = startReportPoster(backend, [consoleAdapter], log);
-  const worker = withWorker ? startCheckWorker(backend, config, () => inventory, log) : undefined;
+  const worker = withWorker ? startCheckWorker(backend, config, inventory, log) : undefined;
   log.log('info', 'started', { mode: backend.mode, worker: withWorker });
   await consoleAdapter.run();
   // Let reports already queued for this console print before leaving.
@@ -60,6 +66,7 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
   await worker?.close();
   await poster.close();
   await backend.close();
+  holder?.close();
   return 0;
 }
 

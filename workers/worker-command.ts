@@ -3,7 +3,7 @@
 import { CliUsageError } from '../src/cli/cli-errors.js';
 import type { CliCommand } from '../src/cli/commands.js';
 import { flagHelp, parseArgs, type FlagSpec } from '../src/cli/parse-args.js';
-import { loadInventory } from '../src/inventory/load-inventory.js';
+import { InventoryHolder } from '../src/inventory/inventory-holder.js';
 import { createLogger } from '../src/log.js';
 import { safeRedisUrl, ZONE } from '../src/pipeline/job-bus.js';
 import { connectBackend } from '../src/runtime/backend.js';
@@ -32,14 +32,15 @@ export const workerCommand: CliCommand = {
     if (zone !== undefined && !ZONE.test(zone)) throw new CliUsageError(`--zone ${JSON.stringify(zone)} is not a zone name`, USAGE);
     const concurrency = p.flags.get('concurrency')?.[0];
     const config = readConfig({ ...process.env, ...(zone ? { LBCHECK_ZONE: zone } : {}), ...(concurrency ? { LBCHECK_WORKER_CONCURRENCY: concurrency } : {}) });
-    const inventory = config.inventoryFile ? loadInventory(config.inventoryFile) : undefined;
     const log = createLogger('stderr', { process: 'worker', zone: config.zone });
+    const holder = config.inventoryFile ? new InventoryHolder(config.inventoryFile, log).watch() : undefined;
     const backend = await connectBackend(config, false);
-    const worker = startCheckWorker(backend, config, () => inventory, log);
+    const worker = startCheckWorker(backend, config, () => holder?.current, log);
     log.log('info', 'worker started', { redis: safeRedisUrl(config.redisUrl), zone: config.zone, concurrency: config.workerConcurrency, inventory: config.inventoryFile ?? null });
     await untilSignal();
     await worker.close();
     await backend.close();
+    holder?.close();
     return 0;
   },
 };

@@ -1,3 +1,5 @@
+import type { Policy } from '../policy/policy-types.js';
+
 // The inventory: load balancers lbcheck may SSH into, and named VIPs with
 // their pool members. Loaded from YAML (LBCHECK_CONFIG or --config).
 
@@ -28,6 +30,7 @@ export interface InventoryVip {
 
 export interface Inventory {
   file: string;
+  policy: Policy;
   loadBalancers: Map<string, InventoryLb>;
   vips: Map<string, InventoryVip>;
 }

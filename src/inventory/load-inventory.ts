@@ -1,57 +1,15 @@
 // Loads and validates the inventory file. Every problem is reported with the
 // file and line it is on, all at once, so a config can be fixed in one pass.
 import { readFileSync } from 'node:fs';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { ConfigError } from '../errors.js';
 import { parseFingerprint } from '../remote/host-keys.js';
 import { parseEndpoint, parseHost, parsePort, parseSshUrl } from '../target/endpoint.js';
+import { loadPolicy } from '../policy/load-policy.js';
 import type { Inventory, InventoryLb, InventoryVip } from './inventory-types.js';
+import { checkKeys, entries, field, Problems, scalar } from './yaml-helpers.js';
 
 const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
-
-class Problems {
-  readonly list: string[] = [];
-  constructor(
-    private readonly file: string,
-    private readonly lines: LineCounter,
-  ) {}
-  at(node: Node | null | undefined, message: string): void {
-    const offset = node?.range?.[0];
-    const where = offset === undefined ? this.file : `${this.file}:${this.lines.linePos(offset).line}`;
-    this.list.push(`${where}: ${message}`);
-  }
-  /** Runs a parser, turning its error into a problem at node. */
-  try<T>(node: Node | null | undefined, fn: () => T): T | undefined {
-    try {
-      return fn();
-    } catch (err) {
-      this.at(node, err instanceof Error ? err.message : String(err));
-      return undefined;
-    }
-  }
-}
-
-function entries(map: unknown): [string, Node | null, Node | null][] {
-  if (!isMap(map)) return [];
-  return map.items.map((pair) => {
-    const key = pair.key as Node | null;
-    return [scalar(key) ?? '', key, pair.value as Node | null];
-  });
-}
-
-function scalar(node: unknown): string | undefined {
-  if (!isScalar(node)) return undefined;
-  const v = node.value;
-  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
-}
-
-function field(map: Node | null, name: string): Node | null | undefined {
-  return isMap(map) ? map.get(name, true) : undefined;
-}
-
-function checkKeys(p: Problems, map: Node | null, allowed: string[], what: string): void {
-  for (const [k, keyNode] of entries(map)) if (!allowed.includes(k)) p.at(keyNode, `unknown field "${k}" in ${what} (allowed: ${allowed.join(', ')})`);
-}
 
 function loadLb(p: Problems, name: string, node: Node | null): InventoryLb | undefined {
   if (!isMap(node)) return void p.at(node, `load balancer "${name}" must be a mapping`);
@@ -128,8 +86,9 @@ export function parseInventory(text: string, file: string): Inventory {
     const vip = loadVip(p, name, value, loadBalancers);
     if (vip) vips.set(name, vip);
   }
+  const policy = loadPolicy(p, field(root, 'policy'), vips);
   if (p.list.length > 0) throw new ConfigError(`inventory ${file} has ${p.list.length} problem${p.list.length > 1 ? 's' : ''}:\n  ${p.list.join('\n  ')}`);
-  return { file, loadBalancers, vips };
+  return { file, loadBalancers, vips, policy };
 }
 
 export function loadInventory(file: string): Inventory {

@@ -4,8 +4,10 @@
 import { newCheckId } from '../checklist/run-check.js';
 import { CommandSyntaxError, helpText, parseCommand } from '../commands/grammar.js';
 import { LbcheckError } from '../errors.js';
-import type { Inventory } from '../inventory/inventory-types.js';
+import type { Inventory, InventoryVip } from '../inventory/inventory-types.js';
 import { errorFields, type Logger } from '../log.js';
+import { authorize, inventoryVipFor, isAdmin, refusalText, type AccessRequest } from '../policy/authorize.js';
+import { DEFAULT_LIMITS, type Policy } from '../policy/policy-types.js';
 import { parseEndpoint } from '../target/endpoint.js';
 import { QueueUnavailableError, type JobBus } from './job-bus.js';
 import type { PipelineState } from './state.js';
@@ -46,6 +48,25 @@ function describe(r: CheckRecord): string {
   return head;
 }
 
+/** Per-user and per-channel rate limits (shared through the state store) and the in-flight cap per target. */
+async function rateLimited(target: string, incoming: Incoming, policy: Policy, deps: IntakeDeps, vips: ReadonlyMap<string, InventoryVip>): Promise<IntakeReply | undefined> {
+  const who = `${incoming.requester.platform}:${incoming.requester.id}`;
+  const where = `${incoming.replyTo.platform}:${incoming.replyTo.channel}`;
+  const refuse = (reason: string): IntakeReply => {
+    deps.log.log('info', 'refused by rate limit', { user: who, channel: where, reason });
+    return { kind: 'refused', text: refusalText(policy, { allowed: false, reason }) };
+  };
+  const { perUserPerMinute, perChannelPerMinute, inFlightPerTarget } = policy.limits;
+  if ((await deps.state.hit(`user:${who}`, 60)) > perUserPerMinute) return refuse(`you reached the limit of ${perUserPerMinute} checks per minute; try again in a minute`);
+  if ((await deps.state.hit(`channel:${where}`, 60)) > perChannelPerMinute) return refuse(`this channel reached the limit of ${perChannelPerMinute} checks per minute; try again in a minute`);
+  const name = inventoryVipFor(target, vips)?.name ?? target;
+  const flying = (await deps.state.inFlight()).filter((r) => (inventoryVipFor(r.request.target, vips)?.name ?? r.request.target) === name);
+  if (flying.length >= inFlightPerTarget) {
+    return refuse(`${flying.length} checks of ${name} are already queued or running (${flying.map((r) => r.request.checkId).join(', ')}); wait for them or cancel one`);
+  }
+  return undefined;
+}
+
 export async function handleCommand(incoming: Incoming, deps: IntakeDeps): Promise<IntakeReply> {
   const log = deps.log.child({ platform: incoming.replyTo.platform, user: incoming.requester.id, channel: incoming.replyTo.channel });
   try {
@@ -65,9 +86,19 @@ export async function handleCommand(incoming: Incoming, deps: IntakeDeps): Promi
   }
 }
 
+const NO_POLICY: Policy = { rules: [], admins: [], contact: '', limits: DEFAULT_LIMITS, absent: true };
+
 async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeReply> {
   const cmd = parseCommand(incoming.text, deps.prefix);
   const inventory = deps.inventory();
+  const policy = inventory?.policy ?? NO_POLICY;
+  const vips = inventory?.vips ?? new Map();
+  const gate = (req: Omit<AccessRequest, 'requester' | 'channel'>): IntakeReply | undefined => {
+    const d = authorize(policy, vips, { ...req, requester: incoming.requester, channel: incoming.replyTo.channel });
+    if (d.allowed) return undefined;
+    deps.log.log('info', 'refused by policy', { user: `${incoming.requester.platform}:${incoming.requester.id}`, channel: incoming.replyTo.channel, reason: d.reason, rule: d.rule ?? null, command: incoming.text.slice(0, 200) });
+    return { kind: 'refused', text: refusalText(policy, d) };
+  };
   switch (cmd.kind) {
     case 'help':
       return { kind: 'info', text: helpText(deps.prefix) };
@@ -78,6 +109,10 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
         const known = inventory ? [...inventory.vips.keys()].join(', ') || '(none)' : '(no inventory loaded)';
         return { kind: 'refused', text: `unknown target "${cmd.target}". Known targets: ${known}; or give ip:port. Usage: ${deps.prefix} ${'<target> [--all] [--members IP:PORT,...]'}` };
       }
+      const denied = gate({ action: 'check', target: cmd.target, members: cmd.members });
+      if (denied) return denied;
+      const limited = await rateLimited(cmd.target, incoming, policy, deps, vips);
+      if (limited) return limited;
       const request: CheckRequest = {
         checkId: newCheckId(),
         target: cmd.target,
@@ -99,6 +134,8 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
       };
     }
     case 'status': {
+      const denied = gate({ action: 'read' });
+      if (denied) return denied;
       if (!cmd.id) {
         const flying = await deps.state.inFlight();
         return { kind: 'info', text: flying.length === 0 ? 'No checks queued or running.' : ['Checks in flight:', ...flying.map((r) => `  ${describe(r)}`)].join('\n') };
@@ -111,13 +148,25 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
       };
     }
     case 'history': {
+      const denied = gate({ action: 'read' });
+      if (denied) return denied;
       const list = await deps.state.history(cmd.target, 10);
       if (list.length === 0) return { kind: 'info', text: cmd.target ? `No checks of ${cmd.target} yet.` : 'No checks yet.' };
       return { kind: 'info', text: [`Recent checks${cmd.target ? ` of ${cmd.target}` : ''}:`, ...list.map((r) => `  ${describe(r)}`)].join('\n') };
     }
     case 'cancel': {
+      const denied = gate({ action: 'cancel' });
+      if (denied) return denied;
       const r = await deps.state.getCheck(cmd.id);
       if (!r) return { kind: 'refused', text: `no check ${cmd.id}` };
+      const own = r.request.requester.platform === incoming.requester.platform && r.request.requester.id === incoming.requester.id;
+      if (!own && !isAdmin(policy, incoming.requester)) {
+        deps.log.log('info', 'refused by policy', { user: `${incoming.requester.platform}:${incoming.requester.id}`, reason: 'cancel of another user\'s check', checkId: cmd.id });
+        return {
+          kind: 'refused',
+          text: refusalText(policy, { allowed: false, reason: `only ${r.request.requester.name ?? r.request.requester.id} (who asked for ${cmd.id}) or a policy admin may cancel it` }),
+        };
+      }
       if (r.status !== 'queued' && r.status !== 'running') return { kind: 'refused', text: `${cmd.id} is already ${r.status}; nothing to cancel` };
       const by = incoming.requester.name ?? incoming.requester.id;
       await deps.state.requestCancel(cmd.id, by);

@@ -101,6 +101,15 @@ export class MemoryState implements PipelineState {
     return Promise.resolve([...(this.captures.get(lb)?.values() ?? [])].filter((u) => u > now).length);
   }
 
+  private readonly rates = new Map<string, number>();
+
+  hit(key: string, windowSeconds: number): Promise<number> {
+    const k = `${key}:${Math.floor(Date.now() / 1000 / windowSeconds)}`;
+    const n = (this.rates.get(k) ?? 0) + 1;
+    this.rates.set(k, n);
+    return Promise.resolve(n);
+  }
+
   close(): Promise<void> {
     return Promise.resolve();
   }

@@ -148,6 +148,13 @@ export class RedisState implements PipelineState {
     return this.redis.zcard(this.k('captures', lb));
   }
 
+  async hit(key: string, windowSeconds: number): Promise<number> {
+    const window = Math.floor(Date.now() / 1000 / windowSeconds);
+    const k = this.k('rate', key, String(window));
+    const res = await this.redis.multi().incr(k).expire(k, windowSeconds * 2).exec();
+    return Number(res?.[0]?.[1] ?? 0);
+  }
+
   async close(): Promise<void> {
     await this.redis.quit().catch(() => this.redis.disconnect());
   }

@@ -32,5 +32,8 @@ export interface PipelineState {
   /** Current holders (for tests and status). */
   captureHolders(lb: string): Promise<number>;
 
+  /** Counts one event in a fixed window and returns the count so far (rate limits, shared by all processes). */
+  hit(key: string, windowSeconds: number): Promise<number>;
+
   close(): Promise<void>;
 }

@@ -7,6 +7,8 @@ export interface Requester {
   /** Platform user id (Slack U…, Teams AAD object id, console login). */
   id: string;
   name?: string;
+  /** Groups the platform says the user is in (Slack user groups, Teams team ids), for policy rules. */
+  groups?: string[];
 }
 
 export interface ReplyTo {

@@ -28,7 +28,13 @@ export function writeLabInventory(lab: Lab, dir: string): string {
   const vips = Object.values(lab.vips).flatMap((v) => [`  ${v.kind}:`, `    address: ${v.address}`, `    port: ${v.port}`, '    lb: lab-lb', `    members: ${members}`]);
   writeFileSync(
     file,
-    ['loadBalancers:', '  lab-lb:', `    ssh: ssh://root@${lab.sshInfo.host}`, `    identity: ${lab.sshInfo.identityFile}`, `    hostKey: ${lab.sshInfo.hostKeyFingerprint}`, 'vips:', ...vips, ''].join('\n'),
+    [
+      'loadBalancers:', '  lab-lb:', `    ssh: ssh://root@${lab.sshInfo.host}`, `    identity: ${lab.sshInfo.identityFile}`, `    hostKey: ${lab.sshInfo.hostKeyFingerprint}`,
+      'vips:', ...vips,
+      // The pipeline tests drive bursts from one console user: limits high, the lab's block allowed.
+      'policy:', '  rules:', '    - name: lab-console', '      users: [console:tester]', "      targets: ['*']", `      cidrs: [${lab.addr.block}]`,
+      '  limits: { perUserPerMinute: 100000, perChannelPerMinute: 100000, inFlightPerTarget: 1000 }', '',
+    ].join('\n'),
   );
   return file;
 }

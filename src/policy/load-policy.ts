@@ -1,0 +1,106 @@
+// Reads the "policy:" section of the inventory, with line numbers for every
+// problem. No section at all: chat platforms are refused (default deny).
+import { isSeq, type Node } from 'yaml';
+import type { InventoryVip } from '../inventory/inventory-types.js';
+import { checkKeys, entries, field, scalar, type Problems } from '../inventory/yaml-helpers.js';
+import { parseCidr, type Cidr } from './cidr.js';
+import { DEFAULT_LIMITS, type Policy, type PolicyRule } from './policy-types.js';
+
+const PRINCIPAL = /^(slack|teams|console):[^\s:]+(?::[^\s]+)*$/;
+const PLATFORM_ANY = /^(slack|teams|console):\*$/;
+
+function list(p: Problems, node: Node | null | undefined, what: string): { text: string; node: Node }[] {
+  if (node === undefined || node === null) return [];
+  if (!isSeq(node)) {
+    p.at(node, `${what} must be a list`);
+    return [];
+  }
+  return (node.items as Node[]).flatMap((n) => {
+    const text = scalar(n);
+    if (text === undefined) {
+      p.at(n, `${what} entries must be strings`);
+      return [];
+    }
+    return [{ text, node: n }];
+  });
+}
+
+function principals(p: Problems, node: Node | null | undefined, what: string): string[] {
+  return list(p, node, what).flatMap(({ text, node: n }) => {
+    if (PRINCIPAL.test(text) || PLATFORM_ANY.test(text)) return [text];
+    p.at(n, `${what}: "${text}" must be platform:id (slack:U0123, teams:<id>, console:alice, or slack:* for everyone there)`);
+    return [];
+  });
+}
+
+function cidrs(p: Problems, node: Node | null | undefined, what: string): Cidr[] {
+  return list(p, node, what).flatMap(({ text, node: n }) => {
+    try {
+      return [parseCidr(text)];
+    } catch (err) {
+      p.at(n, `${what}: ${(err as Error).message}`);
+      return [];
+    }
+  });
+}
+
+function positive(p: Problems, map: Node | null, name: string, fallback: number): number {
+  const n = field(map, name);
+  const text = scalar(n);
+  if (text === undefined) return fallback;
+  const v = Number(text);
+  if (!Number.isInteger(v) || v < 1 || v > 100_000) {
+    p.at(n, `${name} must be a whole number from 1 to 100000`);
+    return fallback;
+  }
+  return v;
+}
+
+export function loadPolicy(p: Problems, node: Node | null | undefined, vips: ReadonlyMap<string, InventoryVip>): Policy {
+  if (node === undefined || node === null) return { rules: [], admins: [], contact: '', limits: DEFAULT_LIMITS, absent: true };
+  checkKeys(p, node, ['rules', 'admins', 'contact', 'allowEveryone', 'limits'], 'policy');
+  const rules: PolicyRule[] = [];
+  const rulesNode = field(node, 'rules');
+  if (rulesNode !== undefined && rulesNode !== null && !isSeq(rulesNode)) p.at(rulesNode, 'policy.rules must be a list');
+  for (const [i, r] of (isSeq(rulesNode) ? (rulesNode.items as Node[]) : []).entries()) {
+    checkKeys(p, r, ['name', 'users', 'groups', 'channels', 'targets', 'cidrs'], `policy rule ${i + 1}`);
+    const name = scalar(field(r, 'name')) ?? `rule ${i + 1}`;
+    const targets = list(p, field(r, 'targets'), `rule "${name}" targets`).map(({ text, node: n }) => {
+      if (!text.includes('*') && !vips.has(text)) p.at(n, `rule "${name}" names target "${text}", which is not in vips`);
+      return text;
+    });
+    rules.push({
+      name,
+      users: principals(p, field(r, 'users'), `rule "${name}" users`),
+      groups: principals(p, field(r, 'groups'), `rule "${name}" groups`),
+      channels: principals(p, field(r, 'channels'), `rule "${name}" channels`),
+      targets,
+      cidrs: cidrs(p, field(r, 'cidrs'), `rule "${name}" cidrs`),
+    });
+  }
+  if (scalar(field(node, 'allowEveryone')) === 'true') {
+    rules.push({ name: 'allowEveryone', users: [], groups: [], channels: [], targets: ['*'], cidrs: [] });
+  }
+  const limitsNode = field(node, 'limits');
+  checkKeys(p, limitsNode ?? null, ['perUserPerMinute', 'perChannelPerMinute', 'inFlightPerTarget'], 'policy.limits');
+  for (const [k, keyNode] of entries(node)) if (k === 'rules' && keyNode === null) p.at(keyNode, 'policy.rules is empty');
+  return {
+    rules,
+    admins: principals(p, field(node, 'admins'), 'policy admins'),
+    contact: scalar(field(node, 'contact')) ?? '',
+    limits: {
+      perUserPerMinute: positive(p, limitsNode ?? null, 'perUserPerMinute', DEFAULT_LIMITS.perUserPerMinute),
+      perChannelPerMinute: positive(p, limitsNode ?? null, 'perChannelPerMinute', DEFAULT_LIMITS.perChannelPerMinute),
+      inFlightPerTarget: positive(p, limitsNode ?? null, 'inFlightPerTarget', DEFAULT_LIMITS.inFlightPerTarget),
+    },
+    absent: false,
+  };
+}
+
+/** Startup warnings: rules that let anyone in. */
+export function policyWarnings(policy: Policy): string[] {
+  if (policy.absent) return ['no policy section in the inventory: chat platforms are refused every check; only the console may run checks'];
+  return policy.rules
+    .filter((r) => r.users.length === 0 && r.groups.length === 0)
+    .map((r) => `policy rule "${r.name}" allows everyone on every platform${r.channels.length ? ` in ${r.channels.join(', ')}` : ''} to check ${r.targets.join(', ') || 'no inventory target'}${r.cidrs.length ? ` and ${r.cidrs.map((c) => c.text).join(', ')}` : ''}`);
+}
