@@ -4,6 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { userInfo } from 'node:os';
+import { AuditLog } from '../src/audit/audit-log.js';
 import { CliUsageError } from '../src/cli/cli-errors.js';
 import type { CliCommand } from '../src/cli/commands.js';
 import { InventoryHolder } from '../src/inventory/inventory-holder.js';
@@ -45,10 +46,11 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
   const inv = inventory();
   say(inv ? `inventory: ${inv.file} (${inv.vips.size} targets: ${[...inv.vips.keys()].join(', ')}; reloaded when the file changes)` : 'inventory: none (set LBCHECK_CONFIG); only ip:port targets');
   for (const w of policyWarnings(inv?.policy ?? { rules: [], admins: [], contact: '', limits: DEFAULT_LIMITS, absent: true })) say(`WARNING: ${w}`);
-  say(`evidence: ${resolve(config.evidenceDir)} · logs: ${where}`);
+  say(`evidence: ${resolve(config.evidenceDir)} · audit: ${resolve(config.auditDir)} · logs: ${where}`);
   say('Type /lbcheck help. quit or Ctrl-D leaves.');
 
-  const intakeDeps = { state: backend.intakeState, bus: backend.bus, inventory, log, prefix: '/lbcheck', queueLabel: safeRedisUrl(config.redisUrl) };
+  const audit = new AuditLog(config.auditDir);
+  const intakeDeps = { state: backend.intakeState, bus: backend.bus, inventory, log, prefix: '/lbcheck', queueLabel: safeRedisUrl(config.redisUrl), audit };
   const consoleAdapter = new ConsoleAdapter({
     input: process.stdin,
     output: out,
@@ -57,7 +59,7 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
     intake: (incoming) => handleCommand(incoming, intakeDeps),
     ...(process.stdin.isTTY ? { prompt: 'lbcheck> ' } : {}),
   });
-  const poster = startReportPoster(backend, [consoleAdapter], log);
+  const poster = startReportPoster(backend, [consoleAdapter], log, audit);
   const worker = withWorker ? startCheckWorker(backend, config, inventory, log) : undefined;
   log.log('info', 'started', { mode: backend.mode, worker: withWorker });
   await consoleAdapter.run();

@@ -5,7 +5,10 @@
 // the queue retries with backoff.
 import type { Logger } from '../src/log.js';
 import { errorFields } from '../src/log.js';
-import type { ChatPoster, EvidenceFile } from '../src/pipeline/poster.js';
+import type { AuditLog } from '../src/audit/audit-log.js';
+import type { PostRecord } from '../src/audit/audit-record.js';
+import { evidence as evidenceItem, MEDIA } from '../src/checklist/evidence.js';
+import type { ChatPoster, EvidenceFile, PostedRef } from '../src/pipeline/poster.js';
 import type { PipelineState } from '../src/pipeline/state.js';
 import { reportJobId, type ReportJob } from '../src/pipeline/types.js';
 
@@ -15,9 +18,43 @@ export interface ReportPosterDeps {
   log: Logger;
   /** After this long, a report stops waiting for an earlier one that never came. */
   maxOrderWaitMs?: number;
+  /** Where posted reports and their evidence are recorded. */
+  audit?: AuditLog;
 }
 
 const firstSeen = new Map<string, number>();
+
+function postRecord(r: ReportJob, files: EvidenceFile[], posted: PostedRef): PostRecord {
+  const req = r.request;
+  const commandsFile = files.find((f) => f.name.endsWith('-commands.txt'))?.data?.toString('utf8') ?? '';
+  const base = {
+    type: 'post' as const,
+    checkId: r.checkId,
+    kind: r.kind,
+    target: req.target,
+    requester: `${req.requester.platform}:${req.requester.id}${req.requester.name ? ` (${req.requester.name})` : ''}`,
+    platform: req.replyTo.platform,
+    channel: req.replyTo.channel,
+    ...(posted.thread ?? req.replyTo.thread ? { thread: posted.thread ?? req.replyTo.thread } : {}),
+    messageIds: posted.messageIds ?? [],
+    fileIds: posted.fileIds ?? [],
+    evidence: files.map((f) => ({ name: f.name, sha256: f.sha256, bytes: f.bytes, ...(f.truncatedFrom ? { truncatedFrom: f.truncatedFrom } : {}) })),
+    commands: commandsFile.split('\n').filter((l) => l !== '' && l !== '(no remote commands)'),
+    worker: r.worker,
+    zone: req.zone,
+    requestedAt: req.requestedAt,
+  };
+  switch (r.kind) {
+    case 'step':
+      return { ...base, step: r.step.step, verdict: r.step.verdict, summary: r.step.summary };
+    case 'final':
+      return { ...base, culprit: r.report.diagnosis.culprit, summary: r.report.diagnosis.summary };
+    case 'cancelled':
+      return { ...base, summary: `cancelled by ${r.by}` };
+    case 'error':
+      return { ...base, summary: r.message };
+  }
+}
 
 export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promise<'done' | 'later'> {
   const id = reportJobId(r);
@@ -38,32 +75,42 @@ export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promi
     return 'done';
   }
   const ctx = { request: r.request, record: await deps.state.getCheck(r.checkId) };
+  let files: EvidenceFile[] = [];
+  let posted: PostedRef | void;
   try {
     switch (r.kind) {
       case 'step': {
-        const files: EvidenceFile[] = await Promise.all(
+        files = await Promise.all(
           r.evidence.map(async (meta) => {
             const data = await deps.state.getEvidence(meta.sha256);
             return data ? { ...meta, data } : meta;
           }),
         );
-        await poster.postStep(ctx, r.step, files);
+        // Persist before posting: what chat shows must be in the archive.
+        for (const f of files) if (f.data && !f.truncatedFrom) deps.audit?.evidence.put(f.data, f.sha256);
+        posted = await poster.postStep(ctx, r.step, files);
         break;
       }
-      case 'final':
-        await poster.postFinal(ctx, r.report);
+      case 'final': {
+        const report = evidenceItem('report.json', MEDIA.json, `${JSON.stringify(r.report, null, 2)}\n`);
+        deps.audit?.evidence.put(report.data, report.sha256);
+        files = [{ name: report.name, sha256: report.sha256, bytes: report.bytes, mediaType: report.mediaType, data: report.data }];
+        posted = await poster.postFinal(ctx, r.report);
         break;
+      }
       case 'cancelled':
-        await poster.postNotice(ctx, 'cancelled', `Check ${r.checkId} was cancelled by ${r.by}. Its capture on the LB was stopped.`);
+        posted = await poster.postNotice(ctx, 'cancelled', `Check ${r.checkId} was cancelled by ${r.by}. Its capture on the LB was stopped.`);
         break;
       case 'error':
-        await poster.postNotice(ctx, 'error', `Check ${r.checkId} could not run: ${r.message}`);
+        posted = await poster.postNotice(ctx, 'error', `Check ${r.checkId} could not run: ${r.message}`);
         break;
     }
   } catch (err) {
     log.log('warn', 'posting failed; will retry', errorFields(err));
     throw err;
   }
+  // Audit before marking: a crash in between re-posts (visible) rather than leaving a post unaudited.
+  await deps.audit?.append(postRecord(r, files, posted ?? {}));
   await deps.state.markPosted(r.checkId, id, r.seq);
   log.log('info', 'report posted', { kind: r.kind, seq: r.seq, platform: poster.platform });
   return 'done';

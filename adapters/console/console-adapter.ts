@@ -8,7 +8,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { Report, Step } from '../../src/checklist/report.js';
 import { renderStep } from '../../src/checklist/render-text.js';
 import type { Incoming, IntakeReply } from '../../src/pipeline/intake.js';
-import type { ChatPoster, EvidenceFile, PostContext } from '../../src/pipeline/poster.js';
+import type { ChatPoster, EvidenceFile, PostContext, PostedRef } from '../../src/pipeline/poster.js';
 
 export interface ConsoleOptions {
   input: Readable;
@@ -53,7 +53,7 @@ export class ConsoleAdapter implements ChatPoster {
     return reply;
   }
 
-  postStep(ctx: PostContext, step: Step, evidence: EvidenceFile[]): Promise<void> {
+  postStep(ctx: PostContext, step: Step, evidence: EvidenceFile[]): Promise<PostedRef> {
     const dir = resolve(this.opts.evidenceDir, ctx.request.checkId);
     mkdirSync(dir, { recursive: true });
     const paths = new Map<string, string>();
@@ -73,7 +73,7 @@ export class ConsoleAdapter implements ChatPoster {
       .join('\n');
     this.print(body);
     if (missing.length > 0) this.print(`[${ctx.request.checkId}]   evidence expired before it could be saved: ${missing.join(', ')}`);
-    return Promise.resolve();
+    return Promise.resolve({ fileIds: [...paths.values()] });
   }
 
   postFinal(ctx: PostContext, report: Report): Promise<void> {

@@ -1,4 +1,5 @@
 // The subcommands defined in core. Each module owns its options and help text.
+import { auditCommand } from './audit-command.js';
 import { runCommand } from './run-command.js';
 
 export interface CliCommand {
@@ -8,4 +9,4 @@ export interface CliCommand {
   run(args: string[]): Promise<number>;
 }
 
-export const coreCommands: CliCommand[] = [runCommand];
+export const coreCommands: CliCommand[] = [runCommand, auditCommand];

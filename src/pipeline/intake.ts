@@ -1,6 +1,7 @@
 // Command intake: every adapter hands the text the user typed to one entry
 // point, and gets back what to answer at once (the ack). Checks are queued,
 // never run here: the ack must not wait on the network.
+import type { AuditLog } from '../audit/audit-log.js';
 import { newCheckId } from '../checklist/run-check.js';
 import { CommandSyntaxError, helpText, parseCommand } from '../commands/grammar.js';
 import { LbcheckError } from '../errors.js';
@@ -34,6 +35,8 @@ export interface IntakeDeps {
   prefix: string;
   /** Where the queue lives, credentials hidden, for "queue unavailable" answers. */
   queueLabel?: string;
+  /** Every command, accepted or refused, is recorded here. */
+  audit?: AuditLog;
 }
 
 function zoneFor(target: string, inventory: Inventory | undefined): string {
@@ -68,6 +71,26 @@ async function rateLimited(target: string, incoming: Incoming, policy: Policy, d
 }
 
 export async function handleCommand(incoming: Incoming, deps: IntakeDeps): Promise<IntakeReply> {
+  const reply = await answer(incoming, deps);
+  if (deps.audit) {
+    const r = incoming.requester;
+    // The user still gets the answer if the audit write fails; the failure is logged loudly.
+    await deps.audit.append({
+      type: 'command',
+      outcome: reply.kind === 'queued' ? 'queued' : reply.kind === 'refused' ? 'refused' : 'answered',
+      command: incoming.text.slice(0, 500),
+      platform: r.platform,
+      user: r.id,
+      ...(r.name ? { userName: r.name } : {}),
+      channel: incoming.replyTo.channel,
+      ...(reply.kind === 'queued' ? { checkId: reply.checkId, target: reply.request.target } : {}),
+      ...(reply.kind === 'refused' ? { reason: reply.text } : {}),
+    }).catch((err: unknown) => deps.log.log('error', 'could not write the audit record of a command', { ...errorFields(err), command: incoming.text.slice(0, 200) }));
+  }
+  return reply;
+}
+
+async function answer(incoming: Incoming, deps: IntakeDeps): Promise<IntakeReply> {
   const log = deps.log.child({ platform: incoming.replyTo.platform, user: incoming.requester.id, channel: incoming.replyTo.channel });
   try {
     return await dispatch(incoming, deps);

@@ -14,9 +14,16 @@ export interface PostContext {
   record?: CheckRecord;
 }
 
+/** What the platform gave back for a post: its message and file ids, for the audit log. */
+export interface PostedRef {
+  messageIds?: string[];
+  fileIds?: string[];
+  thread?: string;
+}
+
 export interface ChatPoster {
   readonly platform: string;
-  postStep(ctx: PostContext, step: Step, evidence: EvidenceFile[]): Promise<void>;
-  postFinal(ctx: PostContext, report: Report): Promise<void>;
-  postNotice(ctx: PostContext, kind: 'cancelled' | 'error', text: string): Promise<void>;
+  postStep(ctx: PostContext, step: Step, evidence: EvidenceFile[]): Promise<PostedRef | void>;
+  postFinal(ctx: PostContext, report: Report): Promise<PostedRef | void>;
+  postNotice(ctx: PostContext, kind: 'cancelled' | 'error', text: string): Promise<PostedRef | void>;
 }

@@ -15,6 +15,9 @@ export interface RuntimeConfig {
   connectTimeoutMs: number;
   silentMs: number;
   evidenceDir: string;
+  /** Audit log and evidence store (the bot side writes them). */
+  auditDir: string;
+  retentionDays: number;
   evidenceMaxBytes: number;
   evidenceTtlSeconds: number;
   lockDurationMs: number;
@@ -52,6 +55,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     connectTimeoutMs: int('LBCHECK_CONNECT_TIMEOUT_MS', 3000, 100, 120_000),
     silentMs: int('LBCHECK_SILENT_MS', 5000, 100, 120_000),
     evidenceDir: env.LBCHECK_EVIDENCE_DIR && env.LBCHECK_EVIDENCE_DIR !== '' ? env.LBCHECK_EVIDENCE_DIR : 'evidence',
+    auditDir: env.LBCHECK_AUDIT_DIR && env.LBCHECK_AUDIT_DIR !== '' ? env.LBCHECK_AUDIT_DIR : 'lbcheck-data',
+    retentionDays: int('LBCHECK_RETENTION_DAYS', 90, 1, 36500),
     evidenceMaxBytes: int('LBCHECK_EVIDENCE_MAX_BYTES', 8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
     evidenceTtlSeconds: int('LBCHECK_EVIDENCE_TTL_SECONDS', 24 * 3600, 60, 30 * 24 * 3600),
     lockDurationMs: int('LBCHECK_LOCK_MS', 30_000, 1000, 600_000),

@@ -1,6 +1,7 @@
 // `npm run bench`: builds the lab once and prints every benchmark's figures.
 // Figures are measured, not asserted: tests never depend on wall-clock time.
 import { startLab } from '../lab/lab.js';
+import { benchAudit } from './audit-bench.js';
 import { benchEngine } from './engine-bench.js';
 import { benchPipeline } from './pipeline-bench.js';
 
@@ -9,6 +10,7 @@ try {
   console.log(`lbcheck benchmark · ${new Date().toISOString()} · node ${process.version}`);
   for (const l of await benchEngine(lab)) console.log(l);
   for (const l of await benchPipeline(lab)) console.log(l);
+  for (const l of await benchAudit()) console.log(l);
 } finally {
   lab.teardown();
 }

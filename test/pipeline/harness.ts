@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { Redis } from 'ioredis';
 import { ConsoleAdapter } from '../../adapters/console/console-adapter.js';
+import { AuditLog } from '../../src/audit/audit-log.js';
 import { startReportPoster } from '../../adapters/bot-runtime.js';
 import { loadInventory } from '../../src/inventory/load-inventory.js';
 import { createLogger } from '../../src/log.js';
@@ -41,6 +42,7 @@ export function writeLabInventory(lab: Lab, dir: string): string {
 
 export interface Harness {
   config: RuntimeConfig;
+  audit: AuditLog;
   backend: Backend;
   console: ConsoleAdapter;
   dir: string;
@@ -62,6 +64,7 @@ export async function startHarness(lab: Lab, env: Record<string, string> = {}): 
     LBCHECK_PREFIX: prefix,
     LBCHECK_CONFIG: inventoryFile,
     LBCHECK_EVIDENCE_DIR: join(dir, 'evidence'),
+    LBCHECK_AUDIT_DIR: join(dir, 'audit'),
     LBCHECK_CONNECT_TIMEOUT_MS: '1000',
     LBCHECK_SILENT_MS: '2500',
     ...env,
@@ -72,11 +75,13 @@ export async function startHarness(lab: Lab, env: Record<string, string> = {}): 
   const output = new PassThrough();
   let text = '';
   output.on('data', (d: Buffer) => (text += d.toString()));
-  const intakeDeps = { state: backend.intakeState, bus: backend.bus, inventory: () => inventory, log, prefix: '/lbcheck', queueLabel: safeRedisUrl(config.redisUrl) };
+  const audit = new AuditLog(config.auditDir);
+  const intakeDeps = { state: backend.intakeState, bus: backend.bus, inventory: () => inventory, log, prefix: '/lbcheck', queueLabel: safeRedisUrl(config.redisUrl), audit };
   const consoleAdapter = new ConsoleAdapter({ input: new PassThrough(), output, evidenceDir: config.evidenceDir, user: 'tester', intake: (i) => handleCommand(i, intakeDeps) });
-  const closeables: Closeable[] = [startReportPoster(backend, [consoleAdapter], log)];
+  const closeables: Closeable[] = [startReportPoster(backend, [consoleAdapter], log, audit)];
   const harness: Harness = {
     config,
+    audit,
     backend,
     console: consoleAdapter,
     dir,

@@ -1,0 +1,65 @@
+// Audit records: one JSON object per line, each carrying the hash of the one
+// before it, so any edit, insertion, deletion or reordering breaks the chain.
+import { createHash } from 'node:crypto';
+
+export const GENESIS = '0'.repeat(64);
+
+interface RecordBase {
+  seq: number;
+  time: string;
+  prevHash: string;
+}
+
+export interface CommandRecord {
+  type: 'command';
+  outcome: 'queued' | 'refused' | 'answered';
+  command: string;
+  platform: string;
+  user: string;
+  userName?: string;
+  channel: string;
+  checkId?: string;
+  target?: string;
+  reason?: string;
+}
+
+export interface PostRecord {
+  type: 'post';
+  checkId: string;
+  kind: 'step' | 'final' | 'cancelled' | 'error';
+  step?: number;
+  verdict?: string;
+  culprit?: string;
+  summary: string;
+  target: string;
+  requester: string;
+  platform: string;
+  channel: string;
+  thread?: string;
+  messageIds: string[];
+  fileIds: string[];
+  evidence: { name: string; sha256: string; bytes: number; truncatedFrom?: number }[];
+  commands: string[];
+  worker: string;
+  zone: string;
+  requestedAt: string;
+}
+
+export interface PruneRecord {
+  type: 'prune';
+  retentionDays: number;
+  removed: { sha256: string; bytes: number }[];
+}
+
+export type AuditBody = CommandRecord | PostRecord | PruneRecord;
+export type AuditRecord = RecordBase & AuditBody & { hash: string };
+
+/** The hash covers the record exactly as serialised, without its own hash field. */
+export function hashOf(recordWithoutHash: object): string {
+  return createHash('sha256').update(JSON.stringify(recordWithoutHash)).digest('hex');
+}
+
+export function seal(base: RecordBase, body: AuditBody): AuditRecord {
+  const unsealed = { ...base, ...body };
+  return { ...unsealed, hash: hashOf(unsealed) };
+}

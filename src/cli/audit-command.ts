@@ -1,0 +1,121 @@
+// `lbcheck audit ...`: what was posted, by whom, when, and proof that the
+// evidence is unaltered.
+import { writeFileSync, readFileSync } from 'node:fs';
+import { AuditLog } from '../audit/audit-log.js';
+import type { AuditRecord } from '../audit/audit-record.js';
+import { exportCheck, recordsOf, verifyExport } from '../audit/export.js';
+import { verifyAudit } from '../audit/verify.js';
+import { InputError } from '../errors.js';
+import { readConfig } from '../runtime/env-config.js';
+import { CliUsageError } from './cli-errors.js';
+import type { CliCommand } from './commands.js';
+import { flagHelp, parseArgs, type FlagSpec } from './parse-args.js';
+
+const FLAGS: FlagSpec[] = [
+  { name: 'dir', value: 'DIR', help: 'audit directory (default $LBCHECK_AUDIT_DIR or ./lbcheck-data)' },
+  { name: 'json', help: 'machine-readable output (show, list, verify)' },
+  { name: 'since', value: 'WHEN', help: 'list: records since an ISO time or a duration such as 24h or 7d' },
+  { name: 'target', value: 'TARGET', help: 'list: only checks of this target' },
+  { name: 'user', value: 'USER', help: 'list: only checks asked by this user id' },
+  { name: 'out', value: 'FILE', help: 'export: archive path (default <checkId>.tar)' },
+  { name: 'export', value: 'FILE', help: 'verify: check an exported archive on its own' },
+  { name: 'days', value: 'N', help: 'prune: delete evidence older than N days (default $LBCHECK_RETENTION_DAYS or 90)' },
+];
+
+const USAGE = `Usage:
+  lbcheck audit show <checkId> [--json]
+  lbcheck audit list [--since WHEN] [--target T] [--user U] [--json]
+  lbcheck audit verify [--export FILE] [--json]
+  lbcheck audit export <checkId> [--out FILE]
+  lbcheck audit prune [--days N]
+
+Options:
+${flagHelp(FLAGS)}`;
+
+function since(raw: string): Date {
+  const m = /^(\d+)([mhd])$/.exec(raw);
+  if (m) return new Date(Date.now() - Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm' | 'h' | 'd']);
+  const t = Date.parse(raw);
+  if (Number.isNaN(t)) throw new InputError(`--since ${JSON.stringify(raw)} is neither an ISO time nor a duration like 24h or 7d`);
+  return new Date(t);
+}
+
+function describe(r: AuditRecord): string {
+  switch (r.type) {
+    case 'command':
+      return `${r.time} #${r.seq} command ${r.outcome} · ${r.platform}:${r.user} in ${r.channel} · "${r.command}"${r.checkId ? ` → ${r.checkId}` : ''}${r.reason ? ` · ${r.reason}` : ''}`;
+    case 'post':
+      return `${r.time} #${r.seq} posted ${r.kind}${r.step ? ` step ${r.step} ${r.verdict?.toUpperCase()}` : ''}${r.culprit ? ` culprit ${r.culprit}` : ''} · ${r.checkId} ${r.target} · asked by ${r.requester} · ${r.platform}:${r.channel}${r.thread ? `/${r.thread}` : ''}${r.messageIds.length ? ` · messages ${r.messageIds.join(',')}` : ''}\n    ${r.summary}${r.evidence.map((e) => `\n    evidence ${e.name} sha256:${e.sha256} ${e.bytes} B`).join('')}${r.commands.length ? `\n    commands: ${r.commands.join(' ; ')}` : ''}`;
+    case 'prune':
+      return `${r.time} #${r.seq} pruned ${r.removed.length} evidence files older than ${r.retentionDays} days`;
+  }
+}
+
+async function run(args: string[]): Promise<number> {
+  if (args.length === 0 || args.includes('--help')) {
+    console.log(USAGE);
+    return args.length === 0 ? 2 : 0;
+  }
+  const [sub, ...rest] = args;
+  const p = parseArgs(rest, FLAGS, USAGE);
+  const one = (n: string): string | undefined => p.flags.get(n)?.[0];
+  const config = readConfig();
+  const log = new AuditLog(one('dir') ?? config.auditDir);
+  const json = p.bools.has('json');
+  switch (sub) {
+    case 'show': {
+      const id = p.positional[0];
+      if (!id) throw new CliUsageError('audit show needs a check id', USAGE);
+      const records = recordsOf(log, id);
+      if (records.length === 0) throw new InputError(`no audit records for ${id} in ${log.file}`);
+      console.log(json ? JSON.stringify(records, null, 2) : records.map(describe).join('\n'));
+      return 0;
+    }
+    case 'list': {
+      const from = one('since') ? since(one('since') ?? '') : undefined;
+      const target = one('target');
+      const user = one('user');
+      const records = log.records().filter((r) => {
+        if (from && Date.parse(r.time) < from.getTime()) return false;
+        if (target && !(r.type === 'post' ? r.target === target : r.type === 'command' && (r.target === target || r.command.split(/\s+/)[0] === target))) return false;
+        if (user && !(r.type === 'command' ? r.user === user : r.type === 'post' && r.requester.split(':')[1]?.split(' ')[0] === user)) return false;
+        return true;
+      });
+      console.log(json ? JSON.stringify(records, null, 2) : records.map(describe).join('\n') || '(no records)');
+      return 0;
+    }
+    case 'verify': {
+      const archive = one('export');
+      const result = archive ? verifyExport(readFileSync(archive)) : verifyAudit(log.file, log.evidence);
+      if (json) console.log(JSON.stringify(result, null, 2));
+      else if (result.ok) console.log(`OK: ${'records' in result ? `${result.records} records chained, ${result.evidenceChecked} evidence files match` : `${result.files} files in the archive match`}`);
+      else console.log(`PROBLEMS (${result.problems.length}):\n${result.problems.map((x) => `  ${x}`).join('\n')}`);
+      return result.ok ? 0 : 1;
+    }
+    case 'export': {
+      const id = p.positional[0];
+      if (!id) throw new CliUsageError('audit export needs a check id', USAGE);
+      const out = one('out') ?? `${id}.tar`;
+      writeFileSync(out, exportCheck(log, id));
+      console.log(`wrote ${out}`);
+      return 0;
+    }
+    case 'prune': {
+      const days = one('days') ? Number(one('days')) : config.retentionDays;
+      if (!Number.isInteger(days) || days < 1) throw new InputError(`--days must be a whole number of days, at least 1`);
+      const removed = log.evidence.prune(new Date(Date.now() - days * 86_400_000));
+      await log.append({ type: 'prune', retentionDays: days, removed });
+      console.log(`pruned ${removed.length} evidence files older than ${days} days (recorded in the audit log)`);
+      return 0;
+    }
+    default:
+      throw new CliUsageError(`unknown audit subcommand "${sub}"`, USAGE);
+  }
+}
+
+export const auditCommand: CliCommand = {
+  name: 'audit',
+  usage: 'audit show|list|verify|export|prune ...',
+  summary: 'what was posted, by whom and when; verify the hash chain and the evidence; export a check',
+  run,
+};
