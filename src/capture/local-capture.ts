@@ -3,27 +3,44 @@
 // the SYN. Needs tcpdump and CAP_NET_RAW here; without them the check still
 // runs and says what it could not tell.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import type { Packet } from './packet.js';
 import { PacketCollector } from './packet-collector.js';
+
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
 
 export class LocalCapture {
   private readonly collector = new PacketCollector(1024 * 1024, () => this.child.kill('SIGINT'));
   private readonly exited: Promise<void>;
+  private readonly bound: NodeJS.Timeout;
 
-  private constructor(private readonly child: ChildProcess) {
+  private constructor(
+    private readonly child: ChildProcess,
+    maxSeconds: number,
+  ) {
     child.stdout?.on('data', (d: Buffer) => this.collector.push(d));
     this.exited = new Promise((resolve) => child.once('close', () => resolve()));
     void this.exited.then(() => this.collector.end());
+    // tcpdump is our direct child (no `timeout` in between, whose death would orphan it):
+    // bounded here, and by the kernel through pdeathsig if this process dies.
+    this.bound = setTimeout(() => child.kill('SIGINT'), maxSeconds * 1000);
+    this.bound.unref();
+    live.add(child);
+    void this.exited.then(() => {
+      clearTimeout(this.bound);
+      live.delete(child);
+    });
   }
 
   /** Starts tcpdump locally, or returns the reason it cannot. */
   static async start(filter: string, maxSeconds: number): Promise<LocalCapture | { unavailable: string }> {
-    const child = spawn(
-      'timeout',
-      ['-s', 'INT', '-k', '2', String(maxSeconds), 'tcpdump', '-i', 'any', '-nn', '-U', '--immediate-mode', '-s', '200', '-c', '200', '-w', '-', filter],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const capture = new LocalCapture(child);
+    const tcpdump = ['tcpdump', '-i', 'any', '-nn', '-U', '--immediate-mode', '-s', '200', '-c', '200', '-w', '-', filter];
+    const argv = existsSync('/usr/bin/setpriv') ? ['/usr/bin/setpriv', '--pdeathsig', 'KILL', '--', ...tcpdump] : tcpdump;
+    const child = spawn(argv[0] ?? 'tcpdump', argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const capture = new LocalCapture(child, maxSeconds);
     let stderr = '';
     const ready = await new Promise<true | string>((resolve) => {
       const timer = setTimeout(() => resolve('tcpdump did not start listening within 3 s'), 3000);
