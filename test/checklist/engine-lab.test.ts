@@ -6,7 +6,7 @@ import type { Report, ServersStep } from '../../src/checklist/report.js';
 import { runCheck, type CheckOutcome } from '../../src/checklist/run-check.js';
 import { decodePcap } from '../../src/capture/pcap-stream.js';
 import { SshSession } from '../../src/remote/ssh-session.js';
-import { startLab, waitHealthy, type Lab, type VipKind } from '../lab/lab.js';
+import { LAB_TLS_NAME, startLab, waitHealthy, type Lab, type VipKind } from '../lab/lab.js';
 import { checkOptions, labTarget } from './lab-target.js';
 
 let lab: Lab;
@@ -173,6 +173,39 @@ describe('faults on the LB', () => {
       session?.close();
       session = undefined;
     }
+  });
+
+  it('tcpdump not permitted for the SSH account: a clear error saying what rights the capture needs', async () => {
+    await lab.faults.tcpdumpNotPermitted();
+    session?.close();
+    try {
+      await assert.rejects(check('nginx'), (err: Error) => {
+        assert.equal(err.name, 'CaptureUnavailableError');
+        assert.match(err.message, /the SSH user on root@[\d.]+:22 may not capture packets \(.*permission/i);
+        assert.match(err.message, /CAP_NET_RAW/);
+        return true;
+      });
+    } finally {
+      session?.close();
+      session = undefined;
+    }
+  });
+});
+
+describe('a TLS VIP', () => {
+  it('handshake with SNI, certificate recorded; TLS termination is an L7 http proxy; all steps pass', async () => {
+    const target = { ...labTarget(lab, 'haproxy-http'), vip: lab.tlsVip.address, port: lab.tlsVip.port, tls: true, sni: LAB_TLS_NAME };
+    const { report } = await runCheck(target, checkOptions(), { session: async (lb) => (session?.alive ? session : (session = await SshSession.open(lb))) });
+    assert.equal(verdicts(report), '1:pass 2:pass 3:pass');
+    const mode = step(report, 2);
+    assert.equal(mode.tls?.subject, LAB_TLS_NAME);
+    assert.equal(mode.tls?.sni, LAB_TLS_NAME);
+    assert.match(mode.tls?.protocol ?? '', /^TLSv1\.[23]$/);
+    assert.ok(Date.parse(mode.tls?.validTo ?? '') > Date.now());
+    assert.equal(mode.mode, 'L7');
+    assert.equal(mode.proxyKind, 'http');
+    assert.equal(mode.httpStatus, 200);
+    assert.equal(report.target.tls, true);
   });
 });
 

@@ -19,7 +19,7 @@ export interface LabAddresses {
   routerTransit: string;
   lbTransit: string; // where the LB's sshd listens
   vipSubnet: string;
-  vips: { haproxyHttp: string; haproxyTcp: string; nginx: string; dnat: string; idle: string };
+  vips: { haproxyHttp: string; haproxyTcp: string; nginx: string; dnat: string; idle: string; tls: string };
   serverSubnet: string;
   lbServerSide: string; // the LB's source address towards the servers
   routerServerSide: string; // the servers' default gateway
@@ -38,7 +38,7 @@ export function addressesForSlot(slot: number): LabAddresses {
     routerTransit: net(1, 1),
     lbTransit: net(1, 2),
     vipSubnet: `${net(2, 0)}/24`,
-    vips: { haproxyHttp: net(2, 1), haproxyTcp: net(2, 2), nginx: net(2, 3), dnat: net(2, 4), idle: net(2, 5) },
+    vips: { haproxyHttp: net(2, 1), haproxyTcp: net(2, 2), nginx: net(2, 3), dnat: net(2, 4), idle: net(2, 5), tls: net(2, 6) },
     serverSubnet: `${net(3, 0)}/24`,
     lbServerSide: net(3, 1),
     routerServerSide: net(3, 254),

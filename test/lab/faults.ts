@@ -1,7 +1,7 @@
 // Fault switches. Each applies one real failure to the lab and returns its
 // undo; `clear()` undoes everything still active, newest first, so one lab can
 // serve many tests.
-import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { addRule, deleteRule, rule, type IptablesRule } from './iptables.js';
@@ -163,6 +163,17 @@ export class LabFaults {
       if (target && !existsSync(join(bin, tool))) symlinkSync(target, join(bin, tool));
     }
     return this.sshdConfig('tcpdump-missing', [`SetEnv PATH=${bin}`]);
+  }
+
+  /**
+   * The SSH account may not capture: the real tcpdump runs without CAP_NET_RAW
+   * (a PATH wrapper drops it from the bounding set, as a restricted account would lack it).
+   */
+  tcpdumpNotPermitted(): Promise<Undo> {
+    const bin = join(this.lab.dir, 'lb-bin-no-capture-rights');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, 'tcpdump'), '#!/bin/sh\nexec setpriv --inh-caps=-all --ambient-caps=-all --bounding-set=-all -- /usr/bin/tcpdump "$@"\n', { mode: 0o755 });
+    return this.sshdConfig('tcpdump-not-permitted', [`SetEnv PATH=${bin}:/usr/sbin:/usr/bin:/sbin:/bin`]);
   }
 
   /** The LB's sshd refuses direct-tcpip forwarding (lbcheck must fall back to a remote command). */

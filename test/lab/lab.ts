@@ -10,11 +10,15 @@ import { fileURLToPath } from 'node:url';
 import { addressesForSlot, type LabAddresses } from './addresses.js';
 import { LabFaults } from './faults.js';
 import { addRule } from './iptables.js';
-import { dnatRules, haproxyConfig, nginxConfig, type PoolMember } from './lb-configs.js';
+import { dnatRules, haproxyConfig, haproxyTlsConfig, nginxConfig, type PoolMember } from './lb-configs.js';
+import { runOk } from './run-command.js';
 import { httpGet } from './lab-probes.js';
 import { labPreflight } from './preflight.js';
 import { startInNamespace, waitForListen, type LabProcess } from './processes.js';
 import { inNs, run, type CommandResult } from './run-command.js';
+
+/** The TLS VIP's certificate subject (CN) and the SNI a client should send. */
+export const LAB_TLS_NAME = 'web.lab.test';
 import { releaseSlot, reserveSlot, staleSlots, writeSlot } from './slots.js';
 import { prepareSshd, type LabSsh, type LabSshd } from './sshd.js';
 import { allNamespaces, buildTopology, namespaceNames, type LabNamespaces } from './topology.js';
@@ -60,6 +64,8 @@ export class Lab {
     readonly dir: string,
     readonly vips: Record<VipKind, LabVip>,
     readonly servers: LabServer[],
+    /** HAProxy terminating TLS (L7, http proxy) on port 443, certificate CN web.lab.test. */
+    readonly tlsVip: { address: string; port: number },
     public ssh: LabSsh | undefined = undefined,
     public sshd: LabSshd | undefined = undefined,
   ) {
@@ -193,7 +199,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     nginx: vip('nginx', addr.vips.nginx, 'L7', 'http'),
     dnat: vip('dnat', addr.vips.dnat, 'L4', null),
   };
-  const lab = new Lab(runId, slot, addr, ns, rootLink, dir, vips, servers);
+  const lab = new Lab(runId, slot, addr, ns, rootLink, dir, vips, servers, { address: addr.vips.tls, port: 443 });
   live.add(lab);
   try {
     await buildTopology(ns, addr, rootLink);
@@ -231,6 +237,15 @@ async function startServices(lab: Lab): Promise<void> {
     writeFileSync(cfg, haproxyConfig(mode, v.address, v.port, members));
     await lab.service(v.kind, daemon(v.kind, ns.lb, ['/usr/sbin/haproxy', '-db', '-f', cfg], v.address, v.port));
   }
+
+  const key = join(dir, 'tls.key');
+  const crt = join(dir, 'tls.crt');
+  await runOk(['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', `/CN=${LAB_TLS_NAME}`, '-days', '2', '-keyout', key, '-out', crt]);
+  const pem = join(dir, 'tls.pem');
+  writeFileSync(pem, Buffer.concat([readFileSync(crt), readFileSync(key)]));
+  const tlsCfg = join(dir, 'haproxy-tls.cfg');
+  writeFileSync(tlsCfg, haproxyTlsConfig(lab.tlsVip.address, lab.tlsVip.port, pem, members));
+  await lab.service('haproxy-tls', daemon('haproxy-tls', ns.lb, ['/usr/sbin/haproxy', '-db', '-f', tlsCfg], lab.tlsVip.address, lab.tlsVip.port));
 
   const nginxDir = join(dir, 'nginx');
   mkdirSync(nginxDir, { recursive: true });

@@ -10,6 +10,11 @@ export interface PoolMember {
 const serverLines = (members: PoolMember[], extra: string): string[] =>
   members.map((m, i) => `  server s${i + 1} ${m.address}:${m.port} ${extra}`);
 
+/** HAProxy terminating TLS on the VIP (an L7 proxy by necessity) in front of the plain-HTTP pool. */
+export function haproxyTlsConfig(vip: string, port: number, pem: string, members: PoolMember[]): string {
+  return haproxyConfig('http', vip, port, members).replace(`bind ${vip}:${port}`, `bind ${vip}:${port} ssl crt ${pem}`).replaceAll('vip_http', 'vip_tls').replaceAll('pool_http', 'pool_tls');
+}
+
 export function haproxyConfig(mode: 'http' | 'tcp', vip: string, port: number, members: PoolMember[]): string {
   return [
     'global',

@@ -13,6 +13,7 @@ const REQUIRED: { bin: string; pkg: string }[] = [
   { bin: '/usr/bin/setpriv', pkg: 'util-linux' },
   { bin: '/usr/bin/unshare', pkg: 'util-linux' },
   { bin: '/usr/bin/timeout', pkg: 'coreutils' },
+  { bin: '/usr/bin/openssl', pkg: 'openssl' },
 ];
 
 export class LabPreflightError extends Error {

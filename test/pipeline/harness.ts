@@ -13,6 +13,7 @@ import { startReportPoster } from '../../adapters/bot-runtime.js';
 import { loadInventory } from '../../src/inventory/load-inventory.js';
 import { createLogger } from '../../src/log.js';
 import type { Closeable } from '../../src/pipeline/job-bus.js';
+import type { ChatPoster } from '../../src/pipeline/poster.js';
 import { handleCommand } from '../../src/pipeline/intake.js';
 import { safeRedisUrl } from '../../src/pipeline/job-bus.js';
 import { connectBackend, type Backend } from '../../src/runtime/backend.js';
@@ -23,7 +24,7 @@ import type { Lab } from '../lab/lab.js';
 export const TEST_REDIS = process.env.LBCHECK_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** An inventory naming every lab VIP ("haproxy-http", "dnat", ...) with its LB and members. */
-export function writeLabInventory(lab: Lab, dir: string): string {
+export function writeLabInventory(lab: Lab, dir: string, extraVips: string[] = []): string {
   const file = join(dir, 'inventory.yaml');
   const members = `[${lab.servers.map((s) => `${s.address}:${s.port}`).join(', ')}]`;
   const vips = Object.values(lab.vips).flatMap((v) => [`  ${v.kind}:`, `    address: ${v.address}`, `    port: ${v.port}`, '    lb: lab-lb', `    members: ${members}`]);
@@ -31,7 +32,7 @@ export function writeLabInventory(lab: Lab, dir: string): string {
     file,
     [
       'loadBalancers:', '  lab-lb:', `    ssh: ssh://root@${lab.sshInfo.host}`, `    identity: ${lab.sshInfo.identityFile}`, `    hostKey: ${lab.sshInfo.hostKeyFingerprint}`,
-      'vips:', ...vips,
+      'vips:', ...vips, ...extraVips,
       // The pipeline tests drive bursts from one console user: limits high, the lab's block allowed.
       'policy:', '  rules:', '    - name: lab-console', '      users: [console:tester]', "      targets: ['*']", `      cidrs: [${lab.addr.block}]`,
       '  limits: { perUserPerMinute: 100000, perChannelPerMinute: 100000, inFlightPerTarget: 1000 }', '',
@@ -51,13 +52,20 @@ export interface Harness {
   send(line: string): Promise<string>;
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
   count(pattern: RegExp): number;
-  startWorker(overrides?: Parameters<typeof startCheckWorker>[4]): RunningWorker;
+  startWorker(overrides?: Parameters<typeof startCheckWorker>[4], zone?: string): RunningWorker;
   close(): Promise<void>;
 }
 
-export async function startHarness(lab: Lab, env: Record<string, string> = {}): Promise<Harness> {
+export interface HarnessOptions {
+  /** Wraps the console poster, e.g. to make the "platform" fail. */
+  poster?: (console: ConsoleAdapter) => ChatPoster;
+  /** Extra lines under vips: in the lab inventory. */
+  extraVips?: string[];
+}
+
+export async function startHarness(lab: Lab, env: Record<string, string> = {}, options: HarnessOptions = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'lbcheck-pipeline-'));
-  const inventoryFile = writeLabInventory(lab, dir);
+  const inventoryFile = writeLabInventory(lab, dir, options.extraVips);
   const prefix = `lbt-${randomBytes(4).toString('hex')}`;
   const config = readConfig({
     REDIS_URL: TEST_REDIS,
@@ -78,7 +86,7 @@ export async function startHarness(lab: Lab, env: Record<string, string> = {}): 
   const audit = new AuditLog(config.auditDir);
   const intakeDeps = { state: backend.intakeState, bus: backend.bus, inventory: () => inventory, log, prefix: '/lbcheck', queueLabel: safeRedisUrl(config.redisUrl), audit };
   const consoleAdapter = new ConsoleAdapter({ input: new PassThrough(), output, evidenceDir: config.evidenceDir, user: 'tester', intake: (i) => handleCommand(i, intakeDeps) });
-  const closeables: Closeable[] = [startReportPoster(backend, [consoleAdapter], log, audit)];
+  const closeables: Closeable[] = [startReportPoster(backend, [options.poster ? options.poster(consoleAdapter) : consoleAdapter], log, audit)];
   const harness: Harness = {
     config,
     audit,
@@ -97,8 +105,8 @@ export async function startHarness(lab: Lab, env: Record<string, string> = {}): 
       throw new Error(`console output never matched ${pattern} within ${timeoutMs} ms; output was:\n${text}`);
     },
     count: (pattern) => (text.match(new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`)) ?? []).length,
-    startWorker: (overrides = {}) => {
-      const w = startCheckWorker(backend, config, () => inventory, log, overrides);
+    startWorker: (overrides = {}, zone) => {
+      const w = startCheckWorker(backend, zone ? { ...config, zone } : config, () => inventory, log, overrides);
       closeables.push(w);
       return w;
     },

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { AuditLog } from '../../src/audit/audit-log.js';
+import { verifyAudit } from '../../src/audit/verify.js';
 import { InventoryHolder } from '../../src/inventory/inventory-holder.js';
 import { createLogger } from '../../src/log.js';
 import { policyWarnings } from '../../src/policy/load-policy.js';
@@ -44,6 +46,7 @@ let file: string;
 let backend: Backend;
 let holder: InventoryHolder;
 let deps: IntakeDeps;
+let audit: AuditLog;
 const prefix = `lbt-${randomBytes(4).toString('hex')}`;
 
 before(async () => {
@@ -53,7 +56,8 @@ before(async () => {
   const log = createLogger('silent');
   holder = new InventoryHolder(file, log).watch(50);
   backend = await connectBackend(readConfig({ REDIS_URL: TEST_REDIS, LBCHECK_PREFIX: prefix }), false);
-  deps = { state: backend.intakeState, bus: backend.bus, inventory: () => holder.current, log, prefix: '/lbcheck' };
+  audit = new AuditLog(join(dir, 'audit'));
+  deps = { state: backend.intakeState, bus: backend.bus, inventory: () => holder.current, log, prefix: '/lbcheck', audit };
 });
 after(async () => {
   holder.close();
@@ -93,6 +97,14 @@ async function refused(who: Omit<Incoming, 'text'>, text: string, reason: RegExp
   assert.match(r.text, reason);
   assert.match(r.text, /Ask #netops-policy \(owners: alice\) to be added\.$/);
   assert.equal(await queued(), before, 'a refused command queued something');
+  // Audited: who, what, and the reason, as the last record.
+  const last = audit.records().at(-1);
+  assert.ok(last?.type === 'command', 'no audit record for the refusal');
+  assert.equal(last.outcome, 'refused');
+  assert.equal(last.user, who.requester.id);
+  assert.equal(last.platform, who.requester.platform);
+  assert.equal(last.command, text);
+  assert.equal(last.reason, r.text);
 }
 
 describe('who and where, per platform identity', () => {
@@ -175,6 +187,14 @@ describe('cancel', () => {
     await refused(slack('UNOBODY'), `cancel ${id}`, /not allowed by any lbcheck policy rule/);
     const byAdmin = await send({ ...slack('UADMIN'), requester: { platform: 'slack', id: 'UADMIN', groups: ['SNETOPS'] } }, `cancel ${id}`);
     assert.match(byAdmin.text, /Cancelled chk-[0-9a-f]{10} before it started/);
+  });
+});
+
+describe('audit of policy decisions', () => {
+  it('every refusal above is in a verifiable audit log', () => {
+    const refusals = audit.records().filter((r) => r.type === 'command' && r.outcome === 'refused');
+    assert.ok(refusals.length >= 10, `only ${refusals.length} refusals audited`);
+    assert.deepEqual(verifyAudit(audit.file, audit.evidence).problems, []);
   });
 });
 
