@@ -2,10 +2,22 @@
 // poster retries with backoff and still posts each step once, in order), and
 // vantage zones (a check goes to its zone's workers only).
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { startReportPoster } from '../../adapters/bot-runtime.js';
+import { ConsoleAdapter } from '../../adapters/console/console-adapter.js';
+import { loadInventory } from '../../src/inventory/load-inventory.js';
+import { createLogger } from '../../src/log.js';
+import { handleCommand } from '../../src/pipeline/intake.js';
 import type { ChatPoster } from '../../src/pipeline/poster.js';
+import { connectBackend } from '../../src/runtime/backend.js';
+import { readConfig } from '../../src/runtime/env-config.js';
+import { startCheckWorker } from '../../workers/worker-runtime.js';
 import { startLab, type Lab } from '../lab/lab.js';
-import { startHarness } from './harness.js';
+import { startHarness, writeLabInventory } from './harness.js';
 
 let lab: Lab;
 before(async () => {
@@ -75,6 +87,34 @@ describe('vantage zones', () => {
       assert.equal((await h.backend.state.getCheck(id))?.worker, 'dc1-worker');
     } finally {
       await h.close();
+    }
+  });
+});
+
+describe('embedded mode (no Redis)', () => {
+  it('the same processors on the in-process queue run a check from the console to its diagnosis', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lbcheck-embedded-'));
+    const config = { ...readConfig({ LBCHECK_EVIDENCE_DIR: join(dir, 'evidence'), LBCHECK_CONNECT_TIMEOUT_MS: '1000' }), redisUrl: 'redis://127.0.0.1:1' };
+    const backend = await connectBackend(config, true);
+    assert.equal(backend.mode, 'embedded');
+    const inventory = loadInventory(writeLabInventory(lab, dir));
+    const log = createLogger('silent');
+    let text = '';
+    const output = new PassThrough().on('data', (d: Buffer) => (text += d.toString()));
+    const consoleAdapter = new ConsoleAdapter({ input: new PassThrough(), output, evidenceDir: config.evidenceDir, user: 'tester', intake: (i) => handleCommand(i, { state: backend.intakeState, bus: backend.bus, inventory: () => inventory, log, prefix: '/lbcheck' }) });
+    const poster = startReportPoster(backend, [consoleAdapter], log);
+    const worker = startCheckWorker(backend, config, () => inventory, log);
+    try {
+      const id = idOf((await consoleAdapter.handleLine('/lbcheck haproxy-tcp')).text);
+      const deadline = Date.now() + 15_000;
+      while (!text.includes(`[${id}] Diagnosis: NONE`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      assert.ok(text.includes(`[${id}] Diagnosis: NONE`), text);
+      for (const s of [1, 2, 3]) assert.equal(text.split(`[${id}] ✔ Step ${s} `).length - 1, 1);
+    } finally {
+      await worker.close();
+      await poster.close();
+      await backend.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
