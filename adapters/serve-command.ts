@@ -16,9 +16,11 @@ import { handleCommand } from '../src/pipeline/intake.js';
 import { safeRedisUrl } from '../src/pipeline/job-bus.js';
 import { connectBackend } from '../src/runtime/backend.js';
 import { readConfig } from '../src/runtime/env-config.js';
+import { untilSignal } from '../src/runtime/until-signal.js';
 import { startCheckWorker } from '../workers/worker-runtime.js';
 import { startReportPoster } from './bot-runtime.js';
 import { ConsoleAdapter } from './console/console-adapter.js';
+import { slackOptionsFromEnv, startSlack } from './slack/slack-app.js';
 
 function logger(process: string): { log: Logger; where: string } {
   const target = globalThis.process.env.LBCHECK_LOG ?? '.lbcheck/lbcheck.log';
@@ -34,10 +36,11 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
   const { log, where } = logger(withWorker ? 'start' : 'serve');
   const holder = config.inventoryFile ? new InventoryHolder(config.inventoryFile, log).watch() : undefined;
   const inventory = (): Inventory | undefined => holder?.current;
+  const slackOptions = slackOptionsFromEnv(process.env);
   const backend = await connectBackend(config, withWorker);
   const out = process.stdout;
   const say = (line: string): boolean => out.write(`${line}\n`);
-  say(`lbcheck ${withWorker ? 'bot + worker' : 'bot'} · platform: console (no SLACK_BOT_TOKEN or MicrosoftAppId set)`);
+  say(`lbcheck ${withWorker ? 'bot + worker' : 'bot'} · platform: ${slackOptions ? `Slack (${slackOptions.appToken ? 'Socket Mode' : `HTTP on port ${slackOptions.port}`})` : 'console (no SLACK_BOT_TOKEN or MicrosoftAppId set)'}`);
   if (backend.mode === 'embedded') {
     say(`queue: in-process (no Redis answered at ${safeRedisUrl(config.redisUrl)} and REDIS_URL is not set); queued checks live only in this process`);
   } else {
@@ -47,10 +50,24 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
   say(inv ? `inventory: ${inv.file} (${inv.vips.size} targets: ${[...inv.vips.keys()].join(', ')}; reloaded when the file changes)` : 'inventory: none (set LBCHECK_CONFIG); only ip:port targets');
   for (const w of policyWarnings(inv?.policy ?? { rules: [], admins: [], contact: '', limits: DEFAULT_LIMITS, absent: true })) say(`WARNING: ${w}`);
   say(`evidence: ${resolve(config.evidenceDir)} · audit: ${resolve(config.auditDir)} · logs: ${where}`);
-  say('Type /lbcheck help. quit or Ctrl-D leaves.');
 
   const audit = new AuditLog(config.auditDir);
   const intakeDeps = { state: backend.intakeState, bus: backend.bus, inventory, log, prefix: '/lbcheck', queueLabel: safeRedisUrl(config.redisUrl), audit };
+  if (slackOptions) {
+    const slack = await startSlack({ ...slackOptions, log, intake: (incoming) => handleCommand(incoming, intakeDeps) });
+    const poster = startReportPoster(backend, [slack.poster], log, audit);
+    const worker = withWorker ? startCheckWorker(backend, config, inventory, log) : undefined;
+    say(slack.port !== undefined ? `Slack request URL: http(s)://<this host>:${slack.port}/slack/commands` : 'Slack Socket Mode connected');
+    log.log('info', 'started', { mode: backend.mode, worker: withWorker, platform: 'slack' });
+    await untilSignal();
+    await slack.close();
+    await worker?.close();
+    await poster.close();
+    await backend.close();
+    holder?.close();
+    return 0;
+  }
+  say('Type /lbcheck help. quit or Ctrl-D leaves.');
   const consoleAdapter = new ConsoleAdapter({
     input: process.stdin,
     output: out,

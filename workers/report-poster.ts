@@ -8,7 +8,8 @@ import { errorFields } from '../src/log.js';
 import type { AuditLog } from '../src/audit/audit-log.js';
 import type { PostRecord } from '../src/audit/audit-record.js';
 import { evidence as evidenceItem, MEDIA } from '../src/checklist/evidence.js';
-import type { ChatPoster, EvidenceFile, PostedRef } from '../src/pipeline/poster.js';
+import type { ReportOutcome } from '../src/pipeline/job-bus.js';
+import { RetryLaterError, type ChatPoster, type EvidenceFile, type PostContext, type PostedRef } from '../src/pipeline/poster.js';
 import type { PipelineState } from '../src/pipeline/state.js';
 import { reportJobId, type ReportJob } from '../src/pipeline/types.js';
 
@@ -56,7 +57,7 @@ function postRecord(r: ReportJob, files: EvidenceFile[], posted: PostedRef): Pos
   }
 }
 
-export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promise<'done' | 'later'> {
+export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promise<ReportOutcome> {
   const id = reportJobId(r);
   const log = deps.log.child({ checkId: r.checkId, report: id });
   if (await deps.state.wasPosted(id)) return 'done';
@@ -74,7 +75,11 @@ export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promi
     await deps.state.markPosted(r.checkId, id, r.seq);
     return 'done';
   }
-  const ctx = { request: r.request, record: await deps.state.getCheck(r.checkId) };
+  const ctx: PostContext = {
+    request: r.request,
+    record: await deps.state.getCheck(r.checkId),
+    memo: { get: (k) => deps.state.getMemo(r.checkId, k), set: (k, v) => deps.state.setMemo(r.checkId, k, v) },
+  };
   let files: EvidenceFile[] = [];
   let posted: PostedRef | void;
   try {
@@ -106,6 +111,10 @@ export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promi
         break;
     }
   } catch (err) {
+    if (err instanceof RetryLaterError) {
+      log.log('warn', 'platform asked to wait; will retry', { delayMs: err.delayMs, ...errorFields(err) });
+      return { laterMs: err.delayMs };
+    }
     log.log('warn', 'posting failed; will retry', errorFields(err));
     throw err;
   }

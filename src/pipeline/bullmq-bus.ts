@@ -3,7 +3,7 @@
 // or a re-run check cannot queue the same thing twice.
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { checksQueueName, QueueUnavailableError, REPORTS_QUEUE, safeRedisUrl, type CheckProcessor, type Closeable, type JobBus, type ReportProcessor } from './job-bus.js';
+import { checksQueueName, laterDelay, QueueUnavailableError, REPORTS_QUEUE, safeRedisUrl, type CheckProcessor, type Closeable, type JobBus, type ReportProcessor } from './job-bus.js';
 import { reportJobId, type CheckRequest, type ReportJob } from './types.js';
 
 export interface BullBusOptions {
@@ -111,8 +111,9 @@ export class BullBus implements JobBus {
     const worker = new Worker<ReportJob>(
       REPORTS_QUEUE,
       async (job: Job<ReportJob>, token?: string) => {
-        if ((await processor(job.data)) === 'later') {
-          await job.moveToDelayed(Date.now() + 100, token);
+        const delay = laterDelay(await processor(job.data));
+        if (delay !== undefined) {
+          await job.moveToDelayed(Date.now() + delay, token);
           throw new DelayedError();
         }
       },

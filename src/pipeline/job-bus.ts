@@ -13,8 +13,14 @@ export interface CheckJobContext {
 }
 
 export type CheckProcessor = (request: CheckRequest, ctx: CheckJobContext) => Promise<void>;
-/** 'later': not yet (an earlier report of the same check is still pending). */
-export type ReportProcessor = (report: ReportJob) => Promise<'done' | 'later'>;
+/** 'later': not yet (an earlier report of the same check is still pending); { laterMs }: the platform asked to wait. */
+export type ReportOutcome = 'done' | 'later' | { laterMs: number };
+export type ReportProcessor = (report: ReportJob) => Promise<ReportOutcome>;
+
+export function laterDelay(outcome: ReportOutcome): number | undefined {
+  if (outcome === 'done') return undefined;
+  return outcome === 'later' ? 100 : Math.max(50, outcome.laterMs);
+}
 
 export interface JobBus {
   addCheck(request: CheckRequest): Promise<void>;

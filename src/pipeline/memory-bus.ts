@@ -1,7 +1,7 @@
 // JobBus in process memory: the embedded mode of `lbcheck start` when no Redis
 // is available. Same contract as BullBus (idempotent ids, retries with
 // backoff, 'later' re-queues), without durability.
-import type { CheckJobContext, CheckProcessor, Closeable, JobBus, ReportProcessor } from './job-bus.js';
+import { laterDelay, type CheckJobContext, type CheckProcessor, type Closeable, type JobBus, type ReportProcessor } from './job-bus.js';
 import { reportJobId, type CheckRequest, type ReportJob } from './types.js';
 
 const REPORT_ATTEMPTS = 12;
@@ -89,7 +89,8 @@ export class MemoryBus implements JobBus {
           continue;
         }
         try {
-          if ((await processor(item.report)) === 'later') setTimeout(() => this.requeue(item), 50);
+          const delay = laterDelay(await processor(item.report));
+          if (delay !== undefined) setTimeout(() => this.requeue(item), delay);
         } catch {
           item.attempts++;
           if (item.attempts < REPORT_ATTEMPTS) setTimeout(() => this.requeue(item), Math.min(30_000, 300 * 2 ** item.attempts));

@@ -102,6 +102,16 @@ export class MemoryState implements PipelineState {
   }
 
   private readonly rates = new Map<string, number>();
+  private readonly memos = new Map<string, string>();
+
+  getMemo(checkId: string, key: string): Promise<string | undefined> {
+    return Promise.resolve(this.memos.get(`${checkId}\n${key}`));
+  }
+
+  setMemo(checkId: string, key: string, value: string): Promise<void> {
+    this.memos.set(`${checkId}\n${key}`, value);
+    return Promise.resolve();
+  }
 
   hit(key: string, windowSeconds: number): Promise<number> {
     const k = `${key}:${Math.floor(Date.now() / 1000 / windowSeconds)}`;

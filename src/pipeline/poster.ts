@@ -12,6 +12,23 @@ export interface EvidenceFile extends EvidenceMeta {
 export interface PostContext {
   request: CheckRequest;
   record?: CheckRecord;
+  /**
+   * Small per-check memory shared by every bot process (e.g. the parent
+   * message's id, or which parts of a post already went out), so a retried
+   * post does not repeat what already reached the platform.
+   */
+  memo: { get(key: string): Promise<string | undefined>; set(key: string, value: string): Promise<void> };
+}
+
+/** Thrown by an adapter when the platform says "not now" (HTTP 429 Retry-After): retry after delayMs, not counted as a failure. */
+export class RetryLaterError extends Error {
+  override name = 'RetryLaterError';
+  constructor(
+    readonly delayMs: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** What the platform gave back for a post: its message and file ids, for the audit log. */

@@ -148,6 +148,14 @@ export class RedisState implements PipelineState {
     return this.redis.zcard(this.k('captures', lb));
   }
 
+  async getMemo(checkId: string, key: string): Promise<string | undefined> {
+    return (await this.redis.hget(this.k('memo', checkId), key)) ?? undefined;
+  }
+
+  async setMemo(checkId: string, key: string, value: string): Promise<void> {
+    await this.redis.multi().hset(this.k('memo', checkId), key, value).expire(this.k('memo', checkId), RECORD_TTL_S).exec();
+  }
+
   async hit(key: string, windowSeconds: number): Promise<number> {
     const window = Math.floor(Date.now() / 1000 / windowSeconds);
     const k = this.k('rate', key, String(window));

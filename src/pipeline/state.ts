@@ -32,6 +32,9 @@ export interface PipelineState {
   /** Current holders (for tests and status). */
   captureHolders(lb: string): Promise<number>;
 
+  getMemo(checkId: string, key: string): Promise<string | undefined>;
+  setMemo(checkId: string, key: string, value: string): Promise<void>;
+
   /** Counts one event in a fixed window and returns the count so far (rate limits, shared by all processes). */
   hit(key: string, windowSeconds: number): Promise<number>;
 

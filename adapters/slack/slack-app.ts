@@ -1,0 +1,85 @@
+// The Slack platform on Bolt: the /lbcheck slash command in HTTP mode
+// (request URL, signatures verified by Bolt's receiver) or Socket Mode (an
+// app-level token), acked with the intake's answer before anything slow.
+import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
+import { WebClient } from '@slack/web-api';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ConfigError } from '../../src/errors.js';
+import type { Logger } from '../../src/log.js';
+import type { Incoming, IntakeReply } from '../../src/pipeline/intake.js';
+import { SlackPoster } from './slack-poster.js';
+
+export interface SlackOptions {
+  botToken: string;
+  signingSecret: string;
+  /** Socket Mode when set (xapp-...). */
+  appToken?: string;
+  /** Web API base, e.g. a GovSlack or proxy URL ending in /api/ (SLACK_API_URL). */
+  apiUrl?: string;
+  port: number;
+  fileMaxBytes: number;
+  intake: (incoming: Incoming) => Promise<IntakeReply>;
+  log: Logger;
+}
+
+export interface RunningSlack {
+  poster: SlackPoster;
+  /** The HTTP port the request URL must point at (HTTP mode). */
+  port?: number;
+  mode: 'http' | 'socket';
+  close(): Promise<void>;
+}
+
+export async function startSlack(opts: SlackOptions): Promise<RunningSlack> {
+  // Our queue retries posts with backoff and honours Retry-After; the client must not retry behind its back.
+  const clientOptions = { ...(opts.apiUrl ? { slackApiUrl: opts.apiUrl } : {}), retryConfig: { retries: 0 }, rejectRateLimitedCalls: true };
+  const receiver = opts.appToken ? undefined : new HTTPReceiver({ signingSecret: opts.signingSecret, endpoints: ['/slack/events', '/slack/commands'] });
+  const app = new App({
+    token: opts.botToken,
+    ...(opts.appToken ? { appToken: opts.appToken, socketMode: true } : { receiver }),
+    clientOptions,
+    logLevel: LogLevel.ERROR,
+  });
+  app.command('/lbcheck', async ({ command, ack }) => {
+    const reply = await opts.intake({
+      requester: { platform: 'slack', id: command.user_id, name: command.user_name },
+      replyTo: { platform: 'slack', channel: command.channel_id },
+      text: command.text,
+    });
+    await ack({ response_type: 'ephemeral', text: reply.kind === 'refused' ? `:x: ${reply.text}` : reply.text });
+  });
+  app.error(async (err) => {
+    opts.log.log('error', 'slack handler failed', { error: err.message });
+    return Promise.resolve();
+  });
+  const started = (await app.start(opts.port)) as unknown;
+  const port = receiver ? ((started as Server).address() as AddressInfo).port : undefined;
+  const poster = new SlackPoster(new WebClient(opts.botToken, clientOptions), opts.fileMaxBytes);
+  return {
+    poster,
+    mode: opts.appToken ? 'socket' : 'http',
+    ...(port !== undefined ? { port } : {}),
+    close: () => app.stop().then(() => undefined),
+  };
+}
+
+export function slackOptionsFromEnv(env: NodeJS.ProcessEnv): Omit<SlackOptions, 'intake' | 'log'> | undefined {
+  const botToken = env.SLACK_BOT_TOKEN;
+  if (!botToken) return undefined;
+  const problems: string[] = [];
+  if (!env.SLACK_SIGNING_SECRET && !env.SLACK_APP_TOKEN) problems.push('SLACK_SIGNING_SECRET is required for HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)');
+  if (env.SLACK_APP_TOKEN && !env.SLACK_APP_TOKEN.startsWith('xapp-')) problems.push('SLACK_APP_TOKEN must be an app-level token (xapp-...)');
+  if (env.SLACK_API_URL && !/^https?:\/\/.+\/$/.test(env.SLACK_API_URL)) problems.push('SLACK_API_URL must be an http(s) URL ending in / (e.g. https://slack-gov.com/api/)');
+  const port = Number(env.SLACK_PORT ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push('SLACK_PORT must be a port number');
+  if (problems.length > 0) throw new ConfigError(`Slack configuration: ${problems.join('; ')}`);
+  return {
+    botToken,
+    signingSecret: env.SLACK_SIGNING_SECRET ?? '',
+    ...(env.SLACK_APP_TOKEN ? { appToken: env.SLACK_APP_TOKEN } : {}),
+    ...(env.SLACK_API_URL ? { apiUrl: env.SLACK_API_URL } : {}),
+    port,
+    fileMaxBytes: Number(env.LBCHECK_SLACK_FILE_MAX_BYTES ?? 5 * 1024 * 1024),
+  };
+}

@@ -1,0 +1,72 @@
+// The neutral message model: what a step or a diagnosis says, independent of
+// how a platform draws it (terminal text, Block Kit, Adaptive Cards).
+import { VERDICT_SYMBOL } from '../checklist/render-text.js';
+import type { Report, Step } from '../checklist/report.js';
+import type { EvidenceMeta } from '../pipeline/types.js';
+
+export interface Fact {
+  label: string;
+  value: string;
+}
+
+export interface MessageView {
+  /** e.g. "✔ Step 1 · Does the connection reach the LB? PASS" */
+  headline: string;
+  verdict: Step['verdict'] | 'diagnosis';
+  why: string;
+  facts: Fact[];
+  /** One line per evidence file, with the short sha256 a reader matches against the archive. */
+  evidence: string[];
+}
+
+const TITLES = { reach: 'Does the connection reach the LB?', mode: 'How does the LB handle it?', servers: 'Can the LB reach the servers?' } as const;
+
+export const shortSha = (sha256: string): string => sha256.slice(0, 12);
+
+function stepFacts(step: Step): Fact[] {
+  switch (step.name) {
+    case 'reach':
+      return [
+        { label: 'Client', value: `${step.outcome ?? 'n/a'}${step.errno ? ` (${step.errno})` : ''}${step.refusedBy ? ` by ${step.refusedBy}` : ''}` },
+        { label: 'LB saw SYN', value: step.lbSawSyn === null ? 'unknown' : step.lbSawSyn ? 'yes' : 'no' },
+        { label: 'Answered by', value: `${step.answeredBy ?? 'unknown'}${step.answerFrom ? ` (${step.answerFrom})` : ''}` },
+      ];
+    case 'mode':
+      return [
+        { label: 'Mode', value: `${step.mode}${step.proxyKind ? ` (${step.proxyKind} proxy)` : ''}` },
+        { label: 'GET /', value: `${step.behaviour}${step.httpStatus !== undefined ? ` ${step.httpStatus}` : ''}` },
+        ...(step.fingerprint ? [{ label: 'Product', value: step.fingerprint }] : []),
+        ...(step.tls ? [{ label: 'TLS', value: `${step.tls.protocol} · ${step.tls.subject} · valid to ${step.tls.validTo}` }] : []),
+      ];
+    case 'servers':
+      return step.members.map((m) => ({
+        label: m.address,
+        value: `from LB ${m.fromLb.outcome}${m.fromLb.httpStatus !== undefined ? ` ${m.fromLb.httpStatus}` : ''}${m.code ? ` [${m.code}]` : ''} · direct ${m.direct.outcome}${m.direct.httpStatus !== undefined ? ` ${m.direct.httpStatus}` : ''}`,
+      }));
+  }
+}
+
+export function stepView(step: Step, evidence: readonly EvidenceMeta[]): MessageView {
+  return {
+    headline: `${VERDICT_SYMBOL[step.verdict]} Step ${step.step} · ${TITLES[step.name]} ${step.verdict.toUpperCase()}`,
+    verdict: step.verdict,
+    why: step.summary,
+    facts: step.verdict === 'skipped' ? [] : stepFacts(step),
+    evidence: evidence.map((e) => `${e.name} · sha256:${shortSha(e.sha256)} · ${e.bytes} B${e.truncatedFrom ? ` (truncated from ${e.truncatedFrom} B)` : ''}`),
+  };
+}
+
+export function finalView(report: Report): MessageView {
+  const d = report.diagnosis;
+  return {
+    headline: `Diagnosis: ${d.culprit.toUpperCase()}`,
+    verdict: 'diagnosis',
+    why: d.summary,
+    facts: [
+      { label: 'Hand to', value: d.team },
+      { label: 'Steps', value: report.steps.map((s) => `${s.step} ${VERDICT_SYMBOL[s.verdict]}`).join('  ') },
+      ...(d.stoppedAfter ? [{ label: 'Stopped', value: `after step ${d.stoppedAfter} (add --all to run every step)` }] : []),
+    ],
+    evidence: [],
+  };
+}

@@ -1,0 +1,118 @@
+// A local stand-in for the Slack Web API: records every call (method, form
+// fields, uploaded bytes) and can answer 429 (with Retry-After) or 500 on
+// demand. Real Bolt and WebClient talk to it over HTTP.
+import { createHmac } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface SlackCall {
+  method: string;
+  args: Record<string, string>;
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+  });
+}
+
+/** The file part of a multipart body, or the raw body. */
+function uploadedBytes(req: IncomingMessage, body: Buffer): Buffer {
+  const m = /boundary=(?:"([^"]+)"|([^;]+))/.exec(req.headers['content-type'] ?? '');
+  const boundary = m?.[1] ?? m?.[2];
+  if (!boundary) return body;
+  const sep = Buffer.from(`--${boundary}`);
+  const start = body.indexOf(sep);
+  const headerEnd = body.indexOf('\r\n\r\n', start);
+  const end = body.indexOf(Buffer.from(`\r\n--${boundary}`), headerEnd);
+  return body.subarray(headerEnd + 4, end);
+}
+
+export class FakeSlack {
+  readonly calls: SlackCall[] = [];
+  readonly uploads = new Map<string, Buffer>();
+  private failures: { method: string; status: number; retryAfter?: number }[] = [];
+  private server: Server | undefined;
+  private ts = 1_700_000_000;
+  private fileSeq = 0;
+  port = 0;
+
+  get apiUrl(): string {
+    return `http://127.0.0.1:${this.port}/api/`;
+  }
+
+  /** The next call of `method` is answered with `status` (429 carries Retry-After). */
+  failNext(method: string, status: number, retryAfter?: number): void {
+    this.failures.push({ method, status, ...(retryAfter !== undefined ? { retryAfter } : {}) });
+  }
+
+  callsOf(method: string): SlackCall[] {
+    return this.calls.filter((c) => c.method === method);
+  }
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      void (async () => {
+        const body = await readBody(req);
+        const url = req.url ?? '';
+        if (url.startsWith('/upload/')) {
+          this.uploads.set(url.slice('/upload/'.length), uploadedBytes(req, body));
+          res.writeHead(200).end('OK');
+          return;
+        }
+        const method = url.replace(/^\/api\//, '').split('?')[0] ?? '';
+        const type = req.headers['content-type'] ?? '';
+        const args: Record<string, string> = type.includes('json')
+          ? Object.fromEntries(Object.entries(JSON.parse(body.toString() || '{}') as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]))
+          : Object.fromEntries(new URLSearchParams(body.toString()));
+        const fail = this.failures.findIndex((f) => f.method === method);
+        if (fail >= 0) {
+          const f = this.failures.splice(fail, 1)[0];
+          res.writeHead(f?.status ?? 500, { 'content-type': 'application/json', ...(f?.retryAfter !== undefined ? { 'retry-after': String(f.retryAfter) } : {}) });
+          res.end(JSON.stringify({ ok: false, error: f?.status === 429 ? 'ratelimited' : 'internal_error' }));
+          this.calls.push({ method: `${method} (failed ${f?.status})`, args });
+          return;
+        }
+        this.calls.push({ method, args });
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(this.answer(method, args)));
+      })();
+    });
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server?.address() as AddressInfo).port;
+    return this;
+  }
+
+  private answer(method: string, args: Record<string, string>): Record<string, unknown> {
+    switch (method) {
+      case 'auth.test':
+        return { ok: true, user_id: 'UBOT', team_id: 'T0LAB', bot_id: 'B0LAB', url: 'https://lab.slack.test/' };
+      case 'chat.postMessage':
+        return { ok: true, channel: args.channel, ts: `${this.ts++}.000100`, message: { text: args.text } };
+      case 'chat.update':
+        return { ok: true, channel: args.channel, ts: args.ts };
+      case 'files.getUploadURLExternal': {
+        const id = `F${String(++this.fileSeq).padStart(6, '0')}`;
+        return { ok: true, file_id: id, upload_url: `http://127.0.0.1:${this.port}/upload/${id}` };
+      }
+      case 'files.completeUploadExternal': {
+        const files = JSON.parse(args.files ?? '[]') as { id: string; title?: string }[];
+        return { ok: true, files: files.map((f) => ({ id: f.id, title: f.title })) };
+      }
+      default:
+        return { ok: false, error: 'unknown_method' };
+    }
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
+
+/** Headers Slack sends with a request: v0 HMAC-SHA256 signature over "v0:<timestamp>:<body>". */
+export function slackSignature(secret: string, body: string, timestamp = Math.floor(Date.now() / 1000)): Record<string, string> {
+  const sig = createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex');
+  return { 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': `v0=${sig}`, 'content-type': 'application/x-www-form-urlencoded' };
+}

@@ -1,0 +1,174 @@
+// Slack end to end: signed slash commands into real Bolt over HTTP, checks on
+// the lab through Redis and BullMQ, posts and uploads through the real
+// WebClient to a local fake of the Slack Web API.
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { startReportPoster } from '../../adapters/bot-runtime.js';
+import { startSlack, type RunningSlack } from '../../adapters/slack/slack-app.js';
+import { AuditLog } from '../../src/audit/audit-log.js';
+import type { PostRecord } from '../../src/audit/audit-record.js';
+import { loadInventory } from '../../src/inventory/load-inventory.js';
+import { createLogger } from '../../src/log.js';
+import { handleCommand } from '../../src/pipeline/intake.js';
+import type { Closeable } from '../../src/pipeline/job-bus.js';
+import { connectBackend, type Backend } from '../../src/runtime/backend.js';
+import { readConfig } from '../../src/runtime/env-config.js';
+import { startCheckWorker } from '../../workers/worker-runtime.js';
+import { startLab, waitHealthy, type Lab } from '../lab/lab.js';
+import { deleteKeys, TEST_REDIS, writeLabInventory } from '../pipeline/harness.js';
+import { FakeSlack, slackSignature } from './fake-slack.js';
+
+const SECRET = 'lab-signing-secret';
+let lab: Lab;
+let dir: string;
+let backend: Backend;
+let slack: RunningSlack;
+let fake: FakeSlack;
+let audit: AuditLog;
+const closeables: Closeable[] = [];
+const prefix = `lbt-${randomBytes(4).toString('hex')}`;
+
+before(async () => {
+  lab = await startLab({ serverCount: 2 });
+  dir = mkdtempSync(join(tmpdir(), 'lbcheck-slack-'));
+  const file = writeLabInventory(lab, dir);
+  // Replace the console-only policy with one for the incident channel.
+  writeFileSync(
+    file,
+    `${readFileSync(file, 'utf8').split('policy:')[0]}policy:\n  rules:\n    - name: oncall\n      users: [slack:U0ONCALL]\n      channels: [slack:C0INCIDENT]\n      targets: ['*']\n  limits: { perUserPerMinute: 1000, perChannelPerMinute: 1000, inFlightPerTarget: 100 }\n`,
+  );
+  const inventory = loadInventory(file);
+  const config = readConfig({ REDIS_URL: TEST_REDIS, LBCHECK_PREFIX: prefix, LBCHECK_CONNECT_TIMEOUT_MS: '1000', LBCHECK_SILENT_MS: '2500' });
+  backend = await connectBackend(config, false);
+  const log = createLogger({ file: join(dir, 'lbcheck.log') });
+  audit = new AuditLog(join(dir, 'audit'));
+  fake = await new FakeSlack().start();
+  slack = await startSlack({
+    botToken: 'xoxb-lab',
+    signingSecret: SECRET,
+    apiUrl: fake.apiUrl,
+    port: 0,
+    fileMaxBytes: 1024 * 1024,
+    log,
+    intake: (incoming) => handleCommand(incoming, { state: backend.intakeState, bus: backend.bus, inventory: () => inventory, log, prefix: '/lbcheck', audit }),
+  });
+  closeables.push(startReportPoster(backend, [slack.poster], log, audit), startCheckWorker(backend, config, () => inventory, log));
+});
+after(async () => {
+  for (const c of closeables) await c.close();
+  await slack?.close();
+  await fake?.close();
+  await backend?.close();
+  await deleteKeys(prefix);
+  lab?.teardown();
+  rmSync(dir, { recursive: true, force: true });
+});
+afterEach(async () => {
+  await lab.faults.clear();
+  await waitHealthy(lab);
+});
+
+async function slash(text: string, opts: { user?: string; channel?: string; secret?: string; timestamp?: number } = {}): Promise<{ status: number; body: string }> {
+  const form = new URLSearchParams({
+    token: 'legacy', team_id: 'T0LAB', team_domain: 'lab', channel_id: opts.channel ?? 'C0INCIDENT', channel_name: 'incident',
+    user_id: opts.user ?? 'U0ONCALL', user_name: 'oncall', command: '/lbcheck', text, api_app_id: 'A0LAB',
+    response_url: `http://127.0.0.1:${fake.port}/respond`, trigger_id: '1.2.3',
+  }).toString();
+  const res = await fetch(`http://127.0.0.1:${slack.port}/slack/commands`, { method: 'POST', headers: slackSignature(opts.secret ?? SECRET, form, opts.timestamp), body: form });
+  return { status: res.status, body: await res.text() };
+}
+
+async function until(test: () => boolean, what: string, withinMs = 20_000): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  while (!test()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}; calls: ${fake.calls.map((c) => c.method).join(', ')}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const idOf = (body: string): string => /Queued (chk-[0-9a-f]{10})/.exec(body)?.[1] ?? assert.fail(`not an ack: ${body}`);
+
+/** The thread of one check: its parent post and the replies under it, in order. */
+function thread(checkId: string): { parentTs: string; replies: string[] } {
+  const parent = fake.callsOf('chat.postMessage').find((c) => !c.args.thread_ts && (c.args.text ?? '').includes(checkId));
+  assert.ok(parent, `no parent message for ${checkId}`);
+  // The fake hands out ts values in order of successful postMessage calls.
+  const parentTs = `${1_700_000_000 + fake.callsOf('chat.postMessage').indexOf(parent)}.000100`;
+  const replies = fake.callsOf('chat.postMessage').filter((c) => c.args.thread_ts === parentTs).map((c) => c.args.text ?? '');
+  return { parentTs, replies };
+}
+
+describe('/lbcheck in Slack', () => {
+  it('a healthy check: ack in the HTTP response, a parent message, steps and diagnosis in its thread, evidence uploaded byte for byte', async () => {
+    const ack = await slash('haproxy-http');
+    assert.equal(ack.status, 200);
+    const id = idOf(ack.body);
+    assert.match(ack.body, /"response_type":"ephemeral"/);
+    await until(() => fake.callsOf('chat.update').some((c) => (c.args.text ?? '').includes(id)), 'the parent update');
+    const { parentTs, replies } = thread(id);
+    assert.deepEqual(replies.map((t) => /^(✔|✘|⚠|–|\?) Step (\d)|^Diagnosis/.exec(t)?.[0] ?? t), ['✔ Step 1', '✔ Step 2', '✔ Step 3', 'Diagnosis']);
+    const step2 = fake.callsOf('chat.postMessage').find((c) => c.args.thread_ts === parentTs && (c.args.text ?? '').startsWith('✔ Step 2'));
+    const blocks = JSON.parse(step2?.args.blocks ?? '[]') as { type: string; text?: { text: string }; fields?: { text: string }[] }[];
+    assert.match(blocks[0]?.text?.text ?? '', /^\*✔ Step 2 · How does the LB handle it\? PASS\*\nLayer 7 http proxy/);
+    assert.ok(blocks[1]?.fields?.some((f) => f.text === '*Mode*\nL7 (http proxy)'));
+    const update = fake.callsOf('chat.update').find((c) => c.args.ts === parentTs);
+    assert.match(update?.args.blocks ?? '', /Diagnosis: NONE/);
+    // Files: uploaded into the thread; bytes match the sha256 in the audit record.
+    // Steps 1 and 2 carry a pcap and a decode; step 3's evidence (commands, timings) stays in the archive.
+    const completes = fake.callsOf('files.completeUploadExternal').filter((c) => c.args.thread_ts === parentTs);
+    assert.deepEqual(completes.map((c) => c.args.initial_comment), ['Evidence for step 1', 'Evidence for step 2']);
+    const posts = audit.records().filter((r): r is typeof r & PostRecord => r.type === 'post' && r.checkId === id && r.kind === 'step');
+    for (const p of posts) {
+      for (const e of p.evidence.filter((x) => /\.pcap$|-decode\.txt$/.test(x.name))) {
+        const uploaded = [...fake.uploads.values()].find((b) => createHash('sha256').update(b).digest('hex') === e.sha256);
+        assert.ok(uploaded, `${e.name} of step ${p.step} was not uploaded intact`);
+      }
+      assert.equal(p.platform, 'slack');
+      assert.equal(p.channel, 'C0INCIDENT');
+      assert.equal(p.thread, parentTs);
+      assert.equal(p.fileIds.length, p.step === 3 ? 0 : 2, `file ids of step ${p.step}`);
+      for (const f of p.fileIds) assert.match(f, /^F\d{6}$/);
+      assert.ok(p.messageIds[0]);
+    }
+    assert.ok(replies[0]?.includes('Does the connection reach the LB'));
+  });
+
+  it('a failing check ends with the culprit and the team in the thread and on the parent', async () => {
+    await lab.faults.dropBeforeLb('nginx');
+    const id = idOf((await slash('nginx')).body);
+    await until(() => fake.callsOf('chat.update').some((c) => (c.args.text ?? '').includes(id)), 'the parent update');
+    const { replies } = thread(id);
+    assert.match(replies[0] ?? '', /^✘ Step 1/);
+    assert.match(replies.at(-1) ?? '', /^Diagnosis: PATH-TO-LB: /);
+  });
+
+  it('429 with Retry-After and 500s from Slack: every post still lands once, in order', async () => {
+    fake.failNext('chat.postMessage', 429, 1);
+    fake.failNext('files.completeUploadExternal', 500);
+    fake.failNext('chat.postMessage', 500);
+    fake.failNext('chat.update', 429, 1);
+    const id = idOf((await slash('dnat')).body);
+    await until(() => fake.callsOf('chat.update').some((c) => (c.args.text ?? '').includes(id)), 'the parent update', 40_000);
+    const { parentTs, replies } = thread(id);
+    assert.deepEqual(replies.map((t) => /^(✔|✘|⚠) Step (\d)|^Diagnosis/.exec(t)?.[0] ?? t), ['✔ Step 1', '✔ Step 2', '✔ Step 3', 'Diagnosis']);
+    assert.equal(fake.callsOf('chat.postMessage').filter((c) => !c.args.thread_ts && (c.args.text ?? '').includes(id)).length, 1, 'one parent');
+    assert.deepEqual(fake.callsOf('files.completeUploadExternal').filter((c) => c.args.thread_ts === parentTs).map((c) => c.args.initial_comment), ['Evidence for step 1', 'Evidence for step 2'], 'one upload per step');
+    assert.ok(fake.calls.some((c) => c.method === 'chat.postMessage (failed 429)'));
+    assert.ok(fake.calls.some((c) => c.method === 'files.completeUploadExternal (failed 500)'));
+  });
+
+  it('refuses bad and stale signatures with 401 and queues nothing; refused users get the reason', async () => {
+    const before = fake.calls.length;
+    assert.equal((await slash('haproxy-http', { secret: 'wrong-secret' })).status, 401);
+    assert.equal((await slash('haproxy-http', { timestamp: Math.floor(Date.now() / 1000) - 600 })).status, 401);
+    const refused = await slash('haproxy-http', { user: 'U0STRANGER' });
+    assert.equal(refused.status, 200);
+    assert.match(refused.body, /Refused by the lbcheck policy: you \(slack:U0STRANGER\) are not allowed/);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(fake.callsOf('chat.postMessage').length, fake.calls.slice(0, before).filter((c) => c.method === 'chat.postMessage').length);
+  });
+});
