@@ -63,9 +63,9 @@ async function rateLimited(target: string, incoming: Incoming, policy: Policy, d
   if ((await deps.state.hit(`user:${who}`, 60)) > perUserPerMinute) return refuse(`you reached the limit of ${perUserPerMinute} checks per minute; try again in a minute`);
   if ((await deps.state.hit(`channel:${where}`, 60)) > perChannelPerMinute) return refuse(`this channel reached the limit of ${perChannelPerMinute} checks per minute; try again in a minute`);
   const name = inventoryVipFor(target, vips)?.name ?? target;
-  const flying = (await deps.state.inFlight()).filter((r) => (inventoryVipFor(r.request.target, vips)?.name ?? r.request.target) === name);
-  if (flying.length >= inFlightPerTarget) {
-    return refuse(`${flying.length} checks of ${name} are already queued or running (${flying.map((r) => r.request.checkId).join(', ')}); wait for them or cancel one`);
+  const flying = await deps.state.inFlightCount(name);
+  if (flying >= inFlightPerTarget) {
+    return refuse(`${flying} checks of ${name} are already queued or running (see ${deps.prefix} status); wait for them or cancel one`);
   }
   return undefined;
 }
@@ -138,7 +138,8 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
       if (limited) return limited;
       const request: CheckRequest = {
         checkId: newCheckId(),
-        target: cmd.target,
+        // An inventory VIP typed as ip:port is queued under its name: one name per target for limits and history.
+        target: inventoryVipFor(cmd.target, vips)?.name ?? cmd.target,
         members: cmd.members,
         all: cmd.all,
         requester: incoming.requester,

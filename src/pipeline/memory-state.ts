@@ -47,6 +47,10 @@ export class MemoryState implements PipelineState {
     }));
   }
 
+  inFlightCount(target: string): Promise<number> {
+    return this.inFlight().then((list) => list.filter((r) => r.request.target === target).length);
+  }
+
   requestCancel(id: string, by: string): Promise<void> {
     this.cancels.set(id, by);
     return Promise.resolve();

@@ -68,6 +68,7 @@ export class RedisState implements PipelineState {
       .zremrangebyrank(this.k('history'), 0, -HISTORY_MAX - 1)
       .zremrangebyrank(this.k('history', request.target), 0, -HISTORY_MAX - 1)
       .sadd(this.k('inflight'), request.checkId)
+      .sadd(this.k('inflight', request.target), request.checkId)
       .exec();
   }
 
@@ -83,7 +84,14 @@ export class RedisState implements PipelineState {
 
   async updateCheck(id: string, patch: Partial<Pick<CheckRecord, 'status' | 'worker' | 'culprit' | 'diagnosis' | 'error' | 'parentMessage'>> & { status?: CheckStatus }): Promise<void> {
     await this.redis.eval(PATCH, 1, this.k('check', id), JSON.stringify({ ...patch, updatedAt: new Date().toISOString() }), '');
-    if (patch.status === 'done' || patch.status === 'failed' || patch.status === 'cancelled') await this.redis.srem(this.k('inflight'), id);
+    if (patch.status === 'done' || patch.status === 'failed' || patch.status === 'cancelled') {
+      const target = (await this.getCheck(id))?.request.target;
+      await this.redis.multi().srem(this.k('inflight'), id).srem(this.k('inflight', target ?? ''), id).exec();
+    }
+  }
+
+  async inFlightCount(target: string): Promise<number> {
+    return this.redis.scard(this.k('inflight', target));
   }
 
   async addStep(id: string, step: StepDigest): Promise<void> {

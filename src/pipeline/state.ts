@@ -13,6 +13,8 @@ export interface PipelineState {
   history(target: string | undefined, limit: number): Promise<CheckRecord[]>;
   /** Checks queued or running. */
   inFlight(): Promise<CheckRecord[]>;
+  /** How many checks of this target are queued or running (constant time: it is on the ack path). */
+  inFlightCount(target: string): Promise<number>;
 
   requestCancel(id: string, by: string): Promise<void>;
   cancelRequestedBy(id: string): Promise<string | undefined>;

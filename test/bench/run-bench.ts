@@ -4,12 +4,14 @@ import { startLab } from '../lab/lab.js';
 import { benchAudit } from './audit-bench.js';
 import { benchEngine } from './engine-bench.js';
 import { benchPipeline } from './pipeline-bench.js';
+import { benchSlack } from './slack-bench.js';
 
 const lab = await startLab();
 try {
   console.log(`lbcheck benchmark · ${new Date().toISOString()} · node ${process.version}`);
   for (const l of await benchEngine(lab)) console.log(l);
   for (const l of await benchPipeline(lab)) console.log(l);
+  for (const l of await benchSlack(lab)) console.log(l);
   for (const l of await benchAudit()) console.log(l);
 } finally {
   lab.teardown();

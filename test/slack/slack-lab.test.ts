@@ -2,85 +2,35 @@
 // the lab through Redis and BullMQ, posts and uploads through the real
 // WebClient to a local fake of the Slack Web API.
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { startReportPoster } from '../../adapters/bot-runtime.js';
-import { startSlack, type RunningSlack } from '../../adapters/slack/slack-app.js';
-import { AuditLog } from '../../src/audit/audit-log.js';
+import type { AuditLog } from '../../src/audit/audit-log.js';
 import type { PostRecord } from '../../src/audit/audit-record.js';
-import { loadInventory } from '../../src/inventory/load-inventory.js';
-import { createLogger } from '../../src/log.js';
-import { handleCommand } from '../../src/pipeline/intake.js';
-import type { Closeable } from '../../src/pipeline/job-bus.js';
-import { connectBackend, type Backend } from '../../src/runtime/backend.js';
-import { readConfig } from '../../src/runtime/env-config.js';
-import { startCheckWorker } from '../../workers/worker-runtime.js';
 import { startLab, waitHealthy, type Lab } from '../lab/lab.js';
-import { deleteKeys, TEST_REDIS, writeLabInventory } from '../pipeline/harness.js';
-import { FakeSlack, slackSignature } from './fake-slack.js';
+import type { FakeSlack } from './fake-slack.js';
+import { startSlackStack, type SlackStack } from './slack-stack.js';
 
-const SECRET = 'lab-signing-secret';
 let lab: Lab;
-let dir: string;
-let backend: Backend;
-let slack: RunningSlack;
+let stack: SlackStack;
 let fake: FakeSlack;
 let audit: AuditLog;
-const closeables: Closeable[] = [];
-const prefix = `lbt-${randomBytes(4).toString('hex')}`;
 
 before(async () => {
   lab = await startLab({ serverCount: 2 });
-  dir = mkdtempSync(join(tmpdir(), 'lbcheck-slack-'));
-  const file = writeLabInventory(lab, dir);
-  // Replace the console-only policy with one for the incident channel.
-  writeFileSync(
-    file,
-    `${readFileSync(file, 'utf8').split('policy:')[0]}policy:\n  rules:\n    - name: oncall\n      users: [slack:U0ONCALL]\n      channels: [slack:C0INCIDENT]\n      targets: ['*']\n  limits: { perUserPerMinute: 1000, perChannelPerMinute: 1000, inFlightPerTarget: 100 }\n`,
-  );
-  const inventory = loadInventory(file);
-  const config = readConfig({ REDIS_URL: TEST_REDIS, LBCHECK_PREFIX: prefix, LBCHECK_CONNECT_TIMEOUT_MS: '1000', LBCHECK_SILENT_MS: '2500' });
-  backend = await connectBackend(config, false);
-  const log = createLogger({ file: join(dir, 'lbcheck.log') });
-  audit = new AuditLog(join(dir, 'audit'));
-  fake = await new FakeSlack().start();
-  slack = await startSlack({
-    botToken: 'xoxb-lab',
-    signingSecret: SECRET,
-    apiUrl: fake.apiUrl,
-    port: 0,
-    fileMaxBytes: 1024 * 1024,
-    log,
-    intake: (incoming) => handleCommand(incoming, { state: backend.intakeState, bus: backend.bus, inventory: () => inventory, log, prefix: '/lbcheck', audit }),
-  });
-  closeables.push(startReportPoster(backend, [slack.poster], log, audit), startCheckWorker(backend, config, () => inventory, log));
+  stack = await startSlackStack(lab, true);
+  fake = stack.fake;
+  audit = stack.audit;
 });
 after(async () => {
-  for (const c of closeables) await c.close();
-  await slack?.close();
-  await fake?.close();
-  await backend?.close();
-  await deleteKeys(prefix);
+  await stack?.close();
   lab?.teardown();
-  rmSync(dir, { recursive: true, force: true });
 });
 afterEach(async () => {
   await lab.faults.clear();
   await waitHealthy(lab);
 });
 
-async function slash(text: string, opts: { user?: string; channel?: string; secret?: string; timestamp?: number } = {}): Promise<{ status: number; body: string }> {
-  const form = new URLSearchParams({
-    token: 'legacy', team_id: 'T0LAB', team_domain: 'lab', channel_id: opts.channel ?? 'C0INCIDENT', channel_name: 'incident',
-    user_id: opts.user ?? 'U0ONCALL', user_name: 'oncall', command: '/lbcheck', text, api_app_id: 'A0LAB',
-    response_url: `http://127.0.0.1:${fake.port}/respond`, trigger_id: '1.2.3',
-  }).toString();
-  const res = await fetch(`http://127.0.0.1:${slack.port}/slack/commands`, { method: 'POST', headers: slackSignature(opts.secret ?? SECRET, form, opts.timestamp), body: form });
-  return { status: res.status, body: await res.text() };
-}
+const slash = (text: string, opts?: Parameters<SlackStack['slash']>[1]): ReturnType<SlackStack['slash']> => stack.slash(text, opts);
 
 async function until(test: () => boolean, what: string, withinMs = 20_000): Promise<void> {
   const deadline = Date.now() + withinMs;
