@@ -1,7 +1,7 @@
 // The Slack platform on Bolt: the /lbcheck slash command in HTTP mode
 // (request URL, signatures verified by Bolt's receiver) or Socket Mode (an
 // app-level token), acked with the intake's answer before anything slow.
-import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
+import { App, HTTPReceiver, LogLevel, SocketModeReceiver } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -34,13 +34,11 @@ export interface RunningSlack {
 export async function startSlack(opts: SlackOptions): Promise<RunningSlack> {
   // Our queue retries posts with backoff and honours Retry-After; the client must not retry behind its back.
   const clientOptions = { ...(opts.apiUrl ? { slackApiUrl: opts.apiUrl } : {}), retryConfig: { retries: 0 }, rejectRateLimitedCalls: true };
-  const receiver = opts.appToken ? undefined : new HTTPReceiver({ signingSecret: opts.signingSecret, endpoints: ['/slack/events', '/slack/commands'] });
-  const app = new App({
-    token: opts.botToken,
-    ...(opts.appToken ? { appToken: opts.appToken, socketMode: true } : { receiver }),
-    clientOptions,
-    logLevel: LogLevel.ERROR,
-  });
+  const receiver = opts.appToken
+    ? // Socket Mode: apps.connections.open must also go to SLACK_API_URL, hence our own receiver.
+      new SocketModeReceiver({ appToken: opts.appToken, installerOptions: { clientOptions }, logLevel: LogLevel.ERROR })
+    : new HTTPReceiver({ signingSecret: opts.signingSecret, endpoints: ['/slack/events', '/slack/commands'] });
+  const app = new App({ token: opts.botToken, receiver, clientOptions, logLevel: LogLevel.ERROR });
   app.command('/lbcheck', async ({ command, ack }) => {
     const reply = await opts.intake({
       requester: { platform: 'slack', id: command.user_id, name: command.user_name },
@@ -54,7 +52,7 @@ export async function startSlack(opts: SlackOptions): Promise<RunningSlack> {
     return Promise.resolve();
   });
   const started = (await app.start(opts.port)) as unknown;
-  const port = receiver ? ((started as Server).address() as AddressInfo).port : undefined;
+  const port = receiver instanceof HTTPReceiver ? ((started as Server).address() as AddressInfo).port : undefined;
   const poster = new SlackPoster(new WebClient(opts.botToken, clientOptions), opts.fileMaxBytes);
   return {
     poster,

@@ -4,6 +4,7 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { FakeSocket } from './fake-socket.js';
 
 export interface SlackCall {
   method: string;
@@ -32,6 +33,7 @@ function uploadedBytes(req: IncomingMessage, body: Buffer): Buffer {
 
 export class FakeSlack {
   readonly calls: SlackCall[] = [];
+  readonly socket = new FakeSocket();
   readonly uploads = new Map<string, Buffer>();
   private failures: { method: string; status: number; retryAfter?: number }[] = [];
   private server: Server | undefined;
@@ -80,6 +82,7 @@ export class FakeSlack {
         res.end(JSON.stringify(this.answer(method, args)));
       })();
     });
+    this.server.on('upgrade', (req, sock) => this.socket.accept(req, sock));
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
     this.port = (this.server?.address() as AddressInfo).port;
     return this;
@@ -87,6 +90,8 @@ export class FakeSlack {
 
   private answer(method: string, args: Record<string, string>): Record<string, unknown> {
     switch (method) {
+      case 'apps.connections.open':
+        return { ok: true, url: `ws://127.0.0.1:${this.port}/socket` };
       case 'auth.test':
         return { ok: true, user_id: 'UBOT', team_id: 'T0LAB', bot_id: 'B0LAB', url: 'https://lab.slack.test/' };
       case 'chat.postMessage':
@@ -107,6 +112,7 @@ export class FakeSlack {
   }
 
   close(): Promise<void> {
+    this.socket.close();
     return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 }

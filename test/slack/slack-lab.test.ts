@@ -122,3 +122,29 @@ describe('/lbcheck in Slack', () => {
     assert.equal(fake.callsOf('chat.postMessage').length, fake.calls.slice(0, before).filter((c) => c.method === 'chat.postMessage').length);
   });
 });
+
+describe('Socket Mode and file caps', () => {
+  it('Socket Mode: a slash command envelope over the WebSocket is acked with the queue answer, and the check posts to the thread', async () => {
+    const sock = await startSlackStack(lab, true, { socketMode: true, fileMaxBytes: 200 });
+    try {
+      await until(() => sock.fake.socket.connected > 0, 'the Socket Mode connection');
+      assert.ok(sock.fake.callsOf('apps.connections.open').length >= 1);
+      sock.fake.socket.send({
+        envelope_id: 'env-1',
+        type: 'slash_commands',
+        accepts_response_payload: true,
+        payload: { team_id: 'T0LAB', channel_id: 'C0INCIDENT', user_id: 'U0ONCALL', user_name: 'oncall', command: '/lbcheck', text: 'dnat', api_app_id: 'A0LAB', response_url: 'http://127.0.0.1:1/x', trigger_id: '1.2' },
+      });
+      await until(() => sock.fake.socket.received.some((m) => m.envelope_id === 'env-1'), 'the envelope ack');
+      const ack = sock.fake.socket.received.find((m) => m.envelope_id === 'env-1') as { payload?: { text?: string } };
+      const id = /Queued (chk-[0-9a-f]{10})/.exec(ack.payload?.text ?? '')?.[1] ?? assert.fail(JSON.stringify(ack));
+      await until(() => sock.fake.callsOf('chat.update').some((c) => (c.args.text ?? '').includes(id)), 'the parent update');
+      // The 200-byte cap cut the pcap: the upload says so in its title rather than dropping the file.
+      const titles = sock.fake.callsOf('files.completeUploadExternal').map((c) => c.args.files ?? '').join(' ');
+      assert.match(titles, /step1-lb\.pcap \(sha256 [0-9a-f]{12}, truncated to 200 of \d+ B: the full file is in the audit archive\)/);
+      assert.ok([...sock.fake.uploads.values()].every((b) => b.length <= 200));
+    } finally {
+      await sock.close();
+    }
+  });
+});

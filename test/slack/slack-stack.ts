@@ -30,7 +30,7 @@ export interface SlackStack {
   close(): Promise<void>;
 }
 
-export async function startSlackStack(lab: Lab, withWorker: boolean): Promise<SlackStack> {
+export async function startSlackStack(lab: Lab, withWorker: boolean, opts: { socketMode?: boolean; fileMaxBytes?: number } = {}): Promise<SlackStack> {
   const dir = mkdtempSync(join(tmpdir(), 'lbcheck-slack-'));
   const file = writeLabInventory(lab, dir);
   writeFileSync(
@@ -49,7 +49,8 @@ export async function startSlackStack(lab: Lab, withWorker: boolean): Promise<Sl
     signingSecret: SLACK_SECRET,
     apiUrl: fake.apiUrl,
     port: 0,
-    fileMaxBytes: 1024 * 1024,
+    fileMaxBytes: opts.fileMaxBytes ?? 1024 * 1024,
+    ...(opts.socketMode ? { appToken: 'xapp-lab' } : {}),
     log,
     intake: (incoming) => handleCommand(incoming, { state: backend.intakeState, bus: backend.bus, inventory: () => inventory, log, prefix: '/lbcheck', audit }),
   });
