@@ -108,10 +108,11 @@ export class RemoteCapture {
           resolve();
         } else if (STARTUP_FAILURE.test(this.stderrText)) {
           // tcpdump failed in the background while the shell still waits on
-          // stdin: end it now rather than at the start timeout.
+          // stdin: end it now rather than at the start timeout, and let the
+          // rest of the message arrive (it comes in pieces) before judging it.
           clearTimeout(timer);
           handle.channel.end();
-          reject(this.startError('tcpdump failed to start'));
+          void Promise.race([handle.exit, new Promise((r) => setTimeout(r, 1000))]).then(() => reject(this.startError('tcpdump failed to start')));
         }
       });
       void handle.exit.then(() => {
@@ -127,7 +128,7 @@ export class RemoteCapture {
 
   private startError(what: string): CaptureUnavailableError {
     const err = this.stderrText.trim();
-    if (/not found|No such file/i.test(err)) {
+    if (/not found|No such file/i.test(err) || (/failed to run command/.test(err) && !/permission|not permitted/i.test(err))) {
       return new CaptureUnavailableError(`tcpdump is not installed on the LB ${this.session.target}`, 'install tcpdump on the load balancer, or give lbcheck a host that can capture the VIP traffic');
     }
     if (/permission|not permitted|Operation not permitted/i.test(err)) {
