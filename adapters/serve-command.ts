@@ -54,7 +54,7 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
   const audit = new AuditLog(config.auditDir);
   const intakeDeps = { state: backend.intakeState, bus: backend.bus, inventory, log, prefix: '/lbcheck', queueLabel: safeRedisUrl(config.redisUrl), audit };
   if (slackOptions) {
-    const slack = await startSlack({ ...slackOptions, log, intake: (incoming) => handleCommand(incoming, intakeDeps) });
+    const slack = await startSlack({ ...slackOptions, log, intake: (incoming) => handleCommand(incoming, intakeDeps), policy: () => inventory()?.policy });
     const poster = startReportPoster(backend, [slack.poster], log, audit);
     const worker = withWorker ? startCheckWorker(backend, config, inventory, log) : undefined;
     say(slack.port !== undefined ? `Slack request URL: http(s)://<this host>:${slack.port}/slack/commands` : 'Slack Socket Mode connected');

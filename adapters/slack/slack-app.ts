@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { ConfigError } from '../../src/errors.js';
 import type { Logger } from '../../src/log.js';
 import type { Incoming, IntakeReply } from '../../src/pipeline/intake.js';
+import type { Policy } from '../../src/policy/policy-types.js';
+import { SlackGroupResolver } from './slack-groups.js';
 import { SlackPoster } from './slack-poster.js';
 
 export interface SlackOptions {
@@ -21,6 +23,8 @@ export interface SlackOptions {
   fileMaxBytes: number;
   intake: (incoming: Incoming) => Promise<IntakeReply>;
   log: Logger;
+  /** The policy in force, to look up the Slack user groups it names. */
+  policy?: () => Policy | undefined;
 }
 
 export interface RunningSlack {
@@ -39,9 +43,11 @@ export async function startSlack(opts: SlackOptions): Promise<RunningSlack> {
       new SocketModeReceiver({ appToken: opts.appToken, installerOptions: { clientOptions }, logLevel: LogLevel.ERROR })
     : new HTTPReceiver({ signingSecret: opts.signingSecret, endpoints: ['/slack/events', '/slack/commands'] });
   const app = new App({ token: opts.botToken, receiver, clientOptions, logLevel: LogLevel.ERROR });
+  const web = new WebClient(opts.botToken, clientOptions);
+  const groups = new SlackGroupResolver(web);
   app.command('/lbcheck', async ({ command, ack }) => {
     const reply = await opts.intake({
-      requester: { platform: 'slack', id: command.user_id, name: command.user_name },
+      requester: { platform: 'slack', id: command.user_id, name: command.user_name, groups: await groups.groupsOf(command.user_id, opts.policy?.()) },
       replyTo: { platform: 'slack', channel: command.channel_id },
       text: command.text,
     });
@@ -53,7 +59,7 @@ export async function startSlack(opts: SlackOptions): Promise<RunningSlack> {
   });
   const started = (await app.start(opts.port)) as unknown;
   const port = receiver instanceof HTTPReceiver ? ((started as Server).address() as AddressInfo).port : undefined;
-  const poster = new SlackPoster(new WebClient(opts.botToken, clientOptions), opts.fileMaxBytes);
+  const poster = new SlackPoster(web, opts.fileMaxBytes);
   return {
     poster,
     mode: opts.appToken ? 'socket' : 'http',

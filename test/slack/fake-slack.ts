@@ -34,6 +34,8 @@ function uploadedBytes(req: IncomingMessage, body: Buffer): Buffer {
 export class FakeSlack {
   readonly calls: SlackCall[] = [];
   readonly socket = new FakeSocket();
+  /** Slack user groups and their members, as usergroups.users.list answers. */
+  readonly userGroups = new Map<string, string[]>([['S0NETOPS', ['U0INGROUP']]]);
   readonly uploads = new Map<string, Buffer>();
   private failures: { method: string; status: number; retryAfter?: number }[] = [];
   private server: Server | undefined;
@@ -92,6 +94,8 @@ export class FakeSlack {
     switch (method) {
       case 'apps.connections.open':
         return { ok: true, url: `ws://127.0.0.1:${this.port}/socket` };
+      case 'usergroups.users.list':
+        return { ok: true, users: this.userGroups.get(args.usergroup ?? '') ?? [] };
       case 'auth.test':
         return { ok: true, user_id: 'UBOT', team_id: 'T0LAB', bot_id: 'B0LAB', url: 'https://lab.slack.test/' };
       case 'chat.postMessage':

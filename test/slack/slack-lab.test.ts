@@ -115,6 +115,8 @@ describe('/lbcheck in Slack', () => {
     const before = fake.calls.length;
     assert.equal((await slash('haproxy-http', { secret: 'wrong-secret' })).status, 401);
     assert.equal((await slash('haproxy-http', { timestamp: Math.floor(Date.now() / 1000) - 600 })).status, 401);
+    // A member of the policy's Slack user group (looked up with usergroups.users.list) is allowed.
+    assert.match((await slash('history', { user: 'U0INGROUP' })).body, /Recent checks|No checks/);
     const refused = await slash('haproxy-http', { user: 'U0STRANGER' });
     assert.equal(refused.status, 200);
     assert.match(refused.body, /Refused by the lbcheck policy: you \(slack:U0STRANGER\) are not allowed/);

@@ -35,7 +35,7 @@ export async function startSlackStack(lab: Lab, withWorker: boolean, opts: { soc
   const file = writeLabInventory(lab, dir);
   writeFileSync(
     file,
-    `${readFileSync(file, 'utf8').split('policy:')[0]}policy:\n  rules:\n    - name: oncall\n      users: [slack:U0ONCALL]\n      channels: [slack:C0INCIDENT]\n      targets: ['*']\n  limits: { perUserPerMinute: 100000, perChannelPerMinute: 100000, inFlightPerTarget: 100000 }\n`,
+    `${readFileSync(file, 'utf8').split('policy:')[0]}policy:\n  rules:\n    - name: oncall\n      users: [slack:U0ONCALL]\n      groups: [slack:S0NETOPS]\n      channels: [slack:C0INCIDENT]\n      targets: ['*']\n  limits: { perUserPerMinute: 100000, perChannelPerMinute: 100000, inFlightPerTarget: 100000 }\n`,
   );
   const inventory = loadInventory(file);
   const prefix = `lbt-${randomBytes(4).toString('hex')}`;
@@ -53,6 +53,7 @@ export async function startSlackStack(lab: Lab, withWorker: boolean, opts: { soc
     ...(opts.socketMode ? { appToken: 'xapp-lab' } : {}),
     log,
     intake: (incoming) => handleCommand(incoming, { state: backend.intakeState, bus: backend.bus, inventory: () => inventory, log, prefix: '/lbcheck', audit }),
+    policy: () => inventory.policy,
   });
   const closeables: Closeable[] = [startReportPoster(backend, [slack.poster], log, audit)];
   if (withWorker) closeables.push(startCheckWorker(backend, config, () => inventory, log));
