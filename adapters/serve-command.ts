@@ -21,6 +21,8 @@ import { startCheckWorker } from '../workers/worker-runtime.js';
 import { startReportPoster } from './bot-runtime.js';
 import { ConsoleAdapter } from './console/console-adapter.js';
 import { slackOptionsFromEnv, startSlack } from './slack/slack-app.js';
+import { startTeams } from './teams/teams-app.js';
+import { teamsOptionsFromEnv } from './teams/teams-env.js';
 
 function logger(process: string): { log: Logger; where: string } {
   const target = globalThis.process.env.LBCHECK_LOG ?? '.lbcheck/lbcheck.log';
@@ -37,10 +39,15 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
   const holder = config.inventoryFile ? new InventoryHolder(config.inventoryFile, log).watch() : undefined;
   const inventory = (): Inventory | undefined => holder?.current;
   const slackOptions = slackOptionsFromEnv(process.env);
+  const teamsOptions = teamsOptionsFromEnv(process.env);
   const backend = await connectBackend(config, withWorker);
   const out = process.stdout;
   const say = (line: string): boolean => out.write(`${line}\n`);
-  say(`lbcheck ${withWorker ? 'bot + worker' : 'bot'} · platform: ${slackOptions ? `Slack (${slackOptions.appToken ? 'Socket Mode' : `HTTP on port ${slackOptions.port}`})` : 'console (no SLACK_BOT_TOKEN or MicrosoftAppId set)'}`);
+  const platforms = [
+    ...(slackOptions ? [`Slack (${slackOptions.appToken ? 'Socket Mode' : `HTTP on port ${slackOptions.port}`})`] : []),
+    ...(teamsOptions ? [`Teams (port ${teamsOptions.port}${teamsOptions.appId ? '' : ', UNAUTHENTICATED: no MicrosoftAppId set, for local use only'})`] : []),
+  ];
+  say(`lbcheck ${withWorker ? 'bot + worker' : 'bot'} · platform: ${platforms.join(' + ') || 'console (no SLACK_BOT_TOKEN or MicrosoftAppId set)'}`);
   if (backend.mode === 'embedded') {
     say(`queue: in-process (no Redis answered at ${safeRedisUrl(config.redisUrl)} and REDIS_URL is not set); queued checks live only in this process`);
   } else {
@@ -53,14 +60,19 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
 
   const audit = new AuditLog(config.auditDir);
   const intakeDeps = { state: backend.intakeState, bus: backend.bus, inventory, log, prefix: '/lbcheck', queueLabel: safeRedisUrl(config.redisUrl), audit };
-  if (slackOptions) {
-    const slack = await startSlack({ ...slackOptions, log, intake: (incoming) => handleCommand(incoming, intakeDeps), policy: () => inventory()?.policy });
-    const poster = startReportPoster(backend, [slack.poster], log, audit);
+  if (slackOptions || teamsOptions) {
+    const slack = slackOptions ? await startSlack({ ...slackOptions, log, intake: (incoming) => handleCommand(incoming, intakeDeps), policy: () => inventory()?.policy }) : undefined;
+    const teams = teamsOptions
+      ? await startTeams({ ...teamsOptions, log, intake: (incoming) => handleCommand(incoming, { ...intakeDeps, prefix: '@lbcheck' }), evidence: (sha) => Promise.resolve(audit.evidence.get(sha)) })
+      : undefined;
+    const poster = startReportPoster(backend, [...(slack ? [slack.poster] : []), ...(teams ? [teams.poster] : [])], log, audit);
     const worker = withWorker ? startCheckWorker(backend, config, inventory, log) : undefined;
-    say(slack.port !== undefined ? `Slack request URL: http(s)://<this host>:${slack.port}/slack/commands` : 'Slack Socket Mode connected');
-    log.log('info', 'started', { mode: backend.mode, worker: withWorker, platform: 'slack' });
+    if (slack) say(slack.port !== undefined ? `Slack request URL: http(s)://<this host>:${slack.port}/slack/commands` : 'Slack Socket Mode connected');
+    if (teams) say(`Teams messaging endpoint: http(s)://<this host>:${teams.port}/api/messages${teams.authenticated ? '' : ' (unauthenticated: set MicrosoftAppId/MicrosoftAppPassword for real Teams)'}`);
+    log.log('info', 'started', { mode: backend.mode, worker: withWorker, slack: !!slack, teams: !!teams });
     await untilSignal();
-    await slack.close();
+    await slack?.close();
+    await teams?.close();
     await worker?.close();
     await poster.close();
     await backend.close();
