@@ -5,6 +5,7 @@ import { benchAudit } from './audit-bench.js';
 import { benchEngine } from './engine-bench.js';
 import { benchPipeline } from './pipeline-bench.js';
 import { benchSlack } from './slack-bench.js';
+import { benchTeams } from './teams-bench.js';
 
 const lab = await startLab();
 try {
@@ -12,6 +13,7 @@ try {
   for (const l of await benchEngine(lab)) console.log(l);
   for (const l of await benchPipeline(lab)) console.log(l);
   for (const l of await benchSlack(lab)) console.log(l);
+  for (const l of await benchTeams(lab)) console.log(l);
   for (const l of await benchAudit()) console.log(l);
 } finally {
   lab.teardown();

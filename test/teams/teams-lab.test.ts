@@ -2,94 +2,36 @@
 // HTTP, checks on the lab through Redis and BullMQ, replies and cards sent
 // through the real connector client to a local fake of the Bot Connector.
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { startReportPoster } from '../../adapters/bot-runtime.js';
 import { evidenceLinks } from '../../adapters/teams/evidence-links.js';
-import { startTeams, type RunningTeams } from '../../adapters/teams/teams-app.js';
-import { AuditLog } from '../../src/audit/audit-log.js';
-import { loadInventory } from '../../src/inventory/load-inventory.js';
-import { createLogger } from '../../src/log.js';
-import { handleCommand } from '../../src/pipeline/intake.js';
-import type { Closeable } from '../../src/pipeline/job-bus.js';
-import { connectBackend, type Backend } from '../../src/runtime/backend.js';
-import { readConfig } from '../../src/runtime/env-config.js';
-import { startCheckWorker } from '../../workers/worker-runtime.js';
+import type { RunningTeams } from '../../adapters/teams/teams-app.js';
+import type { AuditLog } from '../../src/audit/audit-log.js';
 import { startLab, waitHealthy, type Lab } from '../lab/lab.js';
-import { deleteKeys, TEST_REDIS, writeLabInventory } from '../pipeline/harness.js';
-import { FakeConnector, type SentActivity } from './fake-connector.js';
+import type { FakeConnector, SentActivity } from './fake-connector.js';
+import { LINK_SECRET, startTeamsStack, type TeamsStack } from './teams-stack.js';
 
-const LINK_SECRET = 'lab-link-secret';
-const CHANNEL = '19:incident@thread.tacv2';
 let lab: Lab;
-let dir: string;
-let backend: Backend;
+let stack: TeamsStack;
 let teams: RunningTeams;
 let connector: FakeConnector;
 let audit: AuditLog;
-const closeables: Closeable[] = [];
-const prefix = `lbt-${randomBytes(4).toString('hex')}`;
-let seq = 0;
 
 before(async () => {
   lab = await startLab({ serverCount: 2 });
-  dir = mkdtempSync(join(tmpdir(), 'lbcheck-teams-'));
-  const file = writeLabInventory(lab, dir);
-  writeFileSync(
-    file,
-    `${readFileSync(file, 'utf8').split('policy:')[0]}policy:\n  rules:\n    - name: oncall\n      users: [teams:aad-oncall]\n      channels: ["teams:${CHANNEL}"]\n      targets: ['*']\n  limits: { perUserPerMinute: 1000, perChannelPerMinute: 1000, inFlightPerTarget: 100 }\n`,
-  );
-  const inventory = loadInventory(file);
-  const config = readConfig({ REDIS_URL: TEST_REDIS, LBCHECK_PREFIX: prefix, LBCHECK_CONNECT_TIMEOUT_MS: '1000', LBCHECK_SILENT_MS: '2500' });
-  backend = await connectBackend(config, false);
-  const log = createLogger({ file: join(dir, 'lbcheck.log') });
-  audit = new AuditLog(join(dir, 'audit'));
-  connector = await new FakeConnector().start();
-  teams = await startTeams({
-    appId: '',
-    appPassword: '',
-    port: 0,
-    linkSecret: LINK_SECRET,
-    linkTtlSeconds: 3600,
-    evidence: (sha) => Promise.resolve(audit.evidence.get(sha)),
-    log,
-    intake: (incoming) => handleCommand(incoming, { state: backend.intakeState, bus: backend.bus, inventory: () => inventory, log, prefix: '@lbcheck', audit }),
-  });
-  closeables.push(startReportPoster(backend, [teams.poster], log, audit), startCheckWorker(backend, config, () => inventory, log));
+  stack = await startTeamsStack(lab, true);
+  ({ teams, connector, audit } = stack);
 });
 after(async () => {
-  for (const c of closeables) await c.close();
-  await teams?.close();
-  await connector?.close();
-  await backend?.close();
-  await deleteKeys(prefix);
+  await stack?.close();
   lab?.teardown();
-  rmSync(dir, { recursive: true, force: true });
 });
 afterEach(async () => {
   await lab.faults.clear();
   await waitHealthy(lab);
 });
 
-/** Posts a channel message that @mentions the bot, as Teams would; returns the reply chain's conversation id. */
-async function mention(text: string, opts: { user?: string; personal?: boolean } = {}): Promise<{ status: number; conversationId: string }> {
-  const root = `${1_700_000_000_000 + ++seq}`;
-  const conversationId = opts.personal ? `a:personal-${seq}` : `${CHANNEL};messageid=${root}`;
-  const activity = {
-    type: 'message', id: root, timestamp: new Date().toISOString(), serviceUrl: connector.serviceUrl, channelId: 'msteams',
-    from: { id: '29:user', name: 'On Call', aadObjectId: opts.user ?? 'aad-oncall' },
-    conversation: { id: conversationId, conversationType: opts.personal ? 'personal' : 'channel', tenantId: 'tenant-lab' },
-    recipient: { id: '28:lbcheck-bot', name: 'lbcheck' },
-    text: opts.personal ? text : `<at>lbcheck</at> ${text}`,
-    entities: opts.personal ? [] : [{ type: 'mention', mentioned: { id: '28:lbcheck-bot', name: 'lbcheck' }, text: '<at>lbcheck</at>' }],
-    channelData: { tenant: { id: 'tenant-lab' } },
-  };
-  const res = await fetch(`http://127.0.0.1:${teams.port}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(activity) });
-  return { status: res.status, conversationId };
-}
+const mention = (text: string, opts?: Parameters<TeamsStack['mention']>[1]): ReturnType<TeamsStack['mention']> => stack.mention(text, opts);
 
 async function until(test: () => boolean, what: string, withinMs = 20_000): Promise<void> {
   const deadline = Date.now() + withinMs;
