@@ -8,19 +8,10 @@ import { CloudAdapter, ConfigurationBotFrameworkAuthentication, TurnContext, typ
 import type { Logger } from '../../src/log.js';
 import type { Incoming, IntakeReply } from '../../src/pipeline/intake.js';
 import { evidenceLinks } from './evidence-links.js';
+import type { TeamsEnv } from './teams-env.js';
 import { TeamsPoster } from './teams-poster.js';
 
-export interface TeamsOptions {
-  appId: string;
-  appPassword: string;
-  tenantId?: string;
-  appType?: string;
-  port: number;
-  /** How chat users reach this bot's HTTP server, for evidence links. */
-  publicUrl?: string;
-  /** HMAC key for evidence links. */
-  linkSecret: string;
-  linkTtlSeconds: number;
+export interface TeamsOptions extends TeamsEnv {
   evidence: (sha256: string) => Promise<Buffer | undefined>;
   intake: (incoming: Incoming) => Promise<IntakeReply>;
   log: Logger;

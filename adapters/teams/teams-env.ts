@@ -8,7 +8,9 @@ export interface TeamsEnv {
   tenantId?: string;
   appType?: string;
   port: number;
+  /** How chat users reach this bot's HTTP server, for evidence links. */
   publicUrl?: string;
+  /** HMAC key for evidence links. */
   linkSecret: string;
   linkTtlSeconds: number;
 }

@@ -7,6 +7,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import type { AuditLog } from '../../src/audit/audit-log.js';
 import type { PostRecord } from '../../src/audit/audit-record.js';
 import { startLab, waitHealthy, type Lab } from '../lab/lab.js';
+import { until } from '../pipeline/platform-base.js';
 import type { FakeSlack } from './fake-slack.js';
 import { startSlackStack, type SlackStack } from './slack-stack.js';
 
@@ -31,14 +32,6 @@ afterEach(async () => {
 });
 
 const slash = (text: string, opts?: Parameters<SlackStack['slash']>[1]): ReturnType<SlackStack['slash']> => stack.slash(text, opts);
-
-async function until(test: () => boolean, what: string, withinMs = 20_000): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  while (!test()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}; calls: ${fake.calls.map((c) => c.method).join(', ')}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 const idOf = (body: string): string => /Queued (chk-[0-9a-f]{10})/.exec(body)?.[1] ?? assert.fail(`not an ack: ${body}`);
 

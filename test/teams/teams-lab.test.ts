@@ -8,6 +8,7 @@ import { evidenceLinks } from '../../adapters/teams/evidence-links.js';
 import type { RunningTeams } from '../../adapters/teams/teams-app.js';
 import type { AuditLog } from '../../src/audit/audit-log.js';
 import { startLab, waitHealthy, type Lab } from '../lab/lab.js';
+import { until } from '../pipeline/platform-base.js';
 import type { FakeConnector, SentActivity } from './fake-connector.js';
 import { LINK_SECRET, startTeamsStack, type TeamsStack } from './teams-stack.js';
 
@@ -32,14 +33,6 @@ afterEach(async () => {
 });
 
 const mention = (text: string, opts?: Parameters<TeamsStack['mention']>[1]): ReturnType<TeamsStack['mention']> => stack.mention(text, opts);
-
-async function until(test: () => boolean, what: string, withinMs = 20_000): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  while (!test()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}; sent: ${connector.sent.map((s) => s.activity.text).join(' | ')}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 const inChain = (conversationId: string): SentActivity[] => connector.sent.filter((s) => s.conversationId === conversationId);
 const card = (s: SentActivity): Record<string, unknown> => s.activity.attachments?.[0]?.content ?? {};

@@ -1,22 +1,15 @@
 // Everything a Teams test or benchmark needs: the lab's inventory with a Teams
 // policy, real Redis (unique prefix), the fake Bot Connector, real botbuilder,
 // the report poster and (optionally) a probe worker.
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { startReportPoster } from '../../adapters/bot-runtime.js';
 import { startTeams, type RunningTeams } from '../../adapters/teams/teams-app.js';
-import { AuditLog } from '../../src/audit/audit-log.js';
-import { loadInventory } from '../../src/inventory/load-inventory.js';
-import { createLogger } from '../../src/log.js';
+import type { AuditLog } from '../../src/audit/audit-log.js';
 import { handleCommand } from '../../src/pipeline/intake.js';
 import type { Closeable } from '../../src/pipeline/job-bus.js';
-import { connectBackend, type Backend } from '../../src/runtime/backend.js';
-import { readConfig } from '../../src/runtime/env-config.js';
+import type { Backend } from '../../src/runtime/backend.js';
 import { startCheckWorker } from '../../workers/worker-runtime.js';
 import type { Lab } from '../lab/lab.js';
-import { deleteKeys, TEST_REDIS, writeLabInventory } from '../pipeline/harness.js';
+import { startPlatformBase } from '../pipeline/platform-base.js';
 import { FakeConnector } from './fake-connector.js';
 
 export const LINK_SECRET = 'lab-link-secret';
@@ -33,18 +26,8 @@ export interface TeamsStack {
 }
 
 export async function startTeamsStack(lab: Lab, withWorker: boolean): Promise<TeamsStack> {
-  const dir = mkdtempSync(join(tmpdir(), 'lbcheck-teams-'));
-  const file = writeLabInventory(lab, dir);
-  writeFileSync(
-    file,
-    `${readFileSync(file, 'utf8').split('policy:')[0]}policy:\n  rules:\n    - name: oncall\n      users: [teams:aad-oncall]\n      channels: ["teams:${CHANNEL}"]\n      targets: ['*']\n  limits: { perUserPerMinute: 100000, perChannelPerMinute: 100000, inFlightPerTarget: 100000 }\n`,
-  );
-  const inventory = loadInventory(file);
-  const prefix = `lbt-${randomBytes(4).toString('hex')}`;
-  const config = readConfig({ REDIS_URL: TEST_REDIS, LBCHECK_PREFIX: prefix, LBCHECK_CONNECT_TIMEOUT_MS: '1000', LBCHECK_SILENT_MS: '2500' });
-  const backend = await connectBackend(config, false);
-  const log = createLogger({ file: join(dir, 'lbcheck.log') });
-  const audit = new AuditLog(join(dir, 'audit'));
+  const base = await startPlatformBase(lab, '@lbcheck', ['users: [teams:aad-oncall]', `channels: ["teams:${CHANNEL}"]`]);
+  const { backend, log, audit, inventory, config } = base;
   const connector = await new FakeConnector().start();
   const teams = await startTeams({
     appId: '',
@@ -54,7 +37,7 @@ export async function startTeamsStack(lab: Lab, withWorker: boolean): Promise<Te
     linkTtlSeconds: 3600,
     evidence: (sha) => Promise.resolve(audit.evidence.get(sha)),
     log,
-    intake: (incoming) => handleCommand(incoming, { state: backend.intakeState, bus: backend.bus, inventory: () => inventory, log, prefix: '@lbcheck', audit }),
+    intake: (incoming) => handleCommand(incoming, base.intakeDeps),
   });
   const closeables: Closeable[] = [startReportPoster(backend, [teams.poster], log, audit)];
   if (withWorker) closeables.push(startCheckWorker(backend, config, () => inventory, log));
@@ -84,9 +67,7 @@ export async function startTeamsStack(lab: Lab, withWorker: boolean): Promise<Te
       for (const c of closeables) await c.close();
       await teams.close();
       await connector.close();
-      await backend.close();
-      await deleteKeys(prefix);
-      rmSync(dir, { recursive: true, force: true });
+      await base.close();
     },
   };
 }
