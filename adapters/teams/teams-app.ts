@@ -76,8 +76,11 @@ export async function startTeams(opts: TeamsOptions): Promise<RunningTeams> {
     const words = text.split(/\s+/);
     // "@lbcheck check web-vip" and "@lbcheck web-vip" both run a check.
     const command = words[0] === 'check' ? words.slice(1).join(' ') : text;
+    // A channel message carries its team: whoever posts there is a member of that team (policy "teams:<team id>").
+    const team = (a.channelData as { team?: { id?: string; aadGroupId?: string } } | undefined)?.team;
+    const groups = [team?.id, team?.aadGroupId].filter((g): g is string => typeof g === 'string' && g !== '');
     const reply = await opts.intake({
-      requester: { platform: 'teams', id: a.from.aadObjectId ?? a.from.id, name: a.from.name },
+      requester: { platform: 'teams', id: a.from.aadObjectId ?? a.from.id, name: a.from.name, groups },
       // The policy names channels; a channel thread's conversation id adds ";messageid=…" for the reply chain.
       replyTo: { platform: 'teams', channel: a.conversation.id.split(';')[0] ?? a.conversation.id, extra: { reference: TurnContext.getConversationReference(a) } },
       text: command,

@@ -86,6 +86,10 @@ describe('@lbcheck in Teams', () => {
     const stranger = await mention('help', { user: 'aad-stranger', personal: true });
     await until(() => inChain(stranger.conversationId).length > 0, 'the help answer');
     assert.match(inChain(stranger.conversationId)[0]?.activity.text ?? '', /^Usage: @lbcheck <command>/);
+    // Anyone posting in a channel of the policy's team is in that group.
+    const member = await mention('history', { user: 'aad-teammate', team: 'team-netops' });
+    await until(() => inChain(member.conversationId).length > 0, 'the history answer');
+    assert.match(inChain(member.conversationId)[0]?.activity.text ?? '', /^(Recent checks|No checks)/);
     const refused = await mention('check dnat', { user: 'aad-stranger' });
     await until(() => inChain(refused.conversationId).length > 0, 'the refusal');
     assert.match(inChain(refused.conversationId)[0]?.activity.text ?? '', /Refused by the lbcheck policy: you \(teams:aad-stranger\) are not allowed/);
