@@ -3,30 +3,16 @@
 // the fake Slack on the healthy lab VIP.
 import type { Lab } from '../lab/lab.js';
 import { startSlackStack } from '../slack/slack-stack.js';
-import { line, median, percentile } from './stats.js';
+import { line, median, openLoop, percentile } from './stats.js';
 
 export async function benchSlack(lab: Lab): Promise<string[]> {
   const out = ['Slack (issue 5): real Bolt over HTTP, fake Slack Web API'];
   const ackOnly = await startSlackStack(lab, false);
   try {
-    const times: number[] = [];
-    const pending: Promise<void>[] = [];
-    const start = performance.now();
-    for (let i = 0; i < 1000; i++) {
-      // Open loop: one request every 20 ms whatever the answers do.
-      const due = start + i * 20;
-      const wait = due - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      pending.push(
-        (async () => {
-          const t = performance.now();
-          const r = await ackOnly.slash('haproxy-http');
-          if (r.status !== 200 || !r.body.includes('Queued')) throw new Error(`bad ack: ${r.status} ${r.body}`);
-          times.push(performance.now() - t);
-        })(),
-      );
-    }
-    await Promise.all(pending);
+    const times = await openLoop(1000, 20, async () => {
+      const r = await ackOnly.slash('haproxy-http');
+      if (r.status !== 200 || !r.body.includes('Queued')) throw new Error(`bad ack: ${r.status} ${r.body}`);
+    });
     const p99 = percentile(times, 99);
     out.push(line('slash command → ack, 50 req/s for 20 s: p50', `${median(times).toFixed(1)} ms`));
     out.push(line('slash command → ack, 50 req/s for 20 s: p99', `${p99.toFixed(1)} ms`, '< 50 ms', p99 < 50));
@@ -41,9 +27,7 @@ export async function benchSlack(lab: Lab): Promise<string[]> {
       const t = performance.now();
       const r = await full.slash('haproxy-http');
       const id = /Queued (chk-[0-9a-f]{10})/.exec(r.body)?.[1] ?? '';
-      while (!full.fake.callsOf('chat.postMessage').some((c) => c.args.thread_ts && (c.args.text ?? '').includes('Step 1') && full.fake.callsOf('chat.postMessage').some((p) => !p.args.thread_ts && (p.args.text ?? '').includes(id)))) {
-        await new Promise((res) => setTimeout(res, 2));
-      }
+      while (!full.fake.threadOf(id).some((x) => x.includes('Step 1'))) await new Promise((res) => setTimeout(res, 2));
       if (i > 0) firsts.push(performance.now() - t); // the first one warms the SSH session
       while (!full.fake.callsOf('chat.update').some((c) => (c.args.text ?? '').includes(id))) await new Promise((res) => setTimeout(res, 5));
     }

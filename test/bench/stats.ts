@@ -19,3 +19,26 @@ export function line(label: string, value: string, target?: string, ok?: boolean
   const verdict = ok === undefined ? '' : ok ? '  [meets target]' : '  [MISSES target]';
   return `  ${label.padEnd(46)} ${value.padStart(12)}${target ? `   target ${target}` : ''}${verdict}`;
 }
+
+/**
+ * Open-loop load: starts one request every intervalMs whatever the answers do
+ * (so a slow server cannot slow the offered rate), and returns each latency.
+ */
+export async function openLoop(count: number, intervalMs: number, request: () => Promise<void>): Promise<number[]> {
+  const times: number[] = [];
+  const pending: Promise<void>[] = [];
+  const start = performance.now();
+  for (let i = 0; i < count; i++) {
+    const wait = start + i * intervalMs - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    pending.push(
+      (async () => {
+        const t = performance.now();
+        await request();
+        times.push(performance.now() - t);
+      })(),
+    );
+  }
+  await Promise.all(pending);
+  return times;
+}

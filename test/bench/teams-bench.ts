@@ -3,28 +3,16 @@
 // and command → first step card at the fake connector on the healthy lab VIP.
 import type { Lab } from '../lab/lab.js';
 import { startTeamsStack } from '../teams/teams-stack.js';
-import { line, median, percentile } from './stats.js';
+import { line, median, openLoop, percentile } from './stats.js';
 
 export async function benchTeams(lab: Lab): Promise<string[]> {
   const out = ['Teams (issue 6): real botbuilder CloudAdapter over HTTP, fake Bot Connector'];
   const ackOnly = await startTeamsStack(lab, false);
   try {
-    const times: number[] = [];
-    const pending: Promise<void>[] = [];
-    const start = performance.now();
-    for (let i = 0; i < 1000; i++) {
-      const wait = start + i * 20 - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      pending.push(
-        (async () => {
-          const t = performance.now();
-          const r = await ackOnly.mention('check haproxy-http');
-          if (r.status !== 200) throw new Error(`activity POST answered ${r.status}`);
-          times.push(performance.now() - t);
-        })(),
-      );
-    }
-    await Promise.all(pending);
+    const times = await openLoop(1000, 20, async () => {
+      const r = await ackOnly.mention('check haproxy-http');
+      if (r.status !== 200) throw new Error(`activity POST answered ${r.status}`);
+    });
     const replies = ackOnly.connector.sent.filter((s) => (s.activity.text ?? '').startsWith('Queued')).length;
     if (replies !== 1000) throw new Error(`only ${replies} of 1000 commands got their reply`);
     const p99 = percentile(times, 99);

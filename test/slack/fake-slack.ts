@@ -56,6 +56,16 @@ export class FakeSlack {
     return this.calls.filter((c) => c.method === method);
   }
 
+  /** The texts posted in the thread of a check's parent message (empty until the parent exists). */
+  threadOf(checkId: string): string[] {
+    const posts = this.callsOf('chat.postMessage');
+    const parent = posts.findIndex((c) => !c.args.thread_ts && (c.args.text ?? '').includes(checkId));
+    if (parent < 0) return [];
+    // ts values are handed out in order of successful postMessage calls.
+    const ts = `${1_700_000_000 + parent}.000100`;
+    return posts.filter((c) => c.args.thread_ts === ts).map((c) => c.args.text ?? '');
+  }
+
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
       void (async () => {
