@@ -7,7 +7,14 @@ import type { ChatPoster } from '../src/pipeline/poster.js';
 import type { Backend } from '../src/runtime/backend.js';
 import { processReport } from '../workers/report-poster.js';
 
-export function startReportPoster(backend: Backend, posters: readonly ChatPoster[], log: Logger, audit?: AuditLog): Closeable {
+export function startReportPoster(
+  backend: Backend,
+  posters: readonly ChatPoster[],
+  log: Logger,
+  audit?: AuditLog,
+): Closeable {
   const byPlatform = new Map(posters.map((p) => [p.platform, p] as const));
-  return backend.bus.runReports((r) => processReport(r, { state: backend.state, posters: byPlatform, log, ...(audit ? { audit } : {}) }));
+  return backend.bus.runReports((r) =>
+    processReport(r, { state: backend.state, posters: byPlatform, log, ...(audit ? { audit } : {}) }),
+  );
 }

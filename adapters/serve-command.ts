@@ -33,7 +33,8 @@ function logger(process: string): { log: Logger; where: string } {
 }
 
 async function serve(args: string[], withWorker: boolean): Promise<number> {
-  if (args.length > 0) throw new CliUsageError(`unexpected ${args.join(' ')}`, `Usage: lbcheck ${withWorker ? 'start' : 'serve'}`);
+  if (args.length > 0)
+    throw new CliUsageError(`unexpected ${args.join(' ')}`, `Usage: lbcheck ${withWorker ? 'start' : 'serve'}`);
   const config = readConfig();
   const { log, where } = logger(withWorker ? 'start' : 'serve');
   const holder = config.inventoryFile ? new InventoryHolder(config.inventoryFile, log).watch() : undefined;
@@ -45,30 +46,78 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
   const say = (line: string): boolean => out.write(`${line}\n`);
   const platforms = [
     ...(slackOptions ? [`Slack (${slackOptions.appToken ? 'Socket Mode' : `HTTP on port ${slackOptions.port}`})`] : []),
-    ...(teamsOptions ? [`Teams (port ${teamsOptions.port}${teamsOptions.appId ? '' : ', UNAUTHENTICATED: no MicrosoftAppId set, for local use only'})`] : []),
+    ...(teamsOptions
+      ? [
+          `Teams (port ${teamsOptions.port}${teamsOptions.appId ? '' : ', UNAUTHENTICATED: no MicrosoftAppId set, for local use only'})`,
+        ]
+      : []),
   ];
-  say(`lbcheck ${withWorker ? 'bot + worker' : 'bot'} · platform: ${platforms.join(' + ') || 'console (no SLACK_BOT_TOKEN or MicrosoftAppId set)'}`);
+  say(
+    `lbcheck ${withWorker ? 'bot + worker' : 'bot'} · platform: ${platforms.join(' + ') || 'console (no SLACK_BOT_TOKEN or MicrosoftAppId set)'}`,
+  );
   if (backend.mode === 'embedded') {
-    say(`queue: in-process (no Redis answered at ${safeRedisUrl(config.redisUrl)} and REDIS_URL is not set); queued checks live only in this process`);
+    say(
+      `queue: in-process (no Redis answered at ${safeRedisUrl(config.redisUrl)} and REDIS_URL is not set); queued checks live only in this process`,
+    );
   } else {
     say(`queue: Redis at ${safeRedisUrl(config.redisUrl)} (prefix ${config.prefix})`);
   }
   const inv = inventory();
-  say(inv ? `inventory: ${inv.file} (${inv.vips.size} targets: ${[...inv.vips.keys()].join(', ')}; reloaded when the file changes)` : 'inventory: none (set LBCHECK_CONFIG); only ip:port targets');
-  for (const w of policyWarnings(inv?.policy ?? { rules: [], admins: [], contact: '', limits: DEFAULT_LIMITS, absent: true })) say(`WARNING: ${w}`);
+  say(
+    inv
+      ? `inventory: ${inv.file} (${inv.vips.size} targets: ${[...inv.vips.keys()].join(', ')}; reloaded when the file changes)`
+      : 'inventory: none (set LBCHECK_CONFIG); only ip:port targets',
+  );
+  for (const w of policyWarnings(
+    inv?.policy ?? { rules: [], admins: [], contact: '', limits: DEFAULT_LIMITS, absent: true },
+  ))
+    say(`WARNING: ${w}`);
   say(`evidence: ${resolve(config.evidenceDir)} · audit: ${resolve(config.auditDir)} · logs: ${where}`);
 
   const audit = new AuditLog(config.auditDir);
-  const intakeDeps = { state: backend.intakeState, bus: backend.bus, inventory, log, prefix: '/lbcheck', queueLabel: safeRedisUrl(config.redisUrl), audit };
+  const intakeDeps = {
+    state: backend.intakeState,
+    bus: backend.bus,
+    inventory,
+    log,
+    prefix: '/lbcheck',
+    queueLabel: safeRedisUrl(config.redisUrl),
+    audit,
+  };
   if (slackOptions || teamsOptions) {
-    const slack = slackOptions ? await startSlack({ ...slackOptions, log, intake: (incoming) => handleCommand(incoming, intakeDeps), policy: () => inventory()?.policy }) : undefined;
-    const teams = teamsOptions
-      ? await startTeams({ ...teamsOptions, log, intake: (incoming) => handleCommand(incoming, { ...intakeDeps, prefix: '@lbcheck' }), evidence: (sha) => Promise.resolve(audit.evidence.get(sha)) })
+    const slack = slackOptions
+      ? await startSlack({
+          ...slackOptions,
+          log,
+          intake: (incoming) => handleCommand(incoming, intakeDeps),
+          policy: () => inventory()?.policy,
+        })
       : undefined;
-    const poster = startReportPoster(backend, [...(slack ? [slack.poster] : []), ...(teams ? [teams.poster] : [])], log, audit);
+    const teams = teamsOptions
+      ? await startTeams({
+          ...teamsOptions,
+          log,
+          intake: (incoming) => handleCommand(incoming, { ...intakeDeps, prefix: '@lbcheck' }),
+          evidence: (sha) => Promise.resolve(audit.evidence.get(sha)),
+        })
+      : undefined;
+    const poster = startReportPoster(
+      backend,
+      [...(slack ? [slack.poster] : []), ...(teams ? [teams.poster] : [])],
+      log,
+      audit,
+    );
     const worker = withWorker ? startCheckWorker(backend, config, inventory, log) : undefined;
-    if (slack) say(slack.port !== undefined ? `Slack request URL: http(s)://<this host>:${slack.port}/slack/commands` : 'Slack Socket Mode connected');
-    if (teams) say(`Teams messaging endpoint: http(s)://<this host>:${teams.port}/api/messages${teams.authenticated ? '' : ' (unauthenticated: set MicrosoftAppId/MicrosoftAppPassword for real Teams)'}`);
+    if (slack)
+      say(
+        slack.port !== undefined
+          ? `Slack request URL: http(s)://<this host>:${slack.port}/slack/commands`
+          : 'Slack Socket Mode connected',
+      );
+    if (teams)
+      say(
+        `Teams messaging endpoint: http(s)://<this host>:${teams.port}/api/messages${teams.authenticated ? '' : ' (unauthenticated: set MicrosoftAppId/MicrosoftAppPassword for real Teams)'}`,
+      );
     log.log('info', 'started', { mode: backend.mode, worker: withWorker, slack: !!slack, teams: !!teams });
     await untilSignal();
     await slack?.close();

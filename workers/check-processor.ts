@@ -41,14 +41,24 @@ async function storeEvidence(deps: CheckWorkerDeps, items: Evidence[]): Promise<
     items.map(async (e) => {
       const cut = e.data.length > deps.evidenceMaxBytes;
       // Keyed by the sha256 of the complete bytes: what the step's report names.
-      await deps.state.putEvidence(e.sha256, cut ? e.data.subarray(0, deps.evidenceMaxBytes) : e.data, deps.evidenceTtlSeconds);
+      await deps.state.putEvidence(
+        e.sha256,
+        cut ? e.data.subarray(0, deps.evidenceMaxBytes) : e.data,
+        deps.evidenceTtlSeconds,
+      );
       return { ...refOf(e), ...(cut ? { truncatedFrom: e.data.length } : {}) };
     }),
   );
 }
 
 /** Waits for one of the LB's capture slots, so a burst of checks cannot overload one LB. */
-async function captureSlot(deps: CheckWorkerDeps, lb: string, holder: string, leaseMs: number, signal: AbortSignal): Promise<() => Promise<void>> {
+async function captureSlot(
+  deps: CheckWorkerDeps,
+  lb: string,
+  holder: string,
+  leaseMs: number,
+  signal: AbortSignal,
+): Promise<() => Promise<void>> {
   while (!(await deps.state.tryAcquireCapture(lb, holder, deps.capturesPerLb, leaseMs))) {
     if (signal.aborted) throw new CheckCancelledError();
     await new Promise((r) => setTimeout(r, 100));
@@ -60,7 +70,8 @@ export async function processCheck(request: CheckRequest, deps: CheckWorkerDeps,
   const log = deps.log.child({ checkId: request.checkId });
   const { checkId } = request;
   let seq = 0;
-  const report = (r: ReportPayload): Promise<void> => deps.bus.addReport({ ...r, checkId, request, worker: deps.worker, seq: r.seq ?? ++seq });
+  const report = (r: ReportPayload): Promise<void> =>
+    deps.bus.addReport({ ...r, checkId, request, worker: deps.worker, seq: r.seq ?? ++seq });
 
   const cancelledBy = await deps.state.cancelRequestedBy(checkId);
   if (cancelledBy !== undefined) {
@@ -69,16 +80,29 @@ export async function processCheck(request: CheckRequest, deps: CheckWorkerDeps,
     return;
   }
   await deps.state.updateCheck(checkId, { status: 'running', worker: deps.worker });
-  log.log('info', 'check started', { target: request.target, attempt, worker: deps.worker, requester: request.requester.id });
+  log.log('info', 'check started', {
+    target: request.target,
+    attempt,
+    worker: deps.worker,
+    requester: request.requester.id,
+  });
 
   const abort = new AbortController();
   const poll = setInterval(() => {
-    void deps.state.cancelRequestedBy(checkId).then((by) => by !== undefined && abort.abort(), () => undefined);
+    void deps.state.cancelRequestedBy(checkId).then(
+      (by) => by !== undefined && abort.abort(),
+      () => undefined,
+    );
   }, deps.cancelPollMs ?? 200);
   let release: (() => Promise<void>) | undefined;
   try {
     const target = await resolveTarget({ target: request.target, members: request.members }, deps.inventory());
-    const options: CheckOptions = { id: checkId, all: request.all, connectTimeoutMs: deps.connectTimeoutMs, silentMs: deps.silentMs };
+    const options: CheckOptions = {
+      id: checkId,
+      all: request.all,
+      connectTimeoutMs: deps.connectTimeoutMs,
+      silentMs: deps.silentMs,
+    };
     if (target.lb) {
       const leaseMs = deps.connectTimeoutMs * 2 + deps.silentMs + 60_000;
       release = await captureSlot(deps, target.lb.label, `${deps.worker}/${checkId}`, leaseMs, abort.signal);
@@ -89,7 +113,12 @@ export async function processCheck(request: CheckRequest, deps: CheckWorkerDeps,
       localCapture: deps.localCapture,
       onStep: async (step: Step, evidence: Evidence[]) => {
         const metas = await storeEvidence(deps, evidence);
-        await deps.state.addStep(checkId, { step: step.step, name: step.name, verdict: step.verdict, summary: step.summary });
+        await deps.state.addStep(checkId, {
+          step: step.step,
+          name: step.name,
+          verdict: step.verdict,
+          summary: step.summary,
+        });
         await report({ kind: 'step', step, evidence: metas });
         log.log('info', 'step reported', { step: step.step, verdict: step.verdict, ms: step.ms });
       },
@@ -122,7 +151,11 @@ export async function processCheck(request: CheckRequest, deps: CheckWorkerDeps,
 }
 
 /** After the queue gave up on a check (crashes, retries exhausted): tell the channel. */
-export async function reportGaveUp(request: CheckRequest, err: Error, deps: Pick<CheckWorkerDeps, 'state' | 'bus' | 'worker' | 'log'>): Promise<void> {
+export async function reportGaveUp(
+  request: CheckRequest,
+  err: Error,
+  deps: Pick<CheckWorkerDeps, 'state' | 'bus' | 'worker' | 'log'>,
+): Promise<void> {
   await deps.state.updateCheck(request.checkId, { status: 'failed', error: err.message });
   await deps.bus.addReport({
     kind: 'error',

@@ -9,7 +9,13 @@ import type { AuditLog } from '../src/audit/audit-log.js';
 import type { PostRecord } from '../src/audit/audit-record.js';
 import { evidence as evidenceItem, MEDIA } from '../src/checklist/evidence.js';
 import type { ReportOutcome } from '../src/pipeline/job-bus.js';
-import { RetryLaterError, type ChatPoster, type EvidenceFile, type PostContext, type PostedRef } from '../src/pipeline/poster.js';
+import {
+  RetryLaterError,
+  type ChatPoster,
+  type EvidenceFile,
+  type PostContext,
+  type PostedRef,
+} from '../src/pipeline/poster.js';
 import type { PipelineState } from '../src/pipeline/state.js';
 import { reportJobId, type ReportJob } from '../src/pipeline/types.js';
 
@@ -36,10 +42,15 @@ function postRecord(r: ReportJob, files: EvidenceFile[], posted: PostedRef): Pos
     requester: `${req.requester.platform}:${req.requester.id}${req.requester.name ? ` (${req.requester.name})` : ''}`,
     platform: req.replyTo.platform,
     channel: req.replyTo.channel,
-    ...(posted.thread ?? req.replyTo.thread ? { thread: posted.thread ?? req.replyTo.thread } : {}),
+    ...((posted.thread ?? req.replyTo.thread) ? { thread: posted.thread ?? req.replyTo.thread } : {}),
     messageIds: posted.messageIds ?? [],
     fileIds: posted.fileIds ?? [],
-    evidence: files.map((f) => ({ name: f.name, sha256: f.sha256, bytes: f.bytes, ...(f.truncatedFrom ? { truncatedFrom: f.truncatedFrom } : {}) })),
+    evidence: files.map((f) => ({
+      name: f.name,
+      sha256: f.sha256,
+      bytes: f.bytes,
+      ...(f.truncatedFrom ? { truncatedFrom: f.truncatedFrom } : {}),
+    })),
     commands: commandsFile.split('\n').filter((l) => l !== '' && l !== '(no remote commands)'),
     worker: r.worker,
     zone: req.zone,
@@ -71,7 +82,9 @@ export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promi
   firstSeen.delete(id);
   const poster = deps.posters.get(r.request.replyTo.platform);
   if (!poster) {
-    log.log('error', 'no adapter for the platform of this check; report dropped', { platform: r.request.replyTo.platform });
+    log.log('error', 'no adapter for the platform of this check; report dropped', {
+      platform: r.request.replyTo.platform,
+    });
     await deps.state.markPosted(r.checkId, id, r.seq);
     return 'done';
   }
@@ -99,12 +112,24 @@ export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promi
       case 'final': {
         const report = evidenceItem('report.json', MEDIA.json, `${JSON.stringify(r.report, null, 2)}\n`);
         deps.audit?.evidence.put(report.data, report.sha256);
-        files = [{ name: report.name, sha256: report.sha256, bytes: report.bytes, mediaType: report.mediaType, data: report.data }];
+        files = [
+          {
+            name: report.name,
+            sha256: report.sha256,
+            bytes: report.bytes,
+            mediaType: report.mediaType,
+            data: report.data,
+          },
+        ];
         posted = await poster.postFinal(ctx, r.report);
         break;
       }
       case 'cancelled':
-        posted = await poster.postNotice(ctx, 'cancelled', `Check ${r.checkId} was cancelled by ${r.by}. Its capture on the LB was stopped.`);
+        posted = await poster.postNotice(
+          ctx,
+          'cancelled',
+          `Check ${r.checkId} was cancelled by ${r.by}. Its capture on the LB was stopped.`,
+        );
         break;
       case 'error':
         posted = await poster.postNotice(ctx, 'error', `Check ${r.checkId} could not run: ${r.message}`);

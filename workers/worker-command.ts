@@ -12,8 +12,16 @@ import { untilSignal } from '../src/runtime/until-signal.js';
 import { startCheckWorker } from './worker-runtime.js';
 
 const FLAGS: FlagSpec[] = [
-  { name: 'zone', value: 'NAME', help: 'serve the checks queue of this vantage zone (default $LBCHECK_ZONE or "default")' },
-  { name: 'concurrency', value: 'N', help: 'checks run at once by this process (default $LBCHECK_WORKER_CONCURRENCY or 4)' },
+  {
+    name: 'zone',
+    value: 'NAME',
+    help: 'serve the checks queue of this vantage zone (default $LBCHECK_ZONE or "default")',
+  },
+  {
+    name: 'concurrency',
+    value: 'N',
+    help: 'checks run at once by this process (default $LBCHECK_WORKER_CONCURRENCY or 4)',
+  },
 ];
 const USAGE = `Usage: lbcheck worker [options]\n\nOptions:\n${flagHelp(FLAGS)}\n\nEnvironment: REDIS_URL (default redis://127.0.0.1:6379), LBCHECK_CONFIG (inventory), LBCHECK_PREFIX, LBCHECK_CAPTURES_PER_LB.`;
 
@@ -29,14 +37,24 @@ export const workerCommand: CliCommand = {
     const p = parseArgs(args, FLAGS, USAGE);
     if (p.positional.length > 0) throw new CliUsageError(`unexpected ${p.positional.join(' ')}`, USAGE);
     const zone = p.flags.get('zone')?.[0];
-    if (zone !== undefined && !ZONE.test(zone)) throw new CliUsageError(`--zone ${JSON.stringify(zone)} is not a zone name`, USAGE);
+    if (zone !== undefined && !ZONE.test(zone))
+      throw new CliUsageError(`--zone ${JSON.stringify(zone)} is not a zone name`, USAGE);
     const concurrency = p.flags.get('concurrency')?.[0];
-    const config = readConfig({ ...process.env, ...(zone ? { LBCHECK_ZONE: zone } : {}), ...(concurrency ? { LBCHECK_WORKER_CONCURRENCY: concurrency } : {}) });
+    const config = readConfig({
+      ...process.env,
+      ...(zone ? { LBCHECK_ZONE: zone } : {}),
+      ...(concurrency ? { LBCHECK_WORKER_CONCURRENCY: concurrency } : {}),
+    });
     const log = createLogger('stderr', { process: 'worker', zone: config.zone });
     const holder = config.inventoryFile ? new InventoryHolder(config.inventoryFile, log).watch() : undefined;
     const backend = await connectBackend(config, false);
     const worker = startCheckWorker(backend, config, () => holder?.current, log);
-    log.log('info', 'worker started', { redis: safeRedisUrl(config.redisUrl), zone: config.zone, concurrency: config.workerConcurrency, inventory: config.inventoryFile ?? null });
+    log.log('info', 'worker started', {
+      redis: safeRedisUrl(config.redisUrl),
+      zone: config.zone,
+      concurrency: config.workerConcurrency,
+      inventory: config.inventoryFile ?? null,
+    });
     await untilSignal();
     await worker.close();
     await backend.close();

@@ -12,7 +12,13 @@ export interface RunningWorker extends Closeable {
   deps: CheckWorkerDeps;
 }
 
-export function startCheckWorker(backend: Backend, config: RuntimeConfig, inventory: () => Inventory | undefined, log: Logger, overrides: Partial<CheckWorkerDeps> = {}): RunningWorker {
+export function startCheckWorker(
+  backend: Backend,
+  config: RuntimeConfig,
+  inventory: () => Inventory | undefined,
+  log: Logger,
+  overrides: Partial<CheckWorkerDeps> = {},
+): RunningWorker {
   const sessions = new SessionPool();
   const worker = defaultWorkerName(config.zone);
   const deps: CheckWorkerDeps = {

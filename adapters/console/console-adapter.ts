@@ -72,7 +72,8 @@ export class ConsoleAdapter implements ChatPoster {
       .map((l) => `[${ctx.request.checkId}] ${l}`)
       .join('\n');
     this.print(body);
-    if (missing.length > 0) this.print(`[${ctx.request.checkId}]   evidence expired before it could be saved: ${missing.join(', ')}`);
+    if (missing.length > 0)
+      this.print(`[${ctx.request.checkId}]   evidence expired before it could be saved: ${missing.join(', ')}`);
     return Promise.resolve({ fileIds: [...paths.values()] });
   }
 
@@ -85,7 +86,9 @@ export class ConsoleAdapter implements ChatPoster {
       [
         `[${ctx.request.checkId}] Diagnosis: ${d.culprit.toUpperCase()} → ${d.team}`,
         `[${ctx.request.checkId}]   ${d.summary}`,
-        ...(d.stoppedAfter ? [`[${ctx.request.checkId}]   (stopped after step ${d.stoppedAfter}; add --all to run every step)`] : []),
+        ...(d.stoppedAfter
+          ? [`[${ctx.request.checkId}]   (stopped after step ${d.stoppedAfter}; add --all to run every step)`]
+          : []),
         `[${ctx.request.checkId}]   report: ${join(dir, 'report.json')}`,
       ].join('\n'),
     );

@@ -37,7 +37,11 @@ export interface RunningSlack {
 
 export async function startSlack(opts: SlackOptions): Promise<RunningSlack> {
   // Our queue retries posts with backoff and honours Retry-After; the client must not retry behind its back.
-  const clientOptions = { ...(opts.apiUrl ? { slackApiUrl: opts.apiUrl } : {}), retryConfig: { retries: 0 }, rejectRateLimitedCalls: true };
+  const clientOptions = {
+    ...(opts.apiUrl ? { slackApiUrl: opts.apiUrl } : {}),
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+  };
   const receiver = opts.appToken
     ? // Socket Mode: apps.connections.open must also go to SLACK_API_URL, hence our own receiver.
       new SocketModeReceiver({ appToken: opts.appToken, installerOptions: { clientOptions }, logLevel: LogLevel.ERROR })
@@ -47,7 +51,12 @@ export async function startSlack(opts: SlackOptions): Promise<RunningSlack> {
   const groups = new SlackGroupResolver(web);
   app.command('/lbcheck', async ({ command, ack }) => {
     const reply = await opts.intake({
-      requester: { platform: 'slack', id: command.user_id, name: command.user_name, groups: await groups.groupsOf(command.user_id, opts.policy?.()) },
+      requester: {
+        platform: 'slack',
+        id: command.user_id,
+        name: command.user_name,
+        groups: await groups.groupsOf(command.user_id, opts.policy?.()),
+      },
       replyTo: { platform: 'slack', channel: command.channel_id },
       text: command.text,
     });
@@ -72,9 +81,12 @@ export function slackOptionsFromEnv(env: NodeJS.ProcessEnv): Omit<SlackOptions, 
   const botToken = env.SLACK_BOT_TOKEN;
   if (!botToken) return undefined;
   const problems: string[] = [];
-  if (!env.SLACK_SIGNING_SECRET && !env.SLACK_APP_TOKEN) problems.push('SLACK_SIGNING_SECRET is required for HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)');
-  if (env.SLACK_APP_TOKEN && !env.SLACK_APP_TOKEN.startsWith('xapp-')) problems.push('SLACK_APP_TOKEN must be an app-level token (xapp-...)');
-  if (env.SLACK_API_URL && !/^https?:\/\/.+\/$/.test(env.SLACK_API_URL)) problems.push('SLACK_API_URL must be an http(s) URL ending in / (e.g. https://slack-gov.com/api/)');
+  if (!env.SLACK_SIGNING_SECRET && !env.SLACK_APP_TOKEN)
+    problems.push('SLACK_SIGNING_SECRET is required for HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)');
+  if (env.SLACK_APP_TOKEN && !env.SLACK_APP_TOKEN.startsWith('xapp-'))
+    problems.push('SLACK_APP_TOKEN must be an app-level token (xapp-...)');
+  if (env.SLACK_API_URL && !/^https?:\/\/.+\/$/.test(env.SLACK_API_URL))
+    problems.push('SLACK_API_URL must be an http(s) URL ending in / (e.g. https://slack-gov.com/api/)');
   const port = Number(env.SLACK_PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push('SLACK_PORT must be a port number');
   if (problems.length > 0) throw new ConfigError(`Slack configuration: ${problems.join('; ')}`);

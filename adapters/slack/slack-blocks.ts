@@ -5,14 +5,21 @@ import type { MessageView } from '../../src/messages/views.js';
 const mrkdwn = (text: string): MrkdwnElement => ({ type: 'mrkdwn', text });
 
 /** Slack limits section text to 3000 characters and a fields list to 10 items. */
-const cut = (text: string, max = 2900): string => (text.length > max ? `${text.slice(0, max)}… (truncated; full text in the evidence)` : text);
+const cut = (text: string, max = 2900): string =>
+  text.length > max ? `${text.slice(0, max)}… (truncated; full text in the evidence)` : text;
 
 export function viewBlocks(view: MessageView): KnownBlock[] {
   const blocks: KnownBlock[] = [{ type: 'section', text: mrkdwn(`*${cut(view.headline, 200)}*\n${cut(view.why)}`) }];
   const facts = view.facts.slice(0, 10);
-  if (facts.length > 0) blocks.push({ type: 'section', fields: facts.map((f) => mrkdwn(`*${cut(f.label, 80)}*\n${cut(f.value, 400)}`)) });
-  if (view.facts.length > 10) blocks.push({ type: 'context', elements: [mrkdwn(`…and ${view.facts.length - 10} more (see the decode evidence)`)] });
-  if (view.evidence.length > 0) blocks.push({ type: 'context', elements: [mrkdwn(cut(view.evidence.map((e) => `\`${e}\``).join('\n'), 2900))] });
+  if (facts.length > 0)
+    blocks.push({ type: 'section', fields: facts.map((f) => mrkdwn(`*${cut(f.label, 80)}*\n${cut(f.value, 400)}`)) });
+  if (view.facts.length > 10)
+    blocks.push({
+      type: 'context',
+      elements: [mrkdwn(`…and ${view.facts.length - 10} more (see the decode evidence)`)],
+    });
+  if (view.evidence.length > 0)
+    blocks.push({ type: 'context', elements: [mrkdwn(cut(view.evidence.map((e) => `\`${e}\``).join('\n'), 2900))] });
   return blocks;
 }
 

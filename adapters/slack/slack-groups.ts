@@ -22,8 +22,15 @@ export class SlackGroupResolver {
 
   /** The policy's Slack groups that this user is in. A lookup failure counts as "not in the group". */
   async groupsOf(user: string, policy: Policy | undefined): Promise<string[]> {
-    const named = new Set((policy?.rules ?? []).flatMap((r) => r.groups).filter((g) => g.startsWith('slack:')).map((g) => g.slice('slack:'.length)));
-    const found = await Promise.all([...named].map(async (g) => ((await this.members(g).catch(() => new Set<string>())).has(user) ? g : undefined)));
+    const named = new Set(
+      (policy?.rules ?? [])
+        .flatMap((r) => r.groups)
+        .filter((g) => g.startsWith('slack:'))
+        .map((g) => g.slice('slack:'.length)),
+    );
+    const found = await Promise.all(
+      [...named].map(async (g) => ((await this.members(g).catch(() => new Set<string>())).has(user) ? g : undefined)),
+    );
     return found.filter((g): g is string => g !== undefined);
   }
 }

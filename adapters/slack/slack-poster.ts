@@ -7,7 +7,13 @@ import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import type { Report, Step } from '../../src/checklist/report.js';
 import { finalView, stepView } from '../../src/messages/views.js';
-import { RetryLaterError, type ChatPoster, type EvidenceFile, type PostContext, type PostedRef } from '../../src/pipeline/poster.js';
+import {
+  RetryLaterError,
+  type ChatPoster,
+  type EvidenceFile,
+  type PostContext,
+  type PostedRef,
+} from '../../src/pipeline/poster.js';
 import { parentBlocks, viewBlocks } from './slack-blocks.js';
 
 const ATTACH = /(\.pcap|-decode\.txt)$/;
@@ -26,7 +32,8 @@ export class SlackPoster implements ChatPoster {
       return await fn();
     } catch (err) {
       const e = err as { code?: string; retryAfter?: number; message?: string };
-      if (e.code === 'slack_webapi_rate_limited_error') throw new RetryLaterError((e.retryAfter ?? 1) * 1000, `Slack rate-limited ${what}`);
+      if (e.code === 'slack_webapi_rate_limited_error')
+        throw new RetryLaterError((e.retryAfter ?? 1) * 1000, `Slack rate-limited ${what}`);
       throw new Error(`Slack ${what} failed: ${e.message ?? String(err)}`);
     }
   }
@@ -54,10 +61,17 @@ export class SlackPoster implements ChatPoster {
     });
   }
 
-  private async reply(ctx: PostContext, key: string, text: string, blocks: KnownBlock[]): Promise<{ thread: string; ts: string }> {
+  private async reply(
+    ctx: PostContext,
+    key: string,
+    text: string,
+    blocks: KnownBlock[],
+  ): Promise<{ thread: string; ts: string }> {
     const thread = await this.parent(ctx);
     const ts = await this.once(ctx, key, async () => {
-      const r = await this.call('chat.postMessage', () => this.client.chat.postMessage({ channel: ctx.request.replyTo.channel, thread_ts: thread, text, blocks }));
+      const r = await this.call('chat.postMessage', () =>
+        this.client.chat.postMessage({ channel: ctx.request.replyTo.channel, thread_ts: thread, text, blocks }),
+      );
       return r.ts ?? '';
     });
     return { thread, ts };
@@ -65,13 +79,24 @@ export class SlackPoster implements ChatPoster {
 
   async postStep(ctx: PostContext, step: Step, evidence: EvidenceFile[]): Promise<PostedRef> {
     const view = stepView(step, evidence);
-    const { thread, ts } = await this.reply(ctx, `slack.step${step.step}`, `${view.headline}: ${view.why}`, viewBlocks(view));
+    const { thread, ts } = await this.reply(
+      ctx,
+      `slack.step${step.step}`,
+      `${view.headline}: ${view.why}`,
+      viewBlocks(view),
+    );
     const files = evidence.filter((e) => ATTACH.test(e.name));
     const fileIds = await this.once(ctx, `slack.step${step.step}.files`, async () => {
       const uploads = files.flatMap((e) => {
         if (!e.data) return [];
         const cut = e.data.length > this.fileMaxBytes;
-        return [{ file: cut ? e.data.subarray(0, this.fileMaxBytes) : e.data, filename: e.name, title: `${e.name} (sha256 ${e.sha256.slice(0, 12)}${cut ? `, truncated to ${this.fileMaxBytes} of ${e.data.length} B: the full file is in the audit archive` : ''})` }];
+        return [
+          {
+            file: cut ? e.data.subarray(0, this.fileMaxBytes) : e.data,
+            filename: e.name,
+            title: `${e.name} (sha256 ${e.sha256.slice(0, 12)}${cut ? `, truncated to ${this.fileMaxBytes} of ${e.data.length} B: the full file is in the audit archive` : ''})`,
+          },
+        ];
       });
       if (uploads.length === 0) return '';
       const missing = files.filter((e) => !e.data).map((e) => e.name);
@@ -99,7 +124,12 @@ export class SlackPoster implements ChatPoster {
           channel: req.replyTo.channel,
           ts: thread,
           text: `lbcheck ${req.checkId}: ${view.headline}`,
-          blocks: parentBlocks(req.checkId, req.target, req.requester.id, `*${view.headline}* → ${report.diagnosis.team}`),
+          blocks: parentBlocks(
+            req.checkId,
+            req.target,
+            req.requester.id,
+            `*${view.headline}* → ${report.diagnosis.team}`,
+          ),
         }),
       );
       return '1';
@@ -108,7 +138,9 @@ export class SlackPoster implements ChatPoster {
   }
 
   async postNotice(ctx: PostContext, kind: 'cancelled' | 'error', text: string): Promise<PostedRef> {
-    const { thread, ts } = await this.reply(ctx, `slack.${kind}`, text, [{ type: 'section', text: { type: 'mrkdwn', text: `${kind === 'error' ? ':x:' : ':heavy_minus_sign:'} ${text}` } }]);
+    const { thread, ts } = await this.reply(ctx, `slack.${kind}`, text, [
+      { type: 'section', text: { type: 'mrkdwn', text: `${kind === 'error' ? ':x:' : ':heavy_minus_sign:'} ${text}` } },
+    ]);
     return { thread, messageIds: [ts] };
   }
 }

@@ -9,7 +9,8 @@ export interface EvidenceLinkSigner {
 }
 
 export function evidenceLinks(baseUrl: string, secret: string, ttlSeconds: number): EvidenceLinkSigner {
-  const mac = (sha: string, name: string, exp: string): string => createHmac('sha256', secret).update(`${sha}\n${name}\n${exp}`).digest('hex');
+  const mac = (sha: string, name: string, exp: string): string =>
+    createHmac('sha256', secret).update(`${sha}\n${name}\n${exp}`).digest('hex');
   return {
     url(sha, name, now = Date.now()) {
       const exp = String(Math.floor(now / 1000) + ttlSeconds);

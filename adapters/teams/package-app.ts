@@ -17,7 +17,11 @@ function crc32(data: Buffer): number {
 }
 
 /** A square PNG: a filled background with a lighter inner square (the icons Teams asks for). */
-export function squarePng(size: number, rgba: [number, number, number, number], inner: [number, number, number, number]): Buffer {
+export function squarePng(
+  size: number,
+  rgba: [number, number, number, number],
+  inner: [number, number, number, number],
+): Buffer {
   const rows: Buffer[] = [];
   for (let y = 0; y < size; y++) {
     const row = Buffer.alloc(1 + size * 4);
@@ -40,7 +44,12 @@ export function squarePng(size: number, rgba: [number, number, number, number], 
   ihdr.writeUInt32BE(size, 4);
   ihdr[8] = 8; // bit depth
   ihdr[9] = 6; // RGBA
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.concat(rows))), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(Buffer.concat(rows))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 /** A zip archive of stored (uncompressed) entries. */

@@ -4,7 +4,13 @@
 // answer in the same reply chain at once; and the signed evidence downloads.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CloudAdapter, ConfigurationBotFrameworkAuthentication, TurnContext, type Request, type Response } from 'botbuilder';
+import {
+  CloudAdapter,
+  ConfigurationBotFrameworkAuthentication,
+  TurnContext,
+  type Request,
+  type Response,
+} from 'botbuilder';
 import type { Logger } from '../../src/log.js';
 import type { Incoming, IntakeReply } from '../../src/pipeline/intake.js';
 import { evidenceLinks } from './evidence-links.js';
@@ -33,7 +39,8 @@ function expressLike(res: ServerResponse): Response {
       res.statusCode = code;
     },
     send: (body?: unknown) => {
-      if (body !== undefined && !res.headersSent && typeof body === 'object') res.setHeader('content-type', 'application/json');
+      if (body !== undefined && !res.headersSent && typeof body === 'object')
+        res.setHeader('content-type', 'application/json');
       if (body === undefined || body === null) return;
       res.write(typeof body === 'string' ? body : JSON.stringify(body));
     },
@@ -65,7 +72,9 @@ export async function startTeams(opts: TeamsOptions): Promise<RunningTeams> {
   const adapter = new CloudAdapter(auth);
   adapter.onTurnError = async (turn, err) => {
     opts.log.log('error', 'teams turn failed', { error: err.message });
-    await turn.sendActivity('lbcheck hit an internal error handling that; the details are in its log.').catch(() => undefined);
+    await turn
+      .sendActivity('lbcheck hit an internal error handling that; the details are in its log.')
+      .catch(() => undefined);
   };
   let links = evidenceLinks(opts.publicUrl ?? '', opts.linkSecret, opts.linkTtlSeconds);
 
@@ -82,7 +91,11 @@ export async function startTeams(opts: TeamsOptions): Promise<RunningTeams> {
     const reply = await opts.intake({
       requester: { platform: 'teams', id: a.from.aadObjectId ?? a.from.id, name: a.from.name, groups },
       // The policy names channels; a channel thread's conversation id adds ";messageid=…" for the reply chain.
-      replyTo: { platform: 'teams', channel: a.conversation.id.split(';')[0] ?? a.conversation.id, extra: { reference: TurnContext.getConversationReference(a) } },
+      replyTo: {
+        platform: 'teams',
+        channel: a.conversation.id.split(';')[0] ?? a.conversation.id,
+        extra: { reference: TurnContext.getConversationReference(a) },
+      },
       text: command,
     });
     await turn.sendActivity(reply.kind === 'refused' ? `❌ ${reply.text}` : reply.text);
@@ -108,7 +121,13 @@ export async function startTeams(opts: TeamsOptions): Promise<RunningTeams> {
         const name = decodeURIComponent(rawName);
         const verdict = links.verify(sha, name, url.searchParams.get('exp') ?? '', url.searchParams.get('sig') ?? '');
         if (verdict !== 'ok') {
-          res.writeHead(403, { 'content-type': 'text/plain' }).end(verdict === 'expired' ? 'this evidence link has expired; ask the bot for the check again or use lbcheck audit export' : 'this evidence link is not valid');
+          res
+            .writeHead(403, { 'content-type': 'text/plain' })
+            .end(
+              verdict === 'expired'
+                ? 'this evidence link has expired; ask the bot for the check again or use lbcheck audit export'
+                : 'this evidence link is not valid',
+            );
           return;
         }
         const data = await opts.evidence(sha);
@@ -116,7 +135,11 @@ export async function startTeams(opts: TeamsOptions): Promise<RunningTeams> {
           res.writeHead(404, { 'content-type': 'text/plain' }).end('this evidence is no longer stored (retention)');
           return;
         }
-        res.writeHead(200, { 'content-type': name.endsWith('.pcap') ? 'application/vnd.tcpdump.pcap' : 'text/plain; charset=utf-8', 'content-disposition': `attachment; filename="${name.replace(/"/g, '')}"`, 'x-sha256': sha });
+        res.writeHead(200, {
+          'content-type': name.endsWith('.pcap') ? 'application/vnd.tcpdump.pcap' : 'text/plain; charset=utf-8',
+          'content-disposition': `attachment; filename="${name.replace(/"/g, '')}"`,
+          'x-sha256': sha,
+        });
         res.end(data);
         return;
       }

@@ -6,20 +6,52 @@ import type { EvidenceFile } from '../../src/pipeline/poster.js';
 import type { EvidenceLinkSigner } from './evidence-links.js';
 
 const INLINE_MAX = 1500;
-const COLOR = { pass: 'Good', fail: 'Attention', warn: 'Warning', skipped: 'Default', inconclusive: 'Warning', diagnosis: 'Accent' } as const;
+const COLOR = {
+  pass: 'Good',
+  fail: 'Attention',
+  warn: 'Warning',
+  skipped: 'Default',
+  inconclusive: 'Warning',
+  diagnosis: 'Accent',
+} as const;
 
-export function viewCard(view: MessageView, evidence: EvidenceFile[], links: EvidenceLinkSigner): Record<string, unknown> {
+export function viewCard(
+  view: MessageView,
+  evidence: EvidenceFile[],
+  links: EvidenceLinkSigner,
+): Record<string, unknown> {
   const body: Record<string, unknown>[] = [
-    { type: 'TextBlock', text: view.headline, weight: 'Bolder', size: 'Medium', wrap: true, color: COLOR[view.verdict] },
+    {
+      type: 'TextBlock',
+      text: view.headline,
+      weight: 'Bolder',
+      size: 'Medium',
+      wrap: true,
+      color: COLOR[view.verdict],
+    },
     { type: 'TextBlock', text: view.why, wrap: true },
   ];
-  if (view.facts.length > 0) body.push({ type: 'FactSet', facts: view.facts.map((f) => ({ title: f.label, value: f.value })) });
+  if (view.facts.length > 0)
+    body.push({ type: 'FactSet', facts: view.facts.map((f) => ({ title: f.label, value: f.value })) });
   const decode = evidence.find((e) => e.name.endsWith('-decode.txt') && e.data);
   if (decode?.data) {
     const text = decode.data.toString('utf8');
-    const shown = text.length > INLINE_MAX ? `${text.slice(0, INLINE_MAX)}\n… (truncated: ${text.length} characters; download the full decode below)` : text;
+    const shown =
+      text.length > INLINE_MAX
+        ? `${text.slice(0, INLINE_MAX)}\n… (truncated: ${text.length} characters; download the full decode below)`
+        : text;
     body.push({ type: 'TextBlock', text: shown, fontType: 'Monospace', wrap: true, size: 'Small' });
   }
-  const actions = evidence.map((e) => ({ type: 'Action.OpenUrl', title: `${e.name} (sha256 ${e.sha256.slice(0, 12)}, ${e.bytes} B)`, url: links.url(e.sha256, e.name) }));
-  return { $schema: 'http://adaptivecards.io/schemas/adaptive-card.json', type: 'AdaptiveCard', version: '1.4', body, ...(actions.length ? { actions } : {}) };
+  const actions = evidence.map((e) => ({
+    type: 'Action.OpenUrl',
+    title: `${e.name} (sha256 ${e.sha256.slice(0, 12)}, ${e.bytes} B)`,
+    url: links.url(e.sha256, e.name),
+  }));
+  return {
+    $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+    type: 'AdaptiveCard',
+    version: '1.4',
+    body,
+    ...(actions.length ? { actions } : {}),
+  };
 }

@@ -19,12 +19,16 @@ export interface TeamsEnv {
 export function teamsOptionsFromEnv(env: NodeJS.ProcessEnv): TeamsEnv | undefined {
   if (!env.MicrosoftAppId && !env.TEAMS_PORT) return undefined;
   const problems: string[] = [];
-  if (env.MicrosoftAppId && !env.MicrosoftAppPassword && env.MicrosoftAppType !== 'UserAssignedMSI') problems.push('MicrosoftAppPassword is required with MicrosoftAppId');
-  if (env.MicrosoftAppType && !['MultiTenant', 'SingleTenant', 'UserAssignedMSI'].includes(env.MicrosoftAppType)) problems.push('MicrosoftAppType must be MultiTenant, SingleTenant or UserAssignedMSI');
-  if (env.MicrosoftAppType === 'SingleTenant' && !env.MicrosoftAppTenantId) problems.push('MicrosoftAppTenantId is required for SingleTenant');
+  if (env.MicrosoftAppId && !env.MicrosoftAppPassword && env.MicrosoftAppType !== 'UserAssignedMSI')
+    problems.push('MicrosoftAppPassword is required with MicrosoftAppId');
+  if (env.MicrosoftAppType && !['MultiTenant', 'SingleTenant', 'UserAssignedMSI'].includes(env.MicrosoftAppType))
+    problems.push('MicrosoftAppType must be MultiTenant, SingleTenant or UserAssignedMSI');
+  if (env.MicrosoftAppType === 'SingleTenant' && !env.MicrosoftAppTenantId)
+    problems.push('MicrosoftAppTenantId is required for SingleTenant');
   const port = Number(env.TEAMS_PORT ?? 3978);
   if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push('TEAMS_PORT must be a port number');
-  if (env.LBCHECK_PUBLIC_URL && !/^https?:\/\/[^\s]+$/.test(env.LBCHECK_PUBLIC_URL)) problems.push('LBCHECK_PUBLIC_URL must be the http(s) URL chat users reach this bot at');
+  if (env.LBCHECK_PUBLIC_URL && !/^https?:\/\/[^\s]+$/.test(env.LBCHECK_PUBLIC_URL))
+    problems.push('LBCHECK_PUBLIC_URL must be the http(s) URL chat users reach this bot at');
   if (problems.length > 0) throw new ConfigError(`Teams configuration: ${problems.join('; ')}`);
   return {
     appId: env.MicrosoftAppId ?? '',

@@ -6,7 +6,13 @@ import type { CloudAdapter } from 'botbuilder';
 import { CardFactory, type ConversationReference } from 'botbuilder';
 import type { Report, Step } from '../../src/checklist/report.js';
 import { finalView, stepView } from '../../src/messages/views.js';
-import { RetryLaterError, type ChatPoster, type EvidenceFile, type PostContext, type PostedRef } from '../../src/pipeline/poster.js';
+import {
+  RetryLaterError,
+  type ChatPoster,
+  type EvidenceFile,
+  type PostContext,
+  type PostedRef,
+} from '../../src/pipeline/poster.js';
 import type { EvidenceLinkSigner } from './evidence-links.js';
 import { viewCard } from './teams-cards.js';
 
@@ -30,8 +36,16 @@ export class TeamsPoster implements ChatPoster {
         id = (await turn.sendActivity(activity))?.id ?? '';
       });
     } catch (err) {
-      const e = err as { statusCode?: number; response?: { headers?: { get?: (h: string) => string | undefined } }; message?: string };
-      if (e.statusCode === 429) throw new RetryLaterError(Number(e.response?.headers?.get?.('retry-after') ?? 1) * 1000, 'Teams connector rate-limited the post');
+      const e = err as {
+        statusCode?: number;
+        response?: { headers?: { get?: (h: string) => string | undefined } };
+        message?: string;
+      };
+      if (e.statusCode === 429)
+        throw new RetryLaterError(
+          Number(e.response?.headers?.get?.('retry-after') ?? 1) * 1000,
+          'Teams connector rate-limited the post',
+        );
       throw new Error(`Teams connector refused the post: ${e.message ?? String(err)}`);
     }
     await ctx.memo.set(key, id);
@@ -40,12 +54,20 @@ export class TeamsPoster implements ChatPoster {
 
   postStep(ctx: PostContext, step: Step, evidence: EvidenceFile[]): Promise<PostedRef> {
     const view = stepView(step, evidence);
-    return this.send(ctx, `teams.step${step.step}`, { type: 'message', text: view.headline, attachments: [CardFactory.adaptiveCard(viewCard(view, evidence, this.links))] });
+    return this.send(ctx, `teams.step${step.step}`, {
+      type: 'message',
+      text: view.headline,
+      attachments: [CardFactory.adaptiveCard(viewCard(view, evidence, this.links))],
+    });
   }
 
   postFinal(ctx: PostContext, report: Report): Promise<PostedRef> {
     const view = finalView(report);
-    return this.send(ctx, 'teams.final', { type: 'message', text: `${view.headline} → ${report.diagnosis.team}`, attachments: [CardFactory.adaptiveCard(viewCard(view, [], this.links))] });
+    return this.send(ctx, 'teams.final', {
+      type: 'message',
+      text: `${view.headline} → ${report.diagnosis.team}`,
+      attachments: [CardFactory.adaptiveCard(viewCard(view, [], this.links))],
+    });
   }
 
   postNotice(ctx: PostContext, kind: 'cancelled' | 'error', text: string): Promise<PostedRef> {

@@ -53,7 +53,10 @@ export class AuditLog {
     mkdirSync(dirname(this.file), { recursive: true });
     return withFileLock(`${this.file}.lock`, () => {
       const { last, torn } = this.tail();
-      const record = seal({ seq: (last?.seq ?? 0) + 1, time: new Date().toISOString(), prevHash: last?.hash ?? GENESIS }, body);
+      const record = seal(
+        { seq: (last?.seq ?? 0) + 1, time: new Date().toISOString(), prevHash: last?.hash ?? GENESIS },
+        body,
+      );
       const fd = openSync(this.file, 'a');
       try {
         writeSync(fd, `${torn ? '\n' : ''}${JSON.stringify(record)}\n`);

@@ -15,7 +15,8 @@ export class EvidenceStore {
   /** Stores bytes under their sha256; returns the hash. A mismatch between claimed and actual hash is refused. */
   put(data: Buffer, claimed?: string): string {
     const sha = createHash('sha256').update(data).digest('hex');
-    if (claimed !== undefined && claimed !== sha) throw new Error(`evidence bytes do not match their sha256 (claimed ${claimed}, actual ${sha})`);
+    if (claimed !== undefined && claimed !== sha)
+      throw new Error(`evidence bytes do not match their sha256 (claimed ${claimed}, actual ${sha})`);
     const path = this.pathOf(sha);
     if (!existsSync(path)) {
       mkdirSync(join(this.dir, sha.slice(0, 2)), { recursive: true });

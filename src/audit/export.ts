@@ -27,7 +27,10 @@ export function exportCheck(log: AuditLog, checkId: string): Buffer {
       else entries.push({ name, data });
     }
   }
-  entries.push({ name: `${checkId}/audit-records.jsonl`, data: Buffer.from(records.map((r) => JSON.stringify(r)).join('\n') + '\n') });
+  entries.push({
+    name: `${checkId}/audit-records.jsonl`,
+    data: Buffer.from(records.map((r) => JSON.stringify(r)).join('\n') + '\n'),
+  });
   const manifest = {
     checkId,
     exportedAt: new Date().toISOString(),
@@ -43,14 +46,20 @@ export function verifyExport(archive: Buffer): { ok: boolean; problems: string[]
   const problems: string[] = [];
   const manifestEntry = [...files.entries()].find(([n]) => n.endsWith('/MANIFEST.json'));
   if (!manifestEntry) return { ok: false, problems: ['no MANIFEST.json in the archive'], files: files.size };
-  const manifest = JSON.parse(manifestEntry[1].toString('utf8')) as { files: { path: string; sha256: string }[]; missingEvidence: string[] };
+  const manifest = JSON.parse(manifestEntry[1].toString('utf8')) as {
+    files: { path: string; sha256: string }[];
+    missingEvidence: string[];
+  };
   for (const f of manifest.files) {
     const data = files.get(f.path);
     if (!data) problems.push(`${f.path} is listed in the manifest but not in the archive`);
     else if (sha(data) !== f.sha256) problems.push(`${f.path} does not match its manifest sha256`);
   }
   const recordsFile = [...files.entries()].find(([n]) => n.endsWith('/audit-records.jsonl'));
-  const records = (recordsFile?.[1].toString('utf8') ?? '').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as AuditRecord);
+  const records = (recordsFile?.[1].toString('utf8') ?? '')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as AuditRecord);
   for (const r of records) {
     const { hash, ...rest } = r;
     if (hashOf(rest) !== hash) problems.push(`audit record ${r.seq} was altered (hash mismatch)`);
@@ -58,7 +67,8 @@ export function verifyExport(archive: Buffer): { ok: boolean; problems: string[]
     for (const e of r.evidence) {
       const entry = [...files.entries()].find(([n]) => n.endsWith(`/${e.sha256.slice(0, 12)}-${e.name}`));
       if (!entry) problems.push(`evidence ${e.name} named by record ${r.seq} is not in the archive`);
-      else if (sha(entry[1]) !== e.sha256) problems.push(`evidence ${e.name} does not match the sha256 its audit record names`);
+      else if (sha(entry[1]) !== e.sha256)
+        problems.push(`evidence ${e.name} does not match the sha256 its audit record names`);
     }
   }
   for (const m of manifest.missingEvidence) problems.push(`evidence ${m} was already missing when exported`);

@@ -9,7 +9,14 @@ function header(name: string, size: number, mtime: number): Buffer {
   h.write('0000000\0', 108, 8, 'ascii');
   h.write('0000000\0', 116, 8, 'ascii');
   h.write(`${size.toString(8).padStart(11, '0')}\0`, 124, 12, 'ascii');
-  h.write(`${Math.floor(mtime / 1000).toString(8).padStart(11, '0')}\0`, 136, 12, 'ascii');
+  h.write(
+    `${Math.floor(mtime / 1000)
+      .toString(8)
+      .padStart(11, '0')}\0`,
+    136,
+    12,
+    'ascii',
+  );
   h.write('        ', 148, 8, 'ascii');
   h.write('0', 156, 1, 'ascii');
   h.write('ustar\0', 257, 6, 'ascii');
@@ -31,7 +38,7 @@ export function tarArchive(entries: { name: string; data: Buffer }[], mtime = Da
 
 export function readTar(archive: Buffer): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
-  for (let at = 0; at + 512 <= archive.length; ) {
+  for (let at = 0; at + 512 <= archive.length;) {
     const h = archive.subarray(at, at + 512);
     if (h.every((b) => b === 0)) break;
     const name = h.subarray(0, 100).toString('utf8').replace(/\0.*$/s, '');

@@ -28,7 +28,11 @@ export function verifyChain(text: string): { records: AuditRecord[]; problems: s
       rec = JSON.parse(line) as AuditRecord;
     } catch {
       const last = i === lines.length - 1;
-      problems.push(last && !endsClean ? `line ${n}: torn last line (a crash while appending?): ${JSON.stringify(line.slice(0, 60))}` : `line ${n}: not a record (unparseable${line.trim() === '' ? ', empty' : ''}; a torn write or an edit)`);
+      problems.push(
+        last && !endsClean
+          ? `line ${n}: torn last line (a crash while appending?): ${JSON.stringify(line.slice(0, 60))}`
+          : `line ${n}: not a record (unparseable${line.trim() === '' ? ', empty' : ''}; a torn write or an edit)`,
+      );
       return;
     }
     records.push(rec);
@@ -38,7 +42,9 @@ export function verifyChain(text: string): { records: AuditRecord[]; problems: s
       problems.push(`line ${n} (record ${rec.seq}): altered: its content does not match its hash`);
       broken = true;
     } else if (rec.prevHash !== prev) {
-      problems.push(`line ${n} (record ${rec.seq}): does not follow the record before it: a record was deleted, inserted or reordered here`);
+      problems.push(
+        `line ${n} (record ${rec.seq}): does not follow the record before it: a record was deleted, inserted or reordered here`,
+      );
       broken = true;
     }
     prev = hash;
@@ -51,7 +57,8 @@ export function verifyAudit(file: string, store: EvidenceStore): VerifyResult {
   const { records, problems } = verifyChain(text);
   const pruned = new Set(records.flatMap((r) => (r.type === 'prune' ? r.removed.map((x) => x.sha256) : [])));
   const wanted = new Map<string, { name: string; checkId: string }>();
-  for (const r of records) if (r.type === 'post') for (const e of r.evidence) wanted.set(e.sha256, { name: e.name, checkId: r.checkId });
+  for (const r of records)
+    if (r.type === 'post') for (const e of r.evidence) wanted.set(e.sha256, { name: e.name, checkId: r.checkId });
   let checked = 0;
   for (const [sha, { name, checkId }] of wanted) {
     if (pruned.has(sha)) continue;

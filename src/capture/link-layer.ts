@@ -23,7 +23,8 @@ function sllDirection(packetType: number): Direction {
 
 function ethernet(data: Buffer): LinkInfo {
   let offset = 12;
-  if (data.length < offset + 2) return { offset: -1, etherType: 0, direction: 'unknown', note: 'truncated Ethernet header' };
+  if (data.length < offset + 2)
+    return { offset: -1, etherType: 0, direction: 'unknown', note: 'truncated Ethernet header' };
   let etherType = data.readUInt16BE(offset);
   // 802.1Q / 802.1ad: possibly stacked (QinQ).
   while (VLAN_TAGS.has(etherType)) {

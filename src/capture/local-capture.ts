@@ -37,8 +37,24 @@ export class LocalCapture {
 
   /** Starts tcpdump locally, or returns the reason it cannot. */
   static async start(filter: string, maxSeconds: number): Promise<LocalCapture | { unavailable: string }> {
-    const tcpdump = ['tcpdump', '-i', 'any', '-nn', '-U', '--immediate-mode', '-s', '200', '-c', '200', '-w', '-', filter];
-    const argv = existsSync('/usr/bin/setpriv') ? ['/usr/bin/setpriv', '--pdeathsig', 'KILL', '--', ...tcpdump] : tcpdump;
+    const tcpdump = [
+      'tcpdump',
+      '-i',
+      'any',
+      '-nn',
+      '-U',
+      '--immediate-mode',
+      '-s',
+      '200',
+      '-c',
+      '200',
+      '-w',
+      '-',
+      filter,
+    ];
+    const argv = existsSync('/usr/bin/setpriv')
+      ? ['/usr/bin/setpriv', '--pdeathsig', 'KILL', '--', ...tcpdump]
+      : tcpdump;
     const child = spawn(argv[0] ?? 'tcpdump', argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     const capture = new LocalCapture(child, maxSeconds);
     let stderr = '';

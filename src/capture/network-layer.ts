@@ -24,7 +24,7 @@ export function ipv6ToString(b: Buffer, at: number): string {
   for (let i = 0; i < 8; i++) groups.push(b.readUInt16BE(at + i * 2));
   let bestStart = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;
@@ -59,7 +59,13 @@ function parseIp(b: Buffer, at: number): IpParse | string {
     if (ihl < 20 || b.length < at + ihl) return 'bad IPv4 header length';
     const total = b.readUInt16BE(at + 2);
     return {
-      header: { version: 4, src: ipv4ToString(b, at + 12), dst: ipv4ToString(b, at + 16), protocol: b[at + 9] ?? 0, ttl: b[at + 8] ?? 0 },
+      header: {
+        version: 4,
+        src: ipv4ToString(b, at + 12),
+        dst: ipv4ToString(b, at + 16),
+        protocol: b[at + 9] ?? 0,
+        ttl: b[at + 8] ?? 0,
+      },
       payloadOffset: at + ihl,
       payloadLength: Math.max(0, total - ihl),
     };
@@ -77,7 +83,13 @@ function parseIp(b: Buffer, at: number): IpParse | string {
       remaining -= extLen;
     }
     return {
-      header: { version: 6, src: ipv6ToString(b, at + 8), dst: ipv6ToString(b, at + 24), protocol: next, ttl: b[at + 7] ?? 0 },
+      header: {
+        version: 6,
+        src: ipv6ToString(b, at + 8),
+        dst: ipv6ToString(b, at + 24),
+        protocol: next,
+        ttl: b[at + 7] ?? 0,
+      },
       payloadOffset: offset,
       payloadLength: Math.max(0, remaining),
     };
@@ -132,8 +144,13 @@ function parseIcmp(b: Buffer, at: number, version: 4 | 6): IcmpMessage | string 
   if (!isUnreachable) return message;
   const reason = (version === 4 ? ICMP4_UNREACHABLE : ICMP6_UNREACHABLE)[code] ?? `unreachable code ${code}`;
   const inner = parseIp(b, at + 8);
-  if (typeof inner === 'string') return { ...message, unreachable: { reason, original: { src: '?', dst: '?', protocol: 0 } } };
-  const original: IcmpUnreachableOriginal = { src: inner.header.src, dst: inner.header.dst, protocol: inner.header.protocol };
+  if (typeof inner === 'string')
+    return { ...message, unreachable: { reason, original: { src: '?', dst: '?', protocol: 0 } } };
+  const original: IcmpUnreachableOriginal = {
+    src: inner.header.src,
+    dst: inner.header.dst,
+    protocol: inner.header.protocol,
+  };
   if ((inner.header.protocol === PROTO_TCP || inner.header.protocol === 17) && b.length >= inner.payloadOffset + 4) {
     original.srcPort = b.readUInt16BE(inner.payloadOffset);
     original.dstPort = b.readUInt16BE(inner.payloadOffset + 2);

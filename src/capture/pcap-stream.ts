@@ -42,7 +42,8 @@ export function parseGlobalHeader(b: Buffer): PcapHeader {
 }
 
 export function decodeRecord(header: PcapHeader, index: number, recordHeader: Buffer, data: Buffer): Packet {
-  const u32 = (at: number): number => (header.littleEndian ? recordHeader.readUInt32LE(at) : recordHeader.readUInt32BE(at));
+  const u32 = (at: number): number =>
+    header.littleEndian ? recordHeader.readUInt32LE(at) : recordHeader.readUInt32BE(at);
   const sec = u32(0);
   const frac = u32(4);
   const timeUs = sec * 1_000_000 + (header.nanosecond ? Math.floor(frac / 1000) : frac);
@@ -103,7 +104,8 @@ export class PcapStreamDecoder {
     while (this.pending.length - at >= RECORD_HEADER) {
       const recordHeader = this.pending.subarray(at, at + RECORD_HEADER);
       const inclLen = h.littleEndian ? recordHeader.readUInt32LE(8) : recordHeader.readUInt32BE(8);
-      if (inclLen > MAX_RECORD) throw new PcapFormatError(`pcap record ${this.count} claims ${inclLen} bytes; the stream is corrupt`);
+      if (inclLen > MAX_RECORD)
+        throw new PcapFormatError(`pcap record ${this.count} claims ${inclLen} bytes; the stream is corrupt`);
       if (this.pending.length - at - RECORD_HEADER < inclLen) break;
       // Copy, so packets do not pin the whole accumulated buffer.
       const data = Buffer.from(this.pending.subarray(at + RECORD_HEADER, at + RECORD_HEADER + inclLen));

@@ -49,14 +49,31 @@ export interface CaptureResult {
 
 export function tcpdumpArgv(limits: CaptureLimits): string[] {
   return [
-    'timeout', '-s', 'INT', '-k', '2', String(limits.maxSeconds),
-    'tcpdump', '-i', limits.iface, '-nn', '-U', '--immediate-mode',
-    '-s', String(limits.snaplen), '-c', String(limits.maxPackets), '-w', '-', limits.filter,
+    'timeout',
+    '-s',
+    'INT',
+    '-k',
+    '2',
+    String(limits.maxSeconds),
+    'tcpdump',
+    '-i',
+    limits.iface,
+    '-nn',
+    '-U',
+    '--immediate-mode',
+    '-s',
+    String(limits.snaplen),
+    '-c',
+    String(limits.maxPackets),
+    '-w',
+    '-',
+    limits.filter,
   ];
 }
 
 /** What tcpdump (or the shell, or `timeout`) prints when the capture cannot start. */
-const STARTUP_FAILURE = /failed to run command|not found|No such file|permission|not permitted|syntax error|can't parse|tcpdump: [^\n]*(?:error|No such device|doesn't exist)/i;
+const STARTUP_FAILURE =
+  /failed to run command|not found|No such file|permission|not permitted|syntax error|can't parse|tcpdump: [^\n]*(?:error|No such device|doesn't exist)/i;
 
 export class RemoteCapture {
   private readonly collector: PacketCollector;
@@ -100,7 +117,10 @@ export class RemoteCapture {
     this.finished = handle.exit;
     handle.channel.on('data', (d: Buffer) => this.collector.push(d));
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(this.startError(`tcpdump did not report listening within ${startTimeoutMs} ms`)), startTimeoutMs);
+      const timer = setTimeout(
+        () => reject(this.startError(`tcpdump did not report listening within ${startTimeoutMs} ms`)),
+        startTimeoutMs,
+      );
       handle.channel.stderr.on('data', (d: Buffer) => {
         this.stderrText = (this.stderrText + d.toString('utf8')).slice(-8000);
         if (/listening on /.test(this.stderrText)) {
@@ -112,7 +132,9 @@ export class RemoteCapture {
           // rest of the message arrive (it comes in pieces) before judging it.
           clearTimeout(timer);
           handle.channel.end();
-          void Promise.race([handle.exit, new Promise((r) => setTimeout(r, 1000))]).then(() => reject(this.startError('tcpdump failed to start')));
+          void Promise.race([handle.exit, new Promise((r) => setTimeout(r, 1000))]).then(() =>
+            reject(this.startError('tcpdump failed to start')),
+          );
         }
       });
       void handle.exit.then(() => {
@@ -121,23 +143,39 @@ export class RemoteCapture {
       });
     });
     void handle.exit.then(({ code }) => {
-      this.endedBy ??= code === 124 ? 'time-limit' : this.packets.length >= this.limits.maxPackets ? 'packet-limit' : 'exited';
+      this.endedBy ??=
+        code === 124 ? 'time-limit' : this.packets.length >= this.limits.maxPackets ? 'packet-limit' : 'exited';
       this.collector.end();
     });
   }
 
   private startError(what: string): CaptureUnavailableError {
     const err = this.stderrText.trim();
-    if (/not found|No such file/i.test(err) || (/failed to run command/.test(err) && !/permission|not permitted/i.test(err))) {
-      return new CaptureUnavailableError(`tcpdump is not installed on the LB ${this.session.target}`, 'install tcpdump on the load balancer, or give lbcheck a host that can capture the VIP traffic');
+    if (
+      /not found|No such file/i.test(err) ||
+      (/failed to run command/.test(err) && !/permission|not permitted/i.test(err))
+    ) {
+      return new CaptureUnavailableError(
+        `tcpdump is not installed on the LB ${this.session.target}`,
+        'install tcpdump on the load balancer, or give lbcheck a host that can capture the VIP traffic',
+      );
     }
     if (/permission|not permitted|Operation not permitted/i.test(err)) {
-      return new CaptureUnavailableError(`the SSH user on ${this.session.target} may not capture packets (${err.split('\n')[0]})`, 'use an account with CAP_NET_RAW (root on most LBs) for the capture');
+      return new CaptureUnavailableError(
+        `the SSH user on ${this.session.target} may not capture packets (${err.split('\n')[0]})`,
+        'use an account with CAP_NET_RAW (root on most LBs) for the capture',
+      );
     }
     if (/syntax error|can't parse filter/i.test(err)) {
-      return new CaptureUnavailableError(`tcpdump on ${this.session.target} rejected the capture filter: ${err}`, 'this is a bug in lbcheck: please report the filter');
+      return new CaptureUnavailableError(
+        `tcpdump on ${this.session.target} rejected the capture filter: ${err}`,
+        'this is a bug in lbcheck: please report the filter',
+      );
     }
-    return new CaptureUnavailableError(`capture on ${this.session.target} failed: ${what}${err ? `: ${err}` : ''}`, 'check that tcpdump runs on the LB for this SSH user');
+    return new CaptureUnavailableError(
+      `capture on ${this.session.target} failed: ${what}${err ? `: ${err}` : ''}`,
+      'check that tcpdump runs on the LB for this SSH user',
+    );
   }
 
   get header(): PcapHeader | undefined {
@@ -158,7 +196,10 @@ export class RemoteCapture {
     this.endedBy ??= 'stop';
     this.kill();
     if (this.finished) {
-      const closed = await Promise.race([this.finished.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 3000))]);
+      const closed = await Promise.race([
+        this.finished.then(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), 3000)),
+      ]);
       // Still open: the remote `timeout` ends tcpdump at its bound in any case.
       if (!closed) this.channel?.close();
     }

@@ -10,7 +10,8 @@ export function fingerprintProxy(x: HttpExchange): string | undefined {
     return 'HAProxy (its own error page)';
   }
   if (/no healthy upstream|upstream connect error/i.test(body) || /^envoy/i.test(server)) return 'Envoy';
-  if (/^nginx/i.test(server) || /<center>nginx[^<]*<\/center>/i.test(body)) return `nginx${/nginx\/[\d.]+/.exec(server) ? ` (${/nginx\/[\d.]+/.exec(server)?.[0]})` : ''}`;
+  if (/^nginx/i.test(server) || /<center>nginx[^<]*<\/center>/i.test(body))
+    return `nginx${/nginx\/[\d.]+/.exec(server) ? ` (${/nginx\/[\d.]+/.exec(server)?.[0]})` : ''}`;
   if (/^BigIP|^BIG-IP/i.test(server)) return 'F5 BIG-IP';
   if (/^awselb/i.test(server)) return 'AWS ELB';
   if (/^cloudflare/i.test(server)) return 'Cloudflare';

@@ -43,13 +43,20 @@ const isSyn = (p: Packet): boolean => !!p.tcp?.flags.syn && !p.tcp.flags.ack;
 
 function inClientFlow(p: Packet, id: ProbeIdentity, client: string): boolean {
   if (!p.ip || !p.tcp) return false;
-  const toVip = p.ip.dst === id.vip && p.tcp.dstPort === id.port && p.ip.src === client && p.tcp.srcPort === id.sourcePort;
-  const fromVip = p.ip.src === id.vip && p.tcp.srcPort === id.port && p.ip.dst === client && p.tcp.dstPort === id.sourcePort;
+  const toVip =
+    p.ip.dst === id.vip && p.tcp.dstPort === id.port && p.ip.src === client && p.tcp.srcPort === id.sourcePort;
+  const fromVip =
+    p.ip.src === id.vip && p.tcp.srcPort === id.port && p.ip.dst === client && p.tcp.dstPort === id.sourcePort;
   return toVip || fromVip;
 }
 
-export function findClientSyn(packets: readonly Packet[], id: Pick<ProbeIdentity, 'vip' | 'port' | 'sourcePort'>): Packet | undefined {
-  return packets.find((p) => isSyn(p) && p.ip?.dst === id.vip && p.tcp?.dstPort === id.port && p.tcp.srcPort === id.sourcePort);
+export function findClientSyn(
+  packets: readonly Packet[],
+  id: Pick<ProbeIdentity, 'vip' | 'port' | 'sourcePort'>,
+): Packet | undefined {
+  return packets.find(
+    (p) => isSyn(p) && p.ip?.dst === id.vip && p.tcp?.dstPort === id.port && p.tcp.srcPort === id.sourcePort,
+  );
 }
 
 export function analyzeFlows(packets: readonly Packet[], id: ProbeIdentity): FlowAnalysis {
@@ -77,7 +84,11 @@ export function analyzeFlows(packets: readonly Packet[], id: ProbeIdentity): Flo
     if (!sameIsn && !carriesMarker) continue;
     if (serverSide.some((s) => key(s.src, s.syn.tcp?.srcPort ?? 0, s.address, s.port) === k)) continue;
     const replies = packets.filter(
-      (p) => p.ip?.src === syn.ip?.dst && p.ip?.dst === syn.ip?.src && p.tcp?.srcPort === syn.tcp?.dstPort && p.tcp?.dstPort === syn.tcp?.srcPort,
+      (p) =>
+        p.ip?.src === syn.ip?.dst &&
+        p.ip?.dst === syn.ip?.src &&
+        p.tcp?.srcPort === syn.tcp?.dstPort &&
+        p.tcp?.dstPort === syn.tcp?.srcPort,
     );
     serverSide.push({
       address: syn.ip.dst,
@@ -109,11 +120,19 @@ export function decideMode(a: FlowAnalysis): ModeDecision {
   const forwarded = a.serverSide.find((s) => s.sameIsn);
   const answerBeforeForward = a.vipAnswer && (!forwarded || a.vipAnswer.index < forwarded.syn.index);
   if (forwarded && !answerBeforeForward) {
-    return { mode: 'L4', reason: `the LB passed the client's SYN on to ${forwarded.address}:${forwarded.port} with the same sequence number before answering the client` };
+    return {
+      mode: 'L4',
+      reason: `the LB passed the client's SYN on to ${forwarded.address}:${forwarded.port} with the same sequence number before answering the client`,
+    };
   }
   if (a.vipAnswer?.tcp?.flags.syn) {
     const proxied = a.serverSide.find((s) => s.carriesMarker);
-    if (!proxied) return { mode: 'L7', proxyKind: null, reason: 'the LB completed the handshake with the client itself, before any server-side SYN' };
+    if (!proxied)
+      return {
+        mode: 'L7',
+        proxyKind: null,
+        reason: 'the LB completed the handshake with the client itself, before any server-side SYN',
+      };
     const beforeRequest = a.clientRequest !== undefined && proxied.syn.index < a.clientRequest.index;
     return {
       mode: 'L7',
@@ -123,5 +142,10 @@ export function decideMode(a: FlowAnalysis): ModeDecision {
         : `the LB answered the client's SYN itself and connected to ${proxied.address}:${proxied.port} only after reading the request (an HTTP proxy)`,
     };
   }
-  return { mode: 'unknown', reason: a.vipAnswer?.tcp?.flags.rst ? 'the LB reset the connection without trying a server' : 'no answer and no server-side connection in the capture' };
+  return {
+    mode: 'unknown',
+    reason: a.vipAnswer?.tcp?.flags.rst
+      ? 'the LB reset the connection without trying a server'
+      : 'no answer and no server-side connection in the capture',
+  };
 }

@@ -11,7 +11,11 @@ export const VERDICT_SYMBOL: Record<Verdict, string> = {
   inconclusive: '?',
 };
 
-const STEP_TITLE = { reach: 'Does the connection reach the LB?', mode: 'How does the LB handle it?', servers: 'Can the LB reach the servers?' } as const;
+const STEP_TITLE = {
+  reach: 'Does the connection reach the LB?',
+  mode: 'How does the LB handle it?',
+  servers: 'Can the LB reach the servers?',
+} as const;
 
 function facts(step: Step): string[] {
   switch (step.name) {
@@ -23,17 +27,25 @@ function facts(step: Step): string[] {
       if (step.verdict === 'skipped') return [];
       return [
         `mode ${step.mode}${step.proxyKind ? ` (${step.proxyKind} proxy)` : ''} · GET / → ${step.behaviour}${step.httpStatus !== undefined ? ` ${step.httpStatus}` : ''}${step.fingerprint ? ` · ${step.fingerprint}` : ''}`,
-        ...(step.tls ? [`TLS ${step.tls.protocol} · certificate ${step.tls.subject} (issuer ${step.tls.issuer}, valid to ${step.tls.validTo}) · SNI ${step.tls.sni}`] : []),
+        ...(step.tls
+          ? [
+              `TLS ${step.tls.protocol} · certificate ${step.tls.subject} (issuer ${step.tls.issuer}, valid to ${step.tls.validTo}) · SNI ${step.tls.sni}`,
+            ]
+          : []),
       ];
     case 'servers':
       return step.members.map(
-        (m) => `${m.address}${m.source === 'discovered' ? ' (seen in capture)' : ''}: from LB ${m.fromLb.outcome}${m.fromLb.httpStatus !== undefined ? ` ${m.fromLb.httpStatus}` : ''}${m.code ? ` [${m.code}]` : ''} · direct ${m.direct.outcome}${m.direct.httpStatus !== undefined ? ` ${m.direct.httpStatus}` : ''}`,
+        (m) =>
+          `${m.address}${m.source === 'discovered' ? ' (seen in capture)' : ''}: from LB ${m.fromLb.outcome}${m.fromLb.httpStatus !== undefined ? ` ${m.fromLb.httpStatus}` : ''}${m.code ? ` [${m.code}]` : ''} · direct ${m.direct.outcome}${m.direct.httpStatus !== undefined ? ` ${m.direct.httpStatus}` : ''}`,
       );
   }
 }
 
 export function renderStep(step: Step, evidencePaths?: ReadonlyMap<string, string>): string {
-  const lines = [`${VERDICT_SYMBOL[step.verdict]} Step ${step.step} · ${STEP_TITLE[step.name]} ${step.verdict.toUpperCase()}${step.ms ? ` (${step.ms} ms)` : ''}`, `  ${step.summary}`];
+  const lines = [
+    `${VERDICT_SYMBOL[step.verdict]} Step ${step.step} · ${STEP_TITLE[step.name]} ${step.verdict.toUpperCase()}${step.ms ? ` (${step.ms} ms)` : ''}`,
+    `  ${step.summary}`,
+  ];
   for (const f of facts(step)) lines.push(`  ${f}`);
   for (const e of step.evidence) {
     const path = evidencePaths?.get(e.sha256);

@@ -5,7 +5,8 @@
 export const SCHEMA_VERSION = 1;
 
 export type Verdict = 'pass' | 'fail' | 'warn' | 'skipped' | 'inconclusive';
-export type Culprit = 'none' | 'path-to-lb' | 'impostor' | 'lb' | 'lb-to-servers' | 'servers' | 'return-path' | 'inconclusive';
+export type Culprit =
+  'none' | 'path-to-lb' | 'impostor' | 'lb' | 'lb-to-servers' | 'servers' | 'return-path' | 'inconclusive';
 
 export interface EvidenceRef {
   name: string;

@@ -78,11 +78,25 @@ export function newCheckId(): string {
 
 function skipped(step: 2 | 3, why: string): ModeStep | ServersStep {
   const common = { verdict: 'skipped' as const, summary: why, evidence: [], ms: 0 };
-  if (step === 2) return { ...common, step: 2, name: 'mode', mode: 'unknown', proxyKind: null, behaviour: 'not-connected', serverSide: [], timings: {} };
+  if (step === 2)
+    return {
+      ...common,
+      step: 2,
+      name: 'mode',
+      mode: 'unknown',
+      proxyKind: null,
+      behaviour: 'not-connected',
+      serverSide: [],
+      timings: {},
+    };
   return { ...common, step: 3, name: 'servers', members: [] };
 }
 
-export async function runCheck(target: CheckTarget, options: CheckOptions, deps: CheckDeps = {}): Promise<CheckOutcome> {
+export async function runCheck(
+  target: CheckTarget,
+  options: CheckOptions,
+  deps: CheckDeps = {},
+): Promise<CheckOutcome> {
   const startedAt = new Date();
   const steps: Step[] = [];
   const allEvidence: Evidence[] = [];
@@ -107,32 +121,49 @@ export async function runCheck(target: CheckTarget, options: CheckOptions, deps:
   try {
     const starting = Promise.all([
       session && lb
-        ? RemoteCapture.start(session, { ...DEFAULT_CAPTURE_LIMITS, iface: lb.captureInterface, maxSeconds: bound, filter: lbCaptureFilter(target.vip, target.port, lb.port) })
+        ? RemoteCapture.start(session, {
+            ...DEFAULT_CAPTURE_LIMITS,
+            iface: lb.captureInterface,
+            maxSeconds: bound,
+            filter: lbCaptureFilter(target.vip, target.port, lb.port),
+          })
         : Promise.resolve(undefined),
-      deps.localCapture === false ? Promise.resolve({ unavailable: 'disabled' }) : LocalCapture.start(localCaptureFilter(target.vip, target.port), bound),
+      deps.localCapture === false
+        ? Promise.resolve({ unavailable: 'disabled' })
+        : LocalCapture.start(localCaptureFilter(target.vip, target.port), bound),
     ]);
     // Even when cancelled mid-start, the captures must be stopped: take them when they arrive.
-    void starting.then(([r, l]) => {
-      if (deps.signal?.aborted) {
-        void r?.stop();
-        if (l instanceof LocalCapture) void l.stop();
-      }
-    }, () => undefined);
+    void starting.then(
+      ([r, l]) => {
+        if (deps.signal?.aborted) {
+          void r?.stop();
+          if (l instanceof LocalCapture) void l.stop();
+        }
+      },
+      () => undefined,
+    );
     const [remote, localOrWhy] = await cancellable(starting);
     capture = remote;
     local = localOrWhy instanceof LocalCapture ? localOrWhy : undefined;
-    const localNote = localOrWhy instanceof LocalCapture ? [] : [`no capture at the vantage point: ${localOrWhy.unavailable}`];
+    const localNote =
+      localOrWhy instanceof LocalCapture ? [] : [`no capture at the vantage point: ${localOrWhy.unavailable}`];
     checkCancel();
 
     // Step 1: reach
     const t1 = performance.now();
     const connecting = tcpConnect(target.vip, target.port, options.connectTimeoutMs);
-    void connecting.then((c) => deps.signal?.aborted && c.socket?.destroy(), () => undefined);
+    void connecting.then(
+      (c) => deps.signal?.aborted && c.socket?.destroy(),
+      () => undefined,
+    );
     const connect: ConnectResult = await cancellable(connecting);
     socket = connect.socket;
     const id = { vip: target.vip, port: target.port, sourcePort: connect.localPort };
     const fromVipToProbe = (p: Packet): boolean =>
-      p.ip?.src === target.vip && p.tcp?.srcPort === target.port && p.tcp.dstPort === connect.localPort && (p.tcp.flags.syn || p.tcp.flags.rst);
+      p.ip?.src === target.vip &&
+      p.tcp?.srcPort === target.port &&
+      p.tcp.dstPort === connect.localPort &&
+      (p.tcp.flags.syn || p.tcp.flags.rst);
     if (capture) {
       // The LB's own answer follows the SYN, so waiting for it also waits for the SYN.
       if (connect.outcome === 'timeout') await capture.waitFor((p) => findClientSyn([p], id) !== undefined, 50);
@@ -140,10 +171,18 @@ export async function runCheck(target: CheckTarget, options: CheckOptions, deps:
     }
     const lbSaw = capture ? findClientSyn(capture.packets, id) : undefined;
     if (capture && !lbSaw && local && connect.outcome !== 'timeout') {
-      await local.waitFor((p) => (p.tcp?.dstPort === connect.localPort && p.ip?.src === target.vip) || p.icmp?.unreachable?.original.srcPort === connect.localPort, 100);
+      await local.waitFor(
+        (p) =>
+          (p.tcp?.dstPort === connect.localPort && p.ip?.src === target.vip) ||
+          p.icmp?.unreachable?.original.srcPort === connect.localPort,
+        100,
+      );
     }
     const reach = decideReach({
-      vip: target.vip, port: target.port, connect, probeFrom: connect.localAddress ?? 'this host',
+      vip: target.vip,
+      port: target.port,
+      connect,
+      probeFrom: connect.localAddress ?? 'this host',
       lbPackets: capture ? [...capture.packets] : null,
       localPackets: local ? [...local.packets] : null,
     });
@@ -151,7 +190,14 @@ export async function runCheck(target: CheckTarget, options: CheckOptions, deps:
     const reachEvidence = stepEvidence({
       step: 1,
       title: `Step 1: probe ${target.vip}:${target.port} from source port ${connect.localPort}; ${capture ? `capture on ${lb?.label}` : 'no LB capture'}`,
-      pcap: capture?.header ? { linkType: capture.header.linkType, snaplen: capture.header.snaplen, label: 'lb', packets: clientFlow(capture.packets, id) } : undefined,
+      pcap: capture?.header
+        ? {
+            linkType: capture.header.linkType,
+            snaplen: capture.header.snaplen,
+            label: 'lb',
+            packets: clientFlow(capture.packets, id),
+          }
+        : undefined,
       deciding: reach.deciding,
       notes: [reach.summary, ...localNote],
       commands: session ? [...session.commands] : [],
@@ -166,14 +212,20 @@ export async function runCheck(target: CheckTarget, options: CheckOptions, deps:
     let analysis: FlowAnalysis | null = null;
     let captureResult: CaptureResult | undefined;
     if (stopAfter(1)) {
-      steps.push(skipped(2, 'Not run: step 1 failed. lbcheck stops at the first failing step (use --all to run every step).'));
+      steps.push(
+        skipped(2, 'Not run: step 1 failed. lbcheck stops at the first failing step (use --all to run every step).'),
+      );
     } else {
       const t2 = performance.now();
       const marker = `${options.id}-${connect.localPort}`;
       let exchange: HttpExchange | undefined;
       let tlsInfo: ModeStep['tls'];
       if (connect.socket) {
-        if (capture) await capture.waitFor((p) => !!p.tcp?.flags.syn && !p.tcp.flags.ack && p.ip?.dst !== target.vip && p.index > (lbSaw?.index ?? 0), PROXY_CONNECT_WAIT_MS);
+        if (capture)
+          await capture.waitFor(
+            (p) => !!p.tcp?.flags.syn && !p.tcp.flags.ack && p.ip?.dst !== target.vip && p.index > (lbSaw?.index ?? 0),
+            PROXY_CONNECT_WAIT_MS,
+          );
         let stream: Duplex = connect.socket;
         if (target.tls) {
           const up = await upgradeToTls(connect.socket, target.sni ?? target.vip, options.connectTimeoutMs);
@@ -183,22 +235,50 @@ export async function runCheck(target: CheckTarget, options: CheckOptions, deps:
             socket = up.tls;
           }
         }
-        exchange = await cancellable(httpExchange(stream, httpRequest(target.sni ?? target.vip, marker), options.silentMs));
-        if (capture) await capture.waitFor((p) => p.tcp?.payload.includes(marker) === true && p.ip?.dst !== target.vip, SERVER_SIDE_GRACE_MS);
+        exchange = await cancellable(
+          httpExchange(stream, httpRequest(target.sni ?? target.vip, marker), options.silentMs),
+        );
+        if (capture)
+          await capture.waitFor(
+            (p) => p.tcp?.payload.includes(marker) === true && p.ip?.dst !== target.vip,
+            SERVER_SIDE_GRACE_MS,
+          );
       }
       socket?.destroy();
       socket = undefined;
       captureResult = capture ? await capture.stop() : undefined;
       capture = undefined;
       analysis = captureResult ? analyzeFlows(captureResult.packets, { ...id, marker }) : null;
-      const mode = decideModeStep({ vip: target.vip, port: target.port, connect, exchange, analysis, ...(tlsInfo ? { tls: tlsInfo } : {}) });
+      const mode = decideModeStep({
+        vip: target.vip,
+        port: target.port,
+        connect,
+        exchange,
+        analysis,
+        ...(tlsInfo ? { tls: tlsInfo } : {}),
+      });
       const modeMs = elapsed(t2);
       const modeEvidence = stepEvidence({
         step: 2,
         title: `Step 2: how ${lb?.label ?? 'the LB'} handles ${target.vip}:${target.port} (capture on all LB interfaces)`,
-        pcap: captureResult?.header ? { linkType: captureResult.header.linkType, snaplen: captureResult.header.snaplen, label: 'lb', packets: relatedPackets(captureResult.packets, analysis) } : undefined,
+        pcap: captureResult?.header
+          ? {
+              linkType: captureResult.header.linkType,
+              snaplen: captureResult.header.snaplen,
+              label: 'lb',
+              packets: relatedPackets(captureResult.packets, analysis),
+            }
+          : undefined,
         deciding: mode.deciding,
-        notes: [mode.summary, ...(exchange ? [`response head: ${exchange.statusLine ?? '(none)'}`] : []), ...(captureResult ? [`capture ended by ${captureResult.endedBy}; ${captureResult.packets.length} packets${captureResult.droppedByKernel ? `, ${captureResult.droppedByKernel} dropped by kernel` : ''}`] : [])],
+        notes: [
+          mode.summary,
+          ...(exchange ? [`response head: ${exchange.statusLine ?? '(none)'}`] : []),
+          ...(captureResult
+            ? [
+                `capture ended by ${captureResult.endedBy}; ${captureResult.packets.length} packets${captureResult.droppedByKernel ? `, ${captureResult.droppedByKernel} dropped by kernel` : ''}`,
+              ]
+            : []),
+        ],
         commands: session ? [...session.commands] : [],
         timings: { ...mode.timings, stepMs: modeMs },
       });
@@ -209,14 +289,22 @@ export async function runCheck(target: CheckTarget, options: CheckOptions, deps:
 
     // Step 3: servers
     if (stopAfter(1) || stopAfter(2)) {
-      steps.push(skipped(3, `Not run: step ${stopAfter(1) ? 1 : 2} failed. lbcheck stops at the first failing step (use --all to run every step).`));
+      steps.push(
+        skipped(
+          3,
+          `Not run: step ${stopAfter(1) ? 1 : 2} failed. lbcheck stops at the first failing step (use --all to run every step).`,
+        ),
+      );
     } else {
       const t3 = performance.now();
       const before = session?.commands.length ?? 0;
-      const members = target.members.length > 0
-        ? target.members.map((m) => ({ ...m, source: 'configured' as const }))
-        : discoveredMembers(analysis);
-      const servers = await cancellable(probeMembers({ members, protocol: target.protocol, session, timeoutMs: options.connectTimeoutMs }));
+      const members =
+        target.members.length > 0
+          ? target.members.map((m) => ({ ...m, source: 'configured' as const }))
+          : discoveredMembers(analysis);
+      const servers = await cancellable(
+        probeMembers({ members, protocol: target.protocol, session, timeoutMs: options.connectTimeoutMs }),
+      );
       const serversMs = elapsed(t3);
       const serversEvidence = stepEvidence({
         step: 3,
@@ -234,8 +322,11 @@ export async function runCheck(target: CheckTarget, options: CheckOptions, deps:
       schemaVersion: SCHEMA_VERSION,
       id: options.id,
       target: {
-        vip: target.vip, port: target.port,
-        ...(lb ? { lb: lb.label } : {}), ...(target.name ? { name: target.name } : {}), ...(target.tls ? { tls: true } : {}),
+        vip: target.vip,
+        port: target.port,
+        ...(lb ? { lb: lb.label } : {}),
+        ...(target.name ? { name: target.name } : {}),
+        ...(target.tls ? { tls: true } : {}),
       },
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
@@ -253,13 +344,17 @@ export async function runCheck(target: CheckTarget, options: CheckOptions, deps:
 
 function stoppedAfter(steps: Step[]): { stoppedAfter?: 1 | 2 } {
   const failed = steps.find((s) => s.verdict === 'fail');
-  const skippedLater = steps.some((s) => s.verdict === 'skipped' && s.evidence.length === 0 && s.summary.startsWith('Not run'));
+  const skippedLater = steps.some(
+    (s) => s.verdict === 'skipped' && s.evidence.length === 0 && s.summary.startsWith('Not run'),
+  );
   return failed && skippedLater && failed.step !== 3 ? { stoppedAfter: failed.step } : {};
 }
 
 function clientFlow(packets: readonly Packet[], id: { vip: string; port: number; sourcePort: number }): Packet[] {
   return packets.filter(
-    (p) => (p.ip?.dst === id.vip && p.tcp?.dstPort === id.port && p.tcp.srcPort === id.sourcePort) || (p.ip?.src === id.vip && p.tcp?.srcPort === id.port && p.tcp.dstPort === id.sourcePort),
+    (p) =>
+      (p.ip?.dst === id.vip && p.tcp?.dstPort === id.port && p.tcp.srcPort === id.sourcePort) ||
+      (p.ip?.src === id.vip && p.tcp?.srcPort === id.port && p.tcp.dstPort === id.sourcePort),
   );
 }
 
@@ -272,12 +367,16 @@ function relatedPackets(packets: readonly Packet[], a: FlowAnalysis | null): Pac
   return packets.filter((p) => {
     if (!p.ip || !p.tcp) return false;
     if ((p.tcp.srcPort === sport || p.tcp.dstPort === sport) && (p.ip.src === vip || p.ip.dst === vip)) return true;
-    return keys.has(`${p.ip.src}:${p.tcp.srcPort}|${p.ip.dst}:${p.tcp.dstPort}`) || keys.has(`${p.ip.dst}:${p.tcp.dstPort}|${p.ip.src}:${p.tcp.srcPort}`);
+    return (
+      keys.has(`${p.ip.src}:${p.tcp.srcPort}|${p.ip.dst}:${p.tcp.dstPort}`) ||
+      keys.has(`${p.ip.dst}:${p.tcp.dstPort}|${p.ip.src}:${p.tcp.srcPort}`)
+    );
   });
 }
 
 function discoveredMembers(a: FlowAnalysis | null): { host: string; port: number; source: 'discovered' }[] {
   const seen = new Map<string, { host: string; port: number; source: 'discovered' }>();
-  for (const s of a?.serverSide ?? []) seen.set(`${s.address}:${s.port}`, { host: s.address, port: s.port, source: 'discovered' });
+  for (const s of a?.serverSide ?? [])
+    seen.set(`${s.address}:${s.port}`, { host: s.address, port: s.port, source: 'discovered' });
   return [...seen.values()];
 }

@@ -21,12 +21,24 @@ export function stepEvidence(input: StepEvidenceInput): Evidence[] {
   const out: Evidence[] = [];
   const prefix = `step${input.step}`;
   if (input.pcap && input.pcap.packets.length > 0) {
-    out.push(evidence(`${prefix}-${input.pcap.label}.pcap`, MEDIA.pcap, encodePcap(input.pcap.linkType, input.pcap.snaplen, input.pcap.packets)));
+    out.push(
+      evidence(
+        `${prefix}-${input.pcap.label}.pcap`,
+        MEDIA.pcap,
+        encodePcap(input.pcap.linkType, input.pcap.snaplen, input.pcap.packets),
+      ),
+    );
   }
   if (input.step !== 3 || input.deciding.length > 0) {
     out.push(evidence(`${prefix}-decode.txt`, MEDIA.text, decodeText(input.title, input.deciding, input.notes)));
   }
-  out.push(evidence(`${prefix}-commands.txt`, MEDIA.text, input.commands.length > 0 ? `${input.commands.join('\n')}\n` : '(no remote commands)\n'));
+  out.push(
+    evidence(
+      `${prefix}-commands.txt`,
+      MEDIA.text,
+      input.commands.length > 0 ? `${input.commands.join('\n')}\n` : '(no remote commands)\n',
+    ),
+  );
   out.push(evidence(`${prefix}-timings.json`, MEDIA.json, `${JSON.stringify(input.timings, null, 2)}\n`));
   out.push(...(input.extra ?? []));
   return out;

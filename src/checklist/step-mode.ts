@@ -47,11 +47,18 @@ export function decideModeStep(input: ModeInput): ModeDecisionStep {
   const target = `${input.vip}:${input.port}`;
   const a = input.analysis;
   const decision = a ? decideMode(a) : { mode: 'unknown' as const, reason: 'no LB capture' };
-  const proxyKind = decision.mode === 'L7' ? (decision.proxyKind ?? (x?.behaviour === 'http-response' ? 'http' : x ? 'tcp' : null)) : null;
+  const proxyKind =
+    decision.mode === 'L7'
+      ? (decision.proxyKind ?? (x?.behaviour === 'http-response' ? 'http' : x ? 'tcp' : null))
+      : null;
   const fingerprint = x ? fingerprintProxy(x) : undefined;
   const clientAddress = a?.clientAddress;
   const serverSide = (a?.serverSide ?? []).map((s) => ({
-    address: s.address, port: s.port, sameIsn: s.sameIsn, answered: s.answered, sourceIsClient: s.src === clientAddress,
+    address: s.address,
+    port: s.port,
+    sameIsn: s.sameIsn,
+    answered: s.answered,
+    sourceIsClient: s.src === clientAddress,
   }));
   const base = {
     step: 2 as const,
@@ -70,29 +77,63 @@ export function decideModeStep(input: ModeInput): ModeDecisionStep {
     ...(input.tls ? { tls: input.tls } : {}),
     deciding: a?.deciding ?? [],
   };
-  const modeText = decision.mode === 'L4' ? 'Layer 4 forwarder' : decision.mode === 'L7' ? `Layer 7 ${proxyKind ?? ''} proxy`.replace('  ', ' ') : 'mode unknown';
+  const modeText =
+    decision.mode === 'L4'
+      ? 'Layer 4 forwarder'
+      : decision.mode === 'L7'
+        ? `Layer 7 ${proxyKind ?? ''} proxy`.replace('  ', ' ')
+        : 'mode unknown';
   const why = `${modeText}: ${decision.reason}.`;
 
   if (input.connect.outcome !== 'connected') {
     const forwarded = serverSide.find((s) => s.sameIsn);
     if (forwarded) {
-      const fate = forwarded.answered ? 'answered' : a?.serverSide.find((s) => s.sameIsn)?.refused ? 'refused it' : 'never answered through the LB';
-      return { ...base, verdict: 'warn', summary: `${why} The server ${forwarded.address}:${forwarded.port} ${fate}; the client ${input.connect.outcome === 'refused' ? 'was refused' : 'timed out'}. Step 3 checks the servers.` };
+      const fate = forwarded.answered
+        ? 'answered'
+        : a?.serverSide.find((s) => s.sameIsn)?.refused
+          ? 'refused it'
+          : 'never answered through the LB';
+      return {
+        ...base,
+        verdict: 'warn',
+        summary: `${why} The server ${forwarded.address}:${forwarded.port} ${fate}; the client ${input.connect.outcome === 'refused' ? 'was refused' : 'timed out'}. Step 3 checks the servers.`,
+      };
     }
     if (a === null) {
-      return { ...base, verdict: 'inconclusive', summary: `The client ${behaviour === 'refused' ? 'was refused' : 'did not connect'} and there is no LB capture to say why.` };
+      return {
+        ...base,
+        verdict: 'inconclusive',
+        summary: `The client ${behaviour === 'refused' ? 'was refused' : 'did not connect'} and there is no LB capture to say why.`,
+      };
     }
     if (a.vipAnswer?.tcp?.flags.rst) {
-      return { ...base, verdict: 'fail', summary: `The LB itself refused ${target} with a reset, without trying any server: nothing listens on the VIP (virtual server down, disabled, or on another port).` };
+      return {
+        ...base,
+        verdict: 'fail',
+        summary: `The LB itself refused ${target} with a reset, without trying any server: nothing listens on the VIP (virtual server down, disabled, or on another port).`,
+      };
     }
-    return { ...base, verdict: 'fail', summary: `The LB received the SYN for ${target} but neither answered nor passed it to a server (VIP disabled, a firewall on the LB, or no pool configured).` };
+    return {
+      ...base,
+      verdict: 'fail',
+      summary: `The LB received the SYN for ${target} but neither answered nor passed it to a server (VIP disabled, a firewall on the LB, or no pool configured).`,
+    };
   }
 
   const what = `The LB ${describeExchange(x, behaviour)}${fingerprint ? ` (${fingerprint})` : ''}.`;
-  if (behaviour === 'http-response' && (x?.status ?? 0) < 500) return { ...base, verdict: 'pass', summary: `${why} ${what}` };
+  if (behaviour === 'http-response' && (x?.status ?? 0) < 500)
+    return { ...base, verdict: 'pass', summary: `${why} ${what}` };
   if (behaviour === 'http-response') {
-    return { ...base, verdict: 'warn', summary: `${why} ${what} A ${x?.status} from the LB means it had no working server for the request; step 3 checks the servers.` };
+    return {
+      ...base,
+      verdict: 'warn',
+      summary: `${why} ${what} A ${x?.status} from the LB means it had no working server for the request; step 3 checks the servers.`,
+    };
   }
   if (behaviour === 'non-http') return { ...base, verdict: 'pass', summary: `${why} ${what}` };
-  return { ...base, verdict: 'warn', summary: `${why} ${what} ${decision.mode === 'L7' ? 'A proxy that accepts and then gives nothing usually has no server to pass to' : 'The server side gave nothing'}; step 3 checks the servers.` };
+  return {
+    ...base,
+    verdict: 'warn',
+    summary: `${why} ${what} ${decision.mode === 'L7' ? 'A proxy that accepts and then gives nothing usually has no server to pass to' : 'The server side gave nothing'}; step 3 checks the servers.`,
+  };
 }

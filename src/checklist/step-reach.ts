@@ -30,11 +30,24 @@ function answerSeenLocally(input: ReachInput): LocalAnswer | undefined {
   for (const p of input.localPackets ?? []) {
     const t = p.tcp;
     if (t && p.ip?.src === input.vip && t.srcPort === input.port && t.dstPort === sport) {
-      if (t.flags.rst) return { kind: 'tcp-reset', from: p.ip.src, packet: p, detail: `a TCP reset claiming to come from ${input.vip}` };
-      if (t.flags.syn && t.flags.ack) return { kind: 'syn-ack', from: p.ip.src, packet: p, detail: `a SYN-ACK claiming to come from ${input.vip}` };
+      if (t.flags.rst)
+        return {
+          kind: 'tcp-reset',
+          from: p.ip.src,
+          packet: p,
+          detail: `a TCP reset claiming to come from ${input.vip}`,
+        };
+      if (t.flags.syn && t.flags.ack)
+        return { kind: 'syn-ack', from: p.ip.src, packet: p, detail: `a SYN-ACK claiming to come from ${input.vip}` };
     }
     const u = p.icmp?.unreachable;
-    if (u && p.ip && u.original.dst === input.vip && u.original.dstPort === input.port && u.original.srcPort === sport) {
+    if (
+      u &&
+      p.ip &&
+      u.original.dst === input.vip &&
+      u.original.dstPort === input.port &&
+      u.original.srcPort === sport
+    ) {
       return { kind: 'icmp', from: p.ip.src, packet: p, detail: `ICMP ${u.reason} from ${p.ip.src}` };
     }
   }
@@ -53,13 +66,23 @@ export function decideReach(input: ReachInput): ReachDecision {
   };
   const local = answerSeenLocally(input);
   const refusedBy: ReachStep['refusedBy'] | undefined =
-    connect.outcome === 'refused' || connect.outcome === 'unreachable' ? (local ? (local.kind === 'icmp' ? 'icmp' : 'tcp-reset') : null) : undefined;
+    connect.outcome === 'refused' || connect.outcome === 'unreachable'
+      ? local
+        ? local.kind === 'icmp'
+          ? 'icmp'
+          : 'tcp-reset'
+        : null
+      : undefined;
   const withRefusal: Pick<ReachStep, 'refusedBy'> = refusedBy === undefined ? {} : { refusedBy };
   const outcomeText = `the client ${connect.outcome === 'connected' ? 'connected' : connect.outcome === 'timeout' ? 'timed out' : `was ${connect.outcome}${connect.errno ? ` (${connect.errno})` : ''}`} after ${connect.ms} ms`;
 
   if (input.lbPackets === null) {
     return {
-      ...base, ...withRefusal, verdict: 'inconclusive', lbSawSyn: null, answeredBy: null,
+      ...base,
+      ...withRefusal,
+      verdict: 'inconclusive',
+      lbSawSyn: null,
+      answeredBy: null,
       summary: `No capture on the LB (no SSH access), so it is unknown whether the SYN reached it; ${outcomeText}.`,
       deciding: local ? [local.packet] : [],
     };
@@ -67,25 +90,43 @@ export function decideReach(input: ReachInput): ReachDecision {
   const syn = findClientSyn(input.lbPackets, { vip, port, sourcePort: connect.localPort });
   if (syn) {
     const lbAnswer = input.lbPackets.find(
-      (p) => p.ip?.src === vip && p.tcp?.srcPort === port && p.tcp.dstPort === connect.localPort && (p.tcp.flags.rst || p.tcp.flags.syn),
+      (p) =>
+        p.ip?.src === vip &&
+        p.tcp?.srcPort === port &&
+        p.tcp.dstPort === connect.localPort &&
+        (p.tcp.flags.rst || p.tcp.flags.syn),
     );
-    const lbRefused: Pick<ReachStep, 'refusedBy'> = connect.outcome === 'refused' && lbAnswer?.tcp?.flags.rst ? { refusedBy: 'tcp-reset' } : withRefusal;
+    const lbRefused: Pick<ReachStep, 'refusedBy'> =
+      connect.outcome === 'refused' && lbAnswer?.tcp?.flags.rst ? { refusedBy: 'tcp-reset' } : withRefusal;
     return {
-      ...base, ...lbRefused, verdict: 'pass', lbSawSyn: true, answeredBy: lbAnswer ? 'lb' : 'none',
+      ...base,
+      ...lbRefused,
+      verdict: 'pass',
+      lbSawSyn: true,
+      answeredBy: lbAnswer ? 'lb' : 'none',
       summary: `The LB saw the probe's SYN to ${target} (source port ${connect.localPort}); ${outcomeText}.`,
       deciding: [syn, ...(lbAnswer ? [lbAnswer] : [])],
     };
   }
   if (connect.outcome === 'timeout') {
     return {
-      ...base, ...withRefusal, verdict: 'fail', lbSawSyn: false, answeredBy: 'none',
+      ...base,
+      ...withRefusal,
+      verdict: 'fail',
+      lbSawSyn: false,
+      answeredBy: 'none',
       summary: `The SYN to ${target} never reached the LB and nothing answered: traffic is dropped or misrouted before the LB (routing or a firewall).`,
       deciding: [],
     };
   }
   if (local?.kind === 'icmp') {
     return {
-      ...base, ...withRefusal, verdict: 'fail', lbSawSyn: false, answeredBy: 'other', answerFrom: local.from,
+      ...base,
+      ...withRefusal,
+      verdict: 'fail',
+      lbSawSyn: false,
+      answeredBy: 'other',
+      answerFrom: local.from,
       summary: `The SYN to ${target} never reached the LB: ${local.from} rejected it with ${local.detail.replace(` from ${local.from}`, '')} on the way.`,
       deciding: [local.packet],
     };
@@ -96,7 +137,11 @@ export function decideReach(input: ReachInput): ReachDecision {
       ? 'a completed handshake'
       : `an answer (${connect.errno ?? connect.outcome}) whose sender could not be seen here (no local capture)`;
   return {
-    ...base, ...withRefusal, verdict: 'fail', lbSawSyn: false, answeredBy: 'other',
+    ...base,
+    ...withRefusal,
+    verdict: 'fail',
+    lbSawSyn: false,
+    answeredBy: 'other',
     ...(local ? { answerFrom: local.from } : {}),
     summary: `The LB never saw the SYN to ${target}, yet the client got ${how}: another device answered in the LB's place.`,
     deciding: local ? [local.packet] : [],

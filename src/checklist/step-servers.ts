@@ -14,7 +14,8 @@ export interface ServersInput {
 
 export type ServersDecision = Omit<ServersStep, 'evidence' | 'ms'>;
 
-export const memberOk = (p: MemberProbe): boolean => p.outcome === 'connected' && (p.httpStatus === undefined || p.httpStatus < 500);
+export const memberOk = (p: MemberProbe): boolean =>
+  p.outcome === 'connected' && (p.httpStatus === undefined || p.httpStatus < 500);
 
 function describe(p: MemberProbe): string {
   if (p.outcome === 'not-checked') return 'not checked';
@@ -28,7 +29,9 @@ export async function probeMembers(input: ServersInput): Promise<ServersDecision
       const target = { host: m.host, port: m.port, protocol: input.protocol };
       const [direct, fromLb] = await Promise.all([
         probeDirect(target, input.timeoutMs),
-        input.session ? probeFromLb(input.session, target, input.timeoutMs) : Promise.resolve<MemberProbe>({ outcome: 'not-checked', detail: 'no SSH access to the LB' }),
+        input.session
+          ? probeFromLb(input.session, target, input.timeoutMs)
+          : Promise.resolve<MemberProbe>({ outcome: 'not-checked', detail: 'no SSH access to the LB' }),
       ]);
       const result: MemberResult = { address: formatEndpoint(m), direct, fromLb, source: m.source };
       const decisive = fromLb.outcome === 'not-checked' ? direct : fromLb;
@@ -43,12 +46,20 @@ export async function probeMembers(input: ServersInput): Promise<ServersDecision
 export function decideServers(members: MemberResult[], lbChecked: boolean): ServersDecision {
   const base = { step: 3 as const, name: 'servers' as const, members };
   if (members.length === 0) {
-    return { ...base, verdict: 'skipped', summary: 'No pool members known: list them in the inventory or pass --member IP:PORT.' };
+    return {
+      ...base,
+      verdict: 'skipped',
+      summary: 'No pool members known: list them in the inventory or pass --member IP:PORT.',
+    };
   }
   const lines = members.map((m) => `${m.address}: from the LB ${describe(m.fromLb)}; direct ${describe(m.direct)}`);
   if (!lbChecked) {
     const okDirect = members.filter((m) => memberOk(m.direct)).length;
-    return { ...base, verdict: 'inconclusive', summary: `No SSH access to the LB, so only direct probes ran (${okDirect}/${members.length} answer). ${lines.join('; ')}.` };
+    return {
+      ...base,
+      verdict: 'inconclusive',
+      summary: `No SSH access to the LB, so only direct probes ran (${okDirect}/${members.length} answer). ${lines.join('; ')}.`,
+    };
   }
   const ok = members.filter((m) => memberOk(m.fromLb));
   const verdict = ok.length === members.length ? 'pass' : ok.length === 0 ? 'fail' : 'warn';

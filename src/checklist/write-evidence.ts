@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import type { Evidence } from './evidence.js';
 import type { Report } from './report.js';
 
-export function writeEvidence(dir: string, report: Report, evidence: readonly Evidence[]): { folder: string; paths: string[] } {
+export function writeEvidence(
+  dir: string,
+  report: Report,
+  evidence: readonly Evidence[],
+): { folder: string; paths: string[] } {
   const folder = join(dir, report.id);
   mkdirSync(folder, { recursive: true });
   const paths = evidence.map((e) => {

@@ -19,7 +19,11 @@ const FLAGS: FlagSpec[] = [
   { name: 'user', value: 'USER', help: 'list: only checks asked by this user id' },
   { name: 'out', value: 'FILE', help: 'export: archive path (default <checkId>.tar)' },
   { name: 'export', value: 'FILE', help: 'verify: check an exported archive on its own' },
-  { name: 'days', value: 'N', help: 'prune: delete evidence older than N days (default $LBCHECK_RETENTION_DAYS or 90)' },
+  {
+    name: 'days',
+    value: 'N',
+    help: 'prune: delete evidence older than N days (default $LBCHECK_RETENTION_DAYS or 90)',
+  },
 ];
 
 const USAGE = `Usage:
@@ -34,9 +38,11 @@ ${flagHelp(FLAGS)}`;
 
 function since(raw: string): Date {
   const m = /^(\d+)([mhd])$/.exec(raw);
-  if (m) return new Date(Date.now() - Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm' | 'h' | 'd']);
+  if (m)
+    return new Date(Date.now() - Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm' | 'h' | 'd']);
   const t = Date.parse(raw);
-  if (Number.isNaN(t)) throw new InputError(`--since ${JSON.stringify(raw)} is neither an ISO time nor a duration like 24h or 7d`);
+  if (Number.isNaN(t))
+    throw new InputError(`--since ${JSON.stringify(raw)} is neither an ISO time nor a duration like 24h or 7d`);
   return new Date(t);
 }
 
@@ -77,8 +83,20 @@ async function run(args: string[]): Promise<number> {
       const user = one('user');
       const records = log.records().filter((r) => {
         if (from && Date.parse(r.time) < from.getTime()) return false;
-        if (target && !(r.type === 'post' ? r.target === target : r.type === 'command' && (r.target === target || r.command.split(/\s+/)[0] === target))) return false;
-        if (user && !(r.type === 'command' ? r.user === user : r.type === 'post' && r.requester.split(':')[1]?.split(' ')[0] === user)) return false;
+        if (
+          target &&
+          !(r.type === 'post'
+            ? r.target === target
+            : r.type === 'command' && (r.target === target || r.command.split(/\s+/)[0] === target))
+        )
+          return false;
+        if (
+          user &&
+          !(r.type === 'command'
+            ? r.user === user
+            : r.type === 'post' && r.requester.split(':')[1]?.split(' ')[0] === user)
+        )
+          return false;
         return true;
       });
       console.log(json ? JSON.stringify(records, null, 2) : records.map(describe).join('\n') || '(no records)');
@@ -88,7 +106,10 @@ async function run(args: string[]): Promise<number> {
       const archive = one('export');
       const result = archive ? verifyExport(readFileSync(archive)) : verifyAudit(log.file, log.evidence);
       if (json) console.log(JSON.stringify(result, null, 2));
-      else if (result.ok) console.log(`OK: ${'records' in result ? `${result.records} records chained, ${result.evidenceChecked} evidence files match` : `${result.files} files in the archive match`}`);
+      else if (result.ok)
+        console.log(
+          `OK: ${'records' in result ? `${result.records} records chained, ${result.evidenceChecked} evidence files match` : `${result.files} files in the archive match`}`,
+        );
       else console.log(`PROBLEMS (${result.problems.length}):\n${result.problems.map((x) => `  ${x}`).join('\n')}`);
       return result.ok ? 0 : 1;
     }
@@ -102,7 +123,8 @@ async function run(args: string[]): Promise<number> {
     }
     case 'prune': {
       const days = one('days') ? Number(one('days')) : config.retentionDays;
-      if (!Number.isInteger(days) || days < 1) throw new InputError(`--days must be a whole number of days, at least 1`);
+      if (!Number.isInteger(days) || days < 1)
+        throw new InputError(`--days must be a whole number of days, at least 1`);
       const removed = log.evidence.prune(new Date(Date.now() - days * 86_400_000));
       await log.append({ type: 'prune', retentionDays: days, removed });
       console.log(`pruned ${removed.length} evidence files older than ${days} days (recorded in the audit log)`);

@@ -7,7 +7,9 @@ import type { CliCommand } from './commands.js';
 import { CliUsageError, exitCodeFor } from './cli-errors.js';
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 }
 
@@ -43,15 +45,15 @@ async function dispatch(argv: string[], commands: readonly CliCommand[]): Promis
 /** Runs the CLI and sets the exit code; long-running commands keep the process alive themselves. */
 export function runCli(argv: string[], commands: readonly CliCommand[]): void {
   dispatch(argv, commands).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    const code = exitCodeFor(err);
-    const message = err instanceof Error ? err.message : String(err);
-    console.error(`lbcheck: ${message}`);
-    if (err instanceof CliUsageError && err.usage) console.error(`\n${err.usage}`);
-    process.exitCode = code;
-  },
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      const code = exitCodeFor(err);
+      const message = err instanceof Error ? err.message : String(err);
+      console.error(`lbcheck: ${message}`);
+      if (err instanceof CliUsageError && err.usage) console.error(`\n${err.usage}`);
+      process.exitCode = code;
+    },
   );
 }

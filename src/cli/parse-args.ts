@@ -33,7 +33,8 @@ export function parseArgs(args: readonly string[], specs: readonly FlagSpec[], u
       continue;
     }
     const value = eq > 0 ? arg.slice(eq + 1) : args[++i];
-    if (value === undefined || (eq < 0 && value.startsWith('--'))) throw new CliUsageError(`--${name} needs a value (${spec.value})`, usage);
+    if (value === undefined || (eq < 0 && value.startsWith('--')))
+      throw new CliUsageError(`--${name} needs a value (${spec.value})`, usage);
     const list = out.flags.get(name) ?? [];
     if (list.length > 0 && !spec.repeat) throw new CliUsageError(`--${name} given more than once`, usage);
     list.push(value);

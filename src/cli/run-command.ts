@@ -10,11 +10,16 @@ import type { CliCommand } from './commands.js';
 import { flagHelp, parseArgs, type FlagSpec } from './parse-args.js';
 
 const FLAGS: FlagSpec[] = [
-  { name: 'lb', value: 'ssh://USER@HOST[:PORT]', help: 'the load balancer to capture on (else the inventory entry\'s)' },
+  { name: 'lb', value: 'ssh://USER@HOST[:PORT]', help: "the load balancer to capture on (else the inventory entry's)" },
   { name: 'identity', value: 'FILE', help: 'SSH private key for the LB (default ~/.ssh/id_ed25519, id_ecdsa, id_rsa)' },
   { name: 'known-hosts', value: 'FILE', help: 'known_hosts file pinning the LB host key (default ~/.ssh/known_hosts)' },
   { name: 'host-key', value: 'SHA256:...', help: 'pinned LB host key fingerprint' },
-  { name: 'member', value: 'HOST:PORT', repeat: true, help: 'a pool member (repeatable; else the inventory\'s, else those seen in the capture)' },
+  {
+    name: 'member',
+    value: 'HOST:PORT',
+    repeat: true,
+    help: "a pool member (repeatable; else the inventory's, else those seen in the capture)",
+  },
   { name: 'config', value: 'FILE', help: 'inventory YAML (default $LBCHECK_CONFIG)' },
   { name: 'all', help: 'run every step even after one fails' },
   { name: 'json', help: 'print the report as JSON (schemaVersion 1)' },
@@ -48,10 +53,17 @@ async function run(args: string[]): Promise<number> {
     return 0;
   }
   const p = parseArgs(args, FLAGS, USAGE);
-  if (p.positional.length !== 1) throw new CliUsageError(p.positional.length === 0 ? 'missing <target>' : `expected one target, got ${p.positional.length}: ${p.positional.join(' ')}`, USAGE);
+  if (p.positional.length !== 1)
+    throw new CliUsageError(
+      p.positional.length === 0
+        ? 'missing <target>'
+        : `expected one target, got ${p.positional.length}: ${p.positional.join(' ')}`,
+      USAGE,
+    );
   const one = (name: string): string | undefined => p.flags.get(name)?.[0];
   const protocol = one('protocol');
-  if (protocol !== undefined && protocol !== 'http' && protocol !== 'tcp') throw new InputError(`--protocol must be http or tcp, not ${JSON.stringify(protocol)}`);
+  if (protocol !== undefined && protocol !== 'http' && protocol !== 'tcp')
+    throw new InputError(`--protocol must be http or tcp, not ${JSON.stringify(protocol)}`);
   const configFile = one('config') ?? process.env.LBCHECK_CONFIG;
   const inventory = configFile ? loadInventory(configFile) : undefined;
   const target = await resolveTarget(
@@ -72,7 +84,12 @@ async function run(args: string[]): Promise<number> {
   const timeout = seconds(one('timeout'), 'timeout', 3);
   const { report, evidence } = await runCheck(
     target,
-    { id: newCheckId(), all: p.bools.has('all'), connectTimeoutMs: Math.round(timeout * 1000), silentMs: Math.round(seconds(one('silent'), 'silent', 5) * 1000) },
+    {
+      id: newCheckId(),
+      all: p.bools.has('all'),
+      connectTimeoutMs: Math.round(timeout * 1000),
+      silentMs: Math.round(seconds(one('silent'), 'silent', 5) * 1000),
+    },
     { localCapture: !p.bools.has('no-local-capture') },
   );
   const dir = one('evidence-dir');

@@ -17,8 +17,11 @@ interface Form {
 }
 
 export const FORMS: Form[] = [
-  { usage: '<target> [--all] [--members IP:PORT[,IP:PORT...]]', summary: 'run the checklist against an inventory name or VIP ip:port' },
-  { usage: 'status [check-id]', summary: 'a check\'s progress, or the checks in flight' },
+  {
+    usage: '<target> [--all] [--members IP:PORT[,IP:PORT...]]',
+    summary: 'run the checklist against an inventory name or VIP ip:port',
+  },
+  { usage: 'status [check-id]', summary: "a check's progress, or the checks in flight" },
   { usage: 'cancel <check-id>', summary: 'stop a queued or running check' },
   { usage: 'history [target]', summary: 'recent checks, all or for one target' },
   { usage: 'help', summary: 'this help' },
@@ -41,7 +44,10 @@ export function helpText(prefix: string): string {
 
 export class CommandSyntaxError extends InputError {
   override name = 'CommandSyntaxError';
-  constructor(problem: string, readonly usage: string) {
+  constructor(
+    problem: string,
+    readonly usage: string,
+  ) {
     super(problem, `usage: ${usage}`);
   }
 }
@@ -52,14 +58,21 @@ function usageOf(prefix: string, index: number): string {
 
 function checkId(raw: string | undefined, prefix: string, form: number): string {
   if (raw === undefined) throw new CommandSyntaxError('missing check id', usageOf(prefix, form));
-  if (!CHECK_ID.test(raw)) throw new CommandSyntaxError(`"${raw.slice(0, 40)}" is not a check id (they look like chk-0123456789)`, usageOf(prefix, form));
+  if (!CHECK_ID.test(raw))
+    throw new CommandSyntaxError(
+      `"${raw.slice(0, 40)}" is not a check id (they look like chk-0123456789)`,
+      usageOf(prefix, form),
+    );
   return raw;
 }
 
 function targetToken(raw: string, prefix: string): string {
   if (TARGET_NAME.test(raw) && !/^[\d.]+$/.test(raw)) return raw;
   if (!raw.includes(':') && !/^[\d.]+$/.test(raw)) {
-    throw new CommandSyntaxError(`target "${raw.slice(0, 40)}" is neither an inventory name (letters, digits, . _ -) nor an IP address or a hostname with a port`, usageOf(prefix, 0));
+    throw new CommandSyntaxError(
+      `target "${raw.slice(0, 40)}" is neither an inventory name (letters, digits, . _ -) nor an IP address or a hostname with a port`,
+      usageOf(prefix, 0),
+    );
   }
   try {
     parseEndpoint(raw, 'target');
@@ -71,13 +84,19 @@ function targetToken(raw: string, prefix: string): string {
 
 /** Parses the text after the bot's name, e.g. "web-vip --all". */
 export function parseCommand(text: string, prefix = '/lbcheck'): ChatCommand {
-  if (text.length > MAX_COMMAND_LENGTH) throw new CommandSyntaxError(`the command is longer than ${MAX_COMMAND_LENGTH} characters`, usageOf(prefix, 0));
+  if (text.length > MAX_COMMAND_LENGTH)
+    throw new CommandSyntaxError(`the command is longer than ${MAX_COMMAND_LENGTH} characters`, usageOf(prefix, 0));
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(text)) throw new CommandSyntaxError('the command contains control characters', usageOf(prefix, 0));
-  const words = text.trim().split(/\s+/).filter((w) => w !== '');
+  if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(text))
+    throw new CommandSyntaxError('the command contains control characters', usageOf(prefix, 0));
+  const words = text
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w !== '');
   const [first, ...rest] = words;
   if (first === undefined || first === 'help' || first === '--help') {
-    if (rest.length > 0 && first !== undefined) throw new CommandSyntaxError(`help takes no arguments`, usageOf(prefix, 4));
+    if (rest.length > 0 && first !== undefined)
+      throw new CommandSyntaxError(`help takes no arguments`, usageOf(prefix, 4));
     return { kind: 'help' };
   }
   if (first === 'status') {
@@ -85,14 +104,19 @@ export function parseCommand(text: string, prefix = '/lbcheck'): ChatCommand {
     return rest[0] === undefined ? { kind: 'status' } : { kind: 'status', id: checkId(rest[0], prefix, 1) };
   }
   if (first === 'cancel') {
-    if (rest.length !== 1) throw new CommandSyntaxError(rest.length === 0 ? 'missing check id' : 'cancel takes one check id', usageOf(prefix, 2));
+    if (rest.length !== 1)
+      throw new CommandSyntaxError(
+        rest.length === 0 ? 'missing check id' : 'cancel takes one check id',
+        usageOf(prefix, 2),
+      );
     return { kind: 'cancel', id: checkId(rest[0], prefix, 2) };
   }
   if (first === 'history') {
     if (rest.length > 1) throw new CommandSyntaxError('history takes at most one target', usageOf(prefix, 3));
     return rest[0] === undefined ? { kind: 'history' } : { kind: 'history', target: targetToken(rest[0], prefix) };
   }
-  if (first.startsWith('--')) throw new CommandSyntaxError(`missing target before ${first.slice(0, 30)}`, usageOf(prefix, 0));
+  if (first.startsWith('--'))
+    throw new CommandSyntaxError(`missing target before ${first.slice(0, 30)}`, usageOf(prefix, 0));
   const target = targetToken(first, prefix);
   let all = false;
   const members: string[] = [];
@@ -115,6 +139,10 @@ export function parseCommand(text: string, prefix = '/lbcheck'): ChatCommand {
       throw new CommandSyntaxError(`unexpected "${word.slice(0, 40)}"`, usageOf(prefix, 0));
     }
   }
-  if (members.length > MAX_MEMBERS) throw new CommandSyntaxError(`at most ${MAX_MEMBERS} members per check (got ${members.length})`, usageOf(prefix, 0));
+  if (members.length > MAX_MEMBERS)
+    throw new CommandSyntaxError(
+      `at most ${MAX_MEMBERS} members per check (got ${members.length})`,
+      usageOf(prefix, 0),
+    );
   return { kind: 'check', target, all, members };
 }

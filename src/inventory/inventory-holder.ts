@@ -36,9 +36,17 @@ export class InventoryHolder {
     try {
       this.inventory = loadInventory(this.file);
       this.version++;
-      this.log.log('info', 'inventory reloaded', { file: this.file, version: this.version, targets: this.inventory.vips.size, warnings: policyWarnings(this.inventory.policy) });
+      this.log.log('info', 'inventory reloaded', {
+        file: this.file,
+        version: this.version,
+        targets: this.inventory.vips.size,
+        warnings: policyWarnings(this.inventory.policy),
+      });
     } catch (err) {
-      this.log.log('error', 'inventory edit rejected; keeping the previous version', { file: this.file, error: (err as Error).message });
+      this.log.log('error', 'inventory edit rejected; keeping the previous version', {
+        file: this.file,
+        error: (err as Error).message,
+      });
     }
   }
 

@@ -13,7 +13,12 @@ const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
 
 function loadLb(p: Problems, name: string, node: Node | null): InventoryLb | undefined {
   if (!isMap(node)) return void p.at(node, `load balancer "${name}" must be a mapping`);
-  checkKeys(p, node, ['ssh', 'identity', 'hostKey', 'hostKeys', 'knownHosts', 'captureInterface', 'zone'], `load balancer "${name}"`);
+  checkKeys(
+    p,
+    node,
+    ['ssh', 'identity', 'hostKey', 'hostKeys', 'knownHosts', 'captureInterface', 'zone'],
+    `load balancer "${name}"`,
+  );
   const sshText = scalar(field(node, 'ssh'));
   if (!sshText) p.at(node, `load balancer "${name}" needs ssh: ssh://user@host[:port]`);
   const ssh = sshText ? p.try(field(node, 'ssh'), () => parseSshUrl(sshText, 'ssh')) : undefined;
@@ -30,31 +35,51 @@ function loadLb(p: Problems, name: string, node: Node | null): InventoryLb | und
     }
   }
   const knownHosts = scalar(field(node, 'knownHosts'));
-  if (hostKeys.length === 0 && !knownHosts && single === undefined && many === undefined) p.at(node, `load balancer "${name}" needs a pinned host key: hostKey: SHA256:... or knownHosts: FILE`);
+  if (hostKeys.length === 0 && !knownHosts && single === undefined && many === undefined)
+    p.at(node, `load balancer "${name}" needs a pinned host key: hostKey: SHA256:... or knownHosts: FILE`);
   const captureInterface = scalar(field(node, 'captureInterface')) ?? 'any';
-  if (!/^[a-zA-Z0-9_.:@-]{1,15}$/.test(captureInterface)) p.at(field(node, 'captureInterface'), `captureInterface "${captureInterface}" is not an interface name`);
+  if (!/^[a-zA-Z0-9_.:@-]{1,15}$/.test(captureInterface))
+    p.at(field(node, 'captureInterface'), `captureInterface "${captureInterface}" is not an interface name`);
   const zone = scalar(field(node, 'zone'));
   if (!ssh || !identity) return undefined;
-  return { name, ssh, identity, hostKeys, captureInterface, ...(knownHosts ? { knownHosts } : {}), ...(zone ? { zone } : {}) };
+  return {
+    name,
+    ssh,
+    identity,
+    hostKeys,
+    captureInterface,
+    ...(knownHosts ? { knownHosts } : {}),
+    ...(zone ? { zone } : {}),
+  };
 }
 
-function loadVip(p: Problems, name: string, node: Node | null, lbs: Map<string, InventoryLb>): InventoryVip | undefined {
+function loadVip(
+  p: Problems,
+  name: string,
+  node: Node | null,
+  lbs: Map<string, InventoryLb>,
+): InventoryVip | undefined {
   if (!isMap(node)) return void p.at(node, `VIP "${name}" must be a mapping`);
   checkKeys(p, node, ['address', 'port', 'protocol', 'tls', 'sni', 'lb', 'members', 'zone'], `VIP "${name}"`);
   const addressText = scalar(field(node, 'address'));
   if (!addressText) p.at(node, `VIP "${name}" needs address`);
-  const address = addressText ? p.try(field(node, 'address'), () => parseHost(addressText, `VIP "${name}" address`).host) : undefined;
+  const address = addressText
+    ? p.try(field(node, 'address'), () => parseHost(addressText, `VIP "${name}" address`).host)
+    : undefined;
   const portText = scalar(field(node, 'port'));
   if (!portText) p.at(node, `VIP "${name}" needs port`);
   const port = portText ? p.try(field(node, 'port'), () => parsePort(portText, `VIP "${name}" port`)) : undefined;
   const protocol = scalar(field(node, 'protocol')) ?? 'http';
-  if (protocol !== 'http' && protocol !== 'tcp') p.at(field(node, 'protocol'), `protocol must be http or tcp, not "${protocol}"`);
+  if (protocol !== 'http' && protocol !== 'tcp')
+    p.at(field(node, 'protocol'), `protocol must be http or tcp, not "${protocol}"`);
   const tls = scalar(field(node, 'tls')) === 'true' || (port === 443 && scalar(field(node, 'tls')) !== 'false');
   const lb = scalar(field(node, 'lb'));
-  if (lb && !lbs.has(lb)) p.at(field(node, 'lb'), `VIP "${name}" names load balancer "${lb}", which is not in loadBalancers`);
+  if (lb && !lbs.has(lb))
+    p.at(field(node, 'lb'), `VIP "${name}" names load balancer "${lb}", which is not in loadBalancers`);
   const membersNode = field(node, 'members');
   const members: { host: string; port: number }[] = [];
-  if (membersNode !== undefined && membersNode !== null && !isSeq(membersNode)) p.at(membersNode, 'members must be a list of host:port');
+  if (membersNode !== undefined && membersNode !== null && !isSeq(membersNode))
+    p.at(membersNode, 'members must be a list of host:port');
   for (const m of isSeq(membersNode) ? (membersNode.items as Node[]) : []) {
     const text = scalar(m);
     const e = text ? p.try(m, () => parseEndpoint(text, 'member')) : void p.at(m, 'a member must be host:port');
@@ -63,7 +88,17 @@ function loadVip(p: Problems, name: string, node: Node | null, lbs: Map<string, 
   const sni = scalar(field(node, 'sni'));
   const zone = scalar(field(node, 'zone'));
   if (!address || !port || (protocol !== 'http' && protocol !== 'tcp')) return undefined;
-  return { name, address, port, protocol, tls, members, ...(lb ? { lb } : {}), ...(sni ? { sni } : {}), ...(zone ? { zone } : {}) };
+  return {
+    name,
+    address,
+    port,
+    protocol,
+    tls,
+    members,
+    ...(lb ? { lb } : {}),
+    ...(sni ? { sni } : {}),
+    ...(zone ? { zone } : {}),
+  };
 }
 
 export function parseInventory(text: string, file: string): Inventory {
@@ -72,11 +107,13 @@ export function parseInventory(text: string, file: string): Inventory {
   const p = new Problems(file, lines);
   for (const e of doc.errors) p.list.push(`${file}:${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`);
   const root = doc.contents as Node | null;
-  if (doc.errors.length === 0 && !isMap(root)) p.at(root, 'the inventory must be a mapping with loadBalancers and vips');
+  if (doc.errors.length === 0 && !isMap(root))
+    p.at(root, 'the inventory must be a mapping with loadBalancers and vips');
   checkKeys(p, root, ['loadBalancers', 'vips', 'policy'], 'the inventory');
   const loadBalancers = new Map<string, InventoryLb>();
   for (const [name, keyNode, value] of entries(field(root, 'loadBalancers'))) {
-    if (!NAME.test(name)) p.at(keyNode, `load balancer name "${name}" must be letters, digits, dot, dash or underscore`);
+    if (!NAME.test(name))
+      p.at(keyNode, `load balancer name "${name}" must be letters, digits, dot, dash or underscore`);
     const lb = loadLb(p, name, value);
     if (lb) loadBalancers.set(name, lb);
   }
@@ -87,7 +124,10 @@ export function parseInventory(text: string, file: string): Inventory {
     if (vip) vips.set(name, vip);
   }
   const policy = loadPolicy(p, field(root, 'policy'), vips);
-  if (p.list.length > 0) throw new ConfigError(`inventory ${file} has ${p.list.length} problem${p.list.length > 1 ? 's' : ''}:\n  ${p.list.join('\n  ')}`);
+  if (p.list.length > 0)
+    throw new ConfigError(
+      `inventory ${file} has ${p.list.length} problem${p.list.length > 1 ? 's' : ''}:\n  ${p.list.join('\n  ')}`,
+    );
   return { file, loadBalancers, vips, policy };
 }
 
@@ -96,7 +136,10 @@ export function loadInventory(file: string): Inventory {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(`cannot read inventory ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'set LBCHECK_CONFIG or --config to the inventory YAML file');
+    throw new ConfigError(
+      `cannot read inventory ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      'set LBCHECK_CONFIG or --config to the inventory YAML file',
+    );
   }
   return parseInventory(text, file);
 }

@@ -42,6 +42,6 @@ export function field(map: Node | null, name: string): Node | null | undefined {
 }
 
 export function checkKeys(p: Problems, map: Node | null, allowed: string[], what: string): void {
-  for (const [k, keyNode] of entries(map)) if (!allowed.includes(k)) p.at(keyNode, `unknown field "${k}" in ${what} (allowed: ${allowed.join(', ')})`);
+  for (const [k, keyNode] of entries(map))
+    if (!allowed.includes(k)) p.at(keyNode, `unknown field "${k}" in ${what} (allowed: ${allowed.join(', ')})`);
 }
-

@@ -19,7 +19,11 @@ export interface MessageView {
   evidence: string[];
 }
 
-const TITLES = { reach: 'Does the connection reach the LB?', mode: 'How does the LB handle it?', servers: 'Can the LB reach the servers?' } as const;
+const TITLES = {
+  reach: 'Does the connection reach the LB?',
+  mode: 'How does the LB handle it?',
+  servers: 'Can the LB reach the servers?',
+} as const;
 
 export const shortSha = (sha256: string): string => sha256.slice(0, 12);
 
@@ -27,16 +31,24 @@ function stepFacts(step: Step): Fact[] {
   switch (step.name) {
     case 'reach':
       return [
-        { label: 'Client', value: `${step.outcome ?? 'n/a'}${step.errno ? ` (${step.errno})` : ''}${step.refusedBy ? ` by ${step.refusedBy}` : ''}` },
+        {
+          label: 'Client',
+          value: `${step.outcome ?? 'n/a'}${step.errno ? ` (${step.errno})` : ''}${step.refusedBy ? ` by ${step.refusedBy}` : ''}`,
+        },
         { label: 'LB saw SYN', value: step.lbSawSyn === null ? 'unknown' : step.lbSawSyn ? 'yes' : 'no' },
-        { label: 'Answered by', value: `${step.answeredBy ?? 'unknown'}${step.answerFrom ? ` (${step.answerFrom})` : ''}` },
+        {
+          label: 'Answered by',
+          value: `${step.answeredBy ?? 'unknown'}${step.answerFrom ? ` (${step.answerFrom})` : ''}`,
+        },
       ];
     case 'mode':
       return [
         { label: 'Mode', value: `${step.mode}${step.proxyKind ? ` (${step.proxyKind} proxy)` : ''}` },
         { label: 'GET /', value: `${step.behaviour}${step.httpStatus !== undefined ? ` ${step.httpStatus}` : ''}` },
         ...(step.fingerprint ? [{ label: 'Product', value: step.fingerprint }] : []),
-        ...(step.tls ? [{ label: 'TLS', value: `${step.tls.protocol} · ${step.tls.subject} · valid to ${step.tls.validTo}` }] : []),
+        ...(step.tls
+          ? [{ label: 'TLS', value: `${step.tls.protocol} · ${step.tls.subject} · valid to ${step.tls.validTo}` }]
+          : []),
       ];
     case 'servers':
       return step.members.map((m) => ({
@@ -52,7 +64,10 @@ export function stepView(step: Step, evidence: readonly EvidenceMeta[]): Message
     verdict: step.verdict,
     why: step.summary,
     facts: step.verdict === 'skipped' ? [] : stepFacts(step),
-    evidence: evidence.map((e) => `${e.name} · sha256:${shortSha(e.sha256)} · ${e.bytes} B${e.truncatedFrom ? ` (truncated from ${e.truncatedFrom} B)` : ''}`),
+    evidence: evidence.map(
+      (e) =>
+        `${e.name} · sha256:${shortSha(e.sha256)} · ${e.bytes} B${e.truncatedFrom ? ` (truncated from ${e.truncatedFrom} B)` : ''}`,
+    ),
   };
 }
 
@@ -65,7 +80,9 @@ export function finalView(report: Report): MessageView {
     facts: [
       { label: 'Hand to', value: d.team },
       { label: 'Steps', value: report.steps.map((s) => `${s.step} ${VERDICT_SYMBOL[s.verdict]}`).join('  ') },
-      ...(d.stoppedAfter ? [{ label: 'Stopped', value: `after step ${d.stoppedAfter} (add --all to run every step)` }] : []),
+      ...(d.stoppedAfter
+        ? [{ label: 'Stopped', value: `after step ${d.stoppedAfter} (add --all to run every step)` }]
+        : []),
     ],
     evidence: [],
   };

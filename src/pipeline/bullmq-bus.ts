@@ -3,7 +3,17 @@
 // or a re-run check cannot queue the same thing twice.
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { checksQueueName, laterDelay, QueueUnavailableError, REPORTS_QUEUE, safeRedisUrl, type CheckProcessor, type Closeable, type JobBus, type ReportProcessor } from './job-bus.js';
+import {
+  checksQueueName,
+  laterDelay,
+  QueueUnavailableError,
+  REPORTS_QUEUE,
+  safeRedisUrl,
+  type CheckProcessor,
+  type Closeable,
+  type JobBus,
+  type ReportProcessor,
+} from './job-bus.js';
 import { reportJobId, type CheckRequest, type ReportJob } from './types.js';
 
 export interface BullBusOptions {
@@ -82,7 +92,12 @@ export class BullBus implements JobBus {
     });
   }
 
-  runChecks(zone: string, concurrency: number, processor: CheckProcessor, onGaveUp: (request: CheckRequest, err: Error) => Promise<void>): Closeable {
+  runChecks(
+    zone: string,
+    concurrency: number,
+    processor: CheckProcessor,
+    onGaveUp: (request: CheckRequest, err: Error) => Promise<void>,
+  ): Closeable {
     const worker = new Worker<CheckRequest>(
       checksQueueName(zone),
       async (job: Job<CheckRequest>) => {
@@ -100,7 +115,10 @@ export class BullBus implements JobBus {
     worker.on('error', () => undefined); // reconnects by itself; logged by the caller's health checks
     worker.on('failed', (job, err) => {
       if (!job) return;
-      const final = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1) || /stalled/i.test(err.message);
+      const final =
+        err instanceof UnrecoverableError ||
+        job.attemptsMade >= (job.opts.attempts ?? 1) ||
+        /stalled/i.test(err.message);
       if (final) void onGaveUp(job.data, err).catch(() => undefined);
     });
     this.workers.push(worker);

@@ -52,7 +52,13 @@ function describe(r: CheckRecord): string {
 }
 
 /** Per-user and per-channel rate limits (shared through the state store) and the in-flight cap per target. */
-async function rateLimited(target: string, incoming: Incoming, policy: Policy, deps: IntakeDeps, vips: ReadonlyMap<string, InventoryVip>): Promise<IntakeReply | undefined> {
+async function rateLimited(
+  target: string,
+  incoming: Incoming,
+  policy: Policy,
+  deps: IntakeDeps,
+  vips: ReadonlyMap<string, InventoryVip>,
+): Promise<IntakeReply | undefined> {
   const who = `${incoming.requester.platform}:${incoming.requester.id}`;
   const where = `${incoming.replyTo.platform}:${incoming.replyTo.channel}`;
   const refuse = (reason: string): IntakeReply => {
@@ -60,12 +66,16 @@ async function rateLimited(target: string, incoming: Incoming, policy: Policy, d
     return { kind: 'refused', text: refusalText(policy, { allowed: false, reason }) };
   };
   const { perUserPerMinute, perChannelPerMinute, inFlightPerTarget } = policy.limits;
-  if ((await deps.state.hit(`user:${who}`, 60)) > perUserPerMinute) return refuse(`you reached the limit of ${perUserPerMinute} checks per minute; try again in a minute`);
-  if ((await deps.state.hit(`channel:${where}`, 60)) > perChannelPerMinute) return refuse(`this channel reached the limit of ${perChannelPerMinute} checks per minute; try again in a minute`);
+  if ((await deps.state.hit(`user:${who}`, 60)) > perUserPerMinute)
+    return refuse(`you reached the limit of ${perUserPerMinute} checks per minute; try again in a minute`);
+  if ((await deps.state.hit(`channel:${where}`, 60)) > perChannelPerMinute)
+    return refuse(`this channel reached the limit of ${perChannelPerMinute} checks per minute; try again in a minute`);
   const name = inventoryVipFor(target, vips)?.name ?? target;
   const flying = await deps.state.inFlightCount(name);
   if (flying >= inFlightPerTarget) {
-    return refuse(`${flying} checks of ${name} are already queued or running (see ${deps.prefix} status); wait for them or cancel one`);
+    return refuse(
+      `${flying} checks of ${name} are already queued or running (see ${deps.prefix} status); wait for them or cancel one`,
+    );
   }
   return undefined;
 }
@@ -75,23 +85,34 @@ export async function handleCommand(incoming: Incoming, deps: IntakeDeps): Promi
   if (deps.audit) {
     const r = incoming.requester;
     // The user still gets the answer if the audit write fails; the failure is logged loudly.
-    await deps.audit.append({
-      type: 'command',
-      outcome: reply.kind === 'queued' ? 'queued' : reply.kind === 'refused' ? 'refused' : 'answered',
-      command: incoming.text.slice(0, 500),
-      platform: r.platform,
-      user: r.id,
-      ...(r.name ? { userName: r.name } : {}),
-      channel: incoming.replyTo.channel,
-      ...(reply.kind === 'queued' ? { checkId: reply.checkId, target: reply.request.target } : {}),
-      ...(reply.kind === 'refused' ? { reason: reply.text } : {}),
-    }).catch((err: unknown) => deps.log.log('error', 'could not write the audit record of a command', { ...errorFields(err), command: incoming.text.slice(0, 200) }));
+    await deps.audit
+      .append({
+        type: 'command',
+        outcome: reply.kind === 'queued' ? 'queued' : reply.kind === 'refused' ? 'refused' : 'answered',
+        command: incoming.text.slice(0, 500),
+        platform: r.platform,
+        user: r.id,
+        ...(r.name ? { userName: r.name } : {}),
+        channel: incoming.replyTo.channel,
+        ...(reply.kind === 'queued' ? { checkId: reply.checkId, target: reply.request.target } : {}),
+        ...(reply.kind === 'refused' ? { reason: reply.text } : {}),
+      })
+      .catch((err: unknown) =>
+        deps.log.log('error', 'could not write the audit record of a command', {
+          ...errorFields(err),
+          command: incoming.text.slice(0, 200),
+        }),
+      );
   }
   return reply;
 }
 
 async function answer(incoming: Incoming, deps: IntakeDeps): Promise<IntakeReply> {
-  const log = deps.log.child({ platform: incoming.replyTo.platform, user: incoming.requester.id, channel: incoming.replyTo.channel });
+  const log = deps.log.child({
+    platform: incoming.replyTo.platform,
+    user: incoming.requester.id,
+    channel: incoming.replyTo.channel,
+  });
   try {
     return await dispatch(incoming, deps);
   } catch (err) {
@@ -105,7 +126,13 @@ async function answer(incoming: Incoming, deps: IntakeDeps): Promise<IntakeReply
     }
     log.log('error', 'command failed', errorFields(err));
     // Redis errors from the state store read like the queue's: the user needs the same advice.
-    return { kind: 'refused', text: new QueueUnavailableError(deps.queueLabel ?? 'the configured Redis', err instanceof Error ? err.message : String(err)).message };
+    return {
+      kind: 'refused',
+      text: new QueueUnavailableError(
+        deps.queueLabel ?? 'the configured Redis',
+        err instanceof Error ? err.message : String(err),
+      ).message,
+    };
   }
 }
 
@@ -119,7 +146,13 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
   const gate = (req: Omit<AccessRequest, 'requester' | 'channel'>): IntakeReply | undefined => {
     const d = authorize(policy, vips, { ...req, requester: incoming.requester, channel: incoming.replyTo.channel });
     if (d.allowed) return undefined;
-    deps.log.log('info', 'refused by policy', { user: `${incoming.requester.platform}:${incoming.requester.id}`, channel: incoming.replyTo.channel, reason: d.reason, rule: d.rule ?? null, command: incoming.text.slice(0, 200) });
+    deps.log.log('info', 'refused by policy', {
+      user: `${incoming.requester.platform}:${incoming.requester.id}`,
+      channel: incoming.replyTo.channel,
+      reason: d.reason,
+      rule: d.rule ?? null,
+      command: incoming.text.slice(0, 200),
+    });
     return { kind: 'refused', text: refusalText(policy, d) };
   };
   switch (cmd.kind) {
@@ -130,7 +163,10 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
       if (isEndpoint) parseEndpoint(cmd.target, 'target');
       else if (!inventory?.vips.has(cmd.target)) {
         const known = inventory ? [...inventory.vips.keys()].join(', ') || '(none)' : '(no inventory loaded)';
-        return { kind: 'refused', text: `unknown target "${cmd.target}". Known targets: ${known}; or give ip:port. Usage: ${deps.prefix} ${'<target> [--all] [--members IP:PORT,...]'}` };
+        return {
+          kind: 'refused',
+          text: `unknown target "${cmd.target}". Known targets: ${known}; or give ip:port. Usage: ${deps.prefix} ${'<target> [--all] [--members IP:PORT,...]'}`,
+        };
       }
       const denied = gate({ action: 'check', target: cmd.target, members: cmd.members });
       if (denied) return denied;
@@ -149,7 +185,12 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
       };
       await deps.state.createCheck(request);
       await deps.bus.addCheck(request);
-      deps.log.log('info', 'check queued', { checkId: request.checkId, target: request.target, zone: request.zone, user: incoming.requester.id });
+      deps.log.log('info', 'check queued', {
+        checkId: request.checkId,
+        target: request.target,
+        zone: request.zone,
+        user: incoming.requester.id,
+      });
       return {
         kind: 'queued',
         checkId: request.checkId,
@@ -162,41 +203,75 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
       if (denied) return denied;
       if (!cmd.id) {
         const flying = await deps.state.inFlight();
-        return { kind: 'info', text: flying.length === 0 ? 'No checks queued or running.' : ['Checks in flight:', ...flying.map((r) => `  ${describe(r)}`)].join('\n') };
+        return {
+          kind: 'info',
+          text:
+            flying.length === 0
+              ? 'No checks queued or running.'
+              : ['Checks in flight:', ...flying.map((r) => `  ${describe(r)}`)].join('\n'),
+        };
       }
       const r = await deps.state.getCheck(cmd.id);
       if (!r) return { kind: 'refused', text: `no check ${cmd.id} (it may have expired). See ${deps.prefix} history` };
       return {
         kind: 'info',
-        text: [describe(r), ...r.steps.map((s) => `  step ${s.step} ${s.name}: ${s.verdict.toUpperCase()} · ${s.summary}`), ...(r.diagnosis ? [`  diagnosis: ${r.diagnosis}`] : []), ...(r.error ? [`  error: ${r.error}`] : [])].join('\n'),
+        text: [
+          describe(r),
+          ...r.steps.map((s) => `  step ${s.step} ${s.name}: ${s.verdict.toUpperCase()} · ${s.summary}`),
+          ...(r.diagnosis ? [`  diagnosis: ${r.diagnosis}`] : []),
+          ...(r.error ? [`  error: ${r.error}`] : []),
+        ].join('\n'),
       };
     }
     case 'history': {
       const denied = gate({ action: 'read' });
       if (denied) return denied;
       const list = await deps.state.history(cmd.target, 10);
-      if (list.length === 0) return { kind: 'info', text: cmd.target ? `No checks of ${cmd.target} yet.` : 'No checks yet.' };
-      return { kind: 'info', text: [`Recent checks${cmd.target ? ` of ${cmd.target}` : ''}:`, ...list.map((r) => `  ${describe(r)}`)].join('\n') };
+      if (list.length === 0)
+        return { kind: 'info', text: cmd.target ? `No checks of ${cmd.target} yet.` : 'No checks yet.' };
+      return {
+        kind: 'info',
+        text: [`Recent checks${cmd.target ? ` of ${cmd.target}` : ''}:`, ...list.map((r) => `  ${describe(r)}`)].join(
+          '\n',
+        ),
+      };
     }
     case 'cancel': {
       const denied = gate({ action: 'cancel' });
       if (denied) return denied;
       const r = await deps.state.getCheck(cmd.id);
       if (!r) return { kind: 'refused', text: `no check ${cmd.id}` };
-      const own = r.request.requester.platform === incoming.requester.platform && r.request.requester.id === incoming.requester.id;
+      const own =
+        r.request.requester.platform === incoming.requester.platform &&
+        r.request.requester.id === incoming.requester.id;
       if (!own && !isAdmin(policy, incoming.requester)) {
-        deps.log.log('info', 'refused by policy', { user: `${incoming.requester.platform}:${incoming.requester.id}`, reason: 'cancel of another user\'s check', checkId: cmd.id });
+        deps.log.log('info', 'refused by policy', {
+          user: `${incoming.requester.platform}:${incoming.requester.id}`,
+          reason: "cancel of another user's check",
+          checkId: cmd.id,
+        });
         return {
           kind: 'refused',
-          text: refusalText(policy, { allowed: false, reason: `only ${r.request.requester.name ?? r.request.requester.id} (who asked for ${cmd.id}) or a policy admin may cancel it` }),
+          text: refusalText(policy, {
+            allowed: false,
+            reason: `only ${r.request.requester.name ?? r.request.requester.id} (who asked for ${cmd.id}) or a policy admin may cancel it`,
+          }),
         };
       }
-      if (r.status !== 'queued' && r.status !== 'running') return { kind: 'refused', text: `${cmd.id} is already ${r.status}; nothing to cancel` };
+      if (r.status !== 'queued' && r.status !== 'running')
+        return { kind: 'refused', text: `${cmd.id} is already ${r.status}; nothing to cancel` };
       const by = incoming.requester.name ?? incoming.requester.id;
       await deps.state.requestCancel(cmd.id, by);
       if (await deps.bus.removeQueuedCheck(r.request)) {
         await deps.state.updateCheck(cmd.id, { status: 'cancelled' });
-        await deps.bus.addReport({ kind: 'cancelled', by, checkId: cmd.id, request: r.request, worker: 'intake', seq: 1 });
+        await deps.bus.addReport({
+          kind: 'cancelled',
+          by,
+          checkId: cmd.id,
+          request: r.request,
+          worker: 'intake',
+          seq: 1,
+        });
         return { kind: 'info', text: `Cancelled ${cmd.id} before it started.` };
       }
       return { kind: 'info', text: `Cancelling ${cmd.id}: the worker stops it and its capture within a second.` };

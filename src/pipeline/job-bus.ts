@@ -27,7 +27,12 @@ export interface JobBus {
   /** Removes a check that no worker has started; false if it is running or gone. */
   removeQueuedCheck(request: CheckRequest): Promise<boolean>;
   addReport(report: ReportJob): Promise<void>;
-  runChecks(zone: string, concurrency: number, processor: CheckProcessor, onGaveUp: (request: CheckRequest, err: Error) => Promise<void>): Closeable;
+  runChecks(
+    zone: string,
+    concurrency: number,
+    processor: CheckProcessor,
+    onGaveUp: (request: CheckRequest, err: Error) => Promise<void>,
+  ): Closeable;
   runReports(processor: ReportProcessor): Closeable;
   close(): Promise<void>;
 }

@@ -1,7 +1,14 @@
 // JobBus in process memory: the embedded mode of `lbcheck start` when no Redis
 // is available. Same contract as BullBus (idempotent ids, retries with
 // backoff, 'later' re-queues), without durability.
-import { laterDelay, type CheckJobContext, type CheckProcessor, type Closeable, type JobBus, type ReportProcessor } from './job-bus.js';
+import {
+  laterDelay,
+  type CheckJobContext,
+  type CheckProcessor,
+  type Closeable,
+  type JobBus,
+  type ReportProcessor,
+} from './job-bus.js';
 import { reportJobId, type CheckRequest, type ReportJob } from './types.js';
 
 const REPORT_ATTEMPTS = 12;
@@ -57,7 +64,12 @@ export class MemoryBus implements JobBus {
     return Promise.resolve();
   }
 
-  runChecks(zone: string, concurrency: number, processor: CheckProcessor, onGaveUp: (request: CheckRequest, err: Error) => Promise<void>): Closeable {
+  runChecks(
+    zone: string,
+    concurrency: number,
+    processor: CheckProcessor,
+    onGaveUp: (request: CheckRequest, err: Error) => Promise<void>,
+  ): Closeable {
     let running = 0;
     const loop = async (): Promise<void> => {
       while (!this.closed) {
@@ -93,7 +105,8 @@ export class MemoryBus implements JobBus {
           if (delay !== undefined) setTimeout(() => this.requeue(item), delay);
         } catch {
           item.attempts++;
-          if (item.attempts < REPORT_ATTEMPTS) setTimeout(() => this.requeue(item), Math.min(30_000, 300 * 2 ** item.attempts));
+          if (item.attempts < REPORT_ATTEMPTS)
+            setTimeout(() => this.requeue(item), Math.min(30_000, 300 * 2 ** item.attempts));
         }
       }
     };

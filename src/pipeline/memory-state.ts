@@ -36,15 +36,23 @@ export class MemoryState implements PipelineState {
   }
 
   history(target: string | undefined, limit: number): Promise<CheckRecord[]> {
-    const ids = [...this.order].reverse().filter((id) => target === undefined || this.checks.get(id)?.request.target === target);
-    return Promise.resolve(ids.slice(0, limit).flatMap((id) => (this.checks.has(id) ? [structuredClone(this.checks.get(id) as CheckRecord)] : [])));
+    const ids = [...this.order]
+      .reverse()
+      .filter((id) => target === undefined || this.checks.get(id)?.request.target === target);
+    return Promise.resolve(
+      ids
+        .slice(0, limit)
+        .flatMap((id) => (this.checks.has(id) ? [structuredClone(this.checks.get(id) as CheckRecord)] : [])),
+    );
   }
 
   inFlight(): Promise<CheckRecord[]> {
-    return Promise.resolve(this.order.flatMap((id) => {
-      const r = this.checks.get(id);
-      return r && (r.status === 'queued' || r.status === 'running') ? [structuredClone(r)] : [];
-    }));
+    return Promise.resolve(
+      this.order.flatMap((id) => {
+        const r = this.checks.get(id);
+        return r && (r.status === 'queued' || r.status === 'running') ? [structuredClone(r)] : [];
+      }),
+    );
   }
 
   inFlightCount(target: string): Promise<number> {

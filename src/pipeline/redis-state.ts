@@ -82,11 +82,26 @@ export class RedisState implements PipelineState {
     return rec;
   }
 
-  async updateCheck(id: string, patch: Partial<Pick<CheckRecord, 'status' | 'worker' | 'culprit' | 'diagnosis' | 'error' | 'parentMessage'>> & { status?: CheckStatus }): Promise<void> {
-    await this.redis.eval(PATCH, 1, this.k('check', id), JSON.stringify({ ...patch, updatedAt: new Date().toISOString() }), '');
+  async updateCheck(
+    id: string,
+    patch: Partial<Pick<CheckRecord, 'status' | 'worker' | 'culprit' | 'diagnosis' | 'error' | 'parentMessage'>> & {
+      status?: CheckStatus;
+    },
+  ): Promise<void> {
+    await this.redis.eval(
+      PATCH,
+      1,
+      this.k('check', id),
+      JSON.stringify({ ...patch, updatedAt: new Date().toISOString() }),
+      '',
+    );
     if (patch.status === 'done' || patch.status === 'failed' || patch.status === 'cancelled') {
       const target = (await this.getCheck(id))?.request.target;
-      await this.redis.multi().srem(this.k('inflight'), id).srem(this.k('inflight', target ?? ''), id).exec();
+      await this.redis
+        .multi()
+        .srem(this.k('inflight'), id)
+        .srem(this.k('inflight', target ?? ''), id)
+        .exec();
     }
   }
 
@@ -95,7 +110,13 @@ export class RedisState implements PipelineState {
   }
 
   async addStep(id: string, step: StepDigest): Promise<void> {
-    await this.redis.eval(PATCH, 1, this.k('check', id), JSON.stringify({ updatedAt: new Date().toISOString() }), JSON.stringify(step));
+    await this.redis.eval(
+      PATCH,
+      1,
+      this.k('check', id),
+      JSON.stringify({ updatedAt: new Date().toISOString() }),
+      JSON.stringify(step),
+    );
   }
 
   private async records(ids: string[]): Promise<CheckRecord[]> {
@@ -130,7 +151,16 @@ export class RedisState implements PipelineState {
   }
 
   async markPosted(checkId: string, reportId: string, seq: number): Promise<boolean> {
-    return (await this.redis.eval(MARK_POSTED, 2, this.k('posted', checkId), this.k('posted-report', reportId), String(seq), String(RECORD_TTL_S))) === 1;
+    return (
+      (await this.redis.eval(
+        MARK_POSTED,
+        2,
+        this.k('posted', checkId),
+        this.k('posted-report', reportId),
+        String(seq),
+        String(RECORD_TTL_S),
+      )) === 1
+    );
   }
 
   async putEvidence(sha256: string, data: Buffer, ttlSeconds: number): Promise<void> {
@@ -143,7 +173,16 @@ export class RedisState implements PipelineState {
 
   async tryAcquireCapture(lb: string, holder: string, limit: number, leaseMs: number): Promise<boolean> {
     const now = Date.now();
-    const r = await this.redis.eval(ACQUIRE, 1, this.k('captures', lb), String(now), String(now + leaseMs), holder, String(limit), String(leaseMs * 2));
+    const r = await this.redis.eval(
+      ACQUIRE,
+      1,
+      this.k('captures', lb),
+      String(now),
+      String(now + leaseMs),
+      holder,
+      String(limit),
+      String(leaseMs * 2),
+    );
     return r === 1;
   }
 
@@ -161,13 +200,21 @@ export class RedisState implements PipelineState {
   }
 
   async setMemo(checkId: string, key: string, value: string): Promise<void> {
-    await this.redis.multi().hset(this.k('memo', checkId), key, value).expire(this.k('memo', checkId), RECORD_TTL_S).exec();
+    await this.redis
+      .multi()
+      .hset(this.k('memo', checkId), key, value)
+      .expire(this.k('memo', checkId), RECORD_TTL_S)
+      .exec();
   }
 
   async hit(key: string, windowSeconds: number): Promise<number> {
     const window = Math.floor(Date.now() / 1000 / windowSeconds);
     const k = this.k('rate', key, String(window));
-    const res = await this.redis.multi().incr(k).expire(k, windowSeconds * 2).exec();
+    const res = await this.redis
+      .multi()
+      .incr(k)
+      .expire(k, windowSeconds * 2)
+      .exec();
     return Number(res?.[0]?.[1] ?? 0);
   }
 

@@ -7,7 +7,17 @@ import type { CheckRecord, CheckRequest, CheckStatus, StepDigest } from './types
 export interface PipelineState {
   createCheck(request: CheckRequest): Promise<void>;
   getCheck(id: string): Promise<CheckRecord | undefined>;
-  updateCheck(id: string, patch: { status?: CheckStatus; worker?: string; culprit?: string; diagnosis?: string; error?: string; parentMessage?: string }): Promise<void>;
+  updateCheck(
+    id: string,
+    patch: {
+      status?: CheckStatus;
+      worker?: string;
+      culprit?: string;
+      diagnosis?: string;
+      error?: string;
+      parentMessage?: string;
+    },
+  ): Promise<void>;
   addStep(id: string, step: StepDigest): Promise<void>;
   /** Most recent first. */
   history(target: string | undefined, limit: number): Promise<CheckRecord[]>;

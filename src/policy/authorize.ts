@@ -27,7 +27,12 @@ function principalMatches(patterns: readonly Principal[], platform: string, id: 
 }
 
 function globMatches(pattern: string, name: string): boolean {
-  const re = new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
   return re.test(name);
 }
 
@@ -51,7 +56,11 @@ export function inventoryVipFor(target: string, vips: ReadonlyMap<string, Invent
 type Stage = 'who' | 'channel' | 'target' | 'members' | 'ok';
 const RANK: Record<Stage, number> = { who: 0, channel: 1, target: 2, members: 3, ok: 4 };
 
-function evaluate(rule: PolicyRule, req: AccessRequest, vips: ReadonlyMap<string, InventoryVip>): { stage: Stage; reason: string } {
+function evaluate(
+  rule: PolicyRule,
+  req: AccessRequest,
+  vips: ReadonlyMap<string, InventoryVip>,
+): { stage: Stage; reason: string } {
   const { platform, id } = req.requester;
   const anyone = rule.users.length === 0 && rule.groups.length === 0;
   const inGroup = (req.requester.groups ?? []).some((g) => principalMatches(rule.groups, platform, g));
@@ -59,14 +68,20 @@ function evaluate(rule: PolicyRule, req: AccessRequest, vips: ReadonlyMap<string
     return { stage: 'who', reason: `you (${platform}:${id}) are not allowed by any lbcheck policy rule` };
   }
   if (req.action !== 'cancel' && rule.channels.length > 0 && !principalMatches(rule.channels, platform, req.channel)) {
-    return { stage: 'channel', reason: `lbcheck may not be used in this channel (${platform}:${req.channel}); rule "${rule.name}" allows ${rule.channels.join(', ')}` };
+    return {
+      stage: 'channel',
+      reason: `lbcheck may not be used in this channel (${platform}:${req.channel}); rule "${rule.name}" allows ${rule.channels.join(', ')}`,
+    };
   }
   if (req.action !== 'check' || req.target === undefined) return { stage: 'ok', reason: '' };
   const vip = inventoryVipFor(req.target, vips);
   const ranges = rule.cidrs.map((c) => c.text).join(', ') || 'none';
   if (vip) {
     if (!rule.targets.some((t) => globMatches(t, vip.name))) {
-      return { stage: 'target', reason: `target "${vip.name}" is not one you may check (rule "${rule.name}" allows ${rule.targets.join(', ') || 'no inventory targets'})` };
+      return {
+        stage: 'target',
+        reason: `target "${vip.name}" is not one you may check (rule "${rule.name}" allows ${rule.targets.join(', ') || 'no inventory targets'})`,
+      };
     }
   } else {
     let host: string;
@@ -75,9 +90,16 @@ function evaluate(rule: PolicyRule, req: AccessRequest, vips: ReadonlyMap<string
     } catch (err) {
       return { stage: 'target', reason: (err as Error).message };
     }
-    if (isIP(host) === 0) return { stage: 'target', reason: `"${req.target}" is not in the inventory; ad-hoc targets must be IP addresses` };
+    if (isIP(host) === 0)
+      return {
+        stage: 'target',
+        reason: `"${req.target}" is not in the inventory; ad-hoc targets must be IP addresses`,
+      };
     if (!rule.cidrs.some((c) => cidrContains(c, host))) {
-      return { stage: 'target', reason: `${req.target} is not in the inventory and ${host} is outside the ranges rule "${rule.name}" allows (${ranges})` };
+      return {
+        stage: 'target',
+        reason: `${req.target} is not in the inventory and ${host} is outside the ranges rule "${rule.name}" allows (${ranges})`,
+      };
     }
   }
   for (const m of req.members ?? []) {
@@ -88,7 +110,10 @@ function evaluate(rule: PolicyRule, req: AccessRequest, vips: ReadonlyMap<string
       return { stage: 'members', reason: (err as Error).message };
     }
     if (isIP(host) === 0 || !rule.cidrs.some((c) => cidrContains(c, host))) {
-      return { stage: 'members', reason: `member ${m} is outside the ranges rule "${rule.name}" allows for members (${ranges})` };
+      return {
+        stage: 'members',
+        reason: `member ${m} is outside the ranges rule "${rule.name}" allows for members (${ranges})`,
+      };
     }
   }
   return { stage: 'ok', reason: '' };
@@ -98,7 +123,11 @@ export function authorize(policy: Policy, vips: ReadonlyMap<string, InventoryVip
   if (policy.absent) {
     // Without a policy only the console (the local user, who could run `lbcheck run` anyway) is trusted.
     if (req.requester.platform === 'console') return { allowed: true, rule: 'console (no policy configured)' };
-    return { allowed: false, reason: 'no access policy is configured, so lbcheck refuses chat commands (add a policy section to the inventory)' };
+    return {
+      allowed: false,
+      reason:
+        'no access policy is configured, so lbcheck refuses chat commands (add a policy section to the inventory)',
+    };
   }
   let best: { stage: Stage; reason: string; rule: string } | undefined;
   for (const rule of policy.rules) {
@@ -107,7 +136,9 @@ export function authorize(policy: Policy, vips: ReadonlyMap<string, InventoryVip
     if (!best || RANK[r.stage] > RANK[best.stage]) best = { ...r, rule: rule.name };
   }
   if (!best) return { allowed: false, reason: 'the policy has no rules, so nobody may run checks' };
-  return best.stage === 'who' ? { allowed: false, reason: best.reason } : { allowed: false, reason: best.reason, rule: best.rule };
+  return best.stage === 'who'
+    ? { allowed: false, reason: best.reason }
+    : { allowed: false, reason: best.reason, rule: best.rule };
 }
 
 export function refusalText(policy: Policy, d: Extract<Decision, { allowed: false }>): string {

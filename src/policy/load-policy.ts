@@ -28,7 +28,10 @@ function list(p: Problems, node: Node | null | undefined, what: string): { text:
 function principals(p: Problems, node: Node | null | undefined, what: string): string[] {
   return list(p, node, what).flatMap(({ text, node: n }) => {
     if (PRINCIPAL.test(text) || PLATFORM_ANY.test(text)) return [text];
-    p.at(n, `${what}: "${text}" must be platform:id (slack:U0123, teams:<id>, console:alice, or slack:* for everyone there)`);
+    p.at(
+      n,
+      `${what}: "${text}" must be platform:id (slack:U0123, teams:<id>, console:alice, or slack:* for everyone there)`,
+    );
     return [];
   });
 }
@@ -56,17 +59,24 @@ function positive(p: Problems, map: Node | null, name: string, fallback: number)
   return v;
 }
 
-export function loadPolicy(p: Problems, node: Node | null | undefined, vips: ReadonlyMap<string, InventoryVip>): Policy {
-  if (node === undefined || node === null) return { rules: [], admins: [], contact: '', limits: DEFAULT_LIMITS, absent: true };
+export function loadPolicy(
+  p: Problems,
+  node: Node | null | undefined,
+  vips: ReadonlyMap<string, InventoryVip>,
+): Policy {
+  if (node === undefined || node === null)
+    return { rules: [], admins: [], contact: '', limits: DEFAULT_LIMITS, absent: true };
   checkKeys(p, node, ['rules', 'admins', 'contact', 'allowEveryone', 'limits'], 'policy');
   const rules: PolicyRule[] = [];
   const rulesNode = field(node, 'rules');
-  if (rulesNode !== undefined && rulesNode !== null && !isSeq(rulesNode)) p.at(rulesNode, 'policy.rules must be a list');
+  if (rulesNode !== undefined && rulesNode !== null && !isSeq(rulesNode))
+    p.at(rulesNode, 'policy.rules must be a list');
   for (const [i, r] of (isSeq(rulesNode) ? (rulesNode.items as Node[]) : []).entries()) {
     checkKeys(p, r, ['name', 'users', 'groups', 'channels', 'targets', 'cidrs'], `policy rule ${i + 1}`);
     const name = scalar(field(r, 'name')) ?? `rule ${i + 1}`;
     const targets = list(p, field(r, 'targets'), `rule "${name}" targets`).map(({ text, node: n }) => {
-      if (!text.includes('*') && !vips.has(text)) p.at(n, `rule "${name}" names target "${text}", which is not in vips`);
+      if (!text.includes('*') && !vips.has(text))
+        p.at(n, `rule "${name}" names target "${text}", which is not in vips`);
       return text;
     });
     rules.push({
@@ -83,7 +93,8 @@ export function loadPolicy(p: Problems, node: Node | null | undefined, vips: Rea
   }
   const limitsNode = field(node, 'limits');
   checkKeys(p, limitsNode ?? null, ['perUserPerMinute', 'perChannelPerMinute', 'inFlightPerTarget'], 'policy.limits');
-  for (const [k, keyNode] of entries(node)) if (k === 'rules' && keyNode === null) p.at(keyNode, 'policy.rules is empty');
+  for (const [k, keyNode] of entries(node))
+    if (k === 'rules' && keyNode === null) p.at(keyNode, 'policy.rules is empty');
   return {
     rules,
     admins: principals(p, field(node, 'admins'), 'policy admins'),
@@ -99,8 +110,14 @@ export function loadPolicy(p: Problems, node: Node | null | undefined, vips: Rea
 
 /** Startup warnings: rules that let anyone in. */
 export function policyWarnings(policy: Policy): string[] {
-  if (policy.absent) return ['no policy section in the inventory: chat platforms are refused every check; only the console may run checks'];
+  if (policy.absent)
+    return [
+      'no policy section in the inventory: chat platforms are refused every check; only the console may run checks',
+    ];
   return policy.rules
     .filter((r) => r.users.length === 0 && r.groups.length === 0)
-    .map((r) => `policy rule "${r.name}" allows everyone on every platform${r.channels.length ? ` in ${r.channels.join(', ')}` : ''} to check ${r.targets.join(', ') || 'no inventory target'}${r.cidrs.length ? ` and ${r.cidrs.map((c) => c.text).join(', ')}` : ''}`);
+    .map(
+      (r) =>
+        `policy rule "${r.name}" allows everyone on every platform${r.channels.length ? ` in ${r.channels.join(', ')}` : ''} to check ${r.targets.join(', ') || 'no inventory target'}${r.cidrs.length ? ` and ${r.cidrs.map((c) => c.text).join(', ')}` : ''}`,
+    );
 }

@@ -31,7 +31,9 @@ export function httpRequest(host: string, marker?: string): string {
   ].join('\r\n');
 }
 
-function parseHead(text: string): Pick<HttpExchange, 'status' | 'statusLine' | 'headers' | 'rawHeaderNames'> | undefined {
+function parseHead(
+  text: string,
+): Pick<HttpExchange, 'status' | 'statusLine' | 'headers' | 'rawHeaderNames'> | undefined {
   const end = text.indexOf('\r\n\r\n');
   const head = end >= 0 ? text.slice(0, end) : text;
   const [statusLine = '', ...lines] = head.split('\r\n');
@@ -87,11 +89,14 @@ export function httpExchange(stream: Duplex, request: string, silentMs: number):
       const text = received.toString('latin1');
       const headEnd = text.indexOf('\r\n\r\n');
       // Head complete plus a little body (the proxy's error page names it).
-      if (headEnd >= 0 && (received.length - headEnd > 200 || /content-length:\s*0\r/i.test(text))) finish('http-response');
+      if (headEnd >= 0 && (received.length - headEnd > 200 || /content-length:\s*0\r/i.test(text)))
+        finish('http-response');
     });
     stream.once('end', () => finish('closed'));
     stream.once('close', () => finish('closed'));
-    stream.once('error', (err: NodeJS.ErrnoException) => finish(err.code === 'ECONNRESET' || err.code === 'EPIPE' ? 'reset' : 'closed'));
+    stream.once('error', (err: NodeJS.ErrnoException) =>
+      finish(err.code === 'ECONNRESET' || err.code === 'EPIPE' ? 'reset' : 'closed'),
+    );
     stream.write(request);
   });
 }

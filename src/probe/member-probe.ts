@@ -47,20 +47,28 @@ export async function probeDirect(m: MemberTarget, timeoutMs: number): Promise<M
 
 // The fallback when forwarding is off: bash's /dev/tcp from the LB, bounded by
 // timeout. The script is constant; host and port travel as quoted arguments.
-const REMOTE_PROBE = 'exec 3<>"/dev/tcp/$1/$2" || exit 7; printf "GET / HTTP/1.1\\r\\nHost: %s\\r\\nConnection: close\\r\\n\\r\\n" "$1" >&3; head -c 256 <&3';
+const REMOTE_PROBE =
+  'exec 3<>"/dev/tcp/$1/$2" || exit 7; printf "GET / HTTP/1.1\\r\\nHost: %s\\r\\nConnection: close\\r\\n\\r\\n" "$1" >&3; head -c 256 <&3';
 
 async function probeByCommand(session: SshSession, m: MemberTarget, timeoutMs: number): Promise<MemberProbe> {
   const started = performance.now();
   const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
-  const r = await session.run(['timeout', String(seconds), 'bash', '-c', REMOTE_PROBE, 'lbcheck', m.host, String(m.port)], timeoutMs + 3000);
+  const r = await session.run(
+    ['timeout', String(seconds), 'bash', '-c', REMOTE_PROBE, 'lbcheck', m.host, String(m.port)],
+    timeoutMs + 3000,
+  );
   const ms = Math.round(performance.now() - started);
   const base = { ms, via: 'remote-command' as const };
   if (r.code === 124 || r.timedOut) return finish({ ...base, outcome: 'timeout' }, m.protocol);
   if (/refused/i.test(r.stderr)) return finish({ ...base, outcome: 'refused' }, m.protocol);
-  if (r.code === 7 || r.code === 127) return finish({ ...base, outcome: 'unreachable', detail: r.stderr.trim().slice(0, 200) }, m.protocol);
+  if (r.code === 7 || r.code === 127)
+    return finish({ ...base, outcome: 'unreachable', detail: r.stderr.trim().slice(0, 200) }, m.protocol);
   const status = /^HTTP\/\d(?:\.\d)? (\d{3})/.exec(r.stdout);
   const probe: MemberProbe = { ...base, outcome: 'connected', ...(status ? { httpStatus: Number(status[1]) } : {}) };
-  return finish(m.protocol === 'http' && !status ? { ...probe, detail: r.stdout ? 'non-http' : 'silent' } : probe, m.protocol);
+  return finish(
+    m.protocol === 'http' && !status ? { ...probe, detail: r.stdout ? 'non-http' : 'silent' } : probe,
+    m.protocol,
+  );
 }
 
 export async function probeFromLb(session: SshSession, m: MemberTarget, timeoutMs: number): Promise<MemberProbe> {

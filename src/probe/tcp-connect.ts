@@ -22,7 +22,12 @@ function pickPort(): number {
   return EPHEMERAL_LOW + Math.floor(Math.random() * EPHEMERAL_SPAN);
 }
 
-function attempt(host: string, port: number, localPort: number, timeoutMs: number): Promise<ConnectResult | 'port-in-use'> {
+function attempt(
+  host: string,
+  port: number,
+  localPort: number,
+  timeoutMs: number,
+): Promise<ConnectResult | 'port-in-use'> {
   const started = performance.now();
   return new Promise((resolve) => {
     const socket = connect({ host, port, localPort });
@@ -39,13 +44,19 @@ function attempt(host: string, port: number, localPort: number, timeoutMs: numbe
       clearTimeout(timer);
       socket.destroy();
       if (err.code === 'EADDRINUSE') return resolve('port-in-use');
-      const outcome: ConnectOutcome = err.code === 'ECONNREFUSED' ? 'refused' : err.code === 'ETIMEDOUT' ? 'timeout' : 'unreachable';
+      const outcome: ConnectOutcome =
+        err.code === 'ECONNREFUSED' ? 'refused' : err.code === 'ETIMEDOUT' ? 'timeout' : 'unreachable';
       resolve({ outcome, errno: err.code ?? err.message, ms: ms(), localPort });
     });
   });
 }
 
-export async function tcpConnect(host: string, port: number, timeoutMs: number, localPort?: number): Promise<ConnectResult> {
+export async function tcpConnect(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  localPort?: number,
+): Promise<ConnectResult> {
   for (let i = 0; i < 8; i++) {
     const result = await attempt(host, port, localPort ?? pickPort(), timeoutMs);
     if (result !== 'port-in-use') return result;

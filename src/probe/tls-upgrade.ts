@@ -12,7 +12,11 @@ export interface TlsInfo {
   sni: string;
 }
 
-export function upgradeToTls(socket: Socket, sni: string, timeoutMs: number): Promise<{ tls: TLSSocket; info: TlsInfo } | { error: string }> {
+export function upgradeToTls(
+  socket: Socket,
+  sni: string,
+  timeoutMs: number,
+): Promise<{ tls: TLSSocket; info: TlsInfo } | { error: string }> {
   return new Promise((resolve) => {
     const tls = connect({ socket, servername: sni, rejectUnauthorized: false });
     const timer = setTimeout(() => {

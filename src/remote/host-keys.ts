@@ -48,7 +48,8 @@ export function pinsFromKnownHosts(file: string, host: string, port: number): Ho
   return { fingerprints, revoked };
 }
 
-export type HostKeyVerdict = { ok: true; seen: string } | { ok: false; seen: string; reason: 'unknown' | 'mismatch' | 'revoked' };
+export type HostKeyVerdict =
+  { ok: true; seen: string } | { ok: false; seen: string; reason: 'unknown' | 'mismatch' | 'revoked' };
 
 export function verifyHostKey(keyBlob: Buffer, pins: HostKeyPins & { revoked?: string[] }): HostKeyVerdict {
   const seen = fingerprint(keyBlob);
@@ -62,7 +63,10 @@ const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
 export function parseFingerprint(raw: string, where: string): string {
   const fp = raw.trim().replace(/=+$/, '');
   if (!FINGERPRINT.test(fp)) {
-    throw new ConfigError(`${where}: host key fingerprint ${JSON.stringify(raw)} is not of the form SHA256:<43 base64 characters>`, 'get it with ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub on the LB');
+    throw new ConfigError(
+      `${where}: host key fingerprint ${JSON.stringify(raw)} is not of the form SHA256:<43 base64 characters>`,
+      'get it with ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub on the LB',
+    );
   }
   return fp;
 }

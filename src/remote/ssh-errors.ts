@@ -33,14 +33,22 @@ export class HostKeyUnknownError extends LbcheckError {
 export class SshAuthError extends LbcheckError {
   override name = 'SshAuthError';
   constructor(target: string, detail: string) {
-    super('access', `SSH login to ${target} was refused (${detail})`, 'check the user name and that the key given with --identity (or the inventory) is in the LB\'s authorized_keys');
+    super(
+      'access',
+      `SSH login to ${target} was refused (${detail})`,
+      "check the user name and that the key given with --identity (or the inventory) is in the LB's authorized_keys",
+    );
   }
 }
 
 export class SshUnreachableError extends LbcheckError {
   override name = 'SshUnreachableError';
   constructor(target: string, detail: string) {
-    super('unreachable', `cannot reach SSH on ${target} (${detail})`, 'check the LB\'s management address and port, and that sshd runs and a firewall lets the worker in');
+    super(
+      'unreachable',
+      `cannot reach SSH on ${target} (${detail})`,
+      "check the LB's management address and port, and that sshd runs and a firewall lets the worker in",
+    );
   }
 }
 
@@ -52,6 +60,10 @@ export class RemoteCommandError extends LbcheckError {
     readonly stderr: string,
     hint?: string,
   ) {
-    super('access', `remote command failed (exit ${String(exitCode)}): ${command}: ${stderr.trim().slice(0, 300)}`, hint);
+    super(
+      'access',
+      `remote command failed (exit ${String(exitCode)}): ${command}: ${stderr.trim().slice(0, 300)}`,
+      hint,
+    );
   }
 }

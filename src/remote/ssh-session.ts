@@ -75,10 +75,17 @@ export class SshSession {
         client.end();
         if (verdict && !verdict.ok) {
           if (verdict.reason === 'unknown') return reject(new HostKeyUnknownError(target, verdict.seen));
-          return reject(new HostKeyMismatchError(target, verdict.seen, verdict.reason === 'revoked' ? ['(a key not marked @revoked)'] : opts.pins.fingerprints));
+          return reject(
+            new HostKeyMismatchError(
+              target,
+              verdict.seen,
+              verdict.reason === 'revoked' ? ['(a key not marked @revoked)'] : opts.pins.fingerprints,
+            ),
+          );
         }
         if (err.level === 'client-authentication') return reject(new SshAuthError(target, err.message));
-        if (err.level === 'client-timeout') return reject(new SshUnreachableError(target, `no SSH handshake within ${opts.readyTimeoutMs ?? 5000} ms`));
+        if (err.level === 'client-timeout')
+          return reject(new SshUnreachableError(target, `no SSH handshake within ${opts.readyTimeoutMs ?? 5000} ms`));
         reject(new SshUnreachableError(target, err.code ?? err.message));
       });
       client.connect({

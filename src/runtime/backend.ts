@@ -22,7 +22,13 @@ export interface Backend {
 }
 
 async function ping(url: string, timeoutMs: number): Promise<string | undefined> {
-  const r = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: timeoutMs, retryStrategy: () => null });
+  const r = new Redis(url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: timeoutMs,
+    retryStrategy: () => null,
+  });
   r.on('error', () => undefined);
   try {
     await r.connect();
@@ -45,11 +51,20 @@ export async function connectBackend(config: RuntimeConfig, allowEmbedded: boole
     }
     throw new ConfigError(
       `Redis at ${safeRedisUrl(config.redisUrl)} does not answer (${problem})`,
-      config.redisUrlExplicit ? 'start Redis there or fix REDIS_URL' : 'start a Redis on 127.0.0.1:6379 or set REDIS_URL',
+      config.redisUrlExplicit
+        ? 'start Redis there or fix REDIS_URL'
+        : 'start a Redis on 127.0.0.1:6379 or set REDIS_URL',
     );
   }
-  const fast = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: (n) => Math.min(n * 200, 2000) });
-  const patient = new Redis(config.redisUrl, { maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(n * 200, 2000) });
+  const fast = new Redis(config.redisUrl, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (n) => Math.min(n * 200, 2000),
+  });
+  const patient = new Redis(config.redisUrl, {
+    maxRetriesPerRequest: null,
+    retryStrategy: (n) => Math.min(n * 200, 2000),
+  });
   for (const r of [fast, patient]) r.on('error', () => undefined); // reconnects by itself; intake reports "queue unavailable"
   await new Promise<void>((resolve) => (fast.status === 'ready' ? resolve() : fast.once('ready', () => resolve())));
   const consumers: Redis[] = [];
@@ -58,7 +73,10 @@ export async function connectBackend(config: RuntimeConfig, allowEmbedded: boole
     prefix: config.prefix,
     producer: fast,
     consumer: () => {
-      const c = new Redis(config.redisUrl, { maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(n * 200, 2000) });
+      const c = new Redis(config.redisUrl, {
+        maxRetriesPerRequest: null,
+        retryStrategy: (n) => Math.min(n * 200, 2000),
+      });
       c.on('error', () => undefined);
       consumers.push(c);
       return c;

@@ -40,11 +40,16 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     return n;
   };
   const redisUrl = env.REDIS_URL && env.REDIS_URL !== '' ? env.REDIS_URL : DEFAULT_REDIS_URL;
-  if (!/^rediss?:\/\/[^\s]+$/.test(redisUrl)) problems.push(`REDIS_URL must look like redis://host:6379 or rediss://user:pass@host:6380/0`);
+  if (!/^rediss?:\/\/[^\s]+$/.test(redisUrl))
+    problems.push(`REDIS_URL must look like redis://host:6379 or rediss://user:pass@host:6380/0`);
   const prefix = env.LBCHECK_PREFIX && env.LBCHECK_PREFIX !== '' ? env.LBCHECK_PREFIX : 'lbcheck';
-  if (!/^[{}A-Za-z0-9_.-]{1,64}$/.test(prefix)) problems.push(`LBCHECK_PREFIX=${JSON.stringify(prefix)} may hold letters, digits, {}, _ . - only (use {lbcheck} on Redis Cluster)`);
+  if (!/^[{}A-Za-z0-9_.-]{1,64}$/.test(prefix))
+    problems.push(
+      `LBCHECK_PREFIX=${JSON.stringify(prefix)} may hold letters, digits, {}, _ . - only (use {lbcheck} on Redis Cluster)`,
+    );
   const zone = env.LBCHECK_ZONE && env.LBCHECK_ZONE !== '' ? env.LBCHECK_ZONE : 'default';
-  if (!ZONE.test(zone)) problems.push(`LBCHECK_ZONE=${JSON.stringify(zone)} must be a short name of letters, digits, _ and -`);
+  if (!ZONE.test(zone))
+    problems.push(`LBCHECK_ZONE=${JSON.stringify(zone)} must be a short name of letters, digits, _ and -`);
   const config: RuntimeConfig = {
     redisUrl,
     redisUrlExplicit: env.REDIS_URL !== undefined && env.REDIS_URL !== '',

@@ -49,10 +49,12 @@ export function parseEndpoint(raw: string, what = 'address'): Endpoint {
   if (bracketed) {
     hostPart = bracketed[1] ?? '';
     portPart = bracketed[2] ?? '';
-    if (!isIPv6(hostPart)) throw new InputError(`${what} ${show(raw)}: ${show(hostPart)} in brackets is not an IPv6 address`);
+    if (!isIPv6(hostPart))
+      throw new InputError(`${what} ${show(raw)}: ${show(hostPart)} in brackets is not an IPv6 address`);
   } else {
     const colon = raw.lastIndexOf(':');
-    if (colon < 0) throw new InputError(`${what} ${show(raw)} has no port`, `write it as host:port, e.g. 198.18.0.10:443`);
+    if (colon < 0)
+      throw new InputError(`${what} ${show(raw)} has no port`, `write it as host:port, e.g. 198.18.0.10:443`);
     hostPart = raw.slice(0, colon);
     portPart = raw.slice(colon + 1);
     if (hostPart.includes(':')) {
@@ -78,7 +80,11 @@ const SSH_USER = /^[a-z_][a-z0-9_.-]{0,31}$/i;
 /** "ssh://user@host[:port]" (port defaults to 22). */
 export function parseSshUrl(raw: string, what = '--lb'): SshTarget {
   const m = /^ssh:\/\/([^@/]+)@(\[[^\]]+\]|[^:/]+)(?::([^/]*))?\/?$/.exec(raw);
-  if (!m) throw new InputError(`${what} ${show(raw)} is not an SSH URL`, 'write it as ssh://user@host or ssh://user@host:2222');
+  if (!m)
+    throw new InputError(
+      `${what} ${show(raw)} is not an SSH URL`,
+      'write it as ssh://user@host or ssh://user@host:2222',
+    );
   const user = m[1] ?? '';
   if (!SSH_USER.test(user)) throw new InputError(`SSH user ${show(user)} is not a valid user name`);
   const rawHost = (m[2] ?? '').replace(/^\[(.*)\]$/, '$1');

@@ -29,7 +29,10 @@ async function toIp(host: string, what: string): Promise<string> {
   try {
     return (await lookup(host, { verbatim: true })).address;
   } catch (err) {
-    throw new InputError(`cannot resolve ${what} ${host} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 'use an IP address or a name this machine can resolve');
+    throw new InputError(
+      `cannot resolve ${what} ${host} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      'use an IP address or a name this machine can resolve',
+    );
   }
 }
 
@@ -37,11 +40,20 @@ function readKey(file: string, lbLabel: string): Buffer {
   try {
     return readFileSync(file);
   } catch (err) {
-    throw new ConfigError(`cannot read the SSH key ${file} for ${lbLabel} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 'pass --identity FILE or fix identity in the inventory');
+    throw new ConfigError(
+      `cannot read the SSH key ${file} for ${lbLabel} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      'pass --identity FILE or fix identity in the inventory',
+    );
   }
 }
 
-function lbAccess(ssh: SshTarget, identity: string, pinsFrom: { knownHosts?: string | undefined; hostKeys: string[] }, iface: string, label: string): LbAccess {
+function lbAccess(
+  ssh: SshTarget,
+  identity: string,
+  pinsFrom: { knownHosts?: string | undefined; hostKeys: string[] },
+  iface: string,
+  label: string,
+): LbAccess {
   const knownHosts = pinsFrom.knownHosts ?? (pinsFrom.hostKeys.length === 0 ? defaultKnownHosts() : undefined);
   const fromFile = knownHosts ? pinsFromKnownHosts(knownHosts, ssh.host, ssh.port) : { fingerprints: [], revoked: [] };
   return {
@@ -69,14 +81,23 @@ function defaultIdentity(): string {
 }
 
 function fromInventoryLb(lb: InventoryLb, req: TargetRequest): LbAccess {
-  return lbAccess(lb.ssh, req.identity ?? lb.identity, { knownHosts: req.knownHosts ?? lb.knownHosts, hostKeys: lb.hostKeys }, req.captureInterface ?? lb.captureInterface, `${lb.name} (${formatEndpoint(lb.ssh)})`);
+  return lbAccess(
+    lb.ssh,
+    req.identity ?? lb.identity,
+    { knownHosts: req.knownHosts ?? lb.knownHosts, hostKeys: lb.hostKeys },
+    req.captureInterface ?? lb.captureInterface,
+    `${lb.name} (${formatEndpoint(lb.ssh)})`,
+  );
 }
 
 const INTERFACE = /^[a-zA-Z0-9_.:@-]{1,15}$/;
 
 export async function resolveTarget(req: TargetRequest, inventory: Inventory | undefined): Promise<CheckTarget> {
   if (req.captureInterface !== undefined && !INTERFACE.test(req.captureInterface)) {
-    throw new InputError(`capture interface ${JSON.stringify(req.captureInterface.slice(0, 40))} is not an interface name`, 'use a name such as any, eth0 or bond0.100');
+    throw new InputError(
+      `capture interface ${JSON.stringify(req.captureInterface.slice(0, 40))} is not an interface name`,
+      'use a name such as any, eth0 or bond0.100',
+    );
   }
   const isName = TARGET_NAME.test(req.target) && !req.target.includes(':') && !/^[\d.]+$/.test(req.target);
   let vip: { address: string; port: number; name?: string } | undefined;
@@ -87,7 +108,9 @@ export async function resolveTarget(req: TargetRequest, inventory: Inventory | u
       const known = inventory ? [...inventory.vips.keys()] : [];
       throw new InputError(
         `unknown target "${req.target}"`,
-        inventory ? `known targets: ${known.join(', ') || '(none)'}; or give ip:port` : 'give ip:port, or an inventory with --config / LBCHECK_CONFIG',
+        inventory
+          ? `known targets: ${known.join(', ') || '(none)'}; or give ip:port`
+          : 'give ip:port, or an inventory with --config / LBCHECK_CONFIG',
       );
     }
     vip = { address: entry.address, port: entry.port, name: entry.name };
@@ -98,15 +121,23 @@ export async function resolveTarget(req: TargetRequest, inventory: Inventory | u
     if (entry) vip.name = entry.name;
   }
 
-  const members = req.members && req.members.length > 0 ? req.members.map((m) => parseEndpoint(m, 'member')) : (entry?.members ?? []);
+  const members =
+    req.members && req.members.length > 0 ? req.members.map((m) => parseEndpoint(m, 'member')) : (entry?.members ?? []);
   let lb: LbAccess | undefined;
   if (req.lbUrl) {
     const ssh = parseSshUrl(req.lbUrl);
     const hostKeys = req.hostKey ? [parseFingerprint(req.hostKey, '--host-key')] : [];
-    lb = lbAccess(ssh, req.identity ?? defaultIdentity(), { knownHosts: req.knownHosts, hostKeys }, req.captureInterface ?? 'any', formatEndpoint(ssh));
+    lb = lbAccess(
+      ssh,
+      req.identity ?? defaultIdentity(),
+      { knownHosts: req.knownHosts, hostKeys },
+      req.captureInterface ?? 'any',
+      formatEndpoint(ssh),
+    );
   } else if (entry?.lb) {
     const invLb = inventory?.loadBalancers.get(entry.lb);
-    if (!invLb) throw new ConfigError(`VIP ${entry.name} names load balancer ${entry.lb}, which is not in the inventory`);
+    if (!invLb)
+      throw new ConfigError(`VIP ${entry.name} names load balancer ${entry.lb}, which is not in the inventory`);
     lb = fromInventoryLb(invLb, req);
   }
   if (lb) lb.host = await toIp(lb.host, 'LB');

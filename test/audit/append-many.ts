@@ -5,5 +5,12 @@ import { AuditLog } from '../../src/audit/audit-log.js';
 const [dir = '', countText = '0', label = 'p'] = process.argv.slice(2);
 const log = new AuditLog(dir);
 for (let i = 0; i < Number(countText); i++) {
-  await log.append({ type: 'command', outcome: 'answered', command: `history ${label}-${i}`, platform: 'console', user: label, channel: 'console' });
+  await log.append({
+    type: 'command',
+    outcome: 'answered',
+    command: `history ${label}-${i}`,
+    platform: 'console',
+    user: label,
+    channel: 'console',
+  });
 }

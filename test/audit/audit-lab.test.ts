@@ -3,7 +3,16 @@
 // as exactly that problem; exports verify on their own.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync, appendFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+  appendFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,20 +58,30 @@ function copy(name: string): AuditLog {
   return new AuditLog(dir);
 }
 
-const lines = (log: AuditLog): string[] => readFileSync(log.file, 'utf8').split('\n').filter((l) => l !== '');
-const posts = (log: AuditLog): PostRecord[] => log.records().filter((r): r is AuditRecord & PostRecord => r.type === 'post');
+const lines = (log: AuditLog): string[] =>
+  readFileSync(log.file, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
+const posts = (log: AuditLog): PostRecord[] =>
+  log.records().filter((r): r is AuditRecord & PostRecord => r.type === 'post');
 
 describe('the audit trail of real checks', () => {
   it('records every command (also refused ones) and every posted step with its evidence, and verifies', () => {
     const records = h.audit.records();
     const commands = records.filter((r) => r.type === 'command');
-    assert.deepEqual(commands.map((r) => (r.type === 'command' ? r.outcome : '')), ['queued', 'queued', 'refused']);
+    assert.deepEqual(
+      commands.map((r) => (r.type === 'command' ? r.outcome : '')),
+      ['queued', 'queued', 'refused'],
+    );
     const refusedCmd = commands[2];
     assert.ok(refusedCmd?.type === 'command');
     assert.match(refusedCmd.reason ?? '', /unknown target "no-such-target"/);
     assert.equal(refusedCmd.user, 'tester');
     const healthy = posts(h.audit).filter((p) => p.checkId === ids[0]);
-    assert.deepEqual(healthy.map((p) => p.kind + (p.step ?? '')), ['step1', 'step2', 'step3', 'final']);
+    assert.deepEqual(
+      healthy.map((p) => p.kind + (p.step ?? '')),
+      ['step1', 'step2', 'step3', 'final'],
+    );
     const step1 = healthy[0];
     assert.ok(step1);
     assert.equal(step1.verdict, 'pass');
@@ -80,7 +99,9 @@ describe('the audit trail of real checks', () => {
   });
 
   it('the posted messages quote the evidence sha256 that the archive holds', () => {
-    const pcap = posts(h.audit).find((p) => p.checkId === ids[0] && p.step === 1)?.evidence.find((e) => e.name === 'step1-lb.pcap');
+    const pcap = posts(h.audit)
+      .find((p) => p.checkId === ids[0] && p.step === 1)
+      ?.evidence.find((e) => e.name === 'step1-lb.pcap');
     assert.ok(pcap);
     assert.ok(h.output().includes(`sha256:${pcap.sha256.slice(0, 12)}`));
     assert.ok(h.audit.evidence.get(pcap.sha256));
@@ -121,24 +142,34 @@ describe('tampering is reported as exactly that problem', () => {
 
   it('a flipped byte in a pcap', () => {
     const log = copy('flip');
-    const pcap = posts(log).find((p) => p.step === 1)?.evidence.find((e) => e.name === 'step1-lb.pcap');
+    const pcap = posts(log)
+      .find((p) => p.step === 1)
+      ?.evidence.find((e) => e.name === 'step1-lb.pcap');
     assert.ok(pcap);
     const path = log.evidence.pathOf(pcap.sha256);
     const bytes = readFileSync(path);
     bytes[bytes.length - 1] = (bytes[bytes.length - 1] ?? 0) ^ 0xff;
     writeFileSync(path, bytes);
     const r = verifyAudit(log.file, log.evidence);
-    assert.deepEqual(r.problems.map((p) => p.replace(/chk-[0-9a-f]{10}/, 'CHK')), [`evidence step1-lb.pcap of CHK (sha256 ${pcap.sha256}) was altered: its bytes no longer match`]);
+    assert.deepEqual(
+      r.problems.map((p) => p.replace(/chk-[0-9a-f]{10}/, 'CHK')),
+      [`evidence step1-lb.pcap of CHK (sha256 ${pcap.sha256}) was altered: its bytes no longer match`],
+    );
   });
 
   it('a deleted evidence file', () => {
     const log = copy('missing');
-    const decode = posts(log).find((p) => p.step === 2)?.evidence.find((e) => e.name === 'step2-decode.txt');
+    const decode = posts(log)
+      .find((p) => p.step === 2)
+      ?.evidence.find((e) => e.name === 'step2-decode.txt');
     assert.ok(decode);
     rmSync(log.evidence.pathOf(decode.sha256));
     const r = verifyAudit(log.file, log.evidence);
     assert.equal(r.problems.length, 1, r.problems.join('\n'));
-    assert.match(r.problems[0] ?? '', /^evidence step2-decode\.txt of chk-[0-9a-f]{10} \(sha256 [0-9a-f]{64}\) is missing/);
+    assert.match(
+      r.problems[0] ?? '',
+      /^evidence step2-decode\.txt of chk-[0-9a-f]{10} \(sha256 [0-9a-f]{64}\) is missing/,
+    );
   });
 
   it('a truncated last line', () => {
@@ -154,7 +185,14 @@ describe('tampering is reported as exactly that problem', () => {
     const log = copy('crash');
     const before = log.records().length;
     appendFileSync(log.file, '{"seq":999,"time":"2026-');
-    await log.append({ type: 'command', outcome: 'answered', command: 'help', platform: 'console', user: 'x', channel: 'console' });
+    await log.append({
+      type: 'command',
+      outcome: 'answered',
+      command: 'help',
+      platform: 'console',
+      user: 'x',
+      channel: 'console',
+    });
     const r = verifyAudit(log.file, log.evidence);
     assert.equal(r.problems.length, 1, r.problems.join('\n'));
     assert.match(r.problems[0] ?? '', new RegExp(`^line ${before + 1}: not a record`));
@@ -168,7 +206,15 @@ describe('export, concurrency, retention', () => {
     const file = join(scratch, 'export.tar');
     writeFileSync(file, archive);
     const listing = await runOk(['tar', '-tf', file]);
-    for (const part of ['audit-records.jsonl', 'MANIFEST.json', 'report.json', 'step1-lb.pcap', 'step2-decode.txt', 'step3-commands.txt']) assert.ok(listing.includes(part), `${part} missing from:\n${listing}`);
+    for (const part of [
+      'audit-records.jsonl',
+      'MANIFEST.json',
+      'report.json',
+      'step1-lb.pcap',
+      'step2-decode.txt',
+      'step3-commands.txt',
+    ])
+      assert.ok(listing.includes(part), `${part} missing from:\n${listing}`);
     assert.deepEqual(verifyExport(archive).problems, []);
     const tampered = Buffer.from(archive);
     const at = tampered.indexOf('step1-lb.pcap') + 600;
@@ -180,13 +226,18 @@ describe('export, concurrency, retention', () => {
     const dir = join(scratch, 'concurrent');
     const script = fileURLToPath(new URL('./append-many.js', import.meta.url));
     const run = (label: string): Promise<number | null> =>
-      new Promise((resolve) => spawn(process.execPath, [script, dir, '200', label], { stdio: 'inherit' }).on('exit', resolve));
+      new Promise((resolve) =>
+        spawn(process.execPath, [script, dir, '200', label], { stdio: 'inherit' }).on('exit', resolve),
+      );
     assert.deepEqual(await Promise.all([run('a'), run('b')]), [0, 0]);
     const log = new AuditLog(dir);
     const r = verifyAudit(log.file, log.evidence);
     assert.deepEqual(r.problems, []);
     assert.equal(r.records, 400);
-    assert.deepEqual(log.records().map((x) => x.seq), Array.from({ length: 400 }, (_, i) => i + 1));
+    assert.deepEqual(
+      log.records().map((x) => x.seq),
+      Array.from({ length: 400 }, (_, i) => i + 1),
+    );
   });
 
   it('prune removes old evidence, records what it removed, and verify accepts the pruned files as gone', async () => {

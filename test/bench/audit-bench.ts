@@ -19,9 +19,23 @@ export async function benchAudit(): Promise<string[]> {
     for (let i = 0; i < 10_000; i++) {
       const sha = shas[i % 1000] ?? '';
       await log.append({
-        type: 'post', checkId: `chk-${String(i).padStart(10, '0')}`, kind: 'step', step: 1, verdict: 'pass', summary: 'bench',
-        target: 'web-vip', requester: 'console:bench', platform: 'console', channel: 'console', messageIds: [], fileIds: [],
-        evidence: i < 1000 ? [{ name: 'step1-lb.pcap', sha256: sha, bytes: 100 * 1024 }] : [], commands: [], worker: 'bench', zone: 'default', requestedAt: new Date().toISOString(),
+        type: 'post',
+        checkId: `chk-${String(i).padStart(10, '0')}`,
+        kind: 'step',
+        step: 1,
+        verdict: 'pass',
+        summary: 'bench',
+        target: 'web-vip',
+        requester: 'console:bench',
+        platform: 'console',
+        channel: 'console',
+        messageIds: [],
+        fileIds: [],
+        evidence: i < 1000 ? [{ name: 'step1-lb.pcap', sha256: sha, bytes: 100 * 1024 }] : [],
+        commands: [],
+        worker: 'bench',
+        zone: 'default',
+        requestedAt: new Date().toISOString(),
       });
     }
     const appendS = (performance.now() - t0) / 1000;
@@ -29,7 +43,8 @@ export async function benchAudit(): Promise<string[]> {
     const t1 = performance.now();
     const result = verifyAudit(log.file, log.evidence);
     const verifyS = (performance.now() - t1) / 1000;
-    if (!result.ok || result.records !== 10_000 || result.evidenceChecked !== 1000) throw new Error(`verify failed: ${result.problems.join('; ')}`);
+    if (!result.ok || result.records !== 10_000 || result.evidenceChecked !== 1000)
+      throw new Error(`verify failed: ${result.problems.join('; ')}`);
     out.push(line('verify 10,000 records + 1,000 files of 100 KB', `${verifyS.toFixed(2)} s`, '< 5 s', verifyS < 5));
     out.push(line('  verify rate', `${Math.round(10_000 / verifyS)} rec/s`));
   } finally {

@@ -18,8 +18,16 @@ interface Timed {
   total: number;
 }
 
-async function timedCheck(lab: Lab, session: SshSession | undefined, kind: 'haproxy-http' | 'dnat', connectTimeoutMs = 1000): Promise<Timed & { culprit: string }> {
-  const target = { ...labTarget(lab, kind), members: lab.servers.slice(0, 2).map((s) => ({ host: s.address, port: s.port })) };
+async function timedCheck(
+  lab: Lab,
+  session: SshSession | undefined,
+  kind: 'haproxy-http' | 'dnat',
+  connectTimeoutMs = 1000,
+): Promise<Timed & { culprit: string }> {
+  const target = {
+    ...labTarget(lab, kind),
+    members: lab.servers.slice(0, 2).map((s) => ({ host: s.address, port: s.port })),
+  };
   const start = performance.now();
   const at: Record<number, number> = {};
   const { report } = await runCheck(target, checkOptions({ connectTimeoutMs }), {
@@ -29,7 +37,13 @@ async function timedCheck(lab: Lab, session: SshSession | undefined, kind: 'hapr
     },
   });
   const total = performance.now() - start;
-  return { step1: at[1] ?? Number.NaN, step2: at[2] ?? Number.NaN, step3: at[3] ?? Number.NaN, total, culprit: report.diagnosis.culprit };
+  return {
+    step1: at[1] ?? Number.NaN,
+    step2: at[2] ?? Number.NaN,
+    step3: at[3] ?? Number.NaN,
+    total,
+    culprit: report.diagnosis.culprit,
+  };
 }
 
 /** The seed's procedure by hand: one multiplexed ssh connection, remote tcpdump, a connect, GET / from the LB to each member. */
@@ -62,7 +76,9 @@ function runShell(script: string): Promise<number> {
     const child = spawn('bash', ['-c', script], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('close', (code) => (code === 0 ? resolve(performance.now() - start) : reject(new Error(`shell baseline failed (${code}): ${err}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(performance.now() - start) : reject(new Error(`shell baseline failed (${code}): ${err}`)),
+    );
   });
 }
 
@@ -79,7 +95,12 @@ export async function benchEngine(lab: Lab): Promise<string[]> {
   out.push(line('step 2 verdict after start (median)', `${m('step2')} ms`));
   out.push(line('step 3 verdict after start (median)', `${m('step3')} ms`));
   out.push(line('whole check (median of 10)', `${m('total')} ms`, '< 1000 ms', m('total') < 1000));
-  out.push(line('  per step: 1 / 2 / 3 (median)', `${m('step1')} / ${m('step2') - m('step1')} / ${m('step3') - m('step2')} ms`));
+  out.push(
+    line(
+      '  per step: 1 / 2 / 3 (median)',
+      `${m('step1')} / ${m('step2') - m('step1')} / ${m('step3') - m('step2')} ms`,
+    ),
+  );
 
   const cold: number[] = [];
   for (let i = 0; i < 3; i++) cold.push((await timedCheck(lab, undefined, 'haproxy-http')).total);
@@ -95,7 +116,14 @@ export async function benchEngine(lab: Lab): Promise<string[]> {
   }
   await undo();
   const d = Math.round(median(dropped));
-  out.push(line(`dropped VIP, connect timeout ${connectTimeoutMs} ms (median of 3)`, `${d} ms`, `< ${connectTimeoutMs + 300} ms`, d < connectTimeoutMs + 300));
+  out.push(
+    line(
+      `dropped VIP, connect timeout ${connectTimeoutMs} ms (median of 3)`,
+      `${d} ms`,
+      `< ${connectTimeoutMs + 300} ms`,
+      d < connectTimeoutMs + 300,
+    ),
+  );
   session.close();
 
   const vip = lab.vips['haproxy-http'].address;

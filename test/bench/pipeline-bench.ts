@@ -64,15 +64,31 @@ export async function benchPipeline(lab: Lab): Promise<string[]> {
   await undo();
   await h.close();
   const cancelMedian = median(cancels);
-  out.push(line('cancel during step 1 → cancelled notice, median of 5', `${Math.round(cancelMedian)} ms`, '< 1000 ms', cancelMedian < 1000));
+  out.push(
+    line(
+      'cancel during step 1 → cancelled notice, median of 5',
+      `${Math.round(cancelMedian)} ms`,
+      '< 1000 ms',
+      cancelMedian < 1000,
+    ),
+  );
   const firstMedian = median(firsts);
-  out.push(line('command → step 1 posted, median of 10', `${Math.round(firstMedian)} ms`, '< 500 ms', firstMedian < 500));
+  out.push(
+    line('command → step 1 posted, median of 10', `${Math.round(firstMedian)} ms`, '< 500 ms', firstMedian < 500),
+  );
 
   // 50 concurrent checks, 2 worker processes.
   const burst = await startHarness(lab);
   const workers: ChildProcess[] = [0, 1].map(() =>
     spawn(process.execPath, [cli, 'worker'], {
-      env: { ...process.env, REDIS_URL: burst.config.redisUrl, LBCHECK_PREFIX: burst.config.prefix, LBCHECK_CONFIG: burst.config.inventoryFile ?? '', LBCHECK_CONNECT_TIMEOUT_MS: '1000', LBCHECK_SILENT_MS: '2500' },
+      env: {
+        ...process.env,
+        REDIS_URL: burst.config.redisUrl,
+        LBCHECK_PREFIX: burst.config.prefix,
+        LBCHECK_CONFIG: burst.config.inventoryFile ?? '',
+        LBCHECK_CONNECT_TIMEOUT_MS: '1000',
+        LBCHECK_SILENT_MS: '2500',
+      },
       stdio: ['ignore', 'ignore', 'ignore'],
     }),
   );
@@ -80,7 +96,9 @@ export async function benchPipeline(lab: Lab): Promise<string[]> {
     await new Promise((r) => setTimeout(r, 1500)); // let both workers connect
     const kinds = ['haproxy-http', 'haproxy-tcp', 'nginx', 'dnat'];
     const t = performance.now();
-    const ids = await Promise.all(Array.from({ length: 50 }, (_, i) => burst.send(`/lbcheck ${kinds[i % kinds.length]}`).then(idOf)));
+    const ids = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => burst.send(`/lbcheck ${kinds[i % kinds.length]}`).then(idOf)),
+    );
     for (const id of ids) await burst.waitFor(new RegExp(`\\[${id}\\] Diagnosis`), 180_000);
     const seconds = (performance.now() - t) / 1000;
     let lost = 0;

@@ -29,7 +29,8 @@ export async function benchSlack(lab: Lab): Promise<string[]> {
       const id = /Queued (chk-[0-9a-f]{10})/.exec(r.body)?.[1] ?? '';
       while (!full.fake.threadOf(id).some((x) => x.includes('Step 1'))) await new Promise((res) => setTimeout(res, 2));
       if (i > 0) firsts.push(performance.now() - t); // the first one warms the SSH session
-      while (!full.fake.callsOf('chat.update').some((c) => (c.args.text ?? '').includes(id))) await new Promise((res) => setTimeout(res, 5));
+      while (!full.fake.callsOf('chat.update').some((c) => (c.args.text ?? '').includes(id)))
+        await new Promise((res) => setTimeout(res, 5));
     }
     const m = median(firsts);
     out.push(line('slash command → step 1 in the thread, median of 10', `${Math.round(m)} ms`, '< 600 ms', m < 600));

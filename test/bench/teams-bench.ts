@@ -27,7 +27,8 @@ export async function benchTeams(lab: Lab): Promise<string[]> {
     for (let i = 0; i < 11; i++) {
       const t = performance.now();
       const { conversationId } = await full.mention('check haproxy-http');
-      const chain = (): string[] => full.connector.sent.filter((s) => s.conversationId === conversationId).map((s) => s.activity.text ?? '');
+      const chain = (): string[] =>
+        full.connector.sent.filter((s) => s.conversationId === conversationId).map((s) => s.activity.text ?? '');
       while (!chain().some((x) => x.includes('Step 1'))) await new Promise((r) => setTimeout(r, 2));
       if (i > 0) firsts.push(performance.now() - t); // the first one warms the SSH session
       while (!chain().some((x) => x.startsWith('Diagnosis'))) await new Promise((r) => setTimeout(r, 5));

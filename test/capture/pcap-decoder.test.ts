@@ -30,7 +30,14 @@ before(async () => {
   const caps = [];
   for (const [name, v] of Object.entries(variants)) {
     files[name] = join(dir, `${name}.pcap`);
-    caps.push(await captureToFile(lab, v.host, files[name], ['-s', '256', ...v.args, ...(v.args.length > 2 ? [] : ['tcp port 80'])]));
+    caps.push(
+      await captureToFile(lab, v.host, files[name], [
+        '-s',
+        '256',
+        ...v.args,
+        ...(v.args.length > 2 ? [] : ['tcp port 80']),
+      ]),
+    );
   }
   assert.equal((await httpGet(lab.vips.nginx.address, 80)).status, 200);
   await lab.faults.rejectBeforeLb('haproxy-tcp', 'icmp-port-unreachable');
@@ -91,7 +98,10 @@ describe('pcap decoder on real tcpdump captures', () => {
       assert.ok(theirs.length >= 8, `expected a full HTTP exchange, got ${theirs.length} packets`);
       const ours = packets.filter((p) => p.ip).map(ourView);
       assert.deepEqual(
-        ours.map((v) => ({ ...v, seq: v.seq ?? theirs.find((t) => t.src === v.src && t.dst === v.dst && t.flags === v.flags)?.seq })),
+        ours.map((v) => ({
+          ...v,
+          seq: v.seq ?? theirs.find((t) => t.src === v.src && t.dst === v.dst && t.flags === v.flags)?.seq,
+        })),
         theirs.map((t) => ({ ...t, seq: t.seq })),
       );
       assert.ok(packets.some((p) => p.tcp?.payload.toString('latin1').startsWith('GET / HTTP/1.1')));
@@ -134,7 +144,11 @@ describe('pcap decoder on real tcpdump captures', () => {
       const got: Packet[] = [];
       for (let i = 0; i < bytes.length; i += size) got.push(...d.push(bytes.subarray(i, i + size)));
       assert.equal(d.leftover, 0);
-      assert.deepEqual(got.map((p) => formatPacket(p)), whole.map((p) => formatPacket(p)), `chunk size ${size}`);
+      assert.deepEqual(
+        got.map((p) => formatPacket(p)),
+        whole.map((p) => formatPacket(p)),
+        `chunk size ${size}`,
+      );
     }
   });
 
@@ -143,14 +157,23 @@ describe('pcap decoder on real tcpdump captures', () => {
     const le = decodePcap(bytes);
     const be = decodePcap(bigEndianCopy(bytes));
     assert.equal(be.header.littleEndian, false);
-    assert.deepEqual(be.packets.map((p) => formatPacket(p)), le.packets.map((p) => formatPacket(p)));
+    assert.deepEqual(
+      be.packets.map((p) => formatPacket(p)),
+      le.packets.map((p) => formatPacket(p)),
+    );
   });
 
   it('reads VLAN-tagged (and QinQ) Ethernet frames', () => {
     const bytes = readFileSync(files.ethernet ?? '');
     const plain = decodePcap(bytes).packets.map((p) => formatPacket(p));
-    assert.deepEqual(decodePcap(withVlanTags(bytes, 1)).packets.map((p) => formatPacket(p)), plain);
-    assert.deepEqual(decodePcap(withVlanTags(bytes, 2)).packets.map((p) => formatPacket(p)), plain);
+    assert.deepEqual(
+      decodePcap(withVlanTags(bytes, 1)).packets.map((p) => formatPacket(p)),
+      plain,
+    );
+    assert.deepEqual(
+      decodePcap(withVlanTags(bytes, 2)).packets.map((p) => formatPacket(p)),
+      plain,
+    );
   });
 
   it('reads raw-IP captures (SLL headers stripped, as a tun device would record)', () => {
@@ -187,7 +210,10 @@ describe('pcap decoder on real tcpdump captures', () => {
   });
 
   it('rejects what is not a classic pcap, and a record claiming an absurd length', () => {
-    assert.throws(() => decodePcap(Buffer.from('0a0d0d0a000000000000000000000000000000000000000000', 'hex')), PcapFormatError);
+    assert.throws(
+      () => decodePcap(Buffer.from('0a0d0d0a000000000000000000000000000000000000000000', 'hex')),
+      PcapFormatError,
+    );
     const bytes = Buffer.from(readFileSync(files.ethernet ?? ''));
     assert.ok(bytes.length > 40);
     bytes.writeUInt32LE(10_000_000, 24 + 8);

@@ -24,7 +24,8 @@ export function bigEndianCopy(le: Buffer): Buffer {
 export function withVlanTags(ethernetPcap: Buffer, depth: 1 | 2): Buffer {
   const { header, packets } = decodePcap(ethernetPcap);
   const tagged = packets.map((p) => {
-    const tags = depth === 1 ? Buffer.from('8100' + '0064', 'hex') : Buffer.from('88a8' + '00c8' + '8100' + '0064', 'hex');
+    const tags =
+      depth === 1 ? Buffer.from('8100' + '0064', 'hex') : Buffer.from('88a8' + '00c8' + '8100' + '0064', 'hex');
     const data = Buffer.concat([p.data.subarray(0, 12), tags, p.data.subarray(12)]);
     return { ...p, data, originalLength: p.originalLength + tags.length };
   });
@@ -70,8 +71,13 @@ export function ipv6TcpSynPcap(): Buffer {
   const icmp = ipv6('2001:db8::fe', '2001:db8::1', 58, icmpBody);
   const now = Date.now() * 1000;
   const packet = (data: Buffer, i: number) => ({
-    index: i, timeUs: now + i, capturedLength: data.length, originalLength: data.length,
-    linkType: LINKTYPE.RAW, direction: 'unknown' as const, data,
+    index: i,
+    timeUs: now + i,
+    capturedLength: data.length,
+    originalLength: data.length,
+    linkType: LINKTYPE.RAW,
+    direction: 'unknown' as const,
+    data,
   });
   return encodePcap(LINKTYPE.RAW, 65535, [packet(syn, 0), packet(icmp, 1)]);
 }

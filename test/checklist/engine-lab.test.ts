@@ -23,7 +23,10 @@ afterEach(async () => {
   await lab.faults.clear();
   await waitHealthy(lab);
   // No remote tcpdump may outlive a check.
-  assert.deepEqual(lab.processNames('lb').filter((n) => n === 'tcpdump'), []);
+  assert.deepEqual(
+    lab.processNames('lb').filter((n) => n === 'tcpdump'),
+    [],
+  );
 });
 
 /** Checks reuse one warm SSH session, as a worker does. */
@@ -79,8 +82,13 @@ describe('healthy VIPs through each LB kind', () => {
       const { packets } = decodePcap(pcap.data);
       assert.ok(packets.some((p) => p.tcp?.flags.syn && p.tcp.srcPort === reach.probe.sourcePort));
       const commands = evidence.find((e) => e.name === 'step1-commands.txt')?.data.toString() ?? '';
-      assert.match(commands, /timeout -s INT -k 2 \d+ tcpdump -i any -nn -U --immediate-mode -s 262 -c 2000 -w - '\(host /);
-      for (const e of evidence) for (const ref of report.steps.flatMap((s) => s.evidence)) if (ref.name === e.name && ref.sha256 === e.sha256) assert.equal(ref.bytes, e.data.length);
+      assert.match(
+        commands,
+        /timeout -s INT -k 2 \d+ tcpdump -i any -nn -U --immediate-mode -s 262 -c 2000 -w - '\(host /,
+      );
+      for (const e of evidence)
+        for (const ref of report.steps.flatMap((s) => s.evidence))
+          if (ref.name === e.name && ref.sha256 === e.sha256) assert.equal(ref.bytes, e.data.length);
     });
   }
 });
@@ -194,8 +202,16 @@ describe('faults on the LB', () => {
 
 describe('a TLS VIP', () => {
   it('handshake with SNI, certificate recorded; TLS termination is an L7 http proxy; all steps pass', async () => {
-    const target = { ...labTarget(lab, 'haproxy-http'), vip: lab.tlsVip.address, port: lab.tlsVip.port, tls: true, sni: LAB_TLS_NAME };
-    const { report } = await runCheck(target, checkOptions(), { session: async (lb) => (session?.alive ? session : (session = await SshSession.open(lb))) });
+    const target = {
+      ...labTarget(lab, 'haproxy-http'),
+      vip: lab.tlsVip.address,
+      port: lab.tlsVip.port,
+      tls: true,
+      sni: LAB_TLS_NAME,
+    };
+    const { report } = await runCheck(target, checkOptions(), {
+      session: async (lb) => (session?.alive ? session : (session = await SshSession.open(lb))),
+    });
     assert.equal(verdicts(report), '1:pass 2:pass 3:pass');
     const mode = step(report, 2);
     assert.equal(mode.tls?.subject, LAB_TLS_NAME);
@@ -218,7 +234,11 @@ describe('faults behind the LB', () => {
     assert.equal(mode.mode, 'L7');
     assert.equal(mode.httpStatus, 503);
     assert.match(mode.fingerprint ?? '', /HAProxy/);
-    assert.ok(step(report, 3).members.every((m) => m.fromLb.outcome === 'refused' && m.direct.outcome === 'refused' && m.code === 'L4CON'));
+    assert.ok(
+      step(report, 3).members.every(
+        (m) => m.fromLb.outcome === 'refused' && m.direct.outcome === 'refused' && m.code === 'L4CON',
+      ),
+    );
     assert.equal(report.diagnosis.culprit, 'servers');
   });
 

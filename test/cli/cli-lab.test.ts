@@ -15,7 +15,10 @@ const cli = fileURLToPath(new URL('../../adapters/lbcheck.js', import.meta.url))
 let lab: Lab;
 let dir: string;
 
-function lbcheck(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function lbcheck(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env } });
     let stdout = '';
@@ -26,7 +29,14 @@ function lbcheck(args: string[], env: Record<string, string> = {}): Promise<{ co
   });
 }
 
-const sshArgs = (): string[] => ['--lb', `ssh://root@${lab.sshInfo.host}`, '--identity', lab.sshInfo.identityFile, '--known-hosts', lab.sshInfo.knownHostsFile];
+const sshArgs = (): string[] => [
+  '--lb',
+  `ssh://root@${lab.sshInfo.host}`,
+  '--identity',
+  lab.sshInfo.identityFile,
+  '--known-hosts',
+  lab.sshInfo.knownHostsFile,
+];
 
 before(async () => {
   lab = await startLab({ serverCount: 2 });
@@ -47,7 +57,14 @@ describe('lbcheck run', () => {
     assert.equal(report.schemaVersion, 1);
     assert.match(report.id, /^chk-[0-9a-f]{10}$/);
     assert.deepEqual(report.target, { vip: v.address, port: 80, lb: `${lab.sshInfo.host}:22` });
-    assert.deepEqual(report.steps.map((s) => [s.step, s.name, s.verdict]), [[1, 'reach', 'pass'], [2, 'mode', 'pass'], [3, 'servers', 'pass']]);
+    assert.deepEqual(
+      report.steps.map((s) => [s.step, s.name, s.verdict]),
+      [
+        [1, 'reach', 'pass'],
+        [2, 'mode', 'pass'],
+        [3, 'servers', 'pass'],
+      ],
+    );
     assert.equal(report.diagnosis.culprit, 'none');
     for (const s of report.steps) for (const e of s.evidence) assert.match(e.sha256, /^[0-9a-f]{64}$/);
   });
@@ -57,7 +74,17 @@ describe('lbcheck run', () => {
     try {
       const v = lab.vips.dnat;
       const evidenceDir = join(dir, 'evidence');
-      const r = await lbcheck(['run', `${v.address}:${v.port}`, ...sshArgs(), '--member', `${lab.servers[0]?.address}:8080`, '--evidence-dir', evidenceDir, '--timeout', '1']);
+      const r = await lbcheck([
+        'run',
+        `${v.address}:${v.port}`,
+        ...sshArgs(),
+        '--member',
+        `${lab.servers[0]?.address}:8080`,
+        '--evidence-dir',
+        evidenceDir,
+        '--timeout',
+        '1',
+      ]);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /^✔ Step 1 · Does the connection reach the LB\? PASS/m);
       assert.match(r.stdout, /^⚠ Step 2 · How does the LB handle it\? WARN/m);
@@ -122,7 +149,16 @@ describe('lbcheck run', () => {
 
   it('a changed host key: exit 3 naming the fingerprints, nothing captured', async () => {
     const v = lab.vips.nginx;
-    const r = await lbcheck(['run', `${v.address}:80`, '--lb', `ssh://root@${lab.sshInfo.host}`, '--identity', lab.sshInfo.identityFile, '--host-key', `SHA256:${'C'.repeat(43)}`]);
+    const r = await lbcheck([
+      'run',
+      `${v.address}:80`,
+      '--lb',
+      `ssh://root@${lab.sshInfo.host}`,
+      '--identity',
+      lab.sshInfo.identityFile,
+      '--host-key',
+      `SHA256:${'C'.repeat(43)}`,
+    ]);
     assert.equal(r.code, 3);
     assert.ok(r.stderr.includes(lab.sshInfo.hostKeyFingerprint), r.stderr);
     assert.match(r.stderr, /refusing to connect/);

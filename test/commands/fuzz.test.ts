@@ -16,12 +16,70 @@ import { quoteArg } from '../../src/remote/shell-quote.js';
 import { parseEndpoint } from '../../src/target/endpoint.js';
 
 const HOSTILE = [
-  ';', '|', '&', '&&', '$(', ')', '`', "'", '"', '\\', '\n', '\r', '\t', '\u0000', '*', '?', '~', '>', '<', '#', '!', '{', '}',
-  '--all', '--members', '--member', 'status', 'cancel', 'history', 'help', ':', '::', '[', ']', '%', '..', '/', '-', '_',
-  '198.18.0.1', '198.18.0.1:80', '[2001:db8::1]:443', '2001:db8::1', '0x7f.1:80', '999.1.1.1:80', ':0', ':65536', ':-1',
-  'ｗｅｂ', 'wеb', '\u202e', '\ufeff', 'é', '𝕨', 'chk-0123456789', 'web-vip', 'a'.repeat(70), '9'.repeat(12),
+  ';',
+  '|',
+  '&',
+  '&&',
+  '$(',
+  ')',
+  '`',
+  "'",
+  '"',
+  '\\',
+  '\n',
+  '\r',
+  '\t',
+  '\u0000',
+  '*',
+  '?',
+  '~',
+  '>',
+  '<',
+  '#',
+  '!',
+  '{',
+  '}',
+  '--all',
+  '--members',
+  '--member',
+  'status',
+  'cancel',
+  'history',
+  'help',
+  ':',
+  '::',
+  '[',
+  ']',
+  '%',
+  '..',
+  '/',
+  '-',
+  '_',
+  '198.18.0.1',
+  '198.18.0.1:80',
+  '[2001:db8::1]:443',
+  '2001:db8::1',
+  '0x7f.1:80',
+  '999.1.1.1:80',
+  ':0',
+  ':65536',
+  ':-1',
+  'ｗｅｂ',
+  'wеb',
+  '\u202e',
+  '\ufeff',
+  'é',
+  '𝕨',
+  'chk-0123456789',
+  'web-vip',
+  'a'.repeat(70),
+  '9'.repeat(12),
 ];
-const token = fc.oneof(fc.constantFrom(...HOSTILE), fc.string({ unit: 'binary', maxLength: 12 }), fc.string({ unit: 'grapheme-ascii', maxLength: 20 }));
+const token = fc.oneof(
+  fc.constantFrom(...HOSTILE),
+  fc.string({ unit: 'binary', maxLength: 12 }),
+  fc.string({ unit: 'grapheme-ascii', maxLength: 20 }),
+);
 const commandText = fc.oneof(
   fc.array(token, { maxLength: 8 }).map((t) => t.join(' ')),
   fc.array(token, { maxLength: 8 }).map((t) => t.join('')),
@@ -51,7 +109,8 @@ describe('fuzzed command grammar', () => {
           return;
         }
         if (cmd.kind === 'check') assertValidCheck(cmd.target, cmd.members);
-        if ((cmd.kind === 'status' && cmd.id) || cmd.kind === 'cancel') assert.match(cmd.kind === 'cancel' ? cmd.id : (cmd.id ?? ''), /^chk-[0-9a-f]{10}$/);
+        if ((cmd.kind === 'status' && cmd.id) || cmd.kind === 'cancel')
+          assert.match(cmd.kind === 'cancel' ? cmd.id : (cmd.id ?? ''), /^chk-[0-9a-f]{10}$/);
       }),
       { numRuns: 10_000 },
     );
@@ -79,10 +138,23 @@ describe('fuzzed command grammar', () => {
       }
     }
     const state = new MemoryState();
-    const deps = { state, bus: new RecordingBus(), inventory: () => inventory, log: createLogger('silent'), prefix: '/lbcheck' };
+    const deps = {
+      state,
+      bus: new RecordingBus(),
+      inventory: () => inventory,
+      log: createLogger('silent'),
+      prefix: '/lbcheck',
+    };
     await fc.assert(
       fc.asyncProperty(commandText, async (text) => {
-        const r = await handleCommand({ requester: { platform: 'console', id: 'fuzzer' }, replyTo: { platform: 'console', channel: 'console' }, text }, deps);
+        const r = await handleCommand(
+          {
+            requester: { platform: 'console', id: 'fuzzer' },
+            replyTo: { platform: 'console', channel: 'console' },
+            text,
+          },
+          deps,
+        );
         assert.ok(['queued', 'info', 'refused'].includes(r.kind));
         assert.ok(r.text.length > 0);
       }),
@@ -96,7 +168,7 @@ describe('fuzzed command grammar', () => {
 /** Reads one POSIX shell word made of plain characters and '...' / \' pieces, as quoteArg writes them. */
 function unquote(word: string): string {
   let out = '';
-  for (let i = 0; i < word.length; ) {
+  for (let i = 0; i < word.length;) {
     const c = word[i] ?? '';
     if (c === "'") {
       const end = word.indexOf("'", i + 1);

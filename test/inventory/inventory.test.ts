@@ -35,7 +35,10 @@ describe('inventory', () => {
     const web = inv.vips.get('web-vip');
     assert.equal(web?.protocol, 'http');
     assert.equal(web?.tls, false);
-    assert.deepEqual(web?.members, [{ host: '198.18.3.11', port: 8080 }, { host: '198.18.3.12', port: 8080 }]);
+    assert.deepEqual(web?.members, [
+      { host: '198.18.3.11', port: 8080 },
+      { host: '198.18.3.12', port: 8080 },
+    ]);
     assert.equal(inv.vips.get('tls-vip')?.tls, true);
   });
 
@@ -53,18 +56,21 @@ vips:
     members: [198.18.3.11:8080, "$(id):80"]
     colour: blue
 `;
-    assert.throws(() => parseInventory(bad, 'inv.yaml'), (err: unknown) => {
-      assert.ok(err instanceof ConfigError);
-      const m = err.message;
-      assert.match(m, /inv\.yaml:3: ssh "root@198\.18\.1\.2" is not an SSH URL/);
-      assert.match(m, /inv\.yaml:5: .*not of the form SHA256/);
-      assert.match(m, /inv\.yaml:9: VIP "web-vip" port 99999 is out of range/);
-      assert.match(m, /inv\.yaml:10: VIP "web-vip" names load balancer "missing-lb"/);
-      assert.match(m, /inv\.yaml:11: member "\$\(id\)" is not an IP address or a hostname/);
-      assert.match(m, /has 6 problems/);
-      assert.match(m, /inv\.yaml:12: unknown field "colour"/);
-      return true;
-    });
+    assert.throws(
+      () => parseInventory(bad, 'inv.yaml'),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        const m = err.message;
+        assert.match(m, /inv\.yaml:3: ssh "root@198\.18\.1\.2" is not an SSH URL/);
+        assert.match(m, /inv\.yaml:5: .*not of the form SHA256/);
+        assert.match(m, /inv\.yaml:9: VIP "web-vip" port 99999 is out of range/);
+        assert.match(m, /inv\.yaml:10: VIP "web-vip" names load balancer "missing-lb"/);
+        assert.match(m, /inv\.yaml:11: member "\$\(id\)" is not an IP address or a hostname/);
+        assert.match(m, /has 6 problems/);
+        assert.match(m, /inv\.yaml:12: unknown field "colour"/);
+        return true;
+      },
+    );
   });
 
   it('reports YAML syntax errors with their line', () => {
@@ -89,6 +95,9 @@ vips:
   });
 
   it('refuses a capture interface that is not an interface name', async () => {
-    await assert.rejects(resolveTarget({ target: '198.18.2.1:80', captureInterface: 'eth0;reboot' }, undefined), /not an interface name/);
+    await assert.rejects(
+      resolveTarget({ target: '198.18.2.1:80', captureInterface: 'eth0;reboot' }, undefined),
+      /not an interface name/,
+    );
   });
 });

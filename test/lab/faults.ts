@@ -37,7 +37,12 @@ export class LabFaults {
     };
   }
 
-  private withRules(name: string, ns: string, rules: IptablesRule[], position: 'insert' | 'append' = 'insert'): Promise<Undo> {
+  private withRules(
+    name: string,
+    ns: string,
+    rules: IptablesRule[],
+    position: 'insert' | 'append' = 'insert',
+  ): Promise<Undo> {
     return this.apply(
       name,
       async () => {
@@ -56,7 +61,9 @@ export class LabFaults {
 
   /** A firewall on the router silently drops traffic to the VIP: the client times out. */
   dropBeforeLb(kind: VipKind): Promise<Undo> {
-    return this.withRules(`drop-before-lb:${kind}`, this.lab.ns.router, [rule('filter', 'FORWARD', [...this.vipMatch(kind), '-j', 'DROP'])]);
+    return this.withRules(`drop-before-lb:${kind}`, this.lab.ns.router, [
+      rule('filter', 'FORWARD', [...this.vipMatch(kind), '-j', 'DROP']),
+    ]);
   }
 
   /** A firewall on the router rejects traffic to the VIP (ICMP from the router, or a TCP reset in the VIP's name). */
@@ -81,7 +88,13 @@ export class LabFaults {
     const listen = this.lab.addr.routerClientSide;
     const script = join(here, 'http-server.js');
     await this.lab.service('impostor', async () => {
-      const proc = startInNamespace(router, 'impostor', [process.execPath, script, '0.0.0.0', String(HIJACK_PORT), 'impostor']);
+      const proc = startInNamespace(router, 'impostor', [
+        process.execPath,
+        script,
+        '0.0.0.0',
+        String(HIJACK_PORT),
+        'impostor',
+      ]);
       await waitForListen(proc, listen, HIJACK_PORT);
       return proc;
     });
@@ -97,7 +110,11 @@ export class LabFaults {
   /** The VIP's listener is gone (proxy stopped, or DNAT rules removed): the LB itself refuses. */
   vipNotListening(kind: VipKind): Promise<Undo> {
     if (kind !== 'dnat') {
-      return this.apply(`vip-not-listening:${kind}`, () => this.lab.stopService(kind), () => this.lab.restartService(kind));
+      return this.apply(
+        `vip-not-listening:${kind}`,
+        () => this.lab.stopService(kind),
+        () => this.lab.restartService(kind),
+      );
     }
     const { dnat } = this.dnatRules();
     return this.apply(
@@ -113,7 +130,11 @@ export class LabFaults {
 
   /** One real server's service is down: its kernel refuses connections. */
   serverDown(name: string): Promise<Undo> {
-    return this.apply(`server-down:${name}`, () => this.lab.stopService(name), () => this.lab.restartService(name));
+    return this.apply(
+      `server-down:${name}`,
+      () => this.lab.stopService(name),
+      () => this.lab.restartService(name),
+    );
   }
 
   async allServersDown(): Promise<Undo> {
@@ -130,7 +151,15 @@ export class LabFaults {
     if (server === undefined) throw new Error(`no lab server ${name}`);
     const target = how === 'drop' ? ['-j', 'DROP'] : ['-j', 'REJECT', '--reject-with', 'tcp-reset'];
     return this.withRules(`server-blocks-lb:${name}:${how}`, server.ns, [
-      rule('filter', 'INPUT', ['-s', `${this.lab.addr.lbServerSide}/32`, '-p', 'tcp', '--dport', String(server.port), ...target]),
+      rule('filter', 'INPUT', [
+        '-s',
+        `${this.lab.addr.lbServerSide}/32`,
+        '-p',
+        'tcp',
+        '--dport',
+        String(server.port),
+        ...target,
+      ]),
     ]);
   }
 
@@ -172,7 +201,11 @@ export class LabFaults {
   tcpdumpNotPermitted(): Promise<Undo> {
     const bin = join(this.lab.dir, 'lb-bin-no-capture-rights');
     mkdirSync(bin, { recursive: true });
-    writeFileSync(join(bin, 'tcpdump'), '#!/bin/sh\nexec setpriv --inh-caps=-all --ambient-caps=-all --bounding-set=-all -- /usr/bin/tcpdump "$@"\n', { mode: 0o755 });
+    writeFileSync(
+      join(bin, 'tcpdump'),
+      '#!/bin/sh\nexec setpriv --inh-caps=-all --ambient-caps=-all --bounding-set=-all -- /usr/bin/tcpdump "$@"\n',
+      { mode: 0o755 },
+    );
     return this.sshdConfig('tcpdump-not-permitted', [`SetEnv PATH=${bin}:/usr/sbin:/usr/bin:/sbin:/bin`]);
   }
 
@@ -189,7 +222,11 @@ export class LabFaults {
       await this.lab.stopService('sshd');
       await this.lab.service('sshd', () => sshd.start(lines));
     };
-    return this.apply(name, () => restart(extra), () => restart([]));
+    return this.apply(
+      name,
+      () => restart(extra),
+      () => restart([]),
+    );
   }
 
   async clear(): Promise<void> {

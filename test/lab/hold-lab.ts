@@ -3,5 +3,7 @@
 import { startLab } from './lab.js';
 
 const lab = await startLab({ serverCount: 2 });
-console.log(JSON.stringify({ runId: lab.runId, slot: lab.slot, pids: lab.pids(), namespaces: [lab.ns.router, lab.ns.lb] }));
+console.log(
+  JSON.stringify({ runId: lab.runId, slot: lab.slot, pids: lab.pids(), namespaces: [lab.ns.router, lab.ns.lb] }),
+);
 setInterval(() => undefined, 60_000);

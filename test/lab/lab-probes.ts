@@ -9,7 +9,11 @@ import { inNs } from './run-command.js';
 
 export type ConnectOutcome = 'connected' | 'refused' | 'timeout' | 'unreachable';
 
-export function tcpConnect(host: string, port: number, timeoutMs = 1500): Promise<{ outcome: ConnectOutcome; code?: string }> {
+export function tcpConnect(
+  host: string,
+  port: number,
+  timeoutMs = 1500,
+): Promise<{ outcome: ConnectOutcome; code?: string }> {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
     const done = (outcome: ConnectOutcome, code?: string): void => {
@@ -24,13 +28,20 @@ export function tcpConnect(host: string, port: number, timeoutMs = 1500): Promis
   });
 }
 
-export function httpGet(host: string, port: number, timeoutMs = 3000): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+export function httpGet(
+  host: string,
+  port: number,
+  timeoutMs = 3000,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host, port, path: '/', method: 'GET', headers: { connection: 'close' }, timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
+    const req = request(
+      { host, port, path: '/', method: 'GET', headers: { connection: 'close' }, timeout: timeoutMs },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (d: string) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`GET http://${host}:${port}/ timed out`)));
     req.on('error', reject);
     req.end();
@@ -38,7 +49,13 @@ export function httpGet(host: string, port: number, timeoutMs = 3000): Promise<{
 }
 
 /** TCP connect from inside a lab host, with bash's /dev/tcp under `timeout`. */
-export async function connectFrom(lab: Lab, host: LabHost, address: string, port: number, seconds = 2): Promise<ConnectOutcome> {
+export async function connectFrom(
+  lab: Lab,
+  host: LabHost,
+  address: string,
+  port: number,
+  seconds = 2,
+): Promise<ConnectOutcome> {
   const r = await lab.exec(host, ['timeout', String(seconds), 'bash', '-c', `exec 3<>/dev/tcp/${address}/${port}`]);
   if (r.code === 0) return 'connected';
   if (r.code === 124) return 'timeout';
@@ -73,7 +90,12 @@ export async function captureIn(lab: Lab, host: LabHost, filter: string): Promis
 }
 
 /** A local tcpdump inside a lab host writing a pcap file; stop() ends it cleanly (SIGINT flushes). */
-export async function captureToFile(lab: Lab, host: LabHost, file: string, tcpdumpArgs: readonly string[]): Promise<{ stop: () => Promise<void> }> {
+export async function captureToFile(
+  lab: Lab,
+  host: LabHost,
+  file: string,
+  tcpdumpArgs: readonly string[],
+): Promise<{ stop: () => Promise<void> }> {
   const [bin, ...args] = inNs(lab.nsOf(host), ['tcpdump', '-U', '--immediate-mode', '-w', file, ...tcpdumpArgs]);
   const child = spawn(bin ?? 'ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';

@@ -21,7 +21,8 @@ afterEach(async () => {
   await waitHealthy(lab);
 });
 
-const vipFilter = (kind: keyof Lab['vips']): string => `host ${lab.vips[kind].address} and tcp port ${lab.vips[kind].port}`;
+const vipFilter = (kind: keyof Lab['vips']): string =>
+  `host ${lab.vips[kind].address} and tcp port ${lab.vips[kind].port}`;
 
 describe('healthy lab', () => {
   for (const kind of VIP_KINDS) {
@@ -46,8 +47,14 @@ describe('healthy lab', () => {
     const cap = await captureIn(lab, 'lb', `host ${lab.addr.vips.idle}`);
     assert.equal((await tcpConnect(lab.addr.vips.idle, 80)).outcome, 'refused');
     const lines = await cap.stop();
-    assert.ok(lines.some((l) => l.includes(`> ${lab.addr.vips.idle}.80: Flags [S]`)), lines.join('\n'));
-    assert.ok(lines.some((l) => l.includes(`${lab.addr.vips.idle}.80 >`) && l.includes('[R.]')), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => l.includes(`> ${lab.addr.vips.idle}.80: Flags [S]`)),
+      lines.join('\n'),
+    );
+    assert.ok(
+      lines.some((l) => l.includes(`${lab.addr.vips.idle}.80 >`) && l.includes('[R.]')),
+      lines.join('\n'),
+    );
   });
 
   it("the LB's sshd accepts the run's client key and presents the pinned host key", async () => {
@@ -100,7 +107,12 @@ describe('faults before the LB', () => {
     assert.equal((await tcpConnect(lab.vips.nginx.address, 80)).outcome, 'refused');
     assert.deepEqual(await lbCap.stop(), []);
     const lines = await routerCap.stop();
-    assert.ok(lines.some((l) => l.includes(`${lab.addr.routerClientSide} > ${lab.addr.client}: ICMP`) && l.includes('unreachable')), lines.join('\n'));
+    assert.ok(
+      lines.some(
+        (l) => l.includes(`${lab.addr.routerClientSide} > ${lab.addr.client}: ICMP`) && l.includes('unreachable'),
+      ),
+      lines.join('\n'),
+    );
   });
 
   it('reject (TCP reset): the client is refused by a reset; the LB sees nothing', async () => {
@@ -110,14 +122,19 @@ describe('faults before the LB', () => {
     assert.deepEqual(await lbCap.stop(), []);
   });
 
-  it('impostor (forged reset): a RST in the VIP\'s name reaches the client, never seen on any LB interface', async () => {
+  it("impostor (forged reset): a RST in the VIP's name reaches the client, never seen on any LB interface", async () => {
     await lab.faults.impostor('haproxy-tcp', 'reset');
     const lbCap = await captureIn(lab, 'lb', vipFilter('haproxy-tcp'));
     const routerCap = await captureIn(lab, 'router', vipFilter('haproxy-tcp'));
     assert.equal((await tcpConnect(lab.vips['haproxy-tcp'].address, 80)).outcome, 'refused');
     assert.deepEqual(await lbCap.stop(), []);
     const lines = await routerCap.stop();
-    assert.ok(lines.some((l) => l.includes(`${lab.vips['haproxy-tcp'].address}.80 > ${lab.addr.client}.`) && l.includes('[R.]')), lines.join('\n'));
+    assert.ok(
+      lines.some(
+        (l) => l.includes(`${lab.vips['haproxy-tcp'].address}.80 > ${lab.addr.client}.`) && l.includes('[R.]'),
+      ),
+      lines.join('\n'),
+    );
   });
 
   it('impostor (hijack): the client connects and gets an answer, but not from the LB', async () => {
@@ -135,8 +152,14 @@ describe('faults on the LB and behind it', () => {
     const cap = await captureIn(lab, 'lb', vipFilter('haproxy-http'));
     assert.equal((await tcpConnect(lab.vips['haproxy-http'].address, 80)).outcome, 'refused');
     const lines = await cap.stop();
-    assert.ok(lines.some((l) => l.includes('Flags [S]')), lines.join('\n'));
-    assert.ok(lines.some((l) => l.includes('Flags [R.]')), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => l.includes('Flags [S]')),
+      lines.join('\n'),
+    );
+    assert.ok(
+      lines.some((l) => l.includes('Flags [R.]')),
+      lines.join('\n'),
+    );
   });
 
   it('VIP not listening (DNAT rules gone): refused by the LB', async () => {
@@ -179,11 +202,18 @@ describe('faults on the LB and behind it', () => {
 
   it('missing SNAT: servers answer the client around the LB, so the client never connects', async () => {
     await lab.faults.missingSnat();
-    const routerCap = await captureIn(lab, 'router', `tcp and host ${lab.addr.client} and src net ${lab.addr.serverSubnet}`);
+    const routerCap = await captureIn(
+      lab,
+      'router',
+      `tcp and host ${lab.addr.client} and src net ${lab.addr.serverSubnet}`,
+    );
     assert.equal((await tcpConnect(lab.vips.dnat.address, 80, 1000)).outcome, 'timeout');
     const lines = await routerCap.stop();
     // The SYN-ACK comes from a real server's own address, not the VIP: proof of the asymmetric path.
-    assert.ok(lines.some((l) => /\.8080 > .*Flags \[S\.\]/.test(l)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => /\.8080 > .*Flags \[S\.\]/.test(l)),
+      lines.join('\n'),
+    );
   });
 });
 
@@ -205,7 +235,9 @@ describe('lab lifecycle', () => {
 
 describe('lab survives a killed run', () => {
   it('after kill -9 of a run, its daemons die with it and the next start reaps its namespaces', async () => {
-    const holder = spawn(process.execPath, [new URL('./hold-lab.js', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const holder = spawn(process.execPath, [new URL('./hold-lab.js', import.meta.url).pathname], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const line = await new Promise<string>((resolve, reject) => {
       let out = '';
       holder.stdout.setEncoding('utf8').on('data', (d: string) => {
@@ -221,9 +253,16 @@ describe('lab survives a killed run', () => {
     await exited;
     // pdeathsig: the kernel kills the daemons when their parent dies.
     const deadline = Date.now() + 5000;
-    while (made.pids.some((p) => existsSync(`/proc/${p}`)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    assert.deepEqual(made.pids.filter((p) => existsSync(`/proc/${p}`)), []);
-    assert.ok((await runOk(['ip', 'netns', 'list'])).includes(made.runId), 'namespaces of the killed run are expected until reaped');
+    while (made.pids.some((p) => existsSync(`/proc/${p}`)) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(
+      made.pids.filter((p) => existsSync(`/proc/${p}`)),
+      [],
+    );
+    assert.ok(
+      (await runOk(['ip', 'netns', 'list'])).includes(made.runId),
+      'namespaces of the killed run are expected until reaped',
+    );
     reapStaleRuns();
     assert.ok(!(await runOk(['ip', 'netns', 'list'])).includes(made.runId));
     assert.ok(!(await runOk(['ip', '-o', 'link', 'show'])).includes(`lbl${made.runId}`));

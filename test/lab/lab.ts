@@ -191,7 +191,11 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     ns: serverNs,
   }));
   const vip = (kind: VipKind, address: string, mode: LabVip['mode'], proxyKind: LabVip['proxyKind']): LabVip => ({
-    kind, address, port: VIP_PORT, mode, proxyKind,
+    kind,
+    address,
+    port: VIP_PORT,
+    mode,
+    proxyKind,
   });
   const vips: Record<VipKind, LabVip> = {
     'haproxy-http': vip('haproxy-http', addr.vips.haproxyHttp, 'L7', 'http'),
@@ -222,7 +226,10 @@ async function startServices(lab: Lab): Promise<void> {
   };
   await Promise.all(
     servers.map((s) =>
-      lab.service(s.name, daemon(s.name, s.ns, [process.execPath, serverScript, s.address, String(s.port), s.name], s.address, s.port)),
+      lab.service(
+        s.name,
+        daemon(s.name, s.ns, [process.execPath, serverScript, s.address, String(s.port), s.name], s.address, s.port),
+      ),
     ),
   );
 
@@ -240,19 +247,45 @@ async function startServices(lab: Lab): Promise<void> {
 
   const key = join(dir, 'tls.key');
   const crt = join(dir, 'tls.crt');
-  await runOk(['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', `/CN=${LAB_TLS_NAME}`, '-days', '2', '-keyout', key, '-out', crt]);
+  await runOk([
+    'openssl',
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-subj',
+    `/CN=${LAB_TLS_NAME}`,
+    '-days',
+    '2',
+    '-keyout',
+    key,
+    '-out',
+    crt,
+  ]);
   const pem = join(dir, 'tls.pem');
   writeFileSync(pem, Buffer.concat([readFileSync(crt), readFileSync(key)]));
   const tlsCfg = join(dir, 'haproxy-tls.cfg');
   writeFileSync(tlsCfg, haproxyTlsConfig(lab.tlsVip.address, lab.tlsVip.port, pem, members));
-  await lab.service('haproxy-tls', daemon('haproxy-tls', ns.lb, ['/usr/sbin/haproxy', '-db', '-f', tlsCfg], lab.tlsVip.address, lab.tlsVip.port));
+  await lab.service(
+    'haproxy-tls',
+    daemon('haproxy-tls', ns.lb, ['/usr/sbin/haproxy', '-db', '-f', tlsCfg], lab.tlsVip.address, lab.tlsVip.port),
+  );
 
   const nginxDir = join(dir, 'nginx');
   mkdirSync(nginxDir, { recursive: true });
   writeFileSync(join(nginxDir, 'nginx.conf'), nginxConfig(nginxDir, vips.nginx.address, vips.nginx.port, members));
   await lab.service(
     'nginx',
-    daemon('nginx', ns.lb, ['/usr/sbin/nginx', '-e', 'stderr', '-p', nginxDir, '-c', join(nginxDir, 'nginx.conf')], vips.nginx.address, vips.nginx.port),
+    daemon(
+      'nginx',
+      ns.lb,
+      ['/usr/sbin/nginx', '-e', 'stderr', '-p', nginxDir, '-c', join(nginxDir, 'nginx.conf')],
+      vips.nginx.address,
+      vips.nginx.port,
+    ),
   );
 
   const { dnat, snat } = dnatRules(vips.dnat.address, vips.dnat.port, members, addr.lbServerSide);
@@ -268,9 +301,13 @@ export async function waitHealthy(lab: Lab, withinMs = 10_000): Promise<void> {
   for (const kind of VIP_KINDS) {
     const v = lab.vips[kind];
     for (;;) {
-      const ok = await httpGet(v.address, v.port, 1000).then((r) => r.status === 200, () => false);
+      const ok = await httpGet(v.address, v.port, 1000).then(
+        (r) => r.status === 200,
+        () => false,
+      );
       if (ok) break;
-      if (Date.now() > deadline) throw new Error(`lab VIP ${kind} (${v.address}:${v.port}) did not become healthy within ${withinMs} ms`);
+      if (Date.now() > deadline)
+        throw new Error(`lab VIP ${kind} (${v.address}:${v.port}) did not become healthy within ${withinMs} ms`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }

@@ -12,7 +12,10 @@ const serverLines = (members: PoolMember[], extra: string): string[] =>
 
 /** HAProxy terminating TLS on the VIP (an L7 proxy by necessity) in front of the plain-HTTP pool. */
 export function haproxyTlsConfig(vip: string, port: number, pem: string, members: PoolMember[]): string {
-  return haproxyConfig('http', vip, port, members).replace(`bind ${vip}:${port}`, `bind ${vip}:${port} ssl crt ${pem}`).replaceAll('vip_http', 'vip_tls').replaceAll('pool_http', 'pool_tls');
+  return haproxyConfig('http', vip, port, members)
+    .replace(`bind ${vip}:${port}`, `bind ${vip}:${port} ssl crt ${pem}`)
+    .replaceAll('vip_http', 'vip_tls')
+    .replaceAll('pool_http', 'pool_tls');
 }
 
 export function haproxyConfig(mode: 'http' | 'tcp', vip: string, port: number, members: PoolMember[]): string {
@@ -79,15 +82,37 @@ export function dnatRules(
   const dnat = members.map((m, i) => {
     const nth = members.length - i;
     return rule('nat', 'PREROUTING', [
-      '-d', `${vip}/32`, '-p', 'tcp', '--dport', String(port),
+      '-d',
+      `${vip}/32`,
+      '-p',
+      'tcp',
+      '--dport',
+      String(port),
       ...(nth > 1 ? ['-m', 'statistic', '--mode', 'nth', '--every', String(nth), '--packet', '0'] : []),
-      '-j', 'DNAT', '--to-destination', `${m.address}:${m.port}`,
+      '-j',
+      'DNAT',
+      '--to-destination',
+      `${m.address}:${m.port}`,
     ]);
   });
   const snat = members.map((m) =>
     rule('nat', 'POSTROUTING', [
-      '-d', `${m.address}/32`, '-p', 'tcp', '--dport', String(m.port),
-      '-m', 'conntrack', '--ctstate', 'DNAT', '--ctorigdst', `${vip}/32`, '-j', 'SNAT', '--to-source', lbServerSide,
+      '-d',
+      `${m.address}/32`,
+      '-p',
+      'tcp',
+      '--dport',
+      String(m.port),
+      '-m',
+      'conntrack',
+      '--ctstate',
+      'DNAT',
+      '--ctorigdst',
+      `${vip}/32`,
+      '-j',
+      'SNAT',
+      '--to-source',
+      lbServerSide,
     ]),
   );
   return { dnat, snat };

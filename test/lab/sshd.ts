@@ -40,22 +40,22 @@ export async function prepareSshd(ns: string, dir: string, host: string): Promis
 
   const config = join(sshDir, 'sshd_config');
   const baseConfig = [
-      'Port 22',
-      `ListenAddress ${host}`,
-      `HostKey ${hostKey}`,
-      'PidFile none',
-      `AuthorizedKeysFile ${authorizedKeys}`,
-      'PermitRootLogin prohibit-password',
-      'PasswordAuthentication no',
-      'KbdInteractiveAuthentication no',
-      'UsePAM no',
-      'StrictModes no',
-      'UseDNS no',
-      'AllowTcpForwarding yes',
-      'PrintMotd no',
-      'MaxSessions 64',
-      'MaxStartups 100:30:200',
-      'LogLevel ERROR',
+    'Port 22',
+    `ListenAddress ${host}`,
+    `HostKey ${hostKey}`,
+    'PidFile none',
+    `AuthorizedKeysFile ${authorizedKeys}`,
+    'PermitRootLogin prohibit-password',
+    'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no',
+    'UsePAM no',
+    'StrictModes no',
+    'UseDNS no',
+    'AllowTcpForwarding yes',
+    'PrintMotd no',
+    'MaxSessions 64',
+    'MaxStartups 100:30:200',
+    'LogLevel ERROR',
   ];
   // sshd refuses to start without its privilege-separation directory, which
   // only the service manager creates on a normal install.
@@ -70,8 +70,17 @@ export async function prepareSshd(ns: string, dir: string, host: string): Promis
     // sshd takes the first value it reads for a keyword: extras go first to override.
     writeFileSync(config, [...extraConfig, ...baseConfig, ''].join('\n'));
     const proc = startInNamespace(ns, 'sshd', [
-      'unshare', '--mount', '--propagation', 'private', '--',
-      'sh', '-c', 'mount --bind "$1" /root && exec /usr/sbin/sshd -D -e -f "$2"', 'lab-sshd', home, config,
+      'unshare',
+      '--mount',
+      '--propagation',
+      'private',
+      '--',
+      'sh',
+      '-c',
+      'mount --bind "$1" /root && exec /usr/sbin/sshd -D -e -f "$2"',
+      'lab-sshd',
+      home,
+      config,
     ]);
     await waitForListen(proc, host, 22);
     return proc;

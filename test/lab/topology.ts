@@ -32,7 +32,14 @@ export function allNamespaces(ns: LabNamespaces): string[] {
 
 const ip = (ns: string, ...args: string[]): string[] => ['ip', '-n', ns, ...args];
 const sysctl = (ns: string, key: string, value: string): string[] => [
-  'ip', 'netns', 'exec', ns, 'sysctl', '-q', '-w', `${key}=${value}`,
+  'ip',
+  'netns',
+  'exec',
+  ns,
+  'sysctl',
+  '-q',
+  '-w',
+  `${key}=${value}`,
 ];
 
 /** The command list, in dependency order; pure so it can be read and tested. */

@@ -9,10 +9,22 @@ import { readConfig } from '../../src/runtime/env-config.js';
 describe('readConfig', () => {
   it('names every bad variable at once', () => {
     assert.throws(
-      () => readConfig({ REDIS_URL: 'http://x', LBCHECK_WORKER_CONCURRENCY: 'lots', LBCHECK_CAPTURES_PER_LB: '0', LBCHECK_ZONE: 'dc 1' }),
+      () =>
+        readConfig({
+          REDIS_URL: 'http://x',
+          LBCHECK_WORKER_CONCURRENCY: 'lots',
+          LBCHECK_CAPTURES_PER_LB: '0',
+          LBCHECK_ZONE: 'dc 1',
+        }),
       (err: unknown) => {
         assert.ok(err instanceof ConfigError);
-        for (const v of ['REDIS_URL', 'LBCHECK_WORKER_CONCURRENCY="lots"', 'LBCHECK_CAPTURES_PER_LB="0"', 'LBCHECK_ZONE="dc 1"']) assert.ok(err.message.includes(v), v);
+        for (const v of [
+          'REDIS_URL',
+          'LBCHECK_WORKER_CONCURRENCY="lots"',
+          'LBCHECK_CAPTURES_PER_LB="0"',
+          'LBCHECK_ZONE="dc 1"',
+        ])
+          assert.ok(err.message.includes(v), v);
         return true;
       },
     );
@@ -35,11 +47,17 @@ describe('connectBackend', () => {
   it('fails loudly, with what to do, when REDIS_URL is set and does not answer', async () => {
     await assert.rejects(connectBackend({ ...readConfig({ REDIS_URL: nowhere }) }, true), (err: unknown) => {
       assert.ok(err instanceof ConfigError);
-      assert.match(err.message, /Redis at redis:\/\/127\.0\.0\.1:1 does not answer .*Start Redis there or fix REDIS_URL/);
+      assert.match(
+        err.message,
+        /Redis at redis:\/\/127\.0\.0\.1:1 does not answer .*Start Redis there or fix REDIS_URL/,
+      );
       return true;
     });
   });
   it('hides credentials in messages', async () => {
-    await assert.rejects(connectBackend(readConfig({ REDIS_URL: 'redis://user:s3cret@127.0.0.1:1' }), false), (err: Error) => !err.message.includes('s3cret'));
+    await assert.rejects(
+      connectBackend(readConfig({ REDIS_URL: 'redis://user:s3cret@127.0.0.1:1' }), false),
+      (err: Error) => !err.message.includes('s3cret'),
+    );
   });
 });

@@ -60,9 +60,14 @@ describe('a failing platform API', () => {
       h.startWorker();
       const id = idOf(await h.send('/lbcheck haproxy-http'));
       await h.waitFor(new RegExp(`\\[${id}\\] Diagnosis`), 30_000);
-      const order = h.output().split('\n').filter((l) => l.startsWith(`[${id}]`) && /Step \d|Diagnosis/.test(l)).map((l) => /Step (\d)/.exec(l)?.[1] ?? 'D');
+      const order = h
+        .output()
+        .split('\n')
+        .filter((l) => l.startsWith(`[${id}]`) && /Step \d|Diagnosis/.test(l))
+        .map((l) => /Step (\d)/.exec(l)?.[1] ?? 'D');
       assert.deepEqual(order, ['1', '2', '3', 'D']);
-      for (const key of ['step1', 'step2', 'step3', 'final']) assert.equal(attempts.filter((a) => a === `${id}/${key}`).length, 3, key);
+      for (const key of ['step1', 'step2', 'step3', 'final'])
+        assert.equal(attempts.filter((a) => a === `${id}/${key}`).length, 3, key);
     } finally {
       await h.close();
     }
@@ -73,7 +78,20 @@ describe('vantage zones', () => {
   it('a target in zone dc1 waits for a dc1 worker; the default worker never takes it', async () => {
     const v = lab.vips.nginx;
     const members = `[${lab.servers.map((s) => `${s.address}:${s.port}`).join(', ')}]`;
-    const h = await startHarness(lab, {}, { extraVips: ['  web-dc1:', `    address: ${v.address}`, `    port: ${v.port}`, '    lb: lab-lb', '    zone: dc1', `    members: ${members}`] });
+    const h = await startHarness(
+      lab,
+      {},
+      {
+        extraVips: [
+          '  web-dc1:',
+          `    address: ${v.address}`,
+          `    port: ${v.port}`,
+          '    lb: lab-lb',
+          '    zone: dc1',
+          `    members: ${members}`,
+        ],
+      },
+    );
     try {
       h.startWorker();
       const id = idOf(await h.send('/lbcheck web-dc1'));
@@ -94,20 +112,37 @@ describe('vantage zones', () => {
 describe('embedded mode (no Redis)', () => {
   it('the same processors on the in-process queue run a check from the console to its diagnosis', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lbcheck-embedded-'));
-    const config = { ...readConfig({ LBCHECK_EVIDENCE_DIR: join(dir, 'evidence'), LBCHECK_CONNECT_TIMEOUT_MS: '1000' }), redisUrl: 'redis://127.0.0.1:1' };
+    const config = {
+      ...readConfig({ LBCHECK_EVIDENCE_DIR: join(dir, 'evidence'), LBCHECK_CONNECT_TIMEOUT_MS: '1000' }),
+      redisUrl: 'redis://127.0.0.1:1',
+    };
     const backend = await connectBackend(config, true);
     assert.equal(backend.mode, 'embedded');
     const inventory = loadInventory(writeLabInventory(lab, dir));
     const log = createLogger('silent');
     let text = '';
     const output = new PassThrough().on('data', (d: Buffer) => (text += d.toString()));
-    const consoleAdapter = new ConsoleAdapter({ input: new PassThrough(), output, evidenceDir: config.evidenceDir, user: 'tester', intake: (i) => handleCommand(i, { state: backend.intakeState, bus: backend.bus, inventory: () => inventory, log, prefix: '/lbcheck' }) });
+    const consoleAdapter = new ConsoleAdapter({
+      input: new PassThrough(),
+      output,
+      evidenceDir: config.evidenceDir,
+      user: 'tester',
+      intake: (i) =>
+        handleCommand(i, {
+          state: backend.intakeState,
+          bus: backend.bus,
+          inventory: () => inventory,
+          log,
+          prefix: '/lbcheck',
+        }),
+    });
     const poster = startReportPoster(backend, [consoleAdapter], log);
     const worker = startCheckWorker(backend, config, () => inventory, log);
     try {
       const id = idOf((await consoleAdapter.handleLine('/lbcheck haproxy-tcp')).text);
       const deadline = Date.now() + 15_000;
-      while (!text.includes(`[${id}] Diagnosis: NONE`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      while (!text.includes(`[${id}] Diagnosis: NONE`) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 25));
       assert.ok(text.includes(`[${id}] Diagnosis: NONE`), text);
       for (const s of [1, 2, 3]) assert.equal(text.split(`[${id}] ✔ Step ${s} `).length - 1, 1);
     } finally {

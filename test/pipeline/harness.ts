@@ -27,15 +27,33 @@ export const TEST_REDIS = process.env.LBCHECK_TEST_REDIS_URL ?? 'redis://127.0.0
 export function writeLabInventory(lab: Lab, dir: string, extraVips: string[] = []): string {
   const file = join(dir, 'inventory.yaml');
   const members = `[${lab.servers.map((s) => `${s.address}:${s.port}`).join(', ')}]`;
-  const vips = Object.values(lab.vips).flatMap((v) => [`  ${v.kind}:`, `    address: ${v.address}`, `    port: ${v.port}`, '    lb: lab-lb', `    members: ${members}`]);
+  const vips = Object.values(lab.vips).flatMap((v) => [
+    `  ${v.kind}:`,
+    `    address: ${v.address}`,
+    `    port: ${v.port}`,
+    '    lb: lab-lb',
+    `    members: ${members}`,
+  ]);
   writeFileSync(
     file,
     [
-      'loadBalancers:', '  lab-lb:', `    ssh: ssh://root@${lab.sshInfo.host}`, `    identity: ${lab.sshInfo.identityFile}`, `    hostKey: ${lab.sshInfo.hostKeyFingerprint}`,
-      'vips:', ...vips, ...extraVips,
+      'loadBalancers:',
+      '  lab-lb:',
+      `    ssh: ssh://root@${lab.sshInfo.host}`,
+      `    identity: ${lab.sshInfo.identityFile}`,
+      `    hostKey: ${lab.sshInfo.hostKeyFingerprint}`,
+      'vips:',
+      ...vips,
+      ...extraVips,
       // The pipeline tests drive bursts from one console user: limits high, the lab's block allowed.
-      'policy:', '  rules:', '    - name: lab-console', '      users: [console:tester]', "      targets: ['*']", `      cidrs: [${lab.addr.block}]`,
-      '  limits: { perUserPerMinute: 100000, perChannelPerMinute: 100000, inFlightPerTarget: 1000 }', '',
+      'policy:',
+      '  rules:',
+      '    - name: lab-console',
+      '      users: [console:tester]',
+      "      targets: ['*']",
+      `      cidrs: [${lab.addr.block}]`,
+      '  limits: { perUserPerMinute: 100000, perChannelPerMinute: 100000, inFlightPerTarget: 1000 }',
+      '',
     ].join('\n'),
   );
   return file;
@@ -63,7 +81,11 @@ export interface HarnessOptions {
   extraVips?: string[];
 }
 
-export async function startHarness(lab: Lab, env: Record<string, string> = {}, options: HarnessOptions = {}): Promise<Harness> {
+export async function startHarness(
+  lab: Lab,
+  env: Record<string, string> = {},
+  options: HarnessOptions = {},
+): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'lbcheck-pipeline-'));
   const inventoryFile = writeLabInventory(lab, dir, options.extraVips);
   const prefix = `lbt-${randomBytes(4).toString('hex')}`;
@@ -84,9 +106,25 @@ export async function startHarness(lab: Lab, env: Record<string, string> = {}, o
   let text = '';
   output.on('data', (d: Buffer) => (text += d.toString()));
   const audit = new AuditLog(config.auditDir);
-  const intakeDeps = { state: backend.intakeState, bus: backend.bus, inventory: () => inventory, log, prefix: '/lbcheck', queueLabel: safeRedisUrl(config.redisUrl), audit };
-  const consoleAdapter = new ConsoleAdapter({ input: new PassThrough(), output, evidenceDir: config.evidenceDir, user: 'tester', intake: (i) => handleCommand(i, intakeDeps) });
-  const closeables: Closeable[] = [startReportPoster(backend, [options.poster ? options.poster(consoleAdapter) : consoleAdapter], log, audit)];
+  const intakeDeps = {
+    state: backend.intakeState,
+    bus: backend.bus,
+    inventory: () => inventory,
+    log,
+    prefix: '/lbcheck',
+    queueLabel: safeRedisUrl(config.redisUrl),
+    audit,
+  };
+  const consoleAdapter = new ConsoleAdapter({
+    input: new PassThrough(),
+    output,
+    evidenceDir: config.evidenceDir,
+    user: 'tester',
+    intake: (i) => handleCommand(i, intakeDeps),
+  });
+  const closeables: Closeable[] = [
+    startReportPoster(backend, [options.poster ? options.poster(consoleAdapter) : consoleAdapter], log, audit),
+  ];
   const harness: Harness = {
     config,
     audit,
@@ -104,7 +142,9 @@ export async function startHarness(lab: Lab, env: Record<string, string> = {}, o
       }
       throw new Error(`console output never matched ${pattern} within ${timeoutMs} ms; output was:\n${text}`);
     },
-    count: (pattern) => (text.match(new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`)) ?? []).length,
+    count: (pattern) =>
+      (text.match(new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`)) ?? [])
+        .length,
     startWorker: (overrides = {}, zone) => {
       const w = startCheckWorker(backend, zone ? { ...config, zone } : config, () => inventory, log, overrides);
       closeables.push(w);

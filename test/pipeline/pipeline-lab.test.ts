@@ -43,10 +43,16 @@ describe('console → BullMQ → worker → reports → console', () => {
     const ack = await h.send('/lbcheck haproxy-http');
     const id = idOf(ack);
     await h.waitFor(new RegExp(`\\[${id}\\] Diagnosis: NONE`));
-    const lines = h.output().split('\n').filter((l) => l.startsWith(`[${id}]`));
-    const order = lines.filter((l) => /Step \d|Diagnosis/.test(l)).map((l) => (/Step (\d)/.exec(l)?.[1] ?? 'D'));
+    const lines = h
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith(`[${id}]`));
+    const order = lines.filter((l) => /Step \d|Diagnosis/.test(l)).map((l) => /Step (\d)/.exec(l)?.[1] ?? 'D');
     assert.deepEqual(order, ['1', '2', '3', 'D']);
-    assert.ok(lines.some((l) => /evidence step1-lb\.pcap sha256:[0-9a-f]{12} \d+ B → \/.*step1-lb\.pcap$/.test(l)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => /evidence step1-lb\.pcap sha256:[0-9a-f]{12} \d+ B → \/.*step1-lb\.pcap$/.test(l)),
+      lines.join('\n'),
+    );
     const status = await h.send(`/lbcheck status ${id}`);
     assert.match(status, new RegExp(`${id} · haproxy-http · done · culprit none`));
     assert.match(status, /step 3 servers: PASS/);
@@ -86,14 +92,19 @@ describe('console → BullMQ → worker → reports → console', () => {
       const id = idOf(await slow.send('/lbcheck nginx'));
       // Wait until the capture runs on the LB: the check is inside step 1.
       const deadline = Date.now() + 10_000;
-      while (!lab.processNames('lb').includes('tcpdump') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      while (!lab.processNames('lb').includes('tcpdump') && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
       assert.ok(lab.processNames('lb').includes('tcpdump'), 'the check never started its capture');
       assert.match(await slow.send(`/lbcheck cancel ${id}`), /Cancelling/);
       // Cancelled long before the 8 s connect timeout would have ended step 1 (the latency itself is in npm run bench).
       await slow.waitFor(new RegExp(`\\[${id}\\] – Check ${id} was cancelled by tester`), 6000);
       const gone = Date.now() + 3000;
-      while (lab.processNames('lb').includes('tcpdump') && Date.now() < gone) await new Promise((r) => setTimeout(r, 20));
-      assert.deepEqual(lab.processNames('lb').filter((n) => n === 'tcpdump'), []);
+      while (lab.processNames('lb').includes('tcpdump') && Date.now() < gone)
+        await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(
+        lab.processNames('lb').filter((n) => n === 'tcpdump'),
+        [],
+      );
       assert.equal(slow.count(new RegExp(`\\[${id}\\] . Step`)), 0);
       assert.match(await slow.send(`/lbcheck status ${id}`), / · cancelled/);
     } finally {
@@ -115,13 +126,16 @@ describe('console → BullMQ → worker → reports → console', () => {
         }
       })();
       const kinds = ['haproxy-http', 'haproxy-tcp', 'nginx', 'dnat'];
-      const ids = await Promise.all(Array.from({ length: 20 }, (_, i) => burst.send(`/lbcheck ${kinds[i % 4]}`).then(idOf)));
+      const ids = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => burst.send(`/lbcheck ${kinds[i % 4]}`).then(idOf)),
+      );
       for (const id of ids) await burst.waitFor(new RegExp(`\\[${id}\\] Diagnosis: `), 60_000);
       watching = false;
       await watcher;
       assert.ok(maxCaptures >= 1 && maxCaptures <= 2, `saw ${maxCaptures} captures at once`);
       for (const id of ids) {
-        for (const step of [1, 2, 3]) assert.equal(burst.count(new RegExp(`\\[${id}\\] . Step ${step} `)), 1, `${id} step ${step}`);
+        for (const step of [1, 2, 3])
+          assert.equal(burst.count(new RegExp(`\\[${id}\\] . Step ${step} `)), 1, `${id} step ${step}`);
         assert.equal(burst.count(new RegExp(`\\[${id}\\] Diagnosis: NONE`)), 1, id);
       }
     } finally {

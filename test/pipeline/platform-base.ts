@@ -41,7 +41,12 @@ export async function startPlatformBase(lab: Lab, prefixCommand: string, rule: s
   );
   const inventory = loadInventory(file);
   const prefix = `lbt-${randomBytes(4).toString('hex')}`;
-  const config = readConfig({ REDIS_URL: TEST_REDIS, LBCHECK_PREFIX: prefix, LBCHECK_CONNECT_TIMEOUT_MS: '1000', LBCHECK_SILENT_MS: '2500' });
+  const config = readConfig({
+    REDIS_URL: TEST_REDIS,
+    LBCHECK_PREFIX: prefix,
+    LBCHECK_CONNECT_TIMEOUT_MS: '1000',
+    LBCHECK_SILENT_MS: '2500',
+  });
   const backend = await connectBackend(config, false);
   const log = createLogger({ file: join(dir, 'lbcheck.log') });
   const audit = new AuditLog(join(dir, 'audit'));
@@ -51,7 +56,14 @@ export async function startPlatformBase(lab: Lab, prefixCommand: string, rule: s
     backend,
     log,
     audit,
-    intakeDeps: { state: backend.intakeState, bus: backend.bus, inventory: () => inventory, log, prefix: prefixCommand, audit },
+    intakeDeps: {
+      state: backend.intakeState,
+      bus: backend.bus,
+      inventory: () => inventory,
+      log,
+      prefix: prefixCommand,
+      audit,
+    },
     async close() {
       await backend.close();
       await deleteKeys(prefix);

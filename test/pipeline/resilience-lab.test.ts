@@ -61,7 +61,8 @@ describe('worker killed mid-check', () => {
       const b = workerProcess(h);
       workers.push(b);
       await h.waitFor(new RegExp(`\\[${id}\\] Diagnosis: `), 40_000);
-      for (const step of [1, 2, 3]) assert.equal(h.count(new RegExp(`\\[${id}\\] . Step ${step} `)), 1, `step ${step}\n${h.output()}`);
+      for (const step of [1, 2, 3])
+        assert.equal(h.count(new RegExp(`\\[${id}\\] . Step ${step} `)), 1, `step ${step}\n${h.output()}`);
       assert.equal(h.count(new RegExp(`\\[${id}\\] Diagnosis: `)), 1);
       assert.match(h.output(), new RegExp(`\\[${id}\\] Diagnosis: LB-TO-SERVERS`));
     } finally {
@@ -75,7 +76,10 @@ describe('worker killed mid-check', () => {
 describe('Redis goes away and comes back', () => {
   it('commands get "queue unavailable" while Redis is down, and checks work again once it is back', async () => {
     const port = 20000 + Math.floor(Math.random() * 20000);
-    const startRedis = (): ChildProcess => spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const startRedis = (): ChildProcess =>
+      spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+        stdio: 'ignore',
+      });
     let redis = startRedis();
     let redisUp = true;
     const url = `redis://127.0.0.1:${port}`;

@@ -57,7 +57,14 @@ before(async () => {
   holder = new InventoryHolder(file, log).watch(50);
   backend = await connectBackend(readConfig({ REDIS_URL: TEST_REDIS, LBCHECK_PREFIX: prefix }), false);
   audit = new AuditLog(join(dir, 'audit'));
-  deps = { state: backend.intakeState, bus: backend.bus, inventory: () => holder.current, log, prefix: '/lbcheck', audit };
+  deps = {
+    state: backend.intakeState,
+    bus: backend.bus,
+    inventory: () => holder.current,
+    log,
+    prefix: '/lbcheck',
+    audit,
+  };
 });
 after(async () => {
   holder.close();
@@ -74,7 +81,10 @@ const teams = (user: string, channel = '19:incident@thread.tacv2'): Omit<Incomin
   requester: { platform: 'teams', id: user },
   replyTo: { platform: 'teams', channel },
 });
-const consoleUser = (user: string): Omit<Incoming, 'text'> => ({ requester: { platform: 'console', id: user }, replyTo: { platform: 'console', channel: 'console' } });
+const consoleUser = (user: string): Omit<Incoming, 'text'> => ({
+  requester: { platform: 'console', id: user },
+  replyTo: { platform: 'console', channel: 'console' },
+});
 
 async function queued(): Promise<number> {
   const connection = new Redis(TEST_REDIS, { maxRetriesPerRequest: null });
@@ -127,8 +137,16 @@ describe('who and where, per platform identity', () => {
   });
 
   it('an allowed user in another channel is refused, naming the channel and the allowed ones', async () => {
-    await refused(slack('UONCALL', 'CRANDOM'), 'web-vip', /may not be used in this channel \(slack:CRANDOM\); rule "oncall" allows slack:CINCIDENT/);
-    await refused(teams('aad-oncall', '19:general@thread.tacv2'), 'web-vip', /this channel \(teams:19:general@thread\.tacv2\)/);
+    await refused(
+      slack('UONCALL', 'CRANDOM'),
+      'web-vip',
+      /may not be used in this channel \(slack:CRANDOM\); rule "oncall" allows slack:CINCIDENT/,
+    );
+    await refused(
+      teams('aad-oncall', '19:general@thread.tacv2'),
+      'web-vip',
+      /this channel \(teams:19:general@thread\.tacv2\)/,
+    );
   });
 
   it('status and history need the same who and where', async () => {
@@ -139,14 +157,26 @@ describe('who and where, per platform identity', () => {
 
 describe('what', () => {
   it('an inventory target the rule does not list is refused', async () => {
-    await refused(teams('aad-oncall'), 'db-vip', /target "db-vip" is not one you may check \(rule "oncall" allows web-vip, api-\*\)/);
+    await refused(
+      teams('aad-oncall'),
+      'db-vip',
+      /target "db-vip" is not one you may check \(rule "oncall" allows web-vip, api-\*\)/,
+    );
   });
   it('an ad-hoc ip:port outside the allowed ranges is refused; inside, it is queued', async () => {
-    await refused(teams('aad-oncall'), '198.19.5.5:80', /198\.19\.5\.5:80 is not in the inventory and 198\.19\.5\.5 is outside the ranges rule "oncall" allows \(198\.18\.0\.0\/16\)/);
+    await refused(
+      teams('aad-oncall'),
+      '198.19.5.5:80',
+      /198\.19\.5\.5:80 is not in the inventory and 198\.19\.5\.5 is outside the ranges rule "oncall" allows \(198\.18\.0\.0\/16\)/,
+    );
     assert.equal((await send(teams('aad-oncall'), '198.18.7.7:80')).kind, 'queued');
   });
   it('a member outside the allowed ranges is refused', async () => {
-    await refused(slack('UONCALL'), 'web-vip --members 198.18.3.1:80,198.19.9.9:8080', /member 198\.19\.9\.9:8080 is outside the ranges rule "oncall" allows/);
+    await refused(
+      slack('UONCALL'),
+      'web-vip --members 198.18.3.1:80,198.19.9.9:8080',
+      /member 198\.19\.9\.9:8080 is outside the ranges rule "oncall" allows/,
+    );
   });
   it('an inventory VIP named by its address is treated as that target', async () => {
     await refused(teams('aad-oncall'), '198.18.201.3:5432', /target "db-vip" is not one you may check/);
@@ -175,7 +205,11 @@ describe('how often', () => {
     // web-vip already has checks queued by earlier tests (no worker runs them); count them.
     const flying = (await backend.state.inFlight()).filter((r) => r.request.target === 'web-vip').length;
     assert.ok(flying >= 2, `expected at least 2 web-vip checks in flight, found ${flying}`);
-    await refused(consoleUser('alice'), 'web-vip', /checks of web-vip are already queued or running .*wait for them or cancel one/);
+    await refused(
+      consoleUser('alice'),
+      'web-vip',
+      /checks of web-vip are already queued or running .*wait for them or cancel one/,
+    );
   });
 });
 
@@ -183,9 +217,16 @@ describe('cancel', () => {
   it('only the requester or a policy admin may cancel', async () => {
     const ack = await send(slack('UONCALL'), '198.18.9.9:80');
     const id = /Queued (chk-[0-9a-f]{10})/.exec(ack.text)?.[1] ?? assert.fail(ack.text);
-    await refused(slack('UGROUPIE', 'CINCIDENT', ['SNETOPS']), `cancel ${id}`, /only UONCALL \(who asked for chk-[0-9a-f]{10}\) or a policy admin may cancel it/);
+    await refused(
+      slack('UGROUPIE', 'CINCIDENT', ['SNETOPS']),
+      `cancel ${id}`,
+      /only UONCALL \(who asked for chk-[0-9a-f]{10}\) or a policy admin may cancel it/,
+    );
     await refused(slack('UNOBODY'), `cancel ${id}`, /not allowed by any lbcheck policy rule/);
-    const byAdmin = await send({ ...slack('UADMIN'), requester: { platform: 'slack', id: 'UADMIN', groups: ['SNETOPS'] } }, `cancel ${id}`);
+    const byAdmin = await send(
+      { ...slack('UADMIN'), requester: { platform: 'slack', id: 'UADMIN', groups: ['SNETOPS'] } },
+      `cancel ${id}`,
+    );
     assert.match(byAdmin.text, /Cancelled chk-[0-9a-f]{10} before it started/);
   });
 });
@@ -208,7 +249,11 @@ describe('policy file', () => {
     assert.equal((await send(slack('UNEWHIRE'), '198.18.10.10:80')).kind, 'queued');
     writeFileSync(file, `${policyYaml()}\n  bogus: [`);
     await new Promise((r) => setTimeout(r, 300));
-    assert.equal((await send(slack('UNEWHIRE'), 'history')).kind, 'info', 'the broken edit must not replace the loaded policy');
+    assert.equal(
+      (await send(slack('UNEWHIRE'), 'history')).kind,
+      'info',
+      'the broken edit must not replace the loaded policy',
+    );
   });
 
   it('without a policy section, chat platforms are refused and the console is trusted; allowEveryone warns', async () => {
@@ -226,11 +271,14 @@ describe('policy file', () => {
   it('policy mistakes are reported with their line', async () => {
     const { parseInventory } = await import('../../src/inventory/load-inventory.js');
     const bad = `${policyYaml().split('policy:')[0]}policy:\n  rules:\n    - name: x\n      users: [U123]\n      targets: [nope-vip]\n      cidrs: [198.18.0.0/99]\n`;
-    assert.throws(() => parseInventory(bad, 'p.yaml'), (err: Error) => {
-      assert.match(err.message, /p\.yaml:\d+: rule "x" users: "U123" must be platform:id/);
-      assert.match(err.message, /p\.yaml:\d+: rule "x" names target "nope-vip", which is not in vips/);
-      assert.match(err.message, /p\.yaml:\d+: rule "x" cidrs: "198\.18\.0\.0\/99" is not a CIDR range/);
-      return true;
-    });
+    assert.throws(
+      () => parseInventory(bad, 'p.yaml'),
+      (err: Error) => {
+        assert.match(err.message, /p\.yaml:\d+: rule "x" users: "U123" must be platform:id/);
+        assert.match(err.message, /p\.yaml:\d+: rule "x" names target "nope-vip", which is not in vips/);
+        assert.match(err.message, /p\.yaml:\d+: rule "x" cidrs: "198\.18\.0\.0\/99" is not a CIDR range/);
+        return true;
+      },
+    );
   });
 });

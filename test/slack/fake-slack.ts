@@ -79,12 +79,20 @@ export class FakeSlack {
         const method = url.replace(/^\/api\//, '').split('?')[0] ?? '';
         const type = req.headers['content-type'] ?? '';
         const args: Record<string, string> = type.includes('json')
-          ? Object.fromEntries(Object.entries(JSON.parse(body.toString() || '{}') as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]))
+          ? Object.fromEntries(
+              Object.entries(JSON.parse(body.toString() || '{}') as Record<string, unknown>).map(([k, v]) => [
+                k,
+                typeof v === 'string' ? v : JSON.stringify(v),
+              ]),
+            )
           : Object.fromEntries(new URLSearchParams(body.toString()));
         const fail = this.failures.findIndex((f) => f.method === method);
         if (fail >= 0) {
           const f = this.failures.splice(fail, 1)[0];
-          res.writeHead(f?.status ?? 500, { 'content-type': 'application/json', ...(f?.retryAfter !== undefined ? { 'retry-after': String(f.retryAfter) } : {}) });
+          res.writeHead(f?.status ?? 500, {
+            'content-type': 'application/json',
+            ...(f?.retryAfter !== undefined ? { 'retry-after': String(f.retryAfter) } : {}),
+          });
           res.end(JSON.stringify({ ok: false, error: f?.status === 429 ? 'ratelimited' : 'internal_error' }));
           this.calls.push({ method: `${method} (failed ${f?.status})`, args });
           return;
@@ -132,7 +140,15 @@ export class FakeSlack {
 }
 
 /** Headers Slack sends with a request: v0 HMAC-SHA256 signature over "v0:<timestamp>:<body>". */
-export function slackSignature(secret: string, body: string, timestamp = Math.floor(Date.now() / 1000)): Record<string, string> {
+export function slackSignature(
+  secret: string,
+  body: string,
+  timestamp = Math.floor(Date.now() / 1000),
+): Record<string, string> {
   const sig = createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex');
-  return { 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': `v0=${sig}`, 'content-type': 'application/x-www-form-urlencoded' };
+  return {
+    'x-slack-request-timestamp': String(timestamp),
+    'x-slack-signature': `v0=${sig}`,
+    'content-type': 'application/x-www-form-urlencoded',
+  };
 }

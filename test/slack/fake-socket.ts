@@ -9,7 +9,19 @@ const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 function frame(opcode: number, payload: Buffer): Buffer {
   const len = payload.length;
-  const head = len < 126 ? Buffer.from([0x80 | opcode, len]) : len < 65536 ? Buffer.from([0x80 | opcode, 126, len >> 8, len & 255]) : Buffer.concat([Buffer.from([0x80 | opcode, 127]), (() => { const b = Buffer.alloc(8); b.writeBigUInt64BE(BigInt(len)); return b; })()]);
+  const head =
+    len < 126
+      ? Buffer.from([0x80 | opcode, len])
+      : len < 65536
+        ? Buffer.from([0x80 | opcode, 126, len >> 8, len & 255])
+        : Buffer.concat([
+            Buffer.from([0x80 | opcode, 127]),
+            (() => {
+              const b = Buffer.alloc(8);
+              b.writeBigUInt64BE(BigInt(len));
+              return b;
+            })(),
+          ]);
   return Buffer.concat([head, payload]);
 }
 
@@ -25,7 +37,9 @@ export class FakeSocket {
   accept(req: IncomingMessage, socket: Duplex): void {
     const key = req.headers['sec-websocket-key'] ?? '';
     const accept = createHash('sha1').update(`${key}${GUID}`).digest('base64');
-    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+    socket.write(
+      `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+    );
     this.sockets.push(socket);
     let buf = Buffer.alloc(0);
     socket.on('data', (d: Buffer) => {
@@ -49,7 +63,8 @@ export class FakeSocket {
         if (masked) at += 4;
         if (buf.length < at + len) return;
         const payload = Buffer.from(buf.subarray(at, at + len));
-        if (masked) for (let i = 0; i < payload.length; i++) payload[i] = (payload[i] ?? 0) ^ (buf[maskAt + (i % 4)] ?? 0);
+        if (masked)
+          for (let i = 0; i < payload.length; i++) payload[i] = (payload[i] ?? 0) ^ (buf[maskAt + (i % 4)] ?? 0);
         buf = buf.subarray(at + len);
         if (opcode === 1) this.received.push(JSON.parse(payload.toString('utf8')) as Record<string, unknown>);
         else if (opcode === 9) socket.write(frame(10, payload));
@@ -61,7 +76,12 @@ export class FakeSocket {
     };
     socket.on('close', drop);
     socket.on('error', drop);
-    this.send({ type: 'hello', num_connections: 1, debug_info: { host: 'fake-slack' }, connection_info: { app_id: 'A0LAB' } });
+    this.send({
+      type: 'hello',
+      num_connections: 1,
+      debug_info: { host: 'fake-slack' },
+      connection_info: { app_id: 'A0LAB' },
+    });
   }
 
   send(message: Record<string, unknown>): void {

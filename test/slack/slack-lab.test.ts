@@ -31,17 +31,24 @@ afterEach(async () => {
   await waitHealthy(lab);
 });
 
-const slash = (text: string, opts?: Parameters<SlackStack['slash']>[1]): ReturnType<SlackStack['slash']> => stack.slash(text, opts);
+const slash = (text: string, opts?: Parameters<SlackStack['slash']>[1]): ReturnType<SlackStack['slash']> =>
+  stack.slash(text, opts);
 
-const idOf = (body: string): string => /Queued (chk-[0-9a-f]{10})/.exec(body)?.[1] ?? assert.fail(`not an ack: ${body}`);
+const idOf = (body: string): string =>
+  /Queued (chk-[0-9a-f]{10})/.exec(body)?.[1] ?? assert.fail(`not an ack: ${body}`);
 
 /** The thread of one check: its parent post and the replies under it, in order. */
 function thread(checkId: string): { parentTs: string; replies: string[] } {
-  const parent = fake.callsOf('chat.postMessage').find((c) => !c.args.thread_ts && (c.args.text ?? '').includes(checkId));
+  const parent = fake
+    .callsOf('chat.postMessage')
+    .find((c) => !c.args.thread_ts && (c.args.text ?? '').includes(checkId));
   assert.ok(parent, `no parent message for ${checkId}`);
   // The fake hands out ts values in order of successful postMessage calls.
   const parentTs = `${1_700_000_000 + fake.callsOf('chat.postMessage').indexOf(parent)}.000100`;
-  const replies = fake.callsOf('chat.postMessage').filter((c) => c.args.thread_ts === parentTs).map((c) => c.args.text ?? '');
+  const replies = fake
+    .callsOf('chat.postMessage')
+    .filter((c) => c.args.thread_ts === parentTs)
+    .map((c) => c.args.text ?? '');
   return { parentTs, replies };
 }
 
@@ -53,9 +60,18 @@ describe('/lbcheck in Slack', () => {
     assert.match(ack.body, /"response_type":"ephemeral"/);
     await until(() => fake.callsOf('chat.update').some((c) => (c.args.text ?? '').includes(id)), 'the parent update');
     const { parentTs, replies } = thread(id);
-    assert.deepEqual(replies.map((t) => /^(✔|✘|⚠|–|\?) Step (\d)|^Diagnosis/.exec(t)?.[0] ?? t), ['✔ Step 1', '✔ Step 2', '✔ Step 3', 'Diagnosis']);
-    const step2 = fake.callsOf('chat.postMessage').find((c) => c.args.thread_ts === parentTs && (c.args.text ?? '').startsWith('✔ Step 2'));
-    const blocks = JSON.parse(step2?.args.blocks ?? '[]') as { type: string; text?: { text: string }; fields?: { text: string }[] }[];
+    assert.deepEqual(
+      replies.map((t) => /^(✔|✘|⚠|–|\?) Step (\d)|^Diagnosis/.exec(t)?.[0] ?? t),
+      ['✔ Step 1', '✔ Step 2', '✔ Step 3', 'Diagnosis'],
+    );
+    const step2 = fake
+      .callsOf('chat.postMessage')
+      .find((c) => c.args.thread_ts === parentTs && (c.args.text ?? '').startsWith('✔ Step 2'));
+    const blocks = JSON.parse(step2?.args.blocks ?? '[]') as {
+      type: string;
+      text?: { text: string };
+      fields?: { text: string }[];
+    }[];
     assert.match(blocks[0]?.text?.text ?? '', /^\*✔ Step 2 · How does the LB handle it\? PASS\*\nLayer 7 http proxy/);
     assert.ok(blocks[1]?.fields?.some((f) => f.text === '*Mode*\nL7 (http proxy)'));
     const update = fake.callsOf('chat.update').find((c) => c.args.ts === parentTs);
@@ -63,11 +79,18 @@ describe('/lbcheck in Slack', () => {
     // Files: uploaded into the thread; bytes match the sha256 in the audit record.
     // Steps 1 and 2 carry a pcap and a decode; step 3's evidence (commands, timings) stays in the archive.
     const completes = fake.callsOf('files.completeUploadExternal').filter((c) => c.args.thread_ts === parentTs);
-    assert.deepEqual(completes.map((c) => c.args.initial_comment), ['Evidence for step 1', 'Evidence for step 2']);
-    const posts = audit.records().filter((r): r is typeof r & PostRecord => r.type === 'post' && r.checkId === id && r.kind === 'step');
+    assert.deepEqual(
+      completes.map((c) => c.args.initial_comment),
+      ['Evidence for step 1', 'Evidence for step 2'],
+    );
+    const posts = audit
+      .records()
+      .filter((r): r is typeof r & PostRecord => r.type === 'post' && r.checkId === id && r.kind === 'step');
     for (const p of posts) {
       for (const e of p.evidence.filter((x) => /\.pcap$|-decode\.txt$/.test(x.name))) {
-        const uploaded = [...fake.uploads.values()].find((b) => createHash('sha256').update(b).digest('hex') === e.sha256);
+        const uploaded = [...fake.uploads.values()].find(
+          (b) => createHash('sha256').update(b).digest('hex') === e.sha256,
+        );
         assert.ok(uploaded, `${e.name} of step ${p.step} was not uploaded intact`);
       }
       assert.equal(p.platform, 'slack');
@@ -95,11 +118,29 @@ describe('/lbcheck in Slack', () => {
     fake.failNext('chat.postMessage', 500);
     fake.failNext('chat.update', 429, 1);
     const id = idOf((await slash('dnat')).body);
-    await until(() => fake.callsOf('chat.update').some((c) => (c.args.text ?? '').includes(id)), 'the parent update', 40_000);
+    await until(
+      () => fake.callsOf('chat.update').some((c) => (c.args.text ?? '').includes(id)),
+      'the parent update',
+      40_000,
+    );
     const { parentTs, replies } = thread(id);
-    assert.deepEqual(replies.map((t) => /^(✔|✘|⚠) Step (\d)|^Diagnosis/.exec(t)?.[0] ?? t), ['✔ Step 1', '✔ Step 2', '✔ Step 3', 'Diagnosis']);
-    assert.equal(fake.callsOf('chat.postMessage').filter((c) => !c.args.thread_ts && (c.args.text ?? '').includes(id)).length, 1, 'one parent');
-    assert.deepEqual(fake.callsOf('files.completeUploadExternal').filter((c) => c.args.thread_ts === parentTs).map((c) => c.args.initial_comment), ['Evidence for step 1', 'Evidence for step 2'], 'one upload per step');
+    assert.deepEqual(
+      replies.map((t) => /^(✔|✘|⚠) Step (\d)|^Diagnosis/.exec(t)?.[0] ?? t),
+      ['✔ Step 1', '✔ Step 2', '✔ Step 3', 'Diagnosis'],
+    );
+    assert.equal(
+      fake.callsOf('chat.postMessage').filter((c) => !c.args.thread_ts && (c.args.text ?? '').includes(id)).length,
+      1,
+      'one parent',
+    );
+    assert.deepEqual(
+      fake
+        .callsOf('files.completeUploadExternal')
+        .filter((c) => c.args.thread_ts === parentTs)
+        .map((c) => c.args.initial_comment),
+      ['Evidence for step 1', 'Evidence for step 2'],
+      'one upload per step',
+    );
     assert.ok(fake.calls.some((c) => c.method === 'chat.postMessage (failed 429)'));
     assert.ok(fake.calls.some((c) => c.method === 'files.completeUploadExternal (failed 500)'));
   });
@@ -114,7 +155,10 @@ describe('/lbcheck in Slack', () => {
     assert.equal(refused.status, 200);
     assert.match(refused.body, /Refused by the lbcheck policy: you \(slack:U0STRANGER\) are not allowed/);
     await new Promise((r) => setTimeout(r, 300));
-    assert.equal(fake.callsOf('chat.postMessage').length, fake.calls.slice(0, before).filter((c) => c.method === 'chat.postMessage').length);
+    assert.equal(
+      fake.callsOf('chat.postMessage').length,
+      fake.calls.slice(0, before).filter((c) => c.method === 'chat.postMessage').length,
+    );
   });
 });
 
@@ -128,15 +172,34 @@ describe('Socket Mode and file caps', () => {
         envelope_id: 'env-1',
         type: 'slash_commands',
         accepts_response_payload: true,
-        payload: { team_id: 'T0LAB', channel_id: 'C0INCIDENT', user_id: 'U0ONCALL', user_name: 'oncall', command: '/lbcheck', text: 'dnat', api_app_id: 'A0LAB', response_url: 'http://127.0.0.1:1/x', trigger_id: '1.2' },
+        payload: {
+          team_id: 'T0LAB',
+          channel_id: 'C0INCIDENT',
+          user_id: 'U0ONCALL',
+          user_name: 'oncall',
+          command: '/lbcheck',
+          text: 'dnat',
+          api_app_id: 'A0LAB',
+          response_url: 'http://127.0.0.1:1/x',
+          trigger_id: '1.2',
+        },
       });
       await until(() => sock.fake.socket.received.some((m) => m.envelope_id === 'env-1'), 'the envelope ack');
       const ack = sock.fake.socket.received.find((m) => m.envelope_id === 'env-1') as { payload?: { text?: string } };
       const id = /Queued (chk-[0-9a-f]{10})/.exec(ack.payload?.text ?? '')?.[1] ?? assert.fail(JSON.stringify(ack));
-      await until(() => sock.fake.callsOf('chat.update').some((c) => (c.args.text ?? '').includes(id)), 'the parent update');
+      await until(
+        () => sock.fake.callsOf('chat.update').some((c) => (c.args.text ?? '').includes(id)),
+        'the parent update',
+      );
       // The 200-byte cap cut the pcap: the upload says so in its title rather than dropping the file.
-      const titles = sock.fake.callsOf('files.completeUploadExternal').map((c) => c.args.files ?? '').join(' ');
-      assert.match(titles, /step1-lb\.pcap \(sha256 [0-9a-f]{12}, truncated to 200 of \d+ B: the full file is in the audit archive\)/);
+      const titles = sock.fake
+        .callsOf('files.completeUploadExternal')
+        .map((c) => c.args.files ?? '')
+        .join(' ');
+      assert.match(
+        titles,
+        /step1-lb\.pcap \(sha256 [0-9a-f]{12}, truncated to 200 of \d+ B: the full file is in the audit archive\)/,
+      );
       assert.ok([...sock.fake.uploads.values()].every((b) => b.length <= 200));
     } finally {
       await sock.close();

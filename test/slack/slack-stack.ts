@@ -19,12 +19,23 @@ export interface SlackStack {
   slack: RunningSlack;
   backend: Backend;
   audit: AuditLog;
-  slash(text: string, opts?: { user?: string; channel?: string; secret?: string; timestamp?: number }): Promise<{ status: number; body: string }>;
+  slash(
+    text: string,
+    opts?: { user?: string; channel?: string; secret?: string; timestamp?: number },
+  ): Promise<{ status: number; body: string }>;
   close(): Promise<void>;
 }
 
-export async function startSlackStack(lab: Lab, withWorker: boolean, opts: { socketMode?: boolean; fileMaxBytes?: number } = {}): Promise<SlackStack> {
-  const base = await startPlatformBase(lab, '/lbcheck', ['users: [slack:U0ONCALL]', 'groups: [slack:S0NETOPS]', 'channels: [slack:C0INCIDENT]']);
+export async function startSlackStack(
+  lab: Lab,
+  withWorker: boolean,
+  opts: { socketMode?: boolean; fileMaxBytes?: number } = {},
+): Promise<SlackStack> {
+  const base = await startPlatformBase(lab, '/lbcheck', [
+    'users: [slack:U0ONCALL]',
+    'groups: [slack:S0NETOPS]',
+    'channels: [slack:C0INCIDENT]',
+  ]);
   const { backend, log, audit, inventory, config } = base;
   const fake = await new FakeSlack().start();
   const slack = await startSlack({
@@ -47,11 +58,24 @@ export async function startSlackStack(lab: Lab, withWorker: boolean, opts: { soc
     audit,
     async slash(text, o = {}) {
       const form = new URLSearchParams({
-        token: 'legacy', team_id: 'T0LAB', team_domain: 'lab', channel_id: o.channel ?? 'C0INCIDENT', channel_name: 'incident',
-        user_id: o.user ?? 'U0ONCALL', user_name: 'oncall', command: '/lbcheck', text, api_app_id: 'A0LAB',
-        response_url: `http://127.0.0.1:${fake.port}/respond`, trigger_id: '1.2.3',
+        token: 'legacy',
+        team_id: 'T0LAB',
+        team_domain: 'lab',
+        channel_id: o.channel ?? 'C0INCIDENT',
+        channel_name: 'incident',
+        user_id: o.user ?? 'U0ONCALL',
+        user_name: 'oncall',
+        command: '/lbcheck',
+        text,
+        api_app_id: 'A0LAB',
+        response_url: `http://127.0.0.1:${fake.port}/respond`,
+        trigger_id: '1.2.3',
       }).toString();
-      const res = await fetch(`http://127.0.0.1:${slack.port}/slack/commands`, { method: 'POST', headers: slackSignature(o.secret ?? SLACK_SECRET, form, o.timestamp), body: form });
+      const res = await fetch(`http://127.0.0.1:${slack.port}/slack/commands`, {
+        method: 'POST',
+        headers: slackSignature(o.secret ?? SLACK_SECRET, form, o.timestamp),
+        body: form,
+      });
       return { status: res.status, body: await res.text() };
     },
     async close() {

@@ -36,7 +36,10 @@ describe('parseEndpoint', () => {
   ];
   for (const [input, message] of bad) {
     it(`refuses ${JSON.stringify(input.slice(0, 30))}`, () => {
-      assert.throws(() => parseEndpoint(input), (err: unknown) => err instanceof InputError && message.test(err.message));
+      assert.throws(
+        () => parseEndpoint(input),
+        (err: unknown) => err instanceof InputError && message.test(err.message),
+      );
     });
   }
 });
@@ -44,10 +47,21 @@ describe('parseEndpoint', () => {
 describe('parseHost and parseSshUrl', () => {
   it('parses ssh://user@host[:port]', () => {
     assert.deepEqual(parseSshUrl('ssh://root@198.18.1.2'), { user: 'root', host: '198.18.1.2', port: 22 });
-    assert.deepEqual(parseSshUrl('ssh://lb-admin@[2001:db8::2]:2222'), { user: 'lb-admin', host: '2001:db8::2', port: 2222 });
+    assert.deepEqual(parseSshUrl('ssh://lb-admin@[2001:db8::2]:2222'), {
+      user: 'lb-admin',
+      host: '2001:db8::2',
+      port: 2222,
+    });
   });
   it('refuses URLs whose parts could reach a shell or ssh as options', () => {
-    for (const raw of ['root@198.18.1.2', 'ssh://-oProxyCommand=id@198.18.1.2', 'ssh://ro ot@h', 'ssh://root@h;id', 'ssh://root@h:22x', 'ssh://root@$(id)']) {
+    for (const raw of [
+      'root@198.18.1.2',
+      'ssh://-oProxyCommand=id@198.18.1.2',
+      'ssh://ro ot@h',
+      'ssh://root@h;id',
+      'ssh://root@h:22x',
+      'ssh://root@$(id)',
+    ]) {
       assert.throws(() => parseSshUrl(raw), InputError, raw);
     }
   });

@@ -36,11 +36,21 @@ export class FakeConnector {
         }
         const fail = this.failures.shift();
         if (fail) {
-          res.writeHead(fail.status, { 'content-type': 'application/json', ...(fail.retryAfter !== undefined ? { 'retry-after': String(fail.retryAfter) } : {}) });
-          res.end(JSON.stringify({ error: { code: fail.status === 429 ? 'Throttled' : 'ServiceError', message: 'injected' } }));
+          res.writeHead(fail.status, {
+            'content-type': 'application/json',
+            ...(fail.retryAfter !== undefined ? { 'retry-after': String(fail.retryAfter) } : {}),
+          });
+          res.end(
+            JSON.stringify({
+              error: { code: fail.status === 429 ? 'Throttled' : 'ServiceError', message: 'injected' },
+            }),
+          );
           return;
         }
-        const entry: SentActivity = { conversationId: decodeURIComponent(m[1] ?? ''), activity: JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as SentActivity['activity'] };
+        const entry: SentActivity = {
+          conversationId: decodeURIComponent(m[1] ?? ''),
+          activity: JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as SentActivity['activity'],
+        };
         if (m[2]) entry.replyToId = decodeURIComponent(m[2]);
         this.sent.push(entry);
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: `reply-${++this.seq}` }));

@@ -32,44 +32,80 @@ afterEach(async () => {
   await waitHealthy(lab);
 });
 
-const mention = (text: string, opts?: Parameters<TeamsStack['mention']>[1]): ReturnType<TeamsStack['mention']> => stack.mention(text, opts);
+const mention = (text: string, opts?: Parameters<TeamsStack['mention']>[1]): ReturnType<TeamsStack['mention']> =>
+  stack.mention(text, opts);
 
-const inChain = (conversationId: string): SentActivity[] => connector.sent.filter((s) => s.conversationId === conversationId);
+const inChain = (conversationId: string): SentActivity[] =>
+  connector.sent.filter((s) => s.conversationId === conversationId);
 const card = (s: SentActivity): Record<string, unknown> => s.activity.attachments?.[0]?.content ?? {};
 
 describe('@lbcheck in Teams', () => {
   it('a healthy check: the ack at once in the reply chain, then one Adaptive Card per step and the diagnosis', async () => {
     const { status, conversationId } = await mention('check haproxy-http');
     assert.equal(status, 200);
-    await until(() => inChain(conversationId).some((s) => (s.activity.text ?? '').startsWith('Diagnosis')), 'the diagnosis card');
+    await until(
+      () => inChain(conversationId).some((s) => (s.activity.text ?? '').startsWith('Diagnosis')),
+      'the diagnosis card',
+    );
     const chain = inChain(conversationId);
     assert.match(chain[0]?.activity.text ?? '', /^Queued chk-[0-9a-f]{10}: checking haproxy-http/);
-    assert.deepEqual(chain.slice(1).map((s) => /^(✔|✘|⚠) Step \d|^Diagnosis/.exec(s.activity.text ?? '')?.[0]), ['✔ Step 1', '✔ Step 2', '✔ Step 3', 'Diagnosis']);
-    const step2 = card(chain[2] as SentActivity) as { type: string; body: { type: string; text?: string; facts?: { title: string; value: string }[] }[]; actions?: { url: string; title: string }[] };
+    assert.deepEqual(
+      chain.slice(1).map((s) => /^(✔|✘|⚠) Step \d|^Diagnosis/.exec(s.activity.text ?? '')?.[0]),
+      ['✔ Step 1', '✔ Step 2', '✔ Step 3', 'Diagnosis'],
+    );
+    const step2 = card(chain[2] as SentActivity) as {
+      type: string;
+      body: { type: string; text?: string; facts?: { title: string; value: string }[] }[];
+      actions?: { url: string; title: string }[];
+    };
     assert.equal(step2.type, 'AdaptiveCard');
-    assert.ok(step2.body.some((b) => b.type === 'FactSet' && b.facts?.some((f) => f.title === 'Mode' && f.value === 'L7 (http proxy)')));
-    assert.ok(step2.body.some((b) => b.type === 'TextBlock' && (b.text ?? '').includes('TCP [S]')), 'the decode is shown inline');
+    assert.ok(
+      step2.body.some(
+        (b) => b.type === 'FactSet' && b.facts?.some((f) => f.title === 'Mode' && f.value === 'L7 (http proxy)'),
+      ),
+    );
+    assert.ok(
+      step2.body.some((b) => b.type === 'TextBlock' && (b.text ?? '').includes('TCP [S]')),
+      'the decode is shown inline',
+    );
     // Evidence links: download works and is byte for byte what the card's sha256 names.
     const pcap = step2.actions?.find((a) => a.title.startsWith('step2-lb.pcap'));
     assert.ok(pcap, 'no pcap link');
     const sha = /\/evidence\/([0-9a-f]{64})\//.exec(pcap.url)?.[1] ?? '';
     const res = await fetch(pcap.url);
     assert.equal(res.status, 200);
-    assert.equal(createHash('sha256').update(Buffer.from(await res.arrayBuffer())).digest('hex'), sha);
+    assert.equal(
+      createHash('sha256')
+        .update(Buffer.from(await res.arrayBuffer()))
+        .digest('hex'),
+      sha,
+    );
     const final = card(chain[4] as SentActivity) as { body: { facts?: { title: string; value: string }[] }[] };
     assert.ok(final.body.some((b) => b.facts?.some((f) => f.title === 'Hand to')));
   });
 
   it('forged, altered and expired evidence links are refused', async () => {
-    const sha = audit.records().flatMap((r) => (r.type === 'post' ? r.evidence : [])).find((e) => e.name.endsWith('.pcap'))?.sha256 ?? assert.fail('no evidence');
+    const sha =
+      audit
+        .records()
+        .flatMap((r) => (r.type === 'post' ? r.evidence : []))
+        .find((e) => e.name.endsWith('.pcap'))?.sha256 ?? assert.fail('no evidence');
     const links = evidenceLinks(`http://127.0.0.1:${teams.port}`, LINK_SECRET, 3600);
     const good = links.url(sha, 'step1-lb.pcap');
     assert.equal((await fetch(good)).status, 200);
     const flipped = good.replace(/([0-9a-f])$/, (c) => (c === '0' ? '1' : '0'));
     assert.notEqual(flipped, good);
     assert.equal((await fetch(flipped)).status, 403, 'an altered signature');
-    assert.equal((await fetch(good.replace(/exp=(\d+)/, (_m, e: string) => `exp=${Number(e) + 1000}`))).status, 403, 'a later expiry needs a new signature');
-    assert.equal((await fetch(good.replace('step1-lb.pcap', 'step2-lb.pcap'))).status, 403, 'the signature covers the name');
+    assert.equal(
+      (await fetch(good.replace(/exp=(\d+)/, (_m, e: string) => `exp=${Number(e) + 1000}`))).status,
+      403,
+      'a later expiry needs a new signature',
+    );
+    assert.equal(
+      (await fetch(good.replace('step1-lb.pcap', 'step2-lb.pcap'))).status,
+      403,
+      'the signature covers the name',
+    );
     const forged = evidenceLinks(`http://127.0.0.1:${teams.port}`, 'not-the-secret', 3600).url(sha, 'step1-lb.pcap');
     assert.equal((await fetch(forged)).status, 403);
     const expired = links.url(sha, 'step1-lb.pcap', Date.now() - 2 * 3600 * 1000);
@@ -81,7 +117,10 @@ describe('@lbcheck in Teams', () => {
   it('a failing check and a personal chat: verdicts land in the right chain; refused users get the reason', async () => {
     await lab.faults.dropBeforeLb('nginx');
     const { conversationId } = await mention('check nginx');
-    await until(() => inChain(conversationId).some((s) => (s.activity.text ?? '').startsWith('Diagnosis')), 'the diagnosis');
+    await until(
+      () => inChain(conversationId).some((s) => (s.activity.text ?? '').startsWith('Diagnosis')),
+      'the diagnosis',
+    );
     assert.match(inChain(conversationId).at(-1)?.activity.text ?? '', /^Diagnosis: PATH-TO-LB → network/);
     const stranger = await mention('help', { user: 'aad-stranger', personal: true });
     await until(() => inChain(stranger.conversationId).length > 0, 'the help answer');
@@ -92,7 +131,10 @@ describe('@lbcheck in Teams', () => {
     assert.match(inChain(member.conversationId)[0]?.activity.text ?? '', /^(Recent checks|No checks)/);
     const refused = await mention('check dnat', { user: 'aad-stranger' });
     await until(() => inChain(refused.conversationId).length > 0, 'the refusal');
-    assert.match(inChain(refused.conversationId)[0]?.activity.text ?? '', /Refused by the lbcheck policy: you \(teams:aad-stranger\) are not allowed/);
+    assert.match(
+      inChain(refused.conversationId)[0]?.activity.text ?? '',
+      /Refused by the lbcheck policy: you \(teams:aad-stranger\) are not allowed/,
+    );
   });
 
   it('connector 429 and 500: the cards still land once each, in order', async () => {
@@ -100,7 +142,16 @@ describe('@lbcheck in Teams', () => {
     await until(() => inChain(conversationId).length >= 1, 'the ack');
     connector.failNext(429, 1);
     connector.failNext(500);
-    await until(() => inChain(conversationId).some((s) => (s.activity.text ?? '').startsWith('Diagnosis')), 'the diagnosis', 40_000);
-    assert.deepEqual(inChain(conversationId).slice(1).map((s) => /^(✔|✘|⚠) Step \d|^Diagnosis/.exec(s.activity.text ?? '')?.[0]), ['✔ Step 1', '✔ Step 2', '✔ Step 3', 'Diagnosis']);
+    await until(
+      () => inChain(conversationId).some((s) => (s.activity.text ?? '').startsWith('Diagnosis')),
+      'the diagnosis',
+      40_000,
+    );
+    assert.deepEqual(
+      inChain(conversationId)
+        .slice(1)
+        .map((s) => /^(✔|✘|⚠) Step \d|^Diagnosis/.exec(s.activity.text ?? '')?.[0]),
+      ['✔ Step 1', '✔ Step 2', '✔ Step 3', 'Diagnosis'],
+    );
   });
 });

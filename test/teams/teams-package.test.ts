@@ -34,11 +34,17 @@ describe('Teams app package', () => {
     const id = '0f0f0f0f-1111-2222-3333-444444444444';
     const files = unzip(teamsPackage(id));
     assert.deepEqual([...files.keys()], ['manifest.json', 'color.png', 'outline.png']);
-    const manifest = JSON.parse(files.get('manifest.json')?.toString('utf8') ?? '{}') as { id: string; bots: { botId: string; scopes: string[] }[] };
+    const manifest = JSON.parse(files.get('manifest.json')?.toString('utf8') ?? '{}') as {
+      id: string;
+      bots: { botId: string; scopes: string[] }[];
+    };
     assert.equal(manifest.id, id);
     assert.equal(manifest.bots[0]?.botId, id);
     assert.ok(manifest.bots[0]?.scopes.includes('team'));
-    for (const [name, size] of [['color.png', 192], ['outline.png', 32]] as const) {
+    for (const [name, size] of [
+      ['color.png', 192],
+      ['outline.png', 32],
+    ] as const) {
       const png = files.get(name) ?? Buffer.alloc(0);
       assert.equal(png.subarray(1, 4).toString('ascii'), 'PNG');
       assert.equal(png.readUInt32BE(16), size);
@@ -53,15 +59,37 @@ describe('Teams app package', () => {
 describe('Bot Framework authentication', () => {
   it('with an app id configured, an activity without a valid token is refused', async () => {
     const teams = await startTeams({
-      appId: '0f0f0f0f-1111-2222-3333-444444444444', appPassword: 'secret', port: 0, linkSecret: 'k', linkTtlSeconds: 60,
-      evidence: () => Promise.resolve(undefined), log: createLogger('silent'),
+      appId: '0f0f0f0f-1111-2222-3333-444444444444',
+      appPassword: 'secret',
+      port: 0,
+      linkSecret: 'k',
+      linkTtlSeconds: 60,
+      evidence: () => Promise.resolve(undefined),
+      log: createLogger('silent'),
       intake: () => Promise.reject(new Error('an unauthenticated activity reached the intake')),
     });
     try {
-      const activity = { type: 'message', id: '1', serviceUrl: 'http://127.0.0.1:9/', channelId: 'msteams', from: { id: 'x' }, conversation: { id: 'c' }, recipient: { id: 'b' }, text: 'help' };
-      const res = await fetch(`http://127.0.0.1:${teams.port}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer forged.token.here' }, body: JSON.stringify(activity) });
+      const activity = {
+        type: 'message',
+        id: '1',
+        serviceUrl: 'http://127.0.0.1:9/',
+        channelId: 'msteams',
+        from: { id: 'x' },
+        conversation: { id: 'c' },
+        recipient: { id: 'b' },
+        text: 'help',
+      };
+      const res = await fetch(`http://127.0.0.1:${teams.port}/api/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer forged.token.here' },
+        body: JSON.stringify(activity),
+      });
       assert.equal(res.status, 401);
-      const none = await fetch(`http://127.0.0.1:${teams.port}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(activity) });
+      const none = await fetch(`http://127.0.0.1:${teams.port}/api/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(activity),
+      });
       assert.equal(none.status, 401);
       assert.equal(teams.authenticated, true);
     } finally {

@@ -21,12 +21,19 @@ export interface TeamsStack {
   backend: Backend;
   audit: AuditLog;
   /** Posts a message that @mentions the bot, as Teams would; returns the reply chain's conversation id. */
-  mention(text: string, opts?: { user?: string; personal?: boolean; team?: string }): Promise<{ status: number; conversationId: string }>;
+  mention(
+    text: string,
+    opts?: { user?: string; personal?: boolean; team?: string },
+  ): Promise<{ status: number; conversationId: string }>;
   close(): Promise<void>;
 }
 
 export async function startTeamsStack(lab: Lab, withWorker: boolean): Promise<TeamsStack> {
-  const base = await startPlatformBase(lab, '@lbcheck', ['users: [teams:aad-oncall]', 'groups: [teams:team-netops]', `channels: ["teams:${CHANNEL}"]`]);
+  const base = await startPlatformBase(lab, '@lbcheck', [
+    'users: [teams:aad-oncall]',
+    'groups: [teams:team-netops]',
+    `channels: ["teams:${CHANNEL}"]`,
+  ]);
   const { backend, log, audit, inventory, config } = base;
   const connector = await new FakeConnector().start();
   const teams = await startTeams({
@@ -51,15 +58,32 @@ export async function startTeamsStack(lab: Lab, withWorker: boolean): Promise<Te
       const root = `${1_700_000_000_000 + ++seq}`;
       const conversationId = opts.personal ? `a:personal-${seq}` : `${CHANNEL};messageid=${root}`;
       const activity = {
-        type: 'message', id: root, timestamp: new Date().toISOString(), serviceUrl: connector.serviceUrl, channelId: 'msteams',
+        type: 'message',
+        id: root,
+        timestamp: new Date().toISOString(),
+        serviceUrl: connector.serviceUrl,
+        channelId: 'msteams',
         from: { id: '29:user', name: 'On Call', aadObjectId: opts.user ?? 'aad-oncall' },
-        conversation: { id: conversationId, conversationType: opts.personal ? 'personal' : 'channel', tenantId: 'tenant-lab' },
+        conversation: {
+          id: conversationId,
+          conversationType: opts.personal ? 'personal' : 'channel',
+          tenantId: 'tenant-lab',
+        },
         recipient: { id: '28:lbcheck-bot', name: 'lbcheck' },
         text: opts.personal ? text : `<at>lbcheck</at> ${text}`,
-        entities: opts.personal ? [] : [{ type: 'mention', mentioned: { id: '28:lbcheck-bot', name: 'lbcheck' }, text: '<at>lbcheck</at>' }],
-        channelData: { tenant: { id: 'tenant-lab' }, ...(opts.personal ? {} : { team: { id: opts.team ?? 'team-incident' } }) },
+        entities: opts.personal
+          ? []
+          : [{ type: 'mention', mentioned: { id: '28:lbcheck-bot', name: 'lbcheck' }, text: '<at>lbcheck</at>' }],
+        channelData: {
+          tenant: { id: 'tenant-lab' },
+          ...(opts.personal ? {} : { team: { id: opts.team ?? 'team-incident' } }),
+        },
       };
-      const res = await fetch(`http://127.0.0.1:${teams.port}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(activity) });
+      const res = await fetch(`http://127.0.0.1:${teams.port}/api/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(activity),
+      });
       await res.arrayBuffer();
       return { status: res.status, conversationId };
     },
