@@ -6,11 +6,13 @@ import { benchEngine } from './engine-bench.js';
 import { benchPipeline } from './pipeline-bench.js';
 import { benchSlack } from './slack-bench.js';
 import { benchTeams } from './teams-bench.js';
+import { benchVerdicts } from './verdicts-bench.js';
 
 const lab = await startLab();
 try {
   console.log(`lbcheck benchmark · ${new Date().toISOString()} · node ${process.version}`);
   for (const l of await benchEngine(lab)) console.log(l);
+  for (const l of await benchVerdicts(lab)) console.log(l);
   for (const l of await benchPipeline(lab)) console.log(l);
   for (const l of await benchSlack(lab)) console.log(l);
   for (const l of await benchTeams(lab)) console.log(l);
