@@ -45,7 +45,12 @@ export interface CaptureResult {
   command: string;
   stderr: string;
   /** Why the capture ended: stopped by us, or a bound it hit. */
-  endedBy: 'stop' | 'packet-limit' | 'byte-limit' | 'time-limit' | 'exited';
+  /**
+   * Why the capture ended: stopped by us, a bound it hit, or 'unfinished' when
+   * the stream from the LB did not drain after the stop (the SSH path lost
+   * packets, e.g. an MTU black hole): then packets may be missing.
+   */
+  endedBy: 'stop' | 'packet-limit' | 'byte-limit' | 'time-limit' | 'exited' | 'unfinished';
   droppedByKernel: number | null;
 }
 
@@ -208,7 +213,10 @@ export class RemoteCapture {
         new Promise<boolean>((r) => setTimeout(() => r(false), 3000)),
       ]);
       // Still open: the remote `timeout` ends tcpdump at its bound in any case.
-      if (!closed) this.channel?.close();
+      if (!closed) {
+        this.ended = 'unfinished';
+        this.channel?.close();
+      }
     }
     const dropped = /(\d+) packets? dropped by kernel/.exec(this.stderrText);
     return {

@@ -206,6 +206,16 @@ function fromServers(
   servers: ServersStep | undefined,
   protocol: Protocol,
 ): Found | undefined {
+  if (mode?.finding === 'capture-stalled') {
+    // With the SSH path to the LB losing packets, the LB's own probes of the
+    // members time out whatever the members do: blaming them would be a guess.
+    return {
+      culprit: 'inconclusive',
+      team: TEAM.network,
+      finding: 'capture-stalled',
+      summary: `${mode.summary} The member probes from the LB travel over the same SSH path, so they prove nothing either.`,
+    };
+  }
   if (!servers || servers.verdict === 'skipped' || servers.verdict === 'inconclusive') return undefined;
   const drift = poolDrift(mode, servers);
   if (drift) return drift;

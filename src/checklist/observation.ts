@@ -27,7 +27,7 @@ export interface ConnectObservation {
   localPort: number;
 }
 
-export type CaptureEnd = 'stop' | 'packet-limit' | 'byte-limit' | 'time-limit' | 'exited';
+export type CaptureEnd = 'stop' | 'packet-limit' | 'byte-limit' | 'time-limit' | 'exited' | 'unfinished';
 
 /** A capture as it stood when a step was decided. */
 export interface CaptureView {

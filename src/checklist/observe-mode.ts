@@ -141,7 +141,8 @@ export async function observeMode(io: ModeIo, marker: string): Promise<ModeObser
   const analysis = lb
     ? analyzeFlows(lb.packets, { vip: target.vip, port: target.port, sourcePort: reach.connect.localPort, marker })
     : null;
-  if (analysis?.stalled && x?.behaviour !== 'http-response') {
+  const suspectMtu = analysis?.stalled !== undefined || lb?.endedBy === 'unfinished';
+  if (suspectMtu && x !== undefined && x.behaviour !== 'http-response') {
     const head = await reprobe(io, { path: target.httpPath, method: 'HEAD' });
     if (head) obs.reprobes.head = head;
   }

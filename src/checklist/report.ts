@@ -89,6 +89,7 @@ export type ModeFinding =
   | 'tls-name-mismatch'
   | 'tls-expires-soon'
   | 'mtu-black-hole'
+  | 'capture-stalled'
   | 'proxy-protocol-expected'
   | 'server-error'
   | 'server-hang'

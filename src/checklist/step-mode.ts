@@ -105,11 +105,27 @@ function notConnected(c: ModeContext): Judged {
   };
 }
 
+/** What the SSH stream from the LB did: a capture that never drained may be missing any packet. */
+const captureStalled = (c: ModeContext): boolean => c.obs.lb?.endedBy === 'unfinished';
+
+const MTU_ADVICE =
+  ' Hand it to the network team: allow ICMP type 3 code 4 (and ICMPv6 packet-too-big) back to the sender, or clamp the MSS on that hop.';
+
 function stalledTrace(c: ModeContext): Judged | undefined {
   const s = c.analysis?.stalled;
-  if (!s || c.behaviour === 'http-response') return undefined;
+  if (c.behaviour === 'http-response') return undefined;
   const head = c.obs.reprobes.head;
   const smallOk = head?.behaviour === 'http-response';
+  if (!s && captureStalled(c) && smallOk && c.behaviour === 'silent') {
+    // The packets that would show it are stuck in the same stalled stream: the
+    // evidence is the pattern itself. Small answers pass, large ones vanish.
+    return {
+      verdict: 'fail',
+      finding: 'mtu-black-hole',
+      summary: `${c.why} The request got through but the reply never came (silent for ${c.obs.exchange?.endMs ?? '?'} ms), while a HEAD request, whose reply fits in one small packet, was answered (${head.statusLine ?? head.status}); and the capture stream from the LB over SSH stalled the same way, on the same path. Small packets pass and full-size ones vanish: an MTU black hole between lbcheck's network and the LB (a hop with a smaller MTU whose ICMP "fragmentation needed" is filtered).${MTU_ADVICE}`,
+    };
+  }
+  if (!s) return undefined;
   return {
     verdict: 'fail',
     finding: 'mtu-black-hole',
@@ -119,7 +135,17 @@ function stalledTrace(c: ModeContext): Judged | undefined {
       (smallOk
         ? ` A HEAD request, whose reply fits in one small packet, was answered (${head.statusLine ?? head.status}).`
         : '') +
-      ' Hand it to the network team: allow ICMP type 3 code 4 (and ICMPv6 packet-too-big) back to the LB, or clamp the MSS on that hop.',
+      MTU_ADVICE,
+  };
+}
+
+/** Conclusions drawn from packets that are absent are void when the capture may have lost them. */
+function stalledCapture(c: ModeContext): Judged | undefined {
+  if (!captureStalled(c)) return undefined;
+  return {
+    verdict: 'inconclusive',
+    finding: 'capture-stalled',
+    summary: `${c.why} ${c.who} ${describeExchange(c.obs.exchange, c.behaviour, c.target.httpPath)}. The capture stream from the LB over SSH stalled and never drained, so packets after some point are missing and nothing can be concluded from what the capture does not show. The path between lbcheck and the LB loses packets (often full-size ones: an MTU black hole); check it, or run lbcheck from a vantage point with a clean path to the LB.`,
   };
 }
 
@@ -192,7 +218,7 @@ function judgeConnected(c: ModeContext): Judged {
   }
   const tls = c.obs.tls ? judgeTls(c.obs.tls, c.observedAt) : undefined;
   if (tls?.verdict === 'fail') return { verdict: 'fail', finding: tls.finding, summary: `${c.why} ${tls.text}` };
-  const found = stalledTrace(c) ?? proxyProtocol(c);
+  const found = stalledTrace(c) ?? stalledCapture(c) ?? proxyProtocol(c);
   if (found) return found;
   const fingerprint = c.obs.exchange ? fingerprintProxy(c.obs.exchange) : undefined;
   const what = `${c.who} ${describeExchange(c.obs.exchange, c.behaviour, c.target.httpPath)}${fingerprint ? ` (${fingerprint})` : ''}.`;

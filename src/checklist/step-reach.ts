@@ -73,6 +73,8 @@ export function captureShortfall(lb: CaptureView): string | undefined {
       return 'the LB capture hit its time limit';
     case 'exited':
       return 'tcpdump on the LB exited early';
+    case 'unfinished':
+      return 'the capture stream from the LB stalled and never drained (the SSH path to the LB loses packets)';
     default:
       break;
   }

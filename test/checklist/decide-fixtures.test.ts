@@ -78,6 +78,43 @@ describe('busy-LB safety: a missing SYN proves nothing unless the capture is com
   });
 });
 
+describe('a capture stream from the LB that stalls (the SSH path loses packets)', () => {
+  /** The MTU observation as it looks when the LB's stream stalled before the big segments reached lbcheck. */
+  const stalled = (): CheckObservation => {
+    const obs = readFixture('mtu-black-hole').observation;
+    const lb = obs.mode!.lb!;
+    const small = lb.packets.filter((p) => (p.tcp?.payloadLength ?? 0) < 1000);
+    obs.mode = { ...obs.mode!, lb: { ...lb, packets: small, endedBy: 'unfinished' } };
+    return obs;
+  };
+
+  it('small replies pass, large ones vanish, the stream stalled: the MTU black hole by its pattern', () => {
+    const d = decideCheck(stalled());
+    assert.equal(d.diagnosis.culprit, 'path-to-lb');
+    assert.equal(d.diagnosis.finding, 'mtu-black-hole');
+    assert.match(d.diagnosis.summary, /capture stream from the LB over SSH stalled the same way/);
+  });
+
+  it('without the small-reply evidence: inconclusive, and the servers are never blamed', () => {
+    const obs = stalled();
+    obs.mode = { ...obs.mode!, reprobes: {} };
+    const mode = modeOf(obs);
+    assert.equal(mode.verdict, 'inconclusive');
+    assert.equal(mode.finding, 'capture-stalled');
+    // Step 3 then runs; even if every member "fails" from the LB over the same stalled path:
+    const fails = { outcome: 'timeout' as const, code: 'L4TOUT' };
+    obs.servers = {
+      members: [{ address: '198.18.0.11:8080', source: 'configured', direct: fails, fromLb: fails, code: 'L4TOUT' }],
+      lbChecked: true,
+      lbSourceAddresses: {},
+      ms: 1000,
+    };
+    const d = decideCheck(obs).diagnosis;
+    assert.equal(d.culprit, 'inconclusive');
+    assert.equal(d.finding, 'capture-stalled');
+  });
+});
+
 describe('TLS certificate validity, judged at the time of the probe', () => {
   const tls = (): CheckObservation => readFixture('healthy-tls').observation;
   const shifted = (days: number): CheckObservation => {

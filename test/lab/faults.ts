@@ -295,16 +295,35 @@ export class LabFaults {
   }
 
   /**
-   * An MTU black hole between the client and the LB: the router's client-side
-   * link gets a smaller MTU and the router's ICMP "fragmentation needed" is
-   * filtered, so full-size segments towards the client vanish while the
-   * handshake and small packets pass.
+   * An MTU black hole between the client and the LB: full-size packets vanish,
+   * small ones pass, and no ICMP "fragmentation needed" ever comes back.
+   * 'vip': only the VIP's packets towards the client cross the bad hop (the
+   * router drops those longer than `mtu`), so lbcheck's own SSH path to the LB
+   * is clean. 'path': the router's client-side link itself gets the smaller
+   * MTU with its ICMP filtered, so the SSH session to the LB crosses the same
+   * hole, as it does when the vantage point shares the clients' path.
    */
-  mtuBlackHole(mtu = 1280): Promise<Undo> {
+  mtuBlackHole(scope: 'vip' | 'path' = 'vip', mtu = 1280): Promise<Undo> {
     const router = this.lab.ns.router;
+    if (scope === 'vip') {
+      return this.withRules(`mtu-black-hole:vip:${mtu}`, router, [
+        rule('filter', 'FORWARD', [
+          '-s',
+          this.lab.addr.vipSubnet,
+          '-d',
+          this.lab.addr.clientSubnet,
+          '-m',
+          'length',
+          '--length',
+          `${mtu + 1}:65535`,
+          '-j',
+          'DROP',
+        ]),
+      ]);
+    }
     const icmp = rule('filter', 'OUTPUT', ['-p', 'icmp', '--icmp-type', 'fragmentation-needed', '-j', 'DROP']);
     return this.apply(
-      `mtu-black-hole:${mtu}`,
+      `mtu-black-hole:path:${mtu}`,
       async () => {
         await addRule(router, icmp, 'insert');
         await runOk(['ip', 'netns', 'exec', router, 'ip', 'link', 'set', 'eth0', 'mtu', String(mtu)]);
