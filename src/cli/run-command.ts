@@ -1,13 +1,12 @@
 // `lbcheck run`: one check from the command line, human or --json output.
 import { runCheck, newCheckId } from '../checklist/run-check.js';
-import { evidenceIndex, renderReport } from '../checklist/render-text.js';
 import { writeEvidence } from '../checklist/write-evidence.js';
 import { InputError } from '../errors.js';
 import { loadInventory } from '../inventory/load-inventory.js';
 import { resolveTarget } from '../target/resolve-target.js';
 import { CliUsageError } from './cli-errors.js';
-import type { CliCommand } from './commands.js';
 import { flagHelp, parseArgs, type FlagSpec } from './parse-args.js';
+import { StepPrinter } from './step-printer.js';
 
 const FLAGS: FlagSpec[] = [
   { name: 'lb', value: 'ssh://USER@HOST[:PORT]', help: "the load balancer to capture on (else the inventory entry's)" },
@@ -29,7 +28,11 @@ const FLAGS: FlagSpec[] = [
   { name: 'sni', value: 'NAME', help: 'TLS server name to send' },
   { name: 'protocol', value: 'http|tcp', help: 'service protocol (default http)' },
   { name: 'capture-interface', value: 'IFACE', help: 'capture interface on the LB (default any)' },
-  { name: 'evidence-dir', value: 'DIR', help: 'save evidence files and report.json under DIR/<check id>/' },
+  {
+    name: 'evidence-dir',
+    value: 'DIR',
+    help: 'save evidence files and report.json under DIR/<check id>/ (else they are not kept)',
+  },
   { name: 'no-local-capture', help: 'do not capture at this machine (then RST and ICMP refusals look alike)' },
 ];
 
@@ -47,7 +50,7 @@ function seconds(raw: string | undefined, flag: string, fallback: number): numbe
   return Number(raw);
 }
 
-async function run(args: string[]): Promise<number> {
+export async function runMain(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
     console.log(USAGE);
     return 0;
@@ -82,26 +85,31 @@ async function run(args: string[]): Promise<number> {
     inventory,
   );
   const timeout = seconds(one('timeout'), 'timeout', 3);
+  const silent = seconds(one('silent'), 'silent', 5);
+  const id = newCheckId();
+  const dir = one('evidence-dir');
+  const json = p.bools.has('json');
+  // Human output streams each step as it is decided; --json is one document at the end.
+  const printer = json ? undefined : new StepPrinter(id, (text) => process.stdout.write(text), dir);
+  printer?.header(target);
   const { report, evidence } = await runCheck(
     target,
     {
-      id: newCheckId(),
+      id,
       all: p.bools.has('all'),
       connectTimeoutMs: Math.round(timeout * 1000),
-      silentMs: Math.round(seconds(one('silent'), 'silent', 5) * 1000),
+      silentMs: Math.round(silent * 1000),
     },
-    { localCapture: !p.bools.has('no-local-capture') },
+    {
+      localCapture: !p.bools.has('no-local-capture'),
+      ...(printer ? { onStep: (step, ev) => printer.step(step, ev) } : {}),
+    },
   );
-  const dir = one('evidence-dir');
-  const saved = dir ? writeEvidence(dir, report, evidence) : undefined;
-  if (p.bools.has('json')) console.log(JSON.stringify(report, null, 2));
-  else console.log(renderReport(report, saved ? evidenceIndex(evidence, saved.paths) : undefined));
+  if (printer) {
+    printer.finish(report);
+    return 0;
+  }
+  if (dir) writeEvidence(dir, report, evidence);
+  console.log(JSON.stringify(report, null, 2));
   return 0;
 }
-
-export const runCommand: CliCommand = {
-  name: 'run',
-  usage: 'run <target> [options]',
-  summary: 'run the three-step checklist against a VIP and print the verdicts and diagnosis',
-  run,
-};
