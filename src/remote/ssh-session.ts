@@ -4,6 +4,7 @@
 // evidence.
 import { Socket } from 'node:net';
 import { Client, type ClientChannel } from 'ssh2';
+import type { Preconnected } from './preconnect.js';
 import { verifyHostKey, type HostKeyPins, type HostKeyVerdict } from './host-keys.js';
 import { commandLine } from './shell-quote.js';
 import { HostKeyMismatchError, HostKeyUnknownError, SshAuthError, SshUnreachableError } from './ssh-errors.js';
@@ -17,6 +18,8 @@ export interface SshOptions {
   pins: HostKeyPins & { revoked?: string[] };
   readyTimeoutMs?: number;
   keepaliveMs?: number;
+  /** A TCP connection to host:port opened earlier (preconnect.ts); else one is opened here. */
+  preconnected?: Preconnected;
 }
 
 export interface RemoteResult {
@@ -67,7 +70,10 @@ export class SshSession {
     const client = new Client();
     // Our own socket, handed to ssh2, so close() can finish it: ssh2's
     // destroy() does nothing once the connection has been ended.
-    const socket = new Socket();
+    const socket = opts.preconnected?.socket ?? new Socket();
+    const early = opts.preconnected?.error();
+    if (early || (opts.preconnected && socket.destroyed))
+      return Promise.reject(new SshUnreachableError(target, early?.code ?? early?.message ?? 'connection closed'));
     let verdict: HostKeyVerdict | undefined;
     return new Promise((resolve, reject) => {
       client.once('ready', () => {
@@ -93,7 +99,7 @@ export class SshSession {
           return reject(new SshUnreachableError(target, `no SSH handshake within ${opts.readyTimeoutMs ?? 5000} ms`));
         reject(new SshUnreachableError(target, err.code ?? err.message));
       });
-      socket.connect({ host: opts.host, port: opts.port });
+      if (!opts.preconnected) socket.connect({ host: opts.host, port: opts.port });
       client.connect({
         sock: socket,
         host: opts.host,

@@ -2,6 +2,7 @@
 // Figures are measured, not asserted: tests never depend on wall-clock time.
 import { startLab } from '../lab/lab.js';
 import { benchAudit } from './audit-bench.js';
+import { benchCli } from './cli-bench.js';
 import { benchEngine } from './engine-bench.js';
 import { benchPipeline } from './pipeline-bench.js';
 import { benchSlack } from './slack-bench.js';
@@ -10,6 +11,7 @@ import { benchTeams } from './teams-bench.js';
 const lab = await startLab();
 try {
   console.log(`lbcheck benchmark · ${new Date().toISOString()} · node ${process.version}`);
+  for (const l of await benchCli(lab)) console.log(l);
   for (const l of await benchEngine(lab)) console.log(l);
   for (const l of await benchPipeline(lab)) console.log(l);
   for (const l of await benchSlack(lab)) console.log(l);

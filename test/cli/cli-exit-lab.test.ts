@@ -6,6 +6,9 @@
 // capture's own bound would have ended it.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { Report } from '../../src/checklist/report.js';
@@ -14,6 +17,7 @@ import { startLab, type Lab } from '../lab/lab.js';
 
 const cli = fileURLToPath(new URL('../../adapters/lbcheck.js', import.meta.url));
 const inProcess = fileURLToPath(new URL('./run-in-process.js', import.meta.url));
+const recordImports = new URL('./record-imports.js', import.meta.url).href;
 let lab: Lab;
 
 interface Finished {
@@ -24,9 +28,9 @@ interface Finished {
   ended: 'exit' | 'bound';
 }
 
-function runNode(argv: string[], boundMs: number): Promise<Finished> {
+function runNode(argv: string[], boundMs: number, env: Record<string, string> = {}): Promise<Finished> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, argv);
+    const child = spawn(process.execPath, argv, { env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     let ended: Finished['ended'] = 'exit';
@@ -86,10 +90,15 @@ function stallData(kind: 'nginx'): IptablesRule {
   ]);
 }
 
+let dir: string;
 before(async () => {
   lab = await startLab({ serverCount: 2 });
+  dir = mkdtempSync(join(tmpdir(), 'lbcheck-cli-exit-'));
 });
-after(() => lab.teardown());
+after(() => {
+  lab.teardown();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 describe('lbcheck run ends when the check ends', () => {
   it('healthy VIP: no socket, channel, child process or timer is left when the check returns', async () => {
@@ -137,5 +146,38 @@ describe('lbcheck run ends when the check ends', () => {
     assert.ok(at(/^✔ Step 3 /m) < at(/^Diagnosis: NONE/m), r.stdout);
     assert.doesNotMatch(r.stdout, /evidence step\d/, 'lists evidence files that were not saved');
     assert.match(r.stdout, /Evidence not saved \(\d+ files.*\n.*--evidence-dir DIR/);
+  });
+
+  it('a real run loads SSH, and no chat SDK or queue', async () => {
+    const log = join(dir, 'imports.log');
+    const r = await runNode(['--import', recordImports, cli, 'run', ...checkArgs('haproxy-http')], CAPTURE_BOUND_MS, {
+      LBCHECK_IMPORT_LOG: log,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const loaded = readFileSync(log, 'utf8');
+    assert.match(loaded, /\/node_modules\/ssh2\//);
+    for (const p of ['@slack/bolt', '@slack/web-api', 'botbuilder', 'bullmq', 'ioredis'])
+      assert.ok(!loaded.includes(`/node_modules/${p}/`), `run loaded ${p}`);
+  });
+
+  it('an LB whose SSH port refuses (the early TCP connection fails before SSH loads): exit 3 saying so', async () => {
+    const v = lab.vips.nginx;
+    const r = await runNode(
+      [
+        cli,
+        'run',
+        `${v.address}:${v.port}`,
+        '--lb',
+        `ssh://root@${lab.sshInfo.host}:2222`,
+        '--identity',
+        lab.sshInfo.identityFile,
+        '--known-hosts',
+        lab.sshInfo.knownHostsFile,
+      ],
+      CAPTURE_BOUND_MS,
+    );
+    assert.equal(r.ended, 'exit');
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /cannot reach SSH on root@[\d.]+:2222 \(ECONNREFUSED\)/);
   });
 });
