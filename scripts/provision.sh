@@ -27,6 +27,9 @@ need /usr/sbin/haproxy haproxy
 need /usr/sbin/nginx nginx
 need /usr/bin/setpriv util-linux
 need /usr/bin/openssl openssl
+# The busy-LB fault (thousands of SYNs a second) and the bench's shell procedure.
+need /usr/sbin/hping3 hping3
+need /usr/bin/curl curl
 if [ "$with_redis" = 1 ]; then
   need /usr/bin/redis-server redis-server
   need /usr/bin/redis-cli redis-tools

@@ -13,7 +13,9 @@ process.on('exit', () => {
 });
 
 export class LocalCapture {
-  private readonly collector = new PacketCollector(1024 * 1024, () => this.child.kill('SIGINT'));
+  readonly maxPackets = 200;
+  readonly maxBytes = 1024 * 1024;
+  private readonly collector = new PacketCollector(this.maxBytes, () => this.child.kill('SIGINT'));
   private readonly exited: Promise<void>;
   private readonly bound: NodeJS.Timeout;
 

@@ -23,9 +23,11 @@ export interface CaptureLimits {
 export const DEFAULT_CAPTURE_LIMITS: Omit<CaptureLimits, 'filter'> = {
   iface: 'any',
   snaplen: 262,
-  maxPackets: 2000,
+  // Generous: the filter already keeps unrelated traffic out, and a cap hit
+  // before the deciding packet makes a step inconclusive, never a failure.
+  maxPackets: 10000,
   maxSeconds: 30,
-  maxBytes: 4 * 1024 * 1024,
+  maxBytes: 8 * 1024 * 1024,
 };
 
 export class CaptureUnavailableError extends LbcheckError {
@@ -78,19 +80,24 @@ const STARTUP_FAILURE =
 export class RemoteCapture {
   private readonly collector: PacketCollector;
   private stderrText = '';
-  private endedBy: CaptureResult['endedBy'] | undefined;
+  private ended: CaptureResult['endedBy'] | undefined;
   private finished: Promise<{ code: number | null; signal: string | null }> | undefined;
   private channel: ClientChannel | undefined;
   private command = '';
 
   private constructor(
     private readonly session: SshSession,
-    private readonly limits: CaptureLimits,
+    readonly limits: CaptureLimits,
   ) {
     this.collector = new PacketCollector(limits.maxBytes, () => {
-      this.endedBy ??= 'byte-limit';
+      this.ended ??= 'byte-limit';
       this.kill();
     });
+  }
+
+  /** Why the capture ended, once it has: stopped by us, or a bound it hit first. */
+  get endedBy(): CaptureResult['endedBy'] | undefined {
+    return this.ended;
   }
 
   get packets(): Packet[] {
@@ -143,7 +150,7 @@ export class RemoteCapture {
       });
     });
     void handle.exit.then(({ code }) => {
-      this.endedBy ??=
+      this.ended ??=
         code === 124 ? 'time-limit' : this.packets.length >= this.limits.maxPackets ? 'packet-limit' : 'exited';
       this.collector.end();
     });
@@ -193,7 +200,7 @@ export class RemoteCapture {
 
   /** Stops tcpdump on the LB and returns everything captured. Idempotent. */
   async stop(): Promise<CaptureResult> {
-    this.endedBy ??= 'stop';
+    this.ended ??= 'stop';
     this.kill();
     if (this.finished) {
       // The bound's timer is cleared once tcpdump is gone: a pending 3 s timer
@@ -214,7 +221,7 @@ export class RemoteCapture {
       pcap: this.collector.pcap,
       command: this.command,
       stderr: this.stderrText.trim(),
-      endedBy: this.endedBy,
+      endedBy: this.ended,
       droppedByKernel: dropped ? Number(dropped[1]) : null,
     };
   }

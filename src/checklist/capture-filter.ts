@@ -1,23 +1,62 @@
 // The BPF filters lbcheck asks tcpdump for. Built only from parsed addresses
 // and numbers, never from raw user text.
+//
+// A production LB carries thousands of unrelated connections a second, and a
+// capture cap that fills with them turns a healthy VIP into a false finding.
+// So the LB filter selects the probe's own flow exactly (VIP, port and the
+// source port the probe will use), and on the server side only what can
+// belong to it: connections to the pool members, and connections the LB
+// itself opens (to find a pool that differs from the inventory). Inbound
+// SYNs to other VIPs and the LB's resets to them are never captured.
 import { isIP } from 'node:net';
 
-function hostTerm(host: string): string {
+function checkedIp(host: string): string {
   if (isIP(host) === 0) throw new Error(`capture filter needs an IP address, got ${JSON.stringify(host)}`);
-  return `host ${host}`;
+  return host;
 }
 
-/**
- * On the LB: the probe's own flow to the VIP, plus, to see the server side
- * without knowing the pool, every SYN/RST and every segment that starts with
- * "GET " (the proxied request), except the SSH session carrying the capture.
- */
-export function lbCaptureFilter(vip: string, port: number, sshPort: number): string {
-  const getPayload = 'tcp[((tcp[12:1] & 0xf0) >> 2):4] = 0x47455420';
-  return `(${hostTerm(vip)} and tcp port ${port}) or (tcp and not port ${sshPort} and (tcp[tcpflags] & (tcp-syn|tcp-rst) != 0 or ${getPayload}))`;
+function checkedPort(port: number): number {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`capture filter: bad port ${port}`);
+  return port;
+}
+
+export interface LbFilterInput {
+  vip: string;
+  port: number;
+  /** The source port the probe connects from (chosen before the capture starts). */
+  sourcePort: number;
+  members: readonly { host: string; port: number }[];
+  /** The SSH port carrying the capture, never captured itself. */
+  sshPort: number;
+}
+
+/** Segments worth seeing on a server-side connection: handshake, end, and the first bytes of a request or answer. */
+const SERVER_SIDE_SEGMENTS =
+  '(tcp[tcpflags] & (tcp-syn|tcp-fin|tcp-rst) != 0' +
+  ' or tcp[((tcp[12:1] & 0xf0) >> 2):4] = 0x47455420' + // "GET "
+  ' or tcp[((tcp[12:1] & 0xf0) >> 2):4] = 0x48454144' + // "HEAD"
+  ' or tcp[((tcp[12:1] & 0xf0) >> 2):4] = 0x48545450)'; // "HTTP"
+
+export function lbCaptureFilter(input: LbFilterInput): string {
+  const vip = checkedIp(input.vip);
+  const probe = `(host ${vip} and tcp port ${checkedPort(input.port)} and tcp port ${checkedPort(input.sourcePort)})`;
+  const members = input.members.map((m) => `(host ${checkedIp(m.host)} and tcp port ${checkedPort(m.port)})`);
+  const toMembers = members.length > 0 ? [`(tcp and (${members.join(' or ')}) and ${SERVER_SIDE_SEGMENTS})`] : [];
+  // Connections the LB opens itself (any destination), and what answers them: the
+  // pool as the LB really uses it. Outbound SYNs are the LB's own; SYN-ACKs and
+  // resets coming in answer them.
+  const opened =
+    `(tcp and not port ${checkedPort(input.sshPort)} and (` +
+    '(outbound and tcp[tcpflags] & (tcp-syn|tcp-ack) = tcp-syn)' +
+    ' or (inbound and tcp[tcpflags] & (tcp-syn|tcp-ack) = (tcp-syn|tcp-ack))' +
+    ' or (inbound and tcp[tcpflags] & tcp-rst != 0 and not host ' +
+    vip +
+    ')' +
+    ' or (outbound and tcp[((tcp[12:1] & 0xf0) >> 2):4] = 0x47455420)))';
+  return [probe, ...toMembers, opened].join(' or ');
 }
 
 /** At the vantage point: the probe's flow and any ICMP error (which names its sender). */
-export function localCaptureFilter(vip: string, port: number): string {
-  return `(${hostTerm(vip)} and tcp port ${port}) or icmp or icmp6`;
+export function localCaptureFilter(vip: string, port: number, sourcePort: number): string {
+  return `(host ${checkedIp(vip)} and tcp port ${checkedPort(port)} and tcp port ${checkedPort(sourcePort)}) or icmp or icmp6`;
 }

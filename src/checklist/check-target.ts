@@ -1,5 +1,6 @@
 // What a check needs to know, resolved from the command line or the inventory.
 import type { HostKeyPins } from '../remote/host-keys.js';
+import { DEFAULT_EXPECT_STATUS, type StatusRange } from './observation.js';
 
 export interface LbAccess {
   host: string;
@@ -27,6 +28,17 @@ export interface CheckTarget {
   sni?: string;
   members: PoolMemberTarget[];
   lb?: LbAccess;
+  /** The health path step 2 and the member probes request; "/" when not set. */
+  httpPath?: string;
+  /** HTTP statuses that count as healthy for httpPath; 200–399 when not set. */
+  expectStatus?: StatusRange;
+}
+
+/** A target with every default filled in, as the engine uses it. */
+export type ResolvedTarget = CheckTarget & { httpPath: string; expectStatus: StatusRange };
+
+export function withDefaults(t: CheckTarget): ResolvedTarget {
+  return { ...t, httpPath: t.httpPath ?? '/', expectStatus: t.expectStatus ?? DEFAULT_EXPECT_STATUS };
 }
 
 export interface CheckOptions {

@@ -1,7 +1,8 @@
 // "Doctor House": one culprit from a fixed vocabulary, a paragraph a tired
-// human can act on, the team to hand it to, and the evidence that proves it.
+// human can act on naming the mechanism, the team to hand it to, and the
+// evidence that proves it. Pure: it reads decided steps only.
+import type { Diagnosis, MemberResult, ModeStep, ReachStep, ServersStep, Step } from './report.js';
 import { memberOk } from './step-servers.js';
-import type { Diagnosis, ModeStep, ReachStep, ServersStep, Step } from './report.js';
 
 const TEAM = {
   network: 'network / firewall team (path between clients and the LB)',
@@ -11,7 +12,11 @@ const TEAM = {
   returnPath: 'load balancer team with the network team (SNAT or server routing)',
   none: 'nobody: the LB path works',
   access: 'whoever grants lbcheck SSH access to the LB',
+  rerun: 'whoever runs lbcheck: run it again',
 } as const;
+
+type Found = Omit<Diagnosis, 'evidence'>;
+type Protocol = 'http' | 'tcp';
 
 function find<N extends Step['name']>(steps: Step[], name: N): Extract<Step, { name: N }> | undefined {
   return steps.find((s): s is Extract<Step, { name: N }> => s.name === name);
@@ -21,21 +26,25 @@ function evidenceOf(...steps: (Step | undefined)[]): string[] {
   return steps.flatMap((s) => s?.evidence.map((e) => e.name) ?? []);
 }
 
-function fromReach(reach: ReachStep): Diagnosis | undefined {
-  if (reach.verdict === 'inconclusive') {
+const plural = (n: number, one: string, many: string): string => (n === 1 ? one : many);
+
+function fromReach(reach: ReachStep): Found | undefined {
+  if (reach.verdict === 'inconclusive' && reach.captureGap === undefined) {
     return {
       culprit: 'inconclusive',
       team: TEAM.access,
-      evidence: evidenceOf(reach),
       summary: `${reach.summary} Without a capture on the LB lbcheck cannot say whether the problem is before, on or behind the LB; give it SSH access to the LB.`,
     };
+  }
+  if (reach.verdict === 'inconclusive') {
+    return { culprit: 'inconclusive', team: TEAM.rerun, finding: 'capture-incomplete', summary: reach.summary };
   }
   if (reach.verdict !== 'fail') return undefined;
   if (reach.answeredBy === 'none') {
     return {
       culprit: 'path-to-lb',
       team: TEAM.network,
-      evidence: evidenceOf(reach),
+      finding: 'dropped-before-lb',
       summary: `${reach.summary} Hand the capture (empty for this probe) to the network team: a router or firewall between the client network and the LB drops the traffic.`,
     };
   }
@@ -43,101 +52,204 @@ function fromReach(reach: ReachStep): Diagnosis | undefined {
     return {
       culprit: 'path-to-lb',
       team: TEAM.network,
-      evidence: evidenceOf(reach),
+      finding: 'rejected-before-lb',
       summary: `${reach.summary} ${reach.answerFrom} rejected the connection with ICMP before it reached the LB: a firewall rule or missing route on that device.`,
     };
   }
   return {
     culprit: 'impostor',
     team: TEAM.network,
-    evidence: evidenceOf(reach),
-    summary: `${reach.summary} Something other than the LB answers for the VIP: a firewall sending resets on its behalf, a wrong ARP/route owner of the VIP address, or a hijack. The LB capture proves the SYN never arrived.`,
+    finding: 'impostor',
+    summary: `${reach.summary} Something other than the LB answers for the VIP: a firewall sending resets on its behalf, a wrong ARP/route owner of the VIP address, or a hijack. The complete LB capture shows the SYN never arrived.`,
   };
 }
 
-function fromMode(mode: ModeStep): Diagnosis | undefined {
+function fromMode(mode: ModeStep): Found | undefined {
   if (mode.verdict !== 'fail') return undefined;
+  if (mode.finding === 'mtu-black-hole') {
+    return { culprit: 'path-to-lb', team: TEAM.network, finding: 'mtu-black-hole', summary: mode.summary };
+  }
+  const next =
+    mode.finding?.startsWith('tls-') || mode.finding === 'proxy-protocol-expected'
+      ? 'Hand it to the LB team with this evidence.'
+      : "The connection reaches the LB and the LB is where it ends: check the virtual server's state and configuration.";
   return {
     culprit: 'lb',
     team: TEAM.lb,
-    evidence: evidenceOf(mode),
-    summary: `${mode.summary} The connection reaches the LB and the LB is where it ends: check the virtual server's state and configuration.`,
+    ...(mode.finding ? { finding: mode.finding } : {}),
+    summary: `${mode.summary} ${next}`,
+  };
+}
+
+/** What failing members have in common, in words, with the HAProxy-style code. */
+function memberFault(failing: MemberResult[]): { finding: string; text: string } {
+  const codes = new Set(failing.map((m) => m.code ?? m.fromLb.code ?? m.direct.code));
+  const they = plural(failing.length, 'it', 'they');
+  if (codes.size === 1 && codes.has('L7TOUT')) {
+    return {
+      finding: 'server-hang',
+      text: `accept${failing.length === 1 ? 's' : ''} TCP connections but never answer${failing.length === 1 ? 's' : ''} the HTTP request (L7TOUT): the application hangs (stuck workers, a dead dependency, a full thread pool), while the TCP stack still accepts. Restarting or debugging the application is for the server team; the LB only waits for ${they === 'it' ? 'it' : 'them'}.`,
+    };
+  }
+  if ([...codes].every((c) => c === 'L7STS')) {
+    const statuses = [...new Set(failing.map((m) => m.httpStatus ?? m.fromLb.httpStatus))].join(', ');
+    return {
+      finding: 'server-errors',
+      text: `answer${failing.length === 1 ? 's' : ''} with HTTP ${statuses} (L7STS): the application fails the request itself, also when asked directly.`,
+    };
+  }
+  if ([...codes].every((c) => c === 'L4CON')) {
+    return {
+      finding: 'servers-refuse',
+      text: `refuse${failing.length === 1 ? 's' : ''} connections (L4CON), from the LB and directly: the service is not running or listens on another port.`,
+    };
+  }
+  return {
+    finding: 'servers-down',
+    text: `do${failing.length === 1 ? 'es' : ''} not work, neither from the LB nor directly (${[...codes].filter(Boolean).join(', ') || 'no answer'}).`,
+  };
+}
+
+function forwardsToDead(mode: ModeStep | undefined, failing: MemberResult[]): string {
+  if (mode?.mode !== 'L4') return '';
+  const dead = new Set(failing.map((m) => m.address));
+  const hit = mode.serverSide.find((s) => s.sameIsn && dead.has(`${s.address}:${s.port}`));
+  return hit
+    ? ` The L4 LB still forwards clients to ${hit.address}:${hit.port} (this probe was sent there): it has no health check for its pool, or ignores it, so users keep landing on the dead member.`
+    : '';
+}
+
+function fromFailingMembers(
+  mode: ModeStep | undefined,
+  servers: ServersStep,
+  failing: MemberResult[],
+  protocol: Protocol,
+): Found {
+  const names = failing.map((m) => m.address).join(', ');
+  const some =
+    failing.length < servers.members.length ? ` (${failing.length} of ${servers.members.length}; the others work)` : '';
+  const downEverywhere = failing.filter((m) => !memberOk(m.direct, protocol));
+  if (downEverywhere.length === failing.length) {
+    const fault = memberFault(failing);
+    return {
+      culprit: 'servers',
+      team: TEAM.servers,
+      finding: fault.finding,
+      summary: `${names}${some} ${fault.text}${forwardsToDead(mode, failing)}`,
+    };
+  }
+  const sources = [...new Set(failing.map((m) => servers.lbSourceAddresses?.[hostOf(m.address)]).filter(Boolean))];
+  const open = sources.length > 0 ? ` Allow the LB's source address ${sources.join(', ')} to reach them.` : '';
+  return {
+    culprit: 'lb-to-servers',
+    team: TEAM.lbToServers,
+    finding: 'lb-blocked',
+    summary: `${names} answer${failing.length > 1 ? '' : 's'} direct probes but not the LB${some}: something between the LB and ${failing.length > 1 ? 'those servers' : 'that server'} (a firewall, or the server's own host firewall) blocks the LB's source address.${open}`,
+  };
+}
+
+function hostOf(address: string): string {
+  return address.startsWith('[') ? address.slice(1, address.indexOf(']')) : address.slice(0, address.lastIndexOf(':'));
+}
+
+function poolDrift(mode: ModeStep | undefined, servers: ServersStep): Found | undefined {
+  if (!mode || mode.verdict === 'pass') return undefined;
+  const configured = servers.members.filter((m) => m.source === 'configured').map((m) => m.address);
+  if (configured.length === 0) return undefined;
+  const used = mode.serverSide.map((s) => `${s.address}:${s.port}`).filter((a) => !configured.includes(a));
+  if (used.length === 0) return undefined;
+  const fates = used.map((a) => {
+    const m = servers.members.find((x) => x.address === a);
+    return m ? `${a} (${m.fromLb.code ?? m.fromLb.outcome} from the LB)` : a;
+  });
+  return {
+    culprit: 'lb',
+    team: TEAM.lb,
+    finding: 'pool-drift',
+    summary: `While handling this probe the LB connected to ${[...new Set(fates)].join(', ')}, which the inventory does not list (inventory: ${configured.join(', ')}). The LB's pool has drifted from what it should be: fix the pool's addresses or ports on the LB (or the inventory, if the LB is right).`,
+  };
+}
+
+function returnPath(mode: ModeStep): Found | undefined {
+  if (
+    mode.mode !== 'L4' ||
+    mode.behaviour === 'http-response' ||
+    !mode.serverSide.some((s) => s.sameIsn && !s.answered)
+  )
+    return undefined;
+  const noSnat = mode.serverSide.some((s) => s.sameIsn && s.sourceIsClient);
+  return {
+    culprit: 'return-path',
+    team: TEAM.returnPath,
+    finding: noSnat ? 'missing-snat' : 'asymmetric-return',
+    summary: `The LB forwards the client's SYN to the servers${noSnat ? " without SNAT (the source is still the client's address)" : ''}, and the servers answer the LB's own probes, but no reply came back through the LB: the servers send their replies another way (missing SNAT, or a server default route that bypasses the LB).`,
+  };
+}
+
+function lbDespiteMembers(mode: ModeStep): Found {
+  const what =
+    mode.behaviour === 'http-response'
+      ? `answers ${mode.httpStatus}`
+      : mode.behaviour === 'silent'
+        ? 'accepts the connection and never answers'
+        : `gives "${mode.behaviour}"`;
+  return {
+    culprit: 'lb',
+    team: TEAM.lb,
+    finding: mode.behaviour === 'silent' ? 'vip-silent' : 'lb-misbehaves',
+    summary: `Every member answers the LB's own probes, yet the LB ${what} for the VIP: the virtual's pool configuration (members, ports, health checks) or its state is wrong.`,
   };
 }
 
 function fromServers(
   mode: ModeStep | undefined,
   servers: ServersStep | undefined,
-  reach: ReachStep | undefined,
-): Diagnosis | undefined {
+  protocol: Protocol,
+): Found | undefined {
   if (!servers || servers.verdict === 'skipped' || servers.verdict === 'inconclusive') return undefined;
-  const ev = evidenceOf(reach, mode, servers);
-  const failing = servers.members.filter((m) => !memberOk(m.fromLb));
-  if (failing.length > 0) {
-    const names = failing.map((m) => m.address).join(', ');
-    const downEverywhere = failing.filter((m) => !memberOk(m.direct));
-    const some =
-      failing.length < servers.members.length
-        ? ` (${failing.length} of ${servers.members.length}; the others work)`
-        : '';
-    if (downEverywhere.length === failing.length) {
-      return {
-        culprit: 'servers',
-        team: TEAM.servers,
-        evidence: ev,
-        summary: `${names} ${failing.length > 1 ? 'do' : 'does'} not answer, neither from the LB nor directly${some}: the service on ${failing.length > 1 ? 'those servers is' : 'that server is'} down. The LB is fine.`,
-      };
-    }
-    return {
-      culprit: 'lb-to-servers',
-      team: TEAM.lbToServers,
-      evidence: ev,
-      summary: `${names} answer${failing.length > 1 ? '' : 's'} direct probes but not the LB${some}: something between the LB and ${failing.length > 1 ? 'those servers' : 'that server'} (a firewall, or the server's own host firewall) blocks the LB's source address.`,
-    };
-  }
-  if (
-    mode?.mode === 'L4' &&
-    mode.behaviour !== 'http-response' &&
-    mode.serverSide.some((s) => s.sameIsn && !s.answered)
-  ) {
-    const noSnat = mode.serverSide.some((s) => s.sameIsn && s.sourceIsClient);
-    return {
-      culprit: 'return-path',
-      team: TEAM.returnPath,
-      evidence: ev,
-      summary: `The LB forwards the client's SYN to the servers${noSnat ? " without SNAT (the source is still the client's address)" : ''}, and the servers answer the LB's own probes, but no reply came back through the LB: the servers send their replies another way (missing SNAT, or a server default route that bypasses the LB).`,
-    };
-  }
-  if (mode && (mode.verdict === 'warn' || mode.verdict === 'fail')) {
-    return {
-      culprit: 'lb',
-      team: TEAM.lb,
-      evidence: ev,
-      summary: `Every member answers the LB's own probes, yet the LB ${mode.behaviour === 'http-response' ? `answers ${mode.httpStatus}` : `gives "${mode.behaviour}"`} for the VIP: the LB's pool configuration (members, ports, health checks) or its state is wrong.`,
-    };
-  }
+  const drift = poolDrift(mode, servers);
+  if (drift) return drift;
+  const failing = servers.members.filter((m) => !memberOk(m.fromLb, protocol));
+  if (failing.length > 0) return fromFailingMembers(mode, servers, failing, protocol);
+  if (mode)
+    return returnPath(mode) ?? (mode.verdict === 'warn' && !isOnlyAdvice(mode) ? lbDespiteMembers(mode) : undefined);
   return undefined;
 }
 
-export function diagnose(steps: Step[]): Diagnosis {
+/** A warning that is advice (renew soon, odd status) rather than a fault of the path. */
+const isOnlyAdvice = (mode: ModeStep): boolean =>
+  mode.finding === 'tls-expires-soon' || mode.finding === 'unexpected-status';
+
+export function diagnose(steps: Step[], protocol: Protocol): Diagnosis {
   const reach = find(steps, 'reach');
   const mode = find(steps, 'mode');
   const servers = find(steps, 'servers');
-  const byStep = (reach && fromReach(reach)) ?? (mode && fromMode(mode)) ?? fromServers(mode, servers, reach);
-  if (byStep) return byStep;
+  const found = (reach && fromReach(reach)) ?? (mode && fromMode(mode)) ?? fromServers(mode, servers, protocol);
+  const ev = evidenceOf(...steps);
+  if (found) return { ...found, evidence: ev };
+  const advice = mode && isOnlyAdvice(mode) ? mode : undefined;
+  if (advice) {
+    return {
+      culprit: 'none',
+      team: TEAM.none,
+      evidence: ev,
+      ...(advice.finding ? { finding: advice.finding } : {}),
+      summary: `No fault on the path, with one warning: ${advice.summary}`,
+    };
+  }
   const unclear = steps.find((s) => s.verdict === 'inconclusive' || s.verdict === 'warn');
   if (unclear) {
     return {
       culprit: 'inconclusive',
       team: TEAM.lb,
-      evidence: evidenceOf(...steps),
+      evidence: ev,
       summary: `Step ${unclear.step} was ${unclear.verdict}: ${unclear.summary}`,
     };
   }
   return {
     culprit: 'none',
     team: TEAM.none,
-    evidence: evidenceOf(...steps),
+    evidence: ev,
     summary: 'Every step passed: the connection reaches the LB, the LB handles it, and the LB reaches its servers.',
   };
 }

@@ -24,6 +24,32 @@ export interface ServerSideFlow {
   answered: boolean;
   refused: boolean;
   carriesMarker: boolean;
+  /**
+   * How the flow is tied to the probe: the client's own SYN passed on (isn),
+   * the probe's marker in the proxied request (marker), or, for a connection
+   * that failed before any request could carry the marker, its timing (opened
+   * while the LB held this probe's request, before it answered).
+   */
+  tiedBy: 'isn' | 'marker' | 'timing';
+  /** Status of the server's HTTP answer on this connection, when the capture holds it. */
+  responseStatus?: number;
+  /** Payload bytes the server sent back on this connection. */
+  responseBytes: number;
+  /** The server's first answer packet carrying data (for timing and evidence). */
+  response?: Packet;
+  /** The proxied request as it left the LB. */
+  request?: Packet;
+}
+
+/** Full-size segments from the VIP that were sent again and again and never acknowledged. */
+export interface StalledSegments {
+  /** Distinct unacknowledged full-size segments. */
+  segments: number;
+  /** Times they were sent in all (first sends plus retransmissions). */
+  sends: number;
+  largest: number;
+  spanMs: number;
+  first: Packet;
 }
 
 export interface FlowAnalysis {
@@ -35,13 +61,17 @@ export interface FlowAnalysis {
   /** First packet of the client's request data as it reached the LB. */
   clientRequest?: Packet;
   serverSide: ServerSideFlow[];
+  stalled?: StalledSegments;
   /** The packets that decided, in capture order. */
   deciding: Packet[];
 }
 
+/** Payloads at least this large are "full-size": what an MTU black hole swallows. */
+export const FULL_SIZE_PAYLOAD = 1000;
+
 const isSyn = (p: Packet): boolean => !!p.tcp?.flags.syn && !p.tcp.flags.ack;
 
-function inClientFlow(p: Packet, id: ProbeIdentity, client: string): boolean {
+function inClientFlow(p: Packet, id: Pick<ProbeIdentity, 'vip' | 'port' | 'sourcePort'>, client: string): boolean {
   if (!p.ip || !p.tcp) return false;
   const toVip =
     p.ip.dst === id.vip && p.tcp.dstPort === id.port && p.ip.src === client && p.tcp.srcPort === id.sourcePort;
@@ -59,6 +89,128 @@ export function findClientSyn(
   );
 }
 
+/** The probe's own connection as the LB saw it, both directions. */
+export function clientFlowPackets(
+  packets: readonly Packet[],
+  id: Pick<ProbeIdentity, 'vip' | 'port' | 'sourcePort'>,
+): Packet[] {
+  const client = findClientSyn(packets, id)?.ip?.src;
+  if (client === undefined) return [];
+  return packets.filter((p) => inClientFlow(p, id, client));
+}
+
+const HTTP_STATUS = /^HTTP\/\d(?:\.\d)? (\d{3})/;
+
+function serverFlow(packets: readonly Packet[], syn: Packet, clientSyn: Packet, marked: Set<string>): ServerSideFlow {
+  const sip = syn.ip;
+  const stcp = syn.tcp;
+  if (!sip || !stcp) throw new Error('server-side SYN without IP/TCP');
+  const replies = packets.filter(
+    (p) =>
+      p.ip?.src === sip.dst &&
+      p.ip.dst === sip.src &&
+      p.tcp?.srcPort === stcp.dstPort &&
+      p.tcp.dstPort === stcp.srcPort,
+  );
+  const request = packets.find(
+    (p) =>
+      p.ip?.src === sip.src &&
+      p.ip.dst === sip.dst &&
+      p.tcp?.srcPort === stcp.srcPort &&
+      p.tcp.dstPort === stcp.dstPort &&
+      p.tcp.payloadLength > 0,
+  );
+  const response = replies.find((p) => (p.tcp?.payloadLength ?? 0) > 0);
+  const status = response ? HTTP_STATUS.exec(response.tcp?.payload.toString('latin1') ?? '') : null;
+  const flow: ServerSideFlow = {
+    address: sip.dst,
+    port: stcp.dstPort,
+    src: sip.src,
+    syn,
+    sameIsn: stcp.seq === clientSyn.tcp?.seq,
+    answered: replies.some((p) => p.tcp?.flags.syn && p.tcp.flags.ack),
+    refused: replies.some((p) => p.tcp?.flags.rst),
+    carriesMarker: marked.has(flowKey(syn)),
+    tiedBy: stcp.seq === clientSyn.tcp?.seq ? 'isn' : marked.has(flowKey(syn)) ? 'marker' : 'timing',
+    responseBytes: replies.reduce((n, p) => n + (p.tcp?.payloadLength ?? 0), 0),
+  };
+  if (status) flow.responseStatus = Number(status[1]);
+  if (response) flow.response = response;
+  if (request) flow.request = request;
+  return flow;
+}
+
+function flowKey(p: Packet): string {
+  return `${p.ip?.src}:${p.tcp?.srcPort}>${p.ip?.dst}:${p.tcp?.dstPort}`;
+}
+
+/**
+ * Full-size segments from the VIP to the client that were retransmitted and
+ * never acknowledged, while the client did acknowledge what came before: the
+ * packet trace of an MTU black hole (a smaller-MTU hop whose ICMP
+ * "fragmentation needed" never reaches the sender).
+ */
+export function findStalledSegments(clientFlow: readonly Packet[], vip: string): StalledSegments | undefined {
+  let highestAck = -1;
+  for (const p of clientFlow) if (p.ip?.dst === vip && p.tcp?.flags.ack) highestAck = Math.max(highestAck, p.tcp.ack);
+  const sends = new Map<number, Packet[]>();
+  for (const p of clientFlow) {
+    const t = p.tcp;
+    if (p.ip?.src !== vip || !t || t.payloadLength < FULL_SIZE_PAYLOAD) continue;
+    // Acknowledged (in 32-bit sequence space) means it got through.
+    const end = (t.seq + t.payloadLength) >>> 0;
+    if (highestAck >= 0 && ((highestAck - end) | 0) >= 0) continue;
+    sends.set(t.seq, [...(sends.get(t.seq) ?? []), p]);
+  }
+  const all = [...sends.values()];
+  if (all.length === 0) return undefined;
+  // Lost, not merely in flight: sent again, or the client went on acknowledging
+  // only what came before it (duplicate ACKs) after it was sent.
+  const firstSend = Math.min(...all.map((s) => s[0]?.index ?? Infinity));
+  const dupAcks = clientFlow.some((p) => p.ip?.dst === vip && p.tcp?.flags.ack && p.index > firstSend);
+  if (!all.some((s) => s.length >= 2) && !dupAcks) return undefined;
+  const flat = all.flat().sort((a, b) => a.index - b.index);
+  const first = flat[0];
+  const last = flat[flat.length - 1];
+  if (!first || !last) return undefined;
+  return {
+    segments: all.length,
+    sends: flat.length,
+    largest: Math.max(...flat.map((p) => p.tcp?.payloadLength ?? 0)),
+    spanMs: Math.round((last.timeUs - first.timeUs) / 1000),
+    first,
+  };
+}
+
+/**
+ * Connections the LB opened while it held this probe's request (after the
+ * request arrived, before it answered the client) and that failed: refused, or
+ * never answered. A failed connection carries no request, hence no marker, so
+ * timing is all that ties it to the probe; successful ones need no such help.
+ */
+function failedDuringRequest(
+  packets: readonly Packet[],
+  clientFlow: readonly Packet[],
+  request: Packet,
+  clientSyn: Packet,
+  id: ProbeIdentity,
+  client: string,
+  marked: Set<string>,
+): ServerSideFlow[] {
+  const answer = clientFlow.find((p) => p.ip?.src === id.vip && (p.tcp?.payloadLength ?? 0) > 0);
+  const until = answer?.timeUs ?? Infinity;
+  const out: ServerSideFlow[] = [];
+  const seen = new Set<string>();
+  for (const syn of packets) {
+    if (!syn.ip || !syn.tcp || !isSyn(syn) || syn.timeUs < request.timeUs || syn.timeUs > until) continue;
+    if (syn.ip.src === client || syn.ip.dst === id.vip || seen.has(flowKey(syn))) continue;
+    seen.add(flowKey(syn));
+    const flow = serverFlow(packets, syn, clientSyn, marked);
+    if (flow.refused || !flow.answered) out.push(flow);
+  }
+  return out;
+}
+
 export function analyzeFlows(packets: readonly Packet[], id: ProbeIdentity): FlowAnalysis {
   const clientSyn = findClientSyn(packets, id);
   if (!clientSyn?.ip || !clientSyn.tcp) return { serverSide: [], deciding: [] };
@@ -66,47 +218,40 @@ export function analyzeFlows(packets: readonly Packet[], id: ProbeIdentity): Flo
   const clientFlow = packets.filter((p) => inClientFlow(p, id, client));
   const vipAnswer = clientFlow.find((p) => p.ip?.src === id.vip && (p.tcp?.flags.syn || p.tcp?.flags.rst));
   const clientRequest = clientFlow.find((p) => p.ip?.src === client && (p.tcp?.payloadLength ?? 0) > 0);
-  const markerFlows = new Set<string>();
-  const key = (src: string, sport: number, dst: string, dport: number): string => `${src}:${sport}>${dst}:${dport}`;
+  const marked = new Set<string>();
   for (const p of packets) {
     if (!p.ip || !p.tcp || inClientFlow(p, id, client)) continue;
-    if (p.tcp.payload.includes(id.marker)) markerFlows.add(key(p.ip.src, p.tcp.srcPort, p.ip.dst, p.tcp.dstPort));
+    if (p.tcp.payload.includes(id.marker)) marked.add(flowKey(p));
   }
 
   const serverSide: ServerSideFlow[] = [];
+  const seen = new Set<string>();
   for (const syn of packets) {
     if (!syn.ip || !syn.tcp || !isSyn(syn) || syn.timeUs < clientSyn.timeUs || inClientFlow(syn, id, client)) continue;
     // The client SYN itself, seen again on another interface before DNAT, is not a server-side flow.
     if (syn.ip.dst === id.vip && syn.tcp.dstPort === id.port) continue;
-    const k = key(syn.ip.src, syn.tcp.srcPort, syn.ip.dst, syn.tcp.dstPort);
-    const sameIsn = syn.tcp.seq === clientSyn.tcp.seq;
-    const carriesMarker = markerFlows.has(k);
-    if (!sameIsn && !carriesMarker) continue;
-    if (serverSide.some((s) => key(s.src, s.syn.tcp?.srcPort ?? 0, s.address, s.port) === k)) continue;
-    const replies = packets.filter(
-      (p) =>
-        p.ip?.src === syn.ip?.dst &&
-        p.ip?.dst === syn.ip?.src &&
-        p.tcp?.srcPort === syn.tcp?.dstPort &&
-        p.tcp?.dstPort === syn.tcp?.srcPort,
-    );
-    serverSide.push({
-      address: syn.ip.dst,
-      port: syn.tcp.dstPort,
-      src: syn.ip.src,
-      syn,
-      sameIsn,
-      answered: replies.some((p) => p.tcp?.flags.syn && p.tcp.flags.ack),
-      refused: replies.some((p) => p.tcp?.flags.rst),
-      carriesMarker,
-    });
+    const key = flowKey(syn);
+    if (seen.has(key) || (syn.tcp.seq !== clientSyn.tcp.seq && !marked.has(key))) continue;
+    seen.add(key);
+    serverSide.push(serverFlow(packets, syn, clientSyn, marked));
   }
-  const deciding = [clientSyn, vipAnswer, clientRequest, ...serverSide.map((s) => s.syn)]
+  if (!serverSide.some((s) => s.carriesMarker || s.sameIsn) && clientRequest) {
+    serverSide.push(...failedDuringRequest(packets, clientFlow, clientRequest, clientSyn, id, client, marked));
+  }
+  const stalled = findStalledSegments(clientFlow, id.vip);
+  const deciding = [
+    clientSyn,
+    vipAnswer,
+    clientRequest,
+    stalled?.first,
+    ...serverSide.flatMap((s) => [s.syn, s.request, s.response]),
+  ]
     .filter((p): p is Packet => p !== undefined)
     .sort((a, b) => a.index - b.index);
   const result: FlowAnalysis = { clientSyn, clientAddress: client, serverSide, deciding };
   if (vipAnswer) result.vipAnswer = vipAnswer;
   if (clientRequest) result.clientRequest = clientRequest;
+  if (stalled) result.stalled = stalled;
   return result;
 }
 

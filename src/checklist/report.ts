@@ -33,6 +33,8 @@ export interface ReachStep extends StepBase {
   answeredBy: 'lb' | 'other' | 'none' | null;
   /** Source of the answer when it was not the LB (e.g. the ICMP sender). */
   answerFrom?: string;
+  /** Why the LB capture may be missing packets, when it may (a cap hit, kernel drops): step 1 is then inconclusive. */
+  captureGap?: string;
   probe: { from: string; sourcePort: number };
 }
 
@@ -48,9 +50,52 @@ export interface ModeStep extends StepBase {
   fingerprint?: string;
   timings: { connectMs?: number; firstByteMs?: number; endMs?: number };
   /** Pool members seen in the capture (server-side connections for this probe). */
-  serverSide: { address: string; port: number; sameIsn: boolean; answered: boolean; sourceIsClient: boolean }[];
-  tls?: { subject: string; issuer: string; validTo: string; protocol: string; sni: string };
+  serverSide: {
+    address: string;
+    port: number;
+    sameIsn: boolean;
+    answered: boolean;
+    sourceIsClient: boolean;
+    /** How the connection is tied to the probe (isn: the client's SYN passed on; marker; timing: a failed attempt). */
+    tiedBy?: 'isn' | 'marker' | 'timing';
+  }[];
+  tls?: TlsFacts;
+  /** The mechanism step 2 found, when it found one (machine-readable; the summary says it in words). */
+  finding?: ModeFinding;
+  /** An MTU black hole's trace: full-size segments the LB sent again and again, never acknowledged. */
+  stalledSegments?: { segments: number; sends: number; largest: number; spanMs: number; smallReplyOk: boolean };
 }
+
+export interface TlsFacts {
+  subject: string;
+  issuer: string;
+  validFrom?: string;
+  validTo: string;
+  /** DNS names the certificate is valid for (subjectAltName, else the CN). */
+  names?: string[];
+  protocol: string;
+  sni: string;
+}
+
+export type ModeFinding =
+  | 'not-reached'
+  | 'vip-refused'
+  | 'syn-dropped-on-lb'
+  | 'not-forwarding'
+  | 'forwarded-unanswered'
+  | 'tls-handshake-failed'
+  | 'tls-expired'
+  | 'tls-not-yet-valid'
+  | 'tls-name-mismatch'
+  | 'tls-expires-soon'
+  | 'mtu-black-hole'
+  | 'proxy-protocol-expected'
+  | 'server-error'
+  | 'server-hang'
+  | 'unexpected-status'
+  | 'silent'
+  | 'closed'
+  | 'reset';
 
 export type ProbeOutcome = 'connected' | 'refused' | 'timeout' | 'unreachable' | 'not-checked';
 
@@ -77,6 +122,8 @@ export interface ServersStep extends StepBase {
   step: 3;
   name: 'servers';
   members: MemberResult[];
+  /** The LB's source address towards each member it could not reach (what a firewall must allow). */
+  lbSourceAddresses?: Record<string, string>;
 }
 
 export type Step = ReachStep | ModeStep | ServersStep;
@@ -87,6 +134,8 @@ export interface Diagnosis {
   team: string;
   /** Names of the evidence items that prove it. */
   evidence: string[];
+  /** The mechanism, machine-readable (e.g. mtu-black-hole, server-hang, pool-drift); absent when none was named. */
+  finding?: string;
   stoppedAfter?: 1 | 2 | 3;
 }
 

@@ -1,26 +1,28 @@
-// Runs the checklist end to end: one LB capture shared by steps 1 and 2, a
-// probe connection from this machine, then the members. Each step is handed to
-// onStep the moment it is decided, so chat can post it before the next runs.
+// Runs the checklist end to end in two phases per step: observe (captures,
+// probes, SSH: observe-*.ts) then decide (pure: decide-check.ts). Each step is
+// handed to onStep the moment it is decided, so chat can post it before the
+// next one runs; the final report is decided from the whole observation.
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { LocalCapture } from '../capture/local-capture.js';
-import type { Packet } from '../capture/packet.js';
-import { DEFAULT_CAPTURE_LIMITS, RemoteCapture, type CaptureResult } from '../capture/remote-capture.js';
 import { LbcheckError } from '../errors.js';
-import { httpExchange, httpRequest, type HttpExchange } from '../probe/http-exchange.js';
-import { tcpConnect, type ConnectResult } from '../probe/tcp-connect.js';
-import { upgradeToTls } from '../probe/tls-upgrade.js';
+import { reserveLocalPort, type ConnectResult } from '../probe/tcp-connect.js';
 import { SshSession } from '../remote/ssh-session.js';
-import { lbCaptureFilter, localCaptureFilter } from './capture-filter.js';
-import type { CheckOptions, CheckTarget, LbAccess } from './check-target.js';
-import { diagnose } from './diagnose.js';
-import { refOf, type Evidence } from './evidence.js';
-import { analyzeFlows, findClientSyn, type FlowAnalysis } from './flow-analysis.js';
-import { SCHEMA_VERSION, type ModeStep, type Report, type ServersStep, type Step } from './report.js';
-import { stepEvidence } from './step-evidence.js';
-import { decideModeStep } from './step-mode.js';
-import { decideReach } from './step-reach.js';
-import { probeMembers } from './step-servers.js';
+import { stepEvidenceFor } from './check-evidence.js';
+import {
+  withDefaults,
+  type CheckOptions,
+  type CheckTarget,
+  type LbAccess,
+  type ResolvedTarget,
+} from './check-target.js';
+import { decideCheck, stopsTheCheck } from './decide-check.js';
+import type { Evidence } from './evidence.js';
+import { OBSERVATION_VERSION, type CheckObservation, type ObservedTarget } from './observation.js';
+import { observeMode } from './observe-mode.js';
+import { observeReach, startCaptures, type Captures } from './observe-reach.js';
+import { observeServers } from './observe-servers.js';
+import { SCHEMA_VERSION, type ModeStep, type Report, type Step } from './report.js';
 
 export class CheckCancelledError extends LbcheckError {
   override name = 'CheckCancelledError';
@@ -41,16 +43,9 @@ export interface CheckDeps {
 export interface CheckOutcome {
   report: Report;
   evidence: Evidence[];
+  /** Everything the I/O phase saw: re-deciding it gives the same report (fixtures are recorded from this). */
+  observation: CheckObservation;
 }
-
-/** How long after the client's outcome the LB capture may still deliver the SYN. */
-const SYN_GRACE_MS = 300;
-/** How long a TCP proxy gets to open its server connection before we send the request. */
-const PROXY_CONNECT_WAIT_MS = 150;
-/** How long after the response the proxied request may still show up in the capture. */
-const SERVER_SIDE_GRACE_MS = 300;
-
-const elapsed = (since: number): number => Math.round(performance.now() - since);
 
 /** Rejects as soon as the check is cancelled, so no wait outlives a cancel by more than a moment. */
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
@@ -76,64 +71,93 @@ export function newCheckId(): string {
   return `chk-${randomBytes(5).toString('hex')}`;
 }
 
-function skipped(step: 2 | 3, why: string): ModeStep | ServersStep {
-  const common = { verdict: 'skipped' as const, summary: why, evidence: [], ms: 0 };
-  if (step === 2)
-    return {
-      ...common,
-      step: 2,
-      name: 'mode',
-      mode: 'unknown',
-      proxyKind: null,
-      behaviour: 'not-connected',
-      serverSide: [],
-      timings: {},
-    };
-  return { ...common, step: 3, name: 'servers', members: [] };
+export function observedTarget(t: ResolvedTarget): ObservedTarget {
+  return {
+    vip: t.vip,
+    port: t.port,
+    protocol: t.protocol,
+    tls: t.tls,
+    members: t.members.map((m) => ({ host: m.host, port: m.port })),
+    httpPath: t.httpPath,
+    expectStatus: t.expectStatus,
+    ...(t.name ? { name: t.name } : {}),
+    ...(t.sni ? { sni: t.sni } : {}),
+    ...(t.lb ? { lb: t.lb.label } : {}),
+  };
 }
 
-export async function runCheck(
-  target: CheckTarget,
-  options: CheckOptions,
-  deps: CheckDeps = {},
-): Promise<CheckOutcome> {
+function reportOf(obs: CheckObservation, startedAt: Date, evidence: Evidence[]): Report {
+  const decided = decideCheck(obs);
+  const byName = new Map(evidence.map((e) => [e.name, e]));
+  const withEvidence = decided.steps.map((s) => ({
+    ...s,
+    evidence: [...byName.values()]
+      .filter((e) => e.name.startsWith(`step${s.step}-`))
+      .map(({ name, sha256, bytes, mediaType }) => ({ name, sha256, bytes, mediaType })),
+  })) as Step[];
+  const t = obs.target;
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    id: obs.id,
+    target: {
+      vip: t.vip,
+      port: t.port,
+      ...(t.lb ? { lb: t.lb } : {}),
+      ...(t.name ? { name: t.name } : {}),
+      ...(t.tls ? { tls: true } : {}),
+    },
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    steps: withEvidence,
+    diagnosis: { ...decided.diagnosis, evidence: withEvidence.flatMap((s) => s.evidence.map((e) => e.name)) },
+  };
+}
+
+export async function runCheck(input: CheckTarget, options: CheckOptions, deps: CheckDeps = {}): Promise<CheckOutcome> {
+  const target = withDefaults(input);
   const startedAt = new Date();
-  const steps: Step[] = [];
   const allEvidence: Evidence[] = [];
+  const cancellable = <T>(p: Promise<T>): Promise<T> => untilAborted(p, deps.signal);
   const checkCancel = (): void => {
     if (deps.signal?.aborted) throw new CheckCancelledError();
   };
-  const emit = async (step: Step, ev: Evidence[]): Promise<void> => {
-    steps.push(step);
-    allEvidence.push(...ev);
-    await deps.onStep?.(step, ev);
-  };
-
   const lb = target.lb;
-  const cancellable = <T>(p: Promise<T>): Promise<T> => untilAborted(p, deps.signal);
   checkCancel();
   const session = lb ? await cancellable((deps.session ?? ((a: LbAccess) => SshSession.open(a)))(lb)) : undefined;
   const ownsSession = session !== undefined && deps.session === undefined;
-  const bound = Math.ceil((options.connectTimeoutMs + options.silentMs) / 1000) + 10;
-  let capture: RemoteCapture | undefined;
-  let local: LocalCapture | undefined;
+  const boundSeconds = Math.ceil((options.connectTimeoutMs + options.silentMs) / 1000) + 10;
+  const partial = {
+    version: OBSERVATION_VERSION as typeof OBSERVATION_VERSION,
+    id: options.id,
+    observedAt: startedAt.toISOString(),
+    target: observedTarget(target),
+    options: { all: options.all, connectTimeoutMs: options.connectTimeoutMs, silentMs: options.silentMs },
+  };
+  let captures: Captures = { lb: undefined, local: undefined };
   let socket: Duplex | undefined;
+  const commandsBefore = (): number => session?.commands.length ?? 0;
+
+  /** Decides the observation so far and hands the newest step, with its evidence, to onStep. */
+  const emit = async (obs: CheckObservation, n: 1 | 2 | 3, commandsFrom: number): Promise<Step> => {
+    const decided = decideCheck(obs);
+    const step = decided.steps.find((s) => s.step === n);
+    if (!step) throw new Error(`step ${n} was observed but not decided`);
+    const ev = stepEvidenceFor(step, obs, decided.deciding[n] ?? [], session?.commands.slice(commandsFrom) ?? []);
+    allEvidence.push(...ev);
+    const refs = ev.map(({ name, sha256, bytes, mediaType }) => ({ name, sha256, bytes, mediaType }));
+    await deps.onStep?.({ ...step, evidence: refs }, ev);
+    return step;
+  };
+
+  const from1 = commandsBefore();
   try {
-    const starting = Promise.all([
-      session && lb
-        ? RemoteCapture.start(session, {
-            ...DEFAULT_CAPTURE_LIMITS,
-            iface: lb.captureInterface,
-            maxSeconds: bound,
-            filter: lbCaptureFilter(target.vip, target.port, lb.port),
-          })
-        : Promise.resolve(undefined),
-      deps.localCapture === false
-        ? Promise.resolve({ unavailable: 'disabled' })
-        : LocalCapture.start(localCaptureFilter(target.vip, target.port), bound),
-    ]);
+    const sourcePort = await reserveLocalPort();
+    const [remoteStart, localStart] = startCaptures(session, target, sourcePort, {
+      boundSeconds,
+      localCapture: deps.localCapture !== false,
+    });
     // Even when cancelled mid-start, the captures must be stopped: take them when they arrive.
-    void starting.then(
+    void Promise.all([remoteStart, localStart]).then(
       ([r, l]) => {
         if (deps.signal?.aborted) {
           void r?.stop();
@@ -142,241 +166,61 @@ export async function runCheck(
       },
       () => undefined,
     );
-    const [remote, localOrWhy] = await cancellable(starting);
-    capture = remote;
-    local = localOrWhy instanceof LocalCapture ? localOrWhy : undefined;
-    const localNote =
-      localOrWhy instanceof LocalCapture ? [] : [`no capture at the vantage point: ${localOrWhy.unavailable}`];
+    const [remote, localOrWhy] = await cancellable(Promise.all([remoteStart, localStart]));
+    captures = {
+      lb: remote,
+      local: localOrWhy instanceof LocalCapture ? localOrWhy : undefined,
+      ...(localOrWhy instanceof LocalCapture ? {} : { localUnavailable: localOrWhy.unavailable }),
+    };
     checkCancel();
 
     // Step 1: reach
-    const t1 = performance.now();
-    const connecting = tcpConnect(target.vip, target.port, options.connectTimeoutMs);
-    void connecting.then(
-      (c) => deps.signal?.aborted && c.socket?.destroy(),
-      () => undefined,
-    );
-    const connect: ConnectResult = await cancellable(connecting);
-    socket = connect.socket;
-    const id = { vip: target.vip, port: target.port, sourcePort: connect.localPort };
-    const fromVipToProbe = (p: Packet): boolean =>
-      p.ip?.src === target.vip &&
-      p.tcp?.srcPort === target.port &&
-      p.tcp.dstPort === connect.localPort &&
-      (p.tcp.flags.syn || p.tcp.flags.rst);
-    if (capture) {
-      // The LB's own answer follows the SYN, so waiting for it also waits for the SYN.
-      if (connect.outcome === 'timeout') await capture.waitFor((p) => findClientSyn([p], id) !== undefined, 50);
-      else await capture.waitFor(fromVipToProbe, SYN_GRACE_MS);
-    }
-    const lbSaw = capture ? findClientSyn(capture.packets, id) : undefined;
-    if (capture && !lbSaw && local && connect.outcome !== 'timeout') {
-      await local.waitFor(
-        (p) =>
-          (p.tcp?.dstPort === connect.localPort && p.ip?.src === target.vip) ||
-          p.icmp?.unreachable?.original.srcPort === connect.localPort,
-        100,
+    const connecting = (c: Promise<ConnectResult>): Promise<ConnectResult> => {
+      void c.then(
+        (r) => deps.signal?.aborted && r.socket?.destroy(),
+        () => undefined,
       );
-    }
-    const reach = decideReach({
-      vip: target.vip,
-      port: target.port,
-      connect,
-      probeFrom: connect.localAddress ?? 'this host',
-      lbPackets: capture ? [...capture.packets] : null,
-      localPackets: local ? [...local.packets] : null,
-    });
-    const reachMs = elapsed(t1);
-    const reachEvidence = stepEvidence({
-      step: 1,
-      title: `Step 1: probe ${target.vip}:${target.port} from source port ${connect.localPort}; ${capture ? `capture on ${lb?.label}` : 'no LB capture'}`,
-      pcap: capture?.header
-        ? {
-            linkType: capture.header.linkType,
-            snaplen: capture.header.snaplen,
-            label: 'lb',
-            packets: clientFlow(capture.packets, id),
-          }
-        : undefined,
-      deciding: reach.deciding,
-      notes: [reach.summary, ...localNote],
-      commands: session ? [...session.commands] : [],
-      timings: { connectMs: connect.ms, stepMs: reachMs },
-    });
-    const { deciding: _d1, ...reachStep } = reach;
-    await emit({ ...reachStep, ms: reachMs, evidence: reachEvidence.map(refOf) }, reachEvidence);
+      return cancellable(c);
+    };
+    const reach = await observeReach(target, captures, sourcePort, options.connectTimeoutMs, connecting);
+    socket = reach.socket;
+    let obs: CheckObservation = { ...partial, reach: reach.observation };
+    const reachStep = await emit(obs, 1, from1);
     checkCancel();
-    const stopAfter = (n: 1 | 2): boolean => !options.all && steps[n - 1]?.verdict === 'fail';
 
     // Step 2: mode
-    let analysis: FlowAnalysis | null = null;
-    let captureResult: CaptureResult | undefined;
-    if (stopAfter(1)) {
-      steps.push(
-        skipped(2, 'Not run: step 1 failed. lbcheck stops at the first failing step (use --all to run every step).'),
+    let modeStep: ModeStep | undefined;
+    if (!stopsTheCheck(reachStep, options.all)) {
+      const mode = await observeMode(
+        {
+          target,
+          options,
+          reach: reach.observation,
+          socket: reach.socket,
+          capture: captures.lb,
+          session,
+          cancellable,
+          onSocket: (s) => (socket = s),
+        },
+        `${options.id}-${reach.observation.connect.localPort}`,
       );
-    } else {
-      const t2 = performance.now();
-      const marker = `${options.id}-${connect.localPort}`;
-      let exchange: HttpExchange | undefined;
-      let tlsInfo: ModeStep['tls'];
-      if (connect.socket) {
-        if (capture)
-          await capture.waitFor(
-            (p) => !!p.tcp?.flags.syn && !p.tcp.flags.ack && p.ip?.dst !== target.vip && p.index > (lbSaw?.index ?? 0),
-            PROXY_CONNECT_WAIT_MS,
-          );
-        let stream: Duplex = connect.socket;
-        if (target.tls) {
-          const up = await upgradeToTls(connect.socket, target.sni ?? target.vip, options.connectTimeoutMs);
-          if ('tls' in up) {
-            stream = up.tls;
-            tlsInfo = up.info;
-            socket = up.tls;
-          }
-        }
-        exchange = await cancellable(
-          httpExchange(stream, httpRequest(target.sni ?? target.vip, marker), options.silentMs),
-        );
-        if (capture)
-          await capture.waitFor(
-            (p) => p.tcp?.payload.includes(marker) === true && p.ip?.dst !== target.vip,
-            SERVER_SIDE_GRACE_MS,
-          );
-      }
-      socket?.destroy();
-      socket = undefined;
-      captureResult = capture ? await capture.stop() : undefined;
-      capture = undefined;
-      analysis = captureResult ? analyzeFlows(captureResult.packets, { ...id, marker }) : null;
-      const mode = decideModeStep({
-        vip: target.vip,
-        port: target.port,
-        connect,
-        exchange,
-        analysis,
-        ...(tlsInfo ? { tls: tlsInfo } : {}),
-      });
-      const modeMs = elapsed(t2);
-      const modeEvidence = stepEvidence({
-        step: 2,
-        title: `Step 2: how ${lb?.label ?? 'the LB'} handles ${target.vip}:${target.port} (capture on all LB interfaces)`,
-        pcap: captureResult?.header
-          ? {
-              linkType: captureResult.header.linkType,
-              snaplen: captureResult.header.snaplen,
-              label: 'lb',
-              packets: relatedPackets(captureResult.packets, analysis),
-            }
-          : undefined,
-        deciding: mode.deciding,
-        notes: [
-          mode.summary,
-          ...(exchange ? [`response head: ${exchange.statusLine ?? '(none)'}`] : []),
-          ...(captureResult
-            ? [
-                `capture ended by ${captureResult.endedBy}; ${captureResult.packets.length} packets${captureResult.droppedByKernel ? `, ${captureResult.droppedByKernel} dropped by kernel` : ''}`,
-              ]
-            : []),
-        ],
-        commands: session ? [...session.commands] : [],
-        timings: { ...mode.timings, stepMs: modeMs },
-      });
-      const { deciding: _d2, ...modeStep } = mode;
-      await emit({ ...modeStep, ms: modeMs, evidence: modeEvidence.map(refOf) }, modeEvidence);
+      obs = { ...obs, mode };
+      modeStep = (await emit(obs, 2, from1)) as ModeStep;
+      checkCancel();
     }
-    checkCancel();
 
     // Step 3: servers
-    if (stopAfter(1) || stopAfter(2)) {
-      steps.push(
-        skipped(
-          3,
-          `Not run: step ${stopAfter(1) ? 1 : 2} failed. lbcheck stops at the first failing step (use --all to run every step).`,
-        ),
-      );
-    } else {
-      const t3 = performance.now();
-      const before = session?.commands.length ?? 0;
-      const members =
-        target.members.length > 0
-          ? target.members.map((m) => ({ ...m, source: 'configured' as const }))
-          : discoveredMembers(analysis);
-      const servers = await cancellable(
-        probeMembers({ members, protocol: target.protocol, session, timeoutMs: options.connectTimeoutMs }),
-      );
-      const serversMs = elapsed(t3);
-      const serversEvidence = stepEvidence({
-        step: 3,
-        title: 'Step 3: pool members from the LB and directly',
-        deciding: [],
-        notes: [servers.summary],
-        commands: session ? session.commands.slice(before) : [],
-        timings: { stepMs: serversMs },
-        extra: [],
-      });
-      await emit({ ...servers, ms: serversMs, evidence: serversEvidence.map(refOf) }, serversEvidence);
+    if (!stopsTheCheck(reachStep, options.all) && !(modeStep && stopsTheCheck(modeStep, options.all))) {
+      const from3 = commandsBefore();
+      const servers = await cancellable(observeServers(target, modeStep, session, options.connectTimeoutMs));
+      obs = { ...obs, servers };
+      await emit(obs, 3, from3);
     }
-
-    const report: Report = {
-      schemaVersion: SCHEMA_VERSION,
-      id: options.id,
-      target: {
-        vip: target.vip,
-        port: target.port,
-        ...(lb ? { lb: lb.label } : {}),
-        ...(target.name ? { name: target.name } : {}),
-        ...(target.tls ? { tls: true } : {}),
-      },
-      startedAt: startedAt.toISOString(),
-      finishedAt: new Date().toISOString(),
-      steps: steps.sort((a, b) => a.step - b.step),
-      diagnosis: { ...diagnose(steps), ...stoppedAfter(steps) },
-    };
-    return { report, evidence: allEvidence };
+    return { report: reportOf(obs, startedAt, allEvidence), evidence: allEvidence, observation: obs };
   } finally {
     socket?.destroy();
-    await capture?.stop().catch(() => undefined);
-    await local?.stop().catch(() => undefined);
+    await captures.lb?.stop().catch(() => undefined);
+    await captures.local?.stop().catch(() => undefined);
     if (ownsSession) session?.close();
   }
-}
-
-function stoppedAfter(steps: Step[]): { stoppedAfter?: 1 | 2 } {
-  const failed = steps.find((s) => s.verdict === 'fail');
-  const skippedLater = steps.some(
-    (s) => s.verdict === 'skipped' && s.evidence.length === 0 && s.summary.startsWith('Not run'),
-  );
-  return failed && skippedLater && failed.step !== 3 ? { stoppedAfter: failed.step } : {};
-}
-
-function clientFlow(packets: readonly Packet[], id: { vip: string; port: number; sourcePort: number }): Packet[] {
-  return packets.filter(
-    (p) =>
-      (p.ip?.dst === id.vip && p.tcp?.dstPort === id.port && p.tcp.srcPort === id.sourcePort) ||
-      (p.ip?.src === id.vip && p.tcp?.srcPort === id.port && p.tcp.dstPort === id.sourcePort),
-  );
-}
-
-/** The client flow plus every server-side flow the analysis tied to the probe. */
-function relatedPackets(packets: readonly Packet[], a: FlowAnalysis | null): Packet[] {
-  if (!a?.clientSyn?.tcp || !a.clientAddress) return [];
-  const keys = new Set(a.serverSide.map((s) => `${s.src}:${s.syn.tcp?.srcPort}|${s.address}:${s.port}`));
-  const vip = a.clientSyn.ip?.dst;
-  const sport = a.clientSyn.tcp.srcPort;
-  return packets.filter((p) => {
-    if (!p.ip || !p.tcp) return false;
-    if ((p.tcp.srcPort === sport || p.tcp.dstPort === sport) && (p.ip.src === vip || p.ip.dst === vip)) return true;
-    return (
-      keys.has(`${p.ip.src}:${p.tcp.srcPort}|${p.ip.dst}:${p.tcp.dstPort}`) ||
-      keys.has(`${p.ip.dst}:${p.tcp.dstPort}|${p.ip.src}:${p.tcp.srcPort}`)
-    );
-  });
-}
-
-function discoveredMembers(a: FlowAnalysis | null): { host: string; port: number; source: 'discovered' }[] {
-  const seen = new Map<string, { host: string; port: number; source: 'discovered' }>();
-  for (const s of a?.serverSide ?? [])
-    seen.set(`${s.address}:${s.port}`, { host: s.address, port: s.port, source: 'discovered' });
-  return [...seen.values()];
 }

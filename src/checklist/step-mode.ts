@@ -1,139 +1,290 @@
 // Step 2: how does the LB handle the connection? L4 or L7 from the capture,
-// then what it does with GET /.
+// then what it does with the request, judged in the light of step 1's facts
+// (a later step never contradicts an earlier one).
 import type { Packet } from '../capture/packet.js';
 import type { HttpExchange } from '../probe/http-exchange.js';
-import type { ConnectResult } from '../probe/tcp-connect.js';
-import { decideMode, type FlowAnalysis } from './flow-analysis.js';
+import { analyzeFlows, decideMode, type FlowAnalysis, type ModeDecision } from './flow-analysis.js';
 import { fingerprintProxy } from './fingerprint.js';
-import type { Behaviour, ModeStep } from './report.js';
+import type { ModeObservation, ObservedTarget } from './observation.js';
+import type { Behaviour, ModeFinding, ModeStep, ReachStep, Verdict } from './report.js';
+import { judgeTls } from './tls-judgement.js';
 
-export interface ModeInput {
-  vip: string;
-  port: number;
-  connect: ConnectResult;
-  exchange: HttpExchange | undefined;
-  /** null when there was no LB capture. */
+export type ModeDecisionStep = Omit<ModeStep, 'evidence'> & { deciding: Packet[] };
+
+interface Judged {
+  verdict: Verdict;
+  summary: string;
+  finding?: ModeFinding;
+}
+
+interface ModeContext {
+  target: ObservedTarget;
+  reach: Pick<ReachStep, 'outcome' | 'lbSawSyn' | 'probe'>;
+  obs: ModeObservation;
+  observedAt: Date;
   analysis: FlowAnalysis | null;
-  tls?: ModeStep['tls'];
+  decision: ModeDecision;
+  behaviour: Behaviour;
+  /** "the LB" with a capture proving it; "the VIP" without. */
+  who: string;
+  why: string;
 }
 
-export type ModeDecisionStep = Omit<ModeStep, 'evidence' | 'ms'> & { deciding: Packet[] };
-
-function behaviourOf(input: ModeInput): Behaviour {
-  if (input.connect.outcome !== 'connected') return input.connect.outcome === 'refused' ? 'refused' : 'not-connected';
-  return input.exchange?.behaviour ?? 'not-connected';
+function behaviourOf(reach: ModeContext['reach'], x: HttpExchange | undefined): Behaviour {
+  if (reach.outcome !== 'connected') return reach.outcome === 'refused' ? 'refused' : 'not-connected';
+  return x?.behaviour ?? 'not-connected';
 }
 
-function describeExchange(x: HttpExchange | undefined, b: Behaviour): string {
+function describeExchange(x: HttpExchange | undefined, b: Behaviour, path: string): string {
+  const req = `GET ${path}`;
   switch (b) {
     case 'http-response':
-      return `answered GET / with "${x?.statusLine ?? `HTTP ${x?.status}`}" after ${x?.firstByteMs ?? '?'} ms`;
+      return `answered ${req} with "${x?.statusLine ?? `HTTP ${x?.status}`}" after ${x?.firstByteMs ?? '?'} ms`;
     case 'reset':
-      return `reset the connection ${x?.endMs ?? '?'} ms after GET /, without a byte`;
+      return `reset the connection ${x?.endMs ?? '?'} ms after ${req}, without a byte`;
     case 'closed':
-      return `closed the connection ${x?.endMs ?? '?'} ms after GET / without sending a byte`;
+      return `closed the connection ${x?.endMs ?? '?'} ms after ${req} without sending a byte`;
     case 'silent':
-      return `sent nothing for ${x?.endMs ?? '?'} ms after GET / (held the connection open, silent)`;
+      return `sent nothing for ${x?.endMs ?? '?'} ms after ${req} (held the connection open, silent)`;
     case 'non-http':
-      return `answered GET / with ${x?.bytes ?? 0} bytes that are not HTTP`;
+      return `answered ${req} with ${x?.bytes ?? 0} bytes that are not HTTP`;
     default:
       return 'never accepted the connection';
   }
 }
 
-export function decideModeStep(input: ModeInput): ModeDecisionStep {
-  const behaviour = behaviourOf(input);
-  const x = input.exchange;
-  const target = `${input.vip}:${input.port}`;
-  const a = input.analysis;
-  const decision = a ? decideMode(a) : { mode: 'unknown' as const, reason: 'no LB capture' };
+function modeText(d: ModeDecision, proxyKind: ModeStep['proxyKind']): string {
+  if (d.mode === 'L4') return 'Layer 4 forwarder';
+  if (d.mode === 'L7') return proxyKind ? `Layer 7 ${proxyKind} proxy` : 'Layer 7 proxy';
+  return 'Mode unknown';
+}
+
+const inRange = (status: number, t: ObservedTarget): boolean =>
+  status >= t.expectStatus.min && status <= t.expectStatus.max;
+
+/** Judged when the client's connection did not complete. */
+function notConnected(c: ModeContext): Judged {
+  const forwarded = c.analysis?.serverSide.find((s) => s.sameIsn);
+  const client = c.reach.outcome === 'refused' ? 'was refused' : 'timed out';
+  if (forwarded) {
+    const fate = forwarded.answered
+      ? 'answered, but the answer never came back through the LB'
+      : forwarded.refused
+        ? 'refused it (a reset the LB passed back to the client)'
+        : 'never answered';
+    return {
+      verdict: 'warn',
+      finding: 'forwarded-unanswered',
+      summary: `${c.why} It forwarded the client's SYN to ${forwarded.address}:${forwarded.port}, which ${fate}; the client ${client}. Step 3 checks the servers.`,
+    };
+  }
+  if (c.analysis === null) {
+    return {
+      verdict: 'inconclusive',
+      summary: `The client ${client} and there is no LB capture to say why.`,
+    };
+  }
+  if (c.analysis.vipAnswer?.tcp?.flags.rst) {
+    return {
+      verdict: 'fail',
+      finding: 'vip-refused',
+      summary: `The LB itself refused ${c.target.vip}:${c.target.port} with a reset, without trying any server: nothing listens on the VIP (virtual server down, disabled, or on another port).`,
+    };
+  }
+  if (c.obs.lbFacts.ipForward === '0') {
+    return {
+      verdict: 'fail',
+      finding: 'not-forwarding',
+      summary: `The LB received the SYN for ${c.target.vip}:${c.target.port} but passed nothing on and never answered: IP forwarding is off on the LB (net.ipv4.ip_forward = 0), so a packet-forwarding (L4) virtual cannot reach any server.`,
+    };
+  }
+  return {
+    verdict: 'fail',
+    finding: 'syn-dropped-on-lb',
+    summary: `The LB received the SYN for ${c.target.vip}:${c.target.port} but neither answered nor passed it to a server: the LB drops it itself (a host firewall rule on the LB, a disabled virtual, or an L4 virtual with no route to its pool).`,
+  };
+}
+
+function stalledTrace(c: ModeContext): Judged | undefined {
+  const s = c.analysis?.stalled;
+  if (!s || c.behaviour === 'http-response') return undefined;
+  const head = c.obs.reprobes.head;
+  const smallOk = head?.behaviour === 'http-response';
+  return {
+    verdict: 'fail',
+    finding: 'mtu-black-hole',
+    summary:
+      `${c.why} The handshake and the request got through, but the reply did not: the LB sent ${s.segments} full-size segment${s.segments === 1 ? '' : 's'} (up to ${s.largest} bytes of payload)${s.sends > s.segments ? `, ${s.sends} times in all over ${s.spanMs} ms,` : ''} and the client never acknowledged ${s.segments === 1 ? 'it' : 'them'}. ` +
+      `That is an MTU black hole between the client and the LB: a hop with a smaller MTU drops full-size packets and its ICMP "fragmentation needed" is filtered, so the LB never learns to send smaller ones.` +
+      (smallOk
+        ? ` A HEAD request, whose reply fits in one small packet, was answered (${head.statusLine ?? head.status}).`
+        : '') +
+      ' Hand it to the network team: allow ICMP type 3 code 4 (and ICMPv6 packet-too-big) back to the LB, or clamp the MSS on that hop.',
+  };
+}
+
+function proxyProtocol(c: ModeContext): Judged | undefined {
+  const v1 = c.obs.reprobes.proxyV1;
+  if (!v1 || (c.behaviour !== 'closed' && c.behaviour !== 'reset') || v1.behaviour !== 'http-response')
+    return undefined;
+  return {
+    verdict: 'fail',
+    finding: 'proxy-protocol-expected',
+    summary: `${c.why} It ${describeExchange(c.obs.exchange, c.behaviour, c.target.httpPath)}, but answered "${v1.statusLine ?? v1.status}" when the same request came after a PROXY protocol v1 header: the VIP's frontend expects the PROXY protocol (e.g. HAProxy "accept-proxy", nginx "listen ... proxy_protocol"), which plain clients do not send. Either the device in front of the LB must send it, or the frontend must stop expecting it.`,
+  };
+}
+
+/** The server-side connection that carried this probe's request, if the capture shows one. */
+function proxiedFlow(c: ModeContext): FlowAnalysis['serverSide'][number] | undefined {
+  return c.analysis?.serverSide.find((s) => s.carriesMarker) ?? c.analysis?.serverSide.find((s) => s.sameIsn);
+}
+
+function answered(c: ModeContext, what: string): Judged {
+  const x = c.obs.exchange;
+  const status = x?.status ?? 0;
+  const flow = proxiedFlow(c);
+  if (status >= 500) {
+    const passed = flow?.responseStatus === status;
+    const origin = passed
+      ? `The status came from ${flow.address}:${flow.port} itself (the LB passed the server's answer through).`
+      : `A ${status} from the LB itself means it had no working server for the request.`;
+    return {
+      verdict: 'warn',
+      finding: 'server-error',
+      summary: `${c.why} ${what} ${origin} Step 3 checks the servers.`,
+    };
+  }
+  if (!inRange(status, c.target)) {
+    const range = `${c.target.expectStatus.min}–${c.target.expectStatus.max}`;
+    return {
+      verdict: 'warn',
+      finding: 'unexpected-status',
+      summary: `${c.why} ${what} The VIP's health path ${c.target.httpPath} is expected to answer ${range}; ${status} is not in that range.`,
+    };
+  }
+  return { verdict: 'pass', summary: `${c.why} ${what}` };
+}
+
+function gaveNothing(c: ModeContext, what: string): Judged {
+  const flow = proxiedFlow(c);
+  if (c.behaviour === 'silent' && flow?.carriesMarker && flow.answered && flow.responseBytes === 0) {
+    return {
+      verdict: 'warn',
+      finding: 'server-hang',
+      summary: `${c.why} ${what} The LB passed the request on to ${flow.address}:${flow.port}, which accepted the connection and has sent nothing back: the server holds the request without answering. Step 3 checks the servers.`,
+    };
+  }
+  const cause =
+    c.decision.mode === 'L7'
+      ? 'A proxy that accepts and then gives nothing usually has no server to pass to'
+      : 'The server side gave nothing';
+  const finding: ModeFinding = c.behaviour === 'silent' ? 'silent' : c.behaviour === 'reset' ? 'reset' : 'closed';
+  return { verdict: 'warn', finding, summary: `${c.why} ${what} ${cause}; step 3 checks the servers.` };
+}
+
+function judgeConnected(c: ModeContext): Judged {
+  if (c.obs.tlsError) {
+    return {
+      verdict: 'fail',
+      finding: 'tls-handshake-failed',
+      summary: `The TCP connection to ${c.target.vip}:${c.target.port} completed, but the TLS handshake (SNI ${c.target.sni ?? c.target.vip}) failed: ${c.obs.tlsError}. Check the virtual's TLS profile (certificate for that name, protocol versions, ciphers).`,
+    };
+  }
+  const tls = c.obs.tls ? judgeTls(c.obs.tls, c.observedAt) : undefined;
+  if (tls?.verdict === 'fail') return { verdict: 'fail', finding: tls.finding, summary: `${c.why} ${tls.text}` };
+  const found = stalledTrace(c) ?? proxyProtocol(c);
+  if (found) return found;
+  const fingerprint = c.obs.exchange ? fingerprintProxy(c.obs.exchange) : undefined;
+  const what = `${c.who} ${describeExchange(c.obs.exchange, c.behaviour, c.target.httpPath)}${fingerprint ? ` (${fingerprint})` : ''}.`;
+  const judged =
+    c.behaviour === 'http-response'
+      ? answered(c, what)
+      : c.behaviour === 'non-http'
+        ? { verdict: 'pass' as const, summary: `${c.why} ${what}` }
+        : gaveNothing(c, what);
+  if (tls && judged.verdict === 'pass')
+    return { verdict: 'warn', finding: tls.finding, summary: `${judged.summary} ${tls.text}` };
+  return tls ? { ...judged, summary: `${judged.summary} ${tls.text}` } : judged;
+}
+
+export function decideModeStep(
+  target: ObservedTarget,
+  reach: ModeContext['reach'],
+  obs: ModeObservation,
+  at: { observedAt: string; connectMs: number },
+): ModeDecisionStep {
+  const x = obs.exchange;
+  const marker = obs.request?.marker ?? '';
+  const analysis = obs.lb
+    ? analyzeFlows(obs.lb.packets, { vip: target.vip, port: target.port, sourcePort: reach.probe.sourcePort, marker })
+    : null;
+  const decision: ModeDecision = analysis ? decideMode(analysis) : { mode: 'unknown', reason: 'no LB capture' };
   const proxyKind =
     decision.mode === 'L7'
       ? (decision.proxyKind ?? (x?.behaviour === 'http-response' ? 'http' : x ? 'tcp' : null))
       : null;
+  const behaviour = behaviourOf(reach, x);
   const fingerprint = x ? fingerprintProxy(x) : undefined;
-  const clientAddress = a?.clientAddress;
-  const serverSide = (a?.serverSide ?? []).map((s) => ({
+  const serverSide = (analysis?.serverSide ?? []).map((s) => ({
     address: s.address,
     port: s.port,
     sameIsn: s.sameIsn,
     answered: s.answered,
-    sourceIsClient: s.src === clientAddress,
+    sourceIsClient: s.src === analysis?.clientAddress,
+    tiedBy: s.tiedBy,
   }));
-  const base = {
-    step: 2 as const,
-    name: 'mode' as const,
+  const c: ModeContext = {
+    target,
+    reach,
+    obs,
+    observedAt: new Date(at.observedAt),
+    analysis,
+    decision,
+    behaviour,
+    who: analysis ? 'The LB' : 'The VIP',
+    why: `${modeText(decision, proxyKind)}: ${decision.reason}.`,
+  };
+  const stalled = analysis?.stalled;
+  const judged: Judged =
+    reach.lbSawSyn === false
+      ? {
+          verdict: 'skipped',
+          finding: 'not-reached',
+          summary: `Not judged: step 1 showed the connection never reached the LB, so there is no LB handling to observe${x ? ` (what answered instead ${describeExchange(x, behaviour, target.httpPath)})` : ''}.`,
+        }
+      : reach.outcome !== 'connected'
+        ? notConnected(c)
+        : judgeConnected(c);
+  return {
+    step: 2,
+    name: 'mode',
     mode: decision.mode,
     proxyKind,
     behaviour,
     serverSide,
     timings: {
-      connectMs: input.connect.ms,
+      connectMs: at.connectMs,
       ...(x?.firstByteMs !== undefined ? { firstByteMs: x.firstByteMs } : {}),
       ...(x ? { endMs: x.endMs } : {}),
     },
     ...(x?.status !== undefined ? { httpStatus: x.status } : {}),
     ...(fingerprint ? { fingerprint } : {}),
-    ...(input.tls ? { tls: input.tls } : {}),
-    deciding: a?.deciding ?? [],
-  };
-  const modeText =
-    decision.mode === 'L4'
-      ? 'Layer 4 forwarder'
-      : decision.mode === 'L7'
-        ? `Layer 7 ${proxyKind ?? ''} proxy`.replace('  ', ' ')
-        : 'mode unknown';
-  const why = `${modeText}: ${decision.reason}.`;
-
-  if (input.connect.outcome !== 'connected') {
-    const forwarded = serverSide.find((s) => s.sameIsn);
-    if (forwarded) {
-      const fate = forwarded.answered
-        ? 'answered'
-        : a?.serverSide.find((s) => s.sameIsn)?.refused
-          ? 'refused it'
-          : 'never answered through the LB';
-      return {
-        ...base,
-        verdict: 'warn',
-        summary: `${why} The server ${forwarded.address}:${forwarded.port} ${fate}; the client ${input.connect.outcome === 'refused' ? 'was refused' : 'timed out'}. Step 3 checks the servers.`,
-      };
-    }
-    if (a === null) {
-      return {
-        ...base,
-        verdict: 'inconclusive',
-        summary: `The client ${behaviour === 'refused' ? 'was refused' : 'did not connect'} and there is no LB capture to say why.`,
-      };
-    }
-    if (a.vipAnswer?.tcp?.flags.rst) {
-      return {
-        ...base,
-        verdict: 'fail',
-        summary: `The LB itself refused ${target} with a reset, without trying any server: nothing listens on the VIP (virtual server down, disabled, or on another port).`,
-      };
-    }
-    return {
-      ...base,
-      verdict: 'fail',
-      summary: `The LB received the SYN for ${target} but neither answered nor passed it to a server (VIP disabled, a firewall on the LB, or no pool configured).`,
-    };
-  }
-
-  const what = `The LB ${describeExchange(x, behaviour)}${fingerprint ? ` (${fingerprint})` : ''}.`;
-  if (behaviour === 'http-response' && (x?.status ?? 0) < 500)
-    return { ...base, verdict: 'pass', summary: `${why} ${what}` };
-  if (behaviour === 'http-response') {
-    return {
-      ...base,
-      verdict: 'warn',
-      summary: `${why} ${what} A ${x?.status} from the LB means it had no working server for the request; step 3 checks the servers.`,
-    };
-  }
-  if (behaviour === 'non-http') return { ...base, verdict: 'pass', summary: `${why} ${what}` };
-  return {
-    ...base,
-    verdict: 'warn',
-    summary: `${why} ${what} ${decision.mode === 'L7' ? 'A proxy that accepts and then gives nothing usually has no server to pass to' : 'The server side gave nothing'}; step 3 checks the servers.`,
+    ...(obs.tls ? { tls: obs.tls } : {}),
+    ...(judged.finding ? { finding: judged.finding } : {}),
+    ...(stalled && judged.finding === 'mtu-black-hole'
+      ? {
+          stalledSegments: {
+            segments: stalled.segments,
+            sends: stalled.sends,
+            largest: stalled.largest,
+            spanMs: stalled.spanMs,
+            smallReplyOk: obs.reprobes.head?.behaviour === 'http-response',
+          },
+        }
+      : {}),
+    verdict: judged.verdict,
+    summary: judged.summary,
+    ms: obs.ms,
+    deciding: analysis?.deciding ?? [],
   };
 }

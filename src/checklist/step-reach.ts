@@ -1,22 +1,11 @@
 // Step 1: does the connection reach the LB? Decided by matching the probe's
 // source port in the LB's capture, then by who answered the client.
 import type { Packet } from '../capture/packet.js';
-import type { ConnectResult } from '../probe/tcp-connect.js';
 import { findClientSyn } from './flow-analysis.js';
+import type { CaptureView, ConnectObservation, ReachObservation } from './observation.js';
 import type { ReachStep } from './report.js';
 
-export interface ReachInput {
-  vip: string;
-  port: number;
-  connect: ConnectResult;
-  /** The LB capture, or null when there is no SSH access to the LB. */
-  lbPackets: readonly Packet[] | null;
-  /** The vantage point's own capture, or null when it could not run. */
-  localPackets: readonly Packet[] | null;
-  probeFrom: string;
-}
-
-export type ReachDecision = Omit<ReachStep, 'evidence' | 'ms'> & { deciding: Packet[] };
+export type ReachDecision = Omit<ReachStep, 'evidence'> & { deciding: Packet[] };
 
 interface LocalAnswer {
   kind: 'tcp-reset' | 'syn-ack' | 'icmp';
@@ -25,71 +14,111 @@ interface LocalAnswer {
   detail: string;
 }
 
-function answerSeenLocally(input: ReachInput): LocalAnswer | undefined {
-  const sport = input.connect.localPort;
-  for (const p of input.localPackets ?? []) {
+interface Probe {
+  vip: string;
+  port: number;
+  connect: ConnectObservation;
+}
+
+function answerSeenLocally(probe: Probe, local: CaptureView | null): LocalAnswer | undefined {
+  const sport = probe.connect.localPort;
+  for (const p of local?.packets ?? []) {
     const t = p.tcp;
-    if (t && p.ip?.src === input.vip && t.srcPort === input.port && t.dstPort === sport) {
+    if (t && p.ip?.src === probe.vip && t.srcPort === probe.port && t.dstPort === sport) {
       if (t.flags.rst)
         return {
           kind: 'tcp-reset',
           from: p.ip.src,
           packet: p,
-          detail: `a TCP reset claiming to come from ${input.vip}`,
+          detail: `a TCP reset claiming to come from ${probe.vip}`,
         };
       if (t.flags.syn && t.flags.ack)
-        return { kind: 'syn-ack', from: p.ip.src, packet: p, detail: `a SYN-ACK claiming to come from ${input.vip}` };
+        return { kind: 'syn-ack', from: p.ip.src, packet: p, detail: `a SYN-ACK claiming to come from ${probe.vip}` };
     }
     const u = p.icmp?.unreachable;
     if (
       u &&
       p.ip &&
-      u.original.dst === input.vip &&
-      u.original.dstPort === input.port &&
+      u.original.dst === probe.vip &&
+      u.original.dstPort === probe.port &&
       u.original.srcPort === sport
     ) {
-      return { kind: 'icmp', from: p.ip.src, packet: p, detail: `ICMP ${u.reason} from ${p.ip.src}` };
+      return { kind: 'icmp', from: p.ip.src, packet: p, detail: `ICMP ${u.reason}` };
     }
   }
   return undefined;
 }
 
-export function decideReach(input: ReachInput): ReachDecision {
-  const { connect, vip, port } = input;
+function outcomeText(c: ConnectObservation): string {
+  const what =
+    c.outcome === 'connected'
+      ? 'connected'
+      : c.outcome === 'timeout'
+        ? 'timed out'
+        : `was ${c.outcome}${c.errno ? ` (${c.errno})` : ''}`;
+  return `the client ${what} after ${c.ms} ms`;
+}
+
+/**
+ * Why the LB capture cannot be trusted to have every packet, or undefined
+ * when it can. A missing SYN only proves something when nothing was lost.
+ */
+export function captureShortfall(lb: CaptureView): string | undefined {
+  switch (lb.endedBy) {
+    case 'packet-limit':
+      return `the LB capture hit its packet cap (${lb.maxPackets} packets)`;
+    case 'byte-limit':
+      return `the LB capture hit its byte cap (${lb.maxBytes} bytes)`;
+    case 'time-limit':
+      return 'the LB capture hit its time limit';
+    case 'exited':
+      return 'tcpdump on the LB exited early';
+    default:
+      break;
+  }
+  if (lb.droppedByKernel) return `the LB's kernel dropped ${lb.droppedByKernel} captured packets (tcpdump buffer full)`;
+  return undefined;
+}
+
+export function decideReach(vip: string, port: number, obs: ReachObservation): ReachDecision {
+  const { connect } = obs;
   const target = `${vip}:${port}`;
+  const probe: Probe = { vip, port, connect };
   const base = {
     step: 1 as const,
     name: 'reach' as const,
     outcome: connect.outcome,
-    probe: { from: input.probeFrom, sourcePort: connect.localPort },
+    probe: { from: obs.probeFrom, sourcePort: connect.localPort },
+    ms: obs.ms,
     ...(connect.errno ? { errno: connect.errno } : {}),
   };
-  const local = answerSeenLocally(input);
-  const refusedBy: ReachStep['refusedBy'] | undefined =
-    connect.outcome === 'refused' || connect.outcome === 'unreachable'
-      ? local
-        ? local.kind === 'icmp'
-          ? 'icmp'
-          : 'tcp-reset'
-        : null
-      : undefined;
+  const local = answerSeenLocally(probe, obs.local);
+  const refused = connect.outcome === 'refused' || connect.outcome === 'unreachable';
+  const refusedBy: ReachStep['refusedBy'] | undefined = refused
+    ? local
+      ? local.kind === 'icmp'
+        ? 'icmp'
+        : 'tcp-reset'
+      : null
+    : undefined;
   const withRefusal: Pick<ReachStep, 'refusedBy'> = refusedBy === undefined ? {} : { refusedBy };
-  const outcomeText = `the client ${connect.outcome === 'connected' ? 'connected' : connect.outcome === 'timeout' ? 'timed out' : `was ${connect.outcome}${connect.errno ? ` (${connect.errno})` : ''}`} after ${connect.ms} ms`;
+  const happened = outcomeText(connect);
 
-  if (input.lbPackets === null) {
+  if (obs.lb === null) {
     return {
       ...base,
       ...withRefusal,
       verdict: 'inconclusive',
       lbSawSyn: null,
       answeredBy: null,
-      summary: `No capture on the LB (no SSH access), so it is unknown whether the SYN reached it; ${outcomeText}.`,
+      summary: `No capture on the LB (no SSH access), so it is unknown whether the SYN reached it; ${happened}.`,
       deciding: local ? [local.packet] : [],
     };
   }
-  const syn = findClientSyn(input.lbPackets, { vip, port, sourcePort: connect.localPort });
+  const lbPackets = obs.lb.packets;
+  const syn = findClientSyn(lbPackets, { vip, port, sourcePort: connect.localPort });
   if (syn) {
-    const lbAnswer = input.lbPackets.find(
+    const lbAnswer = lbPackets.find(
       (p) =>
         p.ip?.src === vip &&
         p.tcp?.srcPort === port &&
@@ -98,14 +127,29 @@ export function decideReach(input: ReachInput): ReachDecision {
     );
     const lbRefused: Pick<ReachStep, 'refusedBy'> =
       connect.outcome === 'refused' && lbAnswer?.tcp?.flags.rst ? { refusedBy: 'tcp-reset' } : withRefusal;
+    const refusal =
+      connect.outcome === 'refused' ? ' The connection reached the LB; step 2 says why it was refused.' : '';
     return {
       ...base,
       ...lbRefused,
       verdict: 'pass',
       lbSawSyn: true,
       answeredBy: lbAnswer ? 'lb' : 'none',
-      summary: `The LB saw the probe's SYN to ${target} (source port ${connect.localPort}); ${outcomeText}.`,
+      summary: `The LB saw the probe's SYN to ${target} (source port ${connect.localPort}); ${happened}.${refusal}`,
       deciding: [syn, ...(lbAnswer ? [lbAnswer] : [])],
+    };
+  }
+  const shortfall = captureShortfall(obs.lb);
+  if (shortfall) {
+    return {
+      ...base,
+      ...withRefusal,
+      verdict: 'inconclusive',
+      lbSawSyn: null,
+      answeredBy: null,
+      captureGap: shortfall,
+      summary: `The probe's SYN to ${target} is not in the LB capture, but ${shortfall} before it could show up, so this proves nothing about the path; ${happened}. Run the check again, or capture on a quieter interface (captureInterface).`,
+      deciding: local ? [local.packet] : [],
     };
   }
   if (connect.outcome === 'timeout') {
@@ -127,7 +171,7 @@ export function decideReach(input: ReachInput): ReachDecision {
       lbSawSyn: false,
       answeredBy: 'other',
       answerFrom: local.from,
-      summary: `The SYN to ${target} never reached the LB: ${local.from} rejected it with ${local.detail.replace(` from ${local.from}`, '')} on the way.`,
+      summary: `The SYN to ${target} never reached the LB: ${local.from} rejected it with ${local.detail} on the way.`,
       deciding: [local.packet],
     };
   }

@@ -1,3 +1,4 @@
+import type { StatusRange } from '../checklist/observation.js';
 import type { Policy } from '../policy/policy-types.js';
 
 // The inventory: load balancers lbcheck may SSH into, and named VIPs with
@@ -26,6 +27,10 @@ export interface InventoryVip {
   lb?: string;
   members: { host: string; port: number }[];
   zone?: string;
+  /** Health path for step 2 and the member probes (default "/"). */
+  httpPath?: string;
+  /** Statuses that count as healthy for httpPath (default 200–399). */
+  expectStatus?: StatusRange;
 }
 
 export interface Inventory {

@@ -7,6 +7,7 @@ import { parseFingerprint } from '../remote/host-keys.js';
 import { parseEndpoint, parseHost, parsePort, parseSshUrl } from '../target/endpoint.js';
 import { loadPolicy } from '../policy/load-policy.js';
 import type { Inventory, InventoryLb, InventoryVip } from './inventory-types.js';
+import { parseHttpPath, parseStatusRange } from './health-check.js';
 import { checkKeys, entries, field, Problems, scalar } from './yaml-helpers.js';
 
 const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
@@ -60,7 +61,12 @@ function loadVip(
   lbs: Map<string, InventoryLb>,
 ): InventoryVip | undefined {
   if (!isMap(node)) return void p.at(node, `VIP "${name}" must be a mapping`);
-  checkKeys(p, node, ['address', 'port', 'protocol', 'tls', 'sni', 'lb', 'members', 'zone'], `VIP "${name}"`);
+  checkKeys(
+    p,
+    node,
+    ['address', 'port', 'protocol', 'tls', 'sni', 'lb', 'members', 'zone', 'httpPath', 'expectStatus'],
+    `VIP "${name}"`,
+  );
   const addressText = scalar(field(node, 'address'));
   if (!addressText) p.at(node, `VIP "${name}" needs address`);
   const address = addressText
@@ -87,6 +93,11 @@ function loadVip(
   }
   const sni = scalar(field(node, 'sni'));
   const zone = scalar(field(node, 'zone'));
+  const pathText = scalar(field(node, 'httpPath'));
+  const httpPath = pathText === undefined ? undefined : p.try(field(node, 'httpPath'), () => parseHttpPath(pathText));
+  const statusText = scalar(field(node, 'expectStatus'));
+  const expectStatus =
+    statusText === undefined ? undefined : p.try(field(node, 'expectStatus'), () => parseStatusRange(statusText));
   if (!address || !port || (protocol !== 'http' && protocol !== 'tcp')) return undefined;
   return {
     name,
@@ -98,6 +109,8 @@ function loadVip(
     ...(lb ? { lb } : {}),
     ...(sni ? { sni } : {}),
     ...(zone ? { zone } : {}),
+    ...(httpPath ? { httpPath } : {}),
+    ...(expectStatus ? { expectStatus } : {}),
   };
 }
 

@@ -18,17 +18,35 @@ export interface HttpExchange {
   bytes: number;
 }
 
-export function httpRequest(host: string, marker?: string): string {
-  return [
-    'GET / HTTP/1.1',
-    `Host: ${host.includes(':') ? `[${host}]` : host}`,
-    'User-Agent: lbcheck',
-    ...(marker ? [`X-Lbcheck-Probe: ${marker}`] : []),
-    'Accept: */*',
-    'Connection: close',
-    '',
-    '',
-  ].join('\r\n');
+export interface RequestShape {
+  /** Path and query of the health check (the inventory's httpPath); "/" by default. */
+  path?: string;
+  method?: 'GET' | 'HEAD';
+  /** Unique text to find the proxied copy of this request in the LB capture. */
+  marker?: string;
+  /** Bytes sent before the request, e.g. a PROXY protocol header. */
+  preface?: string;
+}
+
+export function httpRequest(host: string, shape: RequestShape = {}): string {
+  return (
+    (shape.preface ?? '') +
+    [
+      `${shape.method ?? 'GET'} ${shape.path ?? '/'} HTTP/1.1`,
+      `Host: ${host.includes(':') ? `[${host}]` : host}`,
+      'User-Agent: lbcheck',
+      ...(shape.marker ? [`X-Lbcheck-Probe: ${shape.marker}`] : []),
+      'Accept: */*',
+      'Connection: close',
+      '',
+      '',
+    ].join('\r\n')
+  );
+}
+
+/** PROXY protocol v1 header for a connection from `src` to `dst`. */
+export function proxyV1Header(src: string, srcPort: number, dst: string, dstPort: number): string {
+  return `PROXY ${src.includes(':') ? 'TCP6' : 'TCP4'} ${src} ${dst} ${srcPort} ${dstPort}\r\n`;
 }
 
 function parseHead(

@@ -11,6 +11,8 @@ export interface MemberTarget {
   host: string;
   port: number;
   protocol: 'http' | 'tcp';
+  /** The health path to request (the VIP's httpPath). */
+  path: string;
 }
 
 /** L4OK / L4CON / L4TOUT / L7OK / L7STS / L7TOUT / L7RSP, as HAProxy names check results. */
@@ -24,7 +26,7 @@ export function checkCode(p: MemberProbe, protocol: 'http' | 'tcp'): string | un
 }
 
 async function httpOver(stream: Duplex, m: MemberTarget, timeoutMs: number, probe: MemberProbe): Promise<MemberProbe> {
-  const x = await httpExchange(stream, httpRequest(m.host), timeoutMs);
+  const x = await httpExchange(stream, httpRequest(m.host, { path: m.path }), timeoutMs);
   stream.destroy();
   if (x.status !== undefined) return { ...probe, httpStatus: x.status };
   return { ...probe, detail: x.behaviour };
@@ -46,20 +48,24 @@ export async function probeDirect(m: MemberTarget, timeoutMs: number): Promise<M
 }
 
 // The fallback when forwarding is off: bash's /dev/tcp from the LB, bounded by
-// timeout. The script is constant; host and port travel as quoted arguments.
-const REMOTE_PROBE =
-  'exec 3<>"/dev/tcp/$1/$2" || exit 7; printf "GET / HTTP/1.1\\r\\nHost: %s\\r\\nConnection: close\\r\\n\\r\\n" "$1" >&3; head -c 256 <&3';
+// timeout. The script is constant; host, port and path travel as quoted
+// arguments. It says on stderr when the connection is up, so a server that
+// accepts and never answers (L7TOUT) is not mistaken for one that never
+// accepted (L4TOUT) when the timeout ends it.
+const CONNECTED = 'lbcheck:connected';
+const REMOTE_PROBE = `exec 3<>"/dev/tcp/$1/$2" || exit 7; echo ${CONNECTED} >&2; printf "GET %s HTTP/1.1\\r\\nHost: %s\\r\\nConnection: close\\r\\n\\r\\n" "$3" "$1" >&3; head -c 256 <&3`;
 
 async function probeByCommand(session: SshSession, m: MemberTarget, timeoutMs: number): Promise<MemberProbe> {
   const started = performance.now();
   const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
   const r = await session.run(
-    ['timeout', String(seconds), 'bash', '-c', REMOTE_PROBE, 'lbcheck', m.host, String(m.port)],
+    ['timeout', String(seconds), 'bash', '-c', REMOTE_PROBE, 'lbcheck', m.host, String(m.port), m.path],
     timeoutMs + 3000,
   );
   const ms = Math.round(performance.now() - started);
   const base = { ms, via: 'remote-command' as const };
-  if (r.code === 124 || r.timedOut) return finish({ ...base, outcome: 'timeout' }, m.protocol);
+  const connected = r.stderr.includes(CONNECTED);
+  if ((r.code === 124 || r.timedOut) && !connected) return finish({ ...base, outcome: 'timeout' }, m.protocol);
   if (/refused/i.test(r.stderr)) return finish({ ...base, outcome: 'refused' }, m.protocol);
   if (r.code === 7 || r.code === 127)
     return finish({ ...base, outcome: 'unreachable', detail: r.stderr.trim().slice(0, 200) }, m.protocol);

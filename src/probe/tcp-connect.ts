@@ -1,6 +1,6 @@
 // The client side of step 1: a TCP connect from this machine (the vantage
 // point) with a source port we chose, so the LB capture can be matched to it.
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 
 export type ConnectOutcome = 'connected' | 'refused' | 'timeout' | 'unreachable';
 
@@ -63,4 +63,23 @@ export async function tcpConnect(
     if (localPort !== undefined) break;
   }
   throw new Error(`no free local port to probe ${host}:${port} from`);
+}
+
+/**
+ * A source port for the probe, known before it connects, so the LB capture
+ * can be filtered on the probe's own flow. The kernel picks a free one; the
+ * listener is closed at once and the port is then used as the source port.
+ */
+export function reserveLocalPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
 }

@@ -7,9 +7,21 @@ import { connect, type TLSSocket } from 'node:tls';
 export interface TlsInfo {
   subject: string;
   issuer: string;
+  validFrom: string;
   validTo: string;
+  /** DNS names from subjectAltName (the CN when there are none). */
+  names: string[];
   protocol: string;
   sni: string;
+}
+
+function dnsNames(altNames: string | undefined, cn: string): string[] {
+  const names = (altNames ?? '')
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => n.startsWith('DNS:'))
+    .map((n) => n.slice(4));
+  return names.length > 0 ? names : cn ? [cn] : [];
 }
 
 export function upgradeToTls(
@@ -26,12 +38,15 @@ export function upgradeToTls(
     tls.once('secureConnect', () => {
       clearTimeout(timer);
       const cert = tls.getPeerCertificate();
+      const subject = [cert.subject?.CN ?? ''].flat().join(', ');
       resolve({
         tls,
         info: {
-          subject: [cert.subject?.CN ?? ''].flat().join(', '),
+          subject,
           issuer: [cert.issuer?.CN ?? ''].flat().join(', '),
+          validFrom: cert.valid_from ?? '',
           validTo: cert.valid_to ?? '',
+          names: dnsNames(cert.subjectaltname, subject),
           protocol: tls.getProtocol() ?? '',
           sni,
         },

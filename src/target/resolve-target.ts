@@ -153,5 +153,7 @@ export async function resolveTarget(req: TargetRequest, inventory: Inventory | u
   const sni = req.sni ?? entry?.sni ?? (/^[\d.:]+$/.test(vip.address) ? undefined : vip.address);
   if (sni) target.sni = sni;
   if (lb) target.lb = lb;
+  if (entry?.httpPath) target.httpPath = entry.httpPath;
+  if (entry?.expectStatus) target.expectStatus = entry.expectStatus;
   return target;
 }

@@ -8,6 +8,7 @@ import { benchPipeline } from './pipeline-bench.js';
 import { benchSlack } from './slack-bench.js';
 import { benchWarm } from './warm-bench.js';
 import { benchTeams } from './teams-bench.js';
+import { benchVerdicts } from './verdicts-bench.js';
 
 const lab = await startLab();
 try {
@@ -15,6 +16,7 @@ try {
   for (const l of await benchCli(lab)) console.log(l);
   for (const l of await benchWarm(lab)) console.log(l);
   for (const l of await benchEngine(lab)) console.log(l);
+  for (const l of await benchVerdicts(lab)) console.log(l);
   for (const l of await benchPipeline(lab)) console.log(l);
   for (const l of await benchSlack(lab)) console.log(l);
   for (const l of await benchTeams(lab)) console.log(l);

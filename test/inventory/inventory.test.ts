@@ -26,6 +26,39 @@ vips:
     protocol: tcp
 `;
 
+describe('inventory: health path and expected status', () => {
+  const vip = (extra: string): string => `vips:\n  api:\n    address: 198.18.2.1\n    port: 80\n${extra}`;
+
+  it('httpPath and expectStatus load and reach the check target', async () => {
+    const inv = parseInventory(vip('    httpPath: /healthz?deep=1\n    expectStatus: 200-204\n'), 'inv.yaml');
+    assert.equal(inv.vips.get('api')?.httpPath, '/healthz?deep=1');
+    assert.deepEqual(inv.vips.get('api')?.expectStatus, { min: 200, max: 204 });
+    const target = await resolveTarget({ target: 'api', members: [] }, inv);
+    assert.equal(target.httpPath, '/healthz?deep=1');
+    assert.deepEqual(target.expectStatus, { min: 200, max: 204 });
+  });
+
+  it('a single status is a range of one', () => {
+    const inv = parseInventory(vip('    expectStatus: 204\n'), 'inv.yaml');
+    assert.deepEqual(inv.vips.get('api')?.expectStatus, { min: 204, max: 204 });
+  });
+
+  for (const [bad, why] of [
+    ['httpPath: "/a b"', /httpPath must start with "\/"/],
+    ['httpPath: "/x\\r\\nX-Evil: 1"', /httpPath must start with "\/"/],
+    ['httpPath: healthz', /httpPath must start with "\/"/],
+    ['expectStatus: 399-200', /expectStatus must be/],
+    ['expectStatus: ok', /expectStatus must be/],
+  ] as const) {
+    it(`refuses ${bad} with its line`, () => {
+      assert.throws(
+        () => parseInventory(vip(`    ${bad}\n`), 'inv.yaml'),
+        (err: Error) => err instanceof ConfigError && why.test(err.message) && /inv\.yaml:5/.test(err.message),
+      );
+    });
+  }
+});
+
 describe('inventory', () => {
   it('loads load balancers and VIPs with defaults', () => {
     const inv = parseInventory(GOOD, 'inv.yaml');

@@ -1,13 +1,15 @@
 // Fault switches. Each applies one real failure to the lab and returns its
 // undo; `clear()` undoes everything still active, newest first, so one lab can
 // serve many tests.
-import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { addRule, deleteRule, rule, type IptablesRule } from './iptables.js';
 import { dnatRules } from './lb-configs.js';
 import { startInNamespace, waitForListen } from './processes.js';
-import type { Lab, VipKind } from './lab.js';
+import { brokenPem, type BrokenCert } from './certs.js';
+import { labFiles, LAB_TLS_NAME, type Lab, type VipKind } from './lab.js';
+import { runOk } from './run-command.js';
 
 export type Undo = () => Promise<void>;
 export type RejectKind = 'icmp-port-unreachable' | 'icmp-admin-prohibited' | 'tcp-reset';
@@ -226,6 +228,187 @@ export class LabFaults {
       name,
       () => restart(extra),
       () => restart([]),
+    );
+  }
+
+  /**
+   * Every server accepts connections but misbehaves: 'hang' reads the request
+   * and never answers (a hung application), 'error' answers 500.
+   */
+  async serversMisbehave(mode: 'hang' | 'error'): Promise<Undo> {
+    const script = join(here, 'http-server.js');
+    const replacement = (name: string): string => `${name}-${mode}`;
+    return this.apply(
+      `servers-${mode}`,
+      async () => {
+        for (const s of this.lab.servers) {
+          await this.lab.stopService(s.name);
+          await this.lab.service(replacement(s.name), async () => {
+            const proc = startInNamespace(s.ns, replacement(s.name), [
+              process.execPath,
+              script,
+              s.address,
+              String(s.port),
+              s.name,
+              mode,
+            ]);
+            await waitForListen(proc, s.address, s.port);
+            return proc;
+          });
+        }
+      },
+      async () => {
+        for (const s of this.lab.servers) {
+          await this.lab.stopService(replacement(s.name));
+          await this.lab.restartService(s.name);
+        }
+      },
+    );
+  }
+
+  /** The virtual accepts connections and never answers (the seed's BIG-IP v4 case), while the servers are fine. */
+  async vipSilent(kind: Exclude<VipKind, 'dnat'>): Promise<Undo> {
+    const v = this.lab.vips[kind];
+    const script = join(here, 'http-server.js');
+    return this.apply(
+      `vip-silent:${kind}`,
+      async () => {
+        await this.lab.stopService(kind);
+        await this.lab.service(`${kind}-silent`, async () => {
+          const proc = startInNamespace(this.lab.ns.lb, `${kind}-silent`, [
+            process.execPath,
+            script,
+            v.address,
+            String(v.port),
+            'wedged-vip',
+            'hang',
+          ]);
+          await waitForListen(proc, v.address, v.port);
+          return proc;
+        });
+      },
+      async () => {
+        await this.lab.stopService(`${kind}-silent`);
+        await this.lab.restartService(kind);
+      },
+    );
+  }
+
+  /**
+   * An MTU black hole between the client and the LB: the router's client-side
+   * link gets a smaller MTU and the router's ICMP "fragmentation needed" is
+   * filtered, so full-size segments towards the client vanish while the
+   * handshake and small packets pass.
+   */
+  mtuBlackHole(mtu = 1280): Promise<Undo> {
+    const router = this.lab.ns.router;
+    const icmp = rule('filter', 'OUTPUT', ['-p', 'icmp', '--icmp-type', 'fragmentation-needed', '-j', 'DROP']);
+    return this.apply(
+      `mtu-black-hole:${mtu}`,
+      async () => {
+        await addRule(router, icmp, 'insert');
+        await runOk(['ip', 'netns', 'exec', router, 'ip', 'link', 'set', 'eth0', 'mtu', String(mtu)]);
+      },
+      async () => {
+        await runOk(['ip', 'netns', 'exec', router, 'ip', 'link', 'set', 'eth0', 'mtu', '1500']);
+        await deleteRule(router, icmp);
+      },
+    );
+  }
+
+  /** The TLS VIP presents a broken certificate. */
+  tlsCertificate(kind: BrokenCert): Promise<Undo> {
+    const pem = labFiles(this.lab).tlsPem;
+    const good = readFileSync(pem);
+    return this.apply(
+      `tls-certificate:${kind}`,
+      async () => {
+        writeFileSync(pem, await brokenPem(this.lab.dir, kind, LAB_TLS_NAME));
+        await this.lab.restartService('haproxy-tls');
+      },
+      async () => {
+        writeFileSync(pem, good);
+        await this.lab.restartService('haproxy-tls');
+      },
+    );
+  }
+
+  /** HAProxy's http frontend expects the PROXY protocol (bind ... accept-proxy); plain clients are cut off. */
+  proxyProtocolExpected(): Promise<Undo> {
+    const v = this.lab.vips['haproxy-http'];
+    return this.rewriteConfig('proxy-protocol', labFiles(this.lab).haproxy.http, 'haproxy-http', (cfg) =>
+      cfg.replace(`bind ${v.address}:${v.port}`, `bind ${v.address}:${v.port} accept-proxy`),
+    );
+  }
+
+  /** nginx's upstream points at another port than the inventory lists (pool drift); nothing listens there. */
+  poolDrift(port = 9090): Promise<Undo> {
+    return this.rewriteConfig(`pool-drift:${port}`, labFiles(this.lab).nginxConf, 'nginx', (cfg) =>
+      cfg.replace(/(server [\d.]+):\d+ max_fails/g, `$1:${port} max_fails`),
+    );
+  }
+
+  /** A host firewall on the LB drops the VIP's SYNs itself (tcpdump still sees them arrive). */
+  lbDropsSyn(kind: VipKind): Promise<Undo> {
+    return this.withRules(`lb-drops-syn:${kind}`, this.lab.ns.lb, [
+      rule('filter', 'INPUT', [...this.vipMatch(kind), '-j', 'DROP']),
+    ]);
+  }
+
+  /** IP forwarding is off on the LB: the L4 (DNAT) virtual cannot pass anything on. */
+  lbForwardingOff(): Promise<Undo> {
+    const sysctl = (v: string): Promise<unknown> =>
+      runOk(['ip', 'netns', 'exec', this.lab.ns.lb, 'sysctl', '-q', '-w', `net.ipv4.ip_forward=${v}`]);
+    return this.apply(
+      'lb-forwarding-off',
+      () => sysctl('0').then(() => undefined),
+      () => sysctl('1').then(() => undefined),
+    );
+  }
+
+  /**
+   * A busy LB: thousands of SYNs a second from the router to another address
+   * on the LB (the idle VIP, which the LB's kernel answers with resets).
+   * hping3 runs in the router's namespace and targets only the lab's address.
+   */
+  async backgroundTraffic(perSecond = 5000): Promise<Undo> {
+    const target = this.lab.addr.vips.idle;
+    const intervalUs = Math.max(1, Math.round(1_000_000 / perSecond));
+    await this.lab.service('background-traffic', () =>
+      Promise.resolve(
+        startInNamespace(this.lab.ns.router, 'background-traffic', [
+          '/usr/sbin/hping3',
+          '-q',
+          '-S',
+          '-p',
+          '80',
+          '-i',
+          `u${intervalUs}`,
+          target,
+        ]),
+      ),
+    );
+    return this.apply(
+      `background-traffic:${perSecond}/s`,
+      () => Promise.resolve(),
+      () => this.lab.stopService('background-traffic'),
+    );
+  }
+
+  private rewriteConfig(name: string, file: string, service: string, edit: (cfg: string) => string): Promise<Undo> {
+    const original = readFileSync(file, 'utf8');
+    return this.apply(
+      name,
+      async () => {
+        const changed = edit(original);
+        if (changed === original) throw new Error(`fault ${name}: the edit changed nothing in ${file}`);
+        writeFileSync(file, changed);
+        await this.lab.restartService(service);
+      },
+      async () => {
+        writeFileSync(file, original);
+        await this.lab.restartService(service);
+      },
     );
   }
 

@@ -1,19 +1,31 @@
 // The lab's real server: a tiny HTTP service whose every response names the
 // server, so a test can tell which pool member (or impostor) answered.
-// Usage: node http-server.js <address> <port> <name>
+// Usage: node http-server.js <address> <port> <name> [ok|hang|error]
+//   ok    (default) 200 with a page of realistic size (a few KB: larger than
+//         one full-size segment, as real pages are, so an MTU black hole bites)
+//   hang  accepts connections and reads requests, never answers (a hung application)
+//   error answers every request with 500
 import { createServer } from 'node:http';
 
-const [address, portText, name] = process.argv.slice(2);
-if (address === undefined || portText === undefined || name === undefined) {
-  console.error('usage: http-server.js <address> <port> <name>');
+const [address, portText, name, mode = 'ok'] = process.argv.slice(2);
+if (address === undefined || portText === undefined || name === undefined || !['ok', 'hang', 'error'].includes(mode)) {
+  console.error('usage: http-server.js <address> <port> <name> [ok|hang|error]');
   process.exit(2);
 }
 const port = Number(portText);
+const PADDING = `${'lbcheck lab page padding '.repeat(160)}\n`;
 
 const server = createServer((req, res) => {
-  const body = `served by ${name} (${address}:${port}) for ${req.socket.remoteAddress ?? '?'}\n`;
-  res.writeHead(200, { 'content-type': 'text/plain', 'x-lab-server': name, 'content-length': Buffer.byteLength(body) });
+  if (mode === 'hang') return; // keep the socket open, say nothing
+  const status = mode === 'error' ? 500 : 200;
+  const body = `served by ${name} (${address}:${port}) for ${req.socket.remoteAddress ?? '?'}\n${status === 200 ? PADDING : 'internal error\n'}`;
+  res.writeHead(status, {
+    'content-type': 'text/plain',
+    'x-lab-server': name,
+    'content-length': Buffer.byteLength(body),
+  });
   res.end(body);
 });
 server.keepAliveTimeout = 1000;
+server.requestTimeout = 0;
 server.listen(port, address);

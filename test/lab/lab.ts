@@ -11,7 +11,7 @@ import { addressesForSlot, type LabAddresses } from './addresses.js';
 import { LabFaults } from './faults.js';
 import { addRule } from './iptables.js';
 import { dnatRules, haproxyConfig, haproxyTlsConfig, nginxConfig, type PoolMember } from './lb-configs.js';
-import { runOk } from './run-command.js';
+import { selfSignedPem } from './certs.js';
 import { httpGet } from './lab-probes.js';
 import { labPreflight } from './preflight.js';
 import { startInNamespace, waitForListen, type LabProcess } from './processes.js';
@@ -215,6 +215,22 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   }
 }
 
+/** Where the lab writes its LB configuration (faults rewrite these and restart the daemon). */
+export function labFiles(lab: Pick<Lab, 'dir'>): {
+  haproxy: Record<'http' | 'tcp', string>;
+  nginxDir: string;
+  nginxConf: string;
+  tlsPem: string;
+} {
+  const nginxDir = join(lab.dir, 'nginx');
+  return {
+    haproxy: { http: join(lab.dir, 'haproxy-http.cfg'), tcp: join(lab.dir, 'haproxy-tcp.cfg') },
+    nginxDir,
+    nginxConf: join(nginxDir, 'nginx.conf'),
+    tlsPem: join(lab.dir, 'tls.pem'),
+  };
+}
+
 async function startServices(lab: Lab): Promise<void> {
   const { addr, ns, dir, servers, vips } = lab;
   const serverScript = join(here, 'http-server.js');
@@ -240,33 +256,13 @@ async function startServices(lab: Lab): Promise<void> {
 
   for (const mode of ['http', 'tcp'] as const) {
     const v = vips[`haproxy-${mode}`];
-    const cfg = join(dir, `haproxy-${mode}.cfg`);
+    const cfg = labFiles(lab).haproxy[mode];
     writeFileSync(cfg, haproxyConfig(mode, v.address, v.port, members));
     await lab.service(v.kind, daemon(v.kind, ns.lb, ['/usr/sbin/haproxy', '-db', '-f', cfg], v.address, v.port));
   }
 
-  const key = join(dir, 'tls.key');
-  const crt = join(dir, 'tls.crt');
-  await runOk([
-    'openssl',
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-subj',
-    `/CN=${LAB_TLS_NAME}`,
-    '-days',
-    '2',
-    '-keyout',
-    key,
-    '-out',
-    crt,
-  ]);
-  const pem = join(dir, 'tls.pem');
-  writeFileSync(pem, Buffer.concat([readFileSync(crt), readFileSync(key)]));
+  const pem = labFiles(lab).tlsPem;
+  writeFileSync(pem, await selfSignedPem(dir, LAB_TLS_NAME, 90));
   const tlsCfg = join(dir, 'haproxy-tls.cfg');
   writeFileSync(tlsCfg, haproxyTlsConfig(lab.tlsVip.address, lab.tlsVip.port, pem, members));
   await lab.service(
@@ -274,9 +270,9 @@ async function startServices(lab: Lab): Promise<void> {
     daemon('haproxy-tls', ns.lb, ['/usr/sbin/haproxy', '-db', '-f', tlsCfg], lab.tlsVip.address, lab.tlsVip.port),
   );
 
-  const nginxDir = join(dir, 'nginx');
+  const nginxDir = labFiles(lab).nginxDir;
   mkdirSync(nginxDir, { recursive: true });
-  writeFileSync(join(nginxDir, 'nginx.conf'), nginxConfig(nginxDir, vips.nginx.address, vips.nginx.port, members));
+  writeFileSync(labFiles(lab).nginxConf, nginxConfig(nginxDir, vips.nginx.address, vips.nginx.port, members));
   await lab.service(
     'nginx',
     daemon(

@@ -14,6 +14,8 @@ const REQUIRED: { bin: string; pkg: string }[] = [
   { bin: '/usr/bin/unshare', pkg: 'util-linux' },
   { bin: '/usr/bin/timeout', pkg: 'coreutils' },
   { bin: '/usr/bin/openssl', pkg: 'openssl' },
+  // The busy-LB fault: thousands of SYNs a second to another address on the LB.
+  { bin: '/usr/sbin/hping3', pkg: 'hping3' },
 ];
 
 export class LabPreflightError extends Error {

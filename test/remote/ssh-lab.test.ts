@@ -119,12 +119,12 @@ describe('remote commands', () => {
     try {
       const [s1] = lab.servers;
       assert.ok(s1);
-      const ok = await probeFromLb(s, { host: s1.address, port: s1.port, protocol: 'http' }, 1000);
+      const ok = await probeFromLb(s, { host: s1.address, port: s1.port, protocol: 'http', path: '/' }, 1000);
       assert.equal(ok.via, 'remote-command', JSON.stringify(ok));
       assert.equal(ok.outcome, 'connected');
       assert.equal(ok.httpStatus, 200);
       await lab.faults.serverDown('s1');
-      const refused = await probeFromLb(s, { host: s1.address, port: s1.port, protocol: 'http' }, 1000);
+      const refused = await probeFromLb(s, { host: s1.address, port: s1.port, protocol: 'http', path: '/' }, 1000);
       assert.equal(refused.outcome, 'refused');
       assert.equal(refused.code, 'L4CON');
       assert.ok(s.commands.some((c) => c.startsWith("timeout 1 bash -c 'exec 3<>")));

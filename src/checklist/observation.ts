@@ -1,0 +1,107 @@
+// What the I/O phase of a check saw, step by step, and nothing it concluded.
+// The decide phase (decide-check.ts) turns an observation into verdicts and a
+// diagnosis without any I/O, so every rule can be tested on observations
+// recorded from the lab (test/fixtures/checks) in milliseconds, without root.
+import type { Packet } from '../capture/packet.js';
+import type { HttpExchange } from '../probe/http-exchange.js';
+import type { ConnectOutcome } from '../probe/tcp-connect.js';
+import type { TlsInfo } from '../probe/tls-upgrade.js';
+import type { MemberResult } from './report.js';
+
+/** Bumped when a field changes meaning, so old fixtures are re-recorded rather than misread. */
+export const OBSERVATION_VERSION = 1;
+
+/** The HTTP statuses a VIP's health path is expected to answer with (inclusive). */
+export interface StatusRange {
+  min: number;
+  max: number;
+}
+
+export const DEFAULT_EXPECT_STATUS: StatusRange = { min: 200, max: 399 };
+
+export interface ConnectObservation {
+  outcome: ConnectOutcome;
+  errno?: string;
+  ms: number;
+  localAddress?: string;
+  localPort: number;
+}
+
+export type CaptureEnd = 'stop' | 'packet-limit' | 'byte-limit' | 'time-limit' | 'exited';
+
+/** A capture as it stood when a step was decided. */
+export interface CaptureView {
+  packets: Packet[];
+  /** Set once the capture has ended: stopped by lbcheck, or a bound it hit first. */
+  endedBy?: CaptureEnd;
+  /** What tcpdump reported at exit; null when it did not say. */
+  droppedByKernel?: number | null;
+  maxPackets: number;
+  maxBytes: number;
+}
+
+export interface ObservedTarget {
+  vip: string;
+  port: number;
+  name?: string;
+  protocol: 'http' | 'tcp';
+  tls: boolean;
+  sni?: string;
+  /** Label of the LB when lbcheck had SSH access to it. */
+  lb?: string;
+  /** The pool as the inventory or the command line lists it (may be empty). */
+  members: { host: string; port: number }[];
+  httpPath: string;
+  expectStatus: StatusRange;
+}
+
+export interface ReachObservation {
+  connect: ConnectObservation;
+  probeFrom: string;
+  /** The LB capture; null without SSH access to the LB. */
+  lb: CaptureView | null;
+  /** The vantage point's own capture; null when it could not run (see localUnavailable). */
+  local: CaptureView | null;
+  localUnavailable?: string;
+  ms: number;
+}
+
+export interface ModeObservation {
+  /** The request sent on the probe connection; absent when there was no connection to send it on. */
+  request?: { path: string; host: string; marker: string };
+  exchange?: HttpExchange;
+  tls?: TlsInfo;
+  tlsError?: string;
+  /** The whole LB capture, stopped after the exchange. */
+  lb: CaptureView | null;
+  /** Follow-up probes the I/O phase made to test a suspicion (each on a fresh connection). */
+  reprobes: {
+    /** The same request preceded by a PROXY protocol v1 header. */
+    proxyV1?: HttpExchange;
+    /** HEAD instead of GET: a reply that fits in one small segment. */
+    head?: HttpExchange;
+  };
+  /** Read-only facts read from the LB when a step needed them (e.g. net.ipv4.ip_forward). */
+  lbFacts: { ipForward?: string };
+  ms: number;
+}
+
+export interface ServersObservation {
+  members: MemberResult[];
+  lbChecked: boolean;
+  /** Member host → the LB's source address towards it (from `ip route get` on the LB). */
+  lbSourceAddresses: Record<string, string>;
+  ms: number;
+}
+
+export interface CheckObservation {
+  version: typeof OBSERVATION_VERSION;
+  id: string;
+  /** When the probes ran: the clock for certificate validity, so deciding stays pure. */
+  observedAt: string;
+  target: ObservedTarget;
+  options: { all: boolean; connectTimeoutMs: number; silentMs: number };
+  reach: ReachObservation;
+  mode?: ModeObservation;
+  servers?: ServersObservation;
+}

@@ -1,0 +1,123 @@
+// The I/O of step 1: captures on the LB (over SSH) and at the vantage point,
+// filtered on the probe's own flow, then the probe's TCP connect. Observes
+// only; step-reach.ts decides.
+import type { Socket } from 'node:net';
+import { LocalCapture } from '../capture/local-capture.js';
+import type { Packet } from '../capture/packet.js';
+import { DEFAULT_CAPTURE_LIMITS, RemoteCapture, type CaptureResult } from '../capture/remote-capture.js';
+import { tcpConnect, type ConnectResult } from '../probe/tcp-connect.js';
+import type { SshSession } from '../remote/ssh-session.js';
+import { lbCaptureFilter, localCaptureFilter } from './capture-filter.js';
+import type { CheckTarget } from './check-target.js';
+import { findClientSyn } from './flow-analysis.js';
+import type { CaptureView, ReachObservation } from './observation.js';
+
+/** How long after the client's outcome the LB capture may still deliver the SYN. */
+const SYN_GRACE_MS = 300;
+
+export interface Captures {
+  lb: RemoteCapture | undefined;
+  local: LocalCapture | undefined;
+  localUnavailable?: string;
+}
+
+export function lbView(capture: RemoteCapture, ended?: CaptureResult): CaptureView {
+  return {
+    packets: [...(ended?.packets ?? capture.packets)],
+    maxPackets: capture.limits.maxPackets,
+    maxBytes: capture.limits.maxBytes,
+    ...(capture.endedBy ? { endedBy: capture.endedBy } : {}),
+    ...(ended ? { droppedByKernel: ended.droppedByKernel } : {}),
+  };
+}
+
+function localView(local: LocalCapture): CaptureView {
+  return { packets: [...local.packets], maxPackets: local.maxPackets, maxBytes: local.maxBytes };
+}
+
+export function startCaptures(
+  session: SshSession | undefined,
+  target: CheckTarget,
+  sourcePort: number,
+  opts: { boundSeconds: number; localCapture: boolean },
+): [Promise<RemoteCapture | undefined>, Promise<LocalCapture | { unavailable: string }>] {
+  const lb = target.lb;
+  const remote =
+    session && lb
+      ? RemoteCapture.start(session, {
+          ...DEFAULT_CAPTURE_LIMITS,
+          iface: lb.captureInterface,
+          maxSeconds: opts.boundSeconds,
+          filter: lbCaptureFilter({
+            vip: target.vip,
+            port: target.port,
+            sourcePort,
+            members: target.members,
+            sshPort: lb.port,
+          }),
+        })
+      : Promise.resolve(undefined);
+  const local = opts.localCapture
+    ? LocalCapture.start(localCaptureFilter(target.vip, target.port, sourcePort), opts.boundSeconds)
+    : Promise.resolve({ unavailable: 'disabled' });
+  return [remote, local];
+}
+
+export interface ReachProbe {
+  observation: ReachObservation;
+  /** The open connection when the client connected; the caller owns it. */
+  socket: Socket | undefined;
+}
+
+function fromVipToProbe(target: CheckTarget, sport: number): (p: Packet) => boolean {
+  return (p) =>
+    p.ip?.src === target.vip &&
+    p.tcp?.srcPort === target.port &&
+    p.tcp.dstPort === sport &&
+    (p.tcp.flags.syn || p.tcp.flags.rst);
+}
+
+export async function observeReach(
+  target: CheckTarget,
+  captures: Captures,
+  sourcePort: number,
+  connectTimeoutMs: number,
+  connecting: (c: Promise<ConnectResult>) => Promise<ConnectResult>,
+): Promise<ReachProbe> {
+  const started = performance.now();
+  const connect = await connecting(tcpConnect(target.vip, target.port, connectTimeoutMs, sourcePort));
+  const id = { vip: target.vip, port: target.port, sourcePort: connect.localPort };
+  const { lb, local } = captures;
+  if (lb) {
+    // The LB's own answer follows the SYN, so waiting for it also waits for the SYN.
+    if (connect.outcome === 'timeout') await lb.waitFor((p) => findClientSyn([p], id) !== undefined, 50);
+    else await lb.waitFor(fromVipToProbe(target, connect.localPort), SYN_GRACE_MS);
+  }
+  let lbCapture = lb ? lbView(lb) : null;
+  if (lb && lbCapture && !findClientSyn(lbCapture.packets, id)) {
+    // A missing SYN only proves something if the capture lost nothing: stop it
+    // now (the LB never saw this connection, so step 2 has nothing to read in
+    // it) and take tcpdump's own count of packets the kernel dropped.
+    lbCapture = lbView(lb, await lb.stop());
+    if (local && connect.outcome !== 'timeout') {
+      await local.waitFor(
+        (p) =>
+          (p.tcp?.dstPort === connect.localPort && p.ip?.src === target.vip) ||
+          p.icmp?.unreachable?.original.srcPort === connect.localPort,
+        100,
+      );
+    }
+  }
+  const { socket, ...rest } = connect;
+  return {
+    socket,
+    observation: {
+      connect: rest,
+      probeFrom: connect.localAddress ?? 'this host',
+      lb: lbCapture,
+      local: local ? localView(local) : null,
+      ...(captures.localUnavailable ? { localUnavailable: captures.localUnavailable } : {}),
+      ms: Math.round(performance.now() - started),
+    },
+  };
+}

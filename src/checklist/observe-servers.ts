@@ -1,0 +1,90 @@
+// The I/O of step 3: every pool member probed from the LB (over SSH) and
+// directly, in parallel. The pool is the inventory's plus whatever the LB
+// really used for this probe (seen in the capture), so a pool that drifted
+// from the inventory is probed too. Observes only; step-servers.ts decides.
+import { probeDirect, probeFromLb } from '../probe/member-probe.js';
+import type { SshSession } from '../remote/ssh-session.js';
+import { formatEndpoint } from '../target/endpoint.js';
+import type { ResolvedTarget } from './check-target.js';
+import type { ServersObservation } from './observation.js';
+import type { MemberProbe, MemberResult, ModeStep } from './report.js';
+import { memberOk } from './step-servers.js';
+
+interface MemberToProbe {
+  host: string;
+  port: number;
+  source: MemberResult['source'];
+}
+
+/** Configured members first, then endpoints the LB used that the inventory does not list. */
+export function membersToProbe(target: ResolvedTarget, mode: ModeStep | undefined): MemberToProbe[] {
+  const out: MemberToProbe[] = target.members.map((m) => ({ ...m, source: 'configured' as const }));
+  const known = new Set(out.map((m) => formatEndpoint(m)));
+  for (const s of mode?.serverSide ?? []) {
+    const m = { host: s.address, port: s.port, source: 'discovered' as const };
+    if (known.has(formatEndpoint(m))) continue;
+    known.add(formatEndpoint(m));
+    out.push(m);
+  }
+  return out;
+}
+
+async function probeMember(
+  m: MemberToProbe,
+  target: ResolvedTarget,
+  session: SshSession | undefined,
+  timeoutMs: number,
+): Promise<MemberResult> {
+  const t = { host: m.host, port: m.port, protocol: target.protocol, path: target.httpPath };
+  const [direct, fromLb] = await Promise.all([
+    probeDirect(t, timeoutMs),
+    session
+      ? probeFromLb(session, t, timeoutMs)
+      : Promise.resolve<MemberProbe>({ outcome: 'not-checked', detail: 'no SSH access to the LB' }),
+  ]);
+  const result: MemberResult = { address: formatEndpoint(m), direct, fromLb, source: m.source };
+  const decisive = fromLb.outcome === 'not-checked' ? direct : fromLb;
+  if (decisive.httpStatus !== undefined) result.httpStatus = decisive.httpStatus;
+  if (decisive.code !== undefined) result.code = decisive.code;
+  return result;
+}
+
+/** The LB's source address towards a host, from `ip -o route get` on the LB (read-only). */
+async function lbSourceAddress(session: SshSession, host: string): Promise<string | undefined> {
+  const r = await session.run(['ip', '-o', 'route', 'get', host], 5000).catch(() => undefined);
+  const src = r?.code === 0 ? /\bsrc (\S+)/.exec(r.stdout)?.[1] : undefined;
+  return src;
+}
+
+export async function observeServers(
+  target: ResolvedTarget,
+  mode: ModeStep | undefined,
+  session: SshSession | undefined,
+  timeoutMs: number,
+): Promise<ServersObservation> {
+  const started = performance.now();
+  const probed = await Promise.all(
+    membersToProbe(target, mode).map(async (m) => ({
+      host: m.host,
+      result: await probeMember(m, target, session, timeoutMs),
+    })),
+  );
+  const lbSourceAddresses: Record<string, string> = {};
+  // Only for members the LB cannot reach but this machine can: the firewall
+  // team then needs the exact address to allow.
+  const blocked = probed.filter(
+    ({ result }) => !memberOk(result.fromLb, target.protocol) && memberOk(result.direct, target.protocol),
+  );
+  for (const { host } of session ? blocked : []) {
+    if (host in lbSourceAddresses || !session) continue;
+    const src = await lbSourceAddress(session, host);
+    if (src) lbSourceAddresses[host] = src;
+  }
+  const members = probed.map((p) => p.result);
+  return {
+    members,
+    lbChecked: session !== undefined,
+    lbSourceAddresses,
+    ms: Math.round(performance.now() - started),
+  };
+}

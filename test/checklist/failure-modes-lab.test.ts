@@ -1,0 +1,58 @@
+// Every failure mode lbcheck claims to diagnose, live on the lab: the right
+// verdicts, culprit and mechanism. The ones that matter most run again on a
+// busy LB (thousands of unrelated SYNs a second), where a capture that fills
+// with other traffic used to turn healthy VIPs into "impostors".
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { runCheck } from '../../src/checklist/run-check.js';
+import { SshSession } from '../../src/remote/ssh-session.js';
+import { startLab, waitHealthy, type Lab } from '../lab/lab.js';
+import { checkOptions } from './lab-target.js';
+import { assertExpected, labFacts, SCENARIOS, scenarioTarget, type Scenario } from './scenarios.js';
+
+let lab: Lab;
+let session: SshSession | undefined;
+
+before(async () => {
+  lab = await startLab();
+});
+after(() => {
+  session?.close();
+  lab.teardown();
+});
+afterEach(async () => {
+  await lab.faults.clear();
+  await waitHealthy(lab);
+  assert.deepEqual(
+    lab.processNames('lb').filter((n) => n === 'tcpdump'),
+    [],
+  );
+});
+
+async function runScenario(s: Scenario): Promise<void> {
+  await s.fault?.(lab);
+  const { report, observation } = await runCheck(scenarioTarget(lab, s), checkOptions({ all: s.all ?? false }), {
+    session: async (lb) => (session?.alive ? session : (session = await SshSession.open(lb))),
+  });
+  const problems = assertExpected(report, s.expect, labFacts(lab));
+  assert.deepEqual(
+    problems,
+    [],
+    `${s.name}: ${JSON.stringify({ steps: report.steps.map((x) => x.summary), diagnosis: report.diagnosis.summary }, null, 1)}`,
+  );
+  // What was posted step by step is what the final report says: one decide path.
+  assert.equal(observation.id, report.id);
+}
+
+describe('failure modes, quiet LB', () => {
+  for (const s of SCENARIOS) it(s.name, () => runScenario(s));
+});
+
+describe('failure modes, busy LB (background SYN flood to another address on the LB)', () => {
+  for (const s of SCENARIOS.filter((x) => x.busy)) {
+    it(`${s.name} under load`, async () => {
+      await lab.faults.backgroundTraffic(5000);
+      await runScenario(s);
+    });
+  }
+});

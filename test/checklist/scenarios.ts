@@ -1,0 +1,299 @@
+// The failure modes lbcheck claims to diagnose, each as a lab fault and what
+// a correct check must conclude. One table serves three places: the lab test
+// (the live check reaches these conclusions), the fixture recorder (records
+// the observation), and the fixture test (deciding the recorded observation,
+// without root, reaches the same conclusions).
+import type { CheckTarget } from '../../src/checklist/check-target.js';
+import type { Culprit, Report } from '../../src/checklist/report.js';
+import { LAB_TLS_NAME, type Lab, type VipKind } from '../lab/lab.js';
+import { labTarget } from './lab-target.js';
+
+export interface Expectation {
+  /** e.g. "1:pass 2:warn 3:fail" */
+  verdicts: string;
+  culprit: Culprit;
+  /** diagnosis.finding */
+  finding?: string;
+  /** Step 2's finding, when it names one. */
+  modeFinding?: string;
+  /** Each must match the diagnosis summary (the mechanism and the next action, in words). */
+  says?: RegExp[];
+  /** None may match the diagnosis summary. */
+  neverSays?: RegExp[];
+  /** Further checks on the report, for facts a table cannot hold. */
+  also?: (r: Report, lab: LabFacts) => void;
+}
+
+/** The few lab facts expectations name (recorded with each fixture, so fixture tests need no lab). */
+export interface LabFacts {
+  lbServerSide: string;
+}
+
+export const labFacts = (lab: Lab): LabFacts => ({ lbServerSide: lab.addr.lbServerSide });
+
+export interface Scenario {
+  name: string;
+  vip: VipKind | 'tls';
+  members?: boolean;
+  all?: boolean;
+  fault?: (lab: Lab) => Promise<unknown>;
+  /** Also run with thousands of unrelated SYNs a second hitting the LB. */
+  busy?: boolean;
+  expect: Expectation;
+}
+
+export function scenarioTarget(lab: Lab, s: Scenario): CheckTarget {
+  if (s.vip === 'tls') {
+    return {
+      ...labTarget(lab, 'haproxy-http', { members: s.members ?? true }),
+      vip: lab.tlsVip.address,
+      port: lab.tlsVip.port,
+      tls: true,
+      sni: LAB_TLS_NAME,
+    };
+  }
+  return labTarget(lab, s.vip, { members: s.members ?? true });
+}
+
+const healthy = (vip: VipKind): Scenario => ({
+  name: `healthy-${vip}`,
+  vip,
+  busy: true,
+  expect: { verdicts: '1:pass 2:pass 3:pass', culprit: 'none' },
+});
+
+export const SCENARIOS: Scenario[] = [
+  healthy('haproxy-http'),
+  healthy('haproxy-tcp'),
+  healthy('nginx'),
+  healthy('dnat'),
+  {
+    name: 'healthy-tls',
+    vip: 'tls',
+    expect: {
+      verdicts: '1:pass 2:pass 3:pass',
+      culprit: 'none',
+      also: (r) => {
+        const mode = r.steps.find((s) => s.step === 2);
+        if (mode?.name !== 'mode' || mode.tls?.subject !== LAB_TLS_NAME) throw new Error('no TLS facts');
+      },
+    },
+  },
+  {
+    name: 'dropped-before-lb',
+    vip: 'nginx',
+    busy: true,
+    fault: (lab) => lab.faults.dropBeforeLb('nginx'),
+    expect: {
+      verdicts: '1:fail 2:skipped 3:skipped',
+      culprit: 'path-to-lb',
+      finding: 'dropped-before-lb',
+      says: [/never reached the LB/],
+    },
+  },
+  {
+    name: 'impostor-reset',
+    vip: 'haproxy-tcp',
+    busy: true,
+    fault: (lab) => lab.faults.impostor('haproxy-tcp', 'reset'),
+    expect: { verdicts: '1:fail 2:skipped 3:skipped', culprit: 'impostor', finding: 'impostor' },
+  },
+  {
+    name: 'servers-hang',
+    vip: 'nginx',
+    busy: true,
+    fault: (lab) => lab.faults.serversMisbehave('hang'),
+    expect: {
+      verdicts: '1:pass 2:warn 3:fail',
+      culprit: 'servers',
+      finding: 'server-hang',
+      modeFinding: 'server-hang',
+      says: [/L7TOUT/, /never answer/, /application hangs/],
+      neverSays: [/LB is fine/],
+    },
+  },
+  {
+    name: 'servers-500-through-nginx',
+    vip: 'nginx',
+    fault: (lab) => lab.faults.serversMisbehave('error'),
+    expect: {
+      verdicts: '1:pass 2:warn 3:fail',
+      culprit: 'servers',
+      finding: 'server-errors',
+      modeFinding: 'server-error',
+      says: [/HTTP 500 \(L7STS\)/],
+      also: (r) => {
+        const mode = r.steps.find((s) => s.step === 2);
+        if (!mode?.summary.includes('the LB passed the server')) throw new Error(`step 2: ${mode?.summary}`);
+      },
+    },
+  },
+  {
+    name: 'servers-500-haproxy',
+    vip: 'haproxy-http',
+    fault: async (lab) => {
+      await lab.faults.serversMisbehave('error');
+      // HAProxy's health checks need a moment to mark the servers down.
+      await new Promise((r) => setTimeout(r, 1200));
+    },
+    expect: { verdicts: '1:pass 2:warn 3:fail', culprit: 'servers', finding: 'server-errors', says: [/L7STS/] },
+  },
+  {
+    name: 'mtu-black-hole',
+    vip: 'nginx',
+    busy: true,
+    fault: (lab) => lab.faults.mtuBlackHole(),
+    expect: {
+      verdicts: '1:pass 2:fail 3:skipped',
+      culprit: 'path-to-lb',
+      finding: 'mtu-black-hole',
+      modeFinding: 'mtu-black-hole',
+      says: [/MTU black hole/, /fragmentation needed/, /HEAD request/],
+    },
+  },
+  {
+    name: 'tls-expired',
+    vip: 'tls',
+    fault: (lab) => lab.faults.tlsCertificate('expired'),
+    expect: { verdicts: '1:pass 2:fail 3:skipped', culprit: 'lb', finding: 'tls-expired', says: [/expired on/] },
+  },
+  {
+    name: 'tls-not-yet-valid',
+    vip: 'tls',
+    fault: (lab) => lab.faults.tlsCertificate('not-yet-valid'),
+    expect: {
+      verdicts: '1:pass 2:fail 3:skipped',
+      culprit: 'lb',
+      finding: 'tls-not-yet-valid',
+      says: [/not valid before/],
+    },
+  },
+  {
+    name: 'tls-wrong-name',
+    vip: 'tls',
+    fault: (lab) => lab.faults.tlsCertificate('wrong-name'),
+    expect: {
+      verdicts: '1:pass 2:fail 3:skipped',
+      culprit: 'lb',
+      finding: 'tls-name-mismatch',
+      says: [/other\.lab\.test/, new RegExp(`not for ${LAB_TLS_NAME.replaceAll('.', '\\.')}`)],
+    },
+  },
+  {
+    name: 'proxy-protocol-expected',
+    vip: 'haproxy-http',
+    fault: (lab) => lab.faults.proxyProtocolExpected(),
+    expect: {
+      verdicts: '1:pass 2:fail 3:skipped',
+      culprit: 'lb',
+      finding: 'proxy-protocol-expected',
+      says: [/PROXY protocol/],
+    },
+  },
+  {
+    name: 'pool-drift',
+    vip: 'nginx',
+    fault: (lab) => lab.faults.poolDrift(9090),
+    expect: {
+      verdicts: '1:pass 2:warn 3:warn',
+      culprit: 'lb',
+      finding: 'pool-drift',
+      says: [/:9090/, /inventory does not list/],
+    },
+  },
+  {
+    name: 'lb-drops-syn',
+    vip: 'haproxy-http',
+    fault: (lab) => lab.faults.lbDropsSyn('haproxy-http'),
+    expect: {
+      verdicts: '1:pass 2:fail 3:skipped',
+      culprit: 'lb',
+      finding: 'syn-dropped-on-lb',
+      says: [/host firewall/],
+    },
+  },
+  {
+    name: 'l4-not-forwarding',
+    vip: 'dnat',
+    fault: (lab) => lab.faults.lbForwardingOff(),
+    expect: {
+      verdicts: '1:pass 2:fail 3:skipped',
+      culprit: 'lb',
+      finding: 'not-forwarding',
+      says: [/ip_forward = 0/],
+    },
+  },
+  {
+    name: 'vip-silent',
+    vip: 'haproxy-http',
+    fault: (lab) => lab.faults.vipSilent('haproxy-http'),
+    expect: {
+      verdicts: '1:pass 2:warn 3:pass',
+      culprit: 'lb',
+      finding: 'vip-silent',
+      says: [/accepts the connection and never answers/],
+    },
+  },
+  {
+    name: 'l4-forwards-to-dead-members',
+    vip: 'dnat',
+    fault: (lab) => lab.faults.allServersDown(),
+    expect: {
+      verdicts: '1:pass 2:warn 3:fail',
+      culprit: 'servers',
+      finding: 'servers-refuse',
+      says: [/still forwards clients/, /no health check/],
+      neverSays: [/LB is fine/],
+    },
+  },
+  {
+    name: 'members-from-capture-only',
+    vip: 'nginx',
+    members: false,
+    expect: {
+      verdicts: '1:pass 2:pass 3:pass',
+      culprit: 'none',
+      also: (r) => {
+        const servers = r.steps.find((s) => s.step === 3);
+        if (!servers?.summary.includes('were not probed')) throw new Error(`step 3: ${servers?.summary}`);
+      },
+    },
+  },
+  {
+    name: 'server-blocks-lb',
+    vip: 'haproxy-http',
+    fault: async (lab) => {
+      for (const s of lab.servers) await lab.faults.serverBlocksLb(s.name, 'drop');
+    },
+    expect: {
+      verdicts: '1:pass 2:warn 3:fail',
+      culprit: 'lb-to-servers',
+      finding: 'lb-blocked',
+      also: (r, lab) => {
+        if (!r.diagnosis.summary.includes(lab.lbServerSide)) throw new Error(`no LB source: ${r.diagnosis.summary}`);
+      },
+    },
+  },
+];
+
+export function assertExpected(r: Pick<Report, 'steps' | 'diagnosis'>, e: Expectation, facts: LabFacts): string[] {
+  const problems: string[] = [];
+  const verdicts = r.steps.map((s) => `${s.step}:${s.verdict}`).join(' ');
+  if (verdicts !== e.verdicts) problems.push(`verdicts ${verdicts}, expected ${e.verdicts}`);
+  if (r.diagnosis.culprit !== e.culprit) problems.push(`culprit ${r.diagnosis.culprit}, expected ${e.culprit}`);
+  if (e.finding !== undefined && r.diagnosis.finding !== e.finding)
+    problems.push(`finding ${String(r.diagnosis.finding)}, expected ${e.finding}`);
+  const mode = r.steps.find((s) => s.step === 2);
+  if (e.modeFinding !== undefined && (mode?.name !== 'mode' || mode.finding !== e.modeFinding))
+    problems.push(`step 2 finding ${mode?.name === 'mode' ? String(mode.finding) : '-'}, expected ${e.modeFinding}`);
+  for (const re of e.says ?? []) if (!re.test(r.diagnosis.summary)) problems.push(`summary lacks ${re}`);
+  for (const re of e.neverSays ?? []) if (re.test(r.diagnosis.summary)) problems.push(`summary says ${re}`);
+  if (e.also) {
+    try {
+      e.also(r as Report, facts);
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+  }
+  return problems;
+}
