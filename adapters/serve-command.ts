@@ -6,7 +6,6 @@ import { dirname, resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { AuditLog } from '../src/audit/audit-log.js';
 import { CliUsageError } from '../src/cli/cli-errors.js';
-import type { CliCommand } from '../src/cli/commands.js';
 import { InventoryHolder } from '../src/inventory/inventory-holder.js';
 import type { Inventory } from '../src/inventory/inventory-types.js';
 import { policyWarnings } from '../src/policy/load-policy.js';
@@ -160,16 +159,5 @@ async function waitForInFlight(backend: Awaited<ReturnType<typeof connectBackend
   await new Promise((r) => setTimeout(r, 300));
 }
 
-export const serveCommand: CliCommand = {
-  name: 'serve',
-  usage: 'serve',
-  summary: 'run the bot side: chat adapters and the report poster (workers run separately)',
-  run: (args) => serve(args, false),
-};
-
-export const startCommand: CliCommand = {
-  name: 'start',
-  usage: 'start',
-  summary: 'run the bot and a probe worker in one process (npm start); console when no chat credentials',
-  run: (args) => serve(args, true),
-};
+export const serveMain = (args: string[]): Promise<number> => serve(args, false);
+export const startMain = (args: string[]): Promise<number> => serve(args, true);

@@ -1,7 +1,6 @@
 // `lbcheck worker [--zone Z] [--concurrency N]`: a probe worker process. It
 // needs Redis and SSH reach to the LBs of its zone, nothing else.
 import { CliUsageError } from '../src/cli/cli-errors.js';
-import type { CliCommand } from '../src/cli/commands.js';
 import { flagHelp, parseArgs, type FlagSpec } from '../src/cli/parse-args.js';
 import { InventoryHolder } from '../src/inventory/inventory-holder.js';
 import { createLogger } from '../src/log.js';
@@ -25,40 +24,35 @@ const FLAGS: FlagSpec[] = [
 ];
 const USAGE = `Usage: lbcheck worker [options]\n\nOptions:\n${flagHelp(FLAGS)}\n\nEnvironment: REDIS_URL (default redis://127.0.0.1:6379), LBCHECK_CONFIG (inventory), LBCHECK_PREFIX, LBCHECK_CAPTURES_PER_LB.`;
 
-export const workerCommand: CliCommand = {
-  name: 'worker',
-  usage: 'worker [--zone NAME] [--concurrency N]',
-  summary: 'run a probe worker: takes checks from Redis, runs them, reports each step',
-  async run(args) {
-    if (args.includes('--help')) {
-      console.log(USAGE);
-      return 0;
-    }
-    const p = parseArgs(args, FLAGS, USAGE);
-    if (p.positional.length > 0) throw new CliUsageError(`unexpected ${p.positional.join(' ')}`, USAGE);
-    const zone = p.flags.get('zone')?.[0];
-    if (zone !== undefined && !ZONE.test(zone))
-      throw new CliUsageError(`--zone ${JSON.stringify(zone)} is not a zone name`, USAGE);
-    const concurrency = p.flags.get('concurrency')?.[0];
-    const config = readConfig({
-      ...process.env,
-      ...(zone ? { LBCHECK_ZONE: zone } : {}),
-      ...(concurrency ? { LBCHECK_WORKER_CONCURRENCY: concurrency } : {}),
-    });
-    const log = createLogger('stderr', { process: 'worker', zone: config.zone });
-    const holder = config.inventoryFile ? new InventoryHolder(config.inventoryFile, log).watch() : undefined;
-    const backend = await connectBackend(config, false);
-    const worker = startCheckWorker(backend, config, () => holder?.current, log);
-    log.log('info', 'worker started', {
-      redis: safeRedisUrl(config.redisUrl),
-      zone: config.zone,
-      concurrency: config.workerConcurrency,
-      inventory: config.inventoryFile ?? null,
-    });
-    await untilSignal();
-    await worker.close();
-    await backend.close();
-    holder?.close();
+export async function workerMain(args: string[]): Promise<number> {
+  if (args.includes('--help')) {
+    console.log(USAGE);
     return 0;
-  },
-};
+  }
+  const p = parseArgs(args, FLAGS, USAGE);
+  if (p.positional.length > 0) throw new CliUsageError(`unexpected ${p.positional.join(' ')}`, USAGE);
+  const zone = p.flags.get('zone')?.[0];
+  if (zone !== undefined && !ZONE.test(zone))
+    throw new CliUsageError(`--zone ${JSON.stringify(zone)} is not a zone name`, USAGE);
+  const concurrency = p.flags.get('concurrency')?.[0];
+  const config = readConfig({
+    ...process.env,
+    ...(zone ? { LBCHECK_ZONE: zone } : {}),
+    ...(concurrency ? { LBCHECK_WORKER_CONCURRENCY: concurrency } : {}),
+  });
+  const log = createLogger('stderr', { process: 'worker', zone: config.zone });
+  const holder = config.inventoryFile ? new InventoryHolder(config.inventoryFile, log).watch() : undefined;
+  const backend = await connectBackend(config, false);
+  const worker = startCheckWorker(backend, config, () => holder?.current, log);
+  log.log('info', 'worker started', {
+    redis: safeRedisUrl(config.redisUrl),
+    zone: config.zone,
+    concurrency: config.workerConcurrency,
+    inventory: config.inventoryFile ?? null,
+  });
+  await untilSignal();
+  await worker.close();
+  await backend.close();
+  holder?.close();
+  return 0;
+}

@@ -93,7 +93,10 @@ export class LocalCapture {
 
   async stop(): Promise<{ packets: Packet[]; pcap: Buffer; linkType: number | undefined }> {
     this.child.kill('SIGINT');
-    await Promise.race([this.exited, new Promise((r) => setTimeout(r, 2000))]);
+    // Cleared when tcpdump exits first, so no timer outlives the check.
+    let bound: NodeJS.Timeout | undefined;
+    await Promise.race([this.exited, new Promise((r) => (bound = setTimeout(r, 2000)))]);
+    clearTimeout(bound);
     this.child.kill('SIGKILL');
     return { packets: this.collector.packets, pcap: this.collector.pcap, linkType: this.collector.header?.linkType };
   }

@@ -208,10 +208,14 @@ export class RemoteCapture {
     this.ended ??= 'stop';
     this.kill();
     if (this.finished) {
+      // The bound's timer is cleared once tcpdump is gone: a pending 3 s timer
+      // kept every one-shot `lbcheck run` alive 3 s after its report.
+      let bound: NodeJS.Timeout | undefined;
       const closed = await Promise.race([
         this.finished.then(() => true),
-        new Promise<boolean>((r) => setTimeout(() => r(false), 3000)),
+        new Promise<boolean>((r) => (bound = setTimeout(() => r(false), 3000))),
       ]);
+      clearTimeout(bound);
       // Still open: the remote `timeout` ends tcpdump at its bound in any case.
       if (!closed) {
         this.ended = 'unfinished';

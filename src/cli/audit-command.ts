@@ -8,7 +8,6 @@ import { verifyAudit } from '../audit/verify.js';
 import { InputError } from '../errors.js';
 import { readConfig } from '../runtime/env-config.js';
 import { CliUsageError } from './cli-errors.js';
-import type { CliCommand } from './commands.js';
 import { flagHelp, parseArgs, type FlagSpec } from './parse-args.js';
 
 const FLAGS: FlagSpec[] = [
@@ -57,7 +56,7 @@ function describe(r: AuditRecord): string {
   }
 }
 
-async function run(args: string[]): Promise<number> {
+export async function auditMain(args: string[]): Promise<number> {
   if (args.length === 0 || args.includes('--help')) {
     console.log(USAGE);
     return args.length === 0 ? 2 : 0;
@@ -134,10 +133,3 @@ async function run(args: string[]): Promise<number> {
       throw new CliUsageError(`unknown audit subcommand "${sub}"`, USAGE);
   }
 }
-
-export const auditCommand: CliCommand = {
-  name: 'audit',
-  usage: 'audit show|list|verify|export|prune ...',
-  summary: 'what was posted, by whom and when; verify the hash chain and the evidence; export a check',
-  run,
-};

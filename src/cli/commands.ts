@@ -1,12 +1,37 @@
-// The subcommands defined in core. Each module owns its options and help text.
-import { auditCommand } from './audit-command.js';
-import { runCommand } from './run-command.js';
+// The command table: names, usage and summaries are plain data, and each
+// command's code is loaded only when that command runs (dynamic import). So
+// `lbcheck --help` or `lbcheck run` never pays for modules it does not use
+// (Bolt, botbuilder, BullMQ cost about a second to import).
+
+/** A command's entry point: returns the process exit code. */
+export type CommandMain = (args: string[]) => Promise<number>;
 
 export interface CliCommand {
   name: string;
   usage: string;
   summary: string;
-  run(args: string[]): Promise<number>;
+  /**
+   * One-shot commands (run, audit) end the process as soon as their output is
+   * written, whatever sockets or timers a probe left behind. Long-running ones
+   * (start, serve, worker) return only when they have shut down.
+   */
+  oneShot: boolean;
+  load(): Promise<CommandMain>;
 }
 
-export const coreCommands: CliCommand[] = [runCommand, auditCommand];
+export const coreCommands: CliCommand[] = [
+  {
+    name: 'run',
+    usage: 'run <target> [options]',
+    summary: 'run the three-step checklist against a VIP and print the verdicts and diagnosis',
+    oneShot: true,
+    load: async () => (await import('./run-command.js')).runMain,
+  },
+  {
+    name: 'audit',
+    usage: 'audit show|list|verify|export|prune ...',
+    summary: 'what was posted, by whom and when; verify the hash chain and the evidence; export a check',
+    oneShot: true,
+    load: async () => (await import('./audit-command.js')).auditMain,
+  },
+];

@@ -1,13 +1,15 @@
 // `lbcheck run`: one check from the command line, human or --json output.
-import { runCheck, newCheckId } from '../checklist/run-check.js';
-import { evidenceIndex, renderReport } from '../checklist/render-text.js';
-import { writeEvidence } from '../checklist/write-evidence.js';
+// Only light modules are imported up front: the TCP connection to the LB's
+// sshd opens first, and the check engine and SSH library (about 0.2 s to
+// load) load while sshd prepares its side of the handshake.
+import type { LbAccess } from '../checklist/check-target.js';
+import type { SshSession as SshSessionType } from '../remote/ssh-session.js';
 import { InputError } from '../errors.js';
-import { loadInventory } from '../inventory/load-inventory.js';
+import { preconnect } from '../remote/preconnect.js';
 import { resolveTarget } from '../target/resolve-target.js';
 import { CliUsageError } from './cli-errors.js';
-import type { CliCommand } from './commands.js';
 import { flagHelp, parseArgs, type FlagSpec } from './parse-args.js';
+import { StepPrinter } from './step-printer.js';
 
 const FLAGS: FlagSpec[] = [
   { name: 'lb', value: 'ssh://USER@HOST[:PORT]', help: "the load balancer to capture on (else the inventory entry's)" },
@@ -29,7 +31,11 @@ const FLAGS: FlagSpec[] = [
   { name: 'sni', value: 'NAME', help: 'TLS server name to send' },
   { name: 'protocol', value: 'http|tcp', help: 'service protocol (default http)' },
   { name: 'capture-interface', value: 'IFACE', help: 'capture interface on the LB (default any)' },
-  { name: 'evidence-dir', value: 'DIR', help: 'save evidence files and report.json under DIR/<check id>/' },
+  {
+    name: 'evidence-dir',
+    value: 'DIR',
+    help: 'save evidence files and report.json under DIR/<check id>/ (else they are not kept)',
+  },
   { name: 'no-local-capture', help: 'do not capture at this machine (then RST and ICMP refusals look alike)' },
 ];
 
@@ -47,7 +53,7 @@ function seconds(raw: string | undefined, flag: string, fallback: number): numbe
   return Number(raw);
 }
 
-async function run(args: string[]): Promise<number> {
+export async function runMain(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
     console.log(USAGE);
     return 0;
@@ -65,7 +71,7 @@ async function run(args: string[]): Promise<number> {
   if (protocol !== undefined && protocol !== 'http' && protocol !== 'tcp')
     throw new InputError(`--protocol must be http or tcp, not ${JSON.stringify(protocol)}`);
   const configFile = one('config') ?? process.env.LBCHECK_CONFIG;
-  const inventory = configFile ? loadInventory(configFile) : undefined;
+  const inventory = configFile ? (await import('../inventory/load-inventory.js')).loadInventory(configFile) : undefined;
   const target = await resolveTarget(
     {
       target: p.positional[0] ?? '',
@@ -82,26 +88,49 @@ async function run(args: string[]): Promise<number> {
     inventory,
   );
   const timeout = seconds(one('timeout'), 'timeout', 3);
-  const { report, evidence } = await runCheck(
-    target,
-    {
-      id: newCheckId(),
-      all: p.bools.has('all'),
-      connectTimeoutMs: Math.round(timeout * 1000),
-      silentMs: Math.round(seconds(one('silent'), 'silent', 5) * 1000),
-    },
-    { localCapture: !p.bools.has('no-local-capture') },
-  );
+  const silent = seconds(one('silent'), 'silent', 5);
+  const early = target.lb ? preconnect(target.lb.host, target.lb.port) : undefined;
+  const [{ runCheck, newCheckId }, { SshSession }, { writeEvidence }] = await Promise.all([
+    import('../checklist/run-check.js'),
+    import('../remote/ssh-session.js'),
+    import('../checklist/write-evidence.js'),
+  ]);
+  const id = newCheckId();
   const dir = one('evidence-dir');
-  const saved = dir ? writeEvidence(dir, report, evidence) : undefined;
-  if (p.bools.has('json')) console.log(JSON.stringify(report, null, 2));
-  else console.log(renderReport(report, saved ? evidenceIndex(evidence, saved.paths) : undefined));
-  return 0;
+  const json = p.bools.has('json');
+  // Human output streams each step as it is decided; --json is one document at the end.
+  const printer = json ? undefined : new StepPrinter(id, (text) => process.stdout.write(text), dir);
+  printer?.header(target);
+  // The session is ours (on the early connection), so closing it is too.
+  let session: SshSessionType | undefined;
+  const openSession = async (lb: LbAccess): Promise<SshSessionType> => {
+    session = await SshSession.open({ ...lb, ...(early ? { preconnected: early } : {}) });
+    return session;
+  };
+  try {
+    const { report, evidence } = await runCheck(
+      target,
+      {
+        id,
+        all: p.bools.has('all'),
+        connectTimeoutMs: Math.round(timeout * 1000),
+        silentMs: Math.round(silent * 1000),
+      },
+      {
+        session: openSession,
+        localCapture: !p.bools.has('no-local-capture'),
+        ...(printer ? { onStep: (step, ev) => printer.step(step, ev) } : {}),
+      },
+    );
+    if (printer) {
+      printer.finish(report);
+      return 0;
+    }
+    if (dir) writeEvidence(dir, report, evidence);
+    console.log(JSON.stringify(report, null, 2));
+    return 0;
+  } finally {
+    session?.close();
+    if (!session) early?.socket.destroy();
+  }
 }
-
-export const runCommand: CliCommand = {
-  name: 'run',
-  usage: 'run <target> [options]',
-  summary: 'run the three-step checklist against a VIP and print the verdicts and diagnosis',
-  run,
-};

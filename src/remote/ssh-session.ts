@@ -2,7 +2,9 @@
 // command is a new channel on it (no pty), so a check pays milliseconds per
 // command rather than a handshake; every command line run is recorded for the
 // evidence.
+import { Socket } from 'node:net';
 import { Client, type ClientChannel } from 'ssh2';
+import type { Preconnected } from './preconnect.js';
 import { verifyHostKey, type HostKeyPins, type HostKeyVerdict } from './host-keys.js';
 import { commandLine } from './shell-quote.js';
 import { HostKeyMismatchError, HostKeyUnknownError, SshAuthError, SshUnreachableError } from './ssh-errors.js';
@@ -16,6 +18,8 @@ export interface SshOptions {
   pins: HostKeyPins & { revoked?: string[] };
   readyTimeoutMs?: number;
   keepaliveMs?: number;
+  /** A TCP connection to host:port opened earlier (preconnect.ts); else one is opened here. */
+  preconnected?: Preconnected;
 }
 
 export interface RemoteResult {
@@ -49,6 +53,7 @@ export class SshSession {
 
   private constructor(
     private readonly client: Client,
+    private readonly socket: Socket,
     readonly target: string,
     readonly hostKeyFingerprint: string,
   ) {
@@ -63,13 +68,19 @@ export class SshSession {
   static open(opts: SshOptions): Promise<SshSession> {
     const target = `${opts.user}@${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`;
     const client = new Client();
+    // Our own socket, handed to ssh2, so close() can finish it: ssh2's
+    // destroy() does nothing once the connection has been ended.
+    const socket = opts.preconnected?.socket ?? new Socket();
+    const early = opts.preconnected?.error();
+    if (early || (opts.preconnected && socket.destroyed))
+      return Promise.reject(new SshUnreachableError(target, early?.code ?? early?.message ?? 'connection closed'));
     let verdict: HostKeyVerdict | undefined;
     return new Promise((resolve, reject) => {
       client.once('ready', () => {
         if (verdict === undefined || !verdict.ok) return reject(new Error('SSH ready without host key verification'));
         // Many small request/response packets: Nagle would add delayed-ACK stalls to each.
         client.setNoDelay(true);
-        resolve(new SshSession(client, target, verdict.seen));
+        resolve(new SshSession(client, socket, target, verdict.seen));
       });
       client.once('error', (err: Error & { level?: string; code?: string }) => {
         client.end();
@@ -88,7 +99,9 @@ export class SshSession {
           return reject(new SshUnreachableError(target, `no SSH handshake within ${opts.readyTimeoutMs ?? 5000} ms`));
         reject(new SshUnreachableError(target, err.code ?? err.message));
       });
+      if (!opts.preconnected) socket.connect({ host: opts.host, port: opts.port });
       client.connect({
+        sock: socket,
         host: opts.host,
         port: opts.port,
         username: opts.user,
@@ -173,8 +186,23 @@ export class SshSession {
     });
   }
 
-  close(): void {
+  /**
+   * Ends the connection politely (SSH disconnect, then FIN) without waiting
+   * for the LB's own FIN: once ours is with the kernel ('finish') the kernel
+   * delivers it, and the socket is released. Waiting kept a one-shot process
+   * alive for minutes when the LB stopped acknowledging (a stalled path, an
+   * MTU black hole: TCP retransmits for ~2 min), and kept ssh2's keepalive
+   * timer running. If even the hand-off to the kernel stalls, it gives up
+   * after graceMs.
+   */
+  close(graceMs = 1000): void {
     this.closed = true;
     this.client.end();
+    if (this.socket.destroyed) return;
+    if (this.socket.writableFinished) this.socket.destroy();
+    else this.socket.once('finish', () => this.socket.destroy());
+    const force = setTimeout(() => this.socket.destroy(), graceMs);
+    force.unref();
+    this.socket.once('close', () => clearTimeout(force));
   }
 }

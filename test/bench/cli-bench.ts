@@ -1,0 +1,110 @@
+// Issue 16's figures, measured as whole processes, side by side in one run:
+// `lbcheck --help`, and `lbcheck run` on the healthy nginx VIP (two members,
+// a new SSH connection each time: a new process) against the seed's
+// procedure done by hand (shell-procedure.ts). The lab LB's root login shell
+// gets a ~0.3 s start-up file, as real LBs with vendor shells have: every
+// remote command the shell script runs pays it, as lbcheck's one capture
+// command does.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Lab } from '../lab/lab.js';
+import { shellProcedure, timeShell } from './shell-procedure.js';
+import { line, median } from './stats.js';
+
+const cli = fileURLToPath(new URL('../../adapters/lbcheck.js', import.meta.url));
+const RUNS = 7;
+const SHELL_STARTUP_S = 0.3;
+
+/** Runs the CLI as a new process; resolves with its wall time, rejects with its output when it fails. */
+function timeCli(args: string[], expect?: RegExp): Promise<number> {
+  const start = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, LBCHECK_CONFIG: '' } });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('close', (code) => {
+      const ms = performance.now() - start;
+      if (code === 0 && (expect === undefined || expect.test(out))) resolve(ms);
+      else reject(new Error(`lbcheck ${args.join(' ')} failed (${code}):\n${out}`));
+    });
+  });
+}
+
+/** Gives the LB's root shell a slow start-up file (bash reads ~/.bashrc for commands run by sshd); returns its undo. */
+function slowLoginShell(lab: Lab): () => void {
+  const rc = join(lab.dir, 'lb-root-home', '.bashrc');
+  writeFileSync(rc, `# a vendor shell's start-up cost\nsleep ${SHELL_STARTUP_S}\n`);
+  return () => rmSync(rc, { force: true });
+}
+
+/** What one remote command costs now: a plain `ssh lb true` with a new connection. */
+function sshCommandMs(lab: Lab): number {
+  const s = lab.sshInfo;
+  const t = performance.now();
+  const r = spawnSync('ssh', [
+    '-i',
+    s.identityFile,
+    '-o',
+    `UserKnownHostsFile=${s.knownHostsFile}`,
+    '-o',
+    'BatchMode=yes',
+    `root@${s.host}`,
+    'true',
+  ]);
+  if (r.status !== 0) throw new Error(`ssh to the lab LB failed: ${r.stderr.toString()}`);
+  return performance.now() - t;
+}
+
+export async function benchCli(lab: Lab): Promise<string[]> {
+  if (!existsSync('/usr/bin/curl')) throw new Error('the shell procedure needs curl: apt-get install -y curl');
+  const out = ['CLI (issue 16): whole processes; lbcheck run vs the seed procedure by hand, side by side'];
+  const help: number[] = [];
+  for (let i = 0; i < 10; i++) help.push(await timeCli(['--help'], /lbcheck run <target>/));
+  const h = median(help) / 1000;
+  out.push(line('lbcheck --help, wall (median of 10)', `${h.toFixed(3)} s`, '< 0.2 s', h < 0.2));
+
+  const v = lab.vips.nginx;
+  const members = lab.servers.slice(0, 2).map((s) => `${s.address}:${s.port}`);
+  const s = lab.sshInfo;
+  const runArgs = [
+    'run',
+    `${v.address}:${v.port}`,
+    '--lb',
+    `ssh://root@${s.host}`,
+    '--identity',
+    s.identityFile,
+    '--known-hosts',
+    s.knownHostsFile,
+    ...members.flatMap((m) => ['--member', m]),
+  ];
+  const plainSsh = sshCommandMs(lab);
+  const undo = slowLoginShell(lab);
+  try {
+    const slowSsh = sshCommandMs(lab);
+    out.push(
+      `  (the lab LB's root shell sleeps ${SHELL_STARTUP_S} s at start-up, as vendor shells cost: ` +
+        `ssh lb true took ${Math.round(plainSsh)} ms before, ${Math.round(slowSsh)} ms with it)`,
+    );
+    const script = shellProcedure(lab, v.address, v.port, members);
+    const runs: number[] = [];
+    const shell: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      // Alternating, so both see the same machine load.
+      runs.push(await timeCli(runArgs, /Diagnosis: NONE/));
+      shell.push(await timeShell(script));
+    }
+    const r = median(runs) / 1000;
+    const sh = median(shell) / 1000;
+    out.push(
+      line(`lbcheck run, healthy nginx VIP, new SSH (median of ${RUNS})`, `${r.toFixed(2)} s`, '< 1.0 s', r < 1),
+    );
+    out.push(line(`by hand: ssh -M, tcpdump, /dev/tcp, curl (median of ${RUNS})`, `${sh.toFixed(2)} s`));
+    out.push(line('by hand / lbcheck run', `${(sh / r).toFixed(1)}x`, '≥ 4x', sh / r >= 4));
+  } finally {
+    undo();
+  }
+  return out;
+}
