@@ -42,7 +42,17 @@ const child = spawn(
   ],
   { stdio: 'inherit' },
 );
+// A file that hangs (its tests done but its event loop kept alive, or a wait
+// that never ends) must fail the run with a message, not run into CI's limit.
+const budgetMinutes = Number(process.env.LBCHECK_TEST_BUDGET_MINUTES ?? 40);
+const watchdog = setTimeout(() => {
+  console.error(
+    `test run exceeded ${budgetMinutes} minutes (LBCHECK_TEST_BUDGET_MINUTES): stopping it; the last file above hung`,
+  );
+  child.kill('SIGKILL');
+}, budgetMinutes * 60_000);
 const code = await new Promise<number>((resolve) => child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
+clearTimeout(watchdog);
 const tap = readFileSync(tapFile, 'utf8');
 rmSync(work, { recursive: true, force: true });
 const count = (key: string): number => Number(new RegExp(`^# ${key} (\\d+)$`, 'm').exec(tap)?.[1] ?? 0);

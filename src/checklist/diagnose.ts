@@ -152,21 +152,26 @@ function hostOf(address: string): string {
   return address.startsWith('[') ? address.slice(1, address.indexOf(']')) : address.slice(0, address.lastIndexOf(':'));
 }
 
-function poolDrift(mode: ModeStep | undefined, servers: ServersStep): Found | undefined {
+/**
+ * The LB used endpoints the inventory does not list, and that is what breaks
+ * it: those endpoints fail from the LB while the listed ones work. When the
+ * listed members fail too, the servers are the story (a partial --member list
+ * is no drift).
+ */
+function poolDrift(mode: ModeStep | undefined, servers: ServersStep, protocol: Protocol): Found | undefined {
   if (!mode || mode.verdict === 'pass') return undefined;
-  const configured = servers.members.filter((m) => m.source === 'configured').map((m) => m.address);
-  if (configured.length === 0) return undefined;
-  const used = mode.serverSide.map((s) => `${s.address}:${s.port}`).filter((a) => !configured.includes(a));
-  if (used.length === 0) return undefined;
-  const fates = used.map((a) => {
-    const m = servers.members.find((x) => x.address === a);
-    return m ? `${a} (${m.fromLb.code ?? m.fromLb.outcome} from the LB)` : a;
-  });
+  const configured = servers.members.filter((m) => m.source === 'configured');
+  if (!configured.some((m) => memberOk(m.fromLb, protocol))) return undefined;
+  const names = configured.map((m) => m.address);
+  const used = [...new Set(mode.serverSide.map((s) => `${s.address}:${s.port}`))].filter((a) => !names.includes(a));
+  const drifted = used.map((a) => ({ a, m: servers.members.find((x) => x.address === a) }));
+  if (drifted.length === 0 || drifted.some(({ m }) => !m || memberOk(m.fromLb, protocol))) return undefined;
+  const fates = drifted.map(({ a, m }) => `${a} (${m?.fromLb.code ?? m?.fromLb.outcome} from the LB)`);
   return {
     culprit: 'lb',
     team: TEAM.lb,
     finding: 'pool-drift',
-    summary: `While handling this probe the LB connected to ${[...new Set(fates)].join(', ')}, which the inventory does not list (inventory: ${configured.join(', ')}). The LB's pool has drifted from what it should be: fix the pool's addresses or ports on the LB (or the inventory, if the LB is right).`,
+    summary: `While handling this probe the LB connected to ${fates.join(', ')}, which the inventory does not list (inventory: ${names.join(', ')}, which answer the LB). The LB's pool has drifted from what it should be: fix the pool's addresses or ports on the LB (or the inventory, if the LB is right).`,
   };
 }
 
@@ -217,7 +222,7 @@ function fromServers(
     };
   }
   if (!servers || servers.verdict === 'skipped' || servers.verdict === 'inconclusive') return undefined;
-  const drift = poolDrift(mode, servers);
+  const drift = poolDrift(mode, servers, protocol);
   if (drift) return drift;
   const failing = servers.members.filter((m) => !memberOk(m.fromLb, protocol));
   if (failing.length > 0) return fromFailingMembers(mode, servers, failing, protocol);

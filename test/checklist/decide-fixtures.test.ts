@@ -115,6 +115,24 @@ describe('a capture stream from the LB that stalls (the SSH path loses packets)'
   });
 });
 
+describe('pool drift is the LB using endpoints the inventory does not list, and failing there', () => {
+  it('the recorded drift: the listed members answer, the ones the LB used do not: lb, pool-drift', () => {
+    assert.equal(decideCheck(readFixture('pool-drift').observation).diagnosis.finding, 'pool-drift');
+  });
+
+  it('when the listed members fail too, it is the servers (a partial member list is no drift)', () => {
+    const obs = readFixture('pool-drift').observation;
+    const refused = { outcome: 'refused' as const, code: 'L4CON' };
+    obs.servers = {
+      ...obs.servers!,
+      members: obs.servers!.members.map((m) => ({ ...m, fromLb: refused, direct: refused, code: 'L4CON' })),
+    };
+    const d = decideCheck(obs).diagnosis;
+    assert.equal(d.culprit, 'servers');
+    assert.notEqual(d.finding, 'pool-drift');
+  });
+});
+
 describe('TLS certificate validity, judged at the time of the probe', () => {
   const tls = (): CheckObservation => readFixture('healthy-tls').observation;
   const shifted = (days: number): CheckObservation => {
