@@ -36,6 +36,8 @@ export interface Scenario {
   name: string;
   vip: VipKind | 'tls';
   members?: boolean;
+  /** Check without SSH access to the LB (no capture, no probes from the LB). */
+  noLb?: boolean;
   all?: boolean;
   fault?: (lab: Lab) => Promise<unknown>;
   /** Also run with thousands of unrelated SYNs a second hitting the LB. */
@@ -44,6 +46,10 @@ export interface Scenario {
 }
 
 export function scenarioTarget(lab: Lab, s: Scenario): CheckTarget {
+  if (s.noLb) {
+    const { lb: _lb, ...withoutLb } = scenarioTarget(lab, { ...s, noLb: false });
+    return withoutLb;
+  }
   if (s.vip === 'tls') {
     return {
       ...labTarget(lab, 'haproxy-http', { members: s.members ?? true }),
@@ -90,6 +96,41 @@ export const SCENARIOS: Scenario[] = [
       culprit: 'path-to-lb',
       finding: 'dropped-before-lb',
       says: [/never reached the LB/],
+    },
+  },
+  {
+    name: 'rejected-before-lb',
+    vip: 'nginx',
+    fault: (lab) => lab.faults.rejectBeforeLb('nginx', 'icmp-port-unreachable'),
+    expect: { verdicts: '1:fail 2:skipped 3:skipped', culprit: 'path-to-lb', finding: 'rejected-before-lb' },
+  },
+  {
+    name: 'impostor-hijack',
+    vip: 'dnat',
+    fault: (lab) => lab.faults.impostor('dnat', 'hijack'),
+    expect: { verdicts: '1:fail 2:skipped 3:skipped', culprit: 'impostor', finding: 'impostor' },
+  },
+  {
+    name: 'vip-not-listening',
+    vip: 'haproxy-http',
+    fault: (lab) => lab.faults.vipNotListening('haproxy-http'),
+    expect: { verdicts: '1:pass 2:fail 3:skipped', culprit: 'lb', finding: 'vip-refused' },
+  },
+  {
+    name: 'missing-snat',
+    vip: 'dnat',
+    fault: (lab) => lab.faults.missingSnat(),
+    expect: { verdicts: '1:pass 2:warn 3:pass', culprit: 'return-path', finding: 'missing-snat' },
+  },
+  {
+    name: 'no-lb-access',
+    vip: 'nginx',
+    noLb: true,
+    expect: {
+      verdicts: '1:inconclusive 2:pass 3:inconclusive',
+      culprit: 'inconclusive',
+      says: [/SSH access/],
+      neverSays: [/The LB answered/],
     },
   },
   {
