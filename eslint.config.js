@@ -30,6 +30,28 @@ export default tseslint.config(
     },
   },
   {
+    // The core and the queue processors are platform-neutral: chat SDKs live in
+    // adapters/<platform> only, so swapping one touches one folder.
+    files: ['src/**/*.ts', 'workers/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@slack/*', 'botbuilder', 'botbuilder-*', 'botframework-*'],
+              message: 'chat SDKs belong in adapters/<platform>; src/ and workers/ stay platform-neutral',
+            },
+            {
+              group: ['**/adapters/**'],
+              message: 'the core does not import adapters; pass what it needs in (options, interfaces)',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['eslint.config.js'],
     ...tseslint.configs.disableTypeChecked,
   },
