@@ -30,6 +30,8 @@ need /usr/bin/openssl openssl
 # The busy-LB fault (thousands of SYNs a second) and the bench's shell procedure.
 need /usr/sbin/hping3 hping3
 need /usr/bin/curl curl
+# The lab LB's HAProxy runtime API is read with socat, as on most HAProxy hosts.
+need /usr/bin/socat socat
 if [ "$with_redis" = 1 ]; then
   need /usr/bin/redis-server redis-server
   need /usr/bin/redis-cli redis-tools

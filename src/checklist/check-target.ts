@@ -1,5 +1,6 @@
 // What a check needs to know, resolved from the command line or the inventory.
 import type { HostKeyPins } from '../remote/host-keys.js';
+import type { LbViewSpec } from './lb-view.js';
 import { DEFAULT_EXPECT_STATUS, type StatusRange } from './observation.js';
 
 export interface LbAccess {
@@ -32,6 +33,8 @@ export interface CheckTarget {
   httpPath?: string;
   /** HTTP statuses that count as healthy for httpPath; 200–399 when not set. */
   expectStatus?: StatusRange;
+  /** Where to read the LB's own view of the pool (HAProxy runtime API, iptables, nginx). */
+  lbView?: LbViewSpec;
 }
 
 /** A target with every default filled in, as the engine uses it. */

@@ -163,7 +163,10 @@ function poolDrift(mode: ModeStep | undefined, servers: ServersStep, protocol: P
   const configured = servers.members.filter((m) => m.source === 'configured');
   if (!configured.some((m) => memberOk(m.fromLb, protocol))) return undefined;
   const names = configured.map((m) => m.address);
-  const used = [...new Set(mode.serverSide.map((s) => `${s.address}:${s.port}`))].filter((a) => !names.includes(a));
+  const fromView = servers.lbView?.pool.map((v) => v.address) ?? [];
+  const used = [...new Set([...mode.serverSide.map((s) => `${s.address}:${s.port}`), ...fromView])].filter(
+    (a) => !names.includes(a),
+  );
   const drifted = used.map((a) => ({ a, m: servers.members.find((x) => x.address === a) }));
   if (drifted.length === 0 || drifted.some(({ m }) => !m || memberOk(m.fromLb, protocol))) return undefined;
   const fates = drifted.map(({ a, m }) => `${a} (${m?.fromLb.code ?? m?.fromLb.outcome} from the LB)`);
@@ -171,7 +174,7 @@ function poolDrift(mode: ModeStep | undefined, servers: ServersStep, protocol: P
     culprit: 'lb',
     team: TEAM.lb,
     finding: 'pool-drift',
-    summary: `While handling this probe the LB connected to ${fates.join(', ')}, which the inventory does not list (inventory: ${names.join(', ')}, which answer the LB). The LB's pool has drifted from what it should be: fix the pool's addresses or ports on the LB (or the inventory, if the LB is right).`,
+    summary: `${fromView.length > 0 ? "The LB's pool configuration and its connections name" : 'While handling this probe the LB connected to'} ${fates.join(', ')}, which the inventory does not list (inventory: ${names.join(', ')}, which answer the LB). The LB's pool has drifted from what it should be: fix the pool's addresses or ports on the LB (or the inventory, if the LB is right).`,
   };
 }
 

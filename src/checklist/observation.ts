@@ -6,6 +6,7 @@ import type { Packet } from '../capture/packet.js';
 import type { HttpExchange } from '../probe/http-exchange.js';
 import type { ConnectOutcome } from '../probe/tcp-connect.js';
 import type { TlsInfo } from '../probe/tls-upgrade.js';
+import type { LbView } from './lb-view.js';
 import type { MemberResult } from './report.js';
 
 /** Bumped when a field changes meaning, so old fixtures are re-recorded rather than misread. */
@@ -91,6 +92,8 @@ export interface ServersObservation {
   lbChecked: boolean;
   /** Member host → the LB's source address towards it (from `ip route get` on the LB). */
   lbSourceAddresses: Record<string, string>;
+  /** The LB's own view of its pool, when the inventory says where to read it. */
+  lbView?: LbView;
   ms: number;
 }
 

@@ -5,7 +5,10 @@
 import { probeDirect, probeFromLb } from '../probe/member-probe.js';
 import type { SshSession } from '../remote/ssh-session.js';
 import { formatEndpoint } from '../target/endpoint.js';
+import { isIP } from 'node:net';
+import { commandLine } from '../remote/shell-quote.js';
 import type { ResolvedTarget } from './check-target.js';
+import { parseView, viewCommand, type LbView } from './lb-view.js';
 import type { ServersObservation } from './observation.js';
 import type { MemberProbe, MemberResult, ModeStep } from './report.js';
 import { memberOk } from './step-servers.js';
@@ -16,17 +19,40 @@ interface MemberToProbe {
   source: MemberResult['source'];
 }
 
-/** Configured members first, then endpoints the LB used that the inventory does not list. */
-export function membersToProbe(target: ResolvedTarget, mode: ModeStep | undefined): MemberToProbe[] {
+/**
+ * Configured members first, then endpoints the LB used that the inventory does
+ * not list, then the rest of the pool as the LB's own configuration lists it:
+ * the pool the LB really uses is probed whatever the inventory says.
+ */
+export function membersToProbe(target: ResolvedTarget, mode: ModeStep | undefined, view?: LbView): MemberToProbe[] {
   const out: MemberToProbe[] = target.members.map((m) => ({ ...m, source: 'configured' as const }));
   const known = new Set(out.map((m) => formatEndpoint(m)));
-  for (const s of mode?.serverSide ?? []) {
-    const m = { host: s.address, port: s.port, source: 'discovered' as const };
-    if (known.has(formatEndpoint(m))) continue;
+  const add = (host: string, port: number, source: MemberResult['source']): void => {
+    const m = { host, port, source };
+    if (known.has(formatEndpoint(m))) return;
     known.add(formatEndpoint(m));
     out.push(m);
+  };
+  for (const s of mode?.serverSide ?? []) add(s.address, s.port, 'discovered');
+  for (const v of view?.pool ?? []) {
+    const e = endpointOf(v.address);
+    if (e) add(e.host, e.port, 'lb-config');
   }
   return out;
+}
+
+/** "host:port" from an LB's configuration, when it is an IP and a port (names are not probed). */
+function endpointOf(address: string): { host: string; port: number } | undefined {
+  const m = /^\[?([0-9a-fA-F:.]+?)\]?:(\d{1,5})$/.exec(address);
+  const port = Number(m?.[2]);
+  return m?.[1] && isIP(m[1]) !== 0 && port > 0 && port < 65536 ? { host: m[1], port } : undefined;
+}
+
+async function readView(session: SshSession, target: ResolvedTarget): Promise<LbView | undefined> {
+  if (!target.lbView) return undefined;
+  const argv = viewCommand(target.lbView);
+  const r = await session.run(argv, 10_000).catch((err: Error) => ({ code: null, stdout: '', stderr: err.message }));
+  return parseView(target.lbView, commandLine(argv), r, target.vip, target.port);
 }
 
 async function probeMember(
@@ -63,8 +89,9 @@ export async function observeServers(
   timeoutMs: number,
 ): Promise<ServersObservation> {
   const started = performance.now();
+  const lbView = session ? await readView(session, target) : undefined;
   const probed = await Promise.all(
-    membersToProbe(target, mode).map(async (m) => ({
+    membersToProbe(target, mode, lbView).map(async (m) => ({
       host: m.host,
       result: await probeMember(m, target, session, timeoutMs),
     })),
@@ -85,6 +112,7 @@ export async function observeServers(
     members,
     lbChecked: session !== undefined,
     lbSourceAddresses,
+    ...(lbView ? { lbView } : {}),
     ms: Math.round(performance.now() - started),
   };
 }

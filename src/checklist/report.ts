@@ -115,8 +115,8 @@ export interface MemberResult {
   fromLb: MemberProbe;
   httpStatus?: number;
   code?: string;
-  /** Where the member came from: the inventory / command line, or seen in the capture. */
-  source: 'configured' | 'discovered';
+  /** Where the member came from: the inventory / command line, seen in the capture, or the LB's own pool configuration. */
+  source: 'configured' | 'discovered' | 'lb-config';
 }
 
 export interface ServersStep extends StepBase {
@@ -125,6 +125,14 @@ export interface ServersStep extends StepBase {
   members: MemberResult[];
   /** The LB's source address towards each member it could not reach (what a firewall must allow). */
   lbSourceAddresses?: Record<string, string>;
+  /** The LB's own view of the pool, set beside the probes; `agreement` says where they agree or not. */
+  lbView?: {
+    source: 'haproxy' | 'iptables' | 'nginx';
+    pool: { address: string; state?: string; check?: string }[];
+    snat?: boolean;
+    error?: string;
+    agreement: string[];
+  };
 }
 
 export type Step = ReachStep | ModeStep | ServersStep;

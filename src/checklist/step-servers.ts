@@ -1,5 +1,6 @@
 // Step 3: can the LB reach each real server? Decided from the member probes
 // (from the LB over SSH, and directly from the vantage point).
+import type { LbView } from './lb-view.js';
 import type { ServersObservation } from './observation.js';
 import type { MemberProbe, MemberResult, ServersStep } from './report.js';
 
@@ -21,14 +22,28 @@ function describe(p: MemberProbe): string {
 }
 
 function memberLine(m: MemberResult): string {
-  const seen = m.source === 'discovered' ? ' (seen in the capture)' : '';
+  const seen =
+    m.source === 'discovered' ? ' (seen in the capture)' : m.source === 'lb-config' ? " (in the LB's pool)" : '';
   return `${m.address}${seen}: from the LB ${describe(m.fromLb)}; direct ${describe(m.direct)}`;
 }
 
 export function decideServers(obs: ServersObservation, protocol: 'http' | 'tcp'): ServersDecision {
   const { members } = obs;
   const sources = Object.keys(obs.lbSourceAddresses).length > 0 ? { lbSourceAddresses: obs.lbSourceAddresses } : {};
-  const base = { step: 3 as const, name: 'servers' as const, members, ms: obs.ms, ...sources };
+  const agreement = obs.lbView ? compareView(obs.lbView, members, protocol) : [];
+  const view = obs.lbView
+    ? {
+        lbView: {
+          source: obs.lbView.source,
+          pool: obs.lbView.pool,
+          agreement,
+          ...(obs.lbView.snat !== undefined ? { snat: obs.lbView.snat } : {}),
+          ...(obs.lbView.error ? { error: obs.lbView.error } : {}),
+        },
+      }
+    : {};
+  const base = { step: 3 as const, name: 'servers' as const, members, ms: obs.ms, ...sources, ...view };
+  const viewText = agreement.length > 0 ? ` ${agreement.join(' ')}` : '';
   if (members.length === 0) {
     return {
       ...base,
@@ -47,7 +62,7 @@ export function decideServers(obs: ServersObservation, protocol: 'http' | 'tcp')
     return {
       ...base,
       verdict: 'inconclusive',
-      summary: `No SSH access to the LB, so only direct probes ran (${okDirect}/${members.length} answer). ${lines}.${partial}`,
+      summary: `No SSH access to the LB, so only direct probes ran (${okDirect}/${members.length} answer). ${lines}.${partial}${viewText}`,
     };
   }
   const ok = members.filter((m) => memberOk(m.fromLb, protocol));
@@ -58,5 +73,55 @@ export function decideServers(obs: ServersObservation, protocol: 'http' | 'tcp')
       : verdict === 'fail'
         ? `The LB reaches none of the ${members.length} members.`
         : `The LB reaches ${ok.length} of ${members.length} members.`;
-  return { ...base, verdict, summary: `${head} ${lines}.${partial}` };
+  return { ...base, verdict, summary: `${head} ${lines}.${partial}${viewText}` };
+}
+
+const VIEW_NAME = { haproxy: 'HAProxy', iptables: "The LB's DNAT rules", nginx: "nginx's upstream" } as const;
+
+function probeWords(p: MemberProbe): string {
+  if (p.outcome === 'connected')
+    return p.httpStatus !== undefined
+      ? `gets HTTP ${p.httpStatus}`
+      : p.detail === 'silent'
+        ? 'gets no answer'
+        : 'connects';
+  return p.outcome === 'refused' ? 'is refused' : p.outcome === 'timeout' ? 'times out' : p.outcome;
+}
+
+/** One sentence per member where the LB's own view and the probes can be compared, plus pool differences. */
+export function compareView(view: LbView, members: MemberResult[], protocol: 'http' | 'tcp'): string[] {
+  if (view.error) return [`The LB's own view could not be read: ${view.error}.`];
+  const who = VIEW_NAME[view.source];
+  const lines: string[] = [];
+  for (const v of view.pool) {
+    const m = members.find((x) => x.address === v.address);
+    if (!m || v.state === undefined) continue;
+    const up = v.state === 'UP' || v.state.startsWith('UP');
+    const ok = memberOk(m.fromLb, protocol);
+    const check = v.check ? ` (${v.check})` : '';
+    const ours = `our probe from the LB ${probeWords(m.fromLb)}`;
+    if (up === ok) lines.push(`${who} marks ${v.address} ${v.state}${check}; ${ours} too: they agree.`);
+    else if (up)
+      lines.push(
+        `${who} marks ${v.address} ${v.state}${check}, but ${ours}: its health check does not test what clients need.`,
+      );
+    else
+      lines.push(
+        `${who} marks ${v.address} ${v.state}${check}, yet ${ours}: the health check tests something else, or it has not caught up.`,
+      );
+  }
+  const listed = new Set(view.pool.map((v) => v.address));
+  const configured = members.filter((m) => m.source === 'configured').map((m) => m.address);
+  const extra = [...listed].filter((a) => !configured.includes(a));
+  const missing = configured.filter((a) => !listed.has(a));
+  if (configured.length > 0 && (extra.length > 0 || missing.length > 0)) {
+    lines.push(
+      `The LB's pool lists ${[...listed].join(', ') || 'nothing'}; the inventory says ${configured.join(', ')}.`,
+    );
+  }
+  if (view.source === 'iptables' && view.snat === false && view.pool.length > 0)
+    lines.push(
+      "The LB's DNAT rules for the VIP have no SNAT: the servers see the clients' addresses and must route their replies back through the LB.",
+    );
+  return lines;
 }

@@ -1,3 +1,4 @@
+import type { LbViewSpec } from '../checklist/lb-view.js';
 import type { StatusRange } from '../checklist/observation.js';
 import type { Policy } from '../policy/policy-types.js';
 
@@ -31,6 +32,8 @@ export interface InventoryVip {
   httpPath?: string;
   /** Statuses that count as healthy for httpPath (default 200–399). */
   expectStatus?: StatusRange;
+  /** Where to read the LB's own view of this VIP's pool. */
+  lbView?: LbViewSpec;
 }
 
 export interface Inventory {

@@ -7,7 +7,7 @@ import { parseFingerprint } from '../remote/host-keys.js';
 import { parseEndpoint, parseHost, parsePort, parseSshUrl } from '../target/endpoint.js';
 import { loadPolicy } from '../policy/load-policy.js';
 import type { Inventory, InventoryLb, InventoryVip } from './inventory-types.js';
-import { parseHttpPath, parseStatusRange } from './health-check.js';
+import { parseHttpPath, parseLbView, parseStatusRange } from './health-check.js';
 import { checkKeys, entries, field, Problems, scalar } from './yaml-helpers.js';
 
 const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
@@ -64,7 +64,7 @@ function loadVip(
   checkKeys(
     p,
     node,
-    ['address', 'port', 'protocol', 'tls', 'sni', 'lb', 'members', 'zone', 'httpPath', 'expectStatus'],
+    ['address', 'port', 'protocol', 'tls', 'sni', 'lb', 'members', 'zone', 'httpPath', 'expectStatus', 'lbView'],
     `VIP "${name}"`,
   );
   const addressText = scalar(field(node, 'address'));
@@ -95,6 +95,16 @@ function loadVip(
   const zone = scalar(field(node, 'zone'));
   const pathText = scalar(field(node, 'httpPath'));
   const httpPath = pathText === undefined ? undefined : p.try(field(node, 'httpPath'), () => parseHttpPath(pathText));
+  const viewNode = field(node, 'lbView');
+  if (viewNode !== undefined && viewNode !== null && !isMap(viewNode)) p.at(viewNode, 'lbView must be a mapping');
+  if (isMap(viewNode)) checkKeys(p, viewNode, ['kind', 'socket', 'backend', 'config'], `VIP "${name}" lbView`);
+  const lbView = isMap(viewNode)
+    ? p.try(viewNode, () =>
+        parseLbView(
+          Object.fromEntries(['kind', 'socket', 'backend', 'config'].map((k) => [k, scalar(field(viewNode, k))])),
+        ),
+      )
+    : undefined;
   const statusText = scalar(field(node, 'expectStatus'));
   const expectStatus =
     statusText === undefined ? undefined : p.try(field(node, 'expectStatus'), () => parseStatusRange(statusText));
@@ -111,6 +121,7 @@ function loadVip(
     ...(zone ? { zone } : {}),
     ...(httpPath ? { httpPath } : {}),
     ...(expectStatus ? { expectStatus } : {}),
+    ...(lbView ? { lbView } : {}),
   };
 }
 

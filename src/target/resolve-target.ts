@@ -155,5 +155,6 @@ export async function resolveTarget(req: TargetRequest, inventory: Inventory | u
   if (lb) target.lb = lb;
   if (entry?.httpPath) target.httpPath = entry.httpPath;
   if (entry?.expectStatus) target.expectStatus = entry.expectStatus;
+  if (entry?.lbView) target.lbView = entry.lbView;
   return target;
 }

@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import type { CheckOptions, CheckTarget, LbAccess } from '../../src/checklist/check-target.js';
 import { newCheckId } from '../../src/checklist/run-check.js';
 import { pinsFromKnownHosts } from '../../src/remote/host-keys.js';
-import type { Lab, VipKind } from '../lab/lab.js';
+import type { LbViewSpec } from '../../src/checklist/lb-view.js';
+import { haproxySocket } from '../lab/lb-configs.js';
+import { labFiles, type Lab, type VipKind } from '../lab/lab.js';
 
 export function labLbAccess(lab: Lab): LbAccess {
   const ssh = lab.sshInfo;
@@ -18,9 +20,24 @@ export function labLbAccess(lab: Lab): LbAccess {
   };
 }
 
-export function labTarget(lab: Lab, kind: VipKind, opts: { members?: boolean } = {}): CheckTarget {
+/** Where each lab VIP's LB keeps its own view of the pool. */
+export function labView(lab: Lab, kind: VipKind): LbViewSpec {
+  switch (kind) {
+    case 'haproxy-http':
+      return { kind: 'haproxy', socket: haproxySocket(lab.dir, 'http'), backend: 'pool_http' };
+    case 'haproxy-tcp':
+      return { kind: 'haproxy', socket: haproxySocket(lab.dir, 'tcp'), backend: 'pool_tcp' };
+    case 'nginx':
+      return { kind: 'nginx', config: labFiles(lab).nginxConf };
+    case 'dnat':
+      return { kind: 'iptables' };
+  }
+}
+
+export function labTarget(lab: Lab, kind: VipKind, opts: { members?: boolean; view?: boolean } = {}): CheckTarget {
   const v = lab.vips[kind];
   return {
+    ...(opts.view ? { lbView: labView(lab, kind) } : {}),
     vip: v.address,
     port: v.port,
     protocol: 'http',

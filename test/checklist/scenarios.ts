@@ -38,6 +38,8 @@ export interface Scenario {
   members?: boolean;
   /** Check without SSH access to the LB (no capture, no probes from the LB). */
   noLb?: boolean;
+  /** Read the LB's own view of the pool (HAProxy runtime API, iptables, nginx -T). */
+  view?: boolean;
   all?: boolean;
   fault?: (lab: Lab) => Promise<unknown>;
   /** Also run with thousands of unrelated SYNs a second hitting the LB. */
@@ -59,8 +61,21 @@ export function scenarioTarget(lab: Lab, s: Scenario): CheckTarget {
       sni: LAB_TLS_NAME,
     };
   }
-  return labTarget(lab, s.vip, { members: s.members ?? true });
+  return labTarget(lab, s.vip, { members: s.members ?? true, view: s.view ?? false });
 }
+
+const step3 = (r: Report): Extract<Report['steps'][number], { step: 3 }> | undefined =>
+  r.steps.find((s): s is Extract<Report['steps'][number], { step: 3 }> => s.step === 3);
+
+/** An `also` check: step 3's view of the LB agrees or disagrees as expected, in these words. */
+const viewSays =
+  (...res: RegExp[]) =>
+  (r: Report): void => {
+    const s = step3(r);
+    const text = s?.lbView?.agreement.join(' ') ?? '';
+    if (s?.lbView?.error) throw new Error(`view error: ${s.lbView.error}`);
+    for (const re of res) if (!re.test(text)) throw new Error(`view lacks ${re}: ${text}`);
+  };
 
 const healthy = (vip: VipKind): Scenario => ({
   name: `healthy-${vip}`,
@@ -299,6 +314,68 @@ export const SCENARIOS: Scenario[] = [
       finding: 'servers-refuse',
       says: [/still forwards clients/, /no health check/],
       neverSays: [/LB is fine/],
+    },
+  },
+  {
+    name: 'view-haproxy-agrees',
+    vip: 'haproxy-http',
+    view: true,
+    fault: async (lab) => {
+      await lab.faults.serverDown('s1');
+      await new Promise((r) => setTimeout(r, 1200)); // HAProxy's checks mark s1 down
+    },
+    expect: {
+      verdicts: '1:pass 2:pass 3:warn',
+      culprit: 'servers',
+      also: viewSays(/HAProxy marks [\d.]+:8080 DOWN \(L4CON\); our probe from the LB is refused too: they agree/),
+    },
+  },
+  {
+    name: 'view-haproxy-pool-drift',
+    vip: 'haproxy-http',
+    view: true,
+    fault: async (lab) => {
+      await lab.faults.poolDrift(9090, 'haproxy-http');
+      await new Promise((r) => setTimeout(r, 1200)); // every server marked down: 503 without a connection
+    },
+    expect: {
+      verdicts: '1:pass 2:warn 3:warn',
+      culprit: 'lb',
+      finding: 'pool-drift',
+      says: [/:9090/, /pool configuration/],
+      also: viewSays(/The LB's pool lists [\d.:, ]*9090.*; the inventory says/),
+    },
+  },
+  {
+    name: 'view-iptables',
+    vip: 'dnat',
+    view: true,
+    expect: {
+      verdicts: '1:pass 2:pass 3:pass',
+      culprit: 'none',
+      also: (r) => {
+        const view = step3(r)?.lbView;
+        if (view?.pool.length !== 3 || view.snat !== true) throw new Error(`iptables view: ${JSON.stringify(view)}`);
+      },
+    },
+  },
+  {
+    name: 'view-iptables-missing-snat',
+    vip: 'dnat',
+    view: true,
+    fault: (lab) => lab.faults.missingSnat(),
+    expect: { verdicts: '1:pass 2:warn 3:pass', culprit: 'return-path', also: viewSays(/have no SNAT/) },
+  },
+  {
+    name: 'view-nginx-pool-drift',
+    vip: 'nginx',
+    view: true,
+    fault: (lab) => lab.faults.poolDrift(9090),
+    expect: {
+      verdicts: '1:pass 2:warn 3:warn',
+      culprit: 'lb',
+      finding: 'pool-drift',
+      also: viewSays(/The LB's pool lists [\d.:, ]*9090.*; the inventory says/),
     },
   },
   {

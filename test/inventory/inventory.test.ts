@@ -38,6 +38,33 @@ describe('inventory: health path and expected status', () => {
     assert.deepEqual(target.expectStatus, { min: 200, max: 204 });
   });
 
+  it('lbView: haproxy needs its socket and backend; unknown kinds and keys are refused with their line', () => {
+    const ok = parseInventory(
+      vip('    lbView: { kind: haproxy, socket: /run/haproxy/admin.sock, backend: web }\n'),
+      'inv.yaml',
+    );
+    assert.deepEqual(ok.vips.get('api')?.lbView, {
+      kind: 'haproxy',
+      socket: '/run/haproxy/admin.sock',
+      backend: 'web',
+    });
+    assert.deepEqual(parseInventory(vip('    lbView: { kind: iptables }\n'), 'inv.yaml').vips.get('api')?.lbView, {
+      kind: 'iptables',
+    });
+    for (const [bad, why] of [
+      ['{ kind: haproxy, backend: web }', /needs socket/],
+      ['{ kind: f5 }', /kind must be haproxy, iptables or nginx/],
+      ['{ kind: nginx, config: "relative.conf" }', /absolute path/],
+      ['{ kind: iptables, sokcet: /x }', /sokcet/],
+    ] as const) {
+      assert.throws(
+        () => parseInventory(vip(`    lbView: ${bad}\n`), 'inv.yaml'),
+        (err: Error) => err instanceof ConfigError && why.test(err.message) && /inv\.yaml:5/.test(err.message),
+        bad,
+      );
+    }
+  });
+
   it('a single status is a range of one', () => {
     const inv = parseInventory(vip('    expectStatus: 204\n'), 'inv.yaml');
     assert.deepEqual(inv.vips.get('api')?.expectStatus, { min: 204, max: 204 });

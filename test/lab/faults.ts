@@ -360,8 +360,13 @@ export class LabFaults {
     );
   }
 
-  /** nginx's upstream points at another port than the inventory lists (pool drift); nothing listens there. */
-  poolDrift(port = 9090): Promise<Undo> {
+  /** The LB's pool points at another port than the inventory lists (pool drift); nothing listens there. */
+  poolDrift(port = 9090, kind: 'nginx' | 'haproxy-http' = 'nginx'): Promise<Undo> {
+    if (kind === 'haproxy-http') {
+      return this.rewriteConfig(`pool-drift:${kind}:${port}`, labFiles(this.lab).haproxy.http, kind, (cfg) =>
+        cfg.replace(/(server s\d+ [\d.]+):\d+ /g, `$1:${port} `),
+      );
+    }
     return this.rewriteConfig(`pool-drift:${port}`, labFiles(this.lab).nginxConf, 'nginx', (cfg) =>
       cfg.replace(/(server [\d.]+):\d+ max_fails/g, `$1:${port} max_fails`),
     );

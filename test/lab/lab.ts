@@ -10,7 +10,14 @@ import { fileURLToPath } from 'node:url';
 import { addressesForSlot, type LabAddresses } from './addresses.js';
 import { LabFaults } from './faults.js';
 import { addRule } from './iptables.js';
-import { dnatRules, haproxyConfig, haproxyTlsConfig, nginxConfig, type PoolMember } from './lb-configs.js';
+import {
+  dnatRules,
+  haproxyConfig,
+  haproxySocket,
+  haproxyTlsConfig,
+  nginxConfig,
+  type PoolMember,
+} from './lb-configs.js';
 import { selfSignedPem } from './certs.js';
 import { httpGet } from './lab-probes.js';
 import { labPreflight } from './preflight.js';
@@ -257,7 +264,7 @@ async function startServices(lab: Lab): Promise<void> {
   for (const mode of ['http', 'tcp'] as const) {
     const v = vips[`haproxy-${mode}`];
     const cfg = labFiles(lab).haproxy[mode];
-    writeFileSync(cfg, haproxyConfig(mode, v.address, v.port, members));
+    writeFileSync(cfg, haproxyConfig(mode, v.address, v.port, members, haproxySocket(dir, mode)));
     await lab.service(v.kind, daemon(v.kind, ns.lb, ['/usr/sbin/haproxy', '-db', '-f', cfg], v.address, v.port));
   }
 

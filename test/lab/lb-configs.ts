@@ -18,10 +18,20 @@ export function haproxyTlsConfig(vip: string, port: number, pem: string, members
     .replaceAll('pool_http', 'pool_tls');
 }
 
-export function haproxyConfig(mode: 'http' | 'tcp', vip: string, port: number, members: PoolMember[]): string {
+/** The runtime API socket of a lab HAProxy (lbcheck reads `show stat` from it over SSH). */
+export const haproxySocket = (dir: string, mode: 'http' | 'tcp'): string => `${dir}/haproxy-${mode}.sock`;
+
+export function haproxyConfig(
+  mode: 'http' | 'tcp',
+  vip: string,
+  port: number,
+  members: PoolMember[],
+  socket?: string,
+): string {
   return [
     'global',
     '  maxconn 512',
+    ...(socket ? [`  stats socket ${socket} mode 600 level operator`] : []),
     'defaults',
     `  mode ${mode}`,
     '  timeout connect 2s',

@@ -16,6 +16,8 @@ const REQUIRED: { bin: string; pkg: string }[] = [
   { bin: '/usr/bin/openssl', pkg: 'openssl' },
   // The busy-LB fault: thousands of SYNs a second to another address on the LB.
   { bin: '/usr/sbin/hping3', pkg: 'hping3' },
+  // The LB view: HAProxy's runtime API is read over its stats socket with socat.
+  { bin: '/usr/bin/socat', pkg: 'socat' },
 ];
 
 export class LabPreflightError extends Error {

@@ -1,0 +1,89 @@
+// Parsing the LB's own view of its pool, on output in the exact formats the
+// lab's HAProxy 2.6 (`show stat`), iptables-save and nginx -T print.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  parseHaproxyStat,
+  parseIptablesDnat,
+  parseNginxUpstream,
+  parseView,
+  viewCommand,
+} from '../../src/checklist/lb-view.js';
+
+const SHOW_STAT = [
+  '# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight,act,bck,chkfail,chkdown,lastchg,downtime,qlimit,pid,iid,sid,throttle,lbtot,tracked,type,rate,rate_lim,rate_max,check_status,check_code,check_duration,hrsp_1xx,hrsp_2xx,hrsp_3xx,hrsp_4xx,hrsp_5xx,hrsp_other,hanafail,req_rate,req_rate_max,req_tot,cli_abrt,srv_abrt,comp_in,comp_out,comp_byp,comp_rsp,lastsess,last_chk,last_agt,qtime,ctime,rtime,ttime,agent_status,agent_code,agent_duration,check_desc,agent_desc,check_rise,check_fall,check_health,agent_rise,agent_fall,agent_health,addr,cookie,mode',
+  'f,FRONTEND,,,0,0,9985,0,0,0,0,0,0,,,,,OPEN,,,,,,,,,1,2,0,,,,0,0,0,0,,,,0,0,0,0,0,0,,0,0,0,,,0,0,0,0,,,,,,,,,,,,,,,,,,,,,http',
+  'pool_http,s1,0,0,0,0,,0,0,0,,0,,0,0,0,0,DOWN,1,1,0,1,1,1,1,,1,3,1,,0,,2,0,,0,L4CON,,0,0,0,0,0,0,0,,,,0,0,0,,,,,-1,Connection refused,,0,0,0,0,,,,Layer4 connection problem,,2,3,0,,,,10.0.0.11:8080,,http',
+  'pool_http,s2,0,0,0,0,,0,0,0,,0,,0,0,0,0,UP,1,1,0,0,0,1,0,,1,3,2,,0,,2,0,,0,L7OK,200,1,0,0,0,0,0,0,,,,0,0,0,,,,,-1,OK,,0,0,0,0,,,,Layer7 check passed,,2,3,3,,,,10.0.0.12:8080,,http',
+  'other,s9,0,0,0,0,,0,0,0,,0,,0,0,0,0,UP,1,1,0,0,0,1,0,,1,3,2,,0,,2,0,,0,L4OK,,1,0,0,0,0,0,0,,,,0,0,0,,,,,-1,,,0,0,0,0,,,,,,2,3,3,,,,10.9.9.9:80,,tcp',
+  'pool_http,BACKEND,0,0,0,0,999,0,0,0,0,0,,0,0,0,0,UP,1,1,0,,1,1,1,,1,3,0,,0,,1,0,,0,,,,0,0,0,0,0,0,,,,0,0,0,0,0,0,0,-1,,,0,0,0,0,,,,,,,,,,,,,,http',
+].join('\n');
+
+describe('the LB view parsers', () => {
+  it("HAProxy show stat: the backend's servers with state, last check and address; other backends ignored", () => {
+    assert.deepEqual(parseHaproxyStat(SHOW_STAT, 'pool_http'), [
+      { address: '10.0.0.11:8080', state: 'DOWN', check: 'L4CON' },
+      { address: '10.0.0.12:8080', state: 'UP', check: 'L7OK' },
+    ]);
+    assert.throws(() => parseHaproxyStat('Unknown command', 'pool_http'), /no CSV header/);
+  });
+
+  it('iptables-save: DNAT targets for the VIP and whether SNAT applies', () => {
+    const save = [
+      '*nat',
+      ':PREROUTING ACCEPT [0:0]',
+      '-A PREROUTING -d 10.1.0.4/32 -p tcp -m tcp --dport 80 -m statistic --mode nth --every 2 --packet 0 -j DNAT --to-destination 10.0.0.11:8080',
+      '-A PREROUTING -d 10.1.0.4/32 -p tcp -m tcp --dport 80 -j DNAT --to-destination 10.0.0.12:8080',
+      '-A PREROUTING -d 10.1.0.5/32 -p tcp -m tcp --dport 80 -j DNAT --to-destination 10.0.0.99:8080',
+      '-A POSTROUTING -d 10.0.0.11/32 -p tcp -m tcp --dport 8080 -m conntrack --ctstate DNAT --ctorigdst 10.1.0.4 -j SNAT --to-source 10.0.0.1',
+      'COMMIT',
+    ].join('\n');
+    assert.deepEqual(parseIptablesDnat(save, '10.1.0.4', 80), {
+      pool: [{ address: '10.0.0.11:8080' }, { address: '10.0.0.12:8080' }],
+      snat: true,
+    });
+    const noSnat = save
+      .split('\n')
+      .filter((l) => !l.includes('POSTROUTING -d'))
+      .join('\n');
+    assert.equal(parseIptablesDnat(noSnat, '10.1.0.4', 80).snat, false);
+    assert.deepEqual(parseIptablesDnat(save, '10.1.0.4', 443).pool, []);
+  });
+
+  it('nginx -T: the upstream behind the server block listening on the VIP', () => {
+    const conf = [
+      '# configuration file /etc/nginx/nginx.conf:',
+      'http {',
+      '  upstream pool { server 10.0.0.11:8080 max_fails=1; server 10.0.0.12:8080; }',
+      '  upstream other { server 10.9.9.9:80; }',
+      '  server { listen 10.1.0.3:80; location / { proxy_pass http://pool; } }',
+      '  server { listen 10.1.0.7:80; location / { proxy_pass http://other; } }',
+      '}',
+    ].join('\n');
+    assert.deepEqual(parseNginxUpstream(conf, '10.1.0.3', 80), [
+      { address: '10.0.0.11:8080' },
+      { address: '10.0.0.12:8080' },
+    ]);
+    assert.throws(() => parseNginxUpstream(conf, '10.1.0.9', 80), /no nginx server block listens on 10\.1\.0\.9:80/);
+  });
+
+  it('a view that cannot be read is an error on the view, never on the check', () => {
+    const spec = { kind: 'haproxy' as const, socket: '/run/haproxy.sock', backend: 'pool_http' };
+    const v = parseView(
+      spec,
+      'sh -c ...',
+      { code: 127, stdout: '', stderr: 'sh: 1: socat: not found\n' },
+      '10.1.0.4',
+      80,
+    );
+    assert.deepEqual(v.pool, []);
+    assert.match(v.error ?? '', /socat: not found/);
+  });
+
+  it('commands are fixed; the socket path travels as one quoted argument', () => {
+    const argv = viewCommand({ kind: 'haproxy', socket: "/run/x'; rm -rf /", backend: 'b' });
+    assert.equal(argv[0], 'sh');
+    assert.equal(argv.at(-1), "/run/x'; rm -rf /");
+    assert.deepEqual(viewCommand({ kind: 'iptables' }), ['iptables-save', '-t', 'nat']);
+  });
+});
