@@ -35,19 +35,23 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
   if (args.length > 0)
     throw new CliUsageError(`unexpected ${args.join(' ')}`, `Usage: lbcheck ${withWorker ? 'start' : 'serve'}`);
   const config = readConfig();
+  // Every check of the environment before anything that keeps the process alive (a watcher, a Redis connection).
+  const slackOptions = slackOptionsFromEnv(process.env);
+  const teamsOptions = teamsOptionsFromEnv(process.env);
   const { log, where } = logger(withWorker ? 'start' : 'serve');
   const holder = config.inventoryFile ? new InventoryHolder(config.inventoryFile, log).watch() : undefined;
   const inventory = (): Inventory | undefined => holder?.current;
-  const slackOptions = slackOptionsFromEnv(process.env);
-  const teamsOptions = teamsOptionsFromEnv(process.env);
-  const backend = await connectBackend(config, withWorker);
+  const backend = await connectBackend(config, withWorker).catch((err: unknown) => {
+    holder?.close();
+    throw err;
+  });
   const out = process.stdout;
   const say = (line: string): boolean => out.write(`${line}\n`);
   const platforms = [
     ...(slackOptions ? [`Slack (${slackOptions.appToken ? 'Socket Mode' : `HTTP on port ${slackOptions.port}`})`] : []),
     ...(teamsOptions
       ? [
-          `Teams (port ${teamsOptions.port}${teamsOptions.appId ? '' : ', UNAUTHENTICATED: no MicrosoftAppId set, for local use only'})`,
+          `Teams (port ${teamsOptions.port}${teamsOptions.local ? ', UNAUTHENTICATED local mode (TEAMS_LOCAL=1): 127.0.0.1 only' : ''})`,
         ]
       : []),
   ];
@@ -115,7 +119,9 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
       );
     if (teams)
       say(
-        `Teams messaging endpoint: http(s)://<this host>:${teams.port}/api/messages${teams.authenticated ? '' : ' (unauthenticated: set MicrosoftAppId/MicrosoftAppPassword for real Teams)'}`,
+        teams.authenticated
+          ? `Teams messaging endpoint: ${teamsOptions?.publicUrl ?? ''}/api/messages (port ${teams.port})`
+          : `Teams messaging endpoint: http://127.0.0.1:${teams.port}/api/messages (unauthenticated: set MicrosoftAppId/MicrosoftAppPassword for real Teams)`,
       );
     log.log('info', 'started', { mode: backend.mode, worker: withWorker, slack: !!slack, teams: !!teams });
     await untilSignal();
