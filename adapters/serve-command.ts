@@ -94,6 +94,7 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
           log,
           intake: (incoming) => handleCommand(incoming, intakeDeps),
           policy: () => inventory()?.policy,
+          claimOnce: (key, ttl) => backend.intakeState.claimOnce(key, ttl),
         })
       : undefined;
     const teams = teamsOptions

@@ -132,6 +132,16 @@ export class MemoryState implements PipelineState {
     return Promise.resolve(n);
   }
 
+  private readonly claims = new Map<string, number>();
+
+  claimOnce(key: string, ttlSeconds: number): Promise<boolean> {
+    const now = Date.now();
+    for (const [k, until] of this.claims) if (until <= now) this.claims.delete(k);
+    if (this.claims.has(key)) return Promise.resolve(false);
+    this.claims.set(key, now + ttlSeconds * 1000);
+    return Promise.resolve(true);
+  }
+
   close(): Promise<void> {
     return Promise.resolve();
   }

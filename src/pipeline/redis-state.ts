@@ -218,6 +218,10 @@ export class RedisState implements PipelineState {
     return Number(res?.[0]?.[1] ?? 0);
   }
 
+  async claimOnce(key: string, ttlSeconds: number): Promise<boolean> {
+    return (await this.redis.set(this.k('once', key), '1', 'EX', ttlSeconds, 'NX')) === 'OK';
+  }
+
   async close(): Promise<void> {
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
