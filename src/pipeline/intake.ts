@@ -9,6 +9,7 @@ import type { Inventory, InventoryVip } from '../inventory/inventory-types.js';
 import { errorFields, type Logger } from '../log.js';
 import { authorize, inventoryVipFor, isAdmin, refusalText, type AccessRequest } from '../policy/authorize.js';
 import { DEFAULT_LIMITS, type Policy } from '../policy/policy-types.js';
+import { checkableNames, mayRead } from '../policy/visibility.js';
 import { parseEndpoint } from '../target/endpoint.js';
 import { QueueUnavailableError, type JobBus } from './job-bus.js';
 import type { PipelineState } from './state.js';
@@ -155,6 +156,7 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
     });
     return { kind: 'refused', text: refusalText(policy, d) };
   };
+  const visible = (r: CheckRecord): boolean => mayRead(policy, vips, incoming, r);
   switch (cmd.kind) {
     case 'help':
       return { kind: 'info', text: helpText(deps.prefix) };
@@ -162,7 +164,10 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
       const isEndpoint = cmd.target.includes(':') || /^[\d.]+$/.test(cmd.target);
       if (isEndpoint) parseEndpoint(cmd.target, 'target');
       else if (!inventory?.vips.has(cmd.target)) {
-        const known = inventory ? [...inventory.vips.keys()].join(', ') || '(none)' : '(no inventory loaded)';
+        // Only names this user may check: the inventory itself is not for everyone to read.
+        const known = inventory
+          ? checkableNames(policy, vips, incoming).join(', ') || '(none you may check)'
+          : '(no inventory loaded)';
         return {
           kind: 'refused',
           text: `unknown target "${cmd.target}". Known targets: ${known}; or give ip:port. Usage: ${deps.prefix} ${'<target> [--all] [--members IP:PORT,...]'}`,
@@ -202,7 +207,7 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
       const denied = gate({ action: 'read' });
       if (denied) return denied;
       if (!cmd.id) {
-        const flying = await deps.state.inFlight();
+        const flying = (await deps.state.inFlight()).filter(visible);
         return {
           kind: 'info',
           text:
@@ -211,7 +216,9 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
               : ['Checks in flight:', ...flying.map((r) => `  ${describe(r)}`)].join('\n'),
         };
       }
-      const r = await deps.state.getCheck(cmd.id);
+      const found = await deps.state.getCheck(cmd.id);
+      // A check this user may not read answers like one that does not exist: its id says nothing either.
+      const r = found && visible(found) ? found : undefined;
       if (!r) return { kind: 'refused', text: `no check ${cmd.id} (it may have expired). See ${deps.prefix} history` };
       return {
         kind: 'info',
@@ -226,7 +233,7 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
     case 'history': {
       const denied = gate({ action: 'read' });
       if (denied) return denied;
-      const list = await deps.state.history(cmd.target, 10);
+      const list = (await deps.state.history(cmd.target, 200)).filter(visible).slice(0, 10);
       if (list.length === 0)
         return { kind: 'info', text: cmd.target ? `No checks of ${cmd.target} yet.` : 'No checks yet.' };
       return {
@@ -239,7 +246,8 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
     case 'cancel': {
       const denied = gate({ action: 'cancel' });
       if (denied) return denied;
-      const r = await deps.state.getCheck(cmd.id);
+      const found = await deps.state.getCheck(cmd.id);
+      const r = found && visible(found) ? found : undefined;
       if (!r) return { kind: 'refused', text: `no check ${cmd.id}` };
       const own =
         r.request.requester.platform === incoming.requester.platform &&
