@@ -41,7 +41,7 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
   const { log, where } = logger(withWorker ? 'start' : 'serve');
   const holder = config.inventoryFile ? new InventoryHolder(config.inventoryFile, log).watch() : undefined;
   const inventory = (): Inventory | undefined => holder?.current;
-  const backend = await connectBackend(config, withWorker).catch((err: unknown) => {
+  const backend = await connectBackend(config, withWorker, log).catch((err: unknown) => {
     holder?.close();
     throw err;
   });
@@ -64,6 +64,10 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
     );
   } else {
     say(`queue: Redis at ${safeRedisUrl(config.redisUrl)} (prefix ${config.prefix})`);
+    if (!config.jobKey)
+      say(
+        'WARNING: LBCHECK_JOB_KEY is not set: queued jobs are not sealed, so whoever can write to this Redis can queue checks and posts (set the same key on bot and workers)',
+      );
   }
   const inv = inventory();
   say(

@@ -17,6 +17,7 @@ import {
   type PostedRef,
 } from '../src/pipeline/poster.js';
 import type { PipelineState } from '../src/pipeline/state.js';
+import { reportJobProblem } from '../src/pipeline/job-validation.js';
 import { reportJobId, type ReportJob } from '../src/pipeline/types.js';
 
 export interface ReportPosterDeps {
@@ -69,6 +70,12 @@ function postRecord(r: ReportJob, files: EvidenceFile[], posted: PostedRef): Pos
 }
 
 export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promise<ReportOutcome> {
+  const malformed = reportJobProblem(r);
+  if (malformed) {
+    // Its names would become paths and its check id keys: refuse it whole, never post part of it.
+    deps.log.log('error', 'refused a malformed report job', { problem: malformed });
+    return 'done';
+  }
   const id = reportJobId(r);
   const log = deps.log.child({ checkId: r.checkId, report: id });
   if (await deps.state.wasPosted(id)) return 'done';

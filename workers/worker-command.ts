@@ -42,7 +42,13 @@ export async function workerMain(args: string[]): Promise<number> {
   });
   const log = createLogger('stderr', { process: 'worker', zone: config.zone });
   const holder = config.inventoryFile ? new InventoryHolder(config.inventoryFile, log).watch() : undefined;
-  const backend = await connectBackend(config, false);
+  const backend = await connectBackend(config, false, log);
+  if (!config.jobKey)
+    log.log(
+      'warn',
+      'LBCHECK_JOB_KEY is not set: jobs are not sealed, so whoever can write to Redis can queue checks',
+      {},
+    );
   const worker = startCheckWorker(backend, config, () => holder?.current, log);
   log.log('info', 'worker started', {
     redis: safeRedisUrl(config.redisUrl),

@@ -14,7 +14,9 @@ import {
   type JobBus,
   type ReportProcessor,
 } from './job-bus.js';
+import { JobSeal } from './job-seal.js';
 import { reportJobId, type CheckRequest, type ReportJob } from './types.js';
+import type { Logger } from '../log.js';
 
 export interface BullBusOptions {
   url: string;
@@ -25,6 +27,9 @@ export interface BullBusOptions {
   consumer: () => Redis;
   lockDurationMs?: number;
   stalledIntervalMs?: number;
+  /** Shared by the bot and its workers: jobs are sealed with it, and unsealed jobs refused. */
+  jobKey?: string;
+  log?: Logger;
 }
 
 const KEEP_DONE = { age: 24 * 3600, count: 10_000 };
@@ -32,8 +37,31 @@ const KEEP_DONE = { age: 24 * 3600, count: 10_000 };
 export class BullBus implements JobBus {
   private readonly queues = new Map<string, Queue>();
   private readonly workers: Worker[] = [];
+  private readonly seal: JobSeal | undefined;
 
-  constructor(private readonly opts: BullBusOptions) {}
+  constructor(private readonly opts: BullBusOptions) {
+    this.seal = opts.jobKey ? new JobSeal(opts.jobKey) : undefined;
+  }
+
+  private sealed<T extends object>(kind: string, data: T): T {
+    return this.seal ? this.seal.seal(kind, data) : data;
+  }
+
+  /** The job's data, or undefined (logged) when a key is set and the job is not sealed with it. */
+  private opened<T extends object>(kind: string, job: Job<T>): T | undefined {
+    if (!this.seal) return job.data;
+    const data = this.seal.open<T>(kind, job.data);
+    if (!data)
+      this.opts.log?.log(
+        'error',
+        `refused a ${kind} job not sealed with LBCHECK_JOB_KEY (written into Redis directly?)`,
+        {
+          queue: job.queueName,
+          jobId: job.id ?? null,
+        },
+      );
+    return data;
+  }
 
   private queue(name: string): Queue {
     let q = this.queues.get(name);
@@ -55,7 +83,7 @@ export class BullBus implements JobBus {
 
   addCheck(request: CheckRequest): Promise<void> {
     return this.guarded(async () => {
-      await this.queue(checksQueueName(request.zone)).add('check', request, {
+      await this.queue(checksQueueName(request.zone)).add('check', this.sealed('checks', request), {
         jobId: request.checkId,
         attempts: 2,
         backoff: { type: 'fixed', delay: 1000 },
@@ -82,7 +110,7 @@ export class BullBus implements JobBus {
 
   addReport(report: ReportJob): Promise<void> {
     return this.guarded(async () => {
-      await this.queue(REPORTS_QUEUE).add(report.kind, report, {
+      await this.queue(REPORTS_QUEUE).add(report.kind, this.sealed('reports', report), {
         jobId: reportJobId(report),
         attempts: 12,
         backoff: { type: 'exponential', delay: 300 },
@@ -101,7 +129,10 @@ export class BullBus implements JobBus {
     const worker = new Worker<CheckRequest>(
       checksQueueName(zone),
       async (job: Job<CheckRequest>) => {
-        await processor(job.data, { attempt: job.attemptsMade + 1 });
+        const request = this.opened('checks', job);
+        // Nothing runs and nothing is posted for a forged job: its channel is the forger's choice.
+        if (!request) return;
+        await processor(request, { attempt: job.attemptsMade + 1 });
       },
       {
         connection: this.opts.consumer(),
@@ -119,7 +150,8 @@ export class BullBus implements JobBus {
         err instanceof UnrecoverableError ||
         job.attemptsMade >= (job.opts.attempts ?? 1) ||
         /stalled/i.test(err.message);
-      if (final) void onGaveUp(job.data, err).catch(() => undefined);
+      const request = final ? this.opened('checks', job) : undefined;
+      if (request) void onGaveUp(request, err).catch(() => undefined);
     });
     this.workers.push(worker);
     return { close: () => worker.close() };
@@ -129,7 +161,9 @@ export class BullBus implements JobBus {
     const worker = new Worker<ReportJob>(
       REPORTS_QUEUE,
       async (job: Job<ReportJob>, token?: string) => {
-        const delay = laterDelay(await processor(job.data));
+        const report = this.opened('reports', job);
+        if (!report) return;
+        const delay = laterDelay(await processor(report));
         if (delay !== undefined) {
           await job.moveToDelayed(Date.now() + delay, token);
           throw new DelayedError();

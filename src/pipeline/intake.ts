@@ -8,7 +8,7 @@ import { LbcheckError } from '../errors.js';
 import type { Inventory, InventoryVip } from '../inventory/inventory-types.js';
 import { errorFields, type Logger } from '../log.js';
 import { authorize, inventoryVipFor, isAdmin, refusalText, type AccessRequest } from '../policy/authorize.js';
-import { DEFAULT_LIMITS, type Policy } from '../policy/policy-types.js';
+import { NO_POLICY, type Policy } from '../policy/policy-types.js';
 import { checkableNames, mayRead } from '../policy/visibility.js';
 import { parseEndpoint } from '../target/endpoint.js';
 import { QueueUnavailableError, type JobBus } from './job-bus.js';
@@ -136,8 +136,6 @@ async function answer(incoming: Incoming, deps: IntakeDeps): Promise<IntakeReply
     };
   }
 }
-
-const NO_POLICY: Policy = { rules: [], admins: [], contact: '', limits: DEFAULT_LIMITS, absent: true };
 
 async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeReply> {
   const cmd = parseCommand(incoming.text, deps.prefix);

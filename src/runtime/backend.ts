@@ -9,6 +9,7 @@ import { MemoryBus } from '../pipeline/memory-bus.js';
 import { MemoryState } from '../pipeline/memory-state.js';
 import { RedisState } from '../pipeline/redis-state.js';
 import type { PipelineState } from '../pipeline/state.js';
+import type { Logger } from '../log.js';
 import type { RuntimeConfig } from './env-config.js';
 
 export interface Backend {
@@ -41,7 +42,7 @@ async function ping(url: string, timeoutMs: number): Promise<string | undefined>
   }
 }
 
-export async function connectBackend(config: RuntimeConfig, allowEmbedded: boolean): Promise<Backend> {
+export async function connectBackend(config: RuntimeConfig, allowEmbedded: boolean, log?: Logger): Promise<Backend> {
   const problem = await ping(config.redisUrl, 2000);
   if (problem !== undefined) {
     if (allowEmbedded && !config.redisUrlExplicit) {
@@ -83,6 +84,8 @@ export async function connectBackend(config: RuntimeConfig, allowEmbedded: boole
     },
     lockDurationMs: config.lockDurationMs,
     stalledIntervalMs: config.stalledIntervalMs,
+    ...(config.jobKey ? { jobKey: config.jobKey } : {}),
+    ...(log ? { log } : {}),
   });
   return {
     mode: 'redis',

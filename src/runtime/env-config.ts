@@ -23,6 +23,8 @@ export interface RuntimeConfig {
   lockDurationMs: number;
   stalledIntervalMs: number;
   localCapture: boolean;
+  /** LBCHECK_JOB_KEY: the bot and its workers seal and check every queued job with it. */
+  jobKey?: string;
 }
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -69,6 +71,13 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     localCapture: env.LBCHECK_LOCAL_CAPTURE !== '0',
   };
   if (env.LBCHECK_CONFIG) config.inventoryFile = env.LBCHECK_CONFIG;
+  if (env.LBCHECK_JOB_KEY !== undefined && env.LBCHECK_JOB_KEY !== '') {
+    if (env.LBCHECK_JOB_KEY.length < 32)
+      problems.push(
+        'LBCHECK_JOB_KEY must be at least 32 characters (e.g. openssl rand -hex 32), the same on bot and workers',
+      );
+    else config.jobKey = env.LBCHECK_JOB_KEY;
+  }
   if (problems.length > 0) throw new ConfigError(`configuration problems:\n  ${problems.join('\n  ')}`);
   return config;
 }
