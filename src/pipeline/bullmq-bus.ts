@@ -17,6 +17,7 @@ import {
 import { JobSeal } from './job-seal.js';
 import { reportJobId, type CheckRequest, type ReportJob } from './types.js';
 import type { Logger } from '../log.js';
+import type { RateLimitedErrors } from '../runtime/redis-health.js';
 
 export interface BullBusOptions {
   url: string;
@@ -30,6 +31,8 @@ export interface BullBusOptions {
   /** Shared by the bot and its workers: jobs are sealed with it, and unsealed jobs refused. */
   jobKey?: string;
   log?: Logger;
+  /** Where queue and worker errors go, rate-limited (they repeat on every reconnect attempt). */
+  errors?: RateLimitedErrors;
 }
 
 const KEEP_DONE = { age: 24 * 3600, count: 10_000 };
@@ -67,7 +70,8 @@ export class BullBus implements JobBus {
     let q = this.queues.get(name);
     if (!q) {
       q = new Queue(name, { connection: this.opts.producer, prefix: this.opts.prefix });
-      q.on('error', () => undefined); // surfaced through add() as QueueUnavailableError
+      // Also surfaced through add() as QueueUnavailableError.
+      q.on('error', (err) => this.opts.errors?.error('bullmq queue', err));
       this.queues.set(name, q);
     }
     return q;
@@ -143,7 +147,7 @@ export class BullBus implements JobBus {
         maxStalledCount: 1,
       },
     );
-    worker.on('error', () => undefined); // reconnects by itself; logged by the caller's health checks
+    worker.on('error', (err) => this.opts.errors?.error('bullmq checks worker', err)); // it reconnects by itself
     worker.on('failed', (job, err) => {
       if (!job) return;
       const final =
@@ -171,7 +175,7 @@ export class BullBus implements JobBus {
       },
       { connection: this.opts.consumer(), prefix: this.opts.prefix, concurrency: 4 },
     );
-    worker.on('error', () => undefined);
+    worker.on('error', (err) => this.opts.errors?.error('bullmq reports worker', err));
     this.workers.push(worker);
     return { close: () => worker.close() };
   }

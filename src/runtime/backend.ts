@@ -9,7 +9,8 @@ import { MemoryBus } from '../pipeline/memory-bus.js';
 import { MemoryState } from '../pipeline/memory-state.js';
 import { RedisState } from '../pipeline/redis-state.js';
 import type { PipelineState } from '../pipeline/state.js';
-import type { Logger } from '../log.js';
+import { createLogger, type Logger } from '../log.js';
+import { logRedisErrors, RateLimitedErrors, watchRedis } from './redis-health.js';
 import type { RuntimeConfig } from './env-config.js';
 
 export interface Backend {
@@ -66,7 +67,10 @@ export async function connectBackend(config: RuntimeConfig, allowEmbedded: boole
     maxRetriesPerRequest: null,
     retryStrategy: (n) => Math.min(n * 200, 2000),
   });
-  for (const r of [fast, patient]) r.on('error', () => undefined); // reconnects by itself; intake reports "queue unavailable"
+  // Both reconnect by themselves (intake answers "queue unavailable" meanwhile); the log says what is going on.
+  const errors = new RateLimitedErrors(log ?? createLogger('silent'));
+  for (const r of [fast, patient]) logRedisErrors(r, errors);
+  if (log) watchRedis(patient, 'state', log);
   await new Promise<void>((resolve) => (fast.status === 'ready' ? resolve() : fast.once('ready', () => resolve())));
   const consumers: Redis[] = [];
   const bus = new BullBus({
@@ -78,7 +82,7 @@ export async function connectBackend(config: RuntimeConfig, allowEmbedded: boole
         maxRetriesPerRequest: null,
         retryStrategy: (n) => Math.min(n * 200, 2000),
       });
-      c.on('error', () => undefined);
+      logRedisErrors(c, errors);
       consumers.push(c);
       return c;
     },
@@ -86,6 +90,7 @@ export async function connectBackend(config: RuntimeConfig, allowEmbedded: boole
     stalledIntervalMs: config.stalledIntervalMs,
     ...(config.jobKey ? { jobKey: config.jobKey } : {}),
     ...(log ? { log } : {}),
+    errors,
   });
   return {
     mode: 'redis',
