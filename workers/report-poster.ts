@@ -89,11 +89,8 @@ export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promi
   firstSeen.delete(id);
   const poster = deps.posters.get(r.request.replyTo.platform);
   if (!poster) {
-    log.log('error', 'no adapter for the platform of this check; report dropped', {
-      platform: r.request.replyTo.platform,
-    });
-    await deps.state.markPosted(r.checkId, id, r.seq);
-    return 'done';
+    // Reports are queued per platform, so this is a misrouted job: keep it (the queue retries), never drop it.
+    throw new Error(`no ${r.request.replyTo.platform} adapter in this bot process for ${id}`);
   }
   const ctx: PostContext = {
     request: r.request,

@@ -7,7 +7,7 @@ import {
   checksQueueName,
   laterDelay,
   QueueUnavailableError,
-  REPORTS_QUEUE,
+  reportsQueueName,
   safeRedisUrl,
   type CheckProcessor,
   type Closeable,
@@ -114,13 +114,17 @@ export class BullBus implements JobBus {
 
   addReport(report: ReportJob): Promise<void> {
     return this.guarded(async () => {
-      await this.queue(REPORTS_QUEUE).add(report.kind, this.sealed('reports', report), {
-        jobId: reportJobId(report),
-        attempts: 12,
-        backoff: { type: 'exponential', delay: 300 },
-        removeOnComplete: KEEP_DONE,
-        removeOnFail: { age: 7 * 24 * 3600 },
-      });
+      await this.queue(reportsQueueName(report.request.replyTo.platform)).add(
+        report.kind,
+        this.sealed('reports', report),
+        {
+          jobId: reportJobId(report),
+          attempts: 12,
+          backoff: { type: 'exponential', delay: 300 },
+          removeOnComplete: KEEP_DONE,
+          removeOnFail: { age: 7 * 24 * 3600 },
+        },
+      );
     });
   }
 
@@ -161,23 +165,26 @@ export class BullBus implements JobBus {
     return { close: () => worker.close() };
   }
 
-  runReports(processor: ReportProcessor): Closeable {
-    const worker = new Worker<ReportJob>(
-      REPORTS_QUEUE,
-      async (job: Job<ReportJob>, token?: string) => {
-        const report = this.opened('reports', job);
-        if (!report) return;
-        const delay = laterDelay(await processor(report));
-        if (delay !== undefined) {
-          await job.moveToDelayed(Date.now() + delay, token);
-          throw new DelayedError();
-        }
-      },
-      { connection: this.opts.consumer(), prefix: this.opts.prefix, concurrency: 4 },
-    );
-    worker.on('error', (err) => this.opts.errors?.error('bullmq reports worker', err));
-    this.workers.push(worker);
-    return { close: () => worker.close() };
+  runReports(platforms: readonly string[], processor: ReportProcessor): Closeable {
+    const workers = platforms.map((platform) => {
+      const worker = new Worker<ReportJob>(
+        reportsQueueName(platform),
+        async (job: Job<ReportJob>, token?: string) => {
+          const report = this.opened('reports', job);
+          if (!report) return;
+          const delay = laterDelay(await processor(report));
+          if (delay !== undefined) {
+            await job.moveToDelayed(Date.now() + delay, token);
+            throw new DelayedError();
+          }
+        },
+        { connection: this.opts.consumer(), prefix: this.opts.prefix, concurrency: 4 },
+      );
+      worker.on('error', (err) => this.opts.errors?.error('bullmq reports worker', err));
+      this.workers.push(worker);
+      return worker;
+    });
+    return { close: () => Promise.all(workers.map((w) => w.close())).then(() => undefined) };
   }
 
   async close(): Promise<void> {

@@ -33,7 +33,11 @@ export interface JobBus {
     processor: CheckProcessor,
     onGaveUp: (request: CheckRequest, err: Error) => Promise<void>,
   ): Closeable;
-  runReports(processor: ReportProcessor): Closeable;
+  /**
+   * Posts reports of these platforms only: a bot process without a platform
+   * leaves its reports to a process that has it.
+   */
+  runReports(platforms: readonly string[], processor: ReportProcessor): Closeable;
   close(): Promise<void>;
 }
 
@@ -42,7 +46,13 @@ export function checksQueueName(zone: string): string {
   return zone === 'default' ? 'checks' : `checks-${zone}`;
 }
 
-export const REPORTS_QUEUE = 'reports';
+export const PLATFORM = /^[a-z][a-z0-9-]{0,31}$/;
+
+/** One reports queue per chat platform ("reports-slack", "reports-teams", "reports-console"). */
+export function reportsQueueName(platform: string): string {
+  if (!PLATFORM.test(platform)) throw new Error(`not a platform name: ${JSON.stringify(platform)}`);
+  return `reports-${platform}`;
+}
 
 export class QueueUnavailableError extends Error {
   override name = 'QueueUnavailableError';

@@ -92,10 +92,12 @@ export class MemoryBus implements JobBus {
     return { close: () => Promise.resolve(this.kick()) };
   }
 
-  runReports(processor: ReportProcessor): Closeable {
+  runReports(platforms: readonly string[], processor: ReportProcessor): Closeable {
+    const mine = (item: { report: ReportJob }): boolean => platforms.includes(item.report.request.replyTo.platform);
     const loop = async (): Promise<void> => {
       while (!this.closed) {
-        const item = this.reports.shift();
+        const at = this.reports.findIndex(mine);
+        const item = at >= 0 ? this.reports.splice(at, 1)[0] : undefined;
         if (!item) {
           await this.wait();
           continue;

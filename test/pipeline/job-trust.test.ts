@@ -106,11 +106,11 @@ describe('LBCHECK_JOB_KEY', () => {
 
   it('a report written into Redis without the seal is never posted', async () => {
     const posted: string[] = [];
-    const consumer = backend.bus.runReports((r) => {
+    const consumer = backend.bus.runReports(['slack'], (r) => {
       posted.push(r.checkId);
       return Promise.resolve('done');
     });
-    const raw = new Queue('reports', { connection, prefix });
+    const raw = new Queue('reports-slack', { connection, prefix });
     try {
       const forged = request();
       await raw.add('error', {
