@@ -97,17 +97,18 @@ export class BullBus implements JobBus {
     });
   }
 
-  async removeQueuedCheck(request: CheckRequest): Promise<boolean> {
+  async removeQueuedCheck(request: CheckRequest): Promise<'removed' | 'active' | 'gone'> {
     return this.guarded(async () => {
       const job = await this.queue(checksQueueName(request.zone)).getJob(request.checkId);
-      if (!job) return false;
+      if (!job) return 'gone';
       const state = await job.getState();
-      if (state !== 'waiting' && state !== 'delayed' && state !== 'prioritized') return false;
+      if (state === 'completed' || state === 'failed' || state === 'unknown') return 'gone';
+      if (state !== 'waiting' && state !== 'delayed' && state !== 'prioritized') return 'active';
       try {
         await job.remove();
-        return true;
+        return 'removed';
       } catch {
-        return false; // a worker took it meanwhile
+        return 'active'; // a worker took it meanwhile
       }
     });
   }

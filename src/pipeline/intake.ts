@@ -187,7 +187,18 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
         requestedAt: new Date().toISOString(),
       };
       await deps.state.createCheck(request);
-      await deps.bus.addCheck(request);
+      try {
+        await deps.bus.addCheck(request);
+      } catch (err) {
+        // Nothing was queued, so nothing may stay recorded as queued (it would hold an in-flight slot for good).
+        await deps.state.discardCheck(request).catch((undo: unknown) =>
+          deps.log.log('error', 'could not undo the record of a check that was not queued', {
+            checkId: request.checkId,
+            ...errorFields(undo),
+          }),
+        );
+        throw err;
+      }
       deps.log.log('info', 'check queued', {
         checkId: request.checkId,
         target: request.target,
@@ -268,7 +279,9 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
         return { kind: 'refused', text: `${cmd.id} is already ${r.status}; nothing to cancel` };
       const by = incoming.requester.name ?? incoming.requester.id;
       await deps.state.requestCancel(cmd.id, by);
-      if (await deps.bus.removeQueuedCheck(r.request)) {
+      const removed = await deps.bus.removeQueuedCheck(r.request);
+      if (removed !== 'active') {
+        // 'gone': the record says queued or running but no worker has it; cancelling clears it.
         await deps.state.updateCheck(cmd.id, { status: 'cancelled' });
         await deps.bus.addReport({
           kind: 'cancelled',
@@ -278,7 +291,13 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
           worker: 'intake',
           seq: 1,
         });
-        return { kind: 'info', text: `Cancelled ${cmd.id} before it started.` };
+        return {
+          kind: 'info',
+          text:
+            removed === 'removed'
+              ? `Cancelled ${cmd.id} before it started.`
+              : `Cancelled ${cmd.id}: no worker had it (it was not in the queue); it no longer counts as in flight.`,
+        };
       }
       return { kind: 'info', text: `Cancelling ${cmd.id}: the worker stops it and its capture within a second.` };
     }

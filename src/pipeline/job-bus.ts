@@ -24,8 +24,12 @@ export function laterDelay(outcome: ReportOutcome): number | undefined {
 
 export interface JobBus {
   addCheck(request: CheckRequest): Promise<void>;
-  /** Removes a check that no worker has started; false if it is running or gone. */
-  removeQueuedCheck(request: CheckRequest): Promise<boolean>;
+  /**
+   * Removes a check that no worker has started: 'removed'; 'active' when a
+   * worker has it; 'gone' when the queue has no live job for it (never queued,
+   * or it ended without updating its record).
+   */
+  removeQueuedCheck(request: CheckRequest): Promise<'removed' | 'active' | 'gone'>;
   addReport(report: ReportJob): Promise<void>;
   runChecks(
     zone: string,

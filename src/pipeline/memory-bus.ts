@@ -46,12 +46,12 @@ export class MemoryBus implements JobBus {
     return Promise.resolve();
   }
 
-  removeQueuedCheck(request: CheckRequest): Promise<boolean> {
+  removeQueuedCheck(request: CheckRequest): Promise<'removed' | 'active' | 'gone'> {
     const list = this.checks.get(request.zone) ?? [];
     const i = list.findIndex((r) => r.checkId === request.checkId);
-    if (i < 0) return Promise.resolve(false);
+    if (i < 0) return Promise.resolve(this.checkIds.has(request.checkId) ? 'active' : 'gone');
     list.splice(i, 1);
-    return Promise.resolve(true);
+    return Promise.resolve('removed');
   }
 
   addReport(report: ReportJob): Promise<void> {
