@@ -199,3 +199,24 @@ export async function reportGaveUp(
   });
   deps.log.log('error', 'check abandoned', { checkId: request.checkId, ...errorFields(err) });
 }
+
+/** Another worker died running this check; the queue runs it again. Say so in the thread at once. */
+export async function reportLost(
+  request: CheckRequest,
+  deps: Pick<CheckWorkerDeps, 'state' | 'bus' | 'worker' | 'log'>,
+): Promise<void> {
+  const record = await deps.state.getCheck(request.checkId);
+  // seq 0: posted at once, whatever steps the lost worker had or had not posted.
+  await deps.bus.addReport({
+    kind: 'lost',
+    checkId: request.checkId,
+    request,
+    worker: deps.worker,
+    seq: 0,
+    ...(record?.worker ? { lostWorker: record.worker } : {}),
+  });
+  deps.log.log('warn', 'worker lost; the check is retried', {
+    checkId: request.checkId,
+    lostWorker: record?.worker ?? null,
+  });
+}

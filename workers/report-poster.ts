@@ -66,7 +66,13 @@ function postRecord(r: ReportJob, files: EvidenceFile[], posted: PostedRef): Pos
       return { ...base, summary: `cancelled by ${r.by}` };
     case 'error':
       return { ...base, summary: r.message };
+    case 'lost':
+      return { ...base, summary: 'the worker running the check was lost; retried' };
   }
+}
+
+function lostText(checkId: string, worker: string | undefined): string {
+  return `The worker running check ${checkId}${worker ? ` (${worker})` : ''} was lost: it stopped renewing its hold on the check (killed, crashed, or its host went away). The check is being run again by another worker; steps already posted here are not posted again.`;
 }
 
 export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promise<ReportOutcome> {
@@ -137,6 +143,9 @@ export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promi
         break;
       case 'error':
         posted = await poster.postNotice(ctx, 'error', `Check ${r.checkId} could not run: ${r.message}`);
+        break;
+      case 'lost':
+        posted = await poster.postNotice(ctx, 'lost', lostText(r.checkId, r.lostWorker));
         break;
     }
   } catch (err) {

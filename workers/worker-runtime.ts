@@ -6,7 +6,7 @@ import type { Closeable } from '../src/pipeline/job-bus.js';
 import { SessionPool } from '../src/remote/session-pool.js';
 import type { Backend } from '../src/runtime/backend.js';
 import type { RuntimeConfig } from '../src/runtime/env-config.js';
-import { defaultWorkerName, processCheck, reportGaveUp, type CheckWorkerDeps } from './check-processor.js';
+import { defaultWorkerName, processCheck, reportGaveUp, reportLost, type CheckWorkerDeps } from './check-processor.js';
 
 export interface RunningWorker extends Closeable {
   deps: CheckWorkerDeps;
@@ -53,6 +53,7 @@ export function startCheckWorker(
       }
     },
     (request, err) => reportGaveUp(request, err, deps),
+    (request) => reportLost(request, deps),
   );
   return {
     deps,

@@ -8,7 +8,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { Report, Step } from '../../src/checklist/report.js';
 import { renderStep } from '../../src/checklist/render-text.js';
 import type { Incoming, IntakeReply } from '../../src/pipeline/intake.js';
-import type { ChatPoster, EvidenceFile, PostContext, PostedRef } from '../../src/pipeline/poster.js';
+import type { ChatPoster, EvidenceFile, NoticeKind, PostContext, PostedRef } from '../../src/pipeline/poster.js';
 import { CHECK_ID, isSafeEvidenceName } from '../../src/pipeline/job-validation.js';
 
 export interface ConsoleOptions {
@@ -104,8 +104,8 @@ export class ConsoleAdapter implements ChatPoster {
     return Promise.resolve();
   }
 
-  postNotice(ctx: PostContext, kind: 'cancelled' | 'error', text: string): Promise<void> {
-    this.print(`[${ctx.request.checkId}] ${kind === 'error' ? '✘' : '–'} ${text}`);
+  postNotice(ctx: PostContext, kind: NoticeKind, text: string): Promise<void> {
+    this.print(`[${ctx.request.checkId}] ${kind === 'error' ? '✘' : kind === 'lost' ? '⚠' : '–'} ${text}`);
     return Promise.resolve();
   }
 }

@@ -134,6 +134,7 @@ export class BullBus implements JobBus {
     concurrency: number,
     processor: CheckProcessor,
     onGaveUp: (request: CheckRequest, err: Error) => Promise<void>,
+    onLost?: (request: CheckRequest) => Promise<void>,
   ): Closeable {
     const worker = new Worker<CheckRequest>(
       checksQueueName(zone),
@@ -161,6 +162,14 @@ export class BullBus implements JobBus {
         /stalled/i.test(err.message);
       const request = final ? this.opened('checks', job) : undefined;
       if (request) void onGaveUp(request, err).catch(() => undefined);
+    });
+    // Emitted by whichever worker's stalled-job check found the dead worker's check; the job is back in the queue.
+    worker.on('stalled', (jobId) => {
+      void (async () => {
+        const job = (await this.queue(checksQueueName(zone)).getJob(jobId)) as Job<CheckRequest> | undefined;
+        const request = job ? this.opened<CheckRequest>('checks', job) : undefined;
+        if (request && onLost) await onLost(request);
+      })().catch((err: unknown) => this.opts.errors?.error('bullmq checks worker', err));
     });
     this.workers.push(worker);
     return { close: () => worker.close() };

@@ -36,6 +36,8 @@ export interface JobBus {
     concurrency: number,
     processor: CheckProcessor,
     onGaveUp: (request: CheckRequest, err: Error) => Promise<void>,
+    /** A worker running this check stopped holding it (detected by another worker); the queue runs it again. */
+    onLost?: (request: CheckRequest) => Promise<void>,
   ): Closeable;
   /**
    * Posts reports of these platforms only: a bot process without a platform

@@ -66,8 +66,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     retentionDays: int('LBCHECK_RETENTION_DAYS', 90, 1, 36500),
     evidenceMaxBytes: int('LBCHECK_EVIDENCE_MAX_BYTES', 8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
     evidenceTtlSeconds: int('LBCHECK_EVIDENCE_TTL_SECONDS', 24 * 3600, 60, 30 * 24 * 3600),
-    lockDurationMs: int('LBCHECK_LOCK_MS', 30_000, 1000, 600_000),
-    stalledIntervalMs: int('LBCHECK_STALLED_CHECK_MS', 30_000, 1000, 600_000),
+    // A lost worker is noticed within lock + interval (15 s): its lock expires 10 s after its last renewal at
+    // most, and another worker looks every 5 s. The price: a worker whose event loop is blocked longer than
+    // 10 s loses its checks to others (they run again).
+    lockDurationMs: int('LBCHECK_LOCK_MS', 10_000, 1000, 600_000),
+    stalledIntervalMs: int('LBCHECK_STALLED_CHECK_MS', 5_000, 1000, 600_000),
     localCapture: env.LBCHECK_LOCAL_CAPTURE !== '0',
   };
   if (env.LBCHECK_CONFIG) config.inventoryFile = env.LBCHECK_CONFIG;
