@@ -14,7 +14,7 @@ export function startReportPoster(
   audit?: AuditLog,
 ): Closeable {
   const byPlatform = new Map(posters.map((p) => [p.platform, p] as const));
-  return backend.bus.runReports((r) =>
+  return backend.bus.runReports([...byPlatform.keys()], (r) =>
     processReport(r, { state: backend.state, posters: byPlatform, log, ...(audit ? { audit } : {}) }),
   );
 }

@@ -9,13 +9,15 @@ import { CliUsageError } from '../src/cli/cli-errors.js';
 import { InventoryHolder } from '../src/inventory/inventory-holder.js';
 import type { Inventory } from '../src/inventory/inventory-types.js';
 import { policyWarnings } from '../src/policy/load-policy.js';
-import { DEFAULT_LIMITS } from '../src/policy/policy-types.js';
+import { NO_POLICY } from '../src/policy/policy-types.js';
 import { createLogger, type Logger } from '../src/log.js';
-import { handleCommand } from '../src/pipeline/intake.js';
+import { handleCommand, type IntakeDeps } from '../src/pipeline/intake.js';
 import { safeRedisUrl } from '../src/pipeline/job-bus.js';
-import { connectBackend } from '../src/runtime/backend.js';
-import { readConfig } from '../src/runtime/env-config.js';
+import { connectBackend, type Backend } from '../src/runtime/backend.js';
+import { readConfig, type RuntimeConfig } from '../src/runtime/env-config.js';
+import { Resources } from '../src/runtime/resources.js';
 import { untilSignal } from '../src/runtime/until-signal.js';
+import { stopGracefully } from '../workers/worker-command.js';
 import { startCheckWorker } from '../workers/worker-runtime.js';
 import { startReportPoster } from './bot-runtime.js';
 import { ConsoleAdapter } from './console/console-adapter.js';
@@ -31,23 +33,25 @@ function logger(process: string): { log: Logger; where: string } {
   return { log: createLogger({ file }, { process }), where: file };
 }
 
-async function serve(args: string[], withWorker: boolean): Promise<number> {
-  if (args.length > 0)
-    throw new CliUsageError(`unexpected ${args.join(' ')}`, `Usage: lbcheck ${withWorker ? 'start' : 'serve'}`);
-  const config = readConfig();
-  const { log, where } = logger(withWorker ? 'start' : 'serve');
-  const holder = config.inventoryFile ? new InventoryHolder(config.inventoryFile, log).watch() : undefined;
-  const inventory = (): Inventory | undefined => holder?.current;
-  const slackOptions = slackOptionsFromEnv(process.env);
-  const teamsOptions = teamsOptionsFromEnv(process.env);
-  const backend = await connectBackend(config, withWorker);
-  const out = process.stdout;
-  const say = (line: string): boolean => out.write(`${line}\n`);
+type SlackSettings = ReturnType<typeof slackOptionsFromEnv>;
+type TeamsSettings = ReturnType<typeof teamsOptionsFromEnv>;
+
+/** The startup lines: what runs, where the queue is, what is configured, and every warning. */
+function announce(
+  say: (line: string) => void,
+  withWorker: boolean,
+  config: RuntimeConfig,
+  backend: Backend,
+  inv: Inventory | undefined,
+  slackOptions: SlackSettings,
+  teamsOptions: TeamsSettings,
+  where: string,
+): void {
   const platforms = [
     ...(slackOptions ? [`Slack (${slackOptions.appToken ? 'Socket Mode' : `HTTP on port ${slackOptions.port}`})`] : []),
     ...(teamsOptions
       ? [
-          `Teams (port ${teamsOptions.port}${teamsOptions.appId ? '' : ', UNAUTHENTICATED: no MicrosoftAppId set, for local use only'})`,
+          `Teams (port ${teamsOptions.port}${teamsOptions.local ? ', UNAUTHENTICATED local mode (TEAMS_LOCAL=1): 127.0.0.1 only' : ''})`,
         ]
       : []),
   ];
@@ -60,38 +64,60 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
     );
   } else {
     say(`queue: Redis at ${safeRedisUrl(config.redisUrl)} (prefix ${config.prefix})`);
+    if (!config.jobKey)
+      say(
+        'WARNING: LBCHECK_JOB_KEY is not set: queued jobs are not sealed, so whoever can write to this Redis can queue checks and posts (set the same key on bot and workers)',
+      );
   }
-  const inv = inventory();
   say(
     inv
       ? `inventory: ${inv.file} (${inv.vips.size} targets: ${[...inv.vips.keys()].join(', ')}; reloaded when the file changes)`
       : 'inventory: none (set LBCHECK_CONFIG); only ip:port targets',
   );
-  for (const w of policyWarnings(
-    inv?.policy ?? { rules: [], admins: [], contact: '', limits: DEFAULT_LIMITS, absent: true },
-  ))
-    say(`WARNING: ${w}`);
+  for (const w of policyWarnings(inv?.policy ?? NO_POLICY)) say(`WARNING: ${w}`);
   say(`evidence: ${resolve(config.evidenceDir)} · audit: ${resolve(config.auditDir)} · logs: ${where}`);
+}
 
-  const audit = new AuditLog(config.auditDir);
-  const intakeDeps = {
-    state: backend.intakeState,
-    bus: backend.bus,
-    inventory,
-    log,
-    prefix: '/lbcheck',
-    queueLabel: safeRedisUrl(config.redisUrl),
-    audit,
-  };
-  if (slackOptions || teamsOptions) {
+async function serve(args: string[], withWorker: boolean): Promise<number> {
+  if (args.length > 0)
+    throw new CliUsageError(`unexpected ${args.join(' ')}`, `Usage: lbcheck ${withWorker ? 'start' : 'serve'}`);
+  const config = readConfig();
+  // Every check of the environment before anything that keeps the process alive (a watcher, a Redis connection).
+  const slackOptions = slackOptionsFromEnv(process.env);
+  const teamsOptions = teamsOptionsFromEnv(process.env);
+  const { log, where } = logger(withWorker ? 'start' : 'serve');
+  const resources = new Resources();
+  // A failure at any step below closes what the steps before opened, so the process exits with the error.
+  return resources.guard(async () => {
+    const holder = config.inventoryFile ? new InventoryHolder(config.inventoryFile, log).watch() : undefined;
+    resources.add(() => holder?.close());
+    const inventory = (): Inventory | undefined => holder?.current;
+    const backend = await connectBackend(config, withWorker, log);
+    resources.add(() => backend.close());
+    const say = (line: string): void => void process.stdout.write(`${line}\n`);
+    announce(say, withWorker, config, backend, inventory(), slackOptions, teamsOptions, where);
+    const audit = new AuditLog(config.auditDir);
+    const intakeDeps = {
+      state: backend.intakeState,
+      bus: backend.bus,
+      inventory,
+      log,
+      prefix: '/lbcheck',
+      queueLabel: safeRedisUrl(config.redisUrl),
+      audit,
+    };
+    if (!slackOptions && !teamsOptions)
+      return runConsole({ config, backend, inventory, log, audit, intakeDeps, withWorker, resources, say });
     const slack = slackOptions
       ? await startSlack({
           ...slackOptions,
           log,
           intake: (incoming) => handleCommand(incoming, intakeDeps),
           policy: () => inventory()?.policy,
+          claimOnce: (key, ttl) => backend.intakeState.claimOnce(key, ttl),
         })
       : undefined;
+    if (slack) resources.add(() => slack.close());
     const teams = teamsOptions
       ? await startTeams({
           ...teamsOptions,
@@ -100,13 +126,16 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
           evidence: (sha) => Promise.resolve(audit.evidence.get(sha)),
         })
       : undefined;
+    if (teams) resources.add(() => teams.close());
     const poster = startReportPoster(
       backend,
       [...(slack ? [slack.poster] : []), ...(teams ? [teams.poster] : [])],
       log,
       audit,
     );
+    resources.add(() => poster.close());
     const worker = withWorker ? startCheckWorker(backend, config, inventory, log) : undefined;
+    if (worker) resources.add(() => worker.close());
     if (slack)
       say(
         slack.port !== undefined
@@ -115,41 +144,77 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
       );
     if (teams)
       say(
-        `Teams messaging endpoint: http(s)://<this host>:${teams.port}/api/messages${teams.authenticated ? '' : ' (unauthenticated: set MicrosoftAppId/MicrosoftAppPassword for real Teams)'}`,
+        teams.authenticated
+          ? `Teams messaging endpoint: ${teamsOptions?.publicUrl ?? ''}/api/messages (port ${teams.port})`
+          : `Teams messaging endpoint: http://127.0.0.1:${teams.port}/api/messages (unauthenticated: set MicrosoftAppId/MicrosoftAppPassword for real Teams)`,
       );
     log.log('info', 'started', { mode: backend.mode, worker: withWorker, slack: !!slack, teams: !!teams });
-    await untilSignal();
-    await slack?.close();
-    await teams?.close();
-    await worker?.close();
-    await poster.close();
-    await backend.close();
-    holder?.close();
+    if (worker) await stopGracefully(worker, log);
+    else log.log('info', 'stopping', { signal: await untilSignal() });
+    await resources.closeAll();
     return 0;
-  }
-  say('Type /lbcheck help. quit or Ctrl-D leaves.');
-  const consoleAdapter = new ConsoleAdapter({
-    input: process.stdin,
-    output: out,
-    evidenceDir: config.evidenceDir,
-    user: userInfo().username,
-    intake: (incoming) => handleCommand(incoming, intakeDeps),
-    ...(process.stdin.isTTY ? { prompt: 'lbcheck> ' } : {}),
   });
-  const poster = startReportPoster(backend, [consoleAdapter], log, audit);
-  const worker = withWorker ? startCheckWorker(backend, config, inventory, log) : undefined;
-  log.log('info', 'started', { mode: backend.mode, worker: withWorker });
-  await consoleAdapter.run();
-  // Let reports already queued for this console print before leaving.
-  await waitForInFlight(backend, 60_000);
-  await worker?.close();
-  await poster.close();
-  await backend.close();
-  holder?.close();
-  return 0;
 }
 
-async function waitForInFlight(backend: Awaited<ReturnType<typeof connectBackend>>, withinMs: number): Promise<void> {
+interface ConsoleRun {
+  config: RuntimeConfig;
+  backend: Backend;
+  inventory: () => Inventory | undefined;
+  log: Logger;
+  audit: AuditLog;
+  intakeDeps: IntakeDeps;
+  withWorker: boolean;
+  resources: Resources;
+  say: (line: string) => void;
+}
+
+/**
+ * The console: reads commands until end of input or Ctrl-C. End of input lets
+ * queued reports print; Ctrl-C (or SIGTERM) cancels this console's checks in
+ * flight, names them, waits for their workers to confirm, and exits 130.
+ */
+async function runConsole(c: ConsoleRun): Promise<number> {
+  const { backend, config, log, resources, say } = c;
+  c.say('Type /lbcheck help. quit or Ctrl-D leaves; Ctrl-C cancels the checks in flight and leaves.');
+  const consoleAdapter = new ConsoleAdapter({
+    input: process.stdin,
+    output: process.stdout,
+    evidenceDir: config.evidenceDir,
+    user: userInfo().username,
+    intake: (incoming) => handleCommand(incoming, c.intakeDeps),
+    ...(process.stdin.isTTY ? { prompt: 'lbcheck> ' } : {}),
+  });
+  const poster = startReportPoster(backend, [consoleAdapter], log, c.audit);
+  resources.add(() => poster.close());
+  const worker = c.withWorker ? startCheckWorker(backend, config, c.inventory, log) : undefined;
+  if (worker) resources.add(() => worker.close());
+  log.log('info', 'started', { mode: backend.mode, worker: c.withWorker });
+  const ended = await Promise.race([consoleAdapter.run().then(() => 'end-of-input' as const), untilSignal()]);
+  if (ended === 'end-of-input') {
+    // Let reports already queued for this console print before leaving.
+    await waitForInFlight(backend, 60_000);
+    await resources.closeAll();
+    return 0;
+  }
+  process.stdin.destroy();
+  const mine = (await backend.state.inFlight()).filter((r) => r.request.replyTo.platform === 'console');
+  if (mine.length > 0) {
+    say(
+      `\n${ended}: cancelling ${mine.map((r) => r.request.checkId).join(', ')}; waiting for the workers to stop them`,
+    );
+    for (const r of mine)
+      await consoleAdapter.handleLine(`/lbcheck cancel ${r.request.checkId}`).catch((err: unknown) => {
+        say(`could not cancel ${r.request.checkId}: ${err instanceof Error ? err.message : String(err)}`);
+      });
+    // A second Ctrl-C leaves at once; the checks are then picked up by stalled-job recovery.
+    const waited = await Promise.race([waitForInFlight(backend, 15_000).then(() => 'done' as const), untilSignal()]);
+    if (waited !== 'done') say('leaving without waiting: the cancelled checks end on their own');
+  }
+  await resources.closeAll();
+  return 130;
+}
+
+async function waitForInFlight(backend: Backend, withinMs: number): Promise<void> {
   const deadline = Date.now() + withinMs;
   while (Date.now() < deadline) {
     const flying = await backend.state.inFlight();

@@ -11,7 +11,10 @@ import type { Inventory } from '../src/inventory/inventory-types.js';
 import { errorFields, type Logger } from '../src/log.js';
 import type { JobBus } from '../src/pipeline/job-bus.js';
 import type { PipelineState } from '../src/pipeline/state.js';
+import { checkJobProblem } from '../src/pipeline/job-validation.js';
 import type { CheckRequest, EvidenceMeta, ReportPayload } from '../src/pipeline/types.js';
+import { authorize, refusalText } from '../src/policy/authorize.js';
+import { NO_POLICY } from '../src/policy/policy-types.js';
 import type { SessionPool } from '../src/remote/session-pool.js';
 import { resolveTarget } from '../src/target/resolve-target.js';
 
@@ -66,7 +69,29 @@ async function captureSlot(
   return () => deps.state.releaseCapture(lb, holder);
 }
 
+/**
+ * The worker's own policy decision: a job reaches Redis from the intake, but
+ * Redis can be written by others too, and the policy may have changed since.
+ */
+function refusedByPolicy(request: CheckRequest, inventory: Inventory | undefined): string | undefined {
+  const policy = inventory?.policy ?? NO_POLICY;
+  const d = authorize(policy, inventory?.vips ?? new Map(), {
+    action: 'check',
+    target: request.target,
+    members: request.members,
+    requester: request.requester,
+    channel: request.replyTo.channel,
+  });
+  return d.allowed ? undefined : `${refusalText(policy, d)} (checked again by the worker)`;
+}
+
 export async function processCheck(request: CheckRequest, deps: CheckWorkerDeps, attempt: number): Promise<void> {
+  const malformed = checkJobProblem(request);
+  if (malformed) {
+    // Not from our intake: no channel to tell, and its fields are not safe to use.
+    deps.log.log('error', 'refused a malformed check job', { problem: malformed });
+    return;
+  }
   const log = deps.log.child({ checkId: request.checkId });
   const { checkId } = request;
   let seq = 0;
@@ -77,6 +102,13 @@ export async function processCheck(request: CheckRequest, deps: CheckWorkerDeps,
   if (cancelledBy !== undefined) {
     await deps.state.updateCheck(checkId, { status: 'cancelled' });
     await report({ kind: 'cancelled', by: cancelledBy, seq: 1 });
+    return;
+  }
+  const refused = refusedByPolicy(request, deps.inventory());
+  if (refused) {
+    await deps.state.updateCheck(checkId, { status: 'failed', error: refused });
+    await report({ kind: 'error', message: refused });
+    log.log('warn', 'check refused by the policy on the worker', { reason: refused, requester: request.requester.id });
     return;
   }
   await deps.state.updateCheck(checkId, { status: 'running', worker: deps.worker });
@@ -166,4 +198,25 @@ export async function reportGaveUp(
     message: `the check could not be completed: ${err.message}. Run it again; if it keeps failing, look at the worker logs for ${request.checkId}`,
   });
   deps.log.log('error', 'check abandoned', { checkId: request.checkId, ...errorFields(err) });
+}
+
+/** Another worker died running this check; the queue runs it again. Say so in the thread at once. */
+export async function reportLost(
+  request: CheckRequest,
+  deps: Pick<CheckWorkerDeps, 'state' | 'bus' | 'worker' | 'log'>,
+): Promise<void> {
+  const record = await deps.state.getCheck(request.checkId);
+  // seq 0: posted at once, whatever steps the lost worker had or had not posted.
+  await deps.bus.addReport({
+    kind: 'lost',
+    checkId: request.checkId,
+    request,
+    worker: deps.worker,
+    seq: 0,
+    ...(record?.worker ? { lostWorker: record.worker } : {}),
+  });
+  deps.log.log('warn', 'worker lost; the check is retried', {
+    checkId: request.checkId,
+    lostWorker: record?.worker ?? null,
+  });
 }

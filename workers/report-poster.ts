@@ -17,6 +17,7 @@ import {
   type PostedRef,
 } from '../src/pipeline/poster.js';
 import type { PipelineState } from '../src/pipeline/state.js';
+import { reportJobProblem } from '../src/pipeline/job-validation.js';
 import { reportJobId, type ReportJob } from '../src/pipeline/types.js';
 
 export interface ReportPosterDeps {
@@ -65,10 +66,22 @@ function postRecord(r: ReportJob, files: EvidenceFile[], posted: PostedRef): Pos
       return { ...base, summary: `cancelled by ${r.by}` };
     case 'error':
       return { ...base, summary: r.message };
+    case 'lost':
+      return { ...base, summary: 'the worker running the check was lost; retried' };
   }
 }
 
+function lostText(checkId: string, worker: string | undefined): string {
+  return `The worker running check ${checkId}${worker ? ` (${worker})` : ''} was lost: it stopped renewing its hold on the check (killed, crashed, or its host went away). The check is being run again by another worker; steps already posted here are not posted again.`;
+}
+
 export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promise<ReportOutcome> {
+  const malformed = reportJobProblem(r);
+  if (malformed) {
+    // Its names would become paths and its check id keys: refuse it whole, never post part of it.
+    deps.log.log('error', 'refused a malformed report job', { problem: malformed });
+    return 'done';
+  }
   const id = reportJobId(r);
   const log = deps.log.child({ checkId: r.checkId, report: id });
   if (await deps.state.wasPosted(id)) return 'done';
@@ -82,11 +95,8 @@ export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promi
   firstSeen.delete(id);
   const poster = deps.posters.get(r.request.replyTo.platform);
   if (!poster) {
-    log.log('error', 'no adapter for the platform of this check; report dropped', {
-      platform: r.request.replyTo.platform,
-    });
-    await deps.state.markPosted(r.checkId, id, r.seq);
-    return 'done';
+    // Reports are queued per platform, so this is a misrouted job: keep it (the queue retries), never drop it.
+    throw new Error(`no ${r.request.replyTo.platform} adapter in this bot process for ${id}`);
   }
   const ctx: PostContext = {
     request: r.request,
@@ -133,6 +143,9 @@ export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promi
         break;
       case 'error':
         posted = await poster.postNotice(ctx, 'error', `Check ${r.checkId} could not run: ${r.message}`);
+        break;
+      case 'lost':
+        posted = await poster.postNotice(ctx, 'lost', lostText(r.checkId, r.lostWorker));
         break;
     }
   } catch (err) {

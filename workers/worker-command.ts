@@ -3,12 +3,13 @@
 import { CliUsageError } from '../src/cli/cli-errors.js';
 import { flagHelp, parseArgs, type FlagSpec } from '../src/cli/parse-args.js';
 import { InventoryHolder } from '../src/inventory/inventory-holder.js';
-import { createLogger } from '../src/log.js';
+import { createLogger, type Logger } from '../src/log.js';
 import { safeRedisUrl, ZONE } from '../src/pipeline/job-bus.js';
 import { connectBackend } from '../src/runtime/backend.js';
 import { readConfig } from '../src/runtime/env-config.js';
+import { Resources } from '../src/runtime/resources.js';
 import { untilSignal } from '../src/runtime/until-signal.js';
-import { startCheckWorker } from './worker-runtime.js';
+import { startCheckWorker, type RunningWorker } from './worker-runtime.js';
 
 const FLAGS: FlagSpec[] = [
   {
@@ -22,7 +23,7 @@ const FLAGS: FlagSpec[] = [
     help: 'checks run at once by this process (default $LBCHECK_WORKER_CONCURRENCY or 4)',
   },
 ];
-const USAGE = `Usage: lbcheck worker [options]\n\nOptions:\n${flagHelp(FLAGS)}\n\nEnvironment: REDIS_URL (default redis://127.0.0.1:6379), LBCHECK_CONFIG (inventory), LBCHECK_PREFIX, LBCHECK_CAPTURES_PER_LB.`;
+const USAGE = `Usage: lbcheck worker [options]\n\nOptions:\n${flagHelp(FLAGS)}\n\nEnvironment: REDIS_URL (default redis://127.0.0.1:6379), LBCHECK_CONFIG (inventory), LBCHECK_PREFIX, LBCHECK_CAPTURES_PER_LB, LBCHECK_JOB_KEY.`;
 
 export async function workerMain(args: string[]): Promise<number> {
   if (args.includes('--help')) {
@@ -41,18 +42,45 @@ export async function workerMain(args: string[]): Promise<number> {
     ...(concurrency ? { LBCHECK_WORKER_CONCURRENCY: concurrency } : {}),
   });
   const log = createLogger('stderr', { process: 'worker', zone: config.zone });
-  const holder = config.inventoryFile ? new InventoryHolder(config.inventoryFile, log).watch() : undefined;
-  const backend = await connectBackend(config, false);
-  const worker = startCheckWorker(backend, config, () => holder?.current, log);
-  log.log('info', 'worker started', {
-    redis: safeRedisUrl(config.redisUrl),
-    zone: config.zone,
-    concurrency: config.workerConcurrency,
-    inventory: config.inventoryFile ?? null,
+  const resources = new Resources();
+  // A failure at any step closes what the steps before opened, so the process exits with the error.
+  return resources.guard(async () => {
+    const holder = config.inventoryFile ? new InventoryHolder(config.inventoryFile, log).watch() : undefined;
+    resources.add(() => holder?.close());
+    const backend = await connectBackend(config, false, log);
+    resources.add(() => backend.close());
+    if (!config.jobKey)
+      log.log(
+        'warn',
+        'LBCHECK_JOB_KEY is not set: jobs are not sealed, so whoever can write to Redis can queue checks',
+        {},
+      );
+    const worker = startCheckWorker(backend, config, () => holder?.current, log);
+    resources.add(() => worker.close());
+    log.log('info', 'worker started', {
+      redis: safeRedisUrl(config.redisUrl),
+      zone: config.zone,
+      concurrency: config.workerConcurrency,
+      inventory: config.inventoryFile ?? null,
+    });
+    await stopGracefully(worker, log);
+    await resources.closeAll();
+    return 0;
   });
-  await untilSignal();
-  await worker.close();
-  await backend.close();
-  holder?.close();
-  return 0;
+}
+
+/**
+ * First SIGINT/SIGTERM: take no new checks and finish the running ones (named
+ * in the log); a second one cancels them, each reporting "cancelled" in its thread.
+ */
+export async function stopGracefully(worker: RunningWorker, log: Logger): Promise<void> {
+  const signal = await untilSignal();
+  log.log('info', 'stopping: finishing the running checks; send the signal again to cancel them', {
+    signal,
+    finishing: worker.active(),
+  });
+  void untilSignal().then(async (again) => {
+    const cancelled = await worker.cancelActive(`the worker's shutdown (${again})`);
+    log.log('warn', 'stopping now: cancelled the running checks', { signal: again, cancelled });
+  });
 }

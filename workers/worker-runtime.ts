@@ -6,10 +6,14 @@ import type { Closeable } from '../src/pipeline/job-bus.js';
 import { SessionPool } from '../src/remote/session-pool.js';
 import type { Backend } from '../src/runtime/backend.js';
 import type { RuntimeConfig } from '../src/runtime/env-config.js';
-import { defaultWorkerName, processCheck, reportGaveUp, type CheckWorkerDeps } from './check-processor.js';
+import { defaultWorkerName, processCheck, reportGaveUp, reportLost, type CheckWorkerDeps } from './check-processor.js';
 
 export interface RunningWorker extends Closeable {
   deps: CheckWorkerDeps;
+  /** Ids of the checks this process is running now. */
+  active(): string[];
+  /** Asks every running check of this process to stop (they report "cancelled by <by>"). */
+  cancelActive(by: string): Promise<string[]>;
 }
 
 export function startCheckWorker(
@@ -36,14 +40,29 @@ export function startCheckWorker(
     localCapture: config.localCapture,
     ...overrides,
   };
+  const running = new Set<string>();
   const consumer = backend.bus.runChecks(
     config.zone,
     config.workerConcurrency,
-    (request, ctx) => processCheck(request, deps, ctx.attempt),
+    async (request, ctx) => {
+      running.add(request.checkId);
+      try {
+        await processCheck(request, deps, ctx.attempt);
+      } finally {
+        running.delete(request.checkId);
+      }
+    },
     (request, err) => reportGaveUp(request, err, deps),
+    (request) => reportLost(request, deps),
   );
   return {
     deps,
+    active: () => [...running],
+    cancelActive: async (by) => {
+      const ids = [...running];
+      await Promise.all(ids.map((id) => deps.state.requestCancel(id, by)));
+      return ids;
+    },
     close: async () => {
       await consumer.close();
       await sessions.closeAll();

@@ -8,7 +8,8 @@ import type { Readable, Writable } from 'node:stream';
 import type { Report, Step } from '../../src/checklist/report.js';
 import { renderStep } from '../../src/checklist/render-text.js';
 import type { Incoming, IntakeReply } from '../../src/pipeline/intake.js';
-import type { ChatPoster, EvidenceFile, PostContext, PostedRef } from '../../src/pipeline/poster.js';
+import type { ChatPoster, EvidenceFile, NoticeKind, PostContext, PostedRef } from '../../src/pipeline/poster.js';
+import { CHECK_ID, isSafeEvidenceName } from '../../src/pipeline/job-validation.js';
 
 export interface ConsoleOptions {
   input: Readable;
@@ -53,14 +54,20 @@ export class ConsoleAdapter implements ChatPoster {
     return reply;
   }
 
+  /** The check's evidence directory; a check id that is not one would name a path elsewhere. */
+  private checkDir(checkId: string): string {
+    if (!CHECK_ID.test(checkId)) throw new Error(`refusing to write evidence for check id ${JSON.stringify(checkId)}`);
+    return resolve(this.opts.evidenceDir, checkId);
+  }
+
   postStep(ctx: PostContext, step: Step, evidence: EvidenceFile[]): Promise<PostedRef> {
-    const dir = resolve(this.opts.evidenceDir, ctx.request.checkId);
+    const dir = this.checkDir(ctx.request.checkId);
     mkdirSync(dir, { recursive: true });
     const paths = new Map<string, string>();
     const missing: string[] = [];
     for (const e of evidence) {
-      if (!e.data) {
-        missing.push(e.name);
+      if (!e.data || !isSafeEvidenceName(e.name)) {
+        missing.push(JSON.stringify(e.name));
         continue;
       }
       const path = join(dir, e.name);
@@ -73,13 +80,15 @@ export class ConsoleAdapter implements ChatPoster {
       .join('\n');
     this.print(body);
     if (missing.length > 0)
-      this.print(`[${ctx.request.checkId}]   evidence expired before it could be saved: ${missing.join(', ')}`);
+      this.print(
+        `[${ctx.request.checkId}]   evidence not saved (expired, or an unsafe file name): ${missing.join(', ')}`,
+      );
     return Promise.resolve({ fileIds: [...paths.values()] });
   }
 
   postFinal(ctx: PostContext, report: Report): Promise<void> {
     const d = report.diagnosis;
-    const dir = resolve(this.opts.evidenceDir, ctx.request.checkId);
+    const dir = this.checkDir(ctx.request.checkId);
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
     this.print(
@@ -95,8 +104,8 @@ export class ConsoleAdapter implements ChatPoster {
     return Promise.resolve();
   }
 
-  postNotice(ctx: PostContext, kind: 'cancelled' | 'error', text: string): Promise<void> {
-    this.print(`[${ctx.request.checkId}] ${kind === 'error' ? '✘' : '–'} ${text}`);
+  postNotice(ctx: PostContext, kind: NoticeKind, text: string): Promise<void> {
+    this.print(`[${ctx.request.checkId}] ${kind === 'error' ? '✘' : kind === 'lost' ? '⚠' : '–'} ${text}`);
     return Promise.resolve();
   }
 }

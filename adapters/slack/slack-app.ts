@@ -1,7 +1,7 @@
 // The Slack platform on Bolt: the /lbcheck slash command in HTTP mode
 // (request URL, signatures verified by Bolt's receiver) or Socket Mode (an
 // app-level token), acked with the intake's answer before anything slow.
-import { App, HTTPReceiver, LogLevel, SocketModeReceiver } from '@slack/bolt';
+import { App, HTTPModuleFunctions, HTTPReceiver, LogLevel, SocketModeReceiver } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +10,14 @@ import type { Logger } from '../../src/log.js';
 import type { Incoming, IntakeReply } from '../../src/pipeline/intake.js';
 import type { Policy } from '../../src/policy/policy-types.js';
 import { SlackGroupResolver } from './slack-groups.js';
+import {
+  guardSlackRequest,
+  inMemoryClaims,
+  RejectedSlackRequest,
+  slackRequestHeaders,
+  type ClaimOnce,
+  type SlackRequestHeaders,
+} from './slack-request-guard.js';
 import { SlackPoster } from './slack-poster.js';
 
 export interface SlackOptions {
@@ -25,6 +33,8 @@ export interface SlackOptions {
   log: Logger;
   /** The policy in force, to look up the Slack user groups it names. */
   policy?: () => Policy | undefined;
+  /** Replay memory shared by the bot processes (Redis); this process's memory when absent. */
+  claimOnce?: ClaimOnce;
 }
 
 export interface RunningSlack {
@@ -34,6 +44,8 @@ export interface RunningSlack {
   mode: 'http' | 'socket';
   close(): Promise<void>;
 }
+
+const { defaultProcessEventErrorHandler } = HTTPModuleFunctions;
 
 export async function startSlack(opts: SlackOptions): Promise<RunningSlack> {
   // Our queue retries posts with backoff and honours Retry-After; the client must not retry behind its back.
@@ -45,8 +57,27 @@ export async function startSlack(opts: SlackOptions): Promise<RunningSlack> {
   const receiver = opts.appToken
     ? // Socket Mode: apps.connections.open must also go to SLACK_API_URL, hence our own receiver.
       new SocketModeReceiver({ appToken: opts.appToken, installerOptions: { clientOptions }, logLevel: LogLevel.ERROR })
-    : new HTTPReceiver({ signingSecret: opts.signingSecret, endpoints: ['/slack/events', '/slack/commands'] });
+    : new HTTPReceiver({
+        signingSecret: opts.signingSecret,
+        endpoints: ['/slack/events', '/slack/commands'],
+        // Bolt verified the signature (and the past half of the time window) before these run.
+        customPropertiesExtractor: (req) => ({ ...slackRequestHeaders(req.headers) }),
+        processEventErrorHandler: async (args) => {
+          if (!(args.error instanceof RejectedSlackRequest)) return defaultProcessEventErrorHandler(args);
+          opts.log.log('warn', 'slack request refused', { reason: args.error.message });
+          if (!args.response.headersSent) args.response.writeHead(401).end();
+          return false;
+        },
+      });
   const app = new App({ token: opts.botToken, receiver, clientOptions, logLevel: LogLevel.ERROR });
+  if (receiver instanceof HTTPReceiver) {
+    const fallback = inMemoryClaims();
+    const claim = opts.claimOnce ?? fallback;
+    app.use(async ({ context, next }) => {
+      await guardSlackRequest(context as SlackRequestHeaders, claim, fallback);
+      await next();
+    });
+  }
   const web = new WebClient(opts.botToken, clientOptions);
   const groups = new SlackGroupResolver(web);
   app.command('/lbcheck', async ({ command, ack }) => {
@@ -63,6 +94,8 @@ export async function startSlack(opts: SlackOptions): Promise<RunningSlack> {
     await ack({ response_type: 'ephemeral', text: reply.kind === 'refused' ? `:x: ${reply.text}` : reply.text });
   });
   app.error(async (err) => {
+    // Rethrown so the receiver answers 401 instead of leaving the request to time out.
+    if (err instanceof RejectedSlackRequest) throw err;
     opts.log.log('error', 'slack handler failed', { error: err.message });
     return Promise.resolve();
   });

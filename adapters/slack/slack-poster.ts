@@ -11,6 +11,7 @@ import {
   RetryLaterError,
   type ChatPoster,
   type EvidenceFile,
+  type NoticeKind,
   type PostContext,
   type PostedRef,
 } from '../../src/pipeline/poster.js';
@@ -137,9 +138,15 @@ export class SlackPoster implements ChatPoster {
     return { thread, messageIds: [ts, thread] };
   }
 
-  async postNotice(ctx: PostContext, kind: 'cancelled' | 'error', text: string): Promise<PostedRef> {
+  async postNotice(ctx: PostContext, kind: NoticeKind, text: string): Promise<PostedRef> {
     const { thread, ts } = await this.reply(ctx, `slack.${kind}`, text, [
-      { type: 'section', text: { type: 'mrkdwn', text: `${kind === 'error' ? ':x:' : ':heavy_minus_sign:'} ${text}` } },
+      {
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: `${kind === 'error' ? ':x:' : kind === 'lost' ? ':warning:' : ':heavy_minus_sign:'} ${text}`,
+        },
+      },
     ]);
     return { thread, messageIds: [ts] };
   }

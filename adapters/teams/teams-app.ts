@@ -2,36 +2,52 @@
 // /api/messages (authenticated as Bot Framework requires when an app id is
 // configured), commands by @mention in a channel or in a personal chat, the
 // answer in the same reply chain at once; and the signed evidence downloads.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  CallerIdConstants,
   CloudAdapter,
   ConfigurationBotFrameworkAuthentication,
   TurnContext,
+  type Activity,
   type Request,
   type Response,
 } from 'botbuilder';
-import type { Logger } from '../../src/log.js';
+import { ConfigError } from '../../src/errors.js';
+import { errorFields, type Logger } from '../../src/log.js';
 import type { Incoming, IntakeReply } from '../../src/pipeline/intake.js';
 import { evidenceLinks } from './evidence-links.js';
 import type { TeamsEnv } from './teams-env.js';
 import { TeamsPoster } from './teams-poster.js';
+import { activityRefusal, BodyTooLargeError, hasBearerToken, readCappedBody } from './teams-request-guard.js';
+
+/** How the bot obtains tokens for its replies; tests pass one that needs no Azure AD. */
+export type TeamsCredentialsFactory = NonNullable<
+  ConstructorParameters<typeof ConfigurationBotFrameworkAuthentication>[1]
+>;
 
 export interface TeamsOptions extends TeamsEnv {
   evidence: (sha256: string) => Promise<Buffer | undefined>;
   intake: (incoming: Incoming) => Promise<IntakeReply>;
   log: Logger;
+  credentialsFactory?: TeamsCredentialsFactory;
 }
 
 export interface RunningTeams {
   poster: TeamsPoster;
   port: number;
+  /** The address it listens on: 127.0.0.1 in local mode. */
+  host: string;
   authenticated: boolean;
   close(): Promise<void>;
 }
 
-/** botbuilder expects an express-like response. */
-function expressLike(res: ServerResponse): Response {
+/**
+ * botbuilder expects an express-like response. It answers a failed
+ * authentication with the validator's message (and other failures with
+ * theirs): callers get only the status, the details go to the log.
+ */
+function expressLike(res: ServerResponse, log: Logger): Response {
   return {
     socket: res.socket,
     header: (name: string, value: unknown) => res.setHeader(name, String(value)),
@@ -39,6 +55,12 @@ function expressLike(res: ServerResponse): Response {
       res.statusCode = code;
     },
     send: (body?: unknown) => {
+      if (res.statusCode >= 400) {
+        log.log('warn', 'teams request refused', { status: res.statusCode, detail: String(body).slice(0, 300) });
+        if (!res.headersSent) res.setHeader('content-type', 'text/plain');
+        res.write(res.statusCode === 401 ? 'unauthorized' : 'request failed');
+        return;
+      }
       if (body !== undefined && !res.headersSent && typeof body === 'object')
         res.setHeader('content-type', 'application/json');
       if (body === undefined || body === null) return;
@@ -48,27 +70,55 @@ function expressLike(res: ServerResponse): Response {
   };
 }
 
-function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>);
-      } catch (err) {
-        reject(err instanceof Error ? err : new Error(String(err)));
-      }
-    });
-  });
+function parseObject(raw: Buffer): Record<string, unknown> | undefined {
+  try {
+    const v = JSON.parse(raw.toString('utf8') || '{}') as unknown;
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function plain(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'content-type': 'text/plain', connection: 'close' }).end(text);
+}
+
+/**
+ * botbuilder treats any one of its cloud settings as "all are given": replacing
+ * only the OpenID metadata URL means restating the public cloud's other values.
+ */
+function publicCloudWithMetadata(url: string): Record<string, string> {
+  return {
+    ToChannelFromBotLoginUrl: 'https://login.microsoftonline.com/botframework.com',
+    ToChannelFromBotOAuthScope: 'https://api.botframework.com',
+    ToBotFromChannelTokenIssuer: 'https://api.botframework.com',
+    OAuthUrl: 'https://api.botframework.com',
+    ToBotFromChannelOpenIdMetadataUrl: url,
+    ToBotFromEmulatorOpenIdMetadataUrl:
+      'https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration',
+    CallerId: CallerIdConstants.PublicAzureChannel,
+  };
 }
 
 export async function startTeams(opts: TeamsOptions): Promise<RunningTeams> {
-  const auth = new ConfigurationBotFrameworkAuthentication({
-    MicrosoftAppId: opts.appId,
-    MicrosoftAppPassword: opts.appPassword,
-    ...(opts.tenantId ? { MicrosoftAppTenantId: opts.tenantId } : {}),
-    ...(opts.appType ? { MicrosoftAppType: opts.appType } : {}),
-  });
+  const authenticated = opts.appId !== '';
+  // Without an app id nothing is authenticated: only when asked for, and only reachable from this machine.
+  if (!authenticated && !opts.local)
+    throw new ConfigError(
+      'Teams has no MicrosoftAppId',
+      'set MicrosoftAppId and MicrosoftAppPassword, or TEAMS_LOCAL=1 for the unauthenticated local mode',
+    );
+  const allow = { tenants: opts.allowedTenants ?? [], serviceUrlHosts: opts.serviceUrlHosts ?? [] };
+  const auth = new ConfigurationBotFrameworkAuthentication(
+    {
+      MicrosoftAppId: opts.appId,
+      MicrosoftAppPassword: opts.appPassword,
+      ...(opts.tenantId ? { MicrosoftAppTenantId: opts.tenantId } : {}),
+      ...(opts.appType ? { MicrosoftAppType: opts.appType } : {}),
+      ...(opts.openIdMetadataUrl ? publicCloudWithMetadata(opts.openIdMetadataUrl) : {}),
+    },
+    opts.credentialsFactory,
+  );
   const adapter = new CloudAdapter(auth);
   adapter.onTurnError = async (turn, err) => {
     opts.log.log('error', 'teams turn failed', { error: err.message });
@@ -105,13 +155,45 @@ export async function startTeams(opts: TeamsOptions): Promise<RunningTeams> {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://bot');
       if (req.method === 'POST' && url.pathname === '/api/messages') {
-        const body = await readJson(req).catch(() => undefined);
+        // Before reading a byte of the body: no token, no work.
+        if (authenticated && !hasBearerToken(req)) {
+          plain(res, 401, 'unauthorized');
+          return;
+        }
+        let raw: Buffer;
+        try {
+          raw = await readCappedBody(req);
+        } catch (err) {
+          if (!(err instanceof BodyTooLargeError)) throw err;
+          plain(res, 413, 'request body too large');
+          return;
+        }
+        const body = parseObject(raw);
         if (!body) {
-          res.writeHead(400).end('body is not JSON');
+          plain(res, 400, 'body is not a JSON object');
+          return;
+        }
+        // botbuilder answers some token failures (a bad signature) with 500 and the validator's text: decide here.
+        const authHeader = req.headers.authorization ?? '';
+        const identity = await auth
+          .authenticateRequest(body as unknown as Activity, authHeader)
+          .catch((err: unknown) => {
+            opts.log.log('warn', 'teams request unauthenticated', errorFields(err));
+            return undefined;
+          });
+        if (!identity) {
+          plain(res, 401, 'unauthorized');
+          return;
+        }
+        // A valid token proves the Bot Framework sent it, not that it is our tenant or that replies stay with Teams.
+        const refused = authenticated ? activityRefusal(body, allow) : undefined;
+        if (refused) {
+          opts.log.log('warn', 'teams activity refused', { reason: refused });
+          plain(res, 403, 'forbidden');
           return;
         }
         const request: Request = { body, headers: req.headers, method: 'POST' };
-        await adapter.process(request, expressLike(res), onMessage);
+        await adapter.process(request, expressLike(res, opts.log), onMessage);
         if (!res.writableEnded) res.end();
         return;
       }
@@ -150,13 +232,23 @@ export async function startTeams(opts: TeamsOptions): Promise<RunningTeams> {
       res.end();
     });
   });
-  await new Promise<void>((resolve) => server.listen(opts.port, resolve));
-  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    if (opts.local) server.listen(opts.port, '127.0.0.1', resolve);
+    else server.listen(opts.port, resolve);
+  });
+  const address = server.address() as AddressInfo;
+  const port = address.port;
+  if (!authenticated)
+    opts.log.log('warn', 'Teams runs UNAUTHENTICATED (TEAMS_LOCAL=1): listening on 127.0.0.1 only, for local use', {
+      port,
+    });
   if (!opts.publicUrl) links = evidenceLinks(`http://127.0.0.1:${port}`, opts.linkSecret, opts.linkTtlSeconds);
   return {
     poster: new TeamsPoster(adapter, opts.appId, links),
     port,
-    authenticated: opts.appId !== '',
+    host: address.address,
+    authenticated,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

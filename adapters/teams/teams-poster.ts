@@ -10,6 +10,7 @@ import {
   RetryLaterError,
   type ChatPoster,
   type EvidenceFile,
+  type NoticeKind,
   type PostContext,
   type PostedRef,
 } from '../../src/pipeline/poster.js';
@@ -70,7 +71,7 @@ export class TeamsPoster implements ChatPoster {
     });
   }
 
-  postNotice(ctx: PostContext, kind: 'cancelled' | 'error', text: string): Promise<PostedRef> {
+  postNotice(ctx: PostContext, kind: NoticeKind, text: string): Promise<PostedRef> {
     return this.send(ctx, `teams.${kind}`, { type: 'message', text });
   }
 }

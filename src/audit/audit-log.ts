@@ -3,7 +3,7 @@
 // a line torn by a crash is terminated and left for `audit verify` to report.
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { GENESIS, seal, type AuditBody, type AuditRecord } from './audit-record.js';
+import { GENESIS, parseRecord, seal, type AuditBody, type AuditRecord } from './audit-record.js';
 import { EvidenceStore } from './evidence-store.js';
 import { withFileLock } from './file-lock.js';
 
@@ -35,11 +35,9 @@ export class AuditLog {
         if (torn) lines.pop();
         const complete = lines.filter((l) => l.trim() !== '');
         for (let i = complete.length - 1; i >= 0; i--) {
-          try {
-            return { last: JSON.parse(complete[i] ?? '') as AuditRecord, torn };
-          } catch {
-            // an older torn line: keep looking back
-          }
+          const last = parseRecord(complete[i] ?? '');
+          if (last) return { last, torn };
+          // an older torn (or otherwise broken) line: keep looking back
         }
         if (start === 0) return { last: undefined, torn };
         chunk *= 4;
@@ -74,11 +72,8 @@ export class AuditLog {
       .split('\n')
       .flatMap((l) => {
         if (l.trim() === '') return [];
-        try {
-          return [JSON.parse(l) as AuditRecord];
-        } catch {
-          return [];
-        }
+        const r = parseRecord(l);
+        return r ? [r] : [];
       });
   }
 }

@@ -26,7 +26,7 @@ export interface CommandRecord {
 export interface PostRecord {
   type: 'post';
   checkId: string;
-  kind: 'step' | 'final' | 'cancelled' | 'error';
+  kind: 'step' | 'final' | 'cancelled' | 'error' | 'lost';
   step?: number;
   verdict?: string;
   culprit?: string;
@@ -62,4 +62,20 @@ export function hashOf(recordWithoutHash: object): string {
 export function seal(base: RecordBase, body: AuditBody): AuditRecord {
   const unsealed = { ...base, ...body };
   return { ...unsealed, hash: hashOf(unsealed) };
+}
+
+/** A line of the log as a record, or undefined when it is not one (null, a number, a torn or edited line). */
+export function parseRecord(line: string): AuditRecord | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined;
+  const r = v as Record<string, unknown>;
+  if (typeof r.hash !== 'string' || typeof r.prevHash !== 'string' || typeof r.seq !== 'number') return undefined;
+  if (r.type === 'post') return Array.isArray(r.evidence) ? (v as AuditRecord) : undefined;
+  if (r.type === 'prune') return Array.isArray(r.removed) ? (v as AuditRecord) : undefined;
+  return r.type === 'command' ? (v as AuditRecord) : undefined;
 }

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { hashOf, type AuditRecord } from './audit-record.js';
 import type { AuditLog } from './audit-log.js';
 import { readTar, tarArchive } from './tar.js';
+import { CHECK_ID, isSafeEvidenceName } from '../pipeline/job-validation.js';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -13,6 +14,8 @@ export function recordsOf(log: AuditLog, checkId: string): AuditRecord[] {
 }
 
 export function exportCheck(log: AuditLog, checkId: string): Buffer {
+  // Both become paths inside the archive, and so on the disk of whoever unpacks it.
+  if (!CHECK_ID.test(checkId)) throw new Error(`${JSON.stringify(checkId)} is not a check id (chk-0123456789)`);
   const records = recordsOf(log, checkId);
   if (records.length === 0) throw new Error(`no audit records for ${checkId}`);
   const entries: { name: string; data: Buffer }[] = [];
@@ -20,6 +23,10 @@ export function exportCheck(log: AuditLog, checkId: string): Buffer {
   for (const r of records) {
     if (r.type !== 'post') continue;
     for (const e of r.evidence) {
+      if (!isSafeEvidenceName(e.name)) {
+        missing.push(`${JSON.stringify(e.name)} (not a safe file name)`);
+        continue;
+      }
       const name = `${checkId}/evidence/${e.sha256.slice(0, 12)}-${e.name}`;
       if (entries.some((x) => x.name === name)) continue;
       const data = log.evidence.get(e.sha256);

@@ -3,7 +3,7 @@
 // and every missing or altered file (pruned files are expected to be gone).
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { GENESIS, hashOf, type AuditRecord } from './audit-record.js';
+import { GENESIS, hashOf, parseRecord, type AuditRecord } from './audit-record.js';
 import type { EvidenceStore } from './evidence-store.js';
 
 export interface VerifyResult {
@@ -23,10 +23,8 @@ export function verifyChain(text: string): { records: AuditRecord[]; problems: s
   let broken = false;
   lines.forEach((line, i) => {
     const n = i + 1;
-    let rec: AuditRecord;
-    try {
-      rec = JSON.parse(line) as AuditRecord;
-    } catch {
+    const rec = parseRecord(line);
+    if (!rec) {
       const last = i === lines.length - 1;
       problems.push(
         last && !endsClean

@@ -41,6 +41,10 @@ export class LocalCapture {
   static async start(filter: string, maxSeconds: number): Promise<LocalCapture | { unavailable: string }> {
     const tcpdump = [
       'tcpdump',
+      // Started as root, tcpdump switches to user "tcpdump" after opening the device, and that switch clears the
+      // parent-death signal below: it would outlive a killed worker until a packet hit the dead pipe. -Z root
+      // keeps the user (it already holds the device); without root there is no switch and nothing to keep.
+      ...(process.getuid?.() === 0 ? ['-Z', 'root'] : []),
       '-i',
       'any',
       '-nn',

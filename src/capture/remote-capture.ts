@@ -8,7 +8,7 @@ import type { SshSession } from '../remote/ssh-session.js';
 import { commandLine } from '../remote/shell-quote.js';
 import type { Packet } from './packet.js';
 import { PacketCollector } from './packet-collector.js';
-import type { PcapHeader } from './pcap-stream.js';
+import { PcapFormatError, type PcapHeader } from './pcap-stream.js';
 
 export interface CaptureLimits {
   /** Capture interface on the LB; "any" sees every interface (client and server side). */
@@ -82,6 +82,11 @@ export function tcpdumpArgv(limits: CaptureLimits): string[] {
 const STARTUP_FAILURE =
   /failed to run command|not found|No such file|permission|not permitted|syntax error|can't parse|tcpdump: [^\n]*(?:error|No such device|doesn't exist)/i;
 
+/** Control characters shown as \\xNN, so server-supplied text never reaches chat as markup or escapes. */
+function printable(b: Buffer): string {
+  return b.toString('latin1').replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 export class RemoteCapture {
   private readonly collector: PacketCollector;
   private stderrText = '';
@@ -89,6 +94,8 @@ export class RemoteCapture {
   private finished: Promise<{ code: number | null; signal: string | null }> | undefined;
   private channel: ClientChannel | undefined;
   private command = '';
+  /** What the LB wrote instead of pcap (a banner?), once the stream proved not to be pcap. */
+  private nonPcap: string | undefined;
 
   private constructor(
     private readonly session: SshSession,
@@ -127,15 +134,32 @@ export class RemoteCapture {
     this.command = line;
     this.channel = handle.channel;
     this.finished = handle.exit;
-    handle.channel.on('data', (d: Buffer) => this.collector.push(d));
+    let refuseStart: ((err: CaptureUnavailableError) => void) | undefined;
+    handle.channel.on('data', (d: Buffer) => {
+      if (this.nonPcap !== undefined) return;
+      try {
+        this.collector.push(d);
+      } catch (err) {
+        // Thrown out of ssh2's data event, this would tear down the whole (pooled) connection: fail this capture only.
+        if (!(err instanceof PcapFormatError)) throw err;
+        this.nonPcap = printable(this.collector.pcap.subarray(0, 120));
+        this.ended ??= 'exited';
+        // Also in the result's stderr, for a capture that had already started.
+        this.stderrText += `\nlbcheck: the LB printed non-pcap output on tcpdump's stdout: ${this.nonPcap}\n`;
+        handle.channel.end();
+        this.collector.end();
+        refuseStart?.(this.nonPcapError());
+      }
+    });
     await new Promise<void>((resolve, reject) => {
+      refuseStart = reject;
       const timer = setTimeout(
         () => reject(this.startError(`tcpdump did not report listening within ${startTimeoutMs} ms`)),
         startTimeoutMs,
       );
       handle.channel.stderr.on('data', (d: Buffer) => {
         this.stderrText = (this.stderrText + d.toString('utf8')).slice(-8000);
-        if (/listening on /.test(this.stderrText)) {
+        if (/listening on /.test(this.stderrText) && this.nonPcap === undefined) {
           clearTimeout(timer);
           resolve();
         } else if (STARTUP_FAILURE.test(this.stderrText)) {
@@ -151,7 +175,11 @@ export class RemoteCapture {
       });
       void handle.exit.then(() => {
         clearTimeout(timer);
-        reject(this.startError('tcpdump exited before it started listening'));
+        reject(
+          this.nonPcap !== undefined
+            ? this.nonPcapError()
+            : this.startError('tcpdump exited before it started listening'),
+        );
       });
     });
     void handle.exit.then(({ code }) => {
@@ -159,6 +187,13 @@ export class RemoteCapture {
         code === 124 ? 'time-limit' : this.packets.length >= this.limits.maxPackets ? 'packet-limit' : 'exited';
       this.collector.end();
     });
+  }
+
+  private nonPcapError(): CaptureUnavailableError {
+    return new CaptureUnavailableError(
+      `the LB printed non-pcap output on tcpdump's stdout (${this.session.target}): ${JSON.stringify(this.nonPcap ?? '')}`,
+      'a login banner or a forced command in authorized_keys writes to stdout before tcpdump; make the capture account print nothing (no banner, no forced command) and try again',
+    );
   }
 
   private startError(what: string): CaptureUnavailableError {

@@ -33,6 +33,12 @@ function loadLb(p: Problems, name: string, node: Node | null): InventoryLb | und
     if (text) {
       const fp = p.try(n, () => parseFingerprint(text, `load balancer "${name}"`));
       if (fp) hostKeys.push(fp);
+    } else if (n !== undefined) {
+      // An empty pin must not quietly fall back to ~/.ssh/known_hosts.
+      p.at(
+        n,
+        `load balancer "${name}": hostKey is empty; give SHA256:... (ssh-keygen -lf on the LB's host key) or knownHosts: FILE`,
+      );
     }
   }
   const knownHosts = scalar(field(node, 'knownHosts'));

@@ -7,14 +7,17 @@ import {
   checksQueueName,
   laterDelay,
   QueueUnavailableError,
-  REPORTS_QUEUE,
+  reportsQueueName,
   safeRedisUrl,
   type CheckProcessor,
   type Closeable,
   type JobBus,
   type ReportProcessor,
 } from './job-bus.js';
+import { JobSeal } from './job-seal.js';
 import { reportJobId, type CheckRequest, type ReportJob } from './types.js';
+import type { Logger } from '../log.js';
+import type { RateLimitedErrors } from '../runtime/redis-health.js';
 
 export interface BullBusOptions {
   url: string;
@@ -25,6 +28,11 @@ export interface BullBusOptions {
   consumer: () => Redis;
   lockDurationMs?: number;
   stalledIntervalMs?: number;
+  /** Shared by the bot and its workers: jobs are sealed with it, and unsealed jobs refused. */
+  jobKey?: string;
+  log?: Logger;
+  /** Where queue and worker errors go, rate-limited (they repeat on every reconnect attempt). */
+  errors?: RateLimitedErrors;
 }
 
 const KEEP_DONE = { age: 24 * 3600, count: 10_000 };
@@ -32,14 +40,38 @@ const KEEP_DONE = { age: 24 * 3600, count: 10_000 };
 export class BullBus implements JobBus {
   private readonly queues = new Map<string, Queue>();
   private readonly workers: Worker[] = [];
+  private readonly seal: JobSeal | undefined;
 
-  constructor(private readonly opts: BullBusOptions) {}
+  constructor(private readonly opts: BullBusOptions) {
+    this.seal = opts.jobKey ? new JobSeal(opts.jobKey) : undefined;
+  }
+
+  private sealed<T extends object>(kind: string, data: T): T {
+    return this.seal ? this.seal.seal(kind, data) : data;
+  }
+
+  /** The job's data, or undefined (logged) when a key is set and the job is not sealed with it. */
+  private opened<T extends object>(kind: string, job: Job<T>): T | undefined {
+    if (!this.seal) return job.data;
+    const data = this.seal.open<T>(kind, job.data);
+    if (!data)
+      this.opts.log?.log(
+        'error',
+        `refused a ${kind} job not sealed with LBCHECK_JOB_KEY (written into Redis directly?)`,
+        {
+          queue: job.queueName,
+          jobId: job.id ?? null,
+        },
+      );
+    return data;
+  }
 
   private queue(name: string): Queue {
     let q = this.queues.get(name);
     if (!q) {
       q = new Queue(name, { connection: this.opts.producer, prefix: this.opts.prefix });
-      q.on('error', () => undefined); // surfaced through add() as QueueUnavailableError
+      // Also surfaced through add() as QueueUnavailableError.
+      q.on('error', (err) => this.opts.errors?.error('bullmq queue', err));
       this.queues.set(name, q);
     }
     return q;
@@ -55,7 +87,7 @@ export class BullBus implements JobBus {
 
   addCheck(request: CheckRequest): Promise<void> {
     return this.guarded(async () => {
-      await this.queue(checksQueueName(request.zone)).add('check', request, {
+      await this.queue(checksQueueName(request.zone)).add('check', this.sealed('checks', request), {
         jobId: request.checkId,
         attempts: 2,
         backoff: { type: 'fixed', delay: 1000 },
@@ -65,30 +97,35 @@ export class BullBus implements JobBus {
     });
   }
 
-  async removeQueuedCheck(request: CheckRequest): Promise<boolean> {
+  async removeQueuedCheck(request: CheckRequest): Promise<'removed' | 'active' | 'gone'> {
     return this.guarded(async () => {
       const job = await this.queue(checksQueueName(request.zone)).getJob(request.checkId);
-      if (!job) return false;
+      if (!job) return 'gone';
       const state = await job.getState();
-      if (state !== 'waiting' && state !== 'delayed' && state !== 'prioritized') return false;
+      if (state === 'completed' || state === 'failed' || state === 'unknown') return 'gone';
+      if (state !== 'waiting' && state !== 'delayed' && state !== 'prioritized') return 'active';
       try {
         await job.remove();
-        return true;
+        return 'removed';
       } catch {
-        return false; // a worker took it meanwhile
+        return 'active'; // a worker took it meanwhile
       }
     });
   }
 
   addReport(report: ReportJob): Promise<void> {
     return this.guarded(async () => {
-      await this.queue(REPORTS_QUEUE).add(report.kind, report, {
-        jobId: reportJobId(report),
-        attempts: 12,
-        backoff: { type: 'exponential', delay: 300 },
-        removeOnComplete: KEEP_DONE,
-        removeOnFail: { age: 7 * 24 * 3600 },
-      });
+      await this.queue(reportsQueueName(report.request.replyTo.platform)).add(
+        report.kind,
+        this.sealed('reports', report),
+        {
+          jobId: reportJobId(report),
+          attempts: 12,
+          backoff: { type: 'exponential', delay: 300 },
+          removeOnComplete: KEEP_DONE,
+          removeOnFail: { age: 7 * 24 * 3600 },
+        },
+      );
     });
   }
 
@@ -97,11 +134,15 @@ export class BullBus implements JobBus {
     concurrency: number,
     processor: CheckProcessor,
     onGaveUp: (request: CheckRequest, err: Error) => Promise<void>,
+    onLost?: (request: CheckRequest) => Promise<void>,
   ): Closeable {
     const worker = new Worker<CheckRequest>(
       checksQueueName(zone),
       async (job: Job<CheckRequest>) => {
-        await processor(job.data, { attempt: job.attemptsMade + 1 });
+        const request = this.opened('checks', job);
+        // Nothing runs and nothing is posted for a forged job: its channel is the forger's choice.
+        if (!request) return;
+        await processor(request, { attempt: job.attemptsMade + 1 });
       },
       {
         connection: this.opts.consumer(),
@@ -112,34 +153,48 @@ export class BullBus implements JobBus {
         maxStalledCount: 1,
       },
     );
-    worker.on('error', () => undefined); // reconnects by itself; logged by the caller's health checks
+    worker.on('error', (err) => this.opts.errors?.error('bullmq checks worker', err)); // it reconnects by itself
     worker.on('failed', (job, err) => {
       if (!job) return;
       const final =
         err instanceof UnrecoverableError ||
         job.attemptsMade >= (job.opts.attempts ?? 1) ||
         /stalled/i.test(err.message);
-      if (final) void onGaveUp(job.data, err).catch(() => undefined);
+      const request = final ? this.opened('checks', job) : undefined;
+      if (request) void onGaveUp(request, err).catch(() => undefined);
+    });
+    // Emitted by whichever worker's stalled-job check found the dead worker's check; the job is back in the queue.
+    worker.on('stalled', (jobId) => {
+      void (async () => {
+        const job = (await this.queue(checksQueueName(zone)).getJob(jobId)) as Job<CheckRequest> | undefined;
+        const request = job ? this.opened<CheckRequest>('checks', job) : undefined;
+        if (request && onLost) await onLost(request);
+      })().catch((err: unknown) => this.opts.errors?.error('bullmq checks worker', err));
     });
     this.workers.push(worker);
     return { close: () => worker.close() };
   }
 
-  runReports(processor: ReportProcessor): Closeable {
-    const worker = new Worker<ReportJob>(
-      REPORTS_QUEUE,
-      async (job: Job<ReportJob>, token?: string) => {
-        const delay = laterDelay(await processor(job.data));
-        if (delay !== undefined) {
-          await job.moveToDelayed(Date.now() + delay, token);
-          throw new DelayedError();
-        }
-      },
-      { connection: this.opts.consumer(), prefix: this.opts.prefix, concurrency: 4 },
-    );
-    worker.on('error', () => undefined);
-    this.workers.push(worker);
-    return { close: () => worker.close() };
+  runReports(platforms: readonly string[], processor: ReportProcessor): Closeable {
+    const workers = platforms.map((platform) => {
+      const worker = new Worker<ReportJob>(
+        reportsQueueName(platform),
+        async (job: Job<ReportJob>, token?: string) => {
+          const report = this.opened('reports', job);
+          if (!report) return;
+          const delay = laterDelay(await processor(report));
+          if (delay !== undefined) {
+            await job.moveToDelayed(Date.now() + delay, token);
+            throw new DelayedError();
+          }
+        },
+        { connection: this.opts.consumer(), prefix: this.opts.prefix, concurrency: 4 },
+      );
+      worker.on('error', (err) => this.opts.errors?.error('bullmq reports worker', err));
+      this.workers.push(worker);
+      return worker;
+    });
+    return { close: () => Promise.all(workers.map((w) => w.close())).then(() => undefined) };
   }
 
   async close(): Promise<void> {

@@ -8,7 +8,8 @@ import { LbcheckError } from '../errors.js';
 import type { Inventory, InventoryVip } from '../inventory/inventory-types.js';
 import { errorFields, type Logger } from '../log.js';
 import { authorize, inventoryVipFor, isAdmin, refusalText, type AccessRequest } from '../policy/authorize.js';
-import { DEFAULT_LIMITS, type Policy } from '../policy/policy-types.js';
+import { NO_POLICY, type Policy } from '../policy/policy-types.js';
+import { checkableNames, mayRead } from '../policy/visibility.js';
 import { parseEndpoint } from '../target/endpoint.js';
 import { QueueUnavailableError, type JobBus } from './job-bus.js';
 import type { PipelineState } from './state.js';
@@ -136,8 +137,6 @@ async function answer(incoming: Incoming, deps: IntakeDeps): Promise<IntakeReply
   }
 }
 
-const NO_POLICY: Policy = { rules: [], admins: [], contact: '', limits: DEFAULT_LIMITS, absent: true };
-
 async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeReply> {
   const cmd = parseCommand(incoming.text, deps.prefix);
   const inventory = deps.inventory();
@@ -155,6 +154,7 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
     });
     return { kind: 'refused', text: refusalText(policy, d) };
   };
+  const visible = (r: CheckRecord): boolean => mayRead(policy, vips, incoming, r);
   switch (cmd.kind) {
     case 'help':
       return { kind: 'info', text: helpText(deps.prefix) };
@@ -162,7 +162,10 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
       const isEndpoint = cmd.target.includes(':') || /^[\d.]+$/.test(cmd.target);
       if (isEndpoint) parseEndpoint(cmd.target, 'target');
       else if (!inventory?.vips.has(cmd.target)) {
-        const known = inventory ? [...inventory.vips.keys()].join(', ') || '(none)' : '(no inventory loaded)';
+        // Only names this user may check: the inventory itself is not for everyone to read.
+        const known = inventory
+          ? checkableNames(policy, vips, incoming).join(', ') || '(none you may check)'
+          : '(no inventory loaded)';
         return {
           kind: 'refused',
           text: `unknown target "${cmd.target}". Known targets: ${known}; or give ip:port. Usage: ${deps.prefix} ${'<target> [--all] [--members IP:PORT,...]'}`,
@@ -184,7 +187,18 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
         requestedAt: new Date().toISOString(),
       };
       await deps.state.createCheck(request);
-      await deps.bus.addCheck(request);
+      try {
+        await deps.bus.addCheck(request);
+      } catch (err) {
+        // Nothing was queued, so nothing may stay recorded as queued (it would hold an in-flight slot for good).
+        await deps.state.discardCheck(request).catch((undo: unknown) =>
+          deps.log.log('error', 'could not undo the record of a check that was not queued', {
+            checkId: request.checkId,
+            ...errorFields(undo),
+          }),
+        );
+        throw err;
+      }
       deps.log.log('info', 'check queued', {
         checkId: request.checkId,
         target: request.target,
@@ -202,7 +216,7 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
       const denied = gate({ action: 'read' });
       if (denied) return denied;
       if (!cmd.id) {
-        const flying = await deps.state.inFlight();
+        const flying = (await deps.state.inFlight()).filter(visible);
         return {
           kind: 'info',
           text:
@@ -211,7 +225,9 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
               : ['Checks in flight:', ...flying.map((r) => `  ${describe(r)}`)].join('\n'),
         };
       }
-      const r = await deps.state.getCheck(cmd.id);
+      const found = await deps.state.getCheck(cmd.id);
+      // A check this user may not read answers like one that does not exist: its id says nothing either.
+      const r = found && visible(found) ? found : undefined;
       if (!r) return { kind: 'refused', text: `no check ${cmd.id} (it may have expired). See ${deps.prefix} history` };
       return {
         kind: 'info',
@@ -226,7 +242,7 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
     case 'history': {
       const denied = gate({ action: 'read' });
       if (denied) return denied;
-      const list = await deps.state.history(cmd.target, 10);
+      const list = (await deps.state.history(cmd.target, 200)).filter(visible).slice(0, 10);
       if (list.length === 0)
         return { kind: 'info', text: cmd.target ? `No checks of ${cmd.target} yet.` : 'No checks yet.' };
       return {
@@ -239,7 +255,8 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
     case 'cancel': {
       const denied = gate({ action: 'cancel' });
       if (denied) return denied;
-      const r = await deps.state.getCheck(cmd.id);
+      const found = await deps.state.getCheck(cmd.id);
+      const r = found && visible(found) ? found : undefined;
       if (!r) return { kind: 'refused', text: `no check ${cmd.id}` };
       const own =
         r.request.requester.platform === incoming.requester.platform &&
@@ -262,7 +279,9 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
         return { kind: 'refused', text: `${cmd.id} is already ${r.status}; nothing to cancel` };
       const by = incoming.requester.name ?? incoming.requester.id;
       await deps.state.requestCancel(cmd.id, by);
-      if (await deps.bus.removeQueuedCheck(r.request)) {
+      const removed = await deps.bus.removeQueuedCheck(r.request);
+      if (removed !== 'active') {
+        // 'gone': the record says queued or running but no worker has it; cancelling clears it.
         await deps.state.updateCheck(cmd.id, { status: 'cancelled' });
         await deps.bus.addReport({
           kind: 'cancelled',
@@ -272,7 +291,13 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
           worker: 'intake',
           seq: 1,
         });
-        return { kind: 'info', text: `Cancelled ${cmd.id} before it started.` };
+        return {
+          kind: 'info',
+          text:
+            removed === 'removed'
+              ? `Cancelled ${cmd.id} before it started.`
+              : `Cancelled ${cmd.id}: no worker had it (it was not in the queue); it no longer counts as in flight.`,
+        };
       }
       return { kind: 'info', text: `Cancelling ${cmd.id}: the worker stops it and its capture within a second.` };
     }

@@ -24,16 +24,26 @@ export function laterDelay(outcome: ReportOutcome): number | undefined {
 
 export interface JobBus {
   addCheck(request: CheckRequest): Promise<void>;
-  /** Removes a check that no worker has started; false if it is running or gone. */
-  removeQueuedCheck(request: CheckRequest): Promise<boolean>;
+  /**
+   * Removes a check that no worker has started: 'removed'; 'active' when a
+   * worker has it; 'gone' when the queue has no live job for it (never queued,
+   * or it ended without updating its record).
+   */
+  removeQueuedCheck(request: CheckRequest): Promise<'removed' | 'active' | 'gone'>;
   addReport(report: ReportJob): Promise<void>;
   runChecks(
     zone: string,
     concurrency: number,
     processor: CheckProcessor,
     onGaveUp: (request: CheckRequest, err: Error) => Promise<void>,
+    /** A worker running this check stopped holding it (detected by another worker); the queue runs it again. */
+    onLost?: (request: CheckRequest) => Promise<void>,
   ): Closeable;
-  runReports(processor: ReportProcessor): Closeable;
+  /**
+   * Posts reports of these platforms only: a bot process without a platform
+   * leaves its reports to a process that has it.
+   */
+  runReports(platforms: readonly string[], processor: ReportProcessor): Closeable;
   close(): Promise<void>;
 }
 
@@ -42,7 +52,13 @@ export function checksQueueName(zone: string): string {
   return zone === 'default' ? 'checks' : `checks-${zone}`;
 }
 
-export const REPORTS_QUEUE = 'reports';
+export const PLATFORM = /^[a-z][a-z0-9-]{0,31}$/;
+
+/** One reports queue per chat platform ("reports-slack", "reports-teams", "reports-console"). */
+export function reportsQueueName(platform: string): string {
+  if (!PLATFORM.test(platform)) throw new Error(`not a platform name: ${JSON.stringify(platform)}`);
+  return `reports-${platform}`;
+}
 
 export class QueueUnavailableError extends Error {
   override name = 'QueueUnavailableError';

@@ -46,12 +46,12 @@ export class MemoryBus implements JobBus {
     return Promise.resolve();
   }
 
-  removeQueuedCheck(request: CheckRequest): Promise<boolean> {
+  removeQueuedCheck(request: CheckRequest): Promise<'removed' | 'active' | 'gone'> {
     const list = this.checks.get(request.zone) ?? [];
     const i = list.findIndex((r) => r.checkId === request.checkId);
-    if (i < 0) return Promise.resolve(false);
+    if (i < 0) return Promise.resolve(this.checkIds.has(request.checkId) ? 'active' : 'gone');
     list.splice(i, 1);
-    return Promise.resolve(true);
+    return Promise.resolve('removed');
   }
 
   addReport(report: ReportJob): Promise<void> {
@@ -92,10 +92,12 @@ export class MemoryBus implements JobBus {
     return { close: () => Promise.resolve(this.kick()) };
   }
 
-  runReports(processor: ReportProcessor): Closeable {
+  runReports(platforms: readonly string[], processor: ReportProcessor): Closeable {
+    const mine = (item: { report: ReportJob }): boolean => platforms.includes(item.report.request.replyTo.platform);
     const loop = async (): Promise<void> => {
       while (!this.closed) {
-        const item = this.reports.shift();
+        const at = this.reports.findIndex(mine);
+        const item = at >= 0 ? this.reports.splice(at, 1)[0] : undefined;
         if (!item) {
           await this.wait();
           continue;

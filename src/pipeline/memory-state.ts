@@ -1,6 +1,6 @@
 // PipelineState in process memory, for the embedded single-process mode when
 // no Redis is available. Same semantics as RedisState, minus persistence.
-import type { PipelineState } from './state.js';
+import { isLive, type PipelineState } from './state.js';
 import type { CheckRecord, CheckRequest, StepDigest } from './types.js';
 
 export class MemoryState implements PipelineState {
@@ -15,6 +15,13 @@ export class MemoryState implements PipelineState {
   createCheck(request: CheckRequest): Promise<void> {
     this.checks.set(request.checkId, { request, status: 'queued', updatedAt: new Date().toISOString(), steps: [] });
     this.order.push(request.checkId);
+    return Promise.resolve();
+  }
+
+  discardCheck(request: CheckRequest): Promise<void> {
+    this.checks.delete(request.checkId);
+    const i = this.order.lastIndexOf(request.checkId);
+    if (i >= 0) this.order.splice(i, 1);
     return Promise.resolve();
   }
 
@@ -50,7 +57,7 @@ export class MemoryState implements PipelineState {
     return Promise.resolve(
       this.order.flatMap((id) => {
         const r = this.checks.get(id);
-        return r && (r.status === 'queued' || r.status === 'running') ? [structuredClone(r)] : [];
+        return r && isLive(r) ? [structuredClone(r)] : [];
       }),
     );
   }
@@ -130,6 +137,16 @@ export class MemoryState implements PipelineState {
     const n = (this.rates.get(k) ?? 0) + 1;
     this.rates.set(k, n);
     return Promise.resolve(n);
+  }
+
+  private readonly claims = new Map<string, number>();
+
+  claimOnce(key: string, ttlSeconds: number): Promise<boolean> {
+    const now = Date.now();
+    for (const [k, until] of this.claims) if (until <= now) this.claims.delete(k);
+    if (this.claims.has(key)) return Promise.resolve(false);
+    this.claims.set(key, now + ttlSeconds * 1000);
+    return Promise.resolve(true);
   }
 
   close(): Promise<void> {

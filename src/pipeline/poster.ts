@@ -32,6 +32,8 @@ export class RetryLaterError extends Error {
 }
 
 /** What the platform gave back for a post: its message and file ids, for the audit log. */
+export type NoticeKind = 'cancelled' | 'error' | 'lost';
+
 export interface PostedRef {
   messageIds?: string[];
   fileIds?: string[];
@@ -42,5 +44,6 @@ export interface ChatPoster {
   readonly platform: string;
   postStep(ctx: PostContext, step: Step, evidence: EvidenceFile[]): Promise<PostedRef | void>;
   postFinal(ctx: PostContext, report: Report): Promise<PostedRef | void>;
-  postNotice(ctx: PostContext, kind: 'cancelled' | 'error', text: string): Promise<PostedRef | void>;
+  /** 'lost': the worker running the check died and the check is being retried. */
+  postNotice(ctx: PostContext, kind: NoticeKind, text: string): Promise<PostedRef | void>;
 }

@@ -1,7 +1,7 @@
 // PipelineState on Redis. All keys live under one prefix (use a {hash tag}
 // prefix such as "{lbcheck}" on Redis Cluster so scripts see one slot).
 import type { Redis } from 'ioredis';
-import type { PipelineState } from './state.js';
+import { isLive, type PipelineState } from './state.js';
 import type { CheckRecord, CheckRequest, CheckStatus, StepDigest } from './types.js';
 
 const RECORD_TTL_S = 30 * 24 * 3600;
@@ -72,6 +72,40 @@ export class RedisState implements PipelineState {
       .exec();
   }
 
+  async discardCheck(request: CheckRequest): Promise<void> {
+    await this.redis
+      .multi()
+      .del(this.k('check', request.checkId))
+      .zrem(this.k('history'), request.checkId)
+      .zrem(this.k('history', request.target), request.checkId)
+      .srem(this.k('inflight'), request.checkId)
+      .srem(this.k('inflight', request.target), request.checkId)
+      .exec();
+  }
+
+  /** The live records among these in-flight ids; the others leave the in-flight sets. */
+  private async sweep(ids: string[], target?: string): Promise<CheckRecord[]> {
+    const all = await Promise.all(ids.map(async (id) => [id, await this.getCheck(id)] as const));
+    const live: CheckRecord[] = [];
+    for (const [id, r] of all) {
+      if (r && isLive(r)) {
+        live.push(r);
+        continue;
+      }
+      if (r && (r.status === 'queued' || r.status === 'running'))
+        await this.updateCheck(id, { status: 'failed', error: 'lost: no progress for an hour; run it again' });
+      // A record that expired no longer says its target: the caller's target set is cleaned too.
+      const sets = new Set([
+        this.k('inflight'),
+        ...[r?.request.target, target].flatMap((t) => (t ? [this.k('inflight', t)] : [])),
+      ]);
+      const tx = this.redis.multi();
+      for (const set of sets) tx.srem(set, id);
+      await tx.exec();
+    }
+    return live;
+  }
+
   async getCheck(id: string): Promise<CheckRecord | undefined> {
     const raw = await this.redis.get(this.k('check', id));
     if (raw === null) return undefined;
@@ -106,7 +140,8 @@ export class RedisState implements PipelineState {
   }
 
   async inFlightCount(target: string): Promise<number> {
-    return this.redis.scard(this.k('inflight', target));
+    // Bounded by the per-target in-flight limit, so reading the records stays cheap on the ack path.
+    return (await this.sweep(await this.redis.smembers(this.k('inflight', target)), target)).length;
   }
 
   async addStep(id: string, step: StepDigest): Promise<void> {
@@ -130,7 +165,7 @@ export class RedisState implements PipelineState {
   }
 
   async inFlight(): Promise<CheckRecord[]> {
-    const recs = await this.records(await this.redis.smembers(this.k('inflight')));
+    const recs = await this.sweep(await this.redis.smembers(this.k('inflight')));
     return recs.sort((a, b) => a.request.requestedAt.localeCompare(b.request.requestedAt));
   }
 
@@ -216,6 +251,10 @@ export class RedisState implements PipelineState {
       .expire(k, windowSeconds * 2)
       .exec();
     return Number(res?.[0]?.[1] ?? 0);
+  }
+
+  async claimOnce(key: string, ttlSeconds: number): Promise<boolean> {
+    return (await this.redis.set(this.k('once', key), '1', 'EX', ttlSeconds, 'NX')) === 'OK';
   }
 
   async close(): Promise<void> {

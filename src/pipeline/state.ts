@@ -4,8 +4,21 @@
 // single-process mode.
 import type { CheckRecord, CheckRequest, CheckStatus, StepDigest } from './types.js';
 
+/** A queued or running check that has not changed for this long is lost (a check takes minutes at most). */
+export const STALE_IN_FLIGHT_MS = 60 * 60 * 1000;
+
+export function isLive(r: CheckRecord | undefined, now = Date.now()): boolean {
+  return (
+    r !== undefined &&
+    (r.status === 'queued' || r.status === 'running') &&
+    now - Date.parse(r.updatedAt) < STALE_IN_FLIGHT_MS
+  );
+}
+
 export interface PipelineState {
   createCheck(request: CheckRequest): Promise<void>;
+  /** Undoes createCheck (the job could not be queued): no record, no history, not in flight. */
+  discardCheck(request: CheckRequest): Promise<void>;
   getCheck(id: string): Promise<CheckRecord | undefined>;
   updateCheck(
     id: string,
@@ -21,9 +34,13 @@ export interface PipelineState {
   addStep(id: string, step: StepDigest): Promise<void>;
   /** Most recent first. */
   history(target: string | undefined, limit: number): Promise<CheckRecord[]>;
-  /** Checks queued or running. */
+  /**
+   * Checks queued or running. Entries whose record expired, ended, or made no
+   * progress for STALE_IN_FLIGHT_MS are swept out, so a lost entry cannot
+   * block its target for good.
+   */
   inFlight(): Promise<CheckRecord[]>;
-  /** How many checks of this target are queued or running (constant time: it is on the ack path). */
+  /** How many checks of this target are queued or running (sweeps that target's entries as inFlight does). */
   inFlightCount(target: string): Promise<number>;
 
   requestCancel(id: string, by: string): Promise<void>;
@@ -49,6 +66,8 @@ export interface PipelineState {
 
   /** Counts one event in a fixed window and returns the count so far (rate limits, shared by all processes). */
   hit(key: string, windowSeconds: number): Promise<number>;
+  /** True the first time a key is claimed within ttlSeconds, false after (replay detection, shared by all processes). */
+  claimOnce(key: string, ttlSeconds: number): Promise<boolean>;
 
   close(): Promise<void>;
 }

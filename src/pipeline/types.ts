@@ -78,7 +78,9 @@ export type ReportJob =
   | (ReportBase & { kind: 'step'; step: Step; evidence: EvidenceMeta[] })
   | (ReportBase & { kind: 'final'; report: Report })
   | (ReportBase & { kind: 'cancelled'; by: string })
-  | (ReportBase & { kind: 'error'; message: string });
+  | (ReportBase & { kind: 'error'; message: string })
+  /** The worker running the check was lost (killed, host gone); the queue retries the check. */
+  | (ReportBase & { kind: 'lost'; lostWorker?: string });
 
 /** Idempotent id: a re-run of the same check cannot post the same step twice. */
 export function reportJobId(r: ReportJob): string {

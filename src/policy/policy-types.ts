@@ -29,3 +29,6 @@ export interface Policy {
 }
 
 export const DEFAULT_LIMITS: Policy['limits'] = { perUserPerMinute: 10, perChannelPerMinute: 30, inFlightPerTarget: 3 };
+
+/** The policy when there is no inventory: chat platforms refused, the console trusted. */
+export const NO_POLICY: Policy = { rules: [], admins: [], contact: '', limits: DEFAULT_LIMITS, absent: true };

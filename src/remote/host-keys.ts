@@ -13,15 +13,36 @@ export interface HostKeyPins {
   fingerprints: string[];
 }
 
-function hostPatternMatches(pattern: string, host: string, port: number): boolean {
+/** One OpenSSH host pattern: `*` any run of characters, `?` one; case-insensitive, like ssh's match_pattern. */
+function globMatches(pattern: string, name: string): boolean {
+  const re = pattern
+    .split('')
+    .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${re}$`, 'i').test(name);
+}
+
+/**
+ * Whether a known_hosts host field names host:port, as OpenSSH decides it:
+ * a hashed entry (|1|salt|hash), or comma-separated patterns with wildcards
+ * where any matching negated pattern (!pattern) rules the line out.
+ */
+export function hostPatternMatches(patterns: string, host: string, port: number): boolean {
   const name = port === 22 ? host : `[${host}]:${port}`;
-  if (pattern.startsWith('|1|')) {
-    const [, , salt, hash] = pattern.split('|');
+  if (patterns.startsWith('|1|')) {
+    const [, , salt, hash] = patterns.split('|');
     if (salt === undefined || hash === undefined) return false;
     const mac = createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64');
     return mac === hash;
   }
-  return pattern.split(',').some((p) => p === name);
+  let matched = false;
+  for (const p of patterns.split(',')) {
+    const negated = p.startsWith('!');
+    if (!globMatches(negated ? p.slice(1) : p, name)) continue;
+    if (negated) return false;
+    matched = true;
+  }
+  return matched;
 }
 
 /** Pins for host:port from an OpenSSH known_hosts file (plain or hashed entries; @revoked refuses). */

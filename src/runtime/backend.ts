@@ -9,6 +9,8 @@ import { MemoryBus } from '../pipeline/memory-bus.js';
 import { MemoryState } from '../pipeline/memory-state.js';
 import { RedisState } from '../pipeline/redis-state.js';
 import type { PipelineState } from '../pipeline/state.js';
+import { createLogger, type Logger } from '../log.js';
+import { logRedisErrors, RateLimitedErrors, watchRedis } from './redis-health.js';
 import type { RuntimeConfig } from './env-config.js';
 
 export interface Backend {
@@ -41,7 +43,7 @@ async function ping(url: string, timeoutMs: number): Promise<string | undefined>
   }
 }
 
-export async function connectBackend(config: RuntimeConfig, allowEmbedded: boolean): Promise<Backend> {
+export async function connectBackend(config: RuntimeConfig, allowEmbedded: boolean, log?: Logger): Promise<Backend> {
   const problem = await ping(config.redisUrl, 2000);
   if (problem !== undefined) {
     if (allowEmbedded && !config.redisUrlExplicit) {
@@ -65,7 +67,10 @@ export async function connectBackend(config: RuntimeConfig, allowEmbedded: boole
     maxRetriesPerRequest: null,
     retryStrategy: (n) => Math.min(n * 200, 2000),
   });
-  for (const r of [fast, patient]) r.on('error', () => undefined); // reconnects by itself; intake reports "queue unavailable"
+  // Both reconnect by themselves (intake answers "queue unavailable" meanwhile); the log says what is going on.
+  const errors = new RateLimitedErrors(log ?? createLogger('silent'));
+  for (const r of [fast, patient]) logRedisErrors(r, errors);
+  if (log) watchRedis(patient, 'state', log);
   await new Promise<void>((resolve) => (fast.status === 'ready' ? resolve() : fast.once('ready', () => resolve())));
   const consumers: Redis[] = [];
   const bus = new BullBus({
@@ -77,12 +82,15 @@ export async function connectBackend(config: RuntimeConfig, allowEmbedded: boole
         maxRetriesPerRequest: null,
         retryStrategy: (n) => Math.min(n * 200, 2000),
       });
-      c.on('error', () => undefined);
+      logRedisErrors(c, errors);
       consumers.push(c);
       return c;
     },
     lockDurationMs: config.lockDurationMs,
     stalledIntervalMs: config.stalledIntervalMs,
+    ...(config.jobKey ? { jobKey: config.jobKey } : {}),
+    ...(log ? { log } : {}),
+    errors,
   });
   return {
     mode: 'redis',

@@ -23,6 +23,8 @@ export interface RuntimeConfig {
   lockDurationMs: number;
   stalledIntervalMs: number;
   localCapture: boolean;
+  /** LBCHECK_JOB_KEY: the bot and its workers seal and check every queued job with it. */
+  jobKey?: string;
 }
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -64,11 +66,21 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     retentionDays: int('LBCHECK_RETENTION_DAYS', 90, 1, 36500),
     evidenceMaxBytes: int('LBCHECK_EVIDENCE_MAX_BYTES', 8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
     evidenceTtlSeconds: int('LBCHECK_EVIDENCE_TTL_SECONDS', 24 * 3600, 60, 30 * 24 * 3600),
-    lockDurationMs: int('LBCHECK_LOCK_MS', 30_000, 1000, 600_000),
-    stalledIntervalMs: int('LBCHECK_STALLED_CHECK_MS', 30_000, 1000, 600_000),
+    // A lost worker is noticed within lock + interval (15 s): its lock expires 10 s after its last renewal at
+    // most, and another worker looks every 5 s. The price: a worker whose event loop is blocked longer than
+    // 10 s loses its checks to others (they run again).
+    lockDurationMs: int('LBCHECK_LOCK_MS', 10_000, 1000, 600_000),
+    stalledIntervalMs: int('LBCHECK_STALLED_CHECK_MS', 5_000, 1000, 600_000),
     localCapture: env.LBCHECK_LOCAL_CAPTURE !== '0',
   };
   if (env.LBCHECK_CONFIG) config.inventoryFile = env.LBCHECK_CONFIG;
+  if (env.LBCHECK_JOB_KEY !== undefined && env.LBCHECK_JOB_KEY !== '') {
+    if (env.LBCHECK_JOB_KEY.length < 32)
+      problems.push(
+        'LBCHECK_JOB_KEY must be at least 32 characters (e.g. openssl rand -hex 32), the same on bot and workers',
+      );
+    else config.jobKey = env.LBCHECK_JOB_KEY;
+  }
   if (problems.length > 0) throw new ConfigError(`configuration problems:\n  ${problems.join('\n  ')}`);
   return config;
 }

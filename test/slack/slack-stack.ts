@@ -48,6 +48,7 @@ export async function startSlackStack(
     log,
     intake: (incoming) => handleCommand(incoming, base.intakeDeps),
     policy: () => inventory.policy,
+    claimOnce: (key, ttl) => backend.intakeState.claimOnce(key, ttl),
   });
   const closeables: Closeable[] = [startReportPoster(backend, [slack.poster], log, audit)];
   if (withWorker) closeables.push(startCheckWorker(backend, config, () => inventory, log));

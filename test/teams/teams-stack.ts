@@ -39,6 +39,7 @@ export async function startTeamsStack(lab: Lab, withWorker: boolean): Promise<Te
   const teams = await startTeams({
     appId: '',
     appPassword: '',
+    local: true,
     port: 0,
     linkSecret: LINK_SECRET,
     linkTtlSeconds: 3600,

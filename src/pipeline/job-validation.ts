@@ -1,0 +1,36 @@
+// Shapes a job must have before its fields become file paths, queue names or
+// messages. Check ids name evidence directories and archives; evidence names
+// become file names in them, so neither may hold a path separator or "..".
+import type { CheckRequest, ReportJob } from './types.js';
+
+export const CHECK_ID = /^chk-[0-9a-f]{10}$/;
+/** Evidence file names: step1-lb.pcap, report.json. No separators, no leading dot. */
+export const EVIDENCE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+const SHA256 = /^[0-9a-f]{64}$/;
+
+export function isSafeEvidenceName(name: unknown): name is string {
+  return typeof name === 'string' && EVIDENCE_NAME.test(name) && !name.includes('..');
+}
+
+/** Why a check job is malformed, or undefined. */
+export function checkJobProblem(r: CheckRequest): string | undefined {
+  if (typeof r.checkId !== 'string' || !CHECK_ID.test(r.checkId)) return `check id ${JSON.stringify(r.checkId)}`;
+  if (typeof r.target !== 'string' || r.target.length === 0 || r.target.length > 300) return 'target';
+  if (!Array.isArray(r.members) || r.members.some((m) => typeof m !== 'string')) return 'members';
+  if (typeof r.requester?.platform !== 'string' || typeof r.requester.id !== 'string') return 'requester';
+  if (typeof r.replyTo?.platform !== 'string' || typeof r.replyTo.channel !== 'string') return 'replyTo';
+  return undefined;
+}
+
+/** Why a report job is malformed, or undefined. */
+export function reportJobProblem(r: ReportJob): string | undefined {
+  if (typeof r.checkId !== 'string' || !CHECK_ID.test(r.checkId)) return `check id ${JSON.stringify(r.checkId)}`;
+  if (r.request?.checkId !== r.checkId) return 'the request names another check';
+  if (r.kind === 'step') {
+    for (const e of r.evidence ?? []) {
+      if (!isSafeEvidenceName(e.name)) return `evidence name ${JSON.stringify(e.name)}`;
+      if (typeof e.sha256 !== 'string' || !SHA256.test(e.sha256)) return `evidence sha256 ${JSON.stringify(e.sha256)}`;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,83 @@
+// An LB whose forced command prints a banner on stdout before tcpdump's pcap:
+// only that capture fails, saying the LB printed non-pcap output; the pooled
+// SSH connection stays up for the next command. A narrow case, so ssh2's own
+// Server plays the LB on loopback.
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import ssh2 from 'ssh2';
+import { CaptureUnavailableError, DEFAULT_CAPTURE_LIMITS, RemoteCapture } from '../../src/capture/remote-capture.js';
+import { fingerprint } from '../../src/remote/host-keys.js';
+import { SshSession } from '../../src/remote/ssh-session.js';
+
+const { Server, utils } = ssh2;
+const hostKey = utils.generateKeyPairSync('ed25519');
+const clientKey = utils.generateKeyPairSync('ed25519');
+let server: InstanceType<typeof Server>;
+let port = 0;
+
+before(async () => {
+  server = new Server({ hostKeys: [hostKey.private] }, (client) => {
+    client.on('authentication', (ctx) => (ctx.method === 'publickey' ? ctx.accept() : ctx.reject(['publickey'])));
+    client.on('error', () => undefined);
+    client.on('ready', () => {
+      client.on('session', (acceptSession) => {
+        const session = acceptSession();
+        session.on('exec', (accept, _reject, info) => {
+          const stream = accept();
+          if (info.command.includes('tcpdump')) {
+            // What a forced command with a banner does: text first, then (here, never) the pcap.
+            stream.write('Welcome to lb-1. Unauthorized access is prohibited.\n');
+            stream.write(Buffer.alloc(64, 0x41));
+            stream.stderr.write('tcpdump: listening on any, link-type LINUX_SLL2, snapshot length 262 bytes\n');
+            stream.on('end', () => {
+              stream.exit(0);
+              stream.end();
+            });
+            stream.resume();
+            return;
+          }
+          stream.write('still here\n');
+          stream.exit(0);
+          stream.end();
+        });
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  port = (server.address() as AddressInfo).port;
+});
+after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+describe('a capture whose stdout is not pcap', () => {
+  it('fails that capture with "the LB printed non-pcap output" and leaves the SSH connection usable', async () => {
+    const publicBlob = utils.parseKey(hostKey.public);
+    assert.ok(!(publicBlob instanceof Error));
+    const session = await SshSession.open({
+      host: '127.0.0.1',
+      port,
+      user: 'lbcheck',
+      privateKey: Buffer.from(clientKey.private),
+      pins: { fingerprints: [fingerprint(publicBlob.getPublicSSH())] },
+    });
+    try {
+      const failure = await RemoteCapture.start(session, {
+        ...DEFAULT_CAPTURE_LIMITS,
+        iface: 'any',
+        maxSeconds: 5,
+        filter: 'tcp port 80',
+      }).then(
+        (c) => c.stop().then(() => undefined),
+        (err: unknown) => err,
+      );
+      assert.ok(failure instanceof CaptureUnavailableError, `expected the capture to fail, got ${String(failure)}`);
+      assert.match(failure.message, /the LB printed non-pcap output on tcpdump's stdout/);
+      assert.match(failure.message, /Welcome to lb-1/);
+      assert.equal(session.alive, true);
+      const next = await session.run(['echo', 'hello']);
+      assert.match(next.stdout, /still here/);
+    } finally {
+      session.close();
+    }
+  });
+});
