@@ -91,7 +91,12 @@ function packetRows(input: LadderInput, roles: RoleMap): PacketRow[] {
 
 const reverseOf = (e: string): string => e.split(' > ').reverse().join(' > ');
 
-/** Replies that never came, read from the packets: an unanswered SYN, an unanswered request. */
+/**
+ * Replies that never came, read from the packets: an unanswered SYN, an
+ * unanswered request. Requests only on the client side: there the LB capture
+ * holds the whole flow, while on the server side it keeps only SYN/RST and
+ * the proxied GET (capture-filter.ts), so a response would not be in it.
+ */
 function derivedMissing(rows: readonly PacketRow[], endUs: number): MissingRow[] {
   const out: MissingRow[] = [];
   const seen = new Set<string>();
@@ -103,7 +108,7 @@ function derivedMissing(rows: readonly PacketRow[], endUs: number): MissingRow[]
     const isSyn = t.flags.syn && !t.flags.ack;
     const answered = isSyn
       ? later.some((r) => r.packets.some((p) => p.tcp?.flags.syn || p.tcp?.flags.rst))
-      : t.payloadLength > 0
+      : t.payloadLength > 0 && row.side === 'client side'
         ? later.some((r) =>
             r.packets.some((p) => (p.tcp?.payloadLength ?? 0) > 0 || p.tcp?.flags.fin || p.tcp?.flags.rst),
           )
