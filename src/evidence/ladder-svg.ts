@@ -73,7 +73,6 @@ function arrow(row: LadderRow, x1: number, x2: number, y: number, startUs: numbe
   const self = x1 === x2;
   const end = self ? x1 + 40 : x2 - Math.sign(x2 - x1) * 3;
   const parts: string[] = [];
-  if (decided) parts.push(`<rect x="2" y="${y - ROW + 8}" width="100%" height="${ROW - 2}" fill="#fff5f5"/>`);
   parts.push(
     `<line x1="${x1}" y1="${y}" x2="${end.toFixed(1)}" y2="${y}" stroke="${color}" stroke-width="${decided ? 2.5 : 1.3}"${packet ? '' : ' stroke-dasharray="6 4"'} marker-end="url(#${packet ? (decided ? 'head-decided' : 'head') : 'head-missing'})"/>`,
   );
@@ -102,9 +101,10 @@ function arrow(row: LadderRow, x1: number, x2: number, y: number, startUs: numbe
 }
 
 function markers(): string {
-  const head = (id: string, color: string, open = false): string =>
-    `<marker id="${id}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10${open ? '' : ' z'}" fill="${open ? 'none' : color}" stroke="${color}" stroke-width="1.5"/></marker>`;
-  return `<defs>${head('head', COLORS.line)}${head('head-decided', COLORS.decided)}${head('head-missing', COLORS.missing, true)}</defs>`;
+  // Marker size scales with the stroke width: the thick "decided" line gets a smaller factor.
+  const head = (id: string, color: string, open = false, size = 7): string =>
+    `<marker id="${id}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="${size}" markerHeight="${size}" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10${open ? '' : ' z'}" fill="${open ? 'none' : color}" stroke="${color}" stroke-width="1.5"/></marker>`;
+  return `<defs>${head('head', COLORS.line)}${head('head-decided', COLORS.decided, false, 4)}${head('head-missing', COLORS.missing, true)}</defs>`;
 }
 
 export function renderLadderSvg(ladder: Ladder): string {
@@ -122,6 +122,12 @@ export function renderLadderSvg(ladder: Ladder): string {
   for (const c of ladder.columns) out.push(columnHeader(c, xOf.get(c.id) ?? 0, y, gap));
   const top = y + headHeight;
   const bottom = top + 12 + ladder.rows.length * ROW + 6;
+  const rowY = (i: number): number => top + 12 + (i + 1) * ROW - 6;
+  // Highlight bands first, under lifelines and arrows, so no band covers another row's text.
+  ladder.rows.forEach((row, i) => {
+    if (row.kind === 'packet' && row.deciding)
+      out.push(`<rect x="2" y="${rowY(i) - ROW + 8}" width="${width - 4}" height="${ROW - 2}" fill="#fff5f5"/>`);
+  });
   for (const c of ladder.columns) {
     const x = xOf.get(c.id) ?? 0;
     out.push(
@@ -130,7 +136,7 @@ export function renderLadderSvg(ladder: Ladder): string {
   }
   const lbX = xOf.get('lb') ?? 0;
   ladder.rows.forEach((row, i) => {
-    const ry = top + 12 + (i + 1) * ROW - 6;
+    const ry = rowY(i);
     out.push(arrow(row, xOf.get(row.from) ?? 0, xOf.get(row.to) ?? 0, ry, ladder.startUs, lbX));
   });
   const legend =
