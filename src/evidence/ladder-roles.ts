@@ -17,7 +17,9 @@ const isSyn = (p: Packet): boolean => !!p.tcp?.flags.syn && !p.tcp.flags.ack;
 
 export function deriveSides(packets: readonly Packet[], given?: LadderSides): LadderSides | undefined {
   if (given) return given;
-  const syn = packets.find((p) => isSyn(p) && p.ip && p.tcp);
+  // A SYN the LB sent ("out") is its own server-side connection, never the probe's.
+  const syns = packets.filter((p) => isSyn(p) && p.ip && p.tcp);
+  const syn = syns.find((p) => p.direction !== 'out') ?? syns[0];
   if (!syn?.ip || !syn.tcp) return undefined;
   return { vip: syn.ip.dst, port: syn.tcp.dstPort, clientAddress: syn.ip.src };
 }

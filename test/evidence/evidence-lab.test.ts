@@ -181,11 +181,17 @@ describe('evidence a tired human reads at a glance', () => {
     assert.equal((await httpGet(vip.address, vip.port)).status, 200);
     const result = await capture.stop();
     assert.ok(result.header);
+    // Keep the probe's flows, as the engine does: the L4 forwarder keeps the client's source port on the
+    // server side; the LB's own health checks to the members are not part of this probe.
+    const probeSyn = result.packets.find((p) => p.tcp?.flags.syn && !p.tcp.flags.ack && p.ip?.dst === vip.address);
+    if (!probeSyn?.tcp) return assert.fail('the probe SYN is not in the LB capture');
+    const sport = probeSyn.tcp.srcPort;
+    const packets = result.packets.filter((p) => p.tcp?.srcPort === sport || p.tcp?.dstPort === sport);
     const ev = stepEvidence({
       step: 2,
       title: `Step 2: how the lab LB handles ${vip.address}:${vip.port}`,
-      pcap: { linkType: result.header.linkType, snaplen: result.header.snaplen, packets: result.packets, label: 'lb' },
-      deciding: result.packets.slice(0, 1),
+      pcap: { linkType: result.header.linkType, snaplen: result.header.snaplen, packets, label: 'lb' },
+      deciding: [probeSyn],
       notes: [],
       commands: [...s.commands],
       timings: {},

@@ -2,6 +2,7 @@
 // the lab (test/evidence/fixtures, LINUX_SLL2 from tcpdump -i any): a healthy
 // L4 VIP, an L4 VIP whose server never answers the LB, HAProxy's 503.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { Packet } from '../../src/capture/packet.js';
 import { LINKTYPE } from '../../src/capture/packet.js';
@@ -12,7 +13,7 @@ import { buildLadder } from '../../src/evidence/ladder-model.js';
 import { escapeXml, renderLadderSvg } from '../../src/evidence/ladder-svg.js';
 import { parseIpLink } from '../../src/remote/interface-names.js';
 import { checkPng, decodeArrowLines, readPcapng, svgArrows, tcpdumpReads } from './file-checks.js';
-import { lbInterfaces, probeFixture, type ProbeFixture } from './fixture-flows.js';
+import { fixturePath, lbInterfaces, probeFixture, type ProbeFixture } from './fixture-flows.js';
 
 function evidenceOf(
   fx: ProbeFixture,
@@ -194,5 +195,75 @@ describe('interface names from ip -o link', () => {
         [12, 'ens5'],
       ],
     );
+  });
+});
+
+describe('packets seen only at the probe', () => {
+  const base = { capturedLength: 60, originalLength: 60, linkType: LINKTYPE.LINUX_SLL, direction: 'in' as const };
+  const flags = { syn: false, ack: true, fin: false, rst: true, psh: false, urg: false };
+  const reset: Packet = {
+    ...base,
+    index: 0,
+    timeUs: 1_700_000_000_000_000,
+    ip: { version: 4, src: '198.18.2.1', dst: '198.18.0.10', protocol: 6, ttl: 63 },
+    tcp: { srcPort: 80, dstPort: 40000, seq: 0, ack: 1, flags, window: 0, payloadLength: 0, payload: Buffer.alloc(0) },
+    data: Buffer.from('forged reset'),
+  };
+  const icmp: Packet = {
+    ...base,
+    index: 0,
+    timeUs: 1_700_000_000_000_000,
+    ip: { version: 4, src: '198.18.0.1', dst: '198.18.0.10', protocol: 1, ttl: 64 },
+    icmp: {
+      version: 4,
+      type: 3,
+      code: 3,
+      unreachable: {
+        reason: 'port unreachable',
+        original: { src: '198.18.0.10', dst: '198.18.2.1', protocol: 6, srcPort: 40000, dstPort: 80 },
+      },
+    },
+    data: Buffer.from('icmp'),
+  };
+  const title = 'Step 1: probe 198.18.2.1:80 from source port 40000; capture on lab-lb';
+
+  it('a reset the LB never sent: drawn from the LB column, marked as seen at the probe, and the summary says so', () => {
+    const ev = stepEvidence({ step: 1, title, deciding: [reset], notes: [], commands: [], timings: {} });
+    const svg = file(ev, '-ladder.svg').toString();
+    assert.deepEqual(svgArrows(svg), { counts: [1], missing: 0 });
+    assert.match(svg, /RST-ACK \(at probe\)/);
+    const decode = file(ev, '-decode.txt').toString();
+    assert.match(decode, /at probe in +client side +198\.18\.2\.1:80 > 198\.18\.0\.10:40000 {2}RST-ACK/);
+    assert.match(decode, /The LB captured no packet of this probe/);
+  });
+
+  it('an ICMP unreachable from a hop: the hop gets its own column between the client and the LB', () => {
+    const ladder = buildLadder({
+      title,
+      packets: [],
+      deciding: [icmp],
+      sides: { vip: '198.18.2.1', port: 80, clientAddress: '198.18.0.10' },
+    });
+    assert.deepEqual(
+      ladder.columns.map((c) => `${c.role}:${c.addresses.join(',')}`),
+      ['client:198.18.0.10', 'hop:198.18.0.1', 'lb:198.18.2.1:80'],
+    );
+    const row = ladder.rows[0];
+    assert.equal(
+      row?.kind === 'packet' && `${row.from}>${row.to} ${row.label}`,
+      'hop:198.18.0.1>client ICMP port unreachable',
+    );
+    assert.match(ladder.summary, /198\.18\.0\.1 sent ICMP port unreachable to the client/);
+  });
+});
+
+describe('the probe among the LB own traffic', () => {
+  it("the LB's health-check SYNs (sent out) never make a column the client: the SYN that came in does", () => {
+    const { packets } = decodePcap(readFileSync(fixturePath('haproxy-503.pcap')));
+    assert.equal(packets[0]?.direction, 'out', 'the fixture starts with a health check the LB sent');
+    const ladder = buildLadder({ title: 't', packets });
+    const probe = probeFixture('haproxy-503');
+    assert.deepEqual(ladder.columns.find((c) => c.role === 'client')?.addresses, [probe.client]);
+    assert.equal(ladder.columns.find((c) => c.role === 'lb')?.addresses[0], `${probe.vip}:${probe.port}`);
   });
 });
