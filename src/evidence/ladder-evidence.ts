@@ -57,6 +57,7 @@ export function ladderEvidence(prefix: string, input: LadderSource): Evidence[] 
     ...(sides ? { sides } : {}),
     ...(input.missing ? { missing: input.missing } : {}),
     ...(input.captureEndUs !== undefined ? { endUs: input.captureEndUs } : {}),
+    lbCaptured: input.pcap !== undefined,
   });
   const svg = renderLadderSvg(ladder);
   const png = svgToPng(svg);

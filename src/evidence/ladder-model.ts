@@ -210,7 +210,8 @@ export function buildLadder(input: LadderInput): Ladder {
       ...(m.waitedMs !== undefined ? { waitedMs: m.waitedMs } : {}),
     });
   }
-  if (rows.length === 0 && missing.length === 0 && sides)
+  const lbCaptured = input.lbCaptured ?? true;
+  if (lbCaptured && rows.length === 0 && missing.length === 0 && sides)
     missing.push({
       kind: 'missing',
       from: 'client',
@@ -225,6 +226,7 @@ export function buildLadder(input: LadderInput): Ladder {
     rows: [...rows, ...missing],
     summary: '',
     startUs: rows[0]?.firstUs ?? 0,
+    lbCaptured,
   };
   ladder.summary = ladderSummary(ladder, sides);
   return ladder;

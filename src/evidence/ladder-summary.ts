@@ -30,12 +30,16 @@ function answerTo(syn: PacketRow, rows: readonly PacketRow[], cols: readonly Lad
   return back.label.startsWith('RST') ? `reset by ${by}${seen}` : `answered with SYN-ACK by ${by}${seen}`;
 }
 
-export function ladderSummary(ladder: Pick<Ladder, 'rows' | 'columns'>, sides: LadderSides | undefined): string {
+export function ladderSummary(
+  ladder: Pick<Ladder, 'rows' | 'columns' | 'lbCaptured'>,
+  sides: LadderSides | undefined,
+): string {
   const rows = ladder.rows.filter((r): r is PacketRow => r.kind === 'packet');
   const cols = ladder.columns;
   const clauses: string[] = [];
   const lbRows = rows.filter((r) => r.seenAt === 'lb');
-  if (lbRows.length === 0) clauses.push('the LB captured no packet of this probe');
+  if (!ladder.lbCaptured) clauses.push('no capture on the LB (no SSH access): only what the probe saw');
+  else if (lbRows.length === 0) clauses.push('the LB captured no packet of this probe');
   const clientSyns = rows.filter((r) => isSynRow(r) && r.from === 'client');
   for (const syn of clientSyns.slice(0, 1)) {
     const total = clientSyns.filter((r) => r.seenAt === syn.seenAt).reduce((n, r) => n + r.count, 0);

@@ -57,6 +57,7 @@ export interface Ladder {
   summary: string;
   /** Time of the first row, for offsets. */
   startUs: number;
+  lbCaptured: boolean;
 }
 
 /** What the engine knows about the probe; every field optional, derived from packets when absent. */
@@ -87,4 +88,6 @@ export interface LadderInput {
   missing?: readonly ExpectedReply[];
   /** When the capture ended, for "waited N s" on replies that never came. */
   endUs?: number;
+  /** False when there was no LB capture at all (no SSH access): then an empty capture proves nothing. */
+  lbCaptured?: boolean;
 }

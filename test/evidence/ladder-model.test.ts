@@ -228,7 +228,15 @@ describe('packets seen only at the probe', () => {
   const title = 'Step 1: probe 198.18.2.1:80 from source port 40000; capture on lab-lb';
 
   it('a reset the LB never sent: drawn from the LB column, marked as seen at the probe, and the summary says so', () => {
-    const ev = stepEvidence({ step: 1, title, deciding: [reset], notes: [], commands: [], timings: {} });
+    const ev = stepEvidence({
+      step: 1,
+      title,
+      pcap: { linkType: LINKTYPE.LINUX_SLL2, snaplen: 262, packets: [], label: 'lb' },
+      deciding: [reset],
+      notes: [],
+      commands: [],
+      timings: {},
+    });
     const svg = file(ev, '-ladder.svg').toString();
     assert.deepEqual(svgArrows(svg), { counts: [1], missing: 0 });
     assert.match(svg, /RST-ACK \(at probe\)/);
@@ -265,5 +273,23 @@ describe('the probe among the LB own traffic', () => {
     const probe = probeFixture('haproxy-503');
     assert.deepEqual(ladder.columns.find((c) => c.role === 'client')?.addresses, [probe.client]);
     assert.equal(ladder.columns.find((c) => c.role === 'lb')?.addresses[0], `${probe.vip}:${probe.port}`);
+  });
+});
+
+describe('no LB capture at all', () => {
+  it('without SSH access the ladder claims nothing about the LB: no dashed arrow, and the summary says why', () => {
+    const ev = stepEvidence({
+      step: 1,
+      title: 'Step 1: probe 198.18.2.1:80 from source port 40000; no LB capture',
+      pcap: undefined,
+      deciding: [],
+      notes: [],
+      commands: [],
+      timings: {},
+    });
+    assert.deepEqual(svgArrows(file(ev, '-ladder.svg').toString()), { counts: [], missing: 0 });
+    const decode = file(ev, '-decode.txt').toString();
+    assert.match(decode, /No capture on the LB \(no SSH access\): only what the probe saw\./);
+    assert.doesNotMatch(decode, /reached the LB|captured no packet/);
   });
 });
