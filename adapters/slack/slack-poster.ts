@@ -26,7 +26,10 @@ import { parentBlocks, viewBlocks } from './slack-blocks.js';
 const ATTACH = [/-ladder\.png$/, /-decode\.txt$/, /\.pcapng$/];
 
 function attachments(evidence: EvidenceFile[]): EvidenceFile[] {
-  return ATTACH.flatMap((pattern) => evidence.filter((e) => pattern.test(e.name)));
+  const chosen = ATTACH.flatMap((pattern) => evidence.filter((e) => pattern.test(e.name)));
+  // A worker from before pcapng (workers upgrade on their own schedule) still gets its capture posted.
+  if (!chosen.some((e) => e.name.endsWith('.pcapng'))) chosen.push(...evidence.filter((e) => e.name.endsWith('.pcap')));
+  return chosen;
 }
 
 const isImage = (e: EvidenceFile): boolean => e.mediaType.startsWith('image/');

@@ -97,7 +97,8 @@ export function encodePalettePng(width: number, height: number, rgba: Buffer): B
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', ihdr),
     chunk('PLTE', plte),
-    chunk('IDAT', deflateSync(raw, { level: 9 })),
+    // Level 6: level 9 costs ten times the time here for under a tenth of the size.
+    chunk('IDAT', deflateSync(raw, { level: 6 })),
     chunk('IEND', Buffer.alloc(0)),
   ]);
 }
