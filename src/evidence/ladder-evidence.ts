@@ -20,6 +20,8 @@ export interface LadderExtras {
   probePackets?: readonly Packet[];
   /** When the LB capture ended (µs since the epoch). */
   captureEndUs?: number;
+  /** Whether the LB was captured at all (false: no SSH access), so an empty capture proves nothing. */
+  lbCaptured?: boolean;
 }
 
 interface LadderSource extends LadderExtras {
@@ -36,6 +38,14 @@ interface LadderSource extends LadderExtras {
 export function sidesFromTitle(title: string): LadderSides | undefined {
   const m = /\bprobe (\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})\b/.exec(title);
   return m?.[1] && m[2] ? { vip: m[1], port: Number(m[2]) } : undefined;
+}
+
+/**
+ * Until the engine says, an absent pcap means either an empty LB capture (a
+ * dropped SYN) or none at all; only the title it builds tells them apart.
+ */
+function lbCapturedFromTitle(input: LadderSource): boolean {
+  return input.pcap !== undefined || !/\bno LB capture\b/.test(input.title);
 }
 
 function interfaceNote(packets: readonly Packet[], names: ReadonlyMap<number, string> | undefined): string | undefined {
@@ -57,7 +67,7 @@ export function ladderEvidence(prefix: string, input: LadderSource): Evidence[] 
     ...(sides ? { sides } : {}),
     ...(input.missing ? { missing: input.missing } : {}),
     ...(input.captureEndUs !== undefined ? { endUs: input.captureEndUs } : {}),
-    lbCaptured: input.pcap !== undefined,
+    lbCaptured: input.lbCaptured ?? lbCapturedFromTitle(input),
   });
   const svg = renderLadderSvg(ladder);
   const png = svgToPng(svg);
