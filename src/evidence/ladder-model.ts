@@ -89,7 +89,53 @@ function packetRows(input: LadderInput, roles: RoleMap): PacketRow[] {
   return rows;
 }
 
+/** Below this, the capture simply ended too soon after a packet to call its reply missing. */
+const MIN_WAIT_US = 100_000;
+
 const reverseOf = (e: string): string => e.split(' > ').reverse().join(' > ');
+
+/** Unordered endpoints of a row's connection. */
+const flowOf = (r: PacketRow): string => [r.endpoints, reverseOf(r.endpoints)].sort()[0] ?? '';
+
+/**
+ * A busy LB opens connections of its own to the members (health checks,
+ * retries): handshakes only, no payload, not the client's SYN passed on. Each
+ * would be a pair of lines; they collapse into one arrow per member and kind
+ * ("SYN ×14 on 14 connections"), while the probe's own connections (the
+ * forwarded SYN, the proxied request) keep every arrow.
+ */
+function collapseLbOpened(rows: PacketRow[], clientIsn: number | undefined): PacketRow[] {
+  const flows = new Map<string, PacketRow[]>();
+  for (const r of rows) flows.set(flowOf(r), [...(flows.get(flowOf(r)) ?? []), r]);
+  const sideFlow = (r: PacketRow): boolean =>
+    (flows.get(flowOf(r)) ?? []).every(
+      (x) =>
+        x.side === 'server side' &&
+        x.packets.every((p) => (p.tcp?.payloadLength ?? 1) === 0 && !(p.tcp?.flags.syn && p.tcp.seq === clientIsn)),
+    );
+  const groups = new Map<string, { row: PacketRow; flows: Set<string> }>();
+  const out: PacketRow[] = [];
+  for (const row of rows) {
+    if (!sideFlow(row)) {
+      out.push(row);
+      continue;
+    }
+    const key = `${row.from}>${row.to}|${row.label}`;
+    const group = groups.get(key);
+    if (!group) {
+      groups.set(key, { row, flows: new Set([flowOf(row)]) });
+      out.push(row);
+      continue;
+    }
+    group.flows.add(flowOf(row));
+    group.row.count += row.count;
+    group.row.connections = group.flows.size;
+    group.row.lastUs = Math.max(group.row.lastUs, row.lastUs);
+    group.row.packets.push(...row.packets);
+    group.row.deciding ||= row.deciding;
+  }
+  return out;
+}
 
 /**
  * Replies that never came, read from the packets: an unanswered SYN, an
@@ -113,7 +159,8 @@ function derivedMissing(rows: readonly PacketRow[], endUs: number): MissingRow[]
             r.packets.some((p) => (p.tcp?.payloadLength ?? 0) > 0 || p.tcp?.flags.fin || p.tcp?.flags.rst),
           )
         : true;
-    if (answered) return;
+    // A capture that ended right after the packet cannot say the reply never came.
+    if (answered || endUs - row.firstUs < MIN_WAIT_US) return;
     seen.add(row.endpoints);
     out.push({
       kind: 'missing',
@@ -187,7 +234,9 @@ function columnOfAddress(address: string, sides: LadderSides | undefined, cols: 
 export function buildLadder(input: LadderInput): Ladder {
   const sides = deriveSides([...input.packets, ...(input.probePackets ?? []), ...(input.deciding ?? [])], input.sides);
   const roles = new RoleMap(input.packets, sides);
-  const rows = packetRows(input, roles);
+  const firstRows = packetRows(input, roles);
+  const clientSyn = firstRows.find((r) => r.from === 'client' && r.label === 'SYN');
+  const rows = collapseLbOpened(firstRows, clientSyn?.packets[0]?.tcp?.seq);
   const endUs = input.endUs ?? Math.max(0, ...rows.map((r) => r.lastUs));
   const lbServerSide = roles.lbServerSideAddress(input.packets);
   let cols = columns(

@@ -9,7 +9,10 @@ export function formatSpan(us: number): string {
 }
 
 const plural = (n: number, word: string): string => (n === 1 ? `1 ${word}` : `${n} ${word}s`);
-const spanOf = (r: PacketRow): string => (r.count > 1 ? ` over ${formatSpan(r.lastUs - r.firstUs)}` : '');
+const spanOf = (r: PacketRow): string =>
+  r.count > 1
+    ? `${r.connections && r.connections > 1 ? ` on ${r.connections} connections` : ''} over ${formatSpan(r.lastUs - r.firstUs)}`
+    : '';
 const isSynRow = (r: PacketRow): boolean => r.label === 'SYN';
 
 function columnName(id: string, cols: readonly LadderColumn[]): string {

@@ -11,7 +11,9 @@ export function offsetText(us: number): string {
 }
 
 export function countText(row: PacketRow): string {
-  return row.count > 1 ? ` ×${row.count} over ${formatSpan(row.lastUs - row.firstUs)}` : '';
+  if (row.count === 1) return '';
+  const on = row.connections && row.connections > 1 ? ` on ${row.connections} connections` : '';
+  return ` ×${row.count}${on} over ${formatSpan(row.lastUs - row.firstUs)}`;
 }
 
 export function missingText(row: MissingRow): string {
