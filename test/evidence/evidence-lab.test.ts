@@ -179,6 +179,9 @@ describe('evidence a tired human reads at a glance', () => {
       filter: `tcp and not port ${lab.sshInfo.port}`,
     });
     assert.equal((await httpGet(vip.address, vip.port)).status, 200);
+    // The capture streams behind the probe on a busy machine: wait for both ends' FINs before stopping it.
+    await capture.waitFor((p) => !!p.tcp?.flags.fin && p.ip?.src === vip.address, 3000);
+    await capture.waitFor((p) => !!p.tcp?.flags.fin && p.ifIndex === 3, 3000);
     const result = await capture.stop();
     assert.ok(result.header);
     // Keep the probe's flows, as the engine does: the L4 forwarder keeps the client's source port on the
