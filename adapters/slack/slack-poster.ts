@@ -1,5 +1,6 @@
 // Posts lbcheck reports to Slack: one parent message per check in the channel,
-// every step in its thread with Block Kit and the pcap and decode attached
+// every step in its thread with Block Kit, its ladder diagram (an uploaded PNG,
+// which Slack shows inline), the decode and the pcapng attached
 // (files.uploadV2: getUploadURLExternal, upload, completeUploadExternal), and
 // the parent updated with the result. Each part of a post is remembered once
 // it reached Slack, so a retry after a failure never repeats it.
@@ -17,7 +18,22 @@ import {
 } from '../../src/pipeline/poster.js';
 import { parentBlocks, viewBlocks } from './slack-blocks.js';
 
-const ATTACH = /(\.pcap|-decode\.txt)$/;
+/**
+ * What goes into the thread, in this order: the ladder diagram first (Slack
+ * shows an uploaded PNG inline, so the picture leads the evidence), the
+ * decode, and the pcapng (LB interface names; Wireshark 3.x and tcpdump open
+ * it). The classic pcap, SVG, commands and timings stay in the archive.
+ */
+const ATTACH = [/-ladder\.png$/, /-decode\.txt$/, /\.pcapng$/];
+
+function attachments(evidence: EvidenceFile[]): EvidenceFile[] {
+  const chosen = ATTACH.flatMap((pattern) => evidence.filter((e) => pattern.test(e.name)));
+  // A worker from before pcapng (workers upgrade on their own schedule) still gets its capture posted.
+  if (!chosen.some((e) => e.name.endsWith('.pcapng'))) chosen.push(...evidence.filter((e) => e.name.endsWith('.pcap')));
+  return chosen;
+}
+
+const isImage = (e: EvidenceFile): boolean => e.mediaType.startsWith('image/');
 
 export class SlackPoster implements ChatPoster {
   readonly platform = 'slack';
@@ -78,6 +94,32 @@ export class SlackPoster implements ChatPoster {
     return { thread, ts };
   }
 
+  /** Text and captures over the cap are cut (and say so); an image cut short is useless, so it is left out. */
+  private uploadsOf(files: EvidenceFile[]): {
+    uploads: { file: Buffer; filename: string; title: string }[];
+    notes: string[];
+  } {
+    const notes: string[] = [];
+    const missing = files.filter((e) => !e.data).map((e) => e.name);
+    if (missing.length) notes.push(`expired before posting: ${missing.join(', ')}`);
+    const uploads = files.flatMap((e) => {
+      if (!e.data) return [];
+      const cut = e.data.length > this.fileMaxBytes;
+      if (cut && isImage(e)) {
+        notes.push(`${e.name} is larger than the ${this.fileMaxBytes} B upload cap: it is in the audit archive`);
+        return [];
+      }
+      return [
+        {
+          file: cut ? e.data.subarray(0, this.fileMaxBytes) : e.data,
+          filename: e.name,
+          title: `${e.name} (sha256 ${e.sha256.slice(0, 12)}${cut ? `, truncated to ${this.fileMaxBytes} of ${e.data.length} B: the full file is in the audit archive` : ''})`,
+        },
+      ];
+    });
+    return { uploads, notes };
+  }
+
   async postStep(ctx: PostContext, step: Step, evidence: EvidenceFile[]): Promise<PostedRef> {
     const view = stepView(step, evidence);
     const { thread, ts } = await this.reply(
@@ -86,26 +128,15 @@ export class SlackPoster implements ChatPoster {
       `${view.headline}: ${view.why}`,
       viewBlocks(view),
     );
-    const files = evidence.filter((e) => ATTACH.test(e.name));
+    const files = attachments(evidence);
     const fileIds = await this.once(ctx, `slack.step${step.step}.files`, async () => {
-      const uploads = files.flatMap((e) => {
-        if (!e.data) return [];
-        const cut = e.data.length > this.fileMaxBytes;
-        return [
-          {
-            file: cut ? e.data.subarray(0, this.fileMaxBytes) : e.data,
-            filename: e.name,
-            title: `${e.name} (sha256 ${e.sha256.slice(0, 12)}${cut ? `, truncated to ${this.fileMaxBytes} of ${e.data.length} B: the full file is in the audit archive` : ''})`,
-          },
-        ];
-      });
+      const { uploads, notes } = this.uploadsOf(files);
       if (uploads.length === 0) return '';
-      const missing = files.filter((e) => !e.data).map((e) => e.name);
       const r = await this.call('files.uploadV2', () =>
         this.client.filesUploadV2({
           channel_id: ctx.request.replyTo.channel,
           thread_ts: thread,
-          initial_comment: `Evidence for step ${step.step}${missing.length ? ` (expired before posting: ${missing.join(', ')})` : ''}`,
+          initial_comment: `Evidence for step ${step.step}${notes.length ? ` (${notes.join('; ')})` : ''}`,
           file_uploads: uploads,
         }),
       );

@@ -16,6 +16,7 @@ import {
 import { ConfigError } from '../../src/errors.js';
 import { errorFields, type Logger } from '../../src/log.js';
 import type { Incoming, IntakeReply } from '../../src/pipeline/intake.js';
+import { evidenceContentType } from './card-image.js';
 import { evidenceLinks } from './evidence-links.js';
 import type { TeamsEnv } from './teams-env.js';
 import { TeamsPoster } from './teams-poster.js';
@@ -218,7 +219,8 @@ export async function startTeams(opts: TeamsOptions): Promise<RunningTeams> {
           return;
         }
         res.writeHead(200, {
-          'content-type': name.endsWith('.pcap') ? 'application/vnd.tcpdump.pcap' : 'text/plain; charset=utf-8',
+          'content-type': evidenceContentType(name),
+          'x-content-type-options': 'nosniff',
           'content-disposition': `attachment; filename="${name.replace(/"/g, '')}"`,
           'x-sha256': sha,
         });

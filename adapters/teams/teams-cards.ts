@@ -1,8 +1,9 @@
 // Adaptive Cards for lbcheck's messages, drawn from the neutral views. The
-// readable decode is shown inline (truncated with a note); every evidence
-// file gets a signed, expiring download link.
+// ladder diagram is shown as an image, the readable decode inline (truncated
+// with a note); every evidence file gets a signed, expiring download link.
 import type { MessageView } from '../../src/messages/views.js';
 import type { EvidenceFile } from '../../src/pipeline/poster.js';
+import { ladderImage } from './card-image.js';
 import type { EvidenceLinkSigner } from './evidence-links.js';
 
 const INLINE_MAX = 1500;
@@ -47,11 +48,15 @@ export function viewCard(
     title: `${e.name} (sha256 ${e.sha256.slice(0, 12)}, ${e.bytes} B)`,
     url: links.url(e.sha256, e.name),
   }));
-  return {
+  const card = {
     $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
     type: 'AdaptiveCard',
     version: '1.4',
     body,
     ...(actions.length ? { actions } : {}),
   };
+  // The picture goes right under the verdict and why, before the facts and the decode.
+  const image = ladderImage(evidence, links, JSON.stringify(card).length, `Ladder diagram: ${view.headline}`);
+  if (image) body.splice(2, 0, image.element);
+  return card;
 }

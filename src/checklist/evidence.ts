@@ -9,6 +9,9 @@ export interface Evidence extends EvidenceRef {
 
 export const MEDIA = {
   pcap: 'application/vnd.tcpdump.pcap',
+  pcapng: 'application/x-pcapng',
+  svg: 'image/svg+xml',
+  png: 'image/png',
   text: 'text/plain; charset=utf-8',
   json: 'application/json',
 } as const;

@@ -47,6 +47,10 @@ export function renderStep(step: Step, evidencePaths?: ReadonlyMap<string, strin
     `  ${step.summary}`,
   ];
   for (const f of facts(step)) lines.push(`  ${f}`);
+  // The picture first: in a terminal the ladder is a file to open, so say where it is.
+  const ladder = step.evidence.find((e) => e.name.endsWith('-ladder.png'));
+  const ladderPath = ladder && evidencePaths?.get(ladder.sha256);
+  if (ladderPath) lines.push(`  ladder diagram: ${ladderPath}`);
   for (const e of step.evidence) {
     const path = evidencePaths?.get(e.sha256);
     lines.push(`  evidence ${e.name} sha256:${e.sha256.slice(0, 12)} ${e.bytes} B${path ? ` → ${path}` : ''}`);

@@ -4,6 +4,7 @@ import { startLab } from '../lab/lab.js';
 import { benchAudit } from './audit-bench.js';
 import { benchCli } from './cli-bench.js';
 import { benchEngine } from './engine-bench.js';
+import { benchLadder } from './ladder-bench.js';
 import { benchPipeline } from './pipeline-bench.js';
 import { benchSlack } from './slack-bench.js';
 import { benchWarm } from './warm-bench.js';
@@ -21,6 +22,7 @@ try {
   for (const l of await benchSlack(lab)) console.log(l);
   for (const l of await benchTeams(lab)) console.log(l);
   for (const l of await benchAudit()) console.log(l);
+  for (const l of await benchLadder(lab)) console.log(l);
 } finally {
   lab.teardown();
 }

@@ -95,6 +95,10 @@ describe('lbcheck run', () => {
       const report = JSON.parse(readFileSync(join(evidenceDir, checkDir, 'report.json'), 'utf8')) as Report;
       const refs = report.steps.flatMap((s) => s.evidence);
       assert.ok(refs.some((e) => e.name === 'step2-lb.pcap'));
+      // The console says where each step's ladder diagram was saved, and it is a PNG.
+      const ladder = /^ {2}ladder diagram: (\S+step2-ladder\.png)$/m.exec(r.stdout)?.[1];
+      assert.ok(ladder, r.stdout);
+      assert.equal(readFileSync(ladder).subarray(1, 4).toString(), 'PNG');
       for (const e of refs) {
         const bytes: Buffer = readFileSync(join(evidenceDir, checkDir, e.name));
         assert.equal(createHash('sha256').update(bytes).digest('hex'), e.sha256, e.name);

@@ -53,6 +53,10 @@ describe('console → BullMQ → worker → reports → console', () => {
       lines.some((l) => /evidence step1-lb\.pcap sha256:[0-9a-f]{12} \d+ B → \/.*step1-lb\.pcap$/.test(l)),
       lines.join('\n'),
     );
+    assert.ok(
+      lines.some((l) => /^\[chk-[0-9a-f]{10}\] {3}ladder diagram: \/.*step1-ladder\.png$/.test(l)),
+      lines.join('\n'),
+    );
     const status = await h.send(`/lbcheck status ${id}`);
     assert.match(status, new RegExp(`${id} · haproxy-http · done · culprit none`));
     assert.match(status, /step 3 servers: PASS/);

@@ -52,6 +52,36 @@ function thread(checkId: string): { parentTs: string; replies: string[] } {
   return { parentTs, replies };
 }
 
+/** Files Slack shared into a thread: only uploads whose completeUploadExternal succeeded are visible. */
+function sharedFiles(threadTs: string): { title: string; bytes: Buffer }[] {
+  return fake
+    .callsOf('files.completeUploadExternal')
+    .filter((c) => c.args.thread_ts === threadTs)
+    .flatMap((c) => JSON.parse(c.args.files ?? '[]') as { id: string; title: string }[])
+    .map((f) => ({ title: f.title, bytes: fake.uploads.get(f.id) ?? Buffer.alloc(0) }));
+}
+
+/** Steps 1 and 2 each show their ladder PNG in the thread exactly once, the first file of their upload, byte for byte. */
+function assertLaddersOnce(checkId: string): void {
+  const { parentTs } = thread(checkId);
+  const shared = sharedFiles(parentTs);
+  const posts = audit
+    .records()
+    .filter((r): r is typeof r & PostRecord => r.type === 'post' && r.checkId === checkId && r.kind === 'step');
+  for (const step of [1, 2]) {
+    const png = posts.find((p) => p.step === step)?.evidence.find((e) => e.name === `step${step}-ladder.png`);
+    assert.ok(png, `step ${step} has no ladder PNG in its audit record`);
+    const copies = shared.filter((f) => createHash('sha256').update(f.bytes).digest('hex') === png.sha256);
+    assert.equal(copies.length, 1, `step ${step}'s ladder shared ${copies.length} times`);
+    assert.ok(copies[0]?.bytes.subarray(1, 4).equals(Buffer.from('PNG')));
+  }
+  const firstOfEach = fake
+    .callsOf('files.completeUploadExternal')
+    .filter((c) => c.args.thread_ts === parentTs)
+    .map((c) => (JSON.parse(c.args.files ?? '[]') as { title: string }[])[0]?.title ?? '');
+  for (const title of firstOfEach) assert.match(title, /^step\d-ladder\.png \(sha256 [0-9a-f]{12}\)$/);
+}
+
 describe('/lbcheck in Slack', () => {
   it('a healthy check: ack in the HTTP response, a parent message, steps and diagnosis in its thread, evidence uploaded byte for byte', async () => {
     const ack = await slash('haproxy-http');
@@ -87,7 +117,7 @@ describe('/lbcheck in Slack', () => {
       .records()
       .filter((r): r is typeof r & PostRecord => r.type === 'post' && r.checkId === id && r.kind === 'step');
     for (const p of posts) {
-      for (const e of p.evidence.filter((x) => /\.pcap$|-decode\.txt$/.test(x.name))) {
+      for (const e of p.evidence.filter((x) => /\.pcapng$|-decode\.txt$|-ladder\.png$/.test(x.name))) {
         const uploaded = [...fake.uploads.values()].find(
           (b) => createHash('sha256').update(b).digest('hex') === e.sha256,
         );
@@ -96,11 +126,12 @@ describe('/lbcheck in Slack', () => {
       assert.equal(p.platform, 'slack');
       assert.equal(p.channel, 'C0INCIDENT');
       assert.equal(p.thread, parentTs);
-      assert.equal(p.fileIds.length, p.step === 3 ? 0 : 2, `file ids of step ${p.step}`);
+      assert.equal(p.fileIds.length, p.step === 3 ? 0 : 3, `file ids of step ${p.step}`);
       for (const f of p.fileIds) assert.match(f, /^F\d{6}$/);
       assert.ok(p.messageIds[0]);
     }
     assert.ok(replies[0]?.includes('Does the connection reach the LB'));
+    assertLaddersOnce(id);
   });
 
   it('a failing check ends with the culprit and the team in the thread and on the parent', async () => {
@@ -143,6 +174,7 @@ describe('/lbcheck in Slack', () => {
     );
     assert.ok(fake.calls.some((c) => c.method === 'chat.postMessage (failed 429)'));
     assert.ok(fake.calls.some((c) => c.method === 'files.completeUploadExternal (failed 500)'));
+    assertLaddersOnce(id);
   });
 
   it('refuses bad and stale signatures with 401 and queues nothing; refused users get the reason', async () => {
@@ -191,16 +223,22 @@ describe('Socket Mode and file caps', () => {
         () => sock.fake.callsOf('chat.update').some((c) => (c.args.text ?? '').includes(id)),
         'the parent update',
       );
-      // The 200-byte cap cut the pcap: the upload says so in its title rather than dropping the file.
+      // The 200-byte cap cut the pcapng: the upload says so in its title rather than dropping the file;
+      // a ladder PNG cut short would be useless, so it is left out and the upload comment says so.
       const titles = sock.fake
         .callsOf('files.completeUploadExternal')
         .map((c) => c.args.files ?? '')
         .join(' ');
       assert.match(
         titles,
-        /step1-lb\.pcap \(sha256 [0-9a-f]{12}, truncated to 200 of \d+ B: the full file is in the audit archive\)/,
+        /step1-lb\.pcapng \(sha256 [0-9a-f]{12}, truncated to 200 of \d+ B: the full file is in the audit archive\)/,
       );
       assert.ok([...sock.fake.uploads.values()].every((b) => b.length <= 200));
+      assert.doesNotMatch(titles, /ladder\.png/);
+      assert.match(
+        sock.fake.callsOf('files.completeUploadExternal')[0]?.args.initial_comment ?? '',
+        /step1-ladder\.png is larger than the 200 B upload cap: it is in the audit archive/,
+      );
     } finally {
       await sock.close();
     }

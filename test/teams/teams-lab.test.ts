@@ -39,6 +39,41 @@ const inChain = (conversationId: string): SentActivity[] =>
   connector.sent.filter((s) => s.conversationId === conversationId);
 const card = (s: SentActivity): Record<string, unknown> => s.activity.attachments?.[0]?.content ?? {};
 
+/**
+ * The step 1 and 2 cards each carry exactly one Image: the ladder PNG the audit
+ * record names, inline as a data URI when the activity stays under Teams' 28 KB,
+ * otherwise behind a signed link that serves it as image/png.
+ */
+async function assertLadderImagesOnce(conversationId: string): Promise<void> {
+  const chain = inChain(conversationId);
+  const checkId = /chk-[0-9a-f]{10}/.exec(chain[0]?.activity.text ?? '')?.[0] ?? assert.fail('no check id');
+  for (const step of [1, 2]) {
+    const cards = chain.filter((s) => new RegExp(`^. Step ${step} `).test(s.activity.text ?? ''));
+    assert.equal(cards.length, 1, `step ${step} card sent ${cards.length} times`);
+    const body = (card(cards[0] as SentActivity) as { body: { type: string; url?: string }[] }).body;
+    const images = body.filter((b) => b.type === 'Image');
+    assert.equal(images.length, 1, `step ${step} card has ${images.length} images`);
+    const url = images[0]?.url ?? '';
+    const png = audit
+      .records()
+      .flatMap((r) => (r.type === 'post' && r.checkId === checkId && r.step === step ? r.evidence : []))
+      .find((e) => e.name === `step${step}-ladder.png`);
+    assert.ok(png, `step ${step} has no ladder PNG in its audit record`);
+    let bytes: Buffer;
+    if (url.startsWith('data:image/png;base64,')) {
+      bytes = Buffer.from(url.slice('data:image/png;base64,'.length), 'base64');
+      assert.ok(JSON.stringify(cards[0]?.activity).length <= 28_000, 'an inline image keeps the activity under 28 KB');
+    } else {
+      assert.match(url, new RegExp(`/evidence/${png.sha256}/step${step}-ladder\\.png\\?exp=\\d+&sig=[0-9a-f]{64}$`));
+      const res = await fetch(url);
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('content-type'), 'image/png');
+      bytes = Buffer.from(await res.arrayBuffer());
+    }
+    assert.equal(createHash('sha256').update(bytes).digest('hex'), png.sha256);
+  }
+}
+
 describe('@lbcheck in Teams', () => {
   it('a healthy check: the ack at once in the reply chain, then one Adaptive Card per step and the diagnosis', async () => {
     const { status, conversationId } = await mention('check haproxy-http');
@@ -65,7 +100,7 @@ describe('@lbcheck in Teams', () => {
       ),
     );
     assert.ok(
-      step2.body.some((b) => b.type === 'TextBlock' && (b.text ?? '').includes('TCP [S]')),
+      step2.body.some((b) => b.type === 'TextBlock' && /^# What the packets show: /m.test(b.text ?? '')),
       'the decode is shown inline',
     );
     // Evidence links: download works and is byte for byte what the card's sha256 names.
@@ -82,6 +117,7 @@ describe('@lbcheck in Teams', () => {
     );
     const final = card(chain[4] as SentActivity) as { body: { facts?: { title: string; value: string }[] }[] };
     assert.ok(final.body.some((b) => b.facts?.some((f) => f.title === 'Hand to')));
+    await assertLadderImagesOnce(conversationId);
   });
 
   it('forged, altered and expired evidence links are refused', async () => {
@@ -153,5 +189,6 @@ describe('@lbcheck in Teams', () => {
         .map((s) => /^(✔|✘|⚠) Step \d|^Diagnosis/.exec(s.activity.text ?? '')?.[0]),
       ['✔ Step 1', '✔ Step 2', '✔ Step 3', 'Diagnosis'],
     );
+    await assertLadderImagesOnce(conversationId);
   });
 });
