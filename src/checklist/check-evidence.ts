@@ -2,8 +2,10 @@
 // LB's packets for the probe's flows (pcap), the readable decode, the exact
 // remote commands and the timings.
 import type { Packet } from '../capture/packet.js';
+import type { LadderExtras } from '../evidence/ladder-evidence.js';
+import { formatEndpoint } from '../target/endpoint.js';
 import type { Evidence } from './evidence.js';
-import { analyzeFlows, clientFlowPackets, type FlowAnalysis } from './flow-analysis.js';
+import { analyzeFlows, clientFlowPackets, findClientSyn, type FlowAnalysis } from './flow-analysis.js';
 import type { CheckObservation } from './observation.js';
 import type { Step } from './report.js';
 import { stepEvidence } from './step-evidence.js';
@@ -31,13 +33,42 @@ function pcapOf(
   return first ? { linkType: first.linkType, snaplen: 262, packets: [...packets], label: 'lb' } : undefined;
 }
 
+const probeId = (obs: CheckObservation): { vip: string; port: number; sourcePort: number } => ({
+  vip: obs.target.vip,
+  port: obs.target.port,
+  sourcePort: obs.reach.connect.localPort,
+});
+
+/** What the ladder and decode need beyond the packets: who is who, and where packets were seen. */
+function ladderContext(obs: CheckObservation): LadderExtras {
+  const t = obs.target;
+  const names = obs.lbInterfaces ? Object.entries(obs.lbInterfaces) : [];
+  return {
+    sides: {
+      vip: t.vip,
+      port: t.port,
+      ...(obs.reach.connect.localAddress ? { clientAddress: obs.reach.connect.localAddress } : {}),
+      members: t.members.map((m) => formatEndpoint(m)),
+    },
+    lbCaptured: obs.reach.lb !== null,
+    // The probe's own capture tells the story only where the LB saw nothing of the probe (a
+    // drop, an ICMP reject, an impostor's answer); elsewhere it would draw every packet twice.
+    ...(obs.reach.local && obs.reach.lb && !findClientSyn(obs.reach.lb.packets, probeId(obs))
+      ? { probePackets: obs.reach.local.packets }
+      : {}),
+    ...(names.length > 0 ? { interfaces: new Map(names.map(([i, n]) => [Number(i), n])) } : {}),
+  };
+}
+
 export function stepEvidenceFor(step: Step, obs: CheckObservation, deciding: Packet[], commands: string[]): Evidence[] {
   const t = obs.target;
   const id = { vip: t.vip, port: t.port, sourcePort: obs.reach.connect.localPort };
   const lbName = t.lb ?? 'the LB';
+  const context = ladderContext(obs);
   if (step.step === 1) {
     const r = obs.reach;
     return stepEvidence({
+      ...context,
       step: 1,
       title: `Step 1: probe ${t.vip}:${t.port} from source port ${id.sourcePort}; ${r.lb ? `capture on ${lbName}` : 'no LB capture'}`,
       pcap: r.lb ? pcapOf(clientFlowPackets(r.lb.packets, id)) : undefined,
@@ -58,6 +89,7 @@ export function stepEvidenceFor(step: Step, obs: CheckObservation, deciding: Pac
         ]
       : [];
     return stepEvidence({
+      ...context,
       step: 2,
       title: `Step 2: how ${lbName} handles ${t.vip}:${t.port} (capture on all LB interfaces)`,
       pcap: lb && analysis ? pcapOf(relatedPackets(lb.packets, analysis)) : undefined,
@@ -68,6 +100,7 @@ export function stepEvidenceFor(step: Step, obs: CheckObservation, deciding: Pac
     });
   }
   return stepEvidence({
+    ...context,
     step: 3,
     title: 'Step 3: pool members from the LB and directly',
     deciding: [],

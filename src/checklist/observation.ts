@@ -104,6 +104,8 @@ export interface CheckObservation {
   observedAt: string;
   target: ObservedTarget;
   options: { all: boolean; connectTimeoutMs: number; silentMs: number };
+  /** The LB's interface names by ifindex (`ip -o link`), so evidence names interfaces as the LB does. */
+  lbInterfaces?: Record<string, string>;
   reach: ReachObservation;
   mode?: ModeObservation;
   servers?: ServersObservation;

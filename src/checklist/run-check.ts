@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import { LocalCapture } from '../capture/local-capture.js';
 import { LbcheckError } from '../errors.js';
 import { reserveLocalPort, type ConnectResult } from '../probe/tcp-connect.js';
+import { readInterfaceNames } from '../remote/interface-names.js';
 import { SshSession } from '../remote/ssh-session.js';
 import { stepEvidenceFor } from './check-evidence.js';
 import {
@@ -150,6 +151,8 @@ export async function runCheck(input: CheckTarget, options: CheckOptions, deps: 
   };
 
   const from1 = commandsBefore();
+  // Read alongside the capture start (one more channel on the same session), not after it.
+  const interfaces = session ? readInterfaceNames(session).catch(() => new Map<number, string>()) : undefined;
   try {
     const sourcePort = await reserveLocalPort();
     const [remoteStart, localStart] = startCaptures(session, target, sourcePort, {
@@ -184,7 +187,12 @@ export async function runCheck(input: CheckTarget, options: CheckOptions, deps: 
     };
     const reach = await observeReach(target, captures, sourcePort, options.connectTimeoutMs, connecting);
     socket = reach.socket;
-    let obs: CheckObservation = { ...partial, reach: reach.observation };
+    const names = interfaces ? await interfaces : new Map<number, string>();
+    let obs: CheckObservation = {
+      ...partial,
+      ...(names.size > 0 ? { lbInterfaces: Object.fromEntries(names) } : {}),
+      reach: reach.observation,
+    };
     const reachStep = await emit(obs, 1, from1);
     checkCancel();
 

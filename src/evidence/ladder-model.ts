@@ -260,7 +260,9 @@ export function buildLadder(input: LadderInput): Ladder {
     });
   }
   const lbCaptured = input.lbCaptured ?? true;
-  if (lbCaptured && rows.length === 0 && missing.length === 0 && sides)
+  // The LB holds no packet of the probe (the probe's own capture may: its SYN leaving): draw what never arrived.
+  const lbSawNothing = !rows.some((r) => r.kind === 'packet' && r.seenAt === 'lb');
+  if (lbCaptured && lbSawNothing && missing.length === 0 && sides)
     missing.push({
       kind: 'missing',
       from: 'client',

@@ -126,7 +126,8 @@ describe('evidence a tired human reads at a glance', () => {
     const { report, evidence } = await check('haproxy-http');
     assert.equal(report.diagnosis.culprit, 'path-to-lb');
     const { decode, arrows } = checkLadder(evidence, 1);
-    assert.deepEqual(arrows, { counts: [], missing: 1 });
+    // The probe's own capture shows its SYN leaving; the LB shows nothing: one dashed arrow says so.
+    assert.equal(arrows.missing, 1);
     assert.match(decode, /\(never\) .*client > LB {2}nothing: no packet of the probe reached the LB/);
     assert.match(decode, /The LB captured no packet of this probe/);
     assert.equal(

@@ -238,8 +238,10 @@ describe('packets seen only at the probe', () => {
       timings: {},
     });
     const svg = file(ev, '-ladder.svg').toString();
-    assert.deepEqual(svgArrows(svg), { counts: [1], missing: 0 });
+    // The reset, seen only at the probe, and a dashed arrow: nothing of this probe reached the LB.
+    assert.deepEqual(svgArrows(svg), { counts: [1], missing: 1 });
     assert.match(svg, /RST-ACK \(at probe\)/);
+    assert.match(svg, /no packet of the probe reached the LB/);
     const decode = file(ev, '-decode.txt').toString();
     assert.match(decode, /at probe in +client side +198\.18\.2\.1:80 > 198\.18\.0\.10:40000 {2}RST-ACK/);
     assert.match(decode, /The LB captured no packet of this probe/);
