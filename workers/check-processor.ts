@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import type { CheckOptions } from '../src/checklist/check-target.js';
 import { refOf, type Evidence } from '../src/checklist/evidence.js';
 import { CheckCancelledError, runCheck } from '../src/checklist/run-check.js';
-import type { Step } from '../src/checklist/report.js';
+import type { Step } from '../src/model/report.js';
 import { LbcheckError } from '../src/errors.js';
 import type { Inventory } from '../src/inventory/inventory-types.js';
 import { errorFields, type Logger } from '../src/log.js';

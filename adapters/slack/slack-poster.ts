@@ -6,7 +6,7 @@
 // it reached Slack, so a retry after a failure never repeats it.
 import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
-import type { Report, Step } from '../../src/checklist/report.js';
+import type { Report, Step } from '../../src/model/report.js';
 import { finalView, stepView } from '../../src/messages/views.js';
 import {
   RetryLaterError,

@@ -4,7 +4,7 @@
 // queue; each post is remembered once Teams accepted it.
 import type { CloudAdapter } from 'botbuilder';
 import { CardFactory, type ConversationReference } from 'botbuilder';
-import type { Report, Step } from '../../src/checklist/report.js';
+import type { Report, Step } from '../../src/model/report.js';
 import { finalView, stepView } from '../../src/messages/views.js';
 import {
   RetryLaterError,

@@ -7,7 +7,7 @@ import { formatEndpoint } from '../target/endpoint.js';
 import type { Evidence } from './evidence.js';
 import { analyzeFlows, clientFlowPackets, findClientSyn, type FlowAnalysis } from './flow-analysis.js';
 import type { CheckObservation } from './observation.js';
-import type { Step } from './report.js';
+import type { Step } from '../model/report.js';
 import { stepEvidence } from './step-evidence.js';
 
 /** The client flow plus every server-side flow the analysis tied to the probe. */

@@ -4,7 +4,7 @@
 import type { Packet } from '../capture/packet.js';
 import { diagnose } from './diagnose.js';
 import type { CheckObservation } from './observation.js';
-import type { Diagnosis, ModeStep, ServersStep, Step } from './report.js';
+import type { Diagnosis, ModeStep, ServersStep, Step } from '../model/report.js';
 import { decideModeStep } from './step-mode.js';
 import { decideReach } from './step-reach.js';
 import { decideServers } from './step-servers.js';

@@ -1,7 +1,7 @@
 // Evidence items: bytes with a name, a media type and a sha256, so a posted
 // chat message can be matched to the archived file byte for byte.
 import { createHash } from 'node:crypto';
-import type { EvidenceRef } from './report.js';
+import type { EvidenceRef } from '../model/report.js';
 
 export interface Evidence extends EvidenceRef {
   data: Buffer;

@@ -7,7 +7,7 @@ import type { HttpExchange } from '../probe/http-exchange.js';
 import type { ConnectOutcome } from '../probe/tcp-connect.js';
 import type { TlsInfo } from '../probe/tls-upgrade.js';
 import type { LbView } from './lb-view.js';
-import type { MemberResult } from './report.js';
+import type { MemberResult } from '../model/report.js';
 
 /** Bumped when a field changes meaning, so old fixtures are re-recorded rather than misread. */
 export const OBSERVATION_VERSION = 1;

@@ -10,7 +10,7 @@ import { commandLine } from '../remote/shell-quote.js';
 import type { ResolvedTarget } from './check-target.js';
 import { parseView, viewCommand, type LbView } from './lb-view.js';
 import type { ServersObservation } from './observation.js';
-import type { MemberProbe, MemberResult, ModeStep } from './report.js';
+import type { MemberProbe, MemberResult, ModeStep } from '../model/report.js';
 import { memberOk } from './step-servers.js';
 
 interface MemberToProbe {

@@ -1,7 +1,7 @@
 // Human output: one block per step, the verdict line first, then the why and
 // the key facts, then the diagnosis. Used by the CLI and the console adapter.
 import type { Evidence } from './evidence.js';
-import type { Report, Step, Verdict } from './report.js';
+import type { Report, Step, Verdict } from '../model/report.js';
 
 export const VERDICT_SYMBOL: Record<Verdict, string> = {
   pass: '✔',

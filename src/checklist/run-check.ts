@@ -2,7 +2,6 @@
 // probes, SSH: observe-*.ts) then decide (pure: decide-check.ts). Each step is
 // handed to onStep the moment it is decided, so chat can post it before the
 // next one runs; the final report is decided from the whole observation.
-import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { LocalCapture } from '../capture/local-capture.js';
 import { LbcheckError } from '../errors.js';
@@ -23,7 +22,7 @@ import { OBSERVATION_VERSION, type CheckObservation, type ObservedTarget } from 
 import { observeMode } from './observe-mode.js';
 import { observeReach, startCaptures, type Captures } from './observe-reach.js';
 import { observeServers } from './observe-servers.js';
-import { SCHEMA_VERSION, type ModeStep, type Report, type Step } from './report.js';
+import { SCHEMA_VERSION, type ModeStep, type Report, type Step } from '../model/report.js';
 
 export class CheckCancelledError extends LbcheckError {
   override name = 'CheckCancelledError';
@@ -66,10 +65,6 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Pro
       },
     );
   });
-}
-
-export function newCheckId(): string {
-  return `chk-${randomBytes(5).toString('hex')}`;
 }
 
 export function observedTarget(t: ResolvedTarget): ObservedTarget {

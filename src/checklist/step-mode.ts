@@ -6,7 +6,7 @@ import type { HttpExchange } from '../probe/http-exchange.js';
 import { analyzeFlows, decideMode, type FlowAnalysis, type ModeDecision } from './flow-analysis.js';
 import { fingerprintProxy } from './fingerprint.js';
 import type { ModeObservation, ObservedTarget } from './observation.js';
-import type { Behaviour, ModeFinding, ModeStep, ReachStep, Verdict } from './report.js';
+import type { Behaviour, ModeFinding, ModeStep, ReachStep, Verdict } from '../model/report.js';
 import { judgeTls } from './tls-judgement.js';
 
 export type ModeDecisionStep = Omit<ModeStep, 'evidence'> & { deciding: Packet[] };

@@ -3,7 +3,7 @@
 import type { Packet } from '../capture/packet.js';
 import { findClientSyn } from './flow-analysis.js';
 import type { CaptureView, ConnectObservation, ReachObservation } from './observation.js';
-import type { ReachStep } from './report.js';
+import type { ReachStep } from '../model/report.js';
 
 export type ReachDecision = Omit<ReachStep, 'evidence'> & { deciding: Packet[] };
 

@@ -2,7 +2,7 @@
 // (from the LB over SSH, and directly from the vantage point).
 import type { LbView } from './lb-view.js';
 import type { ServersObservation } from './observation.js';
-import type { MemberProbe, MemberResult, ServersStep } from './report.js';
+import type { MemberProbe, MemberResult, ServersStep } from '../model/report.js';
 
 export type ServersDecision = Omit<ServersStep, 'evidence'>;
 

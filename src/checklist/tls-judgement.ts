@@ -2,7 +2,7 @@
 // not yet valid or issued for another name breaks every client that verifies
 // it; one about to expire is a warning worth acting on before it pages anyone.
 import type { TlsInfo } from '../probe/tls-upgrade.js';
-import type { ModeFinding } from './report.js';
+import type { ModeFinding } from '../model/report.js';
 
 export const EXPIRY_WARNING_DAYS = 14;
 const DAY_MS = 86_400_000;

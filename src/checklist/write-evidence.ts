@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Evidence } from './evidence.js';
-import type { Report } from './report.js';
+import type { Report } from '../model/report.js';
 
 export function writeEvidence(
   dir: string,

@@ -5,6 +5,7 @@
 import type { LbAccess } from '../checklist/check-target.js';
 import type { SshSession as SshSessionType } from '../remote/ssh-session.js';
 import { InputError } from '../errors.js';
+import { newCheckId } from '../model/check-id.js';
 import { preconnect } from '../remote/preconnect.js';
 import { resolveTarget } from '../target/resolve-target.js';
 import { CliUsageError } from './cli-errors.js';
@@ -90,7 +91,7 @@ export async function runMain(args: string[]): Promise<number> {
   const timeout = seconds(one('timeout'), 'timeout', 3);
   const silent = seconds(one('silent'), 'silent', 5);
   const early = target.lb ? preconnect(target.lb.host, target.lb.port) : undefined;
-  const [{ runCheck, newCheckId }, { SshSession }, { writeEvidence }] = await Promise.all([
+  const [{ runCheck }, { SshSession }, { writeEvidence }] = await Promise.all([
     import('../checklist/run-check.js'),
     import('../remote/ssh-session.js'),
     import('../checklist/write-evidence.js'),

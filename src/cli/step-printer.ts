@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import type { CheckTarget } from '../checklist/check-target.js';
 import type { Evidence } from '../checklist/evidence.js';
 import { renderStep } from '../checklist/render-text.js';
-import type { Report, Step } from '../checklist/report.js';
+import type { Report, Step } from '../model/report.js';
 
 export class StepPrinter {
   private readonly printed = new Set<number>();

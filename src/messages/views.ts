@@ -1,7 +1,7 @@
 // The neutral message model: what a step or a diagnosis says, independent of
 // how a platform draws it (terminal text, Block Kit, Adaptive Cards).
 import { VERDICT_SYMBOL } from '../checklist/render-text.js';
-import type { Report, Step } from '../checklist/report.js';
+import type { Report, Step } from '../model/report.js';
 import type { EvidenceMeta } from '../pipeline/types.js';
 
 export interface Fact {

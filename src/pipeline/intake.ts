@@ -2,7 +2,7 @@
 // point, and gets back what to answer at once (the ack). Checks are queued,
 // never run here: the ack must not wait on the network.
 import type { AuditLog } from '../audit/audit-log.js';
-import { newCheckId } from '../checklist/run-check.js';
+import { newCheckId } from '../model/check-id.js';
 import { CommandSyntaxError, helpText, parseCommand } from '../commands/grammar.js';
 import { LbcheckError } from '../errors.js';
 import type { Inventory, InventoryVip } from '../inventory/inventory-types.js';

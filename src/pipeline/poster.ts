@@ -1,7 +1,7 @@
 // What a chat platform must do for the report poster. Adapters implement it;
 // the poster decides order and exactly-once, the adapter only renders and
 // sends (and throws on platform errors, so the queue retries).
-import type { Report, Step } from '../checklist/report.js';
+import type { Report, Step } from '../model/report.js';
 import type { CheckRecord, CheckRequest, EvidenceMeta } from './types.js';
 
 export interface EvidenceFile extends EvidenceMeta {

@@ -1,6 +1,6 @@
 // What travels through the queues. Job data holds what the user asked for,
 // never resolved secrets: SSH keys stay on the worker that reads the inventory.
-import type { Report, Step } from '../checklist/report.js';
+import type { Report, Step } from '../model/report.js';
 
 export interface Requester {
   platform: string;

@@ -2,7 +2,7 @@
 // LB itself over SSH (a direct-tcpip channel, or a remote one-liner when the
 // LB's sshd refuses forwarding). HAProxy-style check codes summarise each.
 import type { Duplex } from 'node:stream';
-import type { MemberProbe } from '../checklist/report.js';
+import type { MemberProbe } from '../model/report.js';
 import { ForwardError, type SshSession } from '../remote/ssh-session.js';
 import { httpExchange, httpRequest } from './http-exchange.js';
 import { tcpConnect } from './tcp-connect.js';

@@ -4,7 +4,7 @@
 // the same warm session, and what is left of each step is run-check's own
 // waiting (its fixed grace periods), printed as such.
 import { DEFAULT_CAPTURE_LIMITS, RemoteCapture } from '../../src/capture/remote-capture.js';
-import type { Report } from '../../src/checklist/report.js';
+import type { Report } from '../../src/model/report.js';
 import { runCheck } from '../../src/checklist/run-check.js';
 import { httpExchange, httpRequest } from '../../src/probe/http-exchange.js';
 import { tcpConnect } from '../../src/probe/tcp-connect.js';

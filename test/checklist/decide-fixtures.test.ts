@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decideCheck } from '../../src/checklist/decide-check.js';
 import type { CheckObservation } from '../../src/checklist/observation.js';
-import type { ModeStep, ReachStep } from '../../src/checklist/report.js';
+import type { ModeStep, ReachStep } from '../../src/model/report.js';
 import { readFixture } from '../fixtures/fixture-files.js';
 import { assertExpected, SCENARIOS } from './scenarios.js';
 

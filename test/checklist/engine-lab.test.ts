@@ -2,7 +2,7 @@
 // step verdicts, the mode, the member outcomes and the culprit.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import type { Report, ServersStep } from '../../src/checklist/report.js';
+import type { Report, ServersStep } from '../../src/model/report.js';
 import { runCheck, type CheckOutcome } from '../../src/checklist/run-check.js';
 import { decodePcap } from '../../src/capture/pcap-stream.js';
 import { SshSession } from '../../src/remote/ssh-session.js';

@@ -1,7 +1,7 @@
 // Check targets for the lab's VIPs, with the lab's SSH access to its LB.
 import { readFileSync } from 'node:fs';
 import type { CheckOptions, CheckTarget, LbAccess } from '../../src/checklist/check-target.js';
-import { newCheckId } from '../../src/checklist/run-check.js';
+import { newCheckId } from '../../src/model/check-id.js';
 import { pinsFromKnownHosts } from '../../src/remote/host-keys.js';
 import type { LbViewSpec } from '../../src/checklist/lb-view.js';
 import { haproxySocket } from '../lab/lb-configs.js';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import type { Report } from '../../src/checklist/report.js';
+import type { Report } from '../../src/model/report.js';
 import { addRule, deleteRule, rule, type IptablesRule } from '../lab/iptables.js';
 import { startLab, type Lab } from '../lab/lab.js';
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { RemoteCapture, DEFAULT_CAPTURE_LIMITS } from '../../src/capture/remote-capture.js';
 import type { Evidence } from '../../src/checklist/evidence.js';
-import type { Report } from '../../src/checklist/report.js';
+import type { Report } from '../../src/model/report.js';
 import { runCheck, type CheckOutcome } from '../../src/checklist/run-check.js';
 import { stepEvidence } from '../../src/checklist/step-evidence.js';
 import { writeEvidence } from '../../src/checklist/write-evidence.js';

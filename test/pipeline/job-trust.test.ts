@@ -14,7 +14,7 @@ import { Redis } from 'ioredis';
 import { ConsoleAdapter } from '../../adapters/console/console-adapter.js';
 import { AuditLog } from '../../src/audit/audit-log.js';
 import { exportCheck } from '../../src/audit/export.js';
-import type { Step } from '../../src/checklist/report.js';
+import type { Step } from '../../src/model/report.js';
 import { parseInventory } from '../../src/inventory/load-inventory.js';
 import { createLogger } from '../../src/log.js';
 import { JobSeal } from '../../src/pipeline/job-seal.js';

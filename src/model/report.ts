@@ -1,4 +1,4 @@
-// The machine-readable report: a stable, versioned contract (README "Report
+// The machine-readable report (in the model: imports nothing): a stable, versioned contract (README "Report
 // format"). Add fields freely; renaming or removing one needs a new
 // schemaVersion.
 

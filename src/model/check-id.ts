@@ -1,0 +1,8 @@
+// Check ids: short, random, safe in file names, Redis keys and BullMQ job ids.
+// In the model (imports nothing) so the intake can mint one without loading
+// the engine, SSH and capture code.
+import { randomBytes } from 'node:crypto';
+
+export function newCheckId(): string {
+  return `chk-${randomBytes(5).toString('hex')}`;
+}
