@@ -2,11 +2,11 @@
 // lab's healthy HAProxy http VIP (2 members, warm SSH session as a worker
 // keeps it), the dropped-VIP check against its connect timeout, and the same
 // procedure done by hand with ssh + tcpdump + bash, for comparison.
-import { spawn } from 'node:child_process';
 import { runCheck } from '../../src/checklist/run-check.js';
 import { SshSession } from '../../src/remote/ssh-session.js';
 import { checkOptions, labTarget } from '../checklist/lab-target.js';
 import type { Lab } from '../lab/lab.js';
+import { shellProcedure, timeShell } from './shell-procedure.js';
 import { line, median, peakRssMb } from './stats.js';
 
 const RUNS = 10;
@@ -44,42 +44,6 @@ async function timedCheck(
     total,
     culprit: report.diagnosis.culprit,
   };
-}
-
-/** The seed's procedure by hand: one multiplexed ssh connection, remote tcpdump, a connect, GET / from the LB to each member. */
-function shellScript(lab: Lab, vip: string, members: string[]): string {
-  const s = lab.sshInfo;
-  return `
-set -e
-sock=$(mktemp -u /tmp/lbcheck-bench-XXXXXX)
-o="-i ${s.identityFile} -o UserKnownHostsFile=${s.knownHostsFile} -o BatchMode=yes -S $sock"
-ssh $o -M -fN root@${s.host}
-ssh $o root@${s.host} "timeout 10 tcpdump -i any -nn -c 4 host ${vip} and tcp port 80" > /dev/null 2>$sock.err &
-until grep -q 'listening on' $sock.err 2>/dev/null; do sleep 0.05; done
-timeout 2 bash -c 'exec 3<>/dev/tcp/${vip}/80; printf "GET / HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n" >&3; head -c 100 <&3' > /dev/null
-${members
-  .map((m) => {
-    const [h, p] = m.split(':');
-    return `ssh $o root@${s.host} "timeout 2 bash -c 'exec 3<>/dev/tcp/${h}/${p}; printf \\"GET / HTTP/1.1\\\\r\\\\nHost: x\\\\r\\\\nConnection: close\\\\r\\\\n\\\\r\\\\n\\" >&3; head -1 <&3'" > /dev/null`;
-  })
-  .join('\n')}
-ssh $o root@${s.host} "pkill -INT -x tcpdump || true"
-wait
-ssh $o -O exit root@${s.host} 2>/dev/null
-rm -f $sock.err
-`;
-}
-
-function runShell(script: string): Promise<number> {
-  const start = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', script], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('close', (code) =>
-      code === 0 ? resolve(performance.now() - start) : reject(new Error(`shell baseline failed (${code}): ${err}`)),
-    );
-  });
 }
 
 export async function benchEngine(lab: Lab): Promise<string[]> {
@@ -126,12 +90,12 @@ export async function benchEngine(lab: Lab): Promise<string[]> {
   );
   session.close();
 
-  const vip = lab.vips['haproxy-http'].address;
+  const v = lab.vips['haproxy-http'];
   const members = lab.servers.slice(0, 2).map((s) => `${s.address}:${s.port}`);
   const shell: number[] = [];
-  for (let i = 0; i < 5; i++) shell.push(await runShell(shellScript(lab, vip, members)));
+  for (let i = 0; i < 5; i++) shell.push(await timeShell(shellProcedure(lab, v.address, v.port, members)));
   const sh = Math.round(median(shell));
-  out.push(line('same procedure by hand: ssh+tcpdump+bash (median of 5)', `${sh} ms`));
+  out.push(line('same procedure by hand: ssh+tcpdump+bash+curl (median of 5)', `${sh} ms`));
   out.push(line('ratio by-hand / lbcheck (warm)', `${(sh / m('total')).toFixed(1)}x`));
   out.push(line('ratio by-hand / lbcheck (new SSH connection)', `${(sh / median(cold)).toFixed(1)}x`));
   out.push(line('peak RSS of this process', `${peakRssMb()} MB`));
