@@ -153,10 +153,11 @@ export class RemoteCapture {
     });
     await new Promise<void>((resolve, reject) => {
       refuseStart = reject;
-      const timer = setTimeout(
-        () => reject(this.startError(`tcpdump did not report listening within ${startTimeoutMs} ms`)),
-        startTimeoutMs,
-      );
+      const timer = setTimeout(() => {
+        // Ending the channel makes the remote shell stop tcpdump now, not at its `timeout` bound.
+        handle.channel.end();
+        reject(this.startError(`tcpdump did not report listening within ${startTimeoutMs} ms`));
+      }, startTimeoutMs);
       handle.channel.stderr.on('data', (d: Buffer) => {
         this.stderrText = (this.stderrText + d.toString('utf8')).slice(-8000);
         if (/listening on /.test(this.stderrText) && this.nonPcap === undefined) {
@@ -217,6 +218,13 @@ export class RemoteCapture {
       return new CaptureUnavailableError(
         `tcpdump on ${this.session.target} rejected the capture filter: ${err}`,
         'this is a bug in lbcheck: please report the filter',
+      );
+    }
+    if (/data link type|listening/i.test(err)) {
+      // tcpdump began to talk, then its output stopped arriving: the SSH path, not tcpdump.
+      return new CaptureUnavailableError(
+        `capture on ${this.session.target} failed: ${what}; tcpdump had started (${err.split('\n')[0]}) but its output stopped arriving over SSH`,
+        'the path between lbcheck and the LB loses packets (often full-size ones: an MTU black hole); check that path, or run lbcheck from a vantage point with a clean path to the LB',
       );
     }
     return new CaptureUnavailableError(
