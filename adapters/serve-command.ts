@@ -1,8 +1,7 @@
 // `lbcheck serve` (bot side: adapters + report poster) and `lbcheck start`
 // (bot and a probe worker in one process, for a single machine; `npm start`).
 // With no Slack/Teams credentials the platform is the console.
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { AuditLog } from '../src/audit/audit-log.js';
 import { CliUsageError } from '../src/cli/cli-errors.js';
@@ -10,7 +9,7 @@ import { InventoryHolder } from '../src/inventory/inventory-holder.js';
 import type { Inventory } from '../src/inventory/inventory-types.js';
 import { policyWarnings } from '../src/policy/load-policy.js';
 import { NO_POLICY } from '../src/policy/policy-types.js';
-import { createLogger, type Logger } from '../src/log.js';
+import { loggerFromEnv, routeConsoleToLog, type Logger } from '../src/log.js';
 import { handleCommand, type IntakeDeps } from '../src/pipeline/intake.js';
 import { safeRedisUrl } from '../src/pipeline/job-bus.js';
 import { connectBackend, type Backend } from '../src/runtime/backend.js';
@@ -19,19 +18,14 @@ import { Resources } from '../src/runtime/resources.js';
 import { untilSignal } from '../src/runtime/until-signal.js';
 import { stopGracefully } from '../workers/worker-command.js';
 import { startCheckWorker } from '../workers/worker-runtime.js';
+import { DEFAULT_METRICS_PORT, readOpsConfig, type OpsConfig } from '../src/ops/ops-config.js';
+import { describeOps } from '../src/ops/start-ops.js';
 import { startReportPoster } from './bot-runtime.js';
+import { startBotOps } from './ops-endpoint.js';
 import { ConsoleAdapter } from './console/console-adapter.js';
 import { slackOptionsFromEnv, startSlack } from './slack/slack-app.js';
 import { startTeams } from './teams/teams-app.js';
 import { teamsOptionsFromEnv } from './teams/teams-env.js';
-
-function logger(process: string): { log: Logger; where: string } {
-  const target = globalThis.process.env.LBCHECK_LOG ?? '.lbcheck/lbcheck.log';
-  if (target === 'stderr') return { log: createLogger('stderr', { process }), where: 'stderr' };
-  const file = resolve(target);
-  mkdirSync(dirname(file), { recursive: true });
-  return { log: createLogger({ file }, { process }), where: file };
-}
 
 type SlackSettings = ReturnType<typeof slackOptionsFromEnv>;
 type TeamsSettings = ReturnType<typeof teamsOptionsFromEnv>;
@@ -85,10 +79,14 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
   // Every check of the environment before anything that keeps the process alive (a watcher, a Redis connection).
   const slackOptions = slackOptionsFromEnv(process.env);
   const teamsOptions = teamsOptionsFromEnv(process.env);
-  const { log, where } = logger(withWorker ? 'start' : 'serve');
+  const opsConfig = readOpsConfig(process.env, DEFAULT_METRICS_PORT);
+  const { log, where } = loggerFromEnv(process.env, '.lbcheck/lbcheck.log', {
+    process: withWorker ? 'start' : 'serve',
+  });
   const resources = new Resources();
   // A failure at any step below closes what the steps before opened, so the process exits with the error.
   return resources.guard(async () => {
+    resources.add(routeConsoleToLog(log)); // closed last: a fatal error printed after it reaches the terminal
     const holder = config.inventoryFile ? new InventoryHolder(config.inventoryFile, log).watch() : undefined;
     resources.add(() => holder?.close());
     const inventory = (): Inventory | undefined => holder?.current;
@@ -107,7 +105,19 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
       audit,
     };
     if (!slackOptions && !teamsOptions)
-      return runConsole({ config, backend, inventory, log, audit, intakeDeps, withWorker, resources, say });
+      return runConsole({
+        config,
+        backend,
+        inventory,
+        log,
+        audit,
+        intakeDeps,
+        withWorker,
+        resources,
+        say,
+        holder,
+        opsConfig,
+      });
     const slack = slackOptions
       ? await startSlack({
           ...slackOptions,
@@ -136,6 +146,25 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
     resources.add(() => poster.close());
     const worker = withWorker ? startCheckWorker(backend, config, inventory, log) : undefined;
     if (worker) resources.add(() => worker.close());
+    const platforms = [...(slack ? ['slack'] : []), ...(teams ? ['teams'] : [])];
+    const ops = await startBotOps(
+      {
+        process: withWorker ? 'start' : 'serve',
+        config,
+        ops: opsConfig,
+        backend,
+        holder,
+        platforms,
+        log,
+        ...(slack ? { slack } : {}),
+        ...(teams ? { teams } : {}),
+      },
+      withWorker,
+    );
+    if (ops) resources.add(() => ops.close());
+    say(
+      describeOps(ops, opsConfig, ops !== undefined && opsConfig.adminToken !== undefined && backend.mode === 'redis'),
+    );
     if (slack)
       say(
         slack.port !== undefined
@@ -166,6 +195,8 @@ interface ConsoleRun {
   withWorker: boolean;
   resources: Resources;
   say: (line: string) => void;
+  holder: InventoryHolder | undefined;
+  opsConfig: OpsConfig;
 }
 
 /**
@@ -188,6 +219,26 @@ async function runConsole(c: ConsoleRun): Promise<number> {
   resources.add(() => poster.close());
   const worker = c.withWorker ? startCheckWorker(backend, config, c.inventory, log) : undefined;
   if (worker) resources.add(() => worker.close());
+  const ops = await startBotOps(
+    {
+      process: c.withWorker ? 'start' : 'serve',
+      config,
+      ops: c.opsConfig,
+      backend,
+      holder: c.holder,
+      platforms: ['console'],
+      log,
+    },
+    c.withWorker,
+  );
+  if (ops) resources.add(() => ops.close());
+  say(
+    describeOps(
+      ops,
+      c.opsConfig,
+      ops !== undefined && c.opsConfig.adminToken !== undefined && backend.mode === 'redis',
+    ),
+  );
   log.log('info', 'started', { mode: backend.mode, worker: c.withWorker });
   const ended = await Promise.race([consoleAdapter.run().then(() => 'end-of-input' as const), untilSignal()]);
   if (ended === 'end-of-input') {

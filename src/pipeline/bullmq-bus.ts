@@ -18,6 +18,8 @@ import { JobSeal } from './job-seal.js';
 import { reportJobId, type CheckRequest, type ReportJob } from './types.js';
 import type { Logger } from '../log.js';
 import type { RateLimitedErrors } from '../runtime/redis-health.js';
+import { recordPost } from '../ops/metrics.js';
+import { mergeExpositions } from '../ops/exposition.js';
 
 export interface BullBusOptions {
   url: string;
@@ -66,7 +68,8 @@ export class BullBus implements JobBus {
     return data;
   }
 
-  private queue(name: string): Queue {
+  /** The queue of that name (on the producer connection), for the dashboard and the metrics. */
+  queue(name: string): Queue {
     let q = this.queues.get(name);
     if (!q) {
       q = new Queue(name, { connection: this.opts.producer, prefix: this.opts.prefix });
@@ -191,10 +194,18 @@ export class BullBus implements JobBus {
         { connection: this.opts.consumer(), prefix: this.opts.prefix, concurrency: 4 },
       );
       worker.on('error', (err) => this.opts.errors?.error('bullmq reports worker', err));
+      worker.on('failed', (job) => {
+        if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) recordPost(platform, 'failed'); // given up
+      });
       this.workers.push(worker);
       return worker;
     });
     return { close: () => Promise.all(workers.map((w) => w.close())).then(() => undefined) };
+  }
+
+  /** BullMQ's own job counts (bullmq_job_count{queue,state}, completed and failed totals) of these queues. */
+  async prometheusText(names: readonly string[]): Promise<string> {
+    return mergeExpositions(await Promise.all(names.map((n) => this.queue(n).exportPrometheusMetrics())));
   }
 
   async close(): Promise<void> {

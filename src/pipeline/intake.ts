@@ -14,6 +14,7 @@ import { parseEndpoint } from '../target/endpoint.js';
 import { QueueUnavailableError, type JobBus } from './job-bus.js';
 import type { PipelineState } from './state.js';
 import type { CheckRecord, CheckRequest, ReplyTo, Requester } from './types.js';
+import { recordCommand } from '../ops/metrics.js';
 
 export interface Incoming {
   requester: Requester;
@@ -25,7 +26,8 @@ export interface Incoming {
 export type IntakeReply =
   | { kind: 'queued'; text: string; checkId: string; request: CheckRequest }
   | { kind: 'info'; text: string }
-  | { kind: 'refused'; text: string };
+  /** error: the command could not be handled (queue unavailable), not refused for what it asked. */
+  | { kind: 'refused'; text: string; error?: true };
 
 export interface IntakeDeps {
   state: PipelineState;
@@ -83,6 +85,10 @@ async function rateLimited(
 
 export async function handleCommand(incoming: Incoming, deps: IntakeDeps): Promise<IntakeReply> {
   const reply = await answer(incoming, deps);
+  recordCommand(
+    incoming.replyTo.platform,
+    reply.kind === 'info' ? 'answered' : reply.kind === 'refused' && reply.error ? 'error' : reply.kind,
+  );
   if (deps.audit) {
     const r = incoming.requester;
     // The user still gets the answer if the audit write fails; the failure is logged loudly.
@@ -123,12 +129,13 @@ async function answer(incoming: Incoming, deps: IntakeDeps): Promise<IntakeReply
     }
     if (err instanceof QueueUnavailableError) {
       log.log('error', 'queue unavailable', errorFields(err));
-      return { kind: 'refused', text: err.message };
+      return { kind: 'refused', text: err.message, error: true };
     }
     log.log('error', 'command failed', errorFields(err));
     // Redis errors from the state store read like the queue's: the user needs the same advice.
     return {
       kind: 'refused',
+      error: true,
       text: new QueueUnavailableError(
         deps.queueLabel ?? 'the configured Redis',
         err instanceof Error ? err.message : String(err),

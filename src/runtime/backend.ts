@@ -20,6 +20,8 @@ export interface Backend {
   /** Waits for Redis to come back: for workers and the poster. */
   state: PipelineState;
   bus: JobBus;
+  /** Whether the queue's store answers now (for /readyz): undefined, or what is wrong. */
+  problem(): Promise<string | undefined>;
   close(): Promise<void>;
 }
 
@@ -49,7 +51,8 @@ export async function connectBackend(config: RuntimeConfig, allowEmbedded: boole
     if (allowEmbedded && !config.redisUrlExplicit) {
       const state = new MemoryState();
       const bus = new MemoryBus();
-      return { mode: 'embedded', state, intakeState: state, bus, close: () => bus.close() };
+      const problem = (): Promise<undefined> => Promise.resolve(undefined); // in-process: up while the process is
+      return { mode: 'embedded', state, intakeState: state, bus, problem, close: () => bus.close() };
     }
     throw new ConfigError(
       `Redis at ${safeRedisUrl(config.redisUrl)} does not answer (${problem})`,
@@ -97,6 +100,13 @@ export async function connectBackend(config: RuntimeConfig, allowEmbedded: boole
     intakeState: new RedisState(fast, config.prefix),
     state: new RedisState(patient, config.prefix),
     bus,
+    // The fast connection: it fails at once while Redis is down instead of queueing the PING.
+    problem: () =>
+      fast.ping().then(
+        () => undefined,
+        (err: unknown) =>
+          `Redis at ${safeRedisUrl(config.redisUrl)}: ${err instanceof Error ? err.message : String(err)}`,
+      ),
     close: async () => {
       await bus.close();
       for (const r of [fast, patient, ...consumers]) r.disconnect();
