@@ -50,12 +50,20 @@ async function readiness(opts: OpsServerOptions): Promise<{ ready: boolean; chec
 async function metricsText(opts: OpsServerOptions, errors: RateLimitedErrors): Promise<string> {
   const own = await registry.metrics();
   if (!opts.queueMetrics) return own;
+  let timer: NodeJS.Timeout | undefined;
+  // BullMQ waits for a connection that is not there; a scrape must not.
+  const late = new Promise<never>((_, reject) => {
+    const ms = opts.probeTimeoutMs ?? 2000;
+    timer = setTimeout(() => reject(new Error(`the queues did not answer within ${ms} ms (Redis down?)`)), ms);
+  });
   try {
-    return `${own}${await opts.queueMetrics()}`;
+    return `${own}${await Promise.race([opts.queueMetrics(), late])}`;
   } catch (err) {
     // The process's own metrics still matter (and say more) while Redis is away.
     errors.error('queue metrics', err);
     return `${own}# queue metrics unavailable: ${(err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ')}\n`;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
