@@ -2,7 +2,6 @@
 // "<checkId>-step<N>" (or -final, -cancelled, -error), so a retried command
 // or a re-run check cannot queue the same thing twice.
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import {
   checksQueueName,
   laterDelay,
@@ -18,6 +17,7 @@ import { JobSeal } from './job-seal.js';
 import { reportJobId, type CheckRequest, type ReportJob } from './types.js';
 import type { Logger } from '../log.js';
 import type { RateLimitedErrors } from '../runtime/redis-health.js';
+import type { RedisClient } from '../runtime/redis-client.js';
 import { recordPost } from '../ops/metrics.js';
 import { mergeExpositions } from '../ops/exposition.js';
 
@@ -25,9 +25,9 @@ export interface BullBusOptions {
   url: string;
   prefix: string;
   /** Fails fast while Redis is down (command intake answers at once). */
-  producer: Redis;
+  producer: RedisClient;
   /** Waits for Redis (workers and poster); BullMQ duplicates it for blocking reads. */
-  consumer: () => Redis;
+  consumer: () => RedisClient;
   lockDurationMs?: number;
   stalledIntervalMs?: number;
   /** Shared by the bot and its workers: jobs are sealed with it, and unsealed jobs refused. */

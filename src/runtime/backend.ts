@@ -1,7 +1,6 @@
 // Connects the pipeline to Redis (BullMQ + shared state), or, for a
 // single-machine `lbcheck start` with no Redis configured or running, to the
 // in-process twins. An explicit REDIS_URL that does not answer is fatal.
-import { Redis } from 'ioredis';
 import { ConfigError } from '../errors.js';
 import { BullBus } from '../pipeline/bullmq-bus.js';
 import { safeRedisUrl, type JobBus } from '../pipeline/job-bus.js';
@@ -11,6 +10,7 @@ import { RedisState } from '../pipeline/redis-state.js';
 import type { PipelineState } from '../pipeline/state.js';
 import { createLogger, type Logger } from '../log.js';
 import { logRedisErrors, RateLimitedErrors, watchRedis } from './redis-health.js';
+import { redisClient, type RedisClient } from './redis-client.js';
 import type { RuntimeConfig } from './env-config.js';
 
 export interface Backend {
@@ -25,8 +25,8 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-async function ping(url: string, timeoutMs: number): Promise<string | undefined> {
-  const r = new Redis(url, {
+async function ping(url: string, cluster: boolean, timeoutMs: number): Promise<string | undefined> {
+  const r = redisClient(url, cluster, {
     lazyConnect: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
@@ -46,7 +46,7 @@ async function ping(url: string, timeoutMs: number): Promise<string | undefined>
 }
 
 export async function connectBackend(config: RuntimeConfig, allowEmbedded: boolean, log?: Logger): Promise<Backend> {
-  const problem = await ping(config.redisUrl, 2000);
+  const problem = await ping(config.redisUrl, config.redisCluster, 2000);
   if (problem !== undefined) {
     if (allowEmbedded && !config.redisUrlExplicit) {
       const state = new MemoryState();
@@ -61,12 +61,12 @@ export async function connectBackend(config: RuntimeConfig, allowEmbedded: boole
         : 'start a Redis on 127.0.0.1:6379 or set REDIS_URL',
     );
   }
-  const fast = new Redis(config.redisUrl, {
+  const fast = redisClient(config.redisUrl, config.redisCluster, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     retryStrategy: (n) => Math.min(n * 200, 2000),
   });
-  const patient = new Redis(config.redisUrl, {
+  const patient = redisClient(config.redisUrl, config.redisCluster, {
     maxRetriesPerRequest: null,
     retryStrategy: (n) => Math.min(n * 200, 2000),
   });
@@ -75,13 +75,13 @@ export async function connectBackend(config: RuntimeConfig, allowEmbedded: boole
   for (const r of [fast, patient]) logRedisErrors(r, errors);
   if (log) watchRedis(patient, 'state', log);
   await new Promise<void>((resolve) => (fast.status === 'ready' ? resolve() : fast.once('ready', () => resolve())));
-  const consumers: Redis[] = [];
+  const consumers: RedisClient[] = [];
   const bus = new BullBus({
     url: config.redisUrl,
     prefix: config.prefix,
     producer: fast,
     consumer: () => {
-      const c = new Redis(config.redisUrl, {
+      const c = redisClient(config.redisUrl, config.redisCluster, {
         maxRetriesPerRequest: null,
         retryStrategy: (n) => Math.min(n * 200, 2000),
       });

@@ -5,6 +5,8 @@ import { ZONE } from '../pipeline/job-bus.js';
 
 export interface RuntimeConfig {
   redisUrl: string;
+  /** LBCHECK_REDIS_CLUSTER=1: REDIS_URL names one node of a Redis Cluster. */
+  redisCluster: boolean;
   /** REDIS_URL was set explicitly: then an unreachable Redis is fatal, never "embedded". */
   redisUrlExplicit: boolean;
   prefix: string;
@@ -49,11 +51,18 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     problems.push(
       `LBCHECK_PREFIX=${JSON.stringify(prefix)} may hold letters, digits, {}, _ . - only (use {lbcheck} on Redis Cluster)`,
     );
+  const redisCluster = env.LBCHECK_REDIS_CLUSTER === '1';
+  if (env.LBCHECK_REDIS_CLUSTER !== undefined && !['', '0', '1'].includes(env.LBCHECK_REDIS_CLUSTER))
+    problems.push(`LBCHECK_REDIS_CLUSTER=${JSON.stringify(env.LBCHECK_REDIS_CLUSTER)} must be 1 (Redis Cluster) or 0`);
+  // A cluster runs a script or transaction only when all its keys share a slot: the prefix's {hash tag} does that.
+  if (redisCluster && !/\{[^{}]+\}/.test(prefix))
+    problems.push(`LBCHECK_PREFIX=${JSON.stringify(prefix)} needs a {hash tag} on Redis Cluster, e.g. {lbcheck}`);
   const zone = env.LBCHECK_ZONE && env.LBCHECK_ZONE !== '' ? env.LBCHECK_ZONE : 'default';
   if (!ZONE.test(zone))
     problems.push(`LBCHECK_ZONE=${JSON.stringify(zone)} must be a short name of letters, digits, _ and -`);
   const config: RuntimeConfig = {
     redisUrl,
+    redisCluster,
     redisUrlExplicit: env.REDIS_URL !== undefined && env.REDIS_URL !== '',
     prefix,
     zone,
