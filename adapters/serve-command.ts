@@ -103,7 +103,6 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
       inventory,
       log,
       prefix: '/lbcheck',
-      queueLabel: safeRedisUrl(config.redisUrl),
       audit,
     };
     if (!slackOptions && !teamsOptions)

@@ -1,6 +1,7 @@
 // Shared by the JobBus and PipelineState contract suites: requests and the
 // two backends (in memory, and Redis under a fresh key prefix).
 import { randomBytes } from 'node:crypto';
+import { newCheckId } from '../../src/model/check-id.js';
 import type { CheckRequest } from '../../src/pipeline/types.js';
 
 let n = 0;
@@ -8,7 +9,7 @@ let n = 0;
 export function request(target = 'web-vip', over: Partial<CheckRequest> = {}): CheckRequest {
   n++;
   return {
-    checkId: `chk-${randomBytes(3).toString('hex')}-${n}`,
+    checkId: newCheckId(),
     target,
     members: [],
     all: false,
