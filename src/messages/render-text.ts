@@ -10,7 +10,10 @@ export { VERDICT_SYMBOL } from './views.js';
 export function renderStep(step: Step, evidencePaths?: ReadonlyMap<string, string>): string {
   const view = stepView(step, []);
   const lines = [`${view.headline}${step.ms ? ` (${step.ms} ms)` : ''}`, `  ${view.why}`];
-  for (const f of view.facts) lines.push(`  ${f.label}: ${f.value}`);
+  // Servers: one line per member; the other steps' few facts fit on one line.
+  const facts = view.facts.map((f) => `${f.label}: ${f.value}`);
+  if (step.name === 'servers') for (const f of facts) lines.push(`  ${f}`);
+  else if (facts.length > 0) lines.push(`  ${facts.join(' · ')}`);
   // The picture first: in a terminal the ladder is a file to open, so say where it is.
   const ladder = step.evidence.find((e) => e.name.endsWith('-ladder.png'));
   const ladderPath = ladder && evidencePaths?.get(ladder.sha256);
