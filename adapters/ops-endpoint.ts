@@ -13,8 +13,7 @@ import { cachedWhenOk, inventoryProbe, sshProbe, type ReadinessProbe } from '../
 import { startOps } from '../src/ops/start-ops.js';
 import type { Backend } from '../src/runtime/backend.js';
 import type { RuntimeConfig } from '../src/runtime/env-config.js';
-import type { RunningSlack } from './slack/slack-app.js';
-import type { RunningTeams } from './teams/teams-app.js';
+import type { RunningPlatform } from './chat-platform.js';
 
 export interface BotOpsParts {
   process: 'start' | 'serve';
@@ -22,9 +21,8 @@ export interface BotOpsParts {
   ops: OpsConfig;
   backend: Backend;
   holder: InventoryHolder | undefined;
-  platforms: readonly string[];
-  slack?: RunningSlack;
-  teams?: RunningTeams;
+  /** The chat platforms this process runs (the console has no `started`). */
+  platforms: readonly { id: string; started?: RunningPlatform }[];
   log: Logger;
 }
 
@@ -36,34 +34,26 @@ function queueNames(inventory: Inventory | undefined, platforms: readonly string
   return [...[...zones].map(checksQueueName), ...platforms.map(reportsQueueName)];
 }
 
-function platformProbe(p: BotOpsParts): ReadinessProbe {
-  const slack = p.slack;
-  const slackAuth = slack
-    ? cachedWhenOk(async () => {
-        const problem = await slack.authProblem();
-        return problem ? { ok: false, detail: problem } : { ok: true };
-      }, 60_000)
-    : undefined;
+/** Every chat platform that can say whether it is accepted, asked at most once a minute while it is. */
+function platformProbe(platforms: BotOpsParts['platforms']): ReadinessProbe {
+  const probes = platforms.map(({ id, started }) => {
+    const ask = started?.readiness?.bind(started);
+    return ask ? cachedWhenOk(ask, 60_000) : () => Promise.resolve({ ok: true, detail: `${id}: running` });
+  });
   return async () => {
-    const auth = await slackAuth?.();
-    if (auth && !auth.ok) return auth;
-    const said = [
-      ...(slack ? ['Slack: bot token accepted (auth.test)'] : []),
-      ...(p.teams
-        ? [
-            p.teams.authenticated
-              ? 'Teams: app id set, tokens checked per request'
-              : 'Teams: local mode, unauthenticated',
-          ]
-        : []),
-    ];
-    return { ok: true, detail: said.join('; ') || 'console' };
+    const results = await Promise.all(probes.map((probe) => probe()));
+    return { ok: results.every((r) => r.ok), detail: results.map((r) => r.detail ?? '').join('; ') || 'no platform' };
   };
 }
 
 export function startBotOps(p: BotOpsParts, withWorker: boolean): Promise<RunningOps | undefined> {
   const inventory = (): Inventory | undefined => p.holder?.current;
-  const names = (): string[] => queueNames(inventory(), p.platforms, p.config.zone);
+  const names = (): string[] =>
+    queueNames(
+      inventory(),
+      p.platforms.map((x) => x.id),
+      p.config.zone,
+    );
   const bus = p.backend.bus instanceof BullBus ? p.backend.bus : undefined;
   const readiness: Record<string, ReadinessProbe> = {
     redis: async () => {
@@ -73,7 +63,7 @@ export function startBotOps(p: BotOpsParts, withWorker: boolean): Promise<Runnin
         : { ok: true, detail: p.backend.mode === 'redis' ? 'answers' : 'in-process queue' };
     },
     inventory: inventoryProbe(p.config.inventoryFile, inventory),
-    platform: platformProbe(p),
+    platform: platformProbe(p.platforms),
     ...(withWorker ? { ssh: cachedWhenOk(sshProbe(p.config.zone, inventory), 10_000) } : {}),
   };
   return startOps(

@@ -102,7 +102,10 @@ export function loggerFromEnv(
 }
 
 export function errorFields(err: unknown): Record<string, unknown> {
-  return err instanceof Error ? { error: err.message, errorType: err.name } : { error: String(err) };
+  if (!(err instanceof Error)) return { error: String(err) };
+  // The wrapped error says what the client really said (users see only the wrapper's message).
+  const cause = err.cause instanceof Error ? { cause: `${err.cause.name}: ${err.cause.message}` } : {};
+  return { error: err.message, errorType: err.name, ...cause };
 }
 
 /**

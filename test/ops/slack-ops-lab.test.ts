@@ -56,8 +56,22 @@ before(async () => {
       ops: { port: 0, portExplicit: true, host: '127.0.0.1' },
       backend: base.backend,
       holder: undefined,
-      platforms: ['slack'],
-      slack,
+      platforms: [
+        {
+          id: 'slack',
+          started: {
+            poster: slack.poster,
+            endpoint: '',
+            readiness: async () => {
+              const problem = await slack.authProblem();
+              return problem
+                ? { ok: false, detail: problem }
+                : { ok: true, detail: 'Slack: bot token accepted (auth.test)' };
+            },
+            close: () => slack.close(),
+          },
+        },
+      ],
       log,
     },
     false,
