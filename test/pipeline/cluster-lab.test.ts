@@ -88,6 +88,7 @@ describe('Redis Cluster', { timeout: 600_000 }, () => {
     ['pipeline/pipeline-lab.test.js'],
     ['policy/policy-intake.test.js'],
     ['pipeline/lost-worker.test.js'],
+    ['pipeline/state-contract.test.js', 'pipeline/bus-contract.test.js'],
   ])
     it(`runs ${files.join(', ')} on the cluster`, async () => {
       const { code, tap } = await runAgainstCluster(files);
