@@ -217,8 +217,9 @@ export class BullBus implements JobBus {
         { connection: this.opts.consumer(), prefix: this.opts.prefix, concurrency: 4 },
       );
       worker.on('error', (err) => this.opts.errors?.error('bullmq reports worker', err));
-      worker.on('failed', (job) => {
-        if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) recordPost(platform, 'failed'); // given up
+      worker.on('failed', (job, err) => {
+        const givenUp = err instanceof UnrecoverableError || (job && job.attemptsMade >= (job.opts.attempts ?? 1));
+        if (job && givenUp) recordPost(platform, 'failed');
       });
       this.workers.push(worker);
       return worker;
