@@ -178,7 +178,10 @@ export async function processCheck(request: CheckRequest, deps: CheckWorkerDeps,
     await reportFailure(err, ctx, { deps, log, checkId, report });
   } finally {
     clearInterval(poll);
-    await release?.().catch(() => undefined);
+    // The slot's lease expires by itself; a failed release (Redis away) only holds it until then, but is logged.
+    await release?.().catch((err: unknown) =>
+      log.log('warn', 'could not release the capture slot; its lease expires by itself', errorFields(err)),
+    );
   }
 }
 

@@ -187,7 +187,11 @@ export class BullBus implements JobBus {
         job.attemptsMade >= (job.opts.attempts ?? 1) ||
         /stalled/i.test(err.message);
       const request = final ? this.opened('checks', job) : undefined;
-      if (request) void onGaveUp(request, original instanceof Error ? original : err).catch(() => undefined);
+      // Telling the channel needs Redis too: a failure is logged (rate-limited), not swallowed.
+      if (request)
+        void onGaveUp(request, original instanceof Error ? original : err).catch((e: unknown) =>
+          this.opts.errors?.error('bullmq checks worker', e),
+        );
     });
     // Emitted by whichever worker's stalled-job check found the dead worker's check; the job is back in the queue.
     worker.on('stalled', (jobId) => {
