@@ -1,7 +1,7 @@
 // Scale-out on Redis Cluster, proven: a real three-master cluster, and the
 // pipeline tests (checks, reports, cancel, 20 concurrent checks with the
 // capture limit; rate limits and in-flight caps; kill -9 of a worker and its
-// recovery) run against it through ioredis' Cluster client, with a {hash tag}
+// recovery; the state and queue contract suites) run against it through ioredis' Cluster client, with a {hash tag}
 // prefix (LBCHECK_REDIS_CLUSTER=1, LBCHECK_PREFIX={…}).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
