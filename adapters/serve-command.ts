@@ -25,8 +25,8 @@ import { slackOptionsFromEnv, startSlack } from './slack/slack-app.js';
 import { startTeams } from './teams/teams-app.js';
 import { teamsOptionsFromEnv } from './teams/teams-env.js';
 
-function logger(process: string): { log: Logger; where: string } {
-  const target = globalThis.process.env.LBCHECK_LOG ?? '.lbcheck/lbcheck.log';
+function logger(process: string, config: RuntimeConfig): { log: Logger; where: string } {
+  const target = config.logTarget ?? '.lbcheck/lbcheck.log';
   if (target === 'stderr') return { log: createLogger('stderr', { process }), where: 'stderr' };
   const file = resolve(target);
   mkdirSync(dirname(file), { recursive: true });
@@ -85,7 +85,7 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
   // Every check of the environment before anything that keeps the process alive (a watcher, a Redis connection).
   const slackOptions = slackOptionsFromEnv(process.env);
   const teamsOptions = teamsOptionsFromEnv(process.env);
-  const { log, where } = logger(withWorker ? 'start' : 'serve');
+  const { log, where } = logger(withWorker ? 'start' : 'serve', config);
   const resources = new Resources();
   // A failure at any step below closes what the steps before opened, so the process exits with the error.
   return resources.guard(async () => {
