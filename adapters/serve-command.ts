@@ -4,6 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { userInfo } from 'node:os';
+import { checkpointPolicyFromEnv } from '../src/audit/audit-config.js';
 import { AuditLog } from '../src/audit/audit-log.js';
 import { CliUsageError } from '../src/cli/cli-errors.js';
 import { InventoryHolder } from '../src/inventory/inventory-holder.js';
@@ -78,6 +79,26 @@ function announce(
   say(`evidence: ${resolve(config.evidenceDir)} · audit: ${resolve(config.auditDir)} · logs: ${where}`);
 }
 
+function auditLine(audit: AuditLog): string {
+  const cp = audit.checkpoints;
+  return cp
+    ? `audit: ${audit.file}, signed checkpoints (key ${cp.signer.keyId}) every ${cp.everyRecords} records or ${cp.everySeconds} s`
+    : `WARNING: audit: ${audit.file} is hash-chained only; set LBCHECK_AUDIT_SIGNING_KEY so truncation and rewrites are detectable (lbcheck audit keygen)`;
+}
+
+/** A quiet log is anchored by time too: a checkpoint every M seconds when anything was written. */
+function anchorPeriodically(audit: AuditLog, log: Logger): () => void {
+  const policy = audit.checkpoints;
+  if (!policy) return () => undefined;
+  const timer = setInterval(() => {
+    audit
+      .checkpoint('time', true)
+      .catch((err: unknown) => log.log('warn', 'audit checkpoint failed', { error: (err as Error).message }));
+  }, policy.everySeconds * 1000);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 async function serve(args: string[], withWorker: boolean): Promise<number> {
   if (args.length > 0)
     throw new CliUsageError(`unexpected ${args.join(' ')}`, `Usage: lbcheck ${withWorker ? 'start' : 'serve'}`);
@@ -86,6 +107,7 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
   const slackOptions = slackOptionsFromEnv(process.env);
   const teamsOptions = teamsOptionsFromEnv(process.env);
   const { log, where } = logger(withWorker ? 'start' : 'serve', config);
+  const checkpoints = checkpointPolicyFromEnv(process.env, log);
   const resources = new Resources();
   // A failure at any step below closes what the steps before opened, so the process exits with the error.
   return resources.guard(async () => {
@@ -96,7 +118,9 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
     resources.add(() => backend.close());
     const say = (line: string): void => void process.stdout.write(`${line}\n`);
     announce(say, withWorker, config, backend, inventory(), slackOptions, teamsOptions, where);
-    const audit = new AuditLog(config.auditDir);
+    const audit = new AuditLog(config.auditDir, checkpoints);
+    say(auditLine(audit));
+    resources.add(anchorPeriodically(audit, log));
     const intakeDeps = {
       state: backend.intakeState,
       bus: backend.bus,

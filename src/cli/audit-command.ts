@@ -1,10 +1,13 @@
 // `lbcheck audit ...`: what was posted, by whom, when, and proof that the
 // evidence is unaltered.
-import { writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { checkpointPolicyFromEnv } from '../audit/audit-config.js';
 import { AuditLog } from '../audit/audit-log.js';
 import type { AuditRecord } from '../audit/audit-record.js';
+import { describeCoverage } from '../audit/checkpoint.js';
 import { exportCheck, recordsOf, verifyExport } from '../audit/export.js';
-import { verifyAudit } from '../audit/verify.js';
+import { generateAuditKeys, loadVerifier, type AuditVerifier } from '../audit/signing.js';
+import { verifyAudit, type VerifyResult } from '../audit/verify.js';
 import { InputError } from '../errors.js';
 import { readConfig } from '../runtime/env-config.js';
 import { CliUsageError } from './cli-errors.js';
@@ -16,8 +19,14 @@ const FLAGS: FlagSpec[] = [
   { name: 'since', value: 'WHEN', help: 'list: records since an ISO time or a duration such as 24h or 7d' },
   { name: 'target', value: 'TARGET', help: 'list: only checks of this target' },
   { name: 'user', value: 'USER', help: 'list: only checks asked by this user id' },
-  { name: 'out', value: 'FILE', help: 'export: archive path (default <checkId>.tar)' },
+  { name: 'out', value: 'FILE', help: 'export: archive path (default <checkId>.tar); keygen: key file prefix' },
   { name: 'export', value: 'FILE', help: 'verify: check an exported archive on its own' },
+  { name: 'public-key', value: 'PEM', help: 'verify: check checkpoints / the export signature with this public key' },
+  {
+    name: 'checkpoint',
+    value: 'FILE',
+    help: 'verify: a checkpoint kept off the machine (JSON as the webhook got it): detects truncation',
+  },
   {
     name: 'days',
     value: 'N',
@@ -28,8 +37,10 @@ const FLAGS: FlagSpec[] = [
 const USAGE = `Usage:
   lbcheck audit show <checkId> [--json]
   lbcheck audit list [--since WHEN] [--target T] [--user U] [--json]
-  lbcheck audit verify [--export FILE] [--json]
+  lbcheck audit verify [--public-key PEM] [--checkpoint FILE] [--export FILE] [--json]
   lbcheck audit export <checkId> [--out FILE]
+  lbcheck audit checkpoint              write a signed checkpoint now (needs LBCHECK_AUDIT_SIGNING_KEY)
+  lbcheck audit keygen [--out PREFIX]   an Ed25519 key pair: PREFIX.pem (bot) and PREFIX.pub.pem (auditors)
   lbcheck audit prune [--days N]
 
 Options:
@@ -53,7 +64,70 @@ function describe(r: AuditRecord): string {
       return `${r.time} #${r.seq} posted ${r.kind}${r.step ? ` step ${r.step} ${r.verdict?.toUpperCase()}` : ''}${r.culprit ? ` culprit ${r.culprit}` : ''} · ${r.checkId} ${r.target} · asked by ${r.requester} · ${r.platform}:${r.channel}${r.thread ? `/${r.thread}` : ''}${r.messageIds.length ? ` · messages ${r.messageIds.join(',')}` : ''}\n    ${r.summary}${r.evidence.map((e) => `\n    evidence ${e.name} sha256:${e.sha256} ${e.bytes} B`).join('')}${r.commands.length ? `\n    commands: ${r.commands.join(' ; ')}` : ''}`;
     case 'prune':
       return `${r.time} #${r.seq} pruned ${r.removed.length} evidence files older than ${r.retentionDays} days`;
+    case 'checkpoint':
+      return `${r.time} #${r.seq} checkpoint (${r.reason}): records 1–${r.count} signed by key ${r.keyId}`;
   }
+}
+
+function verifier(one: (n: string) => string | undefined): AuditVerifier | undefined {
+  const file = one('public-key');
+  return file ? loadVerifier(file) : undefined;
+}
+
+function readCheckpointFile(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as unknown;
+  } catch (err) {
+    throw new InputError(
+      `--checkpoint ${file}: ${(err as Error).message}`,
+      'give the JSON the checkpoint webhook received',
+    );
+  }
+}
+
+function printVerify(result: VerifyResult, key: AuditVerifier | undefined): void {
+  if (result.ok) console.log(`OK: ${result.records} records chained, ${result.evidenceChecked} evidence files match`);
+  else console.log(`PROBLEMS (${result.problems.length}):\n${result.problems.map((x) => `  ${x}`).join('\n')}`);
+  if (result.coverage) console.log(`Anchored: ${describeCoverage(result.coverage)}`);
+  else if (!key) console.log('Not checked: signed checkpoints (give --public-key to check them)');
+}
+
+function verifyCommand(log: AuditLog, one: (n: string) => string | undefined, json: boolean): number {
+  const key = verifier(one);
+  const archive = one('export');
+  if (archive) {
+    const result = verifyExport(readFileSync(archive), key);
+    if (json) console.log(JSON.stringify(result, null, 2));
+    else if (result.ok)
+      console.log(
+        `OK: ${result.files} files in the archive match${key ? `; signed by key ${key.keyId}` : '; signature not checked (give --public-key)'}`,
+      );
+    else console.log(`PROBLEMS (${result.problems.length}):\n${result.problems.map((x) => `  ${x}`).join('\n')}`);
+    return result.ok ? 0 : 1;
+  }
+  const checkpointFile = one('checkpoint');
+  if (checkpointFile && !key) throw new InputError('--checkpoint needs --public-key to check its signature');
+  const result = verifyAudit(log.file, log.evidence, {
+    ...(key ? { key } : {}),
+    ...(checkpointFile ? { offMachine: readCheckpointFile(checkpointFile) } : {}),
+  });
+  if (json) console.log(JSON.stringify(result, null, 2));
+  else printVerify(result, key);
+  return result.ok ? 0 : 1;
+}
+
+function keygen(prefix: string): number {
+  const privateFile = `${prefix}.pem`;
+  const publicFile = `${prefix}.pub.pem`;
+  for (const f of [privateFile, publicFile])
+    if (existsSync(f)) throw new InputError(`${f} exists; refusing to overwrite a key`, 'choose another --out prefix');
+  const keys = generateAuditKeys();
+  writeFileSync(privateFile, keys.privatePem, { mode: 0o600 });
+  writeFileSync(publicFile, keys.publicPem);
+  console.log(
+    `key ${keys.keyId}: ${privateFile} for the bot (LBCHECK_AUDIT_SIGNING_KEY, keep it private), ${publicFile} for auditors (audit verify --public-key)`,
+  );
+  return 0;
 }
 
 export async function auditMain(args: string[]): Promise<number> {
@@ -65,7 +139,7 @@ export async function auditMain(args: string[]): Promise<number> {
   const p = parseArgs(rest, FLAGS, USAGE);
   const one = (n: string): string | undefined => p.flags.get(n)?.[0];
   const config = readConfig();
-  const log = new AuditLog(one('dir') ?? config.auditDir);
+  const log = new AuditLog(one('dir') ?? config.auditDir, checkpointPolicyFromEnv(process.env));
   const json = p.bools.has('json');
   switch (sub) {
     case 'show': {
@@ -101,25 +175,30 @@ export async function auditMain(args: string[]): Promise<number> {
       console.log(json ? JSON.stringify(records, null, 2) : records.map(describe).join('\n') || '(no records)');
       return 0;
     }
-    case 'verify': {
-      const archive = one('export');
-      const result = archive ? verifyExport(readFileSync(archive)) : verifyAudit(log.file, log.evidence);
-      if (json) console.log(JSON.stringify(result, null, 2));
-      else if (result.ok)
-        console.log(
-          `OK: ${'records' in result ? `${result.records} records chained, ${result.evidenceChecked} evidence files match` : `${result.files} files in the archive match`}`,
-        );
-      else console.log(`PROBLEMS (${result.problems.length}):\n${result.problems.map((x) => `  ${x}`).join('\n')}`);
-      return result.ok ? 0 : 1;
-    }
+    case 'verify':
+      return verifyCommand(log, one, json);
     case 'export': {
       const id = p.positional[0];
       if (!id) throw new CliUsageError('audit export needs a check id', USAGE);
       const out = one('out') ?? `${id}.tar`;
-      writeFileSync(out, exportCheck(log, id));
-      console.log(`wrote ${out}`);
+      const checkpoint = await log.checkpoint('export');
+      const signer = log.checkpoints?.signer;
+      writeFileSync(out, exportCheck(log, id, signer ? { signer, ...(checkpoint ? { checkpoint } : {}) } : undefined));
+      console.log(
+        signer
+          ? `wrote ${out} (signed with key ${signer.keyId}; checkpoint at record ${checkpoint?.seq ?? '?'})`
+          : `wrote ${out} (not signed: LBCHECK_AUDIT_SIGNING_KEY is not set)`,
+      );
       return 0;
     }
+    case 'checkpoint': {
+      if (!log.checkpoints) throw new InputError('LBCHECK_AUDIT_SIGNING_KEY is not set: there is no key to sign with');
+      const cp = await log.checkpoint('manual');
+      console.log(cp ? `checkpoint at record ${cp.seq}: records 1–${cp.count}, key ${cp.keyId}` : 'the log is empty');
+      return 0;
+    }
+    case 'keygen':
+      return keygen(one('out') ?? 'lbcheck-audit');
     case 'prune': {
       const days = one('days') ? Number(one('days')) : config.retentionDays;
       if (!Number.isInteger(days) || days < 1)
