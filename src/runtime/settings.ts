@@ -64,6 +64,16 @@ const list = raw.transform((text) =>
     .filter((s) => s !== ''),
 );
 
+/** A comma-separated list whose every entry must match: e.g. host names, not URLs. */
+function listOf(pattern: RegExp, expected: string) {
+  return list.transform((items, ctx): string[] => {
+    const bad = items.filter((item) => !pattern.test(item));
+    if (bad.length === 0) return items;
+    ctx.addIssue({ code: 'custom', message: `${expected}; not ${bad.map((b) => JSON.stringify(b)).join(', ')}` });
+    return z.NEVER;
+  });
+}
+
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
 function redisUrl(text: string): boolean {
@@ -137,7 +147,10 @@ export const teamsSchema = z.object({
   TEAMS_PORT: port(3978),
   TEAMS_LOCAL: matching(undefined, /^1$/, 'must be 1 (unauthenticated local mode) or unset'),
   LBCHECK_TEAMS_TENANTS: list,
-  LBCHECK_TEAMS_SERVICE_HOSTS: list,
+  LBCHECK_TEAMS_SERVICE_HOSTS: listOf(
+    /^(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/,
+    'must list host names (smba.trafficmanager.net) or *.domain patterns, comma-separated',
+  ),
   BotOpenIdMetadata: httpUrl('must be an http(s) URL'),
   LBCHECK_PUBLIC_URL: httpUrl('must be the http(s) URL chat users reach this bot at'),
   LBCHECK_LINK_SECRET: secret(

@@ -59,6 +59,13 @@ describe('environment: Teams evidence links', () => {
     assert.equal(t?.linkTtlSeconds, 600);
     assert.equal(t?.linkSecret, 'x'.repeat(16));
   });
+  it('refuses a URL where LBCHECK_TEAMS_SERVICE_HOSTS wants host names (it would never match)', () => {
+    refused(
+      () =>
+        teamsOptionsFromEnv({ ...TEAMS_LOCAL, LBCHECK_TEAMS_SERVICE_HOSTS: 'a.example.com,https://smba.example.net/' }),
+      /LBCHECK_TEAMS_SERVICE_HOSTS=.* must list host names .*not "https:\/\/smba\.example\.net\/"/,
+    );
+  });
   it('refuses TEAMS_PORT=http', () => {
     refused(
       () => teamsOptionsFromEnv({ ...TEAMS_LOCAL, TEAMS_PORT: 'http' }),
