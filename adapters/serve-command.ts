@@ -70,21 +70,29 @@ function announce(
 function auditLine(audit: AuditLog): string {
   const cp = audit.checkpoints;
   return cp
-    ? `audit: ${audit.file}, signed checkpoints (key ${cp.signer.keyId}) every ${cp.everyRecords} records or ${cp.everySeconds} s`
+    ? `audit: ${audit.file}, signed checkpoints (key ${cp.signer.keyId}) every ${cp.everyRecords} records or ${cp.everySeconds} s${cp.signer.warning ? `\nWARNING: audit: ${cp.signer.warning}` : ''}`
     : `WARNING: audit: ${audit.file} is hash-chained only; set LBCHECK_AUDIT_SIGNING_KEY so truncation and rewrites are detectable (lbcheck audit keygen)`;
 }
 
-/** A quiet log is anchored by time too: a checkpoint every M seconds when anything was written. */
-function anchorPeriodically(audit: AuditLog, log: Logger): () => void {
+/**
+ * A quiet log is anchored by time too: a checkpoint every M seconds when anything was written, and a last one
+ * when the process stops (after the poster, so it covers the last posts).
+ */
+function anchorPeriodically(audit: AuditLog, log: Logger): () => Promise<void> {
   const policy = audit.checkpoints;
-  if (!policy) return () => undefined;
+  if (!policy) return () => Promise.resolve();
   const timer = setInterval(() => {
     audit
       .checkpoint('time', true)
       .catch((err: unknown) => log.log('warn', 'audit checkpoint failed', { error: (err as Error).message }));
   }, policy.everySeconds * 1000);
   timer.unref();
-  return () => clearInterval(timer);
+  return async () => {
+    clearInterval(timer);
+    await audit
+      .checkpoint('shutdown')
+      .catch((err: unknown) => log.log('warn', 'audit checkpoint failed', { error: (err as Error).message }));
+  };
 }
 
 async function serve(args: string[], withWorker: boolean): Promise<number> {

@@ -18,9 +18,9 @@ export function checkpointPolicyFromEnv(env: NodeJS.ProcessEnv, log?: Logger): C
     everySeconds: s.LBCHECK_AUDIT_CHECKPOINT_SECONDS,
     onCheckpoint: (cp) => {
       log?.log('info', 'audit checkpoint written', { seq: cp.seq, covers: cp.count, reason: cp.reason });
-      if (!url) return;
-      // Sent after the append returned: a slow or failing receiver never holds up the audit log.
-      sendCheckpoint(url, cp).then(
+      if (!url) return undefined;
+      // Appends do not wait for this: a slow or failing receiver never holds up the audit log.
+      return sendCheckpoint(url, cp).then(
         () => log?.log('info', 'audit checkpoint sent off the machine', { seq: cp.seq }),
         (err: unknown) =>
           log?.log('warn', 'audit checkpoint not sent off the machine', { seq: cp.seq, error: (err as Error).message }),

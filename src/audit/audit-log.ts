@@ -17,8 +17,11 @@ export interface CheckpointPolicy {
   everyRecords: number;
   /** ... or after this many seconds, when anything was written since (checkpointIfDue, and on append). */
   everySeconds: number;
-  /** Called with each checkpoint written (e.g. to send it off the machine); must not throw. */
-  onCheckpoint?: (checkpoint: SignedCheckpoint) => void;
+  /**
+   * Called with each checkpoint written (e.g. to send it off the machine); must not reject. Appends do not
+   * wait for it; checkpoint() (exports, shutdown) does, so the copy leaves before the process does.
+   */
+  onCheckpoint?: (checkpoint: SignedCheckpoint) => void | Promise<void>;
 }
 
 export class AuditLog {
@@ -130,7 +133,7 @@ export class AuditLog {
       if (reason) checkpoint = this.writeCheckpoint(written, reason);
       return written;
     });
-    if (checkpoint) this.checkpoints?.onCheckpoint?.(checkpoint);
+    if (checkpoint) void this.checkpoints?.onCheckpoint?.(checkpoint);
     return record;
   }
 
@@ -151,7 +154,7 @@ export class AuditLog {
       fresh = this.writeCheckpoint(last, onlyIfDue && why ? why : reason, torn);
       return fresh;
     });
-    if (fresh) this.checkpoints.onCheckpoint?.(fresh);
+    if (fresh) await this.checkpoints.onCheckpoint?.(fresh);
     return result;
   }
 

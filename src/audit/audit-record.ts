@@ -60,7 +60,7 @@ export interface CheckpointRecord {
   head: string;
   count: number;
   keyId: string;
-  reason: 'records' | 'time' | 'export' | 'manual';
+  reason: 'records' | 'time' | 'export' | 'manual' | 'shutdown';
   signature: string;
 }
 

@@ -91,7 +91,7 @@ export function checkOffMachine(records: readonly AuditRecord[], anchor: unknown
 /** "records 1–840 covered by checkpoint at …; 12 records after the last checkpoint are not yet anchored". */
 export function describeCoverage(c: Coverage): string {
   const covered = c.checkpoint
-    ? `records 1–${c.covered} covered by the checkpoint at ${c.checkpoint.time} (record ${c.checkpoint.seq}, key ${c.checkpoint.keyId})`
+    ? `${c.covered === 1 ? 'record 1' : `records 1–${c.covered}`} covered by the checkpoint at ${c.checkpoint.time} (record ${c.checkpoint.seq}, key ${c.checkpoint.keyId})`
     : 'no record is covered by a valid checkpoint';
   const after =
     c.unanchored === 0

@@ -11,12 +11,14 @@ import {
   verify,
   type KeyObject,
 } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 
 export interface AuditSigner {
   keyId: string;
   sign(payload: string): string;
+  /** Set when the key file is readable by others than its owner (said at startup). */
+  warning?: string;
 }
 
 export interface AuditVerifier {
@@ -60,9 +62,17 @@ export function loadSigner(file: string, setting = 'LBCHECK_AUDIT_SIGNING_KEY'):
     throw new ConfigError(`${file} is not a PEM private key`, `fix ${setting}; generate one with lbcheck audit keygen`);
   }
   requireEd25519(key, file, setting);
+  // Whoever reads the key can forge checkpoints; OpenSSH refuses such keys, this only warns (secrets mounted
+  // by orchestrators are often 0644 inside a private mount).
+  const mode = statSync(file).mode & 0o777;
   return {
     keyId: keyIdOf(createPublicKey(key)),
     sign: (payload) => sign(null, Buffer.from(payload), key).toString('base64'),
+    ...(mode & 0o077
+      ? {
+          warning: `${file} is readable by others (mode ${mode.toString(8)}): chmod 600 it, or checkpoints can be forged`,
+        }
+      : {}),
   };
 }
 

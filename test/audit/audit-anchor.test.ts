@@ -4,8 +4,8 @@
 // with a message that says so. Checkpoints reach a local webhook listener.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -21,6 +21,7 @@ import { exportCheck, verifyExport } from '../../src/audit/export.js';
 import { generateAuditKeys, loadSigner, loadVerifier, type AuditVerifier } from '../../src/audit/signing.js';
 import { readTar, tarArchive } from '../../src/audit/tar.js';
 import { verifyAudit } from '../../src/audit/verify.js';
+import { deleteKeys, TEST_REDIS } from '../pipeline/harness.js';
 
 let scratch: string;
 let keyFile: string;
@@ -193,6 +194,38 @@ describe('signed checkpoints', () => {
   });
 });
 
+describe('audit key settings', () => {
+  it('refuses bad checkpoint settings and keys that cannot sign, naming the variable or file', () => {
+    assert.throws(
+      () => checkpointPolicyFromEnv({ LBCHECK_AUDIT_SIGNING_KEY: keyFile, LBCHECK_AUDIT_CHECKPOINT_RECORDS: 'abc' }),
+      /LBCHECK_AUDIT_CHECKPOINT_RECORDS="abc" must be a whole number/,
+    );
+    assert.throws(
+      () => checkpointPolicyFromEnv({ LBCHECK_AUDIT_SIGNING_KEY: keyFile, LBCHECK_AUDIT_CHECKPOINT_URL: 'syslog:x' }),
+      /LBCHECK_AUDIT_CHECKPOINT_URL="syslog:x" must be the http\(s\) URL/,
+    );
+    assert.throws(
+      () => checkpointPolicyFromEnv({ LBCHECK_AUDIT_SIGNING_KEY: join(scratch, 'missing.pem') }),
+      /cannot read the audit signing key .*missing\.pem: ENOENT/,
+    );
+    const rsa = join(scratch, 'rsa.pem');
+    writeFileSync(
+      rsa,
+      generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }),
+    );
+    assert.throws(() => checkpointPolicyFromEnv({ LBCHECK_AUDIT_SIGNING_KEY: rsa }), /is a rsa key, not Ed25519/);
+    assert.throws(() => loadVerifier(keyFile.replace('.pem', '.nope')), /cannot read the audit public key/);
+  });
+  it('warns about a signing key others can read; none without a key', () => {
+    const loose = join(scratch, 'loose.pem');
+    writeFileSync(loose, readFileSync(keyFile), { mode: 0o644 });
+    chmodSync(loose, 0o644);
+    assert.match(loadSigner(loose).warning ?? '', /readable by others \(mode 644\): chmod 600/);
+    assert.equal(loadSigner(keyFile).warning, undefined);
+    assert.equal(checkpointPolicyFromEnv({}), undefined);
+  });
+});
+
 describe('signed exports', () => {
   it('an export is signed and verifies with the public key; a checkpoint is written for it', async () => {
     const log = await makeLog('export', 3);
@@ -241,6 +274,37 @@ describe('lbcheck audit keygen, verify --public-key, export (the command line)',
       child.stderr.on('data', (d: Buffer) => (out += d.toString()));
       child.on('close', (code) => resolve({ code, out }));
     });
+
+  it('lbcheck start with a signing key says so, and anchors what it wrote when it stops', async () => {
+    const dir = join(scratch, 'start');
+    const prefix = `lbc-anchor-${process.pid}`;
+    const child = spawn(process.execPath, [cli, 'start'], {
+      env: {
+        PATH: process.env.PATH,
+        REDIS_URL: TEST_REDIS,
+        LBCHECK_PREFIX: prefix,
+        LBCHECK_AUDIT_SIGNING_KEY: keyFile,
+        LBCHECK_AUDIT_DIR: dir,
+        LBCHECK_EVIDENCE_DIR: join(dir, 'evidence'),
+        LBCHECK_LOG: join(dir, 'bot.log'),
+      },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdin.end('/lbcheck help\n');
+    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    await deleteKeys(prefix);
+    assert.equal(code, 0, out);
+    assert.match(out, new RegExp(`signed checkpoints \\(key ${key.keyId}\\) every 100 records or 300 s`));
+    const log = new AuditLog(dir);
+    const last = parsed(log).at(-1);
+    assert.equal(last?.type === 'checkpoint' && last.reason, 'shutdown', JSON.stringify(last));
+    const r = verifyAudit(log.file, log.evidence, { key });
+    assert.deepEqual(r.problems, []);
+    assert.equal(r.coverage?.unanchored, 0);
+  });
 
   it('keygen writes a usable pair; verify states coverage; a tampered log and a re-sealed export exit 1', async () => {
     const prefix = join(scratch, 'cli-key');
