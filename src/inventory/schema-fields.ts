@@ -8,22 +8,33 @@ export const OWNED = { owned: ' ' } as const;
 /** The same with a colon ("load balancer "edge": hostKey is empty"). */
 export const OWNED_COLON = { owned: ': ' } as const;
 
+/** How a value that has the wrong shape is named in a message. */
+function shape(input: unknown): string {
+  if (Array.isArray(input)) return 'a list';
+  if (input !== null && typeof input === 'object') return 'a mapping';
+  return JSON.stringify(input) ?? String(input);
+}
+
 /** A scalar the YAML reader may have typed as a number (zone: 1, port: 22), read as its text. */
 export const scalarText = z
   .union([z.string(), z.number()], {
-    error: (iss) =>
-      `must be a single value (text or a number), not ${Array.isArray(iss.input) ? 'a list' : iss.input !== null && typeof iss.input === 'object' ? 'a mapping' : JSON.stringify(iss.input)}`,
+    error: (iss) => `must be a single value (text or a number), not ${shape(iss.input)}`,
   })
   .transform(String);
 
-/** Text held to a pattern; `expected` completes "<field> must be ...". */
+/**
+ * Text held to a pattern; `expected` completes "<field> must be ...". The pattern also lands in the JSON Schema
+ * (editors check it as you type), so it must not rely on flags, which JSON Schema patterns cannot carry.
+ */
 export function text(pattern?: RegExp, expected?: string) {
   if (!pattern) return scalarText;
-  return scalarText.pipe(
-    z
-      .string()
-      .regex(pattern, { error: (iss) => `must be ${expected ?? pattern.source}, not ${JSON.stringify(iss.input)}` }),
-  );
+  if (pattern.flags !== '') throw new Error(`inventory schema pattern ${String(pattern)} must not use flags`);
+  const held = z
+    .string()
+    .regex(pattern, { error: (iss) => `must be ${expected ?? pattern.source}, not ${JSON.stringify(iss.input)}` });
+  return z.union([held, z.number().transform(String).pipe(held)], {
+    error: (iss) => `must be ${expected ?? pattern.source}, not ${shape(iss.input)}`,
+  });
 }
 
 /** Runs one of the inventory's text parsers; its error message becomes the issue (owned: prefixed with the owner). */

@@ -117,4 +117,5 @@ export function safeRedisUrl(url: string): string {
   return parsed.toString();
 }
 
-export const ZONE = /^[a-z0-9][a-z0-9_-]{0,31}$/i;
+// Spelled without the i flag: the inventory's JSON Schema carries this pattern, and JSON Schema has no flags.
+export const ZONE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
