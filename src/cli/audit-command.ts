@@ -1,15 +1,13 @@
 // `lbcheck audit ...`: what was posted, by whom, when, and proof that the
 // evidence is unaltered.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { checkpointPolicyFromEnv } from '../audit/audit-config.js';
 import { AuditLog } from '../audit/audit-log.js';
 import type { AuditRecord } from '../audit/audit-record.js';
-import { describeCoverage } from '../audit/checkpoint.js';
-import { exportCheck, recordsOf, verifyExport } from '../audit/export.js';
-import { generateAuditKeys, loadVerifier, type AuditVerifier } from '../audit/signing.js';
-import { verifyAudit, type VerifyResult } from '../audit/verify.js';
+import { exportCheck, recordsOf } from '../audit/export.js';
 import { InputError } from '../errors.js';
 import { readConfig } from '../runtime/env-config.js';
+import { keygen, verifyCommand } from './audit-anchor-commands.js';
 import { CliUsageError } from './cli-errors.js';
 import { flagHelp, parseArgs, type FlagSpec } from './parse-args.js';
 
@@ -69,67 +67,6 @@ function describe(r: AuditRecord): string {
   }
 }
 
-function verifier(one: (n: string) => string | undefined): AuditVerifier | undefined {
-  const file = one('public-key');
-  return file ? loadVerifier(file) : undefined;
-}
-
-function readCheckpointFile(file: string): unknown {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as unknown;
-  } catch (err) {
-    throw new InputError(
-      `--checkpoint ${file}: ${(err as Error).message}`,
-      'give the JSON the checkpoint webhook received',
-    );
-  }
-}
-
-function printVerify(result: VerifyResult, key: AuditVerifier | undefined): void {
-  if (result.ok) console.log(`OK: ${result.records} records chained, ${result.evidenceChecked} evidence files match`);
-  else console.log(`PROBLEMS (${result.problems.length}):\n${result.problems.map((x) => `  ${x}`).join('\n')}`);
-  if (result.coverage) console.log(`Anchored: ${describeCoverage(result.coverage)}`);
-  else if (!key) console.log('Not checked: signed checkpoints (give --public-key to check them)');
-}
-
-function verifyCommand(log: AuditLog, one: (n: string) => string | undefined, json: boolean): number {
-  const key = verifier(one);
-  const archive = one('export');
-  if (archive) {
-    const result = verifyExport(readFileSync(archive), key);
-    if (json) console.log(JSON.stringify(result, null, 2));
-    else if (result.ok)
-      console.log(
-        `OK: ${result.files} files in the archive match${key ? `; signed by key ${key.keyId}` : '; signature not checked (give --public-key)'}`,
-      );
-    else console.log(`PROBLEMS (${result.problems.length}):\n${result.problems.map((x) => `  ${x}`).join('\n')}`);
-    return result.ok ? 0 : 1;
-  }
-  const checkpointFile = one('checkpoint');
-  if (checkpointFile && !key) throw new InputError('--checkpoint needs --public-key to check its signature');
-  const result = verifyAudit(log.file, log.evidence, {
-    ...(key ? { key } : {}),
-    ...(checkpointFile ? { offMachine: readCheckpointFile(checkpointFile) } : {}),
-  });
-  if (json) console.log(JSON.stringify(result, null, 2));
-  else printVerify(result, key);
-  return result.ok ? 0 : 1;
-}
-
-function keygen(prefix: string): number {
-  const privateFile = `${prefix}.pem`;
-  const publicFile = `${prefix}.pub.pem`;
-  for (const f of [privateFile, publicFile])
-    if (existsSync(f)) throw new InputError(`${f} exists; refusing to overwrite a key`, 'choose another --out prefix');
-  const keys = generateAuditKeys();
-  writeFileSync(privateFile, keys.privatePem, { mode: 0o600 });
-  writeFileSync(publicFile, keys.publicPem);
-  console.log(
-    `key ${keys.keyId}: ${privateFile} for the bot (LBCHECK_AUDIT_SIGNING_KEY, keep it private), ${publicFile} for auditors (audit verify --public-key)`,
-  );
-  return 0;
-}
-
 export async function auditMain(args: string[]): Promise<number> {
   if (args.length === 0 || args.includes('--help')) {
     console.log(USAGE);
@@ -181,6 +118,8 @@ export async function auditMain(args: string[]): Promise<number> {
       const id = p.positional[0];
       if (!id) throw new CliUsageError('audit export needs a check id', USAGE);
       const out = one('out') ?? `${id}.tar`;
+      // Refused before anything is written: a failed export leaves no checkpoint behind.
+      if (recordsOf(log, id).length === 0) throw new InputError(`no audit records for ${id} in ${log.file}`);
       const checkpoint = await log.checkpoint('export');
       const signer = log.checkpoints?.signer;
       writeFileSync(out, exportCheck(log, id, signer ? { signer, ...(checkpoint ? { checkpoint } : {}) } : undefined));
