@@ -128,6 +128,8 @@ export class AuditLog {
     let checkpoint: SignedCheckpoint | undefined;
     const record = await withFileLock(`${this.file}.lock`, () => {
       const { last, torn } = this.tail();
+      // Another process's checkpoint just before this record counts as the last one here too.
+      if (last?.type === 'checkpoint') this.lastCheckpoint = { seq: last.seq, at: Date.parse(last.time) };
       const written = this.write(last, torn, body);
       const reason = this.due(written);
       if (reason) checkpoint = this.writeCheckpoint(written, reason);
