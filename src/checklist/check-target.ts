@@ -29,6 +29,11 @@ export interface CheckTarget {
   sni?: string;
   members: PoolMemberTarget[];
   lb?: LbAccess;
+  /**
+   * Every node of an HA group serving the VIP, in inventory order (the first is the preferred active one); `lb` is
+   * the first. Step 1 captures on all of them at once; steps 2 and 3 run on the node that handled the probe.
+   */
+  lbNodes?: LbAccess[];
   /** The health path step 2 and the member probes request; "/" when not set. */
   httpPath?: string;
   /** HTTP statuses that count as healthy for httpPath; 200–399 when not set. */

@@ -103,9 +103,14 @@ export async function runMain(args: string[]): Promise<number> {
   const printer = json ? undefined : new StepPrinter(id, (text) => process.stdout.write(text), dir);
   printer?.header(target);
   // The session is ours (on the early connection), so closing it is too.
-  let session: SshSessionType | undefined;
+  const sessions: SshSessionType[] = [];
+  // The early connection is to the first LB; the other nodes of an HA group connect on their own.
+  let earlyUsed = false;
   const openSession = async (lb: LbAccess): Promise<SshSessionType> => {
-    session = await SshSession.open({ ...lb, ...(early ? { preconnected: early } : {}) });
+    const useEarly = early !== undefined && !earlyUsed && lb === target.lb;
+    earlyUsed ||= useEarly;
+    const session = await SshSession.open({ ...lb, ...(useEarly ? { preconnected: early } : {}) });
+    sessions.push(session);
     return session;
   };
   try {
@@ -131,7 +136,8 @@ export async function runMain(args: string[]): Promise<number> {
     console.log(JSON.stringify(report, null, 2));
     return 0;
   } finally {
-    session?.close();
-    if (!session) early?.socket.destroy();
+    for (const session of sessions) session.close();
+    // Closed with its session when one took it; destroyed here otherwise (idempotent either way).
+    early?.socket.destroy();
   }
 }

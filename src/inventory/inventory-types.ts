@@ -25,7 +25,10 @@ export interface InventoryVip {
   protocol: 'http' | 'tcp';
   tls: boolean;
   sni?: string;
+  /** The load balancer to SSH into; for an HA group, its first node. */
   lb?: string;
+  /** Every node of an HA group, in order (the first is expected to hold the VIP); absent for a single LB. */
+  lbNodes?: string[];
   members: { host: string; port: number }[];
   zone?: string;
   /** Health path for step 2 and the member probes (default "/"). */

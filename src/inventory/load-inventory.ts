@@ -7,6 +7,7 @@ import { parseFingerprint } from '../remote/host-keys.js';
 import { parseEndpoint, parseHost, parsePort, parseSshUrl } from '../target/endpoint.js';
 import { loadPolicy } from '../policy/load-policy.js';
 import type { Inventory, InventoryLb, InventoryVip } from './inventory-types.js';
+import { loadLbGroups, vipLb, type LbGroups } from './lb-groups.js';
 import { parseHttpPath, parseLbView, parseStatusRange } from './health-check.js';
 import { checkKeys, entries, field, Problems, scalar } from './yaml-helpers.js';
 
@@ -65,6 +66,7 @@ function loadVip(
   name: string,
   node: Node | null,
   lbs: Map<string, InventoryLb>,
+  groups: LbGroups,
 ): InventoryVip | undefined {
   if (!isMap(node)) return void p.at(node, `VIP "${name}" must be a mapping`);
   checkKeys(
@@ -85,9 +87,7 @@ function loadVip(
   if (protocol !== 'http' && protocol !== 'tcp')
     p.at(field(node, 'protocol'), `protocol must be http or tcp, not "${protocol}"`);
   const tls = scalar(field(node, 'tls')) === 'true' || (port === 443 && scalar(field(node, 'tls')) !== 'false');
-  const lb = scalar(field(node, 'lb'));
-  if (lb && !lbs.has(lb))
-    p.at(field(node, 'lb'), `VIP "${name}" names load balancer "${lb}", which is not in loadBalancers`);
+  const { lb, lbNodes } = vipLb(p, field(node, 'lb'), name, lbs, groups);
   const membersNode = field(node, 'members');
   const members: { host: string; port: number }[] = [];
   if (membersNode !== undefined && membersNode !== null && !isSeq(membersNode))
@@ -123,6 +123,7 @@ function loadVip(
     tls,
     members,
     ...(lb ? { lb } : {}),
+    ...(lbNodes ? { lbNodes } : {}),
     ...(sni ? { sni } : {}),
     ...(zone ? { zone } : {}),
     ...(httpPath ? { httpPath } : {}),
@@ -139,7 +140,7 @@ export function parseInventory(text: string, file: string): Inventory {
   const root = doc.contents as Node | null;
   if (doc.errors.length === 0 && !isMap(root))
     p.at(root, 'the inventory must be a mapping with loadBalancers and vips');
-  checkKeys(p, root, ['loadBalancers', 'vips', 'policy'], 'the inventory');
+  checkKeys(p, root, ['loadBalancers', 'lbGroups', 'vips', 'policy'], 'the inventory');
   const loadBalancers = new Map<string, InventoryLb>();
   for (const [name, keyNode, value] of entries(field(root, 'loadBalancers'))) {
     if (!NAME.test(name))
@@ -147,10 +148,11 @@ export function parseInventory(text: string, file: string): Inventory {
     const lb = loadLb(p, name, value);
     if (lb) loadBalancers.set(name, lb);
   }
+  const groups = loadLbGroups(p, field(root, 'lbGroups'), loadBalancers);
   const vips = new Map<string, InventoryVip>();
   for (const [name, keyNode, value] of entries(field(root, 'vips'))) {
     if (!NAME.test(name)) p.at(keyNode, `VIP name "${name}" must be letters, digits, dot, dash or underscore`);
-    const vip = loadVip(p, name, value, loadBalancers);
+    const vip = loadVip(p, name, value, loadBalancers, groups);
     if (vip) vips.set(name, vip);
   }
   const policy = loadPolicy(p, field(root, 'policy'), vips);

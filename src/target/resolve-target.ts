@@ -90,6 +90,13 @@ function fromInventoryLb(lb: InventoryLb, req: TargetRequest): LbAccess {
   );
 }
 
+async function groupNode(name: string, inventory: Inventory | undefined, req: TargetRequest): Promise<LbAccess> {
+  const invLb = inventory?.loadBalancers.get(name);
+  if (!invLb) throw new ConfigError(`the HA group names load balancer ${name}, which is not in the inventory`);
+  const access = fromInventoryLb(invLb, req);
+  return { ...access, host: await toIp(access.host, 'LB') };
+}
+
 const INTERFACE = /^[a-zA-Z0-9_.:@-]{1,15}$/;
 
 export async function resolveTarget(req: TargetRequest, inventory: Inventory | undefined): Promise<CheckTarget> {
@@ -141,6 +148,11 @@ export async function resolveTarget(req: TargetRequest, inventory: Inventory | u
     lb = fromInventoryLb(invLb, req);
   }
   if (lb) lb.host = await toIp(lb.host, 'LB');
+  // An HA group (only from the inventory; --lb names one node): every node, the first being lb itself.
+  const lbNodes =
+    lb && !req.lbUrl && entry?.lbNodes
+      ? [lb, ...(await Promise.all(entry.lbNodes.slice(1).map((n) => groupNode(n, inventory, req))))]
+      : undefined;
 
   const target: CheckTarget = {
     vip: await toIp(vip.address, 'VIP'),
@@ -153,6 +165,7 @@ export async function resolveTarget(req: TargetRequest, inventory: Inventory | u
   const sni = req.sni ?? entry?.sni ?? (/^[\d.:]+$/.test(vip.address) ? undefined : vip.address);
   if (sni) target.sni = sni;
   if (lb) target.lb = lb;
+  if (lbNodes) target.lbNodes = lbNodes;
   if (entry?.httpPath) target.httpPath = entry.httpPath;
   if (entry?.expectStatus) target.expectStatus = entry.expectStatus;
   if (entry?.lbView) target.lbView = entry.lbView;

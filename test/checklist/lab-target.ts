@@ -6,9 +6,19 @@ import { pinsFromKnownHosts } from '../../src/remote/host-keys.js';
 import type { LbViewSpec } from '../../src/checklist/lb-view.js';
 import { haproxySocket } from '../lab/lb-configs.js';
 import { labFiles, type Lab, type VipKind } from '../lab/lab.js';
+import type { LabSsh } from '../lab/sshd.js';
 
 export function labLbAccess(lab: Lab): LbAccess {
-  const ssh = lab.sshInfo;
+  return accessTo(lab.sshInfo, 'lab-lb');
+}
+
+/** The HA standby node (test/lab/standby.ts), once started. */
+export function standbyLbAccess(lab: Lab): LbAccess {
+  if (!lab.standby) throw new Error('the lab standby is not started');
+  return accessTo(lab.standby.ssh, 'lab-lb2');
+}
+
+function accessTo(ssh: LabSsh, name: string): LbAccess {
   return {
     host: ssh.host,
     port: ssh.port,
@@ -16,7 +26,7 @@ export function labLbAccess(lab: Lab): LbAccess {
     privateKey: readFileSync(ssh.identityFile),
     pins: pinsFromKnownHosts(ssh.knownHostsFile, ssh.host, ssh.port),
     captureInterface: 'any',
-    label: `lab-lb (${ssh.host})`,
+    label: `${name} (${ssh.host})`,
   };
 }
 
