@@ -137,7 +137,14 @@ export async function processCheck(request: CheckRequest, deps: CheckWorkerDeps,
     };
     if (target.lb) {
       const leaseMs = deps.connectTimeoutMs * 2 + deps.silentMs + 60_000;
-      release = await captureSlot(deps, target.lb.label, `${deps.worker}/${checkId}`, leaseMs, abort.signal);
+      // An HA group captures on every node: a slot on each, taken in name order so two checks never wait on each other.
+      const labels = [...new Set((target.lbNodes ?? [target.lb]).map((n) => n.label))].sort();
+      const releases: (() => Promise<void>)[] = [];
+      release = async () => {
+        for (const r of releases) await r();
+      };
+      for (const label of labels)
+        releases.push(await captureSlot(deps, label, `${deps.worker}/${checkId}`, leaseMs, abort.signal));
     }
     const outcome = await runCheck(target, options, {
       session: (lb) => deps.sessions.get(lb),
