@@ -12,6 +12,8 @@ export interface LbAccess {
   /** Capture interface on the LB ("any" to see client and server side). */
   captureInterface: string;
   label: string;
+  /** The account is not root: tcpdump and the LB's view run through `sudo -n` (src/remote/sudo.ts). */
+  sudo?: boolean;
 }
 
 export interface PoolMemberTarget {

@@ -50,7 +50,7 @@ function endpointOf(address: string): { host: string; port: number } | undefined
 
 async function readView(session: SshSession, target: ResolvedTarget): Promise<LbView | undefined> {
   if (!target.lbView) return undefined;
-  const argv = viewCommand(target.lbView);
+  const argv = viewCommand(target.lbView, session.sudo);
   const r = await session.run(argv, 10_000).catch((err: Error) => ({ code: null, stdout: '', stderr: err.message }));
   return parseView(target.lbView, commandLine(argv), r, target.vip, target.port);
 }

@@ -32,6 +32,7 @@ const FLAGS: FlagSpec[] = [
   { name: 'sni', value: 'NAME', help: 'TLS server name to send' },
   { name: 'protocol', value: 'http|tcp', help: 'service protocol (default http)' },
   { name: 'capture-interface', value: 'IFACE', help: 'capture interface on the LB (default any)' },
+  { name: 'sudo', help: 'with --lb: the account is not root; tcpdump and the LB view run through sudo -n' },
   {
     name: 'evidence-dir',
     value: 'DIR',
@@ -85,6 +86,7 @@ export async function runMain(args: string[]): Promise<number> {
       ...(one('sni') ? { sni: one('sni') } : {}),
       ...(protocol ? { protocol } : {}),
       ...(one('capture-interface') ? { captureInterface: one('capture-interface') } : {}),
+      ...(p.bools.has('sudo') ? { sudo: true } : {}),
     },
     inventory,
   );

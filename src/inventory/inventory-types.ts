@@ -14,6 +14,8 @@ export interface InventoryLb {
   hostKeys: string[];
   knownHosts?: string;
   captureInterface: string;
+  /** Not root: tcpdump and the LB's view run through `sudo -n` with the rules `lbcheck sudoers` prints. */
+  sudo?: boolean;
   /** The vantage-point zone whose workers probe this LB's VIPs. */
   zone?: string;
 }

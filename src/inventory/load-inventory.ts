@@ -18,7 +18,7 @@ function loadLb(p: Problems, name: string, node: Node | null): InventoryLb | und
   checkKeys(
     p,
     node,
-    ['ssh', 'identity', 'hostKey', 'hostKeys', 'knownHosts', 'captureInterface', 'zone'],
+    ['ssh', 'identity', 'hostKey', 'hostKeys', 'knownHosts', 'captureInterface', 'zone', 'sudo'],
     `load balancer "${name}"`,
   );
   const sshText = scalar(field(node, 'ssh'));
@@ -49,6 +49,9 @@ function loadLb(p: Problems, name: string, node: Node | null): InventoryLb | und
   if (!/^[a-zA-Z0-9_.:@-]{1,15}$/.test(captureInterface))
     p.at(field(node, 'captureInterface'), `captureInterface "${captureInterface}" is not an interface name`);
   const zone = scalar(field(node, 'zone'));
+  const sudo = scalar(field(node, 'sudo'));
+  if (sudo !== undefined && sudo !== 'true' && sudo !== 'false')
+    p.at(field(node, 'sudo'), `load balancer "${name}": sudo must be true or false, not "${sudo}"`);
   if (!ssh || !identity) return undefined;
   return {
     name,
@@ -58,6 +61,7 @@ function loadLb(p: Problems, name: string, node: Node | null): InventoryLb | und
     captureInterface,
     ...(knownHosts ? { knownHosts } : {}),
     ...(zone ? { zone } : {}),
+    ...(sudo === 'true' ? { sudo: true } : {}),
   };
 }
 

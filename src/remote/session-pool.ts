@@ -7,7 +7,7 @@ export class SessionPool {
   private readonly sessions = new Map<string, Promise<SshSession>>();
 
   private key(lb: LbAccess): string {
-    return `${lb.user}@${lb.host}:${lb.port}#${[...lb.pins.fingerprints].sort().join(',')}`;
+    return `${lb.user}@${lb.host}:${lb.port}#${[...lb.pins.fingerprints].sort().join(',')}${lb.sudo ? '#sudo' : ''}`;
   }
 
   async get(lb: LbAccess): Promise<SshSession> {

@@ -21,6 +21,8 @@ export interface TargetRequest {
   sni?: string;
   protocol?: 'http' | 'tcp';
   captureInterface?: string;
+  /** --sudo with --lb: the account is not root (privileged commands through `sudo -n`). */
+  sudo?: boolean;
 }
 
 const TARGET_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
@@ -81,13 +83,14 @@ function defaultIdentity(): string {
 }
 
 function fromInventoryLb(lb: InventoryLb, req: TargetRequest): LbAccess {
-  return lbAccess(
+  const access = lbAccess(
     lb.ssh,
     req.identity ?? lb.identity,
     { knownHosts: req.knownHosts ?? lb.knownHosts, hostKeys: lb.hostKeys },
     req.captureInterface ?? lb.captureInterface,
     `${lb.name} (${formatEndpoint(lb.ssh)})`,
   );
+  return lb.sudo ? { ...access, sudo: true } : access;
 }
 
 async function groupNode(name: string, inventory: Inventory | undefined, req: TargetRequest): Promise<LbAccess> {
@@ -141,6 +144,7 @@ export async function resolveTarget(req: TargetRequest, inventory: Inventory | u
       req.captureInterface ?? 'any',
       formatEndpoint(ssh),
     );
+    if (req.sudo) lb.sudo = true;
   } else if (entry?.lb) {
     const invLb = inventory?.loadBalancers.get(entry.lb);
     if (!invLb)

@@ -6,7 +6,8 @@ import { pinsFromKnownHosts } from '../../src/remote/host-keys.js';
 import type { LbViewSpec } from '../../src/checklist/lb-view.js';
 import { haproxySocket } from '../lab/lb-configs.js';
 import { labFiles, type Lab, type VipKind } from '../lab/lab.js';
-import type { LabSsh } from '../lab/sshd.js';
+import { LAB_SUDO_USER, type LabSsh } from '../lab/sshd.js';
+import { sudoersSnippet } from '../../src/remote/sudo.js';
 
 export function labLbAccess(lab: Lab): LbAccess {
   return accessTo(lab.sshInfo, 'lab-lb');
@@ -16,6 +17,25 @@ export function labLbAccess(lab: Lab): LbAccess {
 export function standbyLbAccess(lab: Lab): LbAccess {
   if (!lab.standby) throw new Error('the lab standby is not started');
   return accessTo(lab.standby.ssh, 'lab-lb2');
+}
+
+/** The lab LB's unprivileged account: privileged commands through sudo -n, allowed by the rules tests write. */
+export function sudoLbAccess(lab: Lab): LbAccess {
+  const sudo = lab.sshd?.sudo;
+  if (!sudo) throw new Error('the lab LB has no unprivileged account');
+  return { ...accessTo(sudo.ssh, 'lab-lb-sudo'), sudo: true };
+}
+
+/** The sudoers rules lbcheck prints for the lab's LB (its paths, its views), as an operator would install them. */
+export function labSudoRules(lab: Lab, parts: { capture?: boolean; views?: boolean } = {}): string[] {
+  const snippet = sudoersSnippet({
+    user: LAB_SUDO_USER,
+    captureInterfaces: parts.capture === false ? [] : ['any'],
+    haproxySockets: parts.views === false ? [] : [haproxySocket(lab.dir, 'http'), haproxySocket(lab.dir, 'tcp')],
+    nginxConfigs: parts.views === false ? [] : [labFiles(lab).nginxConf],
+    iptables: parts.views !== false,
+  });
+  return snippet.split('\n').filter((l) => !l.startsWith('#'));
 }
 
 function accessTo(ssh: LabSsh, name: string): LbAccess {

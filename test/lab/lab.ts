@@ -260,7 +260,7 @@ async function startServices(lab: Lab): Promise<void> {
     ),
   );
 
-  const sshd = await prepareSshd(ns.lb, dir, addr.lbTransit);
+  const sshd = await prepareSshd(ns.lb, dir, addr.lbTransit, { sudoUser: true });
   lab.ssh = sshd.ssh;
   lab.sshd = sshd;
   await lab.service('sshd', () => sshd.start());

@@ -1,10 +1,12 @@
-// The HA-pair failure modes (issue 17): the lab's LB and its standby
+// Real LB estates (issue 17). HA pairs: the lab's LB and its standby
 // (test/lab/standby.ts) serve the HAProxy http VIP; each fault moves or
 // duplicates the VIP address. Step 1 must name the node and the pair's state,
-// and never blame the path to the LB for the pair's own disarray.
+// and never blame the path to the LB for the pair's own disarray. And an LB
+// account without root: tcpdump and the LB's view through sudo -n.
 import type { Report } from '../../src/model/report.js';
 import { failoverToStandby, splitBrain, staleRouteAfterFailover, vipOnNoNode } from '../lab/standby.js';
 import type { Scenario } from './scenarios.js';
+import { allowLbcheckSudo } from './sudo-rules.js';
 
 /** An `also` check on step 1 of an HA pair: which node handled the probe, and what each node saw and held. */
 function pairSaw(handledBy: RegExp, sawSyn: boolean[], ownsVip: boolean[], finding?: string) {
@@ -23,7 +25,7 @@ function pairSaw(handledBy: RegExp, sawSyn: boolean[], ownsVip: boolean[], findi
 // Never "the path to the LB" when the pair itself is in disarray: that would send the incident to the wrong team.
 const NOT_THE_PATH = [/network \/ firewall team|dropped or misrouted before the LB|another device answered/];
 
-export const PAIR_SCENARIOS: Scenario[] = [
+export const ESTATE_SCENARIOS: Scenario[] = [
   {
     name: 'pair-active',
     vip: 'haproxy-http',
@@ -86,6 +88,22 @@ export const PAIR_SCENARIOS: Scenario[] = [
       says: [/lab-lb2 .* holds the VIP/, /gratuitous ARP/],
       neverSays: NOT_THE_PATH,
       also: pairSaw(/^lab-lb \(/, [true, false], [false, true], 'vip-on-wrong-node'),
+    },
+  },
+  {
+    name: 'sudo-user',
+    vip: 'haproxy-http',
+    sudo: true,
+    view: true,
+    fault: allowLbcheckSudo,
+    expect: {
+      verdicts: '1:pass 2:pass 3:pass',
+      culprit: 'none',
+      also: (r) => {
+        const s3 = r.steps.find((s) => s.step === 3);
+        if (s3?.step !== 3 || !s3.lbView || s3.lbView.error || s3.lbView.pool.length === 0)
+          throw new Error(`the LB view through sudo: ${JSON.stringify(s3?.step === 3 ? s3.lbView : null)}`);
+      },
     },
   },
 ];
