@@ -204,6 +204,12 @@ export class RemoteCapture {
   private startError(what: string): CaptureUnavailableError {
     const err = this.stderrText.trim();
     const refused = sudoRefusal(err);
+    if (refused && /not found/.test(refused)) {
+      return new CaptureUnavailableError(
+        `sudo is not installed on the LB ${this.session.target} (the entry says sudo: true)`,
+        'install sudo on the LB with the rules `lbcheck sudoers` prints, or log in as an account that may capture',
+      );
+    }
     if (refused) {
       return new CaptureUnavailableError(
         `sudo on ${this.session.target} refused the capture (${refused}); the command was: ${this.command.split(' & ')[0] ?? ''}`,
@@ -222,7 +228,7 @@ export class RemoteCapture {
     if (/permission|not permitted|Operation not permitted/i.test(err)) {
       return new CaptureUnavailableError(
         `the SSH user on ${this.session.target} may not capture packets (${err.split('\n')[0]})`,
-        'use an account with CAP_NET_RAW (root on most LBs) for the capture',
+        "the account needs CAP_NET_RAW and CAP_NET_ADMIN to capture: give them to tcpdump (setcap cap_net_raw,cap_net_admin=eip on the LB's tcpdump), or set sudo: true on the LB entry and install the rules `lbcheck sudoers` prints",
       );
     }
     if (/syntax error|can't parse filter/i.test(err)) {
