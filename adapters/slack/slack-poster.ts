@@ -9,6 +9,7 @@ import type { WebClient } from '@slack/web-api';
 import type { Report, Step } from '../../src/model/report.js';
 import { finalView, stepView } from '../../src/messages/views.js';
 import {
+  postOnce,
   RetryLaterError,
   type ChatPoster,
   type EvidenceFile,
@@ -51,21 +52,13 @@ export class SlackPoster implements ChatPoster {
       const e = err as { code?: string; retryAfter?: number; message?: string };
       if (e.code === 'slack_webapi_rate_limited_error')
         throw new RetryLaterError((e.retryAfter ?? 1) * 1000, `Slack rate-limited ${what}`);
-      throw new Error(`Slack ${what} failed: ${e.message ?? String(err)}`);
+      throw new Error(`Slack ${what} failed: ${e.message ?? String(err)}`, { cause: err });
     }
-  }
-
-  private async once(ctx: PostContext, key: string, fn: () => Promise<string>): Promise<string> {
-    const done = await ctx.memo.get(key);
-    if (done !== undefined) return done;
-    const value = await fn();
-    await ctx.memo.set(key, value);
-    return value;
   }
 
   private parent(ctx: PostContext): Promise<string> {
     const req = ctx.request;
-    return this.once(ctx, 'slack.parent', async () => {
+    return postOnce(ctx, 'slack.parent', async () => {
       const r = await this.call('chat.postMessage', () =>
         this.client.chat.postMessage({
           channel: req.replyTo.channel,
@@ -85,7 +78,7 @@ export class SlackPoster implements ChatPoster {
     blocks: KnownBlock[],
   ): Promise<{ thread: string; ts: string }> {
     const thread = await this.parent(ctx);
-    const ts = await this.once(ctx, key, async () => {
+    const ts = await postOnce(ctx, key, async () => {
       const r = await this.call('chat.postMessage', () =>
         this.client.chat.postMessage({ channel: ctx.request.replyTo.channel, thread_ts: thread, text, blocks }),
       );
@@ -129,7 +122,7 @@ export class SlackPoster implements ChatPoster {
       viewBlocks(view),
     );
     const files = attachments(evidence);
-    const fileIds = await this.once(ctx, `slack.step${step.step}.files`, async () => {
+    const fileIds = await postOnce(ctx, `slack.step${step.step}.files`, async () => {
       const { uploads, notes } = this.uploadsOf(files);
       if (uploads.length === 0) return '';
       const r = await this.call('files.uploadV2', () =>
@@ -150,7 +143,7 @@ export class SlackPoster implements ChatPoster {
     const view = finalView(report);
     const { thread, ts } = await this.reply(ctx, 'slack.final', `${view.headline}: ${view.why}`, viewBlocks(view));
     const req = ctx.request;
-    await this.once(ctx, 'slack.parent.updated', async () => {
+    await postOnce(ctx, 'slack.parent.updated', async () => {
       await this.call('chat.update', () =>
         this.client.chat.update({
           channel: req.replyTo.channel,
