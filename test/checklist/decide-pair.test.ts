@@ -8,6 +8,7 @@ import { decideCheck } from '../../src/checklist/decide-check.js';
 import type { CheckObservation, NodeReach } from '../../src/checklist/observation.js';
 import type { ReachStep } from '../../src/model/report.js';
 import { parseIpAddr } from '../../src/remote/vip-owner.js';
+import { stepView } from '../../src/messages/views.js';
 import { readFixture } from '../fixtures/fixture-files.js';
 
 const reachOf = (obs: CheckObservation): ReachStep => decideCheck(obs).steps[0] as ReachStep;
@@ -87,6 +88,22 @@ describe('HA pair: step 1 over every node', () => {
     const reach = reachOf({ ...noSyn, reach: { ...noSyn.reach, lb: noSyn.reach.nodes?.[1]?.lb ?? null } });
     assert.equal(reach.finding, 'vip-on-no-node');
     assert.match(reach.summary, /reached no node/);
+  });
+});
+
+describe('HA pair in chat', () => {
+  it("step 1's facts list each node: saw the SYN, holds the VIP, which handled the probe, and the finding", () => {
+    const reach = readFixture('split-brain').report.steps[0] as ReachStep;
+    const facts = stepView(reach, []).facts.map((f) => `${f.label}: ${f.value}`);
+    assert.ok(
+      facts.some((f) => /^Node lab-lb \(.*\): saw SYN yes · holds VIP yes · handled the probe$/.test(f)),
+      facts.join('\n'),
+    );
+    assert.ok(
+      facts.some((f) => /^Node lab-lb2 \(.*\): saw SYN no · holds VIP yes$/.test(f)),
+      facts.join('\n'),
+    );
+    assert.ok(facts.includes('HA group: split-brain'));
   });
 });
 
