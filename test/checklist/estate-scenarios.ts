@@ -91,6 +91,21 @@ export const ESTATE_SCENARIOS: Scenario[] = [
     },
   },
   {
+    // --all: steps 2 and 3 run on the node that saw the SYN; it does not hold the VIP, so step 2 does not judge it.
+    name: 'vip-on-wrong-node-all',
+    vip: 'haproxy-http',
+    pair: true,
+    all: true,
+    fault: staleRouteAfterFailover,
+    expect: {
+      verdicts: '1:fail 2:skipped 3:\\w+',
+      culprit: 'lb',
+      finding: 'vip-on-wrong-node',
+      modeFinding: 'not-reached',
+      neverSays: NOT_THE_PATH,
+    },
+  },
+  {
     name: 'sudo-user',
     vip: 'haproxy-http',
     sudo: true,
