@@ -36,6 +36,8 @@ export interface CheckTarget {
    * the first. Step 1 captures on all of them at once; steps 2 and 3 run on the node that handled the probe.
    */
   lbNodes?: LbAccess[];
+  /** Every node of lbNodes holds the VIP by design (active/active): no split brain, no failover. */
+  activeActive?: boolean;
   /** The health path step 2 and the member probes request; "/" when not set. */
   httpPath?: string;
   /** HTTP statuses that count as healthy for httpPath; 200–399 when not set. */

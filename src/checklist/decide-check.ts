@@ -50,7 +50,7 @@ export function decideCheck(obs: CheckObservation): DecidedCheck {
   let stoppedAfter: 1 | 2 | undefined;
 
   const single = decideReach(target.vip, target.port, obs.reach);
-  const { deciding: d1, ...reach } = decidePairReach(target.vip, target.port, obs.reach, single);
+  const { deciding: d1, ...reach } = decidePairReach(target.vip, target.port, obs.reach, single, target.activeActive);
   steps.push({ ...reach, evidence: [] });
   deciding[1] = d1;
   if (stopsTheCheck(reach, options.all)) stoppedAfter = 1;

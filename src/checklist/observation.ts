@@ -50,6 +50,8 @@ export interface ObservedTarget {
   sni?: string;
   /** Label of the LB when lbcheck had SSH access to it. */
   lb?: string;
+  /** An HA group whose nodes all hold the VIP by design (active/active). */
+  activeActive?: boolean;
   /** The pool as the inventory or the command line lists it (may be empty). */
   members: { host: string; port: number }[];
   httpPath: string;

@@ -80,6 +80,7 @@ export function observedTarget(t: ResolvedTarget): ObservedTarget {
     ...(t.name ? { name: t.name } : {}),
     ...(t.sni ? { sni: t.sni } : {}),
     ...(t.lb ? { lb: t.lb.label } : {}),
+    ...(t.activeActive ? { activeActive: true } : {}),
   };
 }
 

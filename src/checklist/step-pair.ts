@@ -33,6 +33,8 @@ export function decidePairReach(
   port: number,
   obs: ReachObservation,
   single: ReachDecision,
+  /** Every node holds the VIP by design (ECMP, anycast): two holders are no split brain, another holder no failover. */
+  activeActive = false,
 ): ReachDecision {
   const nodes = nodeFacts(vip, port, obs);
   if (nodes.length < 2) return single;
@@ -44,7 +46,7 @@ export function decidePairReach(
   const group = list(nodes.map((n) => n.name));
   const target = `${vip}:${port}`;
 
-  if (owners.length >= 2) {
+  if (owners.length >= 2 && !activeActive) {
     return {
       ...base,
       verdict: single.verdict === 'pass' ? 'warn' : 'fail',
@@ -61,17 +63,17 @@ export function decidePairReach(
     };
   }
   const owner = owners[0];
-  if (owner !== undefined && receivers.length > 0 && !receivers.includes(owner)) {
+  if (owner !== undefined && receivers.length > 0 && !receivers.some((r) => owners.includes(r))) {
     return {
       ...base,
       verdict: 'fail',
       finding: 'vip-on-wrong-node',
-      summary: `${owner} holds the VIP ${vip}, but ${reachedText(receivers)}, which does not: the network still delivers the VIP to the old node (a stale ARP/neighbour entry or route after a failover: the new owner's gratuitous ARP or route announcement did not take).`,
+      summary: `${list(owners)} ${owners.length > 1 ? 'hold' : 'holds'} the VIP ${vip}, but ${reachedText(receivers)}, which does not: the network still delivers the VIP to the old node (a stale ARP/neighbour entry or route after a failover: the new owner's gratuitous ARP or route announcement did not take).`,
     };
   }
   const where = handler ? ` ${handler} handled it (HA group: ${group}).` : '';
   const first = nodes[0]?.name;
-  if (owner !== undefined && owner === handler && owner !== first && single.verdict === 'pass') {
+  if (!activeActive && owner !== undefined && owner === handler && owner !== first && single.verdict === 'pass') {
     return {
       ...base,
       finding: 'failed-over',

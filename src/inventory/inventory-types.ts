@@ -31,6 +31,8 @@ export interface InventoryVip {
   lb?: string;
   /** Every node of an HA group, in order (the first is expected to hold the VIP); absent for a single LB. */
   lbNodes?: string[];
+  /** The group is active/active: every node holds the VIP by design (ECMP, anycast), so that is no split brain. */
+  activeActive?: boolean;
   members: { host: string; port: number }[];
   zone?: string;
   /** Health path for step 2 and the member probes (default "/"). */

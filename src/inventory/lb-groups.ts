@@ -4,11 +4,17 @@
 // is the one expected to hold the VIP, so a VIP on another node reads as a
 // failover. Kept apart from load-inventory.ts so the schema there can change
 // without touching this.
-import { isSeq, type Node } from 'yaml';
+import { isMap, isSeq, type Node } from 'yaml';
 import type { InventoryLb } from './inventory-types.js';
-import { entries, type Problems, scalar } from './yaml-helpers.js';
+import { checkKeys, entries, field, type Problems, scalar } from './yaml-helpers.js';
 
-export type LbGroups = Map<string, string[]>;
+/** A named group: its nodes in order, and whether every node holds the VIP by design (ECMP / anycast). */
+export interface LbGroup {
+  nodes: string[];
+  activeActive: boolean;
+}
+
+export type LbGroups = Map<string, LbGroup>;
 
 function nodeList(p: Problems, node: Node, what: string, lbs: Map<string, InventoryLb>): string[] | undefined {
   if (!isSeq(node)) return void p.at(node, `${what} must be a list of load balancer names`);
@@ -34,11 +40,16 @@ function nodeList(p: Problems, node: Node, what: string, lbs: Map<string, Invent
 export function loadLbGroups(p: Problems, node: Node | null | undefined, lbs: Map<string, InventoryLb>): LbGroups {
   const groups: LbGroups = new Map();
   for (const [name, keyNode, value] of entries(node)) {
-    if (lbs.has(name)) p.at(keyNode, `lbGroups "${name}" has the name of a load balancer; give the group its own name`);
-    const nodes = value
-      ? nodeList(p, value, `lbGroups "${name}"`, lbs)
-      : void p.at(keyNode, `lbGroups "${name}" is empty`);
-    if (nodes) groups.set(name, nodes);
+    const what = `lbGroups "${name}"`;
+    if (lbs.has(name)) p.at(keyNode, `${what} has the name of a load balancer; give the group its own name`);
+    // `name: [a, b]`, or `name: { nodes: [a, b], activeActive: true }` for a group where every node holds the VIP.
+    const listNode = isMap(value) ? (field(value, 'nodes') ?? null) : value;
+    if (isMap(value)) checkKeys(p, value, ['nodes', 'activeActive'], what);
+    const flag = isMap(value) ? scalar(field(value, 'activeActive')) : undefined;
+    if (flag !== undefined && flag !== 'true' && flag !== 'false')
+      p.at(field(value, 'activeActive'), `${what}: activeActive must be true or false, not "${flag}"`);
+    const nodes = listNode ? nodeList(p, listNode, what, lbs) : void p.at(keyNode, `${what} is empty`);
+    if (nodes) groups.set(name, { nodes, activeActive: flag === 'true' });
   }
   return groups;
 }
@@ -50,11 +61,14 @@ export function vipLb(
   vipName: string,
   lbs: Map<string, InventoryLb>,
   groups: LbGroups,
-): { lb?: string; lbNodes?: string[] } {
+): { lb?: string; lbNodes?: string[]; activeActive?: boolean } {
   if (node === undefined || node === null) return {};
   const what = `VIP "${vipName}" lb`;
-  const nodes = isSeq(node) ? nodeList(p, node, what, lbs) : groups.get(scalar(node) ?? '');
-  if (nodes) return nodes.length > 1 ? { lb: nodes[0], lbNodes: nodes } : { lb: nodes[0] };
+  const group = isSeq(node) ? undefined : groups.get(scalar(node) ?? '');
+  const nodes = isSeq(node) ? nodeList(p, node, what, lbs) : group?.nodes;
+  if (nodes && nodes.length > 1)
+    return { lb: nodes[0], lbNodes: nodes, ...(group?.activeActive ? { activeActive: true } : {}) };
+  if (nodes) return { lb: nodes[0] };
   if (isSeq(node)) return {};
   const name = scalar(node) ?? '';
   if (!lbs.has(name)) {

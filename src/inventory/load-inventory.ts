@@ -91,7 +91,7 @@ function loadVip(
   if (protocol !== 'http' && protocol !== 'tcp')
     p.at(field(node, 'protocol'), `protocol must be http or tcp, not "${protocol}"`);
   const tls = scalar(field(node, 'tls')) === 'true' || (port === 443 && scalar(field(node, 'tls')) !== 'false');
-  const { lb, lbNodes } = vipLb(p, field(node, 'lb'), name, lbs, groups);
+  const { lb, lbNodes, activeActive } = vipLb(p, field(node, 'lb'), name, lbs, groups);
   const membersNode = field(node, 'members');
   const members: { host: string; port: number }[] = [];
   if (membersNode !== undefined && membersNode !== null && !isSeq(membersNode))
@@ -128,6 +128,7 @@ function loadVip(
     members,
     ...(lb ? { lb } : {}),
     ...(lbNodes ? { lbNodes } : {}),
+    ...(activeActive ? { activeActive } : {}),
     ...(sni ? { sni } : {}),
     ...(zone ? { zone } : {}),
     ...(httpPath ? { httpPath } : {}),

@@ -170,6 +170,7 @@ export async function resolveTarget(req: TargetRequest, inventory: Inventory | u
   if (sni) target.sni = sni;
   if (lb) target.lb = lb;
   if (lbNodes) target.lbNodes = lbNodes;
+  if (lbNodes && entry?.activeActive) target.activeActive = true;
   if (entry?.httpPath) target.httpPath = entry.httpPath;
   if (entry?.expectStatus) target.expectStatus = entry.expectStatus;
   if (entry?.lbView) target.lbView = entry.lbView;

@@ -35,6 +35,20 @@ describe('HA pair: step 1 over every node', () => {
     assert.equal(d.finding, 'split-brain');
   });
 
+  it('an active/active group: both nodes holding the VIP is the design, not split brain; a failover is not named', () => {
+    const split = readFixture('split-brain').observation;
+    const aa = { ...split, target: { ...split.target, activeActive: true } };
+    const reach = reachOf(aa);
+    assert.equal(reach.verdict, 'pass');
+    assert.equal(reach.finding, undefined);
+    assert.equal(decideCheck(aa).diagnosis.culprit, 'none');
+    const over = readFixture('failover-to-standby').observation;
+    assert.equal(reachOf({ ...over, target: { ...over.target, activeActive: true } }).finding, undefined);
+    // A SYN at a node that holds nothing, while another holds the VIP, is still the wrong node.
+    const wrong = readFixture('vip-on-wrong-node').observation;
+    assert.equal(reachOf({ ...wrong, target: { ...wrong.target, activeActive: true } }).finding, 'vip-on-wrong-node');
+  });
+
   it('ownership unreadable on the standby: no accusation, the handling node still named', () => {
     const obs = withNode(readFixture('failover-to-standby').observation, 0, { ownsVip: null, error: 'ip: not found' });
     const reach = reachOf(obs);

@@ -21,6 +21,16 @@ const inventory = (lb: string, groups = ''): string =>
   `loadBalancers:\n${lbs}${groups}vips:\n  web:\n    address: 198.18.2.1\n    port: 80\n    lb: ${lb}\n`;
 
 describe('inventory: HA groups', () => {
+  const problems = (text: string): string => {
+    try {
+      parseInventory(text, 'inv.yaml');
+    } catch (err) {
+      assert.ok(err instanceof ConfigError);
+      return err.message;
+    }
+    assert.fail('the inventory loaded');
+  };
+
   it('a list of LB names: the first is lb, all are lbNodes, and the check target gets every node in order', async () => {
     const inv = parseInventory(inventory('[edge-b, edge-a]'), 'inv.yaml');
     assert.equal(inv.vips.get('web')?.lb, 'edge-b');
@@ -38,6 +48,19 @@ describe('inventory: HA groups', () => {
     assert.deepEqual(inv.vips.get('web')?.lbNodes, ['edge-a', 'edge-c']);
   });
 
+  it('an active/active group (mapping form) reaches the check target', async () => {
+    const inv = parseInventory(
+      inventory('anycast', 'lbGroups:\n  anycast: { nodes: [edge-a, edge-b], activeActive: true }\n'),
+      'inv.yaml',
+    );
+    assert.equal(inv.vips.get('web')?.activeActive, true);
+    assert.equal((await resolveTarget({ target: 'web' }, inv)).activeActive, true);
+    assert.match(
+      problems(inventory('aa', 'lbGroups:\n  aa: { nodes: [edge-a, edge-b], activeActive: yes-please }\n')),
+      /activeActive must be true or false/,
+    );
+  });
+
   it('a single name stays a single LB (no lbNodes)', async () => {
     const inv = parseInventory(inventory('edge-a'), 'inv.yaml');
     assert.equal(inv.vips.get('web')?.lbNodes, undefined);
@@ -50,16 +73,6 @@ describe('inventory: HA groups', () => {
     assert.equal(t.lbNodes, undefined);
     assert.equal(t.lb?.host, '198.18.1.9');
   });
-
-  const problems = (text: string): string => {
-    try {
-      parseInventory(text, 'inv.yaml');
-    } catch (err) {
-      assert.ok(err instanceof ConfigError);
-      return err.message;
-    }
-    assert.fail('the inventory loaded');
-  };
 
   it('unknown nodes, duplicates, empty groups and clashing names are each reported with their line', () => {
     assert.match(problems(inventory('[edge-a, edge-z]')), /inv\.yaml:\d+: VIP "web" lb names load balancer "edge-z"/);
