@@ -62,6 +62,17 @@ export function decidePairReach(
       summary: `No node of the group (${group}) holds the VIP ${vip} (\`ip -o addr\` on each node): the HA manager (keepalived, pacemaker...) has released it everywhere, so nothing can accept connections to ${target}; ${reachedText(receivers)}${receivers.length > 0 ? ', which does not hold it' : ''}.`,
     };
   }
+  const unknown = nodes.filter((n) => n.ownsVip === null).map((n) => n.name);
+  const nonHolders = nodes.filter((n) => n.sawSyn === true && n.ownsVip === false).map((n) => n.name);
+  if (owners.length === 0 && unknown.length > 0 && nonHolders.length > 0 && nonHolders.length === receivers.length) {
+    // The node the traffic reached is known not to hold the VIP; where it is held could not be asked.
+    return {
+      ...base,
+      verdict: 'fail',
+      finding: 'vip-on-wrong-node',
+      summary: `The probe's SYN arrived at ${list(receivers)}, which does not hold the VIP ${vip} (\`ip -o addr\`), so nothing there accepts it as the VIP; whether ${list(unknown)} holds it is unknown (${unknown.length > 1 ? 'they' : 'it'} could not be asked). The network delivers the VIP to a node that does not hold it: after a failover the new owner's gratuitous ARP or route announcement did not take, or no node holds it at all.`,
+    };
+  }
   const owner = owners[0];
   if (owner !== undefined && receivers.length > 0 && !receivers.some((r) => owners.includes(r))) {
     return {

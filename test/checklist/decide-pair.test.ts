@@ -96,6 +96,20 @@ describe('HA pair: step 1 over every node', () => {
     });
   }
 
+  it('the SYN reached a node that does not hold the VIP and the other could not be asked: the pair, not a pass', () => {
+    const obs = withNode(readFixture('vip-on-no-node').observation, 1, {
+      lb: null,
+      ownsVip: null,
+      error: 'SSH refused',
+    });
+    const reach = reachOf(obs);
+    assert.equal(reach.verdict, 'fail');
+    assert.equal(reach.finding, 'vip-on-wrong-node');
+    assert.match(reach.summary, /^The probe's SYN arrived at lab-lb .*, which does not hold the VIP/);
+    assert.match(reach.summary, /whether lab-lb2 .* holds it is unknown/);
+    assert.equal(decideCheck(obs).diagnosis.culprit, 'lb');
+  });
+
   it('no node holds the VIP and no node saw the SYN: still the pair, never the path', () => {
     const obs = readFixture('vip-on-no-node').observation;
     const noSyn = withNode(obs, 0, { lb: obs.reach.nodes?.[1]?.lb ?? null });
