@@ -80,7 +80,11 @@ function prepareSudoUser(
 
 /** The lab's sudoers: sudo logs every command to logFile; `rules` are the lines under test. */
 export function labSudoers(logFile: string, rules: string[]): string {
+  // Debian 12's own defaults first (use_pty included, no secure_path: the printed rules bring it), as on a stock LB.
   return [
+    'Defaults env_reset',
+    'Defaults mail_badpass',
+    'Defaults use_pty',
     `Defaults logfile=${logFile}`,
     'Defaults loglinelen=0',
     'Defaults !syslog',
