@@ -53,6 +53,7 @@ export const ESTATE_SCENARIOS: Scenario[] = [
     name: 'split-brain',
     vip: 'haproxy-http',
     pair: true,
+    busy: true,
     fault: splitBrain,
     expect: {
       verdicts: '1:warn 2:pass 3:pass',
@@ -66,6 +67,7 @@ export const ESTATE_SCENARIOS: Scenario[] = [
     name: 'vip-on-no-node',
     vip: 'haproxy-http',
     pair: true,
+    busy: true,
     fault: vipOnNoNode,
     expect: {
       verdicts: '1:fail 2:skipped 3:skipped',
