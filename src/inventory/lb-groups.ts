@@ -3,10 +3,9 @@
 // (`lbGroups: { edge-pair: [edge-a, edge-b] }`). Order matters: the first node
 // is the one expected to hold the VIP, so a VIP on another node reads as a
 // failover. Kept apart from load-inventory.ts so the schema there can change
-// without touching this.
+// without touching this. Works on the YAML nodes, so every problem has its line.
 import { isMap, isSeq, type Node } from 'yaml';
-import type { InventoryLb } from './inventory-types.js';
-import { checkKeys, entries, field, type Problems, scalar } from './yaml-helpers.js';
+import { entries, field, type Problems, scalar } from './yaml-helpers.js';
 
 /** A named group: its nodes in order, and whether every node holds the VIP by design (ECMP / anycast). */
 export interface LbGroup {
@@ -16,7 +15,7 @@ export interface LbGroup {
 
 export type LbGroups = Map<string, LbGroup>;
 
-function nodeList(p: Problems, node: Node, what: string, lbs: Map<string, InventoryLb>): string[] | undefined {
+function nodeList(p: Problems, node: Node, what: string, lbs: ReadonlySet<string>): string[] | undefined {
   if (!isSeq(node)) return void p.at(node, `${what} must be a list of load balancer names`);
   const names = (node.items as Node[]).map((n) => scalar(n) ?? '');
   let ok = true;
@@ -37,14 +36,16 @@ function nodeList(p: Problems, node: Node, what: string, lbs: Map<string, Invent
   return ok ? names : undefined;
 }
 
-export function loadLbGroups(p: Problems, node: Node | null | undefined, lbs: Map<string, InventoryLb>): LbGroups {
+export function loadLbGroups(p: Problems, node: Node | null | undefined, lbs: ReadonlySet<string>): LbGroups {
   const groups: LbGroups = new Map();
   for (const [name, keyNode, value] of entries(node)) {
     const what = `lbGroups "${name}"`;
     if (lbs.has(name)) p.at(keyNode, `${what} has the name of a load balancer; give the group its own name`);
     // `name: [a, b]`, or `name: { nodes: [a, b], activeActive: true }` for a group where every node holds the VIP.
     const listNode = isMap(value) ? (field(value, 'nodes') ?? null) : value;
-    if (isMap(value)) checkKeys(p, value, ['nodes', 'activeActive'], what);
+    for (const [key, keyAt] of isMap(value) ? entries(value) : [])
+      if (key !== 'nodes' && key !== 'activeActive')
+        p.at(keyAt, `unknown field "${key}" in ${what} (allowed: nodes, activeActive)`);
     const flag = isMap(value) ? scalar(field(value, 'activeActive')) : undefined;
     if (flag !== undefined && flag !== 'true' && flag !== 'false')
       p.at(field(value, 'activeActive'), `${what}: activeActive must be true or false, not "${flag}"`);
@@ -59,7 +60,7 @@ export function vipLb(
   p: Problems,
   node: Node | null | undefined,
   vipName: string,
-  lbs: Map<string, InventoryLb>,
+  lbs: ReadonlySet<string>,
   groups: LbGroups,
 ): { lb?: string; lbNodes?: string[]; activeActive?: boolean } {
   if (node === undefined || node === null) return {};
@@ -69,7 +70,8 @@ export function vipLb(
   if (nodes && nodes.length > 1)
     return { lb: nodes[0], lbNodes: nodes, ...(group?.activeActive ? { activeActive: true } : {}) };
   if (nodes) return { lb: nodes[0] };
-  if (isSeq(node)) return {};
+  // Another shape (a mapping) is the schema's to report.
+  if (isSeq(node) || scalar(node) === undefined) return {};
   const name = scalar(node) ?? '';
   if (!lbs.has(name)) {
     p.at(node, `VIP "${vipName}" names load balancer "${name}", which is not in loadBalancers or lbGroups`);
