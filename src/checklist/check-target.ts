@@ -60,6 +60,8 @@ export interface CheckOptions {
   connectTimeoutMs: number;
   /** How long "nothing happens" after GET before calling it silent. */
   silentMs: number;
+  /** Probe from this local address (a vantage point's own address); default: whatever the route picks. */
+  sourceAddress?: string;
   /**
    * Render the ladder diagrams as PNG (chat shows them; default). A terminal
    * run that keeps no evidence skips it: the first render alone loads the

@@ -131,9 +131,10 @@ export async function observeReach(
   connectTimeoutMs: number,
   connecting: (c: Promise<ConnectResult>) => Promise<ConnectResult>,
   group?: GroupCaptures,
+  sourceAddress?: string,
 ): Promise<ReachProbe> {
   const started = performance.now();
-  const connect = await connecting(tcpConnect(target.vip, target.port, connectTimeoutMs, sourcePort));
+  const connect = await connecting(tcpConnect(target.vip, target.port, connectTimeoutMs, sourcePort, sourceAddress));
   const id = { vip: target.vip, port: target.port, sourcePort: connect.localPort };
   const settled = group ? await settleGroup(group, target, connect) : undefined;
   const lb = settled ? group?.captures[settled.handledBy] : captures.lb;
@@ -160,7 +161,7 @@ export async function observeReach(
     ...(settled ? { handledBy: settled.handledBy, nodeViews: settled.views } : {}),
     observation: {
       connect: rest,
-      probeFrom: connect.localAddress ?? 'this host',
+      probeFrom: connect.localAddress ?? sourceAddress ?? 'this host',
       lb: lbCapture,
       local: local ? localView(local) : null,
       ...(captures.localUnavailable ? { localUnavailable: captures.localUnavailable } : {}),

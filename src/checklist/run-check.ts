@@ -176,7 +176,7 @@ export async function runCheck(input: CheckTarget, options: CheckOptions, deps: 
     o.session ? readInterfaceNames(o.session).catch(() => new Map<number, string>()) : undefined,
   );
   try {
-    const sourcePort = await reserveLocalPort();
+    const sourcePort = await reserveLocalPort(options.sourceAddress);
     const [remoteStart, localStart] = startCaptures(group ? undefined : session, target, sourcePort, {
       boundSeconds,
       localCapture: deps.localCapture !== false,
@@ -219,6 +219,7 @@ export async function runCheck(input: CheckTarget, options: CheckOptions, deps: 
       options.connectTimeoutMs,
       connecting,
       group ? groupCaptures(nodes) : undefined,
+      options.sourceAddress,
     );
     socket = reach.socket;
     const handler = reach.handledBy ?? 0;
@@ -262,7 +263,9 @@ export async function runCheck(input: CheckTarget, options: CheckOptions, deps: 
     // Step 3: servers
     if (!stopsTheCheck(reachStep, options.all) && !(modeStep && stopsTheCheck(modeStep, options.all))) {
       const from3 = mark();
-      const servers = await cancellable(observeServers(target, modeStep, session, options.connectTimeoutMs));
+      const servers = await cancellable(
+        observeServers(target, modeStep, session, options.connectTimeoutMs, options.sourceAddress),
+      );
       obs = { ...obs, servers };
       await emit(obs, 3, from3);
     }
