@@ -28,6 +28,8 @@ export interface CheckWorkerDeps {
   capturesPerLb: number;
   connectTimeoutMs: number;
   silentMs: number;
+  /** The probes leave from this address (the worker's vantage point); default: the route's choice. */
+  sourceAddress?: string;
   evidenceMaxBytes: number;
   evidenceTtlSeconds: number;
   localCapture: boolean;
@@ -135,6 +137,7 @@ export async function processCheck(request: CheckRequest, deps: CheckWorkerDeps,
       all: request.all,
       connectTimeoutMs: deps.connectTimeoutMs,
       silentMs: deps.silentMs,
+      ...(deps.sourceAddress ? { sourceAddress: deps.sourceAddress } : {}),
     };
     if (target.lb) {
       const leaseMs = deps.connectTimeoutMs * 2 + deps.silentMs + 60_000;

@@ -2,6 +2,7 @@
 // Only light modules are imported up front: the TCP connection to the LB's
 // sshd opens first, and the check engine and SSH library (about 0.2 s to
 // load) load while sshd prepares its side of the handshake.
+import { isIP } from 'node:net';
 import type { LbAccess } from '../checklist/check-target.js';
 import type { SshSession as SshSessionType } from '../remote/ssh-session.js';
 import { InputError } from '../errors.js';
@@ -32,6 +33,7 @@ const FLAGS: FlagSpec[] = [
   { name: 'sni', value: 'NAME', help: 'TLS server name to send' },
   { name: 'protocol', value: 'http|tcp', help: 'service protocol (default http)' },
   { name: 'capture-interface', value: 'IFACE', help: 'capture interface on the LB (default any)' },
+  { name: 'source', value: 'ADDRESS', help: 'probe from this address of this machine (a vantage point of its own)' },
   { name: 'sudo', help: 'with --lb: the account is not root; tcpdump and the LB view run through sudo -n' },
   {
     name: 'evidence-dir',
@@ -91,6 +93,9 @@ export async function runMain(args: string[]): Promise<number> {
     inventory,
   );
   const timeout = seconds(one('timeout'), 'timeout', 3);
+  const source = one('source');
+  if (source !== undefined && isIP(source) === 0)
+    throw new InputError(`--source ${JSON.stringify(source)} is not an IP address`, 'give an address of this machine');
   const silent = seconds(one('silent'), 'silent', 5);
   const early = target.lb ? preconnect(target.lb.host, target.lb.port) : undefined;
   const [{ runCheck }, { SshSession }, { writeEvidence }] = await Promise.all([
@@ -123,6 +128,7 @@ export async function runMain(args: string[]): Promise<number> {
         all: p.bools.has('all'),
         connectTimeoutMs: Math.round(timeout * 1000),
         silentMs: Math.round(silent * 1000),
+        ...(source ? { sourceAddress: source } : {}),
         // Nothing is saved without --evidence-dir: no picture to render.
         ladderPng: dir !== undefined,
       },
