@@ -96,7 +96,7 @@ async function exchangeOnProbe(
 /** One more request on a fresh connection (no capture: it only tests a suspicion). */
 async function reprobe(io: ModeIo, shape: RequestShape): Promise<HttpExchange | undefined> {
   const { target, options } = io;
-  const c = await tcpConnect(target.vip, target.port, options.connectTimeoutMs);
+  const c = await tcpConnect(target.vip, target.port, options.connectTimeoutMs, undefined, options.sourceAddress);
   if (!c.socket) return undefined;
   try {
     const preface =

@@ -37,8 +37,8 @@ function finish(p: MemberProbe, protocol: 'http' | 'tcp'): MemberProbe {
   return code ? { ...p, code } : p;
 }
 
-export async function probeDirect(m: MemberTarget, timeoutMs: number): Promise<MemberProbe> {
-  const r = await tcpConnect(m.host, m.port, timeoutMs);
+export async function probeDirect(m: MemberTarget, timeoutMs: number, sourceAddress?: string): Promise<MemberProbe> {
+  const r = await tcpConnect(m.host, m.port, timeoutMs, undefined, sourceAddress);
   let probe: MemberProbe = { outcome: r.outcome, ms: r.ms, ...(r.errno ? { detail: r.errno } : {}) };
   if (r.socket) {
     probe = m.protocol === 'http' ? await httpOver(r.socket, m, timeoutMs, probe) : probe;
