@@ -80,12 +80,12 @@ describe('zones serving a target', () => {
     refusal(
       () => vantageZones(['dc9'], 'web-vip', inventory),
       /^unknown zone dc9\. /,
-      /web-vip is served from dc1, dc2/,
+      /^zones serving web-vip: dc1, dc2 /,
     );
     refusal(
       () => vantageZones(['dc1', 'dc3'], 'web-vip', inventory),
       /^dc3 does not serve web-vip\. /,
-      /served from dc1, dc2/,
+      /^zones serving web-vip: dc1, dc2 /,
     );
   });
 
