@@ -20,6 +20,7 @@ import type { PipelineState } from '../src/pipeline/state.js';
 import { reportJobProblem } from '../src/pipeline/job-validation.js';
 import { reportJobId, type ReportJob } from '../src/pipeline/types.js';
 import { recordPost } from '../src/ops/metrics.js';
+import { afterVantagePost, vantageOf, vantageWait } from './vantage-posting.js';
 
 export interface ReportPosterDeps {
   state: PipelineState;
@@ -85,15 +86,7 @@ export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promi
   }
   const id = reportJobId(r);
   const log = deps.log.child({ checkId: r.checkId, report: id });
-  if (await deps.state.wasPosted(id)) return 'done';
-  const cursor = await deps.state.lastPosted(r.checkId);
-  if (cursor < r.seq - 1) {
-    const since = firstSeen.get(id) ?? Date.now();
-    firstSeen.set(id, since);
-    if (Date.now() - since < (deps.maxOrderWaitMs ?? 60_000)) return 'later';
-    log.log('warn', 'posting out of order: an earlier report never arrived', { seq: r.seq, cursor });
-  }
-  firstSeen.delete(id);
+  const vantage = vantageOf(r, deps.state);
   const poster = deps.posters.get(r.request.replyTo.platform);
   if (!poster) {
     // Reports are queued per platform, so this is a misrouted job: keep it (the queue retries), never drop it.
@@ -103,7 +96,22 @@ export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promi
     request: r.request,
     record: await deps.state.getCheck(r.checkId),
     memo: { get: (k) => deps.state.getMemo(r.checkId, k), set: (k, v) => deps.state.setMemo(r.checkId, k, v) },
+    ...(vantage ? { vantage } : {}),
   };
+  if (await deps.state.wasPosted(id)) {
+    // A retry after a --from comparison failed to post: the report is out, the comparison may not be.
+    await afterVantagePost(r, ctx, poster, deps);
+    return 'done';
+  }
+  const cursor = await deps.state.lastPosted(r.checkId);
+  const waitFor = cursor < r.seq - 1 ? 'an earlier report' : await vantageWait(r, vantage);
+  if (waitFor !== undefined) {
+    const since = firstSeen.get(id) ?? Date.now();
+    firstSeen.set(id, since);
+    if (Date.now() - since < (deps.maxOrderWaitMs ?? 60_000)) return 'later';
+    log.log('warn', `posting out of order: waited in vain for ${waitFor}`, { seq: r.seq, cursor });
+  }
+  firstSeen.delete(id);
   let files: EvidenceFile[] = [];
   let posted: PostedRef | void;
   try {
@@ -163,5 +171,6 @@ export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promi
   await deps.state.markPosted(r.checkId, id, r.seq);
   recordPost(poster.platform, 'posted');
   log.log('info', 'report posted', { kind: r.kind, seq: r.seq, platform: poster.platform });
+  await afterVantagePost(r, ctx, poster, deps);
   return 'done';
 }

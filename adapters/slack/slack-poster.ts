@@ -7,8 +7,9 @@
 import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import type { Report, Step } from '../../src/model/report.js';
-import { finalView, stepView } from '../../src/messages/views.js';
+import { finalView, fromZone, stepView } from '../../src/messages/views.js';
 import {
+  parentContext,
   postOnce,
   RetryLaterError,
   type ChatPoster,
@@ -34,6 +35,13 @@ function attachments(evidence: EvidenceFile[]): EvidenceFile[] {
   return chosen;
 }
 
+const NOTICE_EMOJI: Record<NoticeKind, string> = {
+  error: ':x:',
+  lost: ':warning:',
+  cancelled: ':heavy_minus_sign:',
+  comparison: ':globe_with_meridians:',
+};
+
 const isImage = (e: EvidenceFile): boolean => e.mediaType.startsWith('image/');
 
 export class SlackPoster implements ChatPoster {
@@ -56,14 +64,21 @@ export class SlackPoster implements ChatPoster {
     }
   }
 
+  /** One parent per check, or per --from group (its id, its zones): every zone's posts go in its thread. */
   private parent(ctx: PostContext): Promise<string> {
     const req = ctx.request;
-    return postOnce(ctx, 'slack.parent', async () => {
+    const group = ctx.vantage?.group;
+    const id = group?.id ?? req.checkId;
+    const from = group ? ` from ${group.zones.join(', ')}` : '';
+    const status = group
+      ? 'Running from each zone at once: verdicts follow in this thread, labelled by zone, then one comparison.'
+      : 'Running: verdicts follow in this thread.';
+    return postOnce(parentContext(ctx), 'slack.parent', async () => {
       const r = await this.call('chat.postMessage', () =>
         this.client.chat.postMessage({
           channel: req.replyTo.channel,
-          text: `lbcheck ${req.checkId}: checking ${req.target}`,
-          blocks: parentBlocks(req.checkId, req.target, req.requester.id, 'Running: verdicts follow in this thread.'),
+          text: `lbcheck ${id}: checking ${req.target}${from}`,
+          blocks: parentBlocks(id, req.target, req.requester.id, status),
         }),
       );
       if (!r.ts) throw new Error('Slack chat.postMessage returned no ts for the parent message');
@@ -114,7 +129,7 @@ export class SlackPoster implements ChatPoster {
   }
 
   async postStep(ctx: PostContext, step: Step, evidence: EvidenceFile[]): Promise<PostedRef> {
-    const view = stepView(step, evidence);
+    const view = fromZone(stepView(step, evidence), ctx.vantage?.zone);
     const { thread, ts } = await this.reply(
       ctx,
       `slack.step${step.step}`,
@@ -140,8 +155,10 @@ export class SlackPoster implements ChatPoster {
   }
 
   async postFinal(ctx: PostContext, report: Report): Promise<PostedRef> {
-    const view = finalView(report);
+    const view = fromZone(finalView(report), ctx.vantage?.zone);
     const { thread, ts } = await this.reply(ctx, 'slack.final', `${view.headline}: ${view.why}`, viewBlocks(view));
+    // A --from group's parent shows the comparison instead, once every zone has ended.
+    if (ctx.vantage) return { thread, messageIds: [ts] };
     const req = ctx.request;
     await postOnce(ctx, 'slack.parent.updated', async () => {
       await this.call('chat.update', () =>
@@ -168,10 +185,28 @@ export class SlackPoster implements ChatPoster {
         type: 'section',
         text: {
           type: 'mrkdwn',
-          text: `${kind === 'error' ? ':x:' : kind === 'lost' ? ':warning:' : ':heavy_minus_sign:'} ${text}`,
+          text: `${NOTICE_EMOJI[kind]} ${text}`,
         },
       },
     ]);
+    if (kind === 'comparison') await this.showComparisonOnParent(ctx, thread, text);
     return { thread, messageIds: [ts] };
+  }
+
+  private async showComparisonOnParent(ctx: PostContext, thread: string, text: string): Promise<void> {
+    const req = ctx.request;
+    const id = ctx.vantage?.group.id ?? req.checkId;
+    const headline = text.split('\n')[0] ?? '';
+    await postOnce(parentContext(ctx), 'slack.parent.compared', async () => {
+      await this.call('chat.update', () =>
+        this.client.chat.update({
+          channel: req.replyTo.channel,
+          ts: thread,
+          text: `lbcheck ${id}: ${headline}`,
+          blocks: parentBlocks(id, req.target, req.requester.id, `*${headline}*`),
+        }),
+      );
+      return '1';
+    });
   }
 }

@@ -5,7 +5,7 @@
 import type { CloudAdapter } from 'botbuilder';
 import { CardFactory, type ConversationReference } from 'botbuilder';
 import type { Report, Step } from '../../src/model/report.js';
-import { finalView, stepView } from '../../src/messages/views.js';
+import { finalView, fromZone, stepView } from '../../src/messages/views.js';
 import {
   postOnce,
   RetryLaterError,
@@ -60,7 +60,7 @@ export class TeamsPoster implements ChatPoster {
   }
 
   postStep(ctx: PostContext, step: Step, evidence: EvidenceFile[]): Promise<PostedRef> {
-    const view = stepView(step, evidence);
+    const view = fromZone(stepView(step, evidence), ctx.vantage?.zone);
     return this.send(ctx, `teams.step${step.step}`, {
       type: 'message',
       text: view.headline,
@@ -69,7 +69,7 @@ export class TeamsPoster implements ChatPoster {
   }
 
   postFinal(ctx: PostContext, report: Report): Promise<PostedRef> {
-    const view = finalView(report);
+    const view = fromZone(finalView(report), ctx.vantage?.zone);
     return this.send(ctx, 'teams.final', {
       type: 'message',
       text: `${view.headline} → ${report.diagnosis.team}`,

@@ -2,11 +2,24 @@
 // the poster decides order and exactly-once, the adapter only renders and
 // sends (and throws on platform errors, so the queue retries).
 import type { Report, Step } from '../model/report.js';
-import type { CheckRecord, CheckRequest, EvidenceMeta } from './types.js';
+import type { CheckRecord, CheckRequest, EvidenceMeta, VantageGroup } from './types.js';
 
 export interface EvidenceFile extends EvidenceMeta {
   /** The bytes, or undefined if they expired from the store before posting. */
   data?: Buffer;
+}
+
+export interface PostMemo {
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string): Promise<void>;
+}
+
+/** A check of a --from command: its zone, its group, and the memo the group's checks share. */
+export interface VantagePost {
+  zone: string;
+  group: VantageGroup;
+  /** Holds what the group posts once: the one parent message, the comparison. */
+  shared: PostMemo;
 }
 
 export interface PostContext {
@@ -17,7 +30,14 @@ export interface PostContext {
    * message's id, or which parts of a post already went out), so a retried
    * post does not repeat what already reached the platform.
    */
-  memo: { get(key: string): Promise<string | undefined>; set(key: string, value: string): Promise<void> };
+  memo: PostMemo;
+  /** Set for a check of a --from command: its posts are labelled by zone and share one parent. */
+  vantage?: VantagePost;
+}
+
+/** The context whose memo holds the parent message: the group's for a --from check, so all zones share one. */
+export function parentContext(ctx: PostContext): PostContext {
+  return ctx.vantage ? { ...ctx, memo: ctx.vantage.shared } : ctx;
 }
 
 /**
@@ -47,7 +67,8 @@ export class RetryLaterError extends Error {
 }
 
 /** What the platform gave back for a post: its message and file ids, for the audit log. */
-export type NoticeKind = 'cancelled' | 'error' | 'lost';
+/** 'comparison': a --from command's zones compared, posted once under the group's parent when the last one ends. */
+export type NoticeKind = 'cancelled' | 'error' | 'lost' | 'comparison';
 
 export interface PostedRef {
   messageIds?: string[];
