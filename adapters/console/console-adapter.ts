@@ -111,7 +111,8 @@ export class ConsoleAdapter implements ChatPoster {
     const mark = { error: '✘', lost: '⚠', cancelled: '–', comparison: '⇄' }[kind];
     // The comparison belongs to the --from group, not to the one check whose end completed it.
     const who = kind === 'comparison' && ctx.vantage ? `[${ctx.vantage.group.id}]` : label(ctx);
-    this.print(`${who} ${mark} ${text}`);
+    const [head, ...more] = text.split('\n');
+    this.print([`${who} ${mark} ${head ?? ''}`, ...more.map((l) => `${who}   ${l}`)].join('\n'));
     return Promise.resolve();
   }
 }
