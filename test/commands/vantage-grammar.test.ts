@@ -4,6 +4,8 @@
 // from zones the inventory knows; every refusal says what to type instead.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { CliUsageError } from '../../src/cli/cli-errors.js';
+import { runMain } from '../../src/cli/run-command.js';
 import { CommandSyntaxError, helpText, parseCommand } from '../../src/commands/grammar.js';
 import { InputError } from '../../src/errors.js';
 import { parseInventory } from '../../src/inventory/load-inventory.js';
@@ -101,5 +103,20 @@ describe('zones serving a target', () => {
       /^unknown zones dc7, dc8\. /,
       /default, dc1, dc3, dc2/,
     );
+  });
+});
+
+describe('lbcheck run --from', () => {
+  it('is refused with where to go instead: the CLI probes from one machine', async () => {
+    for (const args of [
+      ['web-vip', '--from', 'all'],
+      ['web-vip', '--from=dc1'],
+    ])
+      await assert.rejects(
+        runMain(args),
+        (err: unknown) =>
+          err instanceof CliUsageError &&
+          /probes from this machine only\. Use the bot \(\/lbcheck <target> --from all/.test(err.message),
+      );
   });
 });
