@@ -175,7 +175,10 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
       }
       const denied = gate({ action: 'check', target: cmd.target, members: cmd.members });
       if (denied) return denied;
-      const zones = cmd.from ? vantageZones(cmd.from, cmd.target, inventory) : undefined;
+      // A VIP typed as ip:port is served by the zones of its inventory entry, as its name would be.
+      const zones = cmd.from
+        ? vantageZones(cmd.from, inventoryVipFor(cmd.target, vips)?.name ?? cmd.target, inventory)
+        : undefined;
       const limited = await rateLimited(cmd.target, incoming, policy, deps, vips, zones?.length);
       if (limited) return limited;
       if (zones) {

@@ -103,6 +103,15 @@ describe('--from at intake', () => {
     ]);
   });
 
+  it('a VIP typed as ip:port is served by the zones of its inventory entry', async () => {
+    const reply = await handleCommand({ ...user('carol'), text: '198.18.201.2:80 --from all' }, deps);
+    assert.equal(reply.kind, 'queued', reply.text);
+    assert.deepEqual(reply.kind === 'queued' ? reply.vantages?.map((v) => [v.target, v.zone]) : undefined, [
+      ['api-vip', 'dc1'],
+      ['api-vip', 'dc2'],
+    ]);
+  });
+
   it('refuses an unknown zone or one not serving the VIP, and queues nothing', async () => {
     for (const [text, problem] of [
       ['web-vip --from dc9', /^unknown zone dc9\. Zones serving web-vip: dc1, dc2 \(/],
