@@ -16,7 +16,8 @@ import {
   type PostContext,
   type PostedRef,
 } from '../../src/pipeline/poster.js';
-import { parentBlocks, viewBlocks } from './slack-blocks.js';
+import { slackEscape } from '../../src/messages/escape.js';
+import { parentBlocks, viewBlocks, viewText } from './slack-blocks.js';
 
 /**
  * What goes into the thread, in this order: the ladder diagram first (Slack
@@ -122,12 +123,7 @@ export class SlackPoster implements ChatPoster {
 
   async postStep(ctx: PostContext, step: Step, evidence: EvidenceFile[]): Promise<PostedRef> {
     const view = stepView(step, evidence);
-    const { thread, ts } = await this.reply(
-      ctx,
-      `slack.step${step.step}`,
-      `${view.headline}: ${view.why}`,
-      viewBlocks(view),
-    );
+    const { thread, ts } = await this.reply(ctx, `slack.step${step.step}`, viewText(view), viewBlocks(view));
     const files = attachments(evidence);
     const fileIds = await this.once(ctx, `slack.step${step.step}.files`, async () => {
       const { uploads, notes } = this.uploadsOf(files);
@@ -148,7 +144,7 @@ export class SlackPoster implements ChatPoster {
 
   async postFinal(ctx: PostContext, report: Report): Promise<PostedRef> {
     const view = finalView(report);
-    const { thread, ts } = await this.reply(ctx, 'slack.final', `${view.headline}: ${view.why}`, viewBlocks(view));
+    const { thread, ts } = await this.reply(ctx, 'slack.final', viewText(view), viewBlocks(view));
     const req = ctx.request;
     await this.once(ctx, 'slack.parent.updated', async () => {
       await this.call('chat.update', () =>
@@ -160,7 +156,7 @@ export class SlackPoster implements ChatPoster {
             req.checkId,
             req.target,
             req.requester.id,
-            `*${view.headline}* → ${report.diagnosis.team}`,
+            `*${slackEscape(view.headline)}* → ${slackEscape(report.diagnosis.team)}`,
           ),
         }),
       );
@@ -170,12 +166,13 @@ export class SlackPoster implements ChatPoster {
   }
 
   async postNotice(ctx: PostContext, kind: NoticeKind, text: string): Promise<PostedRef> {
-    const { thread, ts } = await this.reply(ctx, `slack.${kind}`, text, [
+    // A notice may quote an error a remote system wrote: data, not markup.
+    const { thread, ts } = await this.reply(ctx, `slack.${kind}`, slackEscape(text), [
       {
         type: 'section',
         text: {
           type: 'mrkdwn',
-          text: `${kind === 'error' ? ':x:' : kind === 'lost' ? ':warning:' : ':heavy_minus_sign:'} ${text}`,
+          text: `${kind === 'error' ? ':x:' : kind === 'lost' ? ':warning:' : ':heavy_minus_sign:'} ${slackEscape(text)}`,
         },
       },
     ]);

@@ -1,6 +1,7 @@
 // Adaptive Cards for lbcheck's messages, drawn from the neutral views. The
 // ladder diagram is shown as an image, the readable decode inline (truncated
 // with a note); every evidence file gets a signed, expiring download link.
+import { cardPlain } from '../../src/messages/escape.js';
 import type { MessageView } from '../../src/messages/views.js';
 import type { EvidenceFile } from '../../src/pipeline/poster.js';
 import { ladderImage } from './card-image.js';
@@ -24,16 +25,20 @@ export function viewCard(
   const body: Record<string, unknown>[] = [
     {
       type: 'TextBlock',
-      text: view.headline,
+      text: cardPlain(view.headline),
       weight: 'Bolder',
       size: 'Medium',
       wrap: true,
       color: COLOR[view.verdict],
     },
-    { type: 'TextBlock', text: view.why, wrap: true },
+    // Server-supplied text (a status line in "why", headers in the facts and decode) must not become markdown.
+    { type: 'TextBlock', text: cardPlain(view.why), wrap: true },
   ];
   if (view.facts.length > 0)
-    body.push({ type: 'FactSet', facts: view.facts.map((f) => ({ title: f.label, value: f.value })) });
+    body.push({
+      type: 'FactSet',
+      facts: view.facts.map((f) => ({ title: cardPlain(f.label), value: cardPlain(f.value) })),
+    });
   const decode = evidence.find((e) => e.name.endsWith('-decode.txt') && e.data);
   if (decode?.data) {
     const text = decode.data.toString('utf8');
@@ -41,7 +46,7 @@ export function viewCard(
       text.length > INLINE_MAX
         ? `${text.slice(0, INLINE_MAX)}\n… (truncated: ${text.length} characters; download the full decode below)`
         : text;
-    body.push({ type: 'TextBlock', text: shown, fontType: 'Monospace', wrap: true, size: 'Small' });
+    body.push({ type: 'TextBlock', text: cardPlain(shown), fontType: 'Monospace', wrap: true, size: 'Small' });
   }
   const actions = evidence.map((e) => ({
     type: 'Action.OpenUrl',

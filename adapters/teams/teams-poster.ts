@@ -5,6 +5,7 @@
 import type { CloudAdapter } from 'botbuilder';
 import { CardFactory, type ConversationReference } from 'botbuilder';
 import type { Report, Step } from '../../src/model/report.js';
+import { teamsPlain } from '../../src/messages/escape.js';
 import { finalView, stepView } from '../../src/messages/views.js';
 import {
   RetryLaterError,
@@ -72,6 +73,7 @@ export class TeamsPoster implements ChatPoster {
   }
 
   postNotice(ctx: PostContext, kind: NoticeKind, text: string): Promise<PostedRef> {
-    return this.send(ctx, `teams.${kind}`, { type: 'message', text });
+    // A notice may quote an error a remote system wrote: data, not markup.
+    return this.send(ctx, `teams.${kind}`, { type: 'message', text: teamsPlain(text) });
   }
 }

@@ -7,6 +7,8 @@ import type { EvidenceMeta } from '../pipeline/types.js';
 export interface Fact {
   label: string;
   value: string;
+  /** The value came from the probed server (headers, certificate): platforms show it as code where they can. */
+  fromServer?: boolean;
 }
 
 export interface MessageView {
@@ -45,9 +47,15 @@ function stepFacts(step: Step): Fact[] {
       return [
         { label: 'Mode', value: `${step.mode}${step.proxyKind ? ` (${step.proxyKind} proxy)` : ''}` },
         { label: 'GET /', value: `${step.behaviour}${step.httpStatus !== undefined ? ` ${step.httpStatus}` : ''}` },
-        ...(step.fingerprint ? [{ label: 'Product', value: step.fingerprint }] : []),
+        ...(step.fingerprint ? [{ label: 'Product', value: step.fingerprint, fromServer: true }] : []),
         ...(step.tls
-          ? [{ label: 'TLS', value: `${step.tls.protocol} · ${step.tls.subject} · valid to ${step.tls.validTo}` }]
+          ? [
+              {
+                label: 'TLS',
+                value: `${step.tls.protocol} · ${step.tls.subject} · valid to ${step.tls.validTo}`,
+                fromServer: true,
+              },
+            ]
           : []),
       ];
     case 'servers':
