@@ -31,6 +31,8 @@ export interface ReportPosterDeps {
 }
 
 const firstSeen = new Map<string, number>();
+/** A claim outlives any post; one held by a crashed process lapses after this and the post is retried. */
+const CLAIM_TTL_S = 120;
 
 function postRecord(r: ReportJob, files: EvidenceFile[], posted: PostedRef): PostRecord {
   const req = r.request;
@@ -46,6 +48,7 @@ function postRecord(r: ReportJob, files: EvidenceFile[], posted: PostedRef): Pos
     ...((posted.thread ?? req.replyTo.thread) ? { thread: posted.thread ?? req.replyTo.thread } : {}),
     messageIds: posted.messageIds ?? [],
     fileIds: posted.fileIds ?? [],
+    ...(posted.via ? { via: posted.via } : {}),
     evidence: files.map((f) => ({
       name: f.name,
       sha256: f.sha256,
@@ -68,6 +71,8 @@ function postRecord(r: ReportJob, files: EvidenceFile[], posted: PostedRef): Pos
       return { ...base, summary: r.message };
     case 'lost':
       return { ...base, summary: 'the worker running the check was lost; retried' };
+    case 'queued':
+      return { ...base, summary: 'queued; the check is shown where its results will appear' };
   }
 }
 
@@ -101,7 +106,11 @@ export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promi
   const ctx: PostContext = {
     request: r.request,
     record: await deps.state.getCheck(r.checkId),
-    memo: { get: (k) => deps.state.getMemo(r.checkId, k), set: (k, v) => deps.state.setMemo(r.checkId, k, v) },
+    memo: {
+      get: (k) => deps.state.getMemo(r.checkId, k),
+      set: (k, v) => deps.state.setMemo(r.checkId, k, v),
+      claim: (k) => deps.state.claimOnce(`memo-claim:${r.checkId}:${k}`, CLAIM_TTL_S),
+    },
   };
   let files: EvidenceFile[] = [];
   let posted: PostedRef | void;
@@ -146,6 +155,14 @@ export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promi
         break;
       case 'lost':
         posted = await poster.postNotice(ctx, 'lost', lostText(r.checkId, r.lostWorker));
+        break;
+      case 'queued':
+        // Platforms that answer in place (Teams' reply chain, the console) have nothing more to show.
+        if (!poster.postQueued) {
+          await deps.state.markPosted(r.checkId, id, r.seq);
+          return 'done';
+        }
+        posted = await poster.postQueued(ctx);
         break;
     }
   } catch (err) {

@@ -88,8 +88,10 @@ export async function startSlack(opts: SlackOptions): Promise<RunningSlack> {
         name: command.user_name,
         groups: await groups.groupsOf(command.user_id, opts.policy?.()),
       },
-      replyTo: { platform: 'slack', channel: command.channel_id },
+      // response_url: where results go if the bot may not post in the channel (not invited).
+      replyTo: { platform: 'slack', channel: command.channel_id, extra: { responseUrl: command.response_url } },
       text: command.text,
+      resultsWhere: "in the thread of lbcheck's message in this channel",
     });
     await ack({ response_type: 'ephemeral', text: reply.kind === 'refused' ? `:x: ${reply.text}` : reply.text });
   });
@@ -101,7 +103,7 @@ export async function startSlack(opts: SlackOptions): Promise<RunningSlack> {
   });
   const started = (await app.start(opts.port)) as unknown;
   const port = receiver instanceof HTTPReceiver ? ((started as Server).address() as AddressInfo).port : undefined;
-  const poster = new SlackPoster(web, opts.fileMaxBytes);
+  const poster = new SlackPoster(web, opts.fileMaxBytes, opts.apiUrl ? [new URL(opts.apiUrl).origin] : []);
   return {
     poster,
     mode: opts.appToken ? 'socket' : 'http',

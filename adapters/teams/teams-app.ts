@@ -148,6 +148,7 @@ export async function startTeams(opts: TeamsOptions): Promise<RunningTeams> {
         extra: { reference: TurnContext.getConversationReference(a) },
       },
       text: command,
+      resultsWhere: 'in this reply chain',
     });
     await turn.sendActivity(reply.kind === 'refused' ? `❌ ${reply.text}` : reply.text);
   };

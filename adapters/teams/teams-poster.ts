@@ -56,9 +56,11 @@ export class TeamsPoster implements ChatPoster {
 
   postStep(ctx: PostContext, step: Step, evidence: EvidenceFile[]): Promise<PostedRef> {
     const view = stepView(step, evidence);
+    // The card's first line is the headline: as message text too it would show twice. The summary is what
+    // notifications and clients without cards show.
     return this.send(ctx, `teams.step${step.step}`, {
       type: 'message',
-      text: view.headline,
+      summary: view.headline,
       attachments: [CardFactory.adaptiveCard(viewCard(view, evidence, this.links))],
     });
   }
@@ -67,7 +69,7 @@ export class TeamsPoster implements ChatPoster {
     const view = finalView(report);
     return this.send(ctx, 'teams.final', {
       type: 'message',
-      text: `${view.headline} → ${report.diagnosis.team}`,
+      summary: `${view.headline} → ${report.diagnosis.team}`,
       attachments: [CardFactory.adaptiveCard(viewCard(view, [], this.links))],
     });
   }

@@ -20,8 +20,11 @@ export function slackCode(text: string): string {
   return inner === '' ? '' : `\`${inner}\``;
 }
 
-/** CommonMark punctuation Teams (messages and Adaptive Card TextBlocks) would read as emphasis, links, headings or code. */
-const TEAMS_MARKDOWN = /[\\`*_[\]()~#!|{}]/g;
+/**
+ * CommonMark punctuation Teams (messages and Adaptive Card TextBlocks) would read as emphasis, links, headings or
+ * code. Brackets suffice to break [text](url) links and images, so parentheses stay readable ("L7 (http proxy)").
+ */
+const TEAMS_MARKDOWN = /[\\`*_[\]~#|]/g;
 
 /** Teams text: markdown characters backslash-escaped, angle brackets and & as entities (Teams message text accepts HTML). */
 export function teamsPlain(text: string): string {
@@ -35,5 +38,5 @@ export function teamsPlain(text: string): string {
 
 /** Adaptive Card TextBlocks render markdown but never HTML: only the markdown is neutralised, so < and > read as typed. */
 export function cardPlain(text: string): string {
-  return text.replace(TEAMS_MARKDOWN, (c) => `\\${c}`).replace(/>/g, '\\>');
+  return text.replace(TEAMS_MARKDOWN, (c) => `\\${c}`).replace(/[<>]/g, (c) => `\\${c}`);
 }

@@ -20,6 +20,8 @@ export interface Incoming {
   replyTo: ReplyTo;
   /** The text after the bot's name or slash command. */
   text: string;
+  /** Where this platform shows a check's results, for the ack ("in this reply chain"); "here" when absent. */
+  resultsWhere?: string;
 }
 
 export type IntakeReply =
@@ -79,6 +81,21 @@ async function rateLimited(
     );
   }
   return undefined;
+}
+
+/**
+ * Shows the check where its results will appear as soon as it is queued (Slack: the parent message, "step 1
+ * running…"), instead of after step 1, which can take seconds. Best effort: step 1's post creates it otherwise.
+ */
+async function announceQueued(request: CheckRequest, deps: IntakeDeps): Promise<void> {
+  await deps.bus
+    .addReport({ kind: 'queued', checkId: request.checkId, request, worker: 'intake', seq: 0 })
+    .catch((err: unknown) =>
+      deps.log.log('warn', 'could not queue the "check queued" post', {
+        checkId: request.checkId,
+        ...errorFields(err),
+      }),
+    );
 }
 
 export async function handleCommand(incoming: Incoming, deps: IntakeDeps): Promise<IntakeReply> {
@@ -199,6 +216,7 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
         );
         throw err;
       }
+      await announceQueued(request, deps);
       deps.log.log('info', 'check queued', {
         checkId: request.checkId,
         target: request.target,
@@ -209,7 +227,7 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
         kind: 'queued',
         checkId: request.checkId,
         request,
-        text: `Queued ${request.checkId}: checking ${cmd.target}${cmd.all ? ' (all steps)' : ''}. Each step's verdict follows here. Cancel with: ${deps.prefix} cancel ${request.checkId}`,
+        text: `Queued ${request.checkId}: checking ${cmd.target}${cmd.all ? ' (all steps)' : ''}. Each step's verdict follows ${incoming.resultsWhere ?? 'here'}. Cancel with: ${deps.prefix} cancel ${request.checkId}`,
       };
     }
     case 'status': {

@@ -60,11 +60,22 @@ export function reportsQueueName(platform: string): string {
   return `reports-${platform}`;
 }
 
+/** What a Redis client error means, in words a chat user can act on (the client's own text is for the log). */
+export function plainRedisCause(cause: string): string {
+  if (/isn't writeable|enableOfflineQueue|Connection is closed|ECONNRESET|EPIPE/i.test(cause))
+    return 'the connection to Redis is down';
+  if (/ECONNREFUSED/.test(cause)) return 'Redis refused the connection (is it running?)';
+  if (/ETIMEDOUT|timed? ?out/i.test(cause)) return 'Redis did not answer in time';
+  if (/NOAUTH|WRONGPASS|NOPERM/i.test(cause)) return 'Redis refused the credentials in REDIS_URL';
+  if (/ENOTFOUND|EAI_AGAIN/.test(cause)) return "Redis's host name does not resolve";
+  return cause;
+}
+
 export class QueueUnavailableError extends Error {
   override name = 'QueueUnavailableError';
   constructor(where: string, cause: string) {
     super(
-      `queue unavailable: cannot reach Redis at ${where} (${cause}). Nothing was queued: send the command again once Redis is back; the bot reconnects by itself`,
+      `queue unavailable: cannot reach Redis at ${where} (${plainRedisCause(cause)}). Nothing was queued: send the command again once Redis is back; the bot reconnects by itself`,
     );
   }
 }

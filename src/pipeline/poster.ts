@@ -17,7 +17,16 @@ export interface PostContext {
    * message's id, or which parts of a post already went out), so a retried
    * post does not repeat what already reached the platform.
    */
-  memo: { get(key: string): Promise<string | undefined>; set(key: string, value: string): Promise<void> };
+  memo: {
+    get(key: string): Promise<string | undefined>;
+    set(key: string, value: string): Promise<void>;
+    /**
+     * True for exactly one caller per key across every bot process (for a
+     * while): who may create a thing once, e.g. the parent message, when two
+     * reports of one check are posted at the same time.
+     */
+    claim?(key: string): Promise<boolean>;
+  };
 }
 
 /** Thrown by an adapter when the platform says "not now" (HTTP 429 Retry-After): retry after delayMs, not counted as a failure. */
@@ -38,6 +47,8 @@ export interface PostedRef {
   messageIds?: string[];
   fileIds?: string[];
   thread?: string;
+  /** How it reached the user when not as a normal post (e.g. Slack's response_url where the bot is no member). */
+  via?: string;
 }
 
 export interface ChatPoster {
@@ -46,4 +57,6 @@ export interface ChatPoster {
   postFinal(ctx: PostContext, report: Report): Promise<PostedRef | void>;
   /** 'lost': the worker running the check died and the check is being retried. */
   postNotice(ctx: PostContext, kind: NoticeKind, text: string): Promise<PostedRef | void>;
+  /** The check was queued: show it where its results will appear (Slack: the parent message). Optional. */
+  postQueued?(ctx: PostContext): Promise<PostedRef | void>;
 }

@@ -77,6 +77,8 @@ interface ReportBase {
 export type ReportJob =
   | (ReportBase & { kind: 'step'; step: Step; evidence: EvidenceMeta[] })
   | (ReportBase & { kind: 'final'; report: Report })
+  /** Posted at once when the check is queued, so the channel sees the check before step 1 ends. */
+  | (ReportBase & { kind: 'queued' })
   | (ReportBase & { kind: 'cancelled'; by: string })
   | (ReportBase & { kind: 'error'; message: string })
   /** The worker running the check was lost (killed, host gone); the queue retries the check. */
