@@ -12,6 +12,7 @@ import { policyWarnings } from '../src/policy/load-policy.js';
 import { NO_POLICY } from '../src/policy/policy-types.js';
 import { createLogger, type Logger } from '../src/log.js';
 import { handleCommand, type IntakeDeps } from '../src/pipeline/intake.js';
+import { handleAction } from '../src/pipeline/actions.js';
 import { safeRedisUrl } from '../src/pipeline/job-bus.js';
 import { connectBackend, type Backend } from '../src/runtime/backend.js';
 import { readConfig, type RuntimeConfig } from '../src/runtime/env-config.js';
@@ -113,6 +114,7 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
           ...slackOptions,
           log,
           intake: (incoming) => handleCommand(incoming, intakeDeps),
+          action: (incoming, action) => handleAction(incoming, action, intakeDeps),
           policy: () => inventory()?.policy,
           claimOnce: (key, ttl) => backend.intakeState.claimOnce(key, ttl),
         })

@@ -19,6 +19,25 @@ import {
 import type { PipelineState } from '../src/pipeline/state.js';
 import { reportJobProblem } from '../src/pipeline/job-validation.js';
 import { reportJobId, type ReportJob } from '../src/pipeline/types.js';
+import { diffReports, type ReportDiff } from '../src/messages/report-diff.js';
+import type { Report } from '../src/model/report.js';
+
+/** The final report of an earlier check, kept with its record for re-runs to compare against. */
+export async function storedReport(state: PipelineState, checkId: string): Promise<Report | undefined> {
+  const raw = await state.getMemo(checkId, 'report');
+  if (raw === undefined) return undefined;
+  try {
+    return JSON.parse(raw) as Report;
+  } catch {
+    return undefined;
+  }
+}
+
+async function diffSincePrevious(state: PipelineState, r: ReportJob): Promise<ReportDiff | undefined> {
+  if (r.kind !== 'final' || !r.request.rerunOf) return undefined;
+  const previous = await storedReport(state, r.request.rerunOf);
+  return previous ? diffReports(previous, r.report) : undefined;
+}
 
 export interface ReportPosterDeps {
   state: PipelineState;
@@ -103,9 +122,11 @@ export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promi
     // Reports are queued per platform, so this is a misrouted job: keep it (the queue retries), never drop it.
     throw new Error(`no ${r.request.replyTo.platform} adapter in this bot process for ${id}`);
   }
+  const diff = await diffSincePrevious(deps.state, r);
   const ctx: PostContext = {
     request: r.request,
     record: await deps.state.getCheck(r.checkId),
+    ...(diff ? { diff } : {}),
     memo: {
       get: (k) => deps.state.getMemo(r.checkId, k),
       set: (k, v) => deps.state.setMemo(r.checkId, k, v),
@@ -141,6 +162,8 @@ export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promi
           },
         ];
         posted = await poster.postFinal(ctx, r.report);
+        // Kept for the next re-run or watch round to compare against.
+        await deps.state.setMemo(r.checkId, 'report', JSON.stringify(r.report));
         break;
       }
       case 'cancelled':

@@ -1,5 +1,6 @@
 // Block Kit for lbcheck's messages, drawn from the neutral views.
-import type { KnownBlock, MrkdwnElement } from '@slack/types';
+import type { ActionsBlock, KnownBlock, MrkdwnElement } from '@slack/types';
+import { ACTION_LABELS, type ActionKind } from '../../src/pipeline/actions.js';
 import { slackCode, slackEscape } from '../../src/messages/escape.js';
 import type { Fact, MessageView } from '../../src/messages/views.js';
 
@@ -33,11 +34,35 @@ export function viewBlocks(view: MessageView): KnownBlock[] {
   return blocks;
 }
 
-export function parentBlocks(checkId: string, target: string, user: string, status: string): KnownBlock[] {
+/** Button action ids: "lbcheck:<kind>"; the value is the check id. Bolt routes them with ACTION_ID. */
+export const ACTION_ID = /^lbcheck:(rerun|run-all|cancel|watch)$/;
+
+export function actionsBlock(checkId: string, kinds: readonly ActionKind[]): ActionsBlock {
+  return {
+    type: 'actions',
+    block_id: `lbcheck-actions-${checkId}`,
+    elements: kinds.map((kind) => ({
+      type: 'button',
+      action_id: `lbcheck:${kind}`,
+      value: checkId,
+      text: { type: 'plain_text', text: ACTION_LABELS[kind] },
+      ...(kind === 'cancel' ? { style: 'danger' as const } : kind === 'rerun' ? { style: 'primary' as const } : {}),
+    })),
+  };
+}
+
+export function parentBlocks(
+  checkId: string,
+  target: string,
+  user: string,
+  status: string,
+  buttons: readonly ActionKind[] = [],
+): KnownBlock[] {
   return [
     {
       type: 'section',
       text: mrkdwn(`*lbcheck ${checkId}* · ${slackCode(target)} · asked by <@${slackEscape(user)}>\n${status}`),
     },
+    ...(buttons.length > 0 ? [actionsBlock(checkId, buttons)] : []),
   ];
 }

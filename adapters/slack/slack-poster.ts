@@ -17,6 +17,7 @@ import {
   type PostedRef,
 } from '../../src/pipeline/poster.js';
 import { slackEscape } from '../../src/messages/escape.js';
+import type { ActionKind } from '../../src/pipeline/actions.js';
 import { parentBlocks, viewBlocks, viewText } from './slack-blocks.js';
 import {
   NOT_A_MEMBER,
@@ -82,6 +83,8 @@ export class SlackPoster implements ChatPoster {
    * two bot processes, so only the holder of the claim posts it and the other waits for its ts.
    */
   private async parent(ctx: PostContext): Promise<string> {
+    // A re-run (a button in an existing thread) posts into that thread.
+    if (ctx.request.replyTo.thread) return ctx.request.replyTo.thread;
     const done = await ctx.memo.get('slack.parent');
     if (done !== undefined) return done;
     // A claim cannot be released, so a claimer whose post failed moves everyone on to a new generation.
@@ -117,6 +120,7 @@ export class SlackPoster implements ChatPoster {
           req.target,
           req.requester.id,
           `Checking: step 1 running… Each step's verdict follows in this thread.`,
+          ['cancel'],
         ),
       }),
     );
@@ -131,6 +135,8 @@ export class SlackPoster implements ChatPoster {
       'queued',
       async () => {
         const thread = await this.parent(ctx);
+        // A re-run: the thread's parent now stands for this check (its Cancel button names it).
+        if (ctx.request.replyTo.thread) await this.updateParent(ctx, thread, 'Re-running: step 1 running…', ['cancel']);
         return { thread, messageIds: [thread] };
       },
       () => {
@@ -287,7 +293,7 @@ export class SlackPoster implements ChatPoster {
   }
 
   postFinal(ctx: PostContext, report: Report): Promise<PostedRef> {
-    const view = finalView(report);
+    const view = finalView(report, ctx.diff);
     return this.orFallback(
       ctx,
       'final',
@@ -297,26 +303,30 @@ export class SlackPoster implements ChatPoster {
   }
 
   private async postFinalInThread(ctx: PostContext, report: Report): Promise<PostedRef> {
-    const view = finalView(report);
+    const view = finalView(report, ctx.diff);
     const { thread, ts } = await this.reply(ctx, 'slack.final', viewText(view), viewBlocks(view));
-    const req = ctx.request;
     await this.once(ctx, 'slack.parent.updated', async () => {
-      await this.call('chat.update', () =>
-        this.client.chat.update({
-          channel: req.replyTo.channel,
-          ts: thread,
-          text: `lbcheck ${req.checkId}: ${view.headline}`,
-          blocks: parentBlocks(
-            req.checkId,
-            req.target,
-            req.requester.id,
-            `*${slackEscape(view.headline)}* → ${slackEscape(report.diagnosis.team)}`,
-          ),
-        }),
+      await this.updateParent(
+        ctx,
+        thread,
+        `*${slackEscape(view.headline)}* → ${slackEscape(report.diagnosis.team)}`,
+        report.diagnosis.stoppedAfter ? ['rerun', 'run-all', 'watch'] : ['rerun', 'watch'],
       );
       return '1';
     });
     return { thread, messageIds: [ts, thread] };
+  }
+
+  private async updateParent(ctx: PostContext, ts: string, status: string, buttons: ActionKind[]): Promise<void> {
+    const req = ctx.request;
+    await this.call('chat.update', () =>
+      this.client.chat.update({
+        channel: req.replyTo.channel,
+        ts,
+        text: `lbcheck ${req.checkId}: ${status.replace(/\*/g, '')}`,
+        blocks: parentBlocks(req.checkId, req.target, req.requester.id, status, buttons),
+      }),
+    );
   }
 
   postNotice(ctx: PostContext, kind: NoticeKind, text: string): Promise<PostedRef> {

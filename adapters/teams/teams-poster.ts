@@ -66,7 +66,7 @@ export class TeamsPoster implements ChatPoster {
   }
 
   postFinal(ctx: PostContext, report: Report): Promise<PostedRef> {
-    const view = finalView(report);
+    const view = finalView(report, ctx.diff);
     return this.send(ctx, 'teams.final', {
       type: 'message',
       summary: `${view.headline} → ${report.diagnosis.team}`,

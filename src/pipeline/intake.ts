@@ -22,6 +22,10 @@ export interface Incoming {
   text: string;
   /** Where this platform shows a check's results, for the ack ("in this reply chain"); "here" when absent. */
   resultsWhere?: string;
+  /** Set when the command is a re-run of that check (a button): the new check is compared against it. */
+  rerunOf?: string;
+  /** What the user did, when not typing (e.g. "button"), for the audit record. */
+  via?: string;
 }
 
 export type IntakeReply =
@@ -107,7 +111,7 @@ export async function handleCommand(incoming: Incoming, deps: IntakeDeps): Promi
       .append({
         type: 'command',
         outcome: reply.kind === 'queued' ? 'queued' : reply.kind === 'refused' ? 'refused' : 'answered',
-        command: incoming.text.slice(0, 500),
+        command: `${incoming.via ? `[${incoming.via}] ` : ''}${incoming.text}`.slice(0, 500),
         platform: r.platform,
         user: r.id,
         ...(r.name ? { userName: r.name } : {}),
@@ -202,6 +206,7 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
         replyTo: incoming.replyTo,
         zone: zoneFor(cmd.target, inventory),
         requestedAt: new Date().toISOString(),
+        ...(incoming.rerunOf ? { rerunOf: incoming.rerunOf } : {}),
       };
       await deps.state.createCheck(request);
       try {

@@ -1,6 +1,7 @@
 // What a chat platform must do for the report poster. Adapters implement it;
 // the poster decides order and exactly-once, the adapter only renders and
 // sends (and throws on platform errors, so the queue retries).
+import type { ReportDiff } from '../messages/report-diff.js';
 import type { Report, Step } from '../model/report.js';
 import type { CheckRecord, CheckRequest, EvidenceMeta } from './types.js';
 
@@ -12,6 +13,8 @@ export interface EvidenceFile extends EvidenceMeta {
 export interface PostContext {
   request: CheckRequest;
   record?: CheckRecord;
+  /** For a final report of a re-run: what changed since the check it re-ran. */
+  diff?: ReportDiff;
   /**
    * Small per-check memory shared by every bot process (e.g. the parent
    * message's id, or which parts of a post already went out), so a retried

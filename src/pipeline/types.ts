@@ -30,6 +30,8 @@ export interface CheckRequest {
   replyTo: ReplyTo;
   zone: string;
   requestedAt: string;
+  /** The check this one re-runs (a button, a watch): its diagnosis says what changed since that one. */
+  rerunOf?: string;
 }
 
 export type CheckStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';

@@ -93,3 +93,125 @@ describe('Slack: words and posts that match what happens', () => {
     );
   });
 });
+
+/** The ts of a check's parent message (the fake hands out ts values in order of successful posts). */
+function parentTs(checkId: string): string {
+  const posts = fake.callsOf('chat.postMessage');
+  const i = posts.findIndex((c) => !c.args.thread_ts && (c.args.text ?? '').includes(checkId));
+  assert.ok(i >= 0, `no parent for ${checkId}`);
+  return `${1_700_000_000 + i}.000100`;
+}
+
+const repliesIn = (ts: string): string[] =>
+  fake
+    .callsOf('chat.postMessage')
+    .filter((c) => c.args.thread_ts === ts)
+    .map((c) => c.args.text ?? '');
+
+/** What the clicker was told (ephemeral, through the action's response_url), newest last. */
+const toldClicker = (): string[] =>
+  fake.responses
+    .filter((r) => r.path === '/respond-action')
+    .map((r) => (typeof r.body.text === 'string' ? r.body.text : ''));
+
+describe('Slack buttons', () => {
+  it('the parent offers Cancel while running and Re-run, Run all steps, Watch after a stop; re-run and run-all post in the same thread once each, with the diff', async () => {
+    await lab.faults.dropBeforeLb('nginx');
+    const first = idOf((await stack.slash('nginx')).body);
+    await until(finished(first), 'the first diagnosis');
+    const ts = parentTs(first);
+    const parentPost = fake.callsOf('chat.postMessage').find((c) => c.args.text?.includes(first) && !c.args.thread_ts);
+    assert.match(parentPost?.args.blocks ?? '', /"action_id":"lbcheck:cancel"/);
+    const update = fake
+      .callsOf('chat.update')
+      .filter((c) => c.args.ts === ts)
+      .at(-1);
+    assert.match(update?.args.blocks ?? '', /lbcheck:rerun.*lbcheck:run-all.*lbcheck:watch/);
+
+    // Re-run: the fault is still on, the diagnosis is the same, and it says so.
+    const rerun = await stack.click('rerun', first, { ts });
+    assert.equal(rerun.status, 200);
+    await until(() => toldClicker().some((t) => /^Queued chk-/.test(t)), 'the clicker is told');
+    const second = /Queued (chk-[0-9a-f]{10})/.exec(toldClicker().at(-1) ?? '')?.[1] ?? assert.fail('no id');
+    assert.match(toldClicker().at(-1) ?? '', /follows in this thread/);
+    await until(finished(second), 'the re-run diagnosis');
+
+    // Run all steps after the fault is gone: every step, the diff names what changed.
+    await lab.faults.clear();
+    await waitHealthy(lab);
+    await stack.click('run-all', second, { ts });
+    await until(() => toldClicker().filter((t) => /^Queued chk-/.test(t)).length === 2, 'the second click answer');
+    const third = /Queued (chk-[0-9a-f]{10})/.exec(toldClicker().at(-1) ?? '')?.[1] ?? assert.fail('no id');
+    await until(finished(third), 'the run-all diagnosis');
+
+    for (const id of [second, third]) {
+      assert.equal(
+        fake.callsOf('chat.postMessage').filter((c) => !c.args.thread_ts && c.args.text?.includes(id)).length,
+        0,
+        `${id} opened no new parent`,
+      );
+      for (const p of postsOf(id)) assert.equal(p.thread, ts, `${id} ${p.kind} went to the first thread`);
+    }
+    const replies = repliesIn(ts);
+    const finals = replies.filter((t) => /^Diagnosis|^No fault found/.test(t));
+    assert.equal(finals.length, 3, replies.join('\n'));
+    const finalBlocks = (id: string): string =>
+      fake
+        .callsOf('chat.postMessage')
+        .filter((c) => c.args.thread_ts === ts && /^Diagnosis|^No fault found/.test(c.args.text ?? ''))
+        .map((c) => c.args.blocks ?? '')
+        .find((b) => b.includes(`Since ${id}`)) ?? '';
+    assert.match(finalBlocks(first), /culprit unchanged: path-to-lb/);
+    const changed = finalBlocks(second);
+    assert.match(changed, /step 1 reach: FAIL → PASS/);
+    assert.match(changed, /step 3 servers: SKIPPED → PASS/);
+    assert.match(changed, /culprit path-to-lb → none/);
+    // Run all steps ran every step; each step of the three checks was posted once.
+    assert.equal(postsOf(third).filter((p) => p.kind === 'step').length, 3);
+    assert.equal(replies.filter((t) => /^✘ Step 1/.test(t)).length, 2);
+    assert.equal(replies.filter((t) => /^✔ Step 1/.test(t)).length, 1);
+    // The clicks are recorded as the clicker's commands.
+    const commands = stack.audit.records().filter((r) => r.type === 'command' && r.command.startsWith('[button]'));
+    assert.deepEqual(
+      commands.map((r) => (r.type === 'command' ? [r.command, r.outcome] : [])),
+      [
+        ['[button] nginx', 'queued'],
+        ['[button] nginx --all', 'queued'],
+      ],
+    );
+  });
+
+  it('Cancel stops a running check; a click by a user the policy refuses is refused to them only, and audited', async () => {
+    await lab.faults.serversMisbehave('hang');
+    const id = idOf((await stack.slash('haproxy-http')).body);
+    await until(
+      () => fake.callsOf('chat.postMessage').some((c) => !c.args.thread_ts && c.args.text?.includes(id)),
+      'the parent',
+    );
+    const ts = parentTs(id);
+    const before = toldClicker().length;
+    await stack.click('cancel', id, { ts }, { user: 'U0STRANGER' });
+    await until(() => toldClicker().length > before, 'the refusal');
+    assert.match(toldClicker().at(-1) ?? '', /^:x: Refused by the lbcheck policy: you \(slack:U0STRANGER\)/);
+    const refusal = stack.audit
+      .records()
+      .find((r) => r.type === 'command' && r.user === 'U0STRANGER' && r.command === `[button] cancel ${id}`);
+    assert.equal(refusal?.type === 'command' ? refusal.outcome : undefined, 'refused');
+
+    await stack.click('cancel', id, { ts });
+    await until(() => toldClicker().length > before + 1, 'the cancel answer');
+    assert.match(toldClicker().at(-1) ?? '', new RegExp(`Cancell(ing|ed) ${id}`));
+    await until(() => postsOf(id).some((p) => p.kind === 'cancelled'), 'the cancelled notice');
+    assert.ok(repliesIn(ts).some((t) => t.includes(`Check ${id} was cancelled by oncall`)));
+    assert.equal((await stack.backend.state.getCheck(id))?.status, 'cancelled');
+    assert.ok(!postsOf(id).some((p) => p.kind === 'final'), 'no diagnosis after a cancel');
+  });
+
+  it('a click with a bad signature is refused (401) and runs nothing', async () => {
+    const before = fake.calls.length;
+    const r = await stack.click('rerun', 'chk-0123456789', { ts: '1.1' }, { secret: 'wrong' });
+    assert.equal(r.status, 401);
+    await new Promise((res) => setTimeout(res, 200));
+    assert.equal(fake.calls.length, before);
+  });
+});

@@ -5,6 +5,7 @@ import { startReportPoster } from '../../adapters/bot-runtime.js';
 import { startSlack, type RunningSlack } from '../../adapters/slack/slack-app.js';
 import type { AuditLog } from '../../src/audit/audit-log.js';
 import { handleCommand } from '../../src/pipeline/intake.js';
+import { handleAction } from '../../src/pipeline/actions.js';
 import type { Closeable } from '../../src/pipeline/job-bus.js';
 import type { Backend } from '../../src/runtime/backend.js';
 import { startCheckWorker } from '../../workers/worker-runtime.js';
@@ -22,6 +23,13 @@ export interface SlackStack {
   slash(
     text: string,
     opts?: { user?: string; channel?: string; secret?: string; timestamp?: number },
+  ): Promise<{ status: number; body: string }>;
+  /** Clicks one of lbcheck's buttons on the message `ts` (in thread `threadTs`), as Slack posts it: signed, to /slack/actions. */
+  click(
+    kind: string,
+    checkId: string,
+    where: { ts: string; threadTs?: string },
+    opts?: { user?: string; channel?: string; secret?: string },
   ): Promise<{ status: number; body: string }>;
   close(): Promise<void>;
 }
@@ -47,6 +55,7 @@ export async function startSlackStack(
     ...(opts.socketMode ? { appToken: 'xapp-lab' } : {}),
     log,
     intake: (incoming) => handleCommand(incoming, base.intakeDeps),
+    action: (incoming, action) => handleAction(incoming, action, base.intakeDeps),
     policy: () => inventory.policy,
     claimOnce: (key, ttl) => backend.intakeState.claimOnce(key, ttl),
   });
@@ -75,6 +84,42 @@ export async function startSlackStack(
       const res = await fetch(`http://127.0.0.1:${slack.port}/slack/commands`, {
         method: 'POST',
         headers: slackSignature(o.secret ?? SLACK_SECRET, form, o.timestamp),
+        body: form,
+      });
+      return { status: res.status, body: await res.text() };
+    },
+    async click(kind, checkId, where, o = {}) {
+      const payload = {
+        type: 'block_actions',
+        user: { id: o.user ?? 'U0ONCALL', username: 'oncall', name: 'oncall', team_id: 'T0LAB' },
+        api_app_id: 'A0LAB',
+        token: 'legacy',
+        container: {
+          type: 'message',
+          message_ts: where.ts,
+          channel_id: o.channel ?? 'C0INCIDENT',
+          is_ephemeral: false,
+        },
+        trigger_id: '1.2.4',
+        team: { id: 'T0LAB', domain: 'lab' },
+        channel: { id: o.channel ?? 'C0INCIDENT', name: 'incident' },
+        message: { type: 'message', ts: where.ts, ...(where.threadTs ? { thread_ts: where.threadTs } : {}), text: '' },
+        response_url: `http://127.0.0.1:${fake.port}/respond-action`,
+        actions: [
+          {
+            type: 'button',
+            action_id: `lbcheck:${kind}`,
+            block_id: `lbcheck-actions-${checkId}`,
+            value: checkId,
+            text: { type: 'plain_text', text: kind },
+            action_ts: `${Date.now() / 1000}`,
+          },
+        ],
+      };
+      const form = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+      const res = await fetch(`http://127.0.0.1:${slack.port}/slack/actions`, {
+        method: 'POST',
+        headers: slackSignature(o.secret ?? SLACK_SECRET, form),
         body: form,
       });
       return { status: res.status, body: await res.text() };
