@@ -125,6 +125,7 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
           ...teamsOptions,
           log,
           intake: (incoming) => handleCommand(incoming, { ...intakeDeps, prefix: '@lbcheck' }),
+          action: (incoming, action) => handleAction(incoming, action, { ...intakeDeps, prefix: '@lbcheck' }),
           evidence: (sha) => Promise.resolve(audit.evidence.get(sha)),
         })
       : undefined;

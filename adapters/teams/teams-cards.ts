@@ -6,6 +6,32 @@ import type { MessageView } from '../../src/messages/views.js';
 import type { EvidenceFile } from '../../src/pipeline/poster.js';
 import { ladderImage } from './card-image.js';
 import type { EvidenceLinkSigner } from './evidence-links.js';
+import { ACTION_LABELS, type ActionKind } from '../../src/pipeline/actions.js';
+
+/** Universal Actions verbs: "lbcheck.<kind>"; the data names the check. */
+export const VERB = /^lbcheck\.(rerun|run-all|cancel|watch)$/;
+
+/** Action.Execute buttons: Teams sends the click to the bot as an adaptiveCard/action invoke. */
+export function executeActions(checkId: string, kinds: readonly ActionKind[]): Record<string, unknown>[] {
+  return kinds.map((kind) => ({
+    type: 'Action.Execute',
+    title: ACTION_LABELS[kind],
+    verb: `lbcheck.${kind}`,
+    data: { checkId },
+    ...(kind === 'cancel' ? { style: 'destructive' } : kind === 'rerun' ? { style: 'positive' } : {}),
+  }));
+}
+
+/** A small card with buttons, e.g. Cancel under the ack of a queued check. */
+export function buttonsCard(text: string, checkId: string, kinds: readonly ActionKind[]): Record<string, unknown> {
+  return {
+    $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+    type: 'AdaptiveCard',
+    version: '1.4',
+    body: [{ type: 'TextBlock', text: cardPlain(text), wrap: true }],
+    actions: executeActions(checkId, kinds),
+  };
+}
 
 const INLINE_MAX = 1500;
 const COLOR = {
@@ -21,6 +47,7 @@ export function viewCard(
   view: MessageView,
   evidence: EvidenceFile[],
   links: EvidenceLinkSigner,
+  buttons: Record<string, unknown>[] = [],
 ): Record<string, unknown> {
   const body: Record<string, unknown>[] = [
     {
@@ -48,11 +75,12 @@ export function viewCard(
         : text;
     body.push({ type: 'TextBlock', text: cardPlain(shown), fontType: 'Monospace', wrap: true, size: 'Small' });
   }
-  const actions = evidence.map((e) => ({
+  const downloads = evidence.map((e) => ({
     type: 'Action.OpenUrl',
     title: `${e.name} (sha256 ${e.sha256.slice(0, 12)}, ${e.bytes} B)`,
     url: links.url(e.sha256, e.name),
   }));
+  const actions = [...buttons, ...downloads];
   const card = {
     $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
     type: 'AdaptiveCard',

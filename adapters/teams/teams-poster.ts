@@ -16,7 +16,7 @@ import {
   type PostedRef,
 } from '../../src/pipeline/poster.js';
 import type { EvidenceLinkSigner } from './evidence-links.js';
-import { viewCard } from './teams-cards.js';
+import { executeActions, viewCard } from './teams-cards.js';
 
 export class TeamsPoster implements ChatPoster {
   readonly platform = 'teams';
@@ -70,7 +70,19 @@ export class TeamsPoster implements ChatPoster {
     return this.send(ctx, 'teams.final', {
       type: 'message',
       summary: `${view.headline} → ${report.diagnosis.team}`,
-      attachments: [CardFactory.adaptiveCard(viewCard(view, [], this.links))],
+      attachments: [
+        CardFactory.adaptiveCard(
+          viewCard(
+            view,
+            [],
+            this.links,
+            executeActions(
+              ctx.request.checkId,
+              report.diagnosis.stoppedAfter ? ['rerun', 'run-all', 'watch'] : ['rerun', 'watch'],
+            ),
+          ),
+        ),
+      ],
     });
   }
 

@@ -54,8 +54,19 @@ function zoneFor(target: string, inventory: Inventory | undefined): string {
 
 function describe(r: CheckRecord): string {
   const req = r.request;
-  const head = `${req.checkId} · ${req.target} · ${r.status}${r.culprit ? ` · culprit ${r.culprit}` : ''} · by ${req.requester.name ?? req.requester.id} at ${req.requestedAt}`;
+  const head = `${req.checkId} · ${req.target} · ${r.status}${r.culprit ? ` · culprit ${r.culprit}` : ''} · by ${req.requester.name ?? req.requester.id} at ${req.requestedAt}${req.rerunOf ? ` · re-run of ${req.rerunOf}` : ''}`;
   return head;
+}
+
+/** One target's checks oldest first, and how its culprit went: what happened during the incident. */
+function sequenceText(target: string, newestFirst: CheckRecord[]): string {
+  const oldestFirst = [...newestFirst].reverse();
+  const culprits = oldestFirst.map((r) => r.culprit ?? r.status);
+  return [
+    `Checks of ${target}, oldest first:`,
+    ...oldestFirst.map((r) => `  ${describe(r)}`),
+    `Culprit over time: ${culprits.join(' → ')}`,
+  ].join('\n');
 }
 
 /** Per-user and per-channel rate limits (shared through the state store) and the in-flight cap per target. */
@@ -268,6 +279,7 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
       const list = (await deps.state.history(cmd.target, 200)).filter(visible).slice(0, 10);
       if (list.length === 0)
         return { kind: 'info', text: cmd.target ? `No checks of ${cmd.target} yet.` : 'No checks yet.' };
+      if (cmd.target) return { kind: 'info', text: sequenceText(cmd.target, list) };
       return {
         kind: 'info',
         text: [`Recent checks${cmd.target ? ` of ${cmd.target}` : ''}:`, ...list.map((r) => `  ${describe(r)}`)].join(

@@ -170,6 +170,10 @@ describe('Slack buttons', () => {
     assert.equal(postsOf(third).filter((p) => p.kind === 'step').length, 3);
     assert.equal(replies.filter((t) => /^✘ Step 1/.test(t)).length, 2);
     assert.equal(replies.filter((t) => /^✔ Step 1/.test(t)).length, 1);
+    // history <target>: the sequence, oldest first, with the re-runs named.
+    const history = JSON.parse((await stack.slash('history nginx')).body) as { text: string };
+    assert.match(history.text, /Culprit over time: (.* → )?path-to-lb → path-to-lb → none$/);
+    assert.match(history.text, new RegExp(`${third} · nginx · done · culprit none .* · re-run of ${second}`));
     // The clicks are recorded as the clicker's commands.
     const commands = stack.audit.records().filter((r) => r.type === 'command' && r.command.startsWith('[button]'));
     assert.deepEqual(
