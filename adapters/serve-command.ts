@@ -1,6 +1,6 @@
 // `lbcheck serve` (bot side: adapters + report poster) and `lbcheck start`
 // (bot and a probe worker in one process, for a single machine; `npm start`).
-// With no Slack/Teams credentials the platform is the console.
+// With no chat platform configured in the environment the platform is the console.
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { userInfo } from 'node:os';
@@ -22,9 +22,8 @@ import { stopGracefully } from '../workers/worker-command.js';
 import { startCheckWorker } from '../workers/worker-runtime.js';
 import { startReportPoster } from './bot-runtime.js';
 import { ConsoleAdapter } from './console/console-adapter.js';
-import { slackOptionsFromEnv, startSlack } from './slack/slack-app.js';
-import { startTeams } from './teams/teams-app.js';
-import { teamsOptionsFromEnv } from './teams/teams-env.js';
+import { configuredPlatforms, loadChatPlatforms, type ChatPlatform, type ConfiguredPlatform } from './chat-platform.js';
+import { platformInfo } from '../src/model/platforms.js';
 
 function logger(process: string): { log: Logger; where: string } {
   const target = globalThis.process.env.LBCHECK_LOG ?? '.lbcheck/lbcheck.log';
@@ -34,9 +33,6 @@ function logger(process: string): { log: Logger; where: string } {
   return { log: createLogger({ file }, { process }), where: file };
 }
 
-type SlackSettings = ReturnType<typeof slackOptionsFromEnv>;
-type TeamsSettings = ReturnType<typeof teamsOptionsFromEnv>;
-
 /** The startup lines: what runs, where the queue is, what is configured, and every warning. */
 function announce(
   say: (line: string) => void,
@@ -44,21 +40,13 @@ function announce(
   config: RuntimeConfig,
   backend: Backend,
   inv: Inventory | undefined,
-  slackOptions: SlackSettings,
-  teamsOptions: TeamsSettings,
+  chats: readonly ConfiguredPlatform[],
+  known: readonly ChatPlatform[],
   where: string,
 ): void {
-  const platforms = [
-    ...(slackOptions ? [`Slack (${slackOptions.appToken ? 'Socket Mode' : `HTTP on port ${slackOptions.port}`})`] : []),
-    ...(teamsOptions
-      ? [
-          `Teams (port ${teamsOptions.port}${teamsOptions.local ? ', UNAUTHENTICATED local mode (TEAMS_LOCAL=1): 127.0.0.1 only' : ''})`,
-        ]
-      : []),
-  ];
-  say(
-    `lbcheck ${withWorker ? 'bot + worker' : 'bot'} · platform: ${platforms.join(' + ') || 'console (no SLACK_BOT_TOKEN or MicrosoftAppId set)'}`,
-  );
+  const platforms = chats.map((c) => c.platform.describe(c.settings));
+  const none = `console (none of ${known.map((p) => p.enabledBy).join(', ')} is set)`;
+  say(`lbcheck ${withWorker ? 'bot + worker' : 'bot'} · platform: ${platforms.join(' + ') || none}`);
   if (backend.mode === 'embedded') {
     say(
       `queue: in-process (no Redis answered at ${safeRedisUrl(config.redisUrl)} and REDIS_URL is not set); queued checks live only in this process`,
@@ -84,8 +72,8 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
     throw new CliUsageError(`unexpected ${args.join(' ')}`, `Usage: lbcheck ${withWorker ? 'start' : 'serve'}`);
   const config = readConfig();
   // Every check of the environment before anything that keeps the process alive (a watcher, a Redis connection).
-  const slackOptions = slackOptionsFromEnv(process.env);
-  const teamsOptions = teamsOptionsFromEnv(process.env);
+  const known = await loadChatPlatforms();
+  const chats = configuredPlatforms(known, process.env);
   const { log, where } = logger(withWorker ? 'start' : 'serve');
   const resources = new Resources();
   // A failure at any step below closes what the steps before opened, so the process exits with the error.
@@ -96,62 +84,47 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
     const backend = await connectBackend(config, withWorker, log);
     resources.add(() => backend.close());
     const say = (line: string): void => void process.stdout.write(`${line}\n`);
-    announce(say, withWorker, config, backend, inventory(), slackOptions, teamsOptions, where);
+    announce(say, withWorker, config, backend, inventory(), chats, known, where);
     const audit = new AuditLog(config.auditDir);
     const intakeDeps = {
       state: backend.intakeState,
       bus: backend.bus,
       inventory,
       log,
-      prefix: '/lbcheck',
-      queueLabel: safeRedisUrl(config.redisUrl),
+      prefix: platformInfo('console')?.commandPrefix ?? '/lbcheck',
       audit,
     };
-    if (!slackOptions && !teamsOptions)
+    if (chats.length === 0)
       return runConsole({ config, backend, inventory, log, audit, intakeDeps, withWorker, resources, say });
-    const slack = slackOptions
-      ? await startSlack({
-          ...slackOptions,
-          log,
-          intake: (incoming) => handleCommand(incoming, intakeDeps),
-          action: (incoming, action) => handleAction(incoming, action, intakeDeps),
-          policy: () => inventory()?.policy,
-          claimOnce: (key, ttl) => backend.intakeState.claimOnce(key, ttl),
-        })
-      : undefined;
-    if (slack) resources.add(() => slack.close());
-    const teams = teamsOptions
-      ? await startTeams({
-          ...teamsOptions,
-          log,
-          intake: (incoming) => handleCommand(incoming, { ...intakeDeps, prefix: '@lbcheck' }),
-          action: (incoming, action) => handleAction(incoming, action, { ...intakeDeps, prefix: '@lbcheck' }),
-          evidence: (sha) => Promise.resolve(audit.evidence.get(sha)),
-        })
-      : undefined;
-    if (teams) resources.add(() => teams.close());
+    const running = [];
+    for (const { platform, settings } of chats) {
+      const started = await platform.start(settings, {
+        log,
+        intake: (incoming) => handleCommand(incoming, { ...intakeDeps, prefix: platform.info.commandPrefix }),
+        action: (incoming, action) =>
+          handleAction(incoming, action, { ...intakeDeps, prefix: platform.info.commandPrefix }),
+        inventory,
+        state: backend.intakeState,
+        audit,
+      });
+      resources.add(() => started.close());
+      running.push(started);
+    }
     const poster = startReportPoster(
       backend,
-      [...(slack ? [slack.poster] : []), ...(teams ? [teams.poster] : [])],
+      running.map((r) => r.poster),
       log,
       audit,
     );
     resources.add(() => poster.close());
     const worker = withWorker ? startCheckWorker(backend, config, inventory, log) : undefined;
     if (worker) resources.add(() => worker.close());
-    if (slack)
-      say(
-        slack.port !== undefined
-          ? `Slack request URL: http(s)://<this host>:${slack.port}/slack/commands`
-          : 'Slack Socket Mode connected',
-      );
-    if (teams)
-      say(
-        teams.authenticated
-          ? `Teams messaging endpoint: ${teamsOptions?.publicUrl ?? ''}/api/messages (port ${teams.port})`
-          : `Teams messaging endpoint: http://127.0.0.1:${teams.port}/api/messages (unauthenticated: set MicrosoftAppId/MicrosoftAppPassword for real Teams)`,
-      );
-    log.log('info', 'started', { mode: backend.mode, worker: withWorker, slack: !!slack, teams: !!teams });
+    for (const r of running) say(r.endpoint);
+    log.log('info', 'started', {
+      mode: backend.mode,
+      worker: withWorker,
+      platforms: chats.map((c) => c.platform.info.id),
+    });
     if (worker) await stopGracefully(worker, log);
     else log.log('info', 'stopping', { signal: await untilSignal() });
     await resources.closeAll();

@@ -27,5 +27,8 @@ export function createLogger(sink: 'stderr' | { file: string } | 'silent', base:
 }
 
 export function errorFields(err: unknown): Record<string, unknown> {
-  return err instanceof Error ? { error: err.message, errorType: err.name } : { error: String(err) };
+  if (!(err instanceof Error)) return { error: String(err) };
+  // The wrapped error says what the client really said (users see only the wrapper's message).
+  const cause = err.cause instanceof Error ? { cause: `${err.cause.name}: ${err.cause.message}` } : {};
+  return { error: err.message, errorType: err.name, ...cause };
 }

@@ -6,10 +6,10 @@ import type { CheckOptions } from '../src/checklist/check-target.js';
 import { refOf, type Evidence } from '../src/checklist/evidence.js';
 import { CheckCancelledError, runCheck } from '../src/checklist/run-check.js';
 import type { Step } from '../src/model/report.js';
-import { LbcheckError } from '../src/errors.js';
+import { describeFailure } from '../src/errors.js';
 import type { Inventory } from '../src/inventory/inventory-types.js';
 import { errorFields, type Logger } from '../src/log.js';
-import type { JobBus } from '../src/pipeline/job-bus.js';
+import { ReportedFailure, type CheckJobContext, type JobBus } from '../src/pipeline/job-bus.js';
 import type { PipelineState } from '../src/pipeline/state.js';
 import { checkJobProblem } from '../src/pipeline/job-validation.js';
 import type { CheckRequest, EvidenceMeta, ReportPayload } from '../src/pipeline/types.js';
@@ -85,7 +85,8 @@ function refusedByPolicy(request: CheckRequest, inventory: Inventory | undefined
   return d.allowed ? undefined : `${refusalText(policy, d)} (checked again by the worker)`;
 }
 
-export async function processCheck(request: CheckRequest, deps: CheckWorkerDeps, attempt: number): Promise<void> {
+export async function processCheck(request: CheckRequest, deps: CheckWorkerDeps, ctx: CheckJobContext): Promise<void> {
+  const { attempt } = ctx;
   const malformed = checkJobProblem(request);
   if (malformed) {
     // Not from our intake: no channel to tell, and its fields are not safe to use.
@@ -167,19 +168,39 @@ export async function processCheck(request: CheckRequest, deps: CheckWorkerDeps,
       log.log('info', 'check cancelled', { by });
       return;
     }
-    if (err instanceof LbcheckError) {
-      // The user's problem to fix (target, access, LB): retrying would not help, say so now.
-      await deps.state.updateCheck(checkId, { status: 'failed', error: err.message });
-      await report({ kind: 'error', message: err.message });
-      log.log('warn', 'check could not run', errorFields(err));
-      return;
-    }
-    log.log('error', 'check failed unexpectedly; the queue will retry it', errorFields(err));
-    throw err;
+    await reportFailure(err, ctx, { deps, log, checkId, report });
   } finally {
     clearInterval(poll);
     await release?.().catch(() => undefined);
   }
+}
+
+interface FailureContext {
+  deps: CheckWorkerDeps;
+  log: Logger;
+  checkId: string;
+  report: (r: ReportPayload) => Promise<void>;
+}
+
+/**
+ * A check that threw: retried by the queue when the error table says it may
+ * succeed later and attempts remain (rethrown as is); otherwise the channel
+ * is told now, in order after the steps already posted, and the job fails
+ * for good (ReportedFailure: BullMQ's UnrecoverableError, never retried).
+ */
+async function reportFailure(err: unknown, ctx: CheckJobContext, f: FailureContext): Promise<never> {
+  const failure = describeFailure(err);
+  if (failure.retry && ctx.attempt < ctx.maxAttempts) {
+    f.log.log('warn', 'check failed; the queue runs it again', { ...errorFields(err), attempt: ctx.attempt });
+    throw err;
+  }
+  if (failure.kind === 'internal')
+    f.log.log('error', 'check failed: internal error', { ...errorFields(err), ref: failure.ref });
+  else f.log.log('warn', 'check could not run', errorFields(err));
+  const text = failure.retry && ctx.attempt > 1 ? `${failure.text} (tried ${ctx.attempt} times)` : failure.text;
+  await f.deps.state.updateCheck(f.checkId, { status: 'failed', error: text });
+  await f.report({ kind: 'error', message: text });
+  throw new ReportedFailure(text, { cause: err });
 }
 
 /** After the queue gave up on a check (crashes, retries exhausted): tell the channel. */
@@ -188,16 +209,25 @@ export async function reportGaveUp(
   err: Error,
   deps: Pick<CheckWorkerDeps, 'state' | 'bus' | 'worker' | 'log'>,
 ): Promise<void> {
-  await deps.state.updateCheck(request.checkId, { status: 'failed', error: err.message });
+  const failure = describeFailure(err);
+  const text =
+    failure.kind === 'internal'
+      ? failure.text
+      : `the check could not be completed: ${failure.text}. Run it again; if it keeps failing, look at the worker logs for ${request.checkId}`;
+  await deps.state.updateCheck(request.checkId, { status: 'failed', error: text });
   await deps.bus.addReport({
     kind: 'error',
     checkId: request.checkId,
     request,
     worker: deps.worker,
     seq: 1,
-    message: `the check could not be completed: ${err.message}. Run it again; if it keeps failing, look at the worker logs for ${request.checkId}`,
+    message: text,
   });
-  deps.log.log('error', 'check abandoned', { checkId: request.checkId, ...errorFields(err) });
+  deps.log.log('error', 'check abandoned', {
+    checkId: request.checkId,
+    ...errorFields(err),
+    ...(failure.ref ? { ref: failure.ref } : {}),
+  });
 }
 
 /** Another worker died running this check; the queue runs it again. Say so in the thread at once. */

@@ -47,7 +47,7 @@ export function startCheckWorker(
     async (request, ctx) => {
       running.add(request.checkId);
       try {
-        await processCheck(request, deps, ctx.attempt);
+        await processCheck(request, deps, ctx);
       } finally {
         running.delete(request.checkId);
       }

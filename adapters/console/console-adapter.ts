@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { Report, Step } from '../../src/model/report.js';
-import { renderStep } from '../../src/checklist/render-text.js';
+import { renderStep } from '../../src/messages/render-text.js';
 import type { Incoming, IntakeReply } from '../../src/pipeline/intake.js';
 import type { ChatPoster, EvidenceFile, NoticeKind, PostContext, PostedRef } from '../../src/pipeline/poster.js';
 import { CHECK_ID, isSafeEvidenceName } from '../../src/pipeline/job-validation.js';

@@ -9,6 +9,7 @@ import type { WebClient } from '@slack/web-api';
 import type { Report, Step } from '../../src/model/report.js';
 import { finalView, stepView } from '../../src/messages/views.js';
 import {
+  postOnce,
   RetryLaterError,
   type ChatPoster,
   type EvidenceFile,
@@ -66,16 +67,8 @@ export class SlackPoster implements ChatPoster {
         throw new NotInChannelError(e.data?.error ?? '');
       if (e.code === 'slack_webapi_rate_limited_error')
         throw new RetryLaterError((e.retryAfter ?? 1) * 1000, `Slack rate-limited ${what}`);
-      throw new Error(`Slack ${what} failed: ${e.message ?? String(err)}`);
+      throw new Error(`Slack ${what} failed: ${e.message ?? String(err)}`, { cause: err });
     }
-  }
-
-  private async once(ctx: PostContext, key: string, fn: () => Promise<string>): Promise<string> {
-    const done = await ctx.memo.get(key);
-    if (done !== undefined) return done;
-    const value = await fn();
-    await ctx.memo.set(key, value);
-    return value;
   }
 
   /**
@@ -91,7 +84,7 @@ export class SlackPoster implements ChatPoster {
     const gen = (await ctx.memo.get('slack.parent.gen')) ?? '0';
     if (ctx.memo.claim && !(await ctx.memo.claim(`slack.parent#${gen}`))) return this.awaitParent(ctx, gen);
     try {
-      return await this.once(ctx, 'slack.parent', () => this.postParent(ctx));
+      return await postOnce(ctx, 'slack.parent', () => this.postParent(ctx));
     } catch (err) {
       await ctx.memo.set('slack.parent.gen', String(Number(gen) + 1));
       throw err;
@@ -169,7 +162,7 @@ export class SlackPoster implements ChatPoster {
     const url = responseUrlOf(ctx);
     if (!url || !responseUrlAllowed(url, this.responseOrigins))
       return { via: `dropped: ${reason} and no usable response_url (invite @lbcheck to the channel)` };
-    const sent = await this.once(ctx, `slack.${key}.respond`, async () => {
+    const sent = await postOnce(ctx, `slack.${key}.respond`, async () => {
       const first = (await ctx.memo.get('slack.respond.uses')) === undefined;
       return (await postToResponseUrl(ctx, url, first ? withInviteHint(message()) : message())) ? 'sent' : 'spent';
     });
@@ -216,7 +209,7 @@ export class SlackPoster implements ChatPoster {
     blocks: KnownBlock[],
   ): Promise<{ thread: string; ts: string }> {
     const thread = await this.parent(ctx);
-    const ts = await this.once(ctx, key, async () => {
+    const ts = await postOnce(ctx, key, async () => {
       const r = await this.call('chat.postMessage', () =>
         this.client.chat.postMessage({ channel: ctx.request.replyTo.channel, thread_ts: thread, text, blocks }),
       );
@@ -265,7 +258,7 @@ export class SlackPoster implements ChatPoster {
     const view = stepView(step, evidence);
     const { thread, ts } = await this.reply(ctx, `slack.step${step.step}`, viewText(view), viewBlocks(view));
     const files = attachments(evidence);
-    const fileIds = await this.once(ctx, `slack.step${step.step}.files`, async () => {
+    const fileIds = await postOnce(ctx, `slack.step${step.step}.files`, async () => {
       const { fresh, notes: repeats } = await this.withoutRepeats(ctx, files);
       const { uploads, notes: cuts } = this.uploadsOf(fresh);
       const notes = [...repeats, ...cuts];
@@ -305,7 +298,7 @@ export class SlackPoster implements ChatPoster {
   private async postFinalInThread(ctx: PostContext, report: Report): Promise<PostedRef> {
     const view = finalView(report, ctx.diff);
     const { thread, ts } = await this.reply(ctx, 'slack.final', viewText(view), viewBlocks(view));
-    await this.once(ctx, 'slack.parent.updated', async () => {
+    await postOnce(ctx, 'slack.parent.updated', async () => {
       await this.updateParent(
         ctx,
         thread,

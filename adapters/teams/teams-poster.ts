@@ -8,6 +8,7 @@ import type { Report, Step } from '../../src/model/report.js';
 import { teamsPlain } from '../../src/messages/escape.js';
 import { finalView, stepView } from '../../src/messages/views.js';
 import {
+  postOnce,
   RetryLaterError,
   type ChatPoster,
   type EvidenceFile,
@@ -28,10 +29,16 @@ export class TeamsPoster implements ChatPoster {
   ) {}
 
   private async send(ctx: PostContext, key: string, activity: Record<string, unknown>): Promise<PostedRef> {
-    const done = await ctx.memo.get(key);
-    if (done !== undefined) return { messageIds: [done] };
     const reference = ctx.request.replyTo.extra?.reference as Partial<ConversationReference> | undefined;
     if (!reference) throw new Error(`check ${ctx.request.checkId} has no Teams conversation reference to reply to`);
+    const id = await postOnce(ctx, key, () => this.sendActivity(reference, activity));
+    return { messageIds: [id], thread: reference.conversation?.id ?? '' };
+  }
+
+  private async sendActivity(
+    reference: Partial<ConversationReference>,
+    activity: Record<string, unknown>,
+  ): Promise<string> {
     let id = '';
     try {
       await this.adapter.continueConversationAsync(this.appId, reference, async (turn) => {
@@ -48,10 +55,9 @@ export class TeamsPoster implements ChatPoster {
           Number(e.response?.headers?.get?.('retry-after') ?? 1) * 1000,
           'Teams connector rate-limited the post',
         );
-      throw new Error(`Teams connector refused the post: ${e.message ?? String(err)}`);
+      throw new Error(`Teams connector refused the post: ${e.message ?? String(err)}`, { cause: err });
     }
-    await ctx.memo.set(key, id);
-    return { messageIds: [id], thread: reference.conversation?.id ?? '' };
+    return id;
   }
 
   postStep(ctx: PostContext, step: Step, evidence: EvidenceFile[]): Promise<PostedRef> {

@@ -1,6 +1,7 @@
-// Exit codes of the command line, in one place. 0: the check ran (whatever it
-// found); 2: the command was used wrongly; 3: the check could not run.
-import { LbcheckError } from '../errors.js';
+// Exit codes of the command line: 0 the check ran (whatever it found); the
+// rest come from the error table in src/errors.ts (2 the command was used
+// wrongly, 3 the check could not run, 70 lbcheck hit a bug).
+import { describeFailure, ERROR_RULES } from '../errors.js';
 
 export class CliUsageError extends Error {
   override name = 'CliUsageError';
@@ -12,11 +13,12 @@ export class CliUsageError extends Error {
   }
 }
 
-export const EXIT_USAGE = 2;
-export const EXIT_CANNOT_RUN = 3;
+export const EXIT_USAGE = ERROR_RULES.input.exitCode;
+export const EXIT_CANNOT_RUN = ERROR_RULES.access.exitCode;
 
 export function exitCodeFor(err: unknown): number {
   if (err instanceof CliUsageError) return EXIT_USAGE;
-  if (err instanceof LbcheckError && err.kind === 'input') return EXIT_USAGE;
-  return EXIT_CANNOT_RUN;
+  // A file or socket the system refused (ENOENT on --identity, EACCES...): the check could not run, not a bug.
+  if (err instanceof Error && 'syscall' in err) return EXIT_CANNOT_RUN;
+  return describeFailure(err).exitCode;
 }

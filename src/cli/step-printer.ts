@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CheckTarget } from '../checklist/check-target.js';
 import type { Evidence } from '../checklist/evidence.js';
-import { renderStep } from '../checklist/render-text.js';
+import { renderStep } from '../messages/render-text.js';
 import type { Report, Step } from '../model/report.js';
 
 export class StepPrinter {

@@ -1,7 +1,6 @@
 // The neutral message model: what a step or a diagnosis says, independent of
 // how a platform draws it (terminal text, Block Kit, Adaptive Cards).
-import { VERDICT_SYMBOL } from '../checklist/render-text.js';
-import type { Report, Step } from '../model/report.js';
+import type { Report, Step, Verdict } from '../model/report.js';
 import type { EvidenceMeta } from '../pipeline/types.js';
 import type { ReportDiff } from './report-diff.js';
 
@@ -21,6 +20,14 @@ export interface MessageView {
   /** One line per evidence file, with the short sha256 a reader matches against the archive. */
   evidence: string[];
 }
+
+export const VERDICT_SYMBOL: Record<Verdict, string> = {
+  pass: '✔',
+  fail: '✘',
+  warn: '⚠',
+  skipped: '–',
+  inconclusive: '?',
+};
 
 const TITLES = {
   reach: 'Does the connection reach the LB?',

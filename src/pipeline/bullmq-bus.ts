@@ -4,9 +4,13 @@
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
+  afterCheckFailure,
+  CHECK_ATTEMPTS,
+  CHECK_RETRY_DELAY_MS,
   checksQueueName,
   laterDelay,
   QueueUnavailableError,
+  ReportedFailure,
   reportsQueueName,
   safeRedisUrl,
   type CheckProcessor,
@@ -36,6 +40,15 @@ export interface BullBusOptions {
 }
 
 const KEEP_DONE = { age: 24 * 3600, count: 10_000 };
+
+/** Marks a check job failed for good (no retry), carrying what the processor threw. */
+class FinalCheckFailure extends UnrecoverableError {
+  override name = 'FinalCheckFailure';
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause));
+    this.cause = cause;
+  }
+}
 
 export class BullBus implements JobBus {
   private readonly queues = new Map<string, Queue>();
@@ -81,7 +94,7 @@ export class BullBus implements JobBus {
     try {
       return await fn();
     } catch (err) {
-      throw new QueueUnavailableError(safeRedisUrl(this.opts.url), err instanceof Error ? err.message : String(err));
+      throw new QueueUnavailableError(safeRedisUrl(this.opts.url), { cause: err });
     }
   }
 
@@ -89,8 +102,8 @@ export class BullBus implements JobBus {
     return this.guarded(async () => {
       await this.queue(checksQueueName(request.zone)).add('check', this.sealed('checks', request), {
         jobId: request.checkId,
-        attempts: 2,
-        backoff: { type: 'fixed', delay: 1000 },
+        attempts: CHECK_ATTEMPTS,
+        backoff: { type: 'exponential', delay: CHECK_RETRY_DELAY_MS },
         removeOnComplete: KEEP_DONE,
         removeOnFail: KEEP_DONE,
       });
@@ -142,7 +155,14 @@ export class BullBus implements JobBus {
         const request = this.opened('checks', job);
         // Nothing runs and nothing is posted for a forged job: its channel is the forger's choice.
         if (!request) return;
-        await processor(request, { attempt: job.attemptsMade + 1 });
+        const attempt = job.attemptsMade + 1;
+        try {
+          await processor(request, { attempt, maxAttempts: job.opts.attempts ?? 1 });
+        } catch (err) {
+          // The one table decides; BullMQ retries only what it calls retryable.
+          if (afterCheckFailure(err, attempt, job.opts.attempts ?? 1) === 'retry') throw err;
+          throw new FinalCheckFailure(err);
+        }
       },
       {
         connection: this.opts.consumer(),
@@ -156,12 +176,15 @@ export class BullBus implements JobBus {
     worker.on('error', (err) => this.opts.errors?.error('bullmq checks worker', err)); // it reconnects by itself
     worker.on('failed', (job, err) => {
       if (!job) return;
+      const original = err instanceof FinalCheckFailure ? err.cause : err;
+      // The processor already told the channel.
+      if (original instanceof ReportedFailure) return;
       const final =
         err instanceof UnrecoverableError ||
         job.attemptsMade >= (job.opts.attempts ?? 1) ||
         /stalled/i.test(err.message);
       const request = final ? this.opened('checks', job) : undefined;
-      if (request) void onGaveUp(request, err).catch(() => undefined);
+      if (request) void onGaveUp(request, original instanceof Error ? original : err).catch(() => undefined);
     });
     // Emitted by whichever worker's stalled-job check found the dead worker's check; the job is back in the queue.
     worker.on('stalled', (jobId) => {

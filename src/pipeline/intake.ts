@@ -4,14 +4,14 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import { newCheckId } from '../model/check-id.js';
 import { CommandSyntaxError, helpText, parseCommand } from '../commands/grammar.js';
-import { LbcheckError } from '../errors.js';
+import { describeFailure } from '../errors.js';
 import type { Inventory, InventoryVip } from '../inventory/inventory-types.js';
 import { errorFields, type Logger } from '../log.js';
 import { authorize, inventoryVipFor, isAdmin, refusalText, type AccessRequest } from '../policy/authorize.js';
 import { NO_POLICY, type Policy } from '../policy/policy-types.js';
 import { checkableNames, mayRead } from '../policy/visibility.js';
 import { parseEndpoint } from '../target/endpoint.js';
-import { QueueUnavailableError, type JobBus } from './job-bus.js';
+import type { JobBus } from './job-bus.js';
 import type { PipelineState } from './state.js';
 import type { CheckRecord, CheckRequest, ReplyTo, Requester } from './types.js';
 
@@ -40,8 +40,6 @@ export interface IntakeDeps {
   log: Logger;
   /** How users invoke the bot on this platform, for usage lines ("/lbcheck", "@lbcheck"). */
   prefix: string;
-  /** Where the queue lives, credentials hidden, for "queue unavailable" answers. */
-  queueLabel?: string;
   /** Every command, accepted or refused, is recorded here. */
   audit?: AuditLog;
 }
@@ -149,23 +147,17 @@ async function answer(incoming: Incoming, deps: IntakeDeps): Promise<IntakeReply
   try {
     return await dispatch(incoming, deps);
   } catch (err) {
-    if (err instanceof CommandSyntaxError || err instanceof LbcheckError) {
+    if (err instanceof CommandSyntaxError) {
       log.log('info', 'command refused', { reason: err.message });
       return { kind: 'refused', text: err.message };
     }
-    if (err instanceof QueueUnavailableError) {
-      log.log('error', 'queue unavailable', errorFields(err));
-      return { kind: 'refused', text: err.message };
-    }
-    log.log('error', 'command failed', errorFields(err));
-    // Redis errors from the state store read like the queue's: the user needs the same advice.
-    return {
-      kind: 'refused',
-      text: new QueueUnavailableError(
-        deps.queueLabel ?? 'the configured Redis',
-        err instanceof Error ? err.message : String(err),
-      ).message,
-    };
+    const failure = describeFailure(err);
+    if (failure.kind === 'internal')
+      log.log('error', 'command failed: internal error', { ...errorFields(err), ref: failure.ref });
+    else if (failure.kind === 'unreachable')
+      log.log('error', 'command failed: a dependency did not answer', errorFields(err));
+    else log.log('info', 'command refused', { reason: failure.text });
+    return { kind: 'refused', text: failure.text };
   }
 }
 

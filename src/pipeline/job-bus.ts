@@ -1,6 +1,7 @@
 // The two queues, behind one small interface: "checks" (one queue per vantage
 // zone) feeding workers, and "reports" feeding the bot side's poster.
 // BullMQ on Redis in production; an in-process twin for the embedded mode.
+import { BackendUnavailableError, describeFailure } from '../errors.js';
 import type { CheckRequest, ReportJob } from './types.js';
 
 export interface Closeable {
@@ -10,6 +11,39 @@ export interface Closeable {
 export interface CheckJobContext {
   /** 1 on the first run; more after a crash or a retry. */
   attempt: number;
+  /** The last attempt the queue will make: a processor reports a retryable failure itself only then. */
+  maxAttempts: number;
+}
+
+/** Runs of a check job: the first, and one retry (with backoff) for failures the error table calls retryable. */
+export const CHECK_ATTEMPTS = 2;
+export const CHECK_RETRY_DELAY_MS = 1000;
+
+/** Backoff before retry n (1-based): exponential, as BullMQ's 'exponential' backoff computes it. */
+export function checkRetryDelay(retry: number): number {
+  return CHECK_RETRY_DELAY_MS * 2 ** (retry - 1);
+}
+
+/**
+ * Thrown by a check processor after it has told the channel why the check
+ * failed: the queue marks the job failed (BullMQ: UnrecoverableError), never
+ * retries it, and does not report it again.
+ */
+export class ReportedFailure extends Error {
+  override name = 'ReportedFailure';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/**
+ * What the queue does after a check processor threw: both buses ask this, so
+ * the in-memory queue retries exactly as BullMQ does.
+ */
+export function afterCheckFailure(err: unknown, attempt: number, maxAttempts: number): 'retry' | 'give-up' | 'done' {
+  if (err instanceof ReportedFailure) return 'done';
+  if (!describeFailure(err).retry) return 'give-up';
+  return attempt < maxAttempts ? 'retry' : 'give-up';
 }
 
 export type CheckProcessor = (request: CheckRequest, ctx: CheckJobContext) => Promise<void>;
@@ -60,24 +94,9 @@ export function reportsQueueName(platform: string): string {
   return `reports-${platform}`;
 }
 
-/** What a Redis client error means, in words a chat user can act on (the client's own text is for the log). */
-export function plainRedisCause(cause: string): string {
-  if (/isn't writeable|enableOfflineQueue|Connection is closed|ECONNRESET|EPIPE/i.test(cause))
-    return 'the connection to Redis is down';
-  if (/ECONNREFUSED/.test(cause)) return 'Redis refused the connection (is it running?)';
-  if (/ETIMEDOUT|timed? ?out/i.test(cause)) return 'Redis did not answer in time';
-  if (/NOAUTH|WRONGPASS|NOPERM/i.test(cause)) return 'Redis refused the credentials in REDIS_URL';
-  if (/ENOTFOUND|EAI_AGAIN/.test(cause)) return "Redis's host name does not resolve";
-  return cause;
-}
-
-export class QueueUnavailableError extends Error {
+/** The queue's Redis did not answer; the client's own words are the cause (logged), never the user's text. */
+export class QueueUnavailableError extends BackendUnavailableError {
   override name = 'QueueUnavailableError';
-  constructor(where: string, cause: string) {
-    super(
-      `queue unavailable: cannot reach Redis at ${where} (${plainRedisCause(cause)}). Nothing was queued: send the command again once Redis is back; the bot reconnects by itself`,
-    );
-  }
 }
 
 /** Hides credentials in a redis:// URL before it is shown or logged. */

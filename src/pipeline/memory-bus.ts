@@ -2,6 +2,9 @@
 // is available. Same contract as BullBus (idempotent ids, retries with
 // backoff, 'later' re-queues), without durability.
 import {
+  afterCheckFailure,
+  CHECK_ATTEMPTS,
+  checkRetryDelay,
   laterDelay,
   type CheckJobContext,
   type CheckProcessor,
@@ -13,9 +16,18 @@ import { reportJobId, type CheckRequest, type ReportJob } from './types.js';
 
 const REPORT_ATTEMPTS = 12;
 
+interface QueuedCheck {
+  request: CheckRequest;
+  attempt: number;
+}
+
 export class MemoryBus implements JobBus {
-  private readonly checks = new Map<string, CheckRequest[]>();
+  private readonly checks = new Map<string, QueuedCheck[]>();
+  /** Every check id ever added: adding one again is a no-op, as BullMQ keeps finished jobs' ids. */
   private readonly checkIds = new Set<string>();
+  private readonly active = new Set<string>();
+  /** Checks waiting for their retry, by id. */
+  private readonly delayed = new Map<string, NodeJS.Timeout>();
   private readonly reportIds = new Set<string>();
   private readonly reports: { report: ReportJob; attempts: number }[] = [];
   private readonly kicks = new Set<() => void>();
@@ -38,20 +50,60 @@ export class MemoryBus implements JobBus {
   addCheck(request: CheckRequest): Promise<void> {
     if (!this.checkIds.has(request.checkId)) {
       this.checkIds.add(request.checkId);
-      const list = this.checks.get(request.zone) ?? [];
-      list.push(request);
-      this.checks.set(request.zone, list);
-      this.kick();
+      this.enqueue({ request, attempt: 1 });
     }
     return Promise.resolve();
   }
 
+  /** One run of a check; a retryable failure queues the next run after the same backoff as BullMQ's. */
+  private async attemptCheck(
+    request: CheckRequest,
+    attempt: number,
+    processor: CheckProcessor,
+    onGaveUp: (request: CheckRequest, err: Error) => Promise<void>,
+  ): Promise<void> {
+    const ctx: CheckJobContext = { attempt, maxAttempts: CHECK_ATTEMPTS };
+    this.active.add(request.checkId);
+    try {
+      await processor(request, ctx);
+    } catch (err) {
+      const next = afterCheckFailure(err, attempt, CHECK_ATTEMPTS);
+      if (next === 'retry') {
+        const timer = setTimeout(() => {
+          this.delayed.delete(request.checkId);
+          this.enqueue({ request, attempt: attempt + 1 });
+        }, checkRetryDelay(attempt));
+        this.delayed.set(request.checkId, timer);
+      } else if (next === 'give-up') {
+        await onGaveUp(request, err instanceof Error ? err : new Error(String(err)));
+      }
+    } finally {
+      this.active.delete(request.checkId);
+    }
+  }
+
+  private enqueue(item: QueuedCheck): void {
+    if (this.closed) return;
+    const list = this.checks.get(item.request.zone) ?? [];
+    list.push(item);
+    this.checks.set(item.request.zone, list);
+    this.kick();
+  }
+
   removeQueuedCheck(request: CheckRequest): Promise<'removed' | 'active' | 'gone'> {
     const list = this.checks.get(request.zone) ?? [];
-    const i = list.findIndex((r) => r.checkId === request.checkId);
-    if (i < 0) return Promise.resolve(this.checkIds.has(request.checkId) ? 'active' : 'gone');
-    list.splice(i, 1);
-    return Promise.resolve('removed');
+    const i = list.findIndex((r) => r.request.checkId === request.checkId);
+    if (i >= 0) {
+      list.splice(i, 1);
+      return Promise.resolve('removed');
+    }
+    const retry = this.delayed.get(request.checkId);
+    if (retry) {
+      clearTimeout(retry);
+      this.delayed.delete(request.checkId);
+      return Promise.resolve('removed');
+    }
+    return Promise.resolve(this.active.has(request.checkId) ? 'active' : 'gone');
   }
 
   addReport(report: ReportJob): Promise<void> {
@@ -79,13 +131,10 @@ export class MemoryBus implements JobBus {
           continue;
         }
         running++;
-        const ctx: CheckJobContext = { attempt: 1 };
-        void processor(next, ctx)
-          .catch((err: unknown) => onGaveUp(next, err instanceof Error ? err : new Error(String(err))))
-          .finally(() => {
-            running--;
-            this.kick();
-          });
+        void this.attemptCheck(next.request, next.attempt, processor, onGaveUp).finally(() => {
+          running--;
+          this.kick();
+        });
       }
     };
     void loop();
@@ -123,6 +172,8 @@ export class MemoryBus implements JobBus {
 
   close(): Promise<void> {
     this.closed = true;
+    for (const timer of this.delayed.values()) clearTimeout(timer);
+    this.delayed.clear();
     this.kick();
     return Promise.resolve();
   }

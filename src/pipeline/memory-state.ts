@@ -1,73 +1,140 @@
 // PipelineState in process memory, for the embedded single-process mode when
-// no Redis is available. Same semantics as RedisState, minus persistence.
-import { isLive, type PipelineState } from './state.js';
-import type { CheckRecord, CheckRequest, StepDigest } from './types.js';
+// no Redis is available. Same semantics as RedisState, minus persistence:
+// the same expiries, history cap and in-flight sweep (test/pipeline/
+// state-contract.test.ts runs one suite against both).
+import { ExpiringMap } from './expiring-map.js';
+import { DEFAULT_STATE_LIMITS, isLive, LOST_IN_FLIGHT_ERROR, type PipelineState, type StateLimits } from './state.js';
+import type { CheckRecord, CheckRequest, CheckStatus, StepDigest } from './types.js';
+
+type RecordPatch = Partial<Pick<CheckRecord, 'worker' | 'culprit' | 'diagnosis' | 'error' | 'parentMessage'>> & {
+  status?: CheckStatus;
+};
+
+const ENDED: ReadonlySet<CheckStatus> = new Set(['done', 'failed', 'cancelled']);
 
 export class MemoryState implements PipelineState {
-  private readonly checks = new Map<string, CheckRecord>();
+  private readonly records = new ExpiringMap<CheckRecord>();
+  /** Check ids, oldest first: all, and per target. */
   private readonly order: string[] = [];
-  private readonly cancels = new Map<string, string>();
-  private readonly posted = new Map<string, number>();
-  private readonly postedReports = new Set<string>();
-  private readonly evidence = new Map<string, { data: Buffer; until: number }>();
+  private readonly orderByTarget = new Map<string, string[]>();
+  /** In-flight ids per target: what inFlightCount reads without scanning every check. */
+  private readonly inflight = new Map<string, Set<string>>();
+  private readonly cancels = new ExpiringMap<string>();
+  private readonly posted = new ExpiringMap<number>();
+  private readonly postedReports = new ExpiringMap<true>();
+  private readonly evidence = new ExpiringMap<Buffer>();
   private readonly captures = new Map<string, Map<string, number>>();
+  private readonly memos = new ExpiringMap<string>();
+  private readonly rates = new ExpiringMap<number>();
+  private readonly claims = new ExpiringMap<true>();
+
+  constructor(private readonly limits: StateLimits = DEFAULT_STATE_LIMITS) {}
+
+  private get recordTtlMs(): number {
+    return this.limits.recordTtlSeconds * 1000;
+  }
 
   createCheck(request: CheckRequest): Promise<void> {
-    this.checks.set(request.checkId, { request, status: 'queued', updatedAt: new Date().toISOString(), steps: [] });
-    this.order.push(request.checkId);
+    const { checkId, target } = request;
+    this.records.set(
+      checkId,
+      { request, status: 'queued', updatedAt: new Date().toISOString(), steps: [] },
+      this.recordTtlMs,
+    );
+    this.remember(this.order, checkId);
+    const perTarget = this.orderByTarget.get(target) ?? [];
+    this.orderByTarget.set(target, perTarget);
+    this.remember(perTarget, checkId);
+    this.inflightOf(target).add(checkId);
     return Promise.resolve();
   }
 
+  /** Appends to a history list, dropping the oldest beyond the cap (Redis: ZREMRANGEBYRANK). */
+  private remember(list: string[], id: string): void {
+    list.push(id);
+    if (list.length > this.limits.historyMax) list.splice(0, list.length - this.limits.historyMax);
+  }
+
+  private inflightOf(target: string): Set<string> {
+    let set = this.inflight.get(target);
+    if (!set) this.inflight.set(target, (set = new Set()));
+    return set;
+  }
+
   discardCheck(request: CheckRequest): Promise<void> {
-    this.checks.delete(request.checkId);
-    const i = this.order.lastIndexOf(request.checkId);
-    if (i >= 0) this.order.splice(i, 1);
+    this.records.delete(request.checkId);
+    for (const list of [this.order, this.orderByTarget.get(request.target) ?? []]) {
+      const i = list.lastIndexOf(request.checkId);
+      if (i >= 0) list.splice(i, 1);
+    }
+    this.inflight.get(request.target)?.delete(request.checkId);
     return Promise.resolve();
   }
 
   getCheck(id: string): Promise<CheckRecord | undefined> {
-    const r = this.checks.get(id);
+    const r = this.records.get(id);
     return Promise.resolve(r ? structuredClone(r) : undefined);
   }
 
-  updateCheck(id: string, patch: Partial<CheckRecord>): Promise<void> {
-    const r = this.checks.get(id);
-    if (r) Object.assign(r, patch, { updatedAt: new Date().toISOString() });
+  updateCheck(id: string, patch: RecordPatch): Promise<void> {
+    const r = this.records.get(id);
+    if (r) {
+      Object.assign(r, patch, { updatedAt: new Date().toISOString() });
+      if (patch.status && ENDED.has(patch.status)) this.inflight.get(r.request.target)?.delete(id);
+    }
     return Promise.resolve();
   }
 
   addStep(id: string, step: StepDigest): Promise<void> {
-    const r = this.checks.get(id);
-    if (r) r.steps = [...r.steps.filter((s) => s.step !== step.step), step].sort((a, b) => a.step - b.step);
+    const r = this.records.get(id);
+    if (r) {
+      r.steps = [...r.steps.filter((s) => s.step !== step.step), step].sort((a, b) => a.step - b.step);
+      r.updatedAt = new Date().toISOString();
+    }
     return Promise.resolve();
   }
 
   history(target: string | undefined, limit: number): Promise<CheckRecord[]> {
-    const ids = [...this.order]
-      .reverse()
-      .filter((id) => target === undefined || this.checks.get(id)?.request.target === target);
-    return Promise.resolve(
-      ids
-        .slice(0, limit)
-        .flatMap((id) => (this.checks.has(id) ? [structuredClone(this.checks.get(id) as CheckRecord)] : [])),
-    );
+    const ids = target === undefined ? this.order : (this.orderByTarget.get(target) ?? []);
+    const out: CheckRecord[] = [];
+    for (let i = ids.length - 1; i >= 0 && out.length < limit; i--) {
+      const r = this.records.get(ids[i] as string);
+      if (r) out.push(structuredClone(r));
+    }
+    return Promise.resolve(out);
   }
 
   inFlight(): Promise<CheckRecord[]> {
-    return Promise.resolve(
-      this.order.flatMap((id) => {
-        const r = this.checks.get(id);
-        return r && isLive(r) ? [structuredClone(r)] : [];
-      }),
-    );
+    const live = [...this.inflight.keys()].flatMap((target) => this.sweep(target));
+    live.sort((a, b) => a.request.requestedAt.localeCompare(b.request.requestedAt));
+    return Promise.resolve(live);
   }
 
   inFlightCount(target: string): Promise<number> {
-    return this.inFlight().then((list) => list.filter((r) => r.request.target === target).length);
+    return Promise.resolve(this.sweep(target).length);
+  }
+
+  /** The target's live in-flight records; expired, ended or stale ones leave the set (stale ones marked failed). */
+  private sweep(target: string): CheckRecord[] {
+    const set = this.inflight.get(target);
+    if (!set) return [];
+    const live: CheckRecord[] = [];
+    for (const id of set) {
+      const r = this.records.get(id);
+      if (r && isLive(r)) {
+        live.push(structuredClone(r));
+        continue;
+      }
+      if (r && (r.status === 'queued' || r.status === 'running'))
+        Object.assign(r, { status: 'failed', error: LOST_IN_FLIGHT_ERROR, updatedAt: new Date().toISOString() });
+      set.delete(id);
+    }
+    if (set.size === 0) this.inflight.delete(target);
+    return live;
   }
 
   requestCancel(id: string, by: string): Promise<void> {
-    this.cancels.set(id, by);
+    this.cancels.set(id, by, this.limits.cancelTtlSeconds * 1000);
     return Promise.resolve();
   }
 
@@ -85,19 +152,19 @@ export class MemoryState implements PipelineState {
 
   markPosted(checkId: string, reportId: string, seq: number): Promise<boolean> {
     if (this.postedReports.has(reportId)) return Promise.resolve(false);
-    this.postedReports.add(reportId);
-    this.posted.set(checkId, Math.max(seq, this.posted.get(checkId) ?? 0));
+    this.postedReports.set(reportId, true, this.recordTtlMs);
+    const cursor = this.posted.get(checkId) ?? 0;
+    if (seq > cursor) this.posted.set(checkId, seq, this.recordTtlMs);
     return Promise.resolve(true);
   }
 
   putEvidence(sha256: string, data: Buffer, ttlSeconds: number): Promise<void> {
-    this.evidence.set(sha256, { data, until: Date.now() + ttlSeconds * 1000 });
+    this.evidence.set(sha256, data, ttlSeconds * 1000);
     return Promise.resolve();
   }
 
   getEvidence(sha256: string): Promise<Buffer | undefined> {
-    const e = this.evidence.get(sha256);
-    return Promise.resolve(e && e.until > Date.now() ? e.data : undefined);
+    return Promise.resolve(this.evidence.get(sha256));
   }
 
   tryAcquireCapture(lb: string, holder: string, limit: number, leaseMs: number): Promise<boolean> {
@@ -111,7 +178,9 @@ export class MemoryState implements PipelineState {
   }
 
   releaseCapture(lb: string, holder: string): Promise<void> {
-    this.captures.get(lb)?.delete(holder);
+    const holders = this.captures.get(lb);
+    holders?.delete(holder);
+    if (holders?.size === 0) this.captures.delete(lb);
     return Promise.resolve();
   }
 
@@ -120,32 +189,26 @@ export class MemoryState implements PipelineState {
     return Promise.resolve([...(this.captures.get(lb)?.values() ?? [])].filter((u) => u > now).length);
   }
 
-  private readonly rates = new Map<string, number>();
-  private readonly memos = new Map<string, string>();
-
   getMemo(checkId: string, key: string): Promise<string | undefined> {
     return Promise.resolve(this.memos.get(`${checkId}\n${key}`));
   }
 
   setMemo(checkId: string, key: string, value: string): Promise<void> {
-    this.memos.set(`${checkId}\n${key}`, value);
+    this.memos.set(`${checkId}\n${key}`, value, this.recordTtlMs);
     return Promise.resolve();
   }
 
   hit(key: string, windowSeconds: number): Promise<number> {
     const k = `${key}:${Math.floor(Date.now() / 1000 / windowSeconds)}`;
     const n = (this.rates.get(k) ?? 0) + 1;
-    this.rates.set(k, n);
+    // Kept for two windows, as Redis does.
+    this.rates.set(k, n, windowSeconds * 2000);
     return Promise.resolve(n);
   }
 
-  private readonly claims = new Map<string, number>();
-
   claimOnce(key: string, ttlSeconds: number): Promise<boolean> {
-    const now = Date.now();
-    for (const [k, until] of this.claims) if (until <= now) this.claims.delete(k);
     if (this.claims.has(key)) return Promise.resolve(false);
-    this.claims.set(key, now + ttlSeconds * 1000);
+    this.claims.set(key, true, ttlSeconds * 1000);
     return Promise.resolve(true);
   }
 

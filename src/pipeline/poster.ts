@@ -32,6 +32,21 @@ export interface PostContext {
   };
 }
 
+/**
+ * Does one part of a post at most once across retries and bot processes:
+ * the value it produced (a message id, a file id) is remembered in the
+ * check's memo, and a retry gets the remembered value instead of posting again.
+ * The part is remembered only after the platform accepted it, so a crash in
+ * between re-posts rather than losing the part.
+ */
+export async function postOnce(ctx: PostContext, key: string, post: () => Promise<string>): Promise<string> {
+  const done = await ctx.memo.get(key);
+  if (done !== undefined) return done;
+  const value = await post();
+  await ctx.memo.set(key, value);
+  return value;
+}
+
 /** Thrown by an adapter when the platform says "not now" (HTTP 429 Retry-After): retry after delayMs, not counted as a failure. */
 export class RetryLaterError extends Error {
   override name = 'RetryLaterError';

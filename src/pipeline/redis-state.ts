@@ -1,11 +1,8 @@
 // PipelineState on Redis. All keys live under one prefix (use a {hash tag}
 // prefix such as "{lbcheck}" on Redis Cluster so scripts see one slot).
 import type { Redis } from 'ioredis';
-import { isLive, type PipelineState } from './state.js';
+import { DEFAULT_STATE_LIMITS, isLive, LOST_IN_FLIGHT_ERROR, type PipelineState, type StateLimits } from './state.js';
 import type { CheckRecord, CheckRequest, CheckStatus, StepDigest } from './types.js';
-
-const RECORD_TTL_S = 30 * 24 * 3600;
-const HISTORY_MAX = 1000;
 
 // Exactly-once marker per report plus the check's post-order cursor, together.
 const MARK_POSTED = `
@@ -51,6 +48,7 @@ export class RedisState implements PipelineState {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
+    private readonly limits: StateLimits = DEFAULT_STATE_LIMITS,
   ) {}
 
   private k(...parts: string[]): string {
@@ -62,11 +60,11 @@ export class RedisState implements PipelineState {
     const at = Date.parse(request.requestedAt);
     await this.redis
       .multi()
-      .set(this.k('check', request.checkId), JSON.stringify(record), 'EX', RECORD_TTL_S)
+      .set(this.k('check', request.checkId), JSON.stringify(record), 'EX', this.limits.recordTtlSeconds)
       .zadd(this.k('history'), at, request.checkId)
       .zadd(this.k('history', request.target), at, request.checkId)
-      .zremrangebyrank(this.k('history'), 0, -HISTORY_MAX - 1)
-      .zremrangebyrank(this.k('history', request.target), 0, -HISTORY_MAX - 1)
+      .zremrangebyrank(this.k('history'), 0, -this.limits.historyMax - 1)
+      .zremrangebyrank(this.k('history', request.target), 0, -this.limits.historyMax - 1)
       .sadd(this.k('inflight'), request.checkId)
       .sadd(this.k('inflight', request.target), request.checkId)
       .exec();
@@ -93,7 +91,7 @@ export class RedisState implements PipelineState {
         continue;
       }
       if (r && (r.status === 'queued' || r.status === 'running'))
-        await this.updateCheck(id, { status: 'failed', error: 'lost: no progress for an hour; run it again' });
+        await this.updateCheck(id, { status: 'failed', error: LOST_IN_FLIGHT_ERROR });
       // A record that expired no longer says its target: the caller's target set is cleaned too.
       const sets = new Set([
         this.k('inflight'),
@@ -170,7 +168,7 @@ export class RedisState implements PipelineState {
   }
 
   async requestCancel(id: string, by: string): Promise<void> {
-    await this.redis.set(this.k('cancel', id), by, 'EX', 24 * 3600);
+    await this.redis.set(this.k('cancel', id), by, 'EX', this.limits.cancelTtlSeconds);
   }
 
   async cancelRequestedBy(id: string): Promise<string | undefined> {
@@ -193,7 +191,7 @@ export class RedisState implements PipelineState {
         this.k('posted', checkId),
         this.k('posted-report', reportId),
         String(seq),
-        String(RECORD_TTL_S),
+        String(this.limits.recordTtlSeconds),
       )) === 1
     );
   }
@@ -238,7 +236,7 @@ export class RedisState implements PipelineState {
     await this.redis
       .multi()
       .hset(this.k('memo', checkId), key, value)
-      .expire(this.k('memo', checkId), RECORD_TTL_S)
+      .expire(this.k('memo', checkId), this.limits.recordTtlSeconds)
       .exec();
   }
 

@@ -7,6 +7,24 @@ import type { CheckRecord, CheckRequest, CheckStatus, StepDigest } from './types
 /** A queued or running check that has not changed for this long is lost (a check takes minutes at most). */
 export const STALE_IN_FLIGHT_MS = 60 * 60 * 1000;
 
+/** How long things are kept: the same for the Redis store and its in-memory twin (tests shorten them). */
+export interface StateLimits {
+  /** A check's record, steps, post markers and memos. */
+  recordTtlSeconds: number;
+  /** A cancel request. */
+  cancelTtlSeconds: number;
+  /** History entries kept, overall and per target. */
+  historyMax: number;
+}
+
+export const DEFAULT_STATE_LIMITS: StateLimits = {
+  recordTtlSeconds: 30 * 24 * 3600,
+  cancelTtlSeconds: 24 * 3600,
+  historyMax: 1000,
+};
+
+export const LOST_IN_FLIGHT_ERROR = 'lost: no progress for an hour; run it again';
+
 export function isLive(r: CheckRecord | undefined, now = Date.now()): boolean {
   return (
     r !== undefined &&

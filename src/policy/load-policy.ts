@@ -4,10 +4,12 @@ import { isSeq, type Node } from 'yaml';
 import type { InventoryVip } from '../inventory/inventory-types.js';
 import { checkKeys, entries, field, scalar, type Problems } from '../inventory/yaml-helpers.js';
 import { parseCidr, type Cidr } from './cidr.js';
+import { PLATFORMS } from '../model/platforms.js';
 import { DEFAULT_LIMITS, type Policy, type PolicyRule } from './policy-types.js';
 
-const PRINCIPAL = /^(slack|teams|console):[^\s:]+(?::[^\s]+)*$/;
-const PLATFORM_ANY = /^(slack|teams|console):\*$/;
+const PLATFORM_IDS = PLATFORMS.map((p) => p.id).join('|');
+const PRINCIPAL = new RegExp(`^(${PLATFORM_IDS}):[^\\s:]+(?::[^\\s]+)*$`);
+const PLATFORM_ANY = new RegExp(`^(${PLATFORM_IDS}):\\*$`);
 
 function list(p: Problems, node: Node | null | undefined, what: string): { text: string; node: Node }[] {
   if (node === undefined || node === null) return [];
@@ -30,7 +32,7 @@ function principals(p: Problems, node: Node | null | undefined, what: string): s
     if (PRINCIPAL.test(text) || PLATFORM_ANY.test(text)) return [text];
     p.at(
       n,
-      `${what}: "${text}" must be platform:id (slack:U0123, teams:<id>, console:alice, or slack:* for everyone there)`,
+      `${what}: "${text}" must be platform:id, platform one of ${PLATFORMS.map((x) => x.id).join(', ')} (slack:U0123, teams:<id>, console:alice, or slack:* for everyone there)`,
     );
     return [];
   });

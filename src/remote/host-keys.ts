@@ -51,7 +51,7 @@ export function pinsFromKnownHosts(file: string, host: string, port: number): Ho
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(`cannot read known_hosts file ${file}: ${(err as Error).message}`);
+    throw new ConfigError(`cannot read known_hosts file ${file}: ${(err as Error).message}`, undefined, { cause: err });
   }
   const fingerprints: string[] = [];
   const revoked: string[] = [];

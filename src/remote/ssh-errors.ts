@@ -32,22 +32,24 @@ export class HostKeyUnknownError extends LbcheckError {
 
 export class SshAuthError extends LbcheckError {
   override name = 'SshAuthError';
-  constructor(target: string, detail: string) {
+  constructor(target: string, detail: string, options?: { cause?: unknown }) {
     super(
       'access',
       `SSH login to ${target} was refused (${detail})`,
       "check the user name and that the key given with --identity (or the inventory) is in the LB's authorized_keys",
+      options,
     );
   }
 }
 
 export class SshUnreachableError extends LbcheckError {
   override name = 'SshUnreachableError';
-  constructor(target: string, detail: string) {
+  constructor(target: string, detail: string, options?: { cause?: unknown }) {
     super(
       'unreachable',
       `cannot reach SSH on ${target} (${detail})`,
       "check the LB's management address and port, and that sshd runs and a firewall lets the worker in",
+      options,
     );
   }
 }

@@ -94,10 +94,10 @@ export class SshSession {
             ),
           );
         }
-        if (err.level === 'client-authentication') return reject(new SshAuthError(target, err.message));
+        if (err.level === 'client-authentication') return reject(new SshAuthError(target, err.message, { cause: err }));
         if (err.level === 'client-timeout')
           return reject(new SshUnreachableError(target, `no SSH handshake within ${opts.readyTimeoutMs ?? 5000} ms`));
-        reject(new SshUnreachableError(target, err.code ?? err.message));
+        reject(new SshUnreachableError(target, err.code ?? err.message, { cause: err }));
       });
       if (!opts.preconnected) socket.connect({ host: opts.host, port: opts.port });
       client.connect({
@@ -127,7 +127,8 @@ export class SshSession {
     this.commands.push(command);
     return new Promise((resolve, reject) => {
       this.client.exec(command, (err, channel) => {
-        if (err) return reject(new SshUnreachableError(this.target, `cannot open a channel: ${err.message}`));
+        if (err)
+          return reject(new SshUnreachableError(this.target, `cannot open a channel: ${err.message}`, { cause: err }));
         const exit = new Promise<{ code: number | null; signal: string | null }>((done) => {
           let code: number | null = null;
           let signal: string | null = null;

@@ -7,6 +7,7 @@ import { BullBus } from '../pipeline/bullmq-bus.js';
 import { safeRedisUrl, type JobBus } from '../pipeline/job-bus.js';
 import { MemoryBus } from '../pipeline/memory-bus.js';
 import { MemoryState } from '../pipeline/memory-state.js';
+import { guardBackend } from '../pipeline/backend-guard.js';
 import { RedisState } from '../pipeline/redis-state.js';
 import type { PipelineState } from '../pipeline/state.js';
 import { createLogger, type Logger } from '../log.js';
@@ -94,8 +95,8 @@ export async function connectBackend(config: RuntimeConfig, allowEmbedded: boole
   });
   return {
     mode: 'redis',
-    intakeState: new RedisState(fast, config.prefix),
-    state: new RedisState(patient, config.prefix),
+    intakeState: guardBackend(new RedisState(fast, config.prefix), safeRedisUrl(config.redisUrl)),
+    state: guardBackend(new RedisState(patient, config.prefix), safeRedisUrl(config.redisUrl)),
     bus,
     close: async () => {
       await bus.close();

@@ -130,7 +130,7 @@ describe('lbcheck run ends when the check ends', () => {
       const r = await runNode([cli, 'run', ...checkArgs('nginx')], CAPTURE_BOUND_MS);
       assert.equal(r.ended, 'exit', `still running at the capture bound; stdout: ${r.stdout}`);
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, /GET \/ → silent/);
+      assert.match(r.stdout, /GET \/: silent/);
       assert.match(r.stdout, /^Diagnosis: /m);
     } finally {
       await deleteRule(lab.ns.lb, stall);

@@ -62,7 +62,7 @@ export async function runDemoBot(opts: DemoBotOptions): Promise<void> {
   const inventory = (): Inventory => opts.inventory;
   const intake = async (incoming: Incoming): Promise<IntakeReply> =>
     (await demoCommand(incoming.text, opts.faults)) ??
-    handleCommand(incoming, { state, bus, inventory, log, prefix: '/lbcheck', queueLabel: 'in-process', audit });
+    handleCommand(incoming, { state, bus, inventory, log, prefix: '/lbcheck', audit });
   const consoleAdapter = new ConsoleAdapter({
     input: opts.input,
     output: opts.output,

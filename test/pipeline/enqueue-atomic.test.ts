@@ -47,7 +47,9 @@ function deps(): IntakeDeps {
   // The real bus, except that adding a check fails while `failing` is set (as when Redis drops mid-command).
   const bus: JobBus = Object.create(backend.bus) as JobBus;
   bus.addCheck = (r: CheckRequest) =>
-    failing ? Promise.reject(new QueueUnavailableError('redis://test', 'injected')) : backend.bus.addCheck(r);
+    failing
+      ? Promise.reject(new QueueUnavailableError('redis://test', { cause: new Error('injected') }))
+      : backend.bus.addCheck(r);
   return {
     state: backend.intakeState,
     bus,
@@ -69,7 +71,8 @@ describe('enqueue and record together', () => {
     for (let i = 0; i < 4; i++) {
       const r = await send('web-vip');
       assert.equal(r.kind, 'refused');
-      assert.match(r.text, /queue unavailable.*Nothing was queued/);
+      assert.match(r.text, /cannot reach its Redis \(redis:\/\/test\), so nothing was queued/);
+      assert.doesNotMatch(r.text, /injected/);
     }
     assert.equal(await backend.state.inFlightCount('web-vip'), 0);
     assert.deepEqual(await backend.state.history('web-vip', 10), []);

@@ -15,7 +15,6 @@ import { createLogger } from '../../src/log.js';
 import type { Closeable } from '../../src/pipeline/job-bus.js';
 import type { ChatPoster } from '../../src/pipeline/poster.js';
 import { handleCommand } from '../../src/pipeline/intake.js';
-import { safeRedisUrl } from '../../src/pipeline/job-bus.js';
 import { connectBackend, type Backend } from '../../src/runtime/backend.js';
 import { readConfig, type RuntimeConfig } from '../../src/runtime/env-config.js';
 import { startCheckWorker, type RunningWorker } from '../../workers/worker-runtime.js';
@@ -112,7 +111,6 @@ export async function startHarness(
     inventory: () => inventory,
     log,
     prefix: '/lbcheck',
-    queueLabel: safeRedisUrl(config.redisUrl),
     audit,
   };
   const consoleAdapter = new ConsoleAdapter({

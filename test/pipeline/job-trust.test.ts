@@ -184,7 +184,7 @@ policy:
         evidenceTtlSeconds: 60,
         localCapture: false,
       },
-      1,
+      { attempt: 1, maxAttempts: 1 },
     );
     return reports;
   }

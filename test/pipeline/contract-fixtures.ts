@@ -1,0 +1,31 @@
+// Shared by the JobBus and PipelineState contract suites: requests and the
+// two backends (in memory, and Redis under a fresh key prefix).
+import { randomBytes } from 'node:crypto';
+import { newCheckId } from '../../src/model/check-id.js';
+import type { CheckRequest } from '../../src/pipeline/types.js';
+
+let n = 0;
+
+export function request(target = 'web-vip', over: Partial<CheckRequest> = {}): CheckRequest {
+  n++;
+  return {
+    checkId: newCheckId(),
+    target,
+    members: [],
+    all: false,
+    requester: { platform: 'console', id: 'alice' },
+    replyTo: { platform: 'console', channel: 'incident-1' },
+    zone: 'default',
+    // Strictly increasing: Redis orders history by this time, memory by arrival.
+    requestedAt: new Date(Date.UTC(2026, 0, 1) + n * 1000).toISOString(),
+    ...over,
+  };
+}
+
+export function uniquePrefix(): string {
+  return `lbc-contract-${randomBytes(4).toString('hex')}`;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
