@@ -115,6 +115,7 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
       running.map((r) => r.poster),
       log,
       audit,
+      intakeDeps,
     );
     resources.add(() => poster.close());
     const worker = withWorker ? startCheckWorker(backend, config, inventory, log) : undefined;
@@ -160,7 +161,7 @@ async function runConsole(c: ConsoleRun): Promise<number> {
     intake: (incoming) => handleCommand(incoming, c.intakeDeps),
     ...(process.stdin.isTTY ? { prompt: 'lbcheck> ' } : {}),
   });
-  const poster = startReportPoster(backend, [consoleAdapter], log, c.audit);
+  const poster = startReportPoster(backend, [consoleAdapter], log, c.audit, c.intakeDeps);
   resources.add(() => poster.close());
   const worker = c.withWorker ? startCheckWorker(backend, config, c.inventory, log) : undefined;
   if (worker) resources.add(() => worker.close());

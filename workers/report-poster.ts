@@ -19,7 +19,7 @@ import {
 import type { PipelineState } from '../src/pipeline/state.js';
 import { reportJobProblem } from '../src/pipeline/job-validation.js';
 import { reportJobId, type ReportJob } from '../src/pipeline/types.js';
-import { diffReports, type ReportDiff } from '../src/messages/report-diff.js';
+import { diagnosisChanged, diffReports, type ReportDiff } from '../src/messages/report-diff.js';
 import type { Report } from '../src/model/report.js';
 
 /** The final report of an earlier check, kept with its record for re-runs to compare against. */
@@ -39,10 +39,24 @@ async function diffSincePrevious(state: PipelineState, r: ReportJob): Promise<Re
   return previous ? diffReports(previous, r.report) : undefined;
 }
 
+/**
+ * A watch posts its first check in full, then only a diagnosis that changed (and errors): the other reports
+ * of its later rounds are marked done without a post.
+ */
+async function silentWatchReport(state: PipelineState, r: ReportJob): Promise<boolean> {
+  if (!r.request.watch || r.request.watch.round <= 1) return false;
+  if (r.kind === 'queued' || r.kind === 'step' || r.kind === 'lost' || r.kind === 'cancelled') return true;
+  if (r.kind !== 'final' || !r.request.rerunOf) return false;
+  const previous = await storedReport(state, r.request.rerunOf);
+  return previous !== undefined && !diagnosisChanged(previous, r.report);
+}
+
 export interface ReportPosterDeps {
   state: PipelineState;
   posters: ReadonlyMap<string, ChatPoster>;
   log: Logger;
+  /** Told about every report of a watch's check once it is done (posted or silent): the watch moves on. */
+  afterWatchReport?: (r: ReportJob, posted: PostedRef) => Promise<void>;
   /** After this long, a report stops waiting for an earlier one that never came. */
   maxOrderWaitMs?: number;
   /** Where posted reports and their evidence are recorded. */
@@ -92,6 +106,8 @@ function postRecord(r: ReportJob, files: EvidenceFile[], posted: PostedRef): Pos
       return { ...base, summary: 'the worker running the check was lost; retried' };
     case 'queued':
       return { ...base, summary: 'queued; the check is shown where its results will appear' };
+    case 'watch':
+      return { ...base, summary: r.text };
   }
 }
 
@@ -133,6 +149,12 @@ export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promi
       claim: (k) => deps.state.claimOnce(`memo-claim:${r.checkId}:${k}`, CLAIM_TTL_S),
     },
   };
+  if (await silentWatchReport(deps.state, r)) {
+    if (r.kind === 'final') await deps.state.setMemo(r.checkId, 'report', JSON.stringify(r.report));
+    await deps.state.markPosted(r.checkId, id, r.seq);
+    await deps.afterWatchReport?.(r, {});
+    return 'done';
+  }
   let files: EvidenceFile[] = [];
   let posted: PostedRef | void;
   try {
@@ -179,6 +201,9 @@ export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promi
       case 'lost':
         posted = await poster.postNotice(ctx, 'lost', lostText(r.checkId, r.lostWorker));
         break;
+      case 'watch':
+        posted = await poster.postNotice(ctx, 'watch', r.text);
+        break;
       case 'queued':
         // Platforms that answer in place (Teams' reply chain, the console) have nothing more to show.
         if (!poster.postQueued) {
@@ -200,5 +225,6 @@ export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promi
   await deps.audit?.append(postRecord(r, files, posted ?? {}));
   await deps.state.markPosted(r.checkId, id, r.seq);
   log.log('info', 'report posted', { kind: r.kind, seq: r.seq, platform: poster.platform });
+  if (r.request.watch) await deps.afterWatchReport?.(r, posted ?? {});
   return 'done';
 }

@@ -9,6 +9,7 @@ import type { WebClient } from '@slack/web-api';
 import type { Report, Step } from '../../src/model/report.js';
 import { finalView, stepView } from '../../src/messages/views.js';
 import {
+  noticeKey,
   postOnce,
   RetryLaterError,
   type ChatPoster,
@@ -325,7 +326,7 @@ export class SlackPoster implements ChatPoster {
   postNotice(ctx: PostContext, kind: NoticeKind, text: string): Promise<PostedRef> {
     return this.orFallback(
       ctx,
-      kind,
+      noticeKey(kind, text),
       () => this.postNoticeInThread(ctx, kind, text),
       () => ({
         text: slackEscape(text),
@@ -336,12 +337,12 @@ export class SlackPoster implements ChatPoster {
 
   private async postNoticeInThread(ctx: PostContext, kind: NoticeKind, text: string): Promise<PostedRef> {
     // A notice may quote an error a remote system wrote: data, not markup.
-    const { thread, ts } = await this.reply(ctx, `slack.${kind}`, slackEscape(text), [
+    const { thread, ts } = await this.reply(ctx, `slack.${noticeKey(kind, text)}`, slackEscape(text), [
       {
         type: 'section',
         text: {
           type: 'mrkdwn',
-          text: `${kind === 'error' ? ':x:' : kind === 'lost' ? ':warning:' : ':heavy_minus_sign:'} ${slackEscape(text)}`,
+          text: `${{ error: ':x:', lost: ':warning:', watch: ':eyes:', cancelled: ':heavy_minus_sign:' }[kind]} ${slackEscape(text)}`,
         },
       },
     ]);

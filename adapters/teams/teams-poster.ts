@@ -9,6 +9,7 @@ import { teamsPlain } from '../../src/messages/escape.js';
 import { finalView, stepView } from '../../src/messages/views.js';
 import {
   postOnce,
+  noticeKey,
   RetryLaterError,
   type ChatPoster,
   type EvidenceFile,
@@ -94,6 +95,6 @@ export class TeamsPoster implements ChatPoster {
 
   postNotice(ctx: PostContext, kind: NoticeKind, text: string): Promise<PostedRef> {
     // A notice may quote an error a remote system wrote: data, not markup.
-    return this.send(ctx, `teams.${kind}`, { type: 'message', text: teamsPlain(text) });
+    return this.send(ctx, `teams.${noticeKey(kind, text)}`, { type: 'message', text: teamsPlain(text) });
   }
 }

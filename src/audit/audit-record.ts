@@ -26,7 +26,7 @@ export interface CommandRecord {
 export interface PostRecord {
   type: 'post';
   checkId: string;
-  kind: 'step' | 'final' | 'cancelled' | 'error' | 'lost' | 'queued';
+  kind: 'step' | 'final' | 'cancelled' | 'error' | 'lost' | 'queued' | 'watch';
   step?: number;
   verdict?: string;
   culprit?: string;

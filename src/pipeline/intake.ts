@@ -11,6 +11,8 @@ import { authorize, inventoryVipFor, isAdmin, refusalText, type AccessRequest } 
 import { NO_POLICY, type Policy } from '../policy/policy-types.js';
 import { checkableNames, mayRead } from '../policy/visibility.js';
 import { parseEndpoint } from '../target/endpoint.js';
+import { WATCH_ID } from '../watch/watch.js';
+import { cancelWatch, startWatch } from '../watch/watch-commands.js';
 import type { JobBus } from './job-bus.js';
 import type { PipelineState } from './state.js';
 import type { CheckRecord, CheckRequest, ReplyTo, Requester } from './types.js';
@@ -26,6 +28,8 @@ export interface Incoming {
   rerunOf?: string;
   /** What the user did, when not typing (e.g. "button"), for the audit record. */
   via?: string;
+  /** Set when a watch queues one of its rounds. */
+  watch?: { id: string; round: number };
 }
 
 export type IntakeReply =
@@ -42,6 +46,8 @@ export interface IntakeDeps {
   prefix: string;
   /** Every command, accepted or refused, is recorded here. */
   audit?: AuditLog;
+  /** TEST ONLY: multiplies a watch's interval and duration (e.g. 0.02: 10s becomes 200 ms). Never set in production. */
+  watchTimeScale?: number;
 }
 
 function zoneFor(target: string, inventory: Inventory | undefined): string {
@@ -210,6 +216,7 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
         zone: zoneFor(cmd.target, inventory),
         requestedAt: new Date().toISOString(),
         ...(incoming.rerunOf ? { rerunOf: incoming.rerunOf } : {}),
+        ...(incoming.watch ? { watch: incoming.watch } : {}),
       };
       await deps.state.createCheck(request);
       try {
@@ -279,9 +286,24 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
         ),
       };
     }
+    case 'watch': {
+      const unknown = cmd.target.includes(':') || inventory?.vips.has(cmd.target) ? undefined : cmd.target;
+      if (unknown !== undefined)
+        return {
+          kind: 'refused',
+          text: `unknown target "${unknown}". Known targets: ${checkableNames(policy, vips, incoming).join(', ') || '(none you may check)'}`,
+        };
+      const denied = gate({ action: 'check', target: cmd.target, members: [] });
+      if (denied) return denied;
+      // Starting a watch counts like a check; each round is counted again when it is queued.
+      const limited = await rateLimited(cmd.target, incoming, policy, deps, vips);
+      if (limited) return limited;
+      return startWatch({ ...cmd, target: inventoryVipFor(cmd.target, vips)?.name ?? cmd.target }, incoming, deps);
+    }
     case 'cancel': {
       const denied = gate({ action: 'cancel' });
       if (denied) return denied;
+      if (WATCH_ID.test(cmd.id)) return cancelWatch(cmd.id, incoming, deps, isAdmin(policy, incoming.requester));
       const found = await deps.state.getCheck(cmd.id);
       const r = found && visible(found) ? found : undefined;
       if (!r) return { kind: 'refused', text: `no check ${cmd.id}` };

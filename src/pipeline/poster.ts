@@ -1,6 +1,7 @@
 // What a chat platform must do for the report poster. Adapters implement it;
 // the poster decides order and exactly-once, the adapter only renders and
 // sends (and throws on platform errors, so the queue retries).
+import { createHash } from 'node:crypto';
 import type { ReportDiff } from '../messages/report-diff.js';
 import type { Report, Step } from '../model/report.js';
 import type { CheckRecord, CheckRequest, EvidenceMeta } from './types.js';
@@ -59,7 +60,15 @@ export class RetryLaterError extends Error {
 }
 
 /** What the platform gave back for a post: its message and file ids, for the audit log. */
-export type NoticeKind = 'cancelled' | 'error' | 'lost';
+export type NoticeKind = 'cancelled' | 'error' | 'lost' | 'watch';
+
+/**
+ * The memo key of a notice: one per kind per check, except a watch's lines, several of which may go out under
+ * the same check (one per text).
+ */
+export function noticeKey(kind: NoticeKind, text: string): string {
+  return kind === 'watch' ? `watch.${createHash('sha256').update(text).digest('hex').slice(0, 12)}` : kind;
+}
 
 export interface PostedRef {
   messageIds?: string[];

@@ -219,3 +219,114 @@ describe('Slack buttons', () => {
     assert.equal(fake.calls.length, before);
   });
 });
+
+describe('Slack: watch until fixed', () => {
+  // The intake's TEST-ONLY time scale: "--every 10s" runs every 200 ms, "--for 1m" lasts 1.2 s.
+  let w: SlackStack;
+  before(async () => {
+    w = await startSlackStack(lab, true, { watchTimeScale: 0.02 });
+  });
+  after(async () => {
+    await w?.close();
+  });
+
+  const watchIdOf = (body: string): string =>
+    /Watching \S+ as (wch-[0-9a-f]{10})/.exec(body)?.[1] ?? assert.fail(`not a watch ack: ${body}`);
+  const roundsOf = (watchId: string): number =>
+    w.audit.records().filter((r) => r.type === 'command' && r.command.startsWith(`[watch ${watchId}] `)).length;
+  const watchLines = (): string[] =>
+    w.fake
+      .callsOf('chat.postMessage')
+      .map((c) => c.args.text ?? '')
+      .filter((t) => t.startsWith('Watch wch-'));
+  const threadOfWatch = (watchId: string): string[] => {
+    const first = w.audit
+      .records()
+      .find((r) => r.type === 'command' && r.command.startsWith(`[watch ${watchId}] `) && r.checkId);
+    const checkId = first?.type === 'command' ? (first.checkId ?? '') : '';
+    return w.fake.threadOf(checkId);
+  };
+
+  it('posts the first check, stays silent while nothing changes, posts the change to none with the diff, and ends', async () => {
+    await lab.faults.dropBeforeLb('nginx');
+    const ack = JSON.parse((await w.slash('watch nginx --every 10s --for 2h')).body) as { text: string };
+    const id = watchIdOf(ack.text);
+    assert.match(ack.text, /a check every 10s for up to 2h/);
+    // One watch per target per channel.
+    const again = JSON.parse((await w.slash('watch nginx')).body) as { text: string };
+    assert.match(again.text, new RegExp(`nginx is already watched in this channel \\(${id}`));
+    await until(() => roundsOf(id) >= 3, 'three rounds', 30_000);
+    await lab.faults.clear();
+    await until(
+      () => watchLines().some((t) => t.includes(`Watch ${id} of nginx ended: no fault found`)),
+      'the end',
+      30_000,
+    );
+    const thread = threadOfWatch(id);
+    const diagnoses = thread.filter((t) => /^Diagnosis|^No fault found/.test(t));
+    assert.deepEqual(
+      diagnoses.map((t) => /^Diagnosis: [A-Z-]+|^No fault found/.exec(t)?.[0]),
+      ['Diagnosis: PATH-TO-LB', 'No fault found'],
+      thread.join('\n'),
+    );
+    // Steps of the first round only: later rounds post nothing but a changed diagnosis.
+    assert.equal(thread.filter((t) => /^✘ Step 1/.test(t)).length, 1);
+    assert.equal(thread.at(-1), `Watch ${id} of nginx ended: no fault found. Last diagnosis: none.`);
+    const lastFinal = w.fake
+      .callsOf('chat.postMessage')
+      .filter((c) => (c.args.text ?? '').startsWith('No fault found'))
+      .at(-1);
+    assert.match(lastFinal?.args.blocks ?? '', /culprit path-to-lb → none/);
+    const rounds = roundsOf(id);
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(roundsOf(id), rounds, 'no round after the end');
+  });
+
+  it('ends when its time is up', async () => {
+    await lab.faults.dropBeforeLb('nginx');
+    const id = watchIdOf(
+      (JSON.parse((await w.slash('watch nginx --every 10s --for 1m')).body) as { text: string }).text,
+    );
+    await until(
+      () => watchLines().some((t) => t.includes(`Watch ${id} of nginx ended: its time is up`)),
+      'the end',
+      30_000,
+    );
+    const thread = threadOfWatch(id);
+    assert.equal(thread.filter((t) => /^Diagnosis/.test(t)).length, 1, thread.join('\n'));
+    assert.match(thread.at(-1) ?? '', /ended: its time is up\. Last diagnosis: path-to-lb\./);
+  });
+
+  it('stops on cancel, and only its owner may cancel it', async () => {
+    await lab.faults.dropBeforeLb('nginx');
+    const id = watchIdOf(
+      (JSON.parse((await w.slash('watch nginx --every 10s --for 2h')).body) as { text: string }).text,
+    );
+    await until(() => threadOfWatch(id).some((t) => /^Diagnosis/.test(t)), 'the first round', 30_000);
+    const stranger = JSON.parse((await w.slash(`cancel ${id}`, { user: 'U0INGROUP' })).body) as { text: string };
+    assert.match(stranger.text, new RegExp(`no watch ${id} of yours`));
+    const cancel = JSON.parse((await w.slash(`cancel ${id}`)).body) as { text: string };
+    assert.equal(cancel.text, `Cancelled watch ${id} of nginx.`);
+    await until(() => watchLines().some((t) => t === `Watch ${id} of nginx was cancelled by oncall.`), 'the line');
+    const rounds = roundsOf(id);
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(roundsOf(id), rounds, 'no round after the cancel');
+  });
+
+  it('resumes after the bot side restarts: the rounds are delayed jobs and the state is in Redis', async () => {
+    await lab.faults.dropBeforeLb('nginx');
+    const id = watchIdOf(
+      (JSON.parse((await w.slash('watch nginx --every 10s --for 2h')).body) as { text: string }).text,
+    );
+    await until(() => roundsOf(id) >= 2, 'two rounds', 30_000);
+    await w.restartBotSide();
+    const before = roundsOf(id);
+    await until(() => roundsOf(id) >= before + 2, 'rounds run by the restarted bot side', 30_000);
+    await lab.faults.clear();
+    await until(
+      () => watchLines().some((t) => t.includes(`Watch ${id} of nginx ended: no fault found`)),
+      'the end',
+      30_000,
+    );
+  });
+});

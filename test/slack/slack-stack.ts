@@ -7,7 +7,7 @@ import type { AuditLog } from '../../src/audit/audit-log.js';
 import { handleCommand } from '../../src/pipeline/intake.js';
 import { handleAction } from '../../src/pipeline/actions.js';
 import type { Closeable } from '../../src/pipeline/job-bus.js';
-import type { Backend } from '../../src/runtime/backend.js';
+import { connectBackend, type Backend } from '../../src/runtime/backend.js';
 import { startCheckWorker } from '../../workers/worker-runtime.js';
 import type { Lab } from '../lab/lab.js';
 import { startPlatformBase } from '../pipeline/platform-base.js';
@@ -24,6 +24,8 @@ export interface SlackStack {
     text: string,
     opts?: { user?: string; channel?: string; secret?: string; timestamp?: number },
   ): Promise<{ status: number; body: string }>;
+  /** Stops the report poster and watch runner and starts new ones on new Redis connections (a bot restart). */
+  restartBotSide(): Promise<void>;
   /** Clicks one of lbcheck's buttons on the message `ts` (in thread `threadTs`), as Slack posts it: signed, to /slack/actions. */
   click(
     kind: string,
@@ -37,7 +39,8 @@ export interface SlackStack {
 export async function startSlackStack(
   lab: Lab,
   withWorker: boolean,
-  opts: { socketMode?: boolean; fileMaxBytes?: number } = {},
+  /** watchTimeScale: the intake's TEST-ONLY watch time scale (0.02: a 10s interval runs every 200 ms). */
+  opts: { socketMode?: boolean; fileMaxBytes?: number; watchTimeScale?: number } = {},
 ): Promise<SlackStack> {
   const base = await startPlatformBase(lab, '/lbcheck', [
     'users: [slack:U0ONCALL]',
@@ -45,6 +48,7 @@ export async function startSlackStack(
     'channels: [slack:C0INCIDENT]',
   ]);
   const { backend, log, audit, inventory, config } = base;
+  const intakeDeps = { ...base.intakeDeps, ...(opts.watchTimeScale ? { watchTimeScale: opts.watchTimeScale } : {}) };
   const fake = await new FakeSlack().start();
   const slack = await startSlack({
     botToken: 'xoxb-lab',
@@ -54,14 +58,27 @@ export async function startSlackStack(
     fileMaxBytes: opts.fileMaxBytes ?? 1024 * 1024,
     ...(opts.socketMode ? { appToken: 'xapp-lab' } : {}),
     log,
-    intake: (incoming) => handleCommand(incoming, base.intakeDeps),
-    action: (incoming, action) => handleAction(incoming, action, base.intakeDeps),
+    intake: (incoming) => handleCommand(incoming, intakeDeps),
+    action: (incoming, action) => handleAction(incoming, action, intakeDeps),
     policy: () => inventory.policy,
     claimOnce: (key, ttl) => backend.intakeState.claimOnce(key, ttl),
   });
-  const closeables: Closeable[] = [startReportPoster(backend, [slack.poster], log, audit)];
+  let botSide = startReportPoster(backend, [slack.poster], log, audit, intakeDeps);
+  const closeables: Closeable[] = [{ close: () => botSide.close() }];
   if (withWorker) closeables.push(startCheckWorker(backend, config, () => inventory, log));
+  const restarted: Backend[] = [];
   return {
+    async restartBotSide() {
+      // A new process would have its own Redis connections: so does the restarted poster and watch runner.
+      await botSide.close();
+      const fresh = await connectBackend(config, false);
+      restarted.push(fresh);
+      botSide = startReportPoster(fresh, [slack.poster], log, audit, {
+        ...intakeDeps,
+        state: fresh.intakeState,
+        bus: fresh.bus,
+      });
+    },
     fake,
     slack,
     backend,
@@ -126,6 +143,7 @@ export async function startSlackStack(
     },
     async close() {
       for (const c of closeables) await c.close();
+      for (const b of restarted) await b.close();
       await slack.close();
       await fake.close();
       await base.close();

@@ -56,7 +56,7 @@ export async function startTeamsStack(lab: Lab, withWorker: boolean): Promise<Te
     intake: (incoming) => handleCommand(incoming, base.intakeDeps),
     action: (incoming, action) => handleAction(incoming, action, base.intakeDeps),
   });
-  const closeables: Closeable[] = [startReportPoster(backend, [teams.poster], log, audit)];
+  const closeables: Closeable[] = [startReportPoster(backend, [teams.poster], log, audit, base.intakeDeps)];
   if (withWorker) closeables.push(startCheckWorker(backend, config, () => inventory, log));
   let seq = 0;
   return {
