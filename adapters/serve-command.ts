@@ -4,6 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { userInfo } from 'node:os';
+import { checkpointPolicyFromEnv } from '../src/audit/audit-config.js';
 import { AuditLog } from '../src/audit/audit-log.js';
 import { CliUsageError } from '../src/cli/cli-errors.js';
 import { InventoryHolder } from '../src/inventory/inventory-holder.js';
@@ -25,8 +26,8 @@ import { ConsoleAdapter } from './console/console-adapter.js';
 import { configuredPlatforms, loadChatPlatforms, type ChatPlatform, type ConfiguredPlatform } from './chat-platform.js';
 import { platformInfo } from '../src/model/platforms.js';
 
-function logger(process: string): { log: Logger; where: string } {
-  const target = globalThis.process.env.LBCHECK_LOG ?? '.lbcheck/lbcheck.log';
+function logger(process: string, config: RuntimeConfig): { log: Logger; where: string } {
+  const target = config.logTarget ?? '.lbcheck/lbcheck.log';
   if (target === 'stderr') return { log: createLogger('stderr', { process }), where: 'stderr' };
   const file = resolve(target);
   mkdirSync(dirname(file), { recursive: true });
@@ -67,6 +68,34 @@ function announce(
   say(`evidence: ${resolve(config.evidenceDir)} · audit: ${resolve(config.auditDir)} · logs: ${where}`);
 }
 
+function auditLine(audit: AuditLog): string {
+  const cp = audit.checkpoints;
+  return cp
+    ? `audit: ${audit.file}, signed checkpoints (key ${cp.signer.keyId}) every ${cp.everyRecords} records or ${cp.everySeconds} s${cp.signer.warning ? `\nWARNING: audit: ${cp.signer.warning}` : ''}`
+    : `WARNING: audit: ${audit.file} is hash-chained only; set LBCHECK_AUDIT_SIGNING_KEY so truncation and rewrites are detectable (lbcheck audit keygen)`;
+}
+
+/**
+ * A quiet log is anchored by time too: a checkpoint every M seconds when anything was written, and a last one
+ * when the process stops (after the poster, so it covers the last posts).
+ */
+function anchorPeriodically(audit: AuditLog, log: Logger): () => Promise<void> {
+  const policy = audit.checkpoints;
+  if (!policy) return () => Promise.resolve();
+  const timer = setInterval(() => {
+    audit
+      .checkpoint('time', true)
+      .catch((err: unknown) => log.log('warn', 'audit checkpoint failed', { error: (err as Error).message }));
+  }, policy.everySeconds * 1000);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await audit
+      .checkpoint('shutdown')
+      .catch((err: unknown) => log.log('warn', 'audit checkpoint failed', { error: (err as Error).message }));
+  };
+}
+
 async function serve(args: string[], withWorker: boolean): Promise<number> {
   if (args.length > 0)
     throw new CliUsageError(`unexpected ${args.join(' ')}`, `Usage: lbcheck ${withWorker ? 'start' : 'serve'}`);
@@ -74,7 +103,8 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
   // Every check of the environment before anything that keeps the process alive (a watcher, a Redis connection).
   const known = await loadChatPlatforms();
   const chats = configuredPlatforms(known, process.env);
-  const { log, where } = logger(withWorker ? 'start' : 'serve');
+  const { log, where } = logger(withWorker ? 'start' : 'serve', config);
+  const checkpoints = checkpointPolicyFromEnv(process.env, log);
   const resources = new Resources();
   // A failure at any step below closes what the steps before opened, so the process exits with the error.
   return resources.guard(async () => {
@@ -85,7 +115,9 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
     resources.add(() => backend.close());
     const say = (line: string): void => void process.stdout.write(`${line}\n`);
     announce(say, withWorker, config, backend, inventory(), chats, known, where);
-    const audit = new AuditLog(config.auditDir);
+    const audit = new AuditLog(config.auditDir, checkpoints);
+    say(auditLine(audit));
+    resources.add(anchorPeriodically(audit, log));
     const intakeDeps = {
       state: backend.intakeState,
       bus: backend.bus,

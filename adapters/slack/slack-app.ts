@@ -14,6 +14,7 @@ import { WebClient } from '@slack/web-api';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError } from '../../src/errors.js';
+import { parseEnv, slackSchema } from '../../src/runtime/settings.js';
 import type { Logger } from '../../src/log.js';
 import type { Incoming, IntakeReply } from '../../src/pipeline/intake.js';
 import { parseAction, type ChatAction } from '../../src/pipeline/actions.js';
@@ -160,24 +161,21 @@ export async function startSlack(opts: SlackOptions): Promise<RunningSlack> {
 }
 
 export function slackOptionsFromEnv(env: NodeJS.ProcessEnv): Omit<SlackOptions, 'intake' | 'log'> | undefined {
-  const botToken = env.SLACK_BOT_TOKEN;
+  const s = parseEnv(slackSchema, env, 'Slack configuration');
+  const botToken = s.SLACK_BOT_TOKEN;
   if (!botToken) return undefined;
   const problems: string[] = [];
-  if (!env.SLACK_SIGNING_SECRET && !env.SLACK_APP_TOKEN)
+  if (!s.SLACK_SIGNING_SECRET && !s.SLACK_APP_TOKEN)
     problems.push('SLACK_SIGNING_SECRET is required for HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)');
-  if (env.SLACK_APP_TOKEN && !env.SLACK_APP_TOKEN.startsWith('xapp-'))
+  if (s.SLACK_APP_TOKEN && !s.SLACK_APP_TOKEN.startsWith('xapp-'))
     problems.push('SLACK_APP_TOKEN must be an app-level token (xapp-...)');
-  if (env.SLACK_API_URL && !/^https?:\/\/.+\/$/.test(env.SLACK_API_URL))
-    problems.push('SLACK_API_URL must be an http(s) URL ending in / (e.g. https://slack-gov.com/api/)');
-  const port = Number(env.SLACK_PORT ?? 3000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push('SLACK_PORT must be a port number');
   if (problems.length > 0) throw new ConfigError(`Slack configuration: ${problems.join('; ')}`);
   return {
     botToken,
-    signingSecret: env.SLACK_SIGNING_SECRET ?? '',
-    ...(env.SLACK_APP_TOKEN ? { appToken: env.SLACK_APP_TOKEN } : {}),
-    ...(env.SLACK_API_URL ? { apiUrl: env.SLACK_API_URL } : {}),
-    port,
-    fileMaxBytes: Number(env.LBCHECK_SLACK_FILE_MAX_BYTES ?? 5 * 1024 * 1024),
+    signingSecret: s.SLACK_SIGNING_SECRET ?? '',
+    ...(s.SLACK_APP_TOKEN ? { appToken: s.SLACK_APP_TOKEN } : {}),
+    ...(s.SLACK_API_URL ? { apiUrl: s.SLACK_API_URL } : {}),
+    port: s.SLACK_PORT,
+    fileMaxBytes: s.LBCHECK_SLACK_FILE_MAX_BYTES,
   };
 }

@@ -53,7 +53,20 @@ export interface PruneRecord {
   removed: { sha256: string; bytes: number }[];
 }
 
-export type AuditBody = CommandRecord | PostRecord | PruneRecord;
+/**
+ * A signed anchor: records 1..count, the last of which hashes to head, existed when it was written. Signed
+ * with Ed25519 (checkpoint.ts), so rewriting or truncating what it covers is detectable with the public key.
+ */
+export interface CheckpointRecord {
+  type: 'checkpoint';
+  head: string;
+  count: number;
+  keyId: string;
+  reason: 'records' | 'time' | 'export' | 'manual' | 'shutdown';
+  signature: string;
+}
+
+export type AuditBody = CommandRecord | PostRecord | PruneRecord | CheckpointRecord;
 export type AuditRecord = RecordBase & AuditBody & { hash: string };
 
 /** The hash covers the record exactly as serialised, without its own hash field. */
@@ -79,5 +92,9 @@ export function parseRecord(line: string): AuditRecord | undefined {
   if (typeof r.hash !== 'string' || typeof r.prevHash !== 'string' || typeof r.seq !== 'number') return undefined;
   if (r.type === 'post') return Array.isArray(r.evidence) ? (v as AuditRecord) : undefined;
   if (r.type === 'prune') return Array.isArray(r.removed) ? (v as AuditRecord) : undefined;
+  if (r.type === 'checkpoint')
+    return typeof r.head === 'string' && typeof r.count === 'number' && typeof r.signature === 'string'
+      ? (v as AuditRecord)
+      : undefined;
   return r.type === 'command' ? (v as AuditRecord) : undefined;
 }

@@ -1,9 +1,13 @@
 // `lbcheck audit export <checkId>`: one tar archive with the report, every
 // evidence file and the check's audit records, plus a manifest, that can be
-// verified on its own (`lbcheck audit verify --export FILE`).
+// verified on its own (`lbcheck audit verify --export FILE`). With the audit
+// signing key the manifest is signed (SIGNATURE.json), so an archive edited and
+// re-sealed (manifest recomputed) fails verification with the public key.
 import { createHash } from 'node:crypto';
 import { hashOf, type AuditRecord } from './audit-record.js';
 import type { AuditLog } from './audit-log.js';
+import type { SignedCheckpoint } from './checkpoint.js';
+import type { AuditSigner, AuditVerifier } from './signing.js';
 import { readTar, tarArchive } from './tar.js';
 import { CHECK_ID, isSafeEvidenceName } from '../pipeline/job-validation.js';
 
@@ -13,7 +17,39 @@ export function recordsOf(log: AuditLog, checkId: string): AuditRecord[] {
   return log.records().filter((r) => (r.type === 'post' || r.type === 'command') && r.checkId === checkId);
 }
 
-export function exportCheck(log: AuditLog, checkId: string): Buffer {
+export interface ExportSigning {
+  signer: AuditSigner;
+  /** The checkpoint written for this export: the log's head when it was made. */
+  checkpoint?: SignedCheckpoint;
+}
+
+const exportPayload = (manifestSha256: string, keyId: string): string =>
+  `lbcheck-audit-export/v1 ${JSON.stringify({ manifestSha256, keyId })}`;
+
+interface Signature {
+  algorithm: 'ed25519';
+  keyId: string;
+  manifestSha256: string;
+  signature: string;
+  checkpoint?: { seq: number; head: string; count: number; time: string; signature: string };
+}
+
+function signatureEntry(manifest: Buffer, signing: ExportSigning): Buffer {
+  const manifestSha256 = sha(manifest);
+  const cp = signing.checkpoint;
+  const sig: Signature = {
+    algorithm: 'ed25519',
+    keyId: signing.signer.keyId,
+    manifestSha256,
+    signature: signing.signer.sign(exportPayload(manifestSha256, signing.signer.keyId)),
+    ...(cp
+      ? { checkpoint: { seq: cp.seq, head: cp.head, count: cp.count, time: cp.time, signature: cp.signature } }
+      : {}),
+  };
+  return Buffer.from(`${JSON.stringify(sig, null, 2)}\n`);
+}
+
+export function exportCheck(log: AuditLog, checkId: string, signing?: ExportSigning): Buffer {
   // Both become paths inside the archive, and so on the disk of whoever unpacks it.
   if (!CHECK_ID.test(checkId)) throw new Error(`${JSON.stringify(checkId)} is not a check id (chk-0123456789)`);
   const records = recordsOf(log, checkId);
@@ -44,15 +80,45 @@ export function exportCheck(log: AuditLog, checkId: string): Buffer {
     missingEvidence: missing,
     files: entries.map((e) => ({ path: e.name, sha256: sha(e.data), bytes: e.data.length })),
   };
-  entries.push({ name: `${checkId}/MANIFEST.json`, data: Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`) });
+  const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
+  entries.push({ name: `${checkId}/MANIFEST.json`, data: manifestBytes });
+  if (signing) entries.push({ name: `${checkId}/SIGNATURE.json`, data: signatureEntry(manifestBytes, signing) });
   return tarArchive(entries);
 }
 
-export function verifyExport(archive: Buffer): { ok: boolean; problems: string[]; files: number } {
+/** The manifest's signature against the public key: a re-sealed archive has a manifest the key never signed. */
+function signatureProblems(files: Map<string, Buffer>, manifest: Buffer, key: AuditVerifier): string[] {
+  const entry = [...files.entries()].find(([n]) => n.endsWith('/SIGNATURE.json'));
+  if (!entry) return ['the export is not signed (no SIGNATURE.json): it was made without LBCHECK_AUDIT_SIGNING_KEY'];
+  let sig: Partial<Signature>;
+  try {
+    sig = JSON.parse(entry[1].toString('utf8')) as Partial<Signature>;
+  } catch {
+    return ['SIGNATURE.json is not JSON'];
+  }
+  if (sig.keyId !== key.keyId)
+    return [`the export is signed by key ${String(sig.keyId)}, not by the given public key ${key.keyId}`];
+  const actual = sha(manifest);
+  if (sig.manifestSha256 !== actual || !key.verify(exportPayload(actual, key.keyId), String(sig.signature)))
+    return ['the signature does not match the manifest: the archive was edited and re-sealed without the key'];
+  return [];
+}
+
+export interface ExportVerifyResult {
+  ok: boolean;
+  problems: string[];
+  files: number;
+  /** valid: checked with the public key; unchecked: no key given. */
+  signature: 'valid' | 'unchecked';
+}
+
+export function verifyExport(archive: Buffer, key?: AuditVerifier): ExportVerifyResult {
   const files = readTar(archive);
   const problems: string[] = [];
   const manifestEntry = [...files.entries()].find(([n]) => n.endsWith('/MANIFEST.json'));
-  if (!manifestEntry) return { ok: false, problems: ['no MANIFEST.json in the archive'], files: files.size };
+  if (!manifestEntry)
+    return { ok: false, problems: ['no MANIFEST.json in the archive'], files: files.size, signature: 'unchecked' };
+  if (key) problems.push(...signatureProblems(files, manifestEntry[1], key));
   const manifest = JSON.parse(manifestEntry[1].toString('utf8')) as {
     files: { path: string; sha256: string }[];
     missingEvidence: string[];
@@ -79,5 +145,5 @@ export function verifyExport(archive: Buffer): { ok: boolean; problems: string[]
     }
   }
   for (const m of manifest.missingEvidence) problems.push(`evidence ${m} was already missing when exported`);
-  return { ok: problems.length === 0, problems, files: files.size };
+  return { ok: problems.length === 0, problems, files: files.size, signature: key ? 'valid' : 'unchecked' };
 }

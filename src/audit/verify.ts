@@ -4,13 +4,24 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { GENESIS, hashOf, parseRecord, type AuditRecord } from './audit-record.js';
+import { checkCheckpoints, checkOffMachine, type Coverage } from './checkpoint.js';
 import type { EvidenceStore } from './evidence-store.js';
+import type { AuditVerifier } from './signing.js';
 
 export interface VerifyResult {
   ok: boolean;
   records: number;
   evidenceChecked: number;
   problems: string[];
+  /** With a public key: how far valid checkpoints anchor the log. */
+  coverage?: Coverage;
+}
+
+export interface AnchorOptions {
+  /** The public key checkpoints must be signed with. */
+  key?: AuditVerifier;
+  /** A checkpoint kept off the machine (JSON as the webhook received it): detects truncation past the last one. */
+  offMachine?: unknown;
 }
 
 export function verifyChain(text: string): { records: AuditRecord[]; problems: string[] } {
@@ -50,9 +61,13 @@ export function verifyChain(text: string): { records: AuditRecord[]; problems: s
   return { records, problems };
 }
 
-export function verifyAudit(file: string, store: EvidenceStore): VerifyResult {
+export function verifyAudit(file: string, store: EvidenceStore, anchors: AnchorOptions = {}): VerifyResult {
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
   const { records, problems } = verifyChain(text);
+  const coverage = anchors.key ? checkCheckpoints(records, anchors.key) : undefined;
+  if (coverage) problems.push(...coverage.problems);
+  if (anchors.key && anchors.offMachine !== undefined)
+    problems.push(...checkOffMachine(records, anchors.offMachine, anchors.key));
   const pruned = new Set(records.flatMap((r) => (r.type === 'prune' ? r.removed.map((x) => x.sha256) : [])));
   const wanted = new Map<string, { name: string; checkId: string }>();
   for (const r of records)
@@ -68,5 +83,11 @@ export function verifyAudit(file: string, store: EvidenceStore): VerifyResult {
       problems.push(`evidence ${name} of ${checkId} (sha256 ${sha}) was altered: its bytes no longer match`);
     }
   }
-  return { ok: problems.length === 0, records: records.length, evidenceChecked: checked, problems };
+  return {
+    ok: problems.length === 0,
+    records: records.length,
+    evidenceChecked: checked,
+    problems,
+    ...(coverage ? { coverage } : {}),
+  };
 }

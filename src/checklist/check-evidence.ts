@@ -60,11 +60,17 @@ function ladderContext(obs: CheckObservation): LadderExtras {
   };
 }
 
-export function stepEvidenceFor(step: Step, obs: CheckObservation, deciding: Packet[], commands: string[]): Evidence[] {
+export function stepEvidenceFor(
+  step: Step,
+  obs: CheckObservation,
+  deciding: Packet[],
+  commands: string[],
+  ladderPng = true,
+): Evidence[] {
   const t = obs.target;
   const id = { vip: t.vip, port: t.port, sourcePort: obs.reach.connect.localPort };
   const lbName = t.lb ?? 'the LB';
-  const context = ladderContext(obs);
+  const context = { ...ladderContext(obs), ladderPng };
   if (step.step === 1) {
     const r = obs.reach;
     return stepEvidence({

@@ -51,4 +51,10 @@ export interface CheckOptions {
   connectTimeoutMs: number;
   /** How long "nothing happens" after GET before calling it silent. */
   silentMs: number;
+  /**
+   * Render the ladder diagrams as PNG (chat shows them; default). A terminal
+   * run that keeps no evidence skips it: the first render alone loads the
+   * renderer and its font, a tenth of a second nobody would see.
+   */
+  ladderPng?: boolean;
 }

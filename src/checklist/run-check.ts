@@ -138,7 +138,13 @@ export async function runCheck(input: CheckTarget, options: CheckOptions, deps: 
     const decided = decideCheck(obs);
     const step = decided.steps.find((s) => s.step === n);
     if (!step) throw new Error(`step ${n} was observed but not decided`);
-    const ev = stepEvidenceFor(step, obs, decided.deciding[n] ?? [], session?.commands.slice(commandsFrom) ?? []);
+    const ev = stepEvidenceFor(
+      step,
+      obs,
+      decided.deciding[n] ?? [],
+      session?.commands.slice(commandsFrom) ?? [],
+      options.ladderPng !== false,
+    );
     allEvidence.push(...ev);
     const refs = ev.map(({ name, sha256, bytes, mediaType }) => ({ name, sha256, bytes, mediaType }));
     await deps.onStep?.({ ...step, evidence: refs }, ev);

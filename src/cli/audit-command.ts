@@ -1,12 +1,13 @@
 // `lbcheck audit ...`: what was posted, by whom, when, and proof that the
 // evidence is unaltered.
-import { writeFileSync, readFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { checkpointPolicyFromEnv } from '../audit/audit-config.js';
 import { AuditLog } from '../audit/audit-log.js';
 import type { AuditRecord } from '../audit/audit-record.js';
-import { exportCheck, recordsOf, verifyExport } from '../audit/export.js';
-import { verifyAudit } from '../audit/verify.js';
+import { exportCheck, recordsOf } from '../audit/export.js';
 import { InputError } from '../errors.js';
 import { readConfig } from '../runtime/env-config.js';
+import { keygen, verifyCommand } from './audit-anchor-commands.js';
 import { CliUsageError } from './cli-errors.js';
 import { flagHelp, parseArgs, type FlagSpec } from './parse-args.js';
 
@@ -16,8 +17,14 @@ const FLAGS: FlagSpec[] = [
   { name: 'since', value: 'WHEN', help: 'list: records since an ISO time or a duration such as 24h or 7d' },
   { name: 'target', value: 'TARGET', help: 'list: only checks of this target' },
   { name: 'user', value: 'USER', help: 'list: only checks asked by this user id' },
-  { name: 'out', value: 'FILE', help: 'export: archive path (default <checkId>.tar)' },
+  { name: 'out', value: 'FILE', help: 'export: archive path (default <checkId>.tar); keygen: key file prefix' },
   { name: 'export', value: 'FILE', help: 'verify: check an exported archive on its own' },
+  { name: 'public-key', value: 'PEM', help: 'verify: check checkpoints / the export signature with this public key' },
+  {
+    name: 'checkpoint',
+    value: 'FILE',
+    help: 'verify: a checkpoint kept off the machine (JSON as the webhook got it): detects truncation',
+  },
   {
     name: 'days',
     value: 'N',
@@ -28,8 +35,10 @@ const FLAGS: FlagSpec[] = [
 const USAGE = `Usage:
   lbcheck audit show <checkId> [--json]
   lbcheck audit list [--since WHEN] [--target T] [--user U] [--json]
-  lbcheck audit verify [--export FILE] [--json]
+  lbcheck audit verify [--public-key PEM] [--checkpoint FILE] [--export FILE] [--json]
   lbcheck audit export <checkId> [--out FILE]
+  lbcheck audit checkpoint              write a signed checkpoint now (needs LBCHECK_AUDIT_SIGNING_KEY)
+  lbcheck audit keygen [--out PREFIX]   an Ed25519 key pair: PREFIX.pem (bot) and PREFIX.pub.pem (auditors)
   lbcheck audit prune [--days N]
 
 Options:
@@ -53,6 +62,8 @@ function describe(r: AuditRecord): string {
       return `${r.time} #${r.seq} posted ${r.kind}${r.step ? ` step ${r.step} ${r.verdict?.toUpperCase()}` : ''}${r.culprit ? ` culprit ${r.culprit}` : ''} · ${r.checkId} ${r.target} · asked by ${r.requester} · ${r.platform}:${r.channel}${r.thread ? `/${r.thread}` : ''}${r.messageIds.length ? ` · messages ${r.messageIds.join(',')}` : ''}\n    ${r.summary}${r.evidence.map((e) => `\n    evidence ${e.name} sha256:${e.sha256} ${e.bytes} B`).join('')}${r.commands.length ? `\n    commands: ${r.commands.join(' ; ')}` : ''}`;
     case 'prune':
       return `${r.time} #${r.seq} pruned ${r.removed.length} evidence files older than ${r.retentionDays} days`;
+    case 'checkpoint':
+      return `${r.time} #${r.seq} checkpoint (${r.reason}): records 1–${r.count} signed by key ${r.keyId}`;
   }
 }
 
@@ -65,7 +76,7 @@ export async function auditMain(args: string[]): Promise<number> {
   const p = parseArgs(rest, FLAGS, USAGE);
   const one = (n: string): string | undefined => p.flags.get(n)?.[0];
   const config = readConfig();
-  const log = new AuditLog(one('dir') ?? config.auditDir);
+  const log = new AuditLog(one('dir') ?? config.auditDir, checkpointPolicyFromEnv(process.env));
   const json = p.bools.has('json');
   switch (sub) {
     case 'show': {
@@ -101,25 +112,32 @@ export async function auditMain(args: string[]): Promise<number> {
       console.log(json ? JSON.stringify(records, null, 2) : records.map(describe).join('\n') || '(no records)');
       return 0;
     }
-    case 'verify': {
-      const archive = one('export');
-      const result = archive ? verifyExport(readFileSync(archive)) : verifyAudit(log.file, log.evidence);
-      if (json) console.log(JSON.stringify(result, null, 2));
-      else if (result.ok)
-        console.log(
-          `OK: ${'records' in result ? `${result.records} records chained, ${result.evidenceChecked} evidence files match` : `${result.files} files in the archive match`}`,
-        );
-      else console.log(`PROBLEMS (${result.problems.length}):\n${result.problems.map((x) => `  ${x}`).join('\n')}`);
-      return result.ok ? 0 : 1;
-    }
+    case 'verify':
+      return verifyCommand(log, one, json);
     case 'export': {
       const id = p.positional[0];
       if (!id) throw new CliUsageError('audit export needs a check id', USAGE);
       const out = one('out') ?? `${id}.tar`;
-      writeFileSync(out, exportCheck(log, id));
-      console.log(`wrote ${out}`);
+      // Refused before anything is written: a failed export leaves no checkpoint behind.
+      if (recordsOf(log, id).length === 0) throw new InputError(`no audit records for ${id} in ${log.file}`);
+      const checkpoint = await log.checkpoint('export');
+      const signer = log.checkpoints?.signer;
+      writeFileSync(out, exportCheck(log, id, signer ? { signer, ...(checkpoint ? { checkpoint } : {}) } : undefined));
+      console.log(
+        signer
+          ? `wrote ${out} (signed with key ${signer.keyId}; checkpoint at record ${checkpoint?.seq ?? '?'})`
+          : `wrote ${out} (not signed: LBCHECK_AUDIT_SIGNING_KEY is not set)`,
+      );
       return 0;
     }
+    case 'checkpoint': {
+      if (!log.checkpoints) throw new InputError('LBCHECK_AUDIT_SIGNING_KEY is not set: there is no key to sign with');
+      const cp = await log.checkpoint('manual');
+      console.log(cp ? `checkpoint at record ${cp.seq}: records 1–${cp.count}, key ${cp.keyId}` : 'the log is empty');
+      return 0;
+    }
+    case 'keygen':
+      return keygen(one('out') ?? 'lbcheck-audit');
     case 'prune': {
       const days = one('days') ? Number(one('days')) : config.retentionDays;
       if (!Number.isInteger(days) || days < 1)

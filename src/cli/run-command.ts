@@ -116,6 +116,8 @@ export async function runMain(args: string[]): Promise<number> {
         all: p.bools.has('all'),
         connectTimeoutMs: Math.round(timeout * 1000),
         silentMs: Math.round(silent * 1000),
+        // Nothing is saved without --evidence-dir: no picture to render.
+        ladderPng: dir !== undefined,
       },
       {
         session: openSession,

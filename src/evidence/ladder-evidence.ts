@@ -22,6 +22,8 @@ export interface LadderExtras {
   captureEndUs?: number;
   /** Whether the LB was captured at all (false: no SSH access), so an empty capture proves nothing. */
   lbCaptured?: boolean;
+  /** false: the SVG and decode only, no PNG render. */
+  ladderPng?: boolean;
 }
 
 interface LadderSource extends LadderExtras {
@@ -70,8 +72,8 @@ export function ladderEvidence(prefix: string, input: LadderSource): Evidence[] 
     lbCaptured: input.lbCaptured ?? lbCapturedFromTitle(input),
   });
   const svg = renderLadderSvg(ladder);
-  const png = svgToPng(svg);
-  const notes = 'png' in png ? input.notes : [...input.notes, png.unavailable];
+  const png = input.ladderPng === false ? { unavailable: '' } : svgToPng(svg);
+  const notes = 'png' in png || !png.unavailable ? input.notes : [...input.notes, png.unavailable];
   return [
     evidence(`${prefix}-decode.txt`, MEDIA.text, storyDecode(ladder, notes, interfaceNote(packets, input.interfaces))),
     evidence(`${prefix}-ladder.svg`, MEDIA.svg, svg),

@@ -1,40 +1,14 @@
-import type { LbViewSpec } from '../checklist/lb-view.js';
-import type { StatusRange } from '../checklist/observation.js';
 import type { Policy } from '../policy/policy-types.js';
+import type { InventoryLbFields, InventoryVipFields } from './inventory-schema.js';
 
 // The inventory: load balancers lbcheck may SSH into, and named VIPs with
 // their pool members. Loaded from YAML (LBCHECK_CONFIG or --config).
 
-export interface InventoryLb {
-  name: string;
-  ssh: { user: string; host: string; port: number };
-  /** Private key file for SSH. */
-  identity: string;
-  /** Pinned host key fingerprints (SHA256:...), and/or a known_hosts file. */
-  hostKeys: string[];
-  knownHosts?: string;
-  captureInterface: string;
-  /** The vantage-point zone whose workers probe this LB's VIPs. */
-  zone?: string;
-}
+/** A load balancer lbcheck may SSH into: the fields are those of inventory-schema.ts, plus its name. */
+export type InventoryLb = { name: string } & InventoryLbFields;
 
-export interface InventoryVip {
-  name: string;
-  address: string;
-  port: number;
-  protocol: 'http' | 'tcp';
-  tls: boolean;
-  sni?: string;
-  lb?: string;
-  members: { host: string; port: number }[];
-  zone?: string;
-  /** Health path for step 2 and the member probes (default "/"). */
-  httpPath?: string;
-  /** Statuses that count as healthy for httpPath (default 200–399). */
-  expectStatus?: StatusRange;
-  /** Where to read the LB's own view of this VIP's pool. */
-  lbView?: LbViewSpec;
-}
+/** A named VIP and its pool: the fields are those of inventory-schema.ts, plus its name. */
+export type InventoryVip = { name: string } & InventoryVipFields;
 
 export interface Inventory {
   file: string;

@@ -40,8 +40,3 @@ export function scalar(node: unknown): string | undefined {
 export function field(map: Node | null, name: string): Node | null | undefined {
   return isMap(map) ? map.get(name, true) : undefined;
 }
-
-export function checkKeys(p: Problems, map: Node | null, allowed: string[], what: string): void {
-  for (const [k, keyNode] of entries(map))
-    if (!allowed.includes(k)) p.at(keyNode, `unknown field "${k}" in ${what} (allowed: ${allowed.join(', ')})`);
-}

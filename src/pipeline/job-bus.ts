@@ -104,9 +104,23 @@ export class QueueUnavailableError extends BackendUnavailableError {
   override name = 'QueueUnavailableError';
 }
 
-/** Hides credentials in a redis:// URL before it is shown or logged. */
+/**
+ * Hides credentials in a redis:// URL before it is shown or logged. WHATWG URL parsing splits the
+ * userinfo at its last "@", so a password holding "@" is masked whole; a password-only URL
+ * (rediss://:secret@h) and a lone username that may be a password (redis://secret@h) are masked too.
+ */
 export function safeRedisUrl(url: string): string {
-  return url.replace(/\/\/([^@/]*)@/, '//***@');
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // Unparseable: any part of it could be a password, so none of it is shown.
+    return '(unparseable Redis URL, not shown)';
+  }
+  if (parsed.password !== '') parsed.password = '***';
+  else if (parsed.username !== '') parsed.username = '***';
+  return parsed.toString();
 }
 
-export const ZONE = /^[a-z0-9][a-z0-9_-]{0,31}$/i;
+// Spelled without the i flag: the inventory's JSON Schema carries this pattern, and JSON Schema has no flags.
+export const ZONE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;

@@ -1,8 +1,7 @@
 // Reads the "policy:" section of the inventory, with line numbers for every
 // problem. No section at all: chat platforms are refused (default deny).
 import { isSeq, type Node } from 'yaml';
-import type { InventoryVip } from '../inventory/inventory-types.js';
-import { checkKeys, entries, field, scalar, type Problems } from '../inventory/yaml-helpers.js';
+import { entries, field, scalar, type Problems } from '../inventory/yaml-helpers.js';
 import { parseCidr, type Cidr } from './cidr.js';
 import { PLATFORMS } from '../model/platforms.js';
 import { DEFAULT_LIMITS, type Policy, type PolicyRule } from './policy-types.js';
@@ -61,20 +60,15 @@ function positive(p: Problems, map: Node | null, name: string, fallback: number)
   return v;
 }
 
-export function loadPolicy(
-  p: Problems,
-  node: Node | null | undefined,
-  vips: ReadonlyMap<string, InventoryVip>,
-): Policy {
+export function loadPolicy(p: Problems, node: Node | null | undefined, vips: { has(name: string): boolean }): Policy {
   if (node === undefined || node === null)
     return { rules: [], admins: [], contact: '', limits: DEFAULT_LIMITS, absent: true };
-  checkKeys(p, node, ['rules', 'admins', 'contact', 'allowEveryone', 'limits'], 'policy');
+  // Field names and types are checked by the schema (policy-schema.ts) before this runs.
   const rules: PolicyRule[] = [];
   const rulesNode = field(node, 'rules');
   if (rulesNode !== undefined && rulesNode !== null && !isSeq(rulesNode))
     p.at(rulesNode, 'policy.rules must be a list');
   for (const [i, r] of (isSeq(rulesNode) ? (rulesNode.items as Node[]) : []).entries()) {
-    checkKeys(p, r, ['name', 'users', 'groups', 'channels', 'targets', 'cidrs'], `policy rule ${i + 1}`);
     const name = scalar(field(r, 'name')) ?? `rule ${i + 1}`;
     const targets = list(p, field(r, 'targets'), `rule "${name}" targets`).map(({ text, node: n }) => {
       if (!text.includes('*') && !vips.has(text))
@@ -94,7 +88,6 @@ export function loadPolicy(
     rules.push({ name: 'allowEveryone', users: [], groups: [], channels: [], targets: ['*'], cidrs: [] });
   }
   const limitsNode = field(node, 'limits');
-  checkKeys(p, limitsNode ?? null, ['perUserPerMinute', 'perChannelPerMinute', 'inFlightPerTarget'], 'policy.limits');
   for (const [k, keyNode] of entries(node))
     if (k === 'rules' && keyNode === null) p.at(keyNode, 'policy.rules is empty');
   return {

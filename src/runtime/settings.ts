@@ -1,0 +1,193 @@
+// Every environment variable lbcheck reads, validated in one place with zod.
+// Each group (runtime, Slack, Teams, audit) is a schema from the raw strings to
+// typed values; a refusal names the variable, its value (never a secret's) and
+// what a valid value looks like. An empty variable means "unset" (its default),
+// except for secrets: an empty secret is a mistake, not a choice.
+import { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { safeRedisUrl, ZONE } from '../pipeline/job-bus.js';
+
+type Raw = string | undefined;
+const given = (raw: Raw): raw is string => raw !== undefined && raw !== '';
+const raw = z.string().optional();
+
+/** How a refused value may be shown: secrets never are, Redis URLs only masked. */
+const SHOWN_AS: Record<string, (value: string) => string> = {
+  REDIS_URL: (v) => JSON.stringify(safeRedisUrl(v)),
+};
+const SECRETS = new Set<string>();
+
+function whole(fallback: number, min: number, max: number) {
+  return raw.transform((text, ctx): number => {
+    if (!given(text)) return fallback;
+    const n = /^\d+$/.test(text.trim()) ? Number(text) : Number.NaN;
+    if (Number.isSafeInteger(n) && n >= min && n <= max) return n;
+    ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}` });
+    return z.NEVER;
+  });
+}
+
+/** A value held to a pattern; unset gives the fallback (undefined when there is none). */
+function matching<F extends string | undefined>(fallback: F, pattern: RegExp, expected: string) {
+  return raw.transform((text, ctx): string | F => {
+    if (!given(text)) return fallback;
+    if (pattern.test(text)) return text;
+    ctx.addIssue({ code: 'custom', message: expected });
+    return z.NEVER;
+  });
+}
+
+function anyText<F extends string | undefined>(fallback: F) {
+  return raw.transform((text): string | F => (given(text) ? text : fallback));
+}
+
+/**
+ * A secret: never echoed. Keys that protect something (links, jobs) refuse an empty value, which is
+ * usually an unset shell variable; platform tokens keep "empty = this platform is off".
+ */
+function secret(name: string, minLength: number, expected: string, emptyIsUnset = false) {
+  SECRETS.add(name);
+  return raw.transform((text, ctx): string | undefined => {
+    if (text === undefined || (emptyIsUnset && text === '')) return undefined;
+    if (text.length >= minLength) return text;
+    ctx.addIssue({ code: 'custom', message: text === '' ? `is set but empty: it ${expected}` : expected });
+    return z.NEVER;
+  });
+}
+
+const httpUrl = (expected: string) => matching(undefined, /^https?:\/\/[^\s]+$/, expected);
+const port = (fallback: number) => whole(fallback, 0, 65535);
+const list = raw.transform((text) =>
+  (text ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== ''),
+);
+
+/** A comma-separated list whose every entry must match: e.g. host names, not URLs. */
+function listOf(pattern: RegExp, expected: string) {
+  return list.transform((items, ctx): string[] => {
+    const bad = items.filter((item) => !pattern.test(item));
+    if (bad.length === 0) return items;
+    ctx.addIssue({ code: 'custom', message: `${expected}; not ${bad.map((b) => JSON.stringify(b)).join(', ')}` });
+    return z.NEVER;
+  });
+}
+
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+function redisUrl(text: string): boolean {
+  try {
+    const u = new URL(text);
+    return (u.protocol === 'redis:' || u.protocol === 'rediss:') && u.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+export const runtimeSchema = z.object({
+  REDIS_URL: raw.transform((text, ctx): string => {
+    if (!given(text)) return DEFAULT_REDIS_URL;
+    if (redisUrl(text)) return text;
+    ctx.addIssue({ code: 'custom', message: 'must look like redis://host:6379 or rediss://user:pass@host:6380/0' });
+    return z.NEVER;
+  }),
+  LBCHECK_PREFIX: matching(
+    'lbcheck',
+    /^[{}A-Za-z0-9_.-]{1,64}$/,
+    'may hold letters, digits, {}, _ . - only (use {lbcheck} on Redis Cluster)',
+  ),
+  LBCHECK_ZONE: matching('default', ZONE, 'must be a short name of letters, digits, _ and -'),
+  LBCHECK_CONFIG: anyText(undefined),
+  LBCHECK_WORKER_CONCURRENCY: whole(4, 1, 256),
+  LBCHECK_CAPTURES_PER_LB: whole(2, 1, 64),
+  LBCHECK_CONNECT_TIMEOUT_MS: whole(3000, 100, 120_000),
+  LBCHECK_SILENT_MS: whole(5000, 100, 120_000),
+  LBCHECK_EVIDENCE_DIR: anyText('evidence'),
+  LBCHECK_AUDIT_DIR: anyText('lbcheck-data'),
+  LBCHECK_RETENTION_DAYS: whole(90, 1, 36500),
+  LBCHECK_EVIDENCE_MAX_BYTES: whole(8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+  LBCHECK_EVIDENCE_TTL_SECONDS: whole(24 * 3600, 60, 30 * 24 * 3600),
+  // A lost worker is noticed within lock + interval (15 s): its lock expires 10 s after its last renewal at
+  // most, and another worker looks every 5 s. The price: a worker whose event loop is blocked longer than
+  // 10 s loses its checks to others (they run again).
+  LBCHECK_LOCK_MS: whole(10_000, 1000, 600_000),
+  LBCHECK_STALLED_CHECK_MS: whole(5_000, 1000, 600_000),
+  LBCHECK_LOCAL_CAPTURE: matching(undefined, /^[01]$/, 'must be 0 (no capture on this machine) or 1'),
+  LBCHECK_JOB_KEY: secret(
+    'LBCHECK_JOB_KEY',
+    32,
+    'must be at least 32 characters (e.g. openssl rand -hex 32), the same on bot and workers',
+  ),
+  LBCHECK_LOG: anyText(undefined),
+});
+
+export const slackSchema = z.object({
+  SLACK_BOT_TOKEN: secret('SLACK_BOT_TOKEN', 1, 'must be the bot token (xoxb-...)', true),
+  SLACK_SIGNING_SECRET: secret('SLACK_SIGNING_SECRET', 1, "must be the app's signing secret", true),
+  SLACK_APP_TOKEN: secret('SLACK_APP_TOKEN', 1, 'must be an app-level token (xapp-...)', true),
+  SLACK_API_URL: matching(
+    undefined,
+    /^https?:\/\/.+\/$/,
+    'must be an http(s) URL ending in / (e.g. https://slack-gov.com/api/)',
+  ),
+  SLACK_PORT: port(3000),
+  LBCHECK_SLACK_FILE_MAX_BYTES: whole(5 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+});
+
+export const teamsSchema = z.object({
+  MicrosoftAppId: anyText(undefined),
+  MicrosoftAppPassword: secret('MicrosoftAppPassword', 1, 'must be the app password (client secret)', true),
+  MicrosoftAppType: matching(
+    undefined,
+    /^(MultiTenant|SingleTenant|UserAssignedMSI)$/,
+    'must be MultiTenant, SingleTenant or UserAssignedMSI',
+  ),
+  MicrosoftAppTenantId: anyText(undefined),
+  TEAMS_PORT: port(3978),
+  TEAMS_LOCAL: matching(undefined, /^1$/, 'must be 1 (unauthenticated local mode) or unset'),
+  LBCHECK_TEAMS_TENANTS: list,
+  LBCHECK_TEAMS_SERVICE_HOSTS: listOf(
+    /^(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/,
+    'must list host names (smba.trafficmanager.net) or *.domain patterns, comma-separated',
+  ),
+  BotOpenIdMetadata: httpUrl('must be an http(s) URL'),
+  LBCHECK_PUBLIC_URL: httpUrl('must be the http(s) URL chat users reach this bot at'),
+  LBCHECK_LINK_SECRET: secret(
+    'LBCHECK_LINK_SECRET',
+    16,
+    'must be at least 16 characters (e.g. openssl rand -hex 32); it signs evidence links',
+  ),
+  LBCHECK_LINK_TTL_SECONDS: whole(7 * 24 * 3600, 1, 366 * 24 * 3600),
+});
+
+export const auditSchema = z.object({
+  LBCHECK_AUDIT_SIGNING_KEY: anyText(undefined),
+  LBCHECK_AUDIT_CHECKPOINT_RECORDS: whole(100, 1, 1_000_000),
+  LBCHECK_AUDIT_CHECKPOINT_SECONDS: whole(300, 1, 7 * 24 * 3600),
+  LBCHECK_AUDIT_CHECKPOINT_URL: httpUrl('must be the http(s) URL checkpoints are POSTed to'),
+});
+
+export type RuntimeSettings = z.output<typeof runtimeSchema>;
+export type SlackSettings = z.output<typeof slackSchema>;
+export type TeamsSettings = z.output<typeof teamsSchema>;
+export type AuditSettings = z.output<typeof auditSchema>;
+
+/** One line per refused variable: its name, its value unless secret, and what is expected. */
+export function describeIssues(issues: readonly z.core.$ZodIssue[], env: NodeJS.ProcessEnv): string[] {
+  return issues.map((issue) => {
+    const name = String(issue.path[0] ?? '?');
+    const value = env[name];
+    if (SECRETS.has(name)) return `${name} (value not shown) ${issue.message}`;
+    if (value === undefined) return `${name} ${issue.message}`;
+    const show = SHOWN_AS[name] ?? ((v: string) => JSON.stringify(v));
+    return `${name}=${show(value)} ${issue.message}`;
+  });
+}
+
+/** Parses one group of variables; every refused variable is named at once in a ConfigError. */
+export function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv, what: string): z.output<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  throw new ConfigError(`${what}:\n  ${describeIssues(result.error.issues, env).join('\n  ')}`);
+}
