@@ -243,8 +243,9 @@ describe('Slack: watch until fixed', () => {
     const first = w.audit
       .records()
       .find((r) => r.type === 'command' && r.command.startsWith(`[watch ${watchId}] `) && r.checkId);
-    const checkId = first?.type === 'command' ? (first.checkId ?? '') : '';
-    return w.fake.threadOf(checkId);
+    const checkId = first?.type === 'command' ? first.checkId : undefined;
+    // No round queued yet: no thread (threadOf('') would match any parent).
+    return checkId ? w.fake.threadOf(checkId) : [];
   };
 
   it('posts the first check, stays silent while nothing changes, posts the change to none with the diff, and ends', async () => {
