@@ -22,6 +22,17 @@ async function scheduleNext(w: WatchRecord, deps: IntakeDeps): Promise<void> {
   await deps.bus.addWatchRound({ watchId: w.id, round: w.round + 1 }, delay);
 }
 
+/**
+ * Saves the watch unless it was cancelled or ended meanwhile (a cancel while a round was being queued): the
+ * record is read again just before writing, so a round never brings a cancelled watch back to life.
+ */
+async function saveIfActive(store: WatchStore, next: WatchRecord): Promise<boolean> {
+  const latest = await store.get(next.id);
+  if (latest?.status !== 'active') return false;
+  await store.put(next);
+  return true;
+}
+
 export async function runWatchRound(round: WatchRound, deps: IntakeDeps): Promise<void> {
   const store = new WatchStore(deps.state);
   const w = await store.get(round.watchId);
@@ -44,7 +55,10 @@ export async function runWatchRound(round: WatchRound, deps: IntakeDeps): Promis
     round: round.round,
     ...(reply.kind === 'queued' ? { currentCheckId: reply.checkId } : {}),
   };
-  await store.put(next);
+  if (!(await saveIfActive(store, next))) {
+    if (reply.kind === 'queued') await deps.state.requestCancel(reply.checkId, 'the watch, which ended meanwhile');
+    return;
+  }
   if (reply.kind === 'queued') return;
   // Refused (a rate limit, a policy change): said once in the thread, and tried again next round.
   await watchNotice(next, `Watch ${w.id}: round ${round.round} was not run: ${reply.text}`, deps);
@@ -61,10 +75,9 @@ export async function afterWatchReport(r: ReportJob, posted: PostedRef, deps: In
   if (r.kind === 'final') {
     next = { ...next, lastCheckId: r.checkId, lastCulprit: r.report.diagnosis.culprit };
     if (r.report.diagnosis.culprit === 'none') {
-      await store.put(next);
-      return endWatch(next, 'no fault found', deps);
+      if (await saveIfActive(store, next)) await endWatch(next, 'no fault found', deps);
+      return;
     }
   }
-  await store.put(next);
-  await scheduleNext(next, deps);
+  if (await saveIfActive(store, next)) await scheduleNext(next, deps);
 }
