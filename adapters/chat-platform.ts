@@ -10,6 +10,7 @@ import type { Incoming, IntakeReply } from '../src/pipeline/intake.js';
 import type { ChatAction } from '../src/pipeline/actions.js';
 import type { ChatPoster } from '../src/pipeline/poster.js';
 import type { PipelineState } from '../src/pipeline/state.js';
+import type { ProbeResult } from '../src/ops/readiness.js';
 
 export interface PlatformContext {
   log: Logger;
@@ -27,6 +28,8 @@ export interface RunningPlatform {
   poster: ChatPoster;
   /** Where users or the platform reach it, for the startup lines. */
   endpoint: string;
+  /** For /readyz: whether the platform accepts this bot now (e.g. Slack's auth.test), in words. */
+  readiness?(): Promise<ProbeResult>;
   close(): Promise<void>;
 }
 

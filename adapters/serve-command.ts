@@ -1,8 +1,7 @@
 // `lbcheck serve` (bot side: adapters + report poster) and `lbcheck start`
 // (bot and a probe worker in one process, for a single machine; `npm start`).
 // With no chat platform configured in the environment the platform is the console.
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { checkpointPolicyFromEnv } from '../src/audit/audit-config.js';
 import { AuditLog } from '../src/audit/audit-log.js';
@@ -11,7 +10,7 @@ import { InventoryHolder } from '../src/inventory/inventory-holder.js';
 import type { Inventory } from '../src/inventory/inventory-types.js';
 import { policyWarnings } from '../src/policy/load-policy.js';
 import { NO_POLICY } from '../src/policy/policy-types.js';
-import { createLogger, type Logger } from '../src/log.js';
+import { loggerFromEnv, routeConsoleToLog, type Logger } from '../src/log.js';
 import { handleCommand, type IntakeDeps } from '../src/pipeline/intake.js';
 import { handleAction } from '../src/pipeline/actions.js';
 import { safeRedisUrl } from '../src/pipeline/job-bus.js';
@@ -21,18 +20,19 @@ import { Resources } from '../src/runtime/resources.js';
 import { untilSignal } from '../src/runtime/until-signal.js';
 import { stopGracefully } from '../workers/worker-command.js';
 import { startCheckWorker } from '../workers/worker-runtime.js';
+import { DEFAULT_METRICS_PORT, readOpsConfig, type OpsConfig } from '../src/ops/ops-config.js';
+import { describeOps } from '../src/ops/start-ops.js';
 import { startReportPoster } from './bot-runtime.js';
+import { startBotOps } from './ops-endpoint.js';
 import { ConsoleAdapter } from './console/console-adapter.js';
-import { configuredPlatforms, loadChatPlatforms, type ChatPlatform, type ConfiguredPlatform } from './chat-platform.js';
+import {
+  configuredPlatforms,
+  loadChatPlatforms,
+  type ChatPlatform,
+  type ConfiguredPlatform,
+  type RunningPlatform,
+} from './chat-platform.js';
 import { platformInfo } from '../src/model/platforms.js';
-
-function logger(process: string, config: RuntimeConfig): { log: Logger; where: string } {
-  const target = config.logTarget ?? '.lbcheck/lbcheck.log';
-  if (target === 'stderr') return { log: createLogger('stderr', { process }), where: 'stderr' };
-  const file = resolve(target);
-  mkdirSync(dirname(file), { recursive: true });
-  return { log: createLogger({ file }, { process }), where: file };
-}
 
 /** The startup lines: what runs, where the queue is, what is configured, and every warning. */
 function announce(
@@ -103,11 +103,15 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
   // Every check of the environment before anything that keeps the process alive (a watcher, a Redis connection).
   const known = await loadChatPlatforms();
   const chats = configuredPlatforms(known, process.env);
-  const { log, where } = logger(withWorker ? 'start' : 'serve', config);
+  const opsConfig = readOpsConfig(process.env, DEFAULT_METRICS_PORT);
+  const { log, where } = loggerFromEnv(process.env, '.lbcheck/lbcheck.log', {
+    process: withWorker ? 'start' : 'serve',
+  });
   const checkpoints = checkpointPolicyFromEnv(process.env, log);
   const resources = new Resources();
   // A failure at any step below closes what the steps before opened, so the process exits with the error.
   return resources.guard(async () => {
+    resources.add(routeConsoleToLog(log)); // closed last: a fatal error printed after it reaches the terminal
     const holder = config.inventoryFile ? new InventoryHolder(config.inventoryFile, log).watch() : undefined;
     resources.add(() => holder?.close());
     const inventory = (): Inventory | undefined => holder?.current;
@@ -127,8 +131,20 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
       audit,
     };
     if (chats.length === 0)
-      return runConsole({ config, backend, inventory, log, audit, intakeDeps, withWorker, resources, say });
-    const running = [];
+      return runConsole({
+        config,
+        backend,
+        inventory,
+        log,
+        audit,
+        intakeDeps,
+        withWorker,
+        resources,
+        say,
+        holder,
+        opsConfig,
+      });
+    const running: { id: string; started: RunningPlatform }[] = [];
     for (const { platform, settings } of chats) {
       const started = await platform.start(settings, {
         log,
@@ -140,11 +156,11 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
         audit,
       });
       resources.add(() => started.close());
-      running.push(started);
+      running.push({ id: platform.info.id, started });
     }
     const poster = startReportPoster(
       backend,
-      running.map((r) => r.poster),
+      running.map((r) => r.started.poster),
       log,
       audit,
       intakeDeps,
@@ -152,7 +168,15 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
     resources.add(() => poster.close());
     const worker = withWorker ? startCheckWorker(backend, config, inventory, log) : undefined;
     if (worker) resources.add(() => worker.close());
-    for (const r of running) say(r.endpoint);
+    const ops = await startBotOps(
+      { process: withWorker ? 'start' : 'serve', config, ops: opsConfig, backend, holder, platforms: running, log },
+      withWorker,
+    );
+    if (ops) resources.add(() => ops.close());
+    say(
+      describeOps(ops, opsConfig, ops !== undefined && opsConfig.adminToken !== undefined && backend.mode === 'redis'),
+    );
+    for (const r of running) say(r.started.endpoint);
     log.log('info', 'started', {
       mode: backend.mode,
       worker: withWorker,
@@ -175,6 +199,8 @@ interface ConsoleRun {
   withWorker: boolean;
   resources: Resources;
   say: (line: string) => void;
+  holder: InventoryHolder | undefined;
+  opsConfig: OpsConfig;
 }
 
 /**
@@ -197,6 +223,26 @@ async function runConsole(c: ConsoleRun): Promise<number> {
   resources.add(() => poster.close());
   const worker = c.withWorker ? startCheckWorker(backend, config, c.inventory, log) : undefined;
   if (worker) resources.add(() => worker.close());
+  const ops = await startBotOps(
+    {
+      process: c.withWorker ? 'start' : 'serve',
+      config,
+      ops: c.opsConfig,
+      backend,
+      holder: c.holder,
+      platforms: [{ id: 'console' }],
+      log,
+    },
+    c.withWorker,
+  );
+  if (ops) resources.add(() => ops.close());
+  say(
+    describeOps(
+      ops,
+      c.opsConfig,
+      ops !== undefined && c.opsConfig.adminToken !== undefined && backend.mode === 'redis',
+    ),
+  );
   log.log('info', 'started', { mode: backend.mode, worker: c.withWorker });
   const ended = await Promise.race([consoleAdapter.run().then(() => 'end-of-input' as const), untilSignal()]);
   if (ended === 'end-of-input') {

@@ -17,6 +17,7 @@ import { authorize, refusalText } from '../src/policy/authorize.js';
 import { NO_POLICY } from '../src/policy/policy-types.js';
 import type { SessionPool } from '../src/remote/session-pool.js';
 import { resolveTarget } from '../src/target/resolve-target.js';
+import { captureSlotTaken, recordDiagnosis, recordStep } from '../src/ops/metrics.js';
 
 export interface CheckWorkerDeps {
   state: PipelineState;
@@ -66,7 +67,11 @@ async function captureSlot(
     if (signal.aborted) throw new CheckCancelledError();
     await new Promise((r) => setTimeout(r, 100));
   }
-  return () => deps.state.releaseCapture(lb, holder);
+  const given = captureSlotTaken(lb);
+  return () => {
+    given();
+    return deps.state.releaseCapture(lb, holder);
+  };
 }
 
 /**
@@ -153,12 +158,14 @@ export async function processCheck(request: CheckRequest, deps: CheckWorkerDeps,
           summary: step.summary,
         });
         await report({ kind: 'step', step, evidence: metas });
+        recordStep(step);
         log.log('info', 'step reported', { step: step.step, verdict: step.verdict, ms: step.ms });
       },
     });
     const d = outcome.report.diagnosis;
     await deps.state.updateCheck(checkId, { status: 'done', culprit: d.culprit, diagnosis: d.summary });
     await report({ kind: 'final', report: outcome.report });
+    recordDiagnosis(outcome.report, request.replyTo.platform, request.zone, request.requestedAt);
     log.log('info', 'check done', { culprit: d.culprit });
   } catch (err) {
     if (err instanceof CheckCancelledError) {
@@ -171,7 +178,10 @@ export async function processCheck(request: CheckRequest, deps: CheckWorkerDeps,
     await reportFailure(err, ctx, { deps, log, checkId, report });
   } finally {
     clearInterval(poll);
-    await release?.().catch(() => undefined);
+    // The slot's lease expires by itself; a failed release (Redis away) only holds it until then, but is logged.
+    await release?.().catch((err: unknown) =>
+      log.log('warn', 'could not release the capture slot; its lease expires by itself', errorFields(err)),
+    );
   }
 }
 

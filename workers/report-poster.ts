@@ -19,6 +19,7 @@ import {
 import type { PipelineState } from '../src/pipeline/state.js';
 import { reportJobProblem } from '../src/pipeline/job-validation.js';
 import { reportJobId, type ReportJob } from '../src/pipeline/types.js';
+import { recordPost } from '../src/ops/metrics.js';
 import { diagnosisChanged, diffReports, type ReportDiff } from '../src/messages/report-diff.js';
 import type { Report } from '../src/model/report.js';
 
@@ -214,6 +215,7 @@ export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promi
         break;
     }
   } catch (err) {
+    recordPost(r.request.replyTo.platform, 'retried');
     if (err instanceof RetryLaterError) {
       log.log('warn', 'platform asked to wait; will retry', { delayMs: err.delayMs, ...errorFields(err) });
       return { laterMs: err.delayMs };
@@ -224,6 +226,7 @@ export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promi
   // Audit before marking: a crash in between re-posts (visible) rather than leaving a post unaudited.
   await deps.audit?.append(postRecord(r, files, posted ?? {}));
   await deps.state.markPosted(r.checkId, id, r.seq);
+  recordPost(poster.platform, 'posted');
   log.log('info', 'report posted', { kind: r.kind, seq: r.seq, platform: poster.platform });
   if (r.request.watch) await deps.afterWatchReport?.(r, posted ?? {});
   return 'done';

@@ -3,13 +3,15 @@
 import { CliUsageError } from '../src/cli/cli-errors.js';
 import { flagHelp, parseArgs, type FlagSpec } from '../src/cli/parse-args.js';
 import { InventoryHolder } from '../src/inventory/inventory-holder.js';
-import { createLogger, type Logger } from '../src/log.js';
+import { loggerFromEnv, type Logger } from '../src/log.js';
 import { safeRedisUrl, ZONE } from '../src/pipeline/job-bus.js';
 import { connectBackend } from '../src/runtime/backend.js';
 import { readConfig } from '../src/runtime/env-config.js';
 import { Resources } from '../src/runtime/resources.js';
 import { untilSignal } from '../src/runtime/until-signal.js';
+import { readOpsConfig } from '../src/ops/ops-config.js';
 import { startCheckWorker, type RunningWorker } from './worker-runtime.js';
+import { startWorkerOps } from './worker-ops.js';
 
 const FLAGS: FlagSpec[] = [
   {
@@ -23,7 +25,7 @@ const FLAGS: FlagSpec[] = [
     help: 'checks run at once by this process (default $LBCHECK_WORKER_CONCURRENCY or 4)',
   },
 ];
-const USAGE = `Usage: lbcheck worker [options]\n\nOptions:\n${flagHelp(FLAGS)}\n\nEnvironment: REDIS_URL (default redis://127.0.0.1:6379), LBCHECK_CONFIG (inventory), LBCHECK_PREFIX, LBCHECK_CAPTURES_PER_LB, LBCHECK_JOB_KEY.`;
+const USAGE = `Usage: lbcheck worker [options]\n\nOptions:\n${flagHelp(FLAGS)}\n\nEnvironment: REDIS_URL (default redis://127.0.0.1:6379), LBCHECK_CONFIG (inventory), LBCHECK_PREFIX, LBCHECK_CAPTURES_PER_LB, LBCHECK_JOB_KEY, LBCHECK_LOG (stderr or a file; default stderr), LBCHECK_LOG_LEVEL, LBCHECK_METRICS_PORT / LBCHECK_METRICS_HOST.`;
 
 export async function workerMain(args: string[]): Promise<number> {
   if (args.includes('--help')) {
@@ -41,7 +43,9 @@ export async function workerMain(args: string[]): Promise<number> {
     ...(zone ? { LBCHECK_ZONE: zone } : {}),
     ...(concurrency ? { LBCHECK_WORKER_CONCURRENCY: concurrency } : {}),
   });
-  const log = createLogger('stderr', { process: 'worker', zone: config.zone });
+  // LBCHECK_LOG as in serve/start; a worker logs to stderr when it is unset (its supervisor collects that).
+  const { log } = loggerFromEnv(process.env, 'stderr', { process: 'worker', zone: config.zone });
+  const opsConfig = readOpsConfig(process.env, undefined); // several workers to a host: a port only when given
   const resources = new Resources();
   // A failure at any step closes what the steps before opened, so the process exits with the error.
   return resources.guard(async () => {
@@ -57,7 +61,10 @@ export async function workerMain(args: string[]): Promise<number> {
       );
     const worker = startCheckWorker(backend, config, () => holder?.current, log);
     resources.add(() => worker.close());
+    const ops = await startWorkerOps(config, opsConfig, backend, () => holder?.current, log);
+    if (ops) resources.add(() => ops.close());
     log.log('info', 'worker started', {
+      metrics: ops ? `${ops.url}/metrics` : null,
       redis: safeRedisUrl(config.redisUrl),
       zone: config.zone,
       concurrency: config.workerConcurrency,

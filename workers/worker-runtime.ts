@@ -6,6 +6,7 @@ import type { Closeable } from '../src/pipeline/job-bus.js';
 import { SessionPool } from '../src/remote/session-pool.js';
 import type { Backend } from '../src/runtime/backend.js';
 import type { RuntimeConfig } from '../src/runtime/env-config.js';
+import { watchSessions } from '../src/ops/metrics.js';
 import { defaultWorkerName, processCheck, reportGaveUp, reportLost, type CheckWorkerDeps } from './check-processor.js';
 
 export interface RunningWorker extends Closeable {
@@ -24,6 +25,7 @@ export function startCheckWorker(
   overrides: Partial<CheckWorkerDeps> = {},
 ): RunningWorker {
   const sessions = new SessionPool();
+  const unwatch = watchSessions(() => sessions.snapshot()); // lbcheck_ssh_sessions at each scrape
   const worker = defaultWorkerName(config.zone);
   const deps: CheckWorkerDeps = {
     state: backend.state,
@@ -66,6 +68,7 @@ export function startCheckWorker(
     close: async () => {
       await consumer.close();
       await sessions.closeAll();
+      unwatch();
     },
   };
 }

@@ -25,6 +25,10 @@ export const platform: ChatPlatform<SlackSettings> = {
         slack.port !== undefined
           ? `Slack request URL: http(s)://<this host>:${slack.port}/slack/commands`
           : 'Slack Socket Mode connected',
+      readiness: async () => {
+        const problem = await slack.authProblem();
+        return problem ? { ok: false, detail: problem } : { ok: true, detail: 'Slack: bot token accepted (auth.test)' };
+      },
       close: () => slack.close(),
     };
   },

@@ -20,6 +20,7 @@ import type { Incoming, IntakeReply } from '../../src/pipeline/intake.js';
 import { parseAction, type ChatAction } from '../../src/pipeline/actions.js';
 import { ACTION_ID } from './slack-blocks.js';
 import type { Policy } from '../../src/policy/policy-types.js';
+import { boltLogger } from './bolt-logger.js';
 import { SlackGroupResolver } from './slack-groups.js';
 import {
   guardSlackRequest,
@@ -55,6 +56,8 @@ export interface RunningSlack {
   /** The HTTP port the request URL must point at (HTTP mode). */
   port?: number;
   mode: 'http' | 'socket';
+  /** auth.test with the bot token: undefined when Slack accepts it, else why not (for /readyz). */
+  authProblem(): Promise<string | undefined>;
   close(): Promise<void>;
 }
 
@@ -67,11 +70,19 @@ export async function startSlack(opts: SlackOptions): Promise<RunningSlack> {
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
   };
+  const logger = boltLogger(opts.log); // Bolt's own lines join the JSON log (warn and up)
   const receiver = opts.appToken
     ? // Socket Mode: apps.connections.open must also go to SLACK_API_URL, hence our own receiver.
-      new SocketModeReceiver({ appToken: opts.appToken, installerOptions: { clientOptions }, logLevel: LogLevel.ERROR })
+      new SocketModeReceiver({
+        appToken: opts.appToken,
+        installerOptions: { clientOptions },
+        logger,
+        logLevel: LogLevel.WARN,
+      })
     : new HTTPReceiver({
         signingSecret: opts.signingSecret,
+        logger,
+        logLevel: LogLevel.WARN,
         // Interactivity (button clicks) at /slack/actions: the same receiver, so the same signature checks.
         endpoints: ['/slack/events', '/slack/commands', '/slack/actions'],
         // Bolt verified the signature (and the past half of the time window) before these run.
@@ -83,7 +94,7 @@ export async function startSlack(opts: SlackOptions): Promise<RunningSlack> {
           return false;
         },
       });
-  const app = new App({ token: opts.botToken, receiver, clientOptions, logLevel: LogLevel.ERROR });
+  const app = new App({ token: opts.botToken, receiver, clientOptions, logger, logLevel: LogLevel.WARN });
   if (receiver instanceof HTTPReceiver) {
     const fallback = inMemoryClaims();
     const claim = opts.claimOnce ?? fallback;
@@ -92,7 +103,7 @@ export async function startSlack(opts: SlackOptions): Promise<RunningSlack> {
       await next();
     });
   }
-  const web = new WebClient(opts.botToken, clientOptions);
+  const web = new WebClient(opts.botToken, { ...clientOptions, logger });
   const groups = new SlackGroupResolver(web);
   app.command('/lbcheck', async ({ command, ack }) => {
     const reply = await opts.intake({
@@ -155,6 +166,12 @@ export async function startSlack(opts: SlackOptions): Promise<RunningSlack> {
   return {
     poster,
     mode: opts.appToken ? 'socket' : 'http',
+    authProblem: () =>
+      web.auth.test().then(
+        () => undefined,
+        (err: unknown) =>
+          `Slack refused the bot token (auth.test): ${err instanceof Error ? err.message : String(err)}`,
+      ),
     ...(port !== undefined ? { port } : {}),
     close: () => app.stop().then(() => undefined),
   };

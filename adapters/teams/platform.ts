@@ -23,6 +23,14 @@ export const platform: ChatPlatform<TeamsEnv> = {
       endpoint: teams.authenticated
         ? `Teams messaging endpoint: ${settings.publicUrl ?? ''}/api/messages (port ${teams.port})`
         : `Teams messaging endpoint: http://127.0.0.1:${teams.port}/api/messages (unauthenticated: set MicrosoftAppId/MicrosoftAppPassword for real Teams)`,
+      // Bot Framework tokens are checked per request (incoming) and fetched per post (outgoing): nothing to ask ahead.
+      readiness: () =>
+        Promise.resolve({
+          ok: true,
+          detail: teams.authenticated
+            ? 'Teams: app id set, tokens checked per request'
+            : 'Teams: local mode, unauthenticated',
+        }),
       close: () => teams.close(),
     };
   },

@@ -260,9 +260,11 @@ export function buildLadder(input: LadderInput): Ladder {
     });
   }
   const lbCaptured = input.lbCaptured ?? true;
-  // The LB holds no packet of the probe (the probe's own capture may: its SYN leaving): draw what never arrived.
+  // The LB holds no packet of the probe (the probe's own capture may: its SYN leaving): draw what never arrived,
+  // also when a reply is missing too (a retransmitted SYN seen at the probe): that the LB saw nothing is the point.
   const lbSawNothing = !rows.some((r) => r.kind === 'packet' && r.seenAt === 'lb');
-  if (lbCaptured && lbSawNothing && missing.length === 0 && sides)
+  const clientToLbDrawn = missing.some((m) => m.from === 'client' && m.to === 'lb');
+  if (lbCaptured && lbSawNothing && !clientToLbDrawn && sides)
     missing.push({
       kind: 'missing',
       from: 'client',

@@ -2,7 +2,6 @@
 // "<checkId>-step<N>" (or -final, -cancelled, -error), so a retried command
 // or a re-run check cannot queue the same thing twice.
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import {
   afterCheckFailure,
   CHECK_ATTEMPTS,
@@ -23,14 +22,17 @@ import { reportJobId, type CheckRequest, type ReportJob } from './types.js';
 import type { WatchRound } from '../watch/watch.js';
 import type { Logger } from '../log.js';
 import type { RateLimitedErrors } from '../runtime/redis-health.js';
+import type { RedisClient } from '../runtime/redis-client.js';
+import { recordPost } from '../ops/metrics.js';
+import { mergeExpositions } from '../ops/exposition.js';
 
 export interface BullBusOptions {
   url: string;
   prefix: string;
   /** Fails fast while Redis is down (command intake answers at once). */
-  producer: Redis;
+  producer: RedisClient;
   /** Waits for Redis (workers and poster); BullMQ duplicates it for blocking reads. */
-  consumer: () => Redis;
+  consumer: () => RedisClient;
   lockDurationMs?: number;
   stalledIntervalMs?: number;
   /** Shared by the bot and its workers: jobs are sealed with it, and unsealed jobs refused. */
@@ -82,7 +84,8 @@ export class BullBus implements JobBus {
     return data;
   }
 
-  private queue(name: string): Queue {
+  /** The queue of that name (on the producer connection), for the dashboard and the metrics. */
+  queue(name: string): Queue {
     let q = this.queues.get(name);
     if (!q) {
       q = new Queue(name, { connection: this.opts.producer, prefix: this.opts.prefix });
@@ -187,7 +190,11 @@ export class BullBus implements JobBus {
         job.attemptsMade >= (job.opts.attempts ?? 1) ||
         /stalled/i.test(err.message);
       const request = final ? this.opened('checks', job) : undefined;
-      if (request) void onGaveUp(request, original instanceof Error ? original : err).catch(() => undefined);
+      // Telling the channel needs Redis too: a failure is logged (rate-limited), not swallowed.
+      if (request)
+        void onGaveUp(request, original instanceof Error ? original : err).catch((e: unknown) =>
+          this.opts.errors?.error('bullmq checks worker', e),
+        );
     });
     // Emitted by whichever worker's stalled-job check found the dead worker's check; the job is back in the queue.
     worker.on('stalled', (jobId) => {
@@ -217,6 +224,10 @@ export class BullBus implements JobBus {
         { connection: this.opts.consumer(), prefix: this.opts.prefix, concurrency: 4 },
       );
       worker.on('error', (err) => this.opts.errors?.error('bullmq reports worker', err));
+      worker.on('failed', (job, err) => {
+        const givenUp = err instanceof UnrecoverableError || (job && job.attemptsMade >= (job.opts.attempts ?? 1));
+        if (job && givenUp) recordPost(platform, 'failed');
+      });
       this.workers.push(worker);
       return worker;
     });
@@ -249,6 +260,11 @@ export class BullBus implements JobBus {
     worker.on('error', (err) => this.opts.errors?.error('bullmq watch worker', err));
     this.workers.push(worker);
     return { close: () => worker.close() };
+  }
+
+  /** BullMQ's own job counts (bullmq_job_count{queue,state}, completed and failed totals) of these queues. */
+  async prometheusText(names: readonly string[]): Promise<string> {
+    return mergeExpositions(await Promise.all(names.map((n) => this.queue(n).exportPrometheusMetrics())));
   }
 
   async close(): Promise<void> {

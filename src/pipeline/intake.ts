@@ -16,6 +16,7 @@ import { cancelWatch, startWatch } from '../watch/watch-commands.js';
 import type { JobBus } from './job-bus.js';
 import type { PipelineState } from './state.js';
 import type { CheckRecord, CheckRequest, ReplyTo, Requester } from './types.js';
+import { recordCommand } from '../ops/metrics.js';
 
 export interface Incoming {
   requester: Requester;
@@ -35,7 +36,8 @@ export interface Incoming {
 export type IntakeReply =
   | { kind: 'queued'; text: string; checkId: string; request: CheckRequest }
   | { kind: 'info'; text: string }
-  | { kind: 'refused'; text: string };
+  /** error: the command could not be handled (queue unavailable), not refused for what it asked. */
+  | { kind: 'refused'; text: string; error?: true };
 
 export interface IntakeDeps {
   state: PipelineState;
@@ -119,6 +121,10 @@ async function announceQueued(request: CheckRequest, deps: IntakeDeps): Promise<
 
 export async function handleCommand(incoming: Incoming, deps: IntakeDeps): Promise<IntakeReply> {
   const reply = await answer(incoming, deps);
+  recordCommand(
+    incoming.replyTo.platform,
+    reply.kind === 'info' ? 'answered' : reply.kind === 'refused' && reply.error ? 'error' : reply.kind,
+  );
   if (deps.audit) {
     const r = incoming.requester;
     // The user still gets the answer if the audit write fails; the failure is logged loudly.
@@ -163,7 +169,9 @@ async function answer(incoming: Incoming, deps: IntakeDeps): Promise<IntakeReply
     else if (failure.kind === 'unreachable')
       log.log('error', 'command failed: a dependency did not answer', errorFields(err));
     else log.log('info', 'command refused', { reason: failure.text });
-    return { kind: 'refused', text: failure.text };
+    // internal / unreachable: the command could not be handled (counted as an error, not a refusal).
+    const error = failure.kind === 'internal' || failure.kind === 'unreachable';
+    return { kind: 'refused', text: failure.text, ...(error ? { error: true as const } : {}) };
   }
 }
 

@@ -1,6 +1,6 @@
 // PipelineState on Redis. All keys live under one prefix (use a {hash tag}
 // prefix such as "{lbcheck}" on Redis Cluster so scripts see one slot).
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../runtime/redis-client.js';
 import { DEFAULT_STATE_LIMITS, isLive, LOST_IN_FLIGHT_ERROR, type PipelineState, type StateLimits } from './state.js';
 import type { CheckRecord, CheckRequest, CheckStatus, StepDigest } from './types.js';
 
@@ -46,7 +46,7 @@ return 1`;
 
 export class RedisState implements PipelineState {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly limits: StateLimits = DEFAULT_STATE_LIMITS,
   ) {}

@@ -5,6 +5,8 @@ import { SshSession } from './ssh-session.js';
 
 export class SessionPool {
   private readonly sessions = new Map<string, Promise<SshSession>>();
+  /** What each key's connection is, for the lbcheck_ssh_sessions gauge (by the LB's label). */
+  private readonly known = new Map<string, { lb: string; session?: SshSession }>();
 
   private key(lb: LbAccess): string {
     return `${lb.user}@${lb.host}:${lb.port}#${[...lb.pins.fingerprints].sort().join(',')}`;
@@ -20,13 +22,29 @@ export class SessionPool {
     }
     const opening = SshSession.open(lb);
     this.sessions.set(key, opening);
-    opening.catch(() => this.sessions.delete(key));
+    this.known.set(key, { lb: lb.label });
+    opening.then(
+      (session) => this.known.set(key, { lb: lb.label, session }),
+      () => {
+        this.sessions.delete(key);
+        this.known.delete(key);
+      },
+    );
     return opening;
+  }
+
+  /** Every connection this pool holds or is opening, by LB. */
+  snapshot(): { lb: string; state: 'opening' | 'open' | 'closed' }[] {
+    return [...this.known.values()].map(({ lb, session }) => ({
+      lb,
+      state: !session ? 'opening' : session.alive ? 'open' : 'closed',
+    }));
   }
 
   async closeAll(): Promise<void> {
     const all = [...this.sessions.values()];
     this.sessions.clear();
+    this.known.clear();
     for (const p of all) (await p.catch(() => undefined))?.close();
   }
 }

@@ -1,7 +1,6 @@
 // Connects the pipeline to Redis (BullMQ + shared state), or, for a
 // single-machine `lbcheck start` with no Redis configured or running, to the
 // in-process twins. An explicit REDIS_URL that does not answer is fatal.
-import { Redis } from 'ioredis';
 import { ConfigError } from '../errors.js';
 import { BullBus } from '../pipeline/bullmq-bus.js';
 import { safeRedisUrl, type JobBus } from '../pipeline/job-bus.js';
@@ -12,6 +11,7 @@ import { RedisState } from '../pipeline/redis-state.js';
 import type { PipelineState } from '../pipeline/state.js';
 import { createLogger, type Logger } from '../log.js';
 import { logRedisErrors, RateLimitedErrors, watchRedis } from './redis-health.js';
+import { redisClient, type RedisClient } from './redis-client.js';
 import type { RuntimeConfig } from './env-config.js';
 
 export interface Backend {
@@ -21,11 +21,13 @@ export interface Backend {
   /** Waits for Redis to come back: for workers and the poster. */
   state: PipelineState;
   bus: JobBus;
+  /** Whether the queue's store answers now (for /readyz): undefined, or what is wrong. */
+  problem(): Promise<string | undefined>;
   close(): Promise<void>;
 }
 
-async function ping(url: string, timeoutMs: number): Promise<string | undefined> {
-  const r = new Redis(url, {
+async function ping(url: string, cluster: boolean, timeoutMs: number): Promise<string | undefined> {
+  const r = redisClient(url, cluster, {
     lazyConnect: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
@@ -45,12 +47,13 @@ async function ping(url: string, timeoutMs: number): Promise<string | undefined>
 }
 
 export async function connectBackend(config: RuntimeConfig, allowEmbedded: boolean, log?: Logger): Promise<Backend> {
-  const problem = await ping(config.redisUrl, 2000);
+  const problem = await ping(config.redisUrl, config.redisCluster, 2000);
   if (problem !== undefined) {
     if (allowEmbedded && !config.redisUrlExplicit) {
       const state = new MemoryState();
       const bus = new MemoryBus();
-      return { mode: 'embedded', state, intakeState: state, bus, close: () => bus.close() };
+      const problem = (): Promise<undefined> => Promise.resolve(undefined); // in-process: up while the process is
+      return { mode: 'embedded', state, intakeState: state, bus, problem, close: () => bus.close() };
     }
     throw new ConfigError(
       `Redis at ${safeRedisUrl(config.redisUrl)} does not answer (${problem})`,
@@ -59,12 +62,12 @@ export async function connectBackend(config: RuntimeConfig, allowEmbedded: boole
         : 'start a Redis on 127.0.0.1:6379 or set REDIS_URL',
     );
   }
-  const fast = new Redis(config.redisUrl, {
+  const fast = redisClient(config.redisUrl, config.redisCluster, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     retryStrategy: (n) => Math.min(n * 200, 2000),
   });
-  const patient = new Redis(config.redisUrl, {
+  const patient = redisClient(config.redisUrl, config.redisCluster, {
     maxRetriesPerRequest: null,
     retryStrategy: (n) => Math.min(n * 200, 2000),
   });
@@ -73,13 +76,13 @@ export async function connectBackend(config: RuntimeConfig, allowEmbedded: boole
   for (const r of [fast, patient]) logRedisErrors(r, errors);
   if (log) watchRedis(patient, 'state', log);
   await new Promise<void>((resolve) => (fast.status === 'ready' ? resolve() : fast.once('ready', () => resolve())));
-  const consumers: Redis[] = [];
+  const consumers: RedisClient[] = [];
   const bus = new BullBus({
     url: config.redisUrl,
     prefix: config.prefix,
     producer: fast,
     consumer: () => {
-      const c = new Redis(config.redisUrl, {
+      const c = redisClient(config.redisUrl, config.redisCluster, {
         maxRetriesPerRequest: null,
         retryStrategy: (n) => Math.min(n * 200, 2000),
       });
@@ -98,6 +101,13 @@ export async function connectBackend(config: RuntimeConfig, allowEmbedded: boole
     intakeState: guardBackend(new RedisState(fast, config.prefix), safeRedisUrl(config.redisUrl)),
     state: guardBackend(new RedisState(patient, config.prefix), safeRedisUrl(config.redisUrl)),
     bus,
+    // The fast connection: it fails at once while Redis is down instead of queueing the PING.
+    problem: () =>
+      fast.ping().then(
+        () => undefined,
+        (err: unknown) =>
+          `Redis at ${safeRedisUrl(config.redisUrl)} does not answer (${err instanceof Error ? err.message : String(err)})`,
+      ),
     close: async () => {
       await bus.close();
       for (const r of [fast, patient, ...consumers]) r.disconnect();

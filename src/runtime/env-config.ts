@@ -1,10 +1,13 @@
 // Process configuration from the environment, checked at startup (the schema
 // is in settings.ts): every problem is named with its variable and what a
 // valid value looks like.
+import { ConfigError } from '../errors.js';
 import { parseEnv, runtimeSchema } from './settings.js';
 
 export interface RuntimeConfig {
   redisUrl: string;
+  /** LBCHECK_REDIS_CLUSTER=1: REDIS_URL names one node of a Redis Cluster. */
+  redisCluster: boolean;
   /** REDIS_URL was set explicitly: then an unreachable Redis is fatal, never "embedded". */
   redisUrlExplicit: boolean;
   prefix: string;
@@ -33,8 +36,15 @@ export { DEFAULT_REDIS_URL } from './settings.js';
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
   const s = parseEnv(runtimeSchema, env, 'configuration problems');
+  const redisCluster = s.LBCHECK_REDIS_CLUSTER === '1';
+  // A cluster runs a script or transaction only when all its keys share a slot: the prefix's {hash tag} does that.
+  if (redisCluster && !/\{[^{}]+\}/.test(s.LBCHECK_PREFIX))
+    throw new ConfigError(
+      `configuration problems:\n  LBCHECK_PREFIX=${JSON.stringify(s.LBCHECK_PREFIX)} needs a {hash tag} on Redis Cluster, e.g. {lbcheck}`,
+    );
   return {
     redisUrl: s.REDIS_URL,
+    redisCluster,
     redisUrlExplicit: env.REDIS_URL !== undefined && env.REDIS_URL !== '',
     prefix: s.LBCHECK_PREFIX,
     zone: s.LBCHECK_ZONE,

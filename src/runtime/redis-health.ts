@@ -3,7 +3,7 @@
 // worst outcome), but not flood the log: the state change is logged once
 // ("Redis lost" / "Redis back") and errors at most once per interval, with how
 // many were left out.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import type { Logger } from '../log.js';
 
 export class RateLimitedErrors {
@@ -31,7 +31,7 @@ export class RateLimitedErrors {
 }
 
 /** Errors of a connection, rate-limited under one name for all of a process's connections. */
-export function logRedisErrors(redis: Redis, errors: RateLimitedErrors): void {
+export function logRedisErrors(redis: RedisClient, errors: RateLimitedErrors): void {
   redis.on('error', (err: unknown) => errors.error('redis', err));
 }
 
@@ -39,7 +39,7 @@ export function logRedisErrors(redis: Redis, errors: RateLimitedErrors): void {
  * Logs "Redis lost" when the connection drops and starts reconnecting (not on
  * a deliberate close) and "Redis back" when it is ready again.
  */
-export function watchRedis(redis: Redis, name: string, log: Logger): void {
+export function watchRedis(redis: RedisClient, name: string, log: Logger): void {
   let lost = false;
   redis.on('reconnecting', () => {
     if (lost) return;

@@ -97,6 +97,7 @@ export const runtimeSchema = z.object({
     /^[{}A-Za-z0-9_.-]{1,64}$/,
     'may hold letters, digits, {}, _ . - only (use {lbcheck} on Redis Cluster)',
   ),
+  LBCHECK_REDIS_CLUSTER: matching(undefined, /^[01]$/, 'must be 1 (REDIS_URL names a Redis Cluster node) or 0'),
   LBCHECK_ZONE: matching('default', ZONE, 'must be a short name of letters, digits, _ and -'),
   LBCHECK_CONFIG: anyText(undefined),
   LBCHECK_WORKER_CONCURRENCY: whole(4, 1, 256),
@@ -159,6 +160,30 @@ export const teamsSchema = z.object({
     'must be at least 16 characters (e.g. openssl rand -hex 32); it signs evidence links',
   ),
   LBCHECK_LINK_TTL_SECONDS: whole(7 * 24 * 3600, 1, 366 * 24 * 3600),
+});
+
+/** The ops port (metrics, health, queue dashboard); LBCHECK_LOG_LEVEL is checked where the log is made (src/log.ts). */
+export const opsSchema = z.object({
+  LBCHECK_METRICS_PORT: raw.transform((text, ctx): number | 'off' | undefined => {
+    if (!given(text)) return undefined;
+    if (text === 'off') return 'off';
+    const n = /^\d+$/.test(text.trim()) ? Number(text) : Number.NaN;
+    if (Number.isSafeInteger(n) && n <= 65535) return n;
+    ctx.addIssue({ code: 'custom', message: 'must be a port number (0: any free port) or off' });
+    return z.NEVER;
+  }),
+  LBCHECK_METRICS_HOST: matching(
+    '127.0.0.1',
+    /^[A-Za-z0-9.:-]{1,253}$/,
+    'must be an address or host name to listen on (e.g. 0.0.0.0)',
+  ),
+  // Empty: no dashboard (it fails closed, unlike a signing key, so an unset shell variable is harmless).
+  LBCHECK_ADMIN_TOKEN: secret(
+    'LBCHECK_ADMIN_TOKEN',
+    16,
+    'must be at least 16 characters (e.g. openssl rand -hex 24); it opens the queue dashboard',
+    true,
+  ),
 });
 
 export const auditSchema = z.object({

@@ -37,6 +37,14 @@ export async function benchWarm(lab: Lab): Promise<string[]> {
     }
     const total = median(checks.map((c) => c.total));
     out.push(line(`command → diagnosis (median of ${RUNS})`, `${Math.round(total)} ms`, '≤ 60 ms', total <= 60));
+    // The same check without the ladder PNGs: what rendering the pictures chat shows adds to each check.
+    const plain: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const [ms] = await timed(() =>
+        runCheck(target, { ...checkOptions(), ladderPng: false }, { session: () => Promise.resolve(session) }),
+      );
+      plain.push(ms);
+    }
     const stepMs = (n: number): number =>
       median(checks.map((c) => c.report.steps.find((s) => s.step === n)?.ms ?? Number.NaN));
 
@@ -76,6 +84,14 @@ export async function benchWarm(lab: Lab): Promise<string[]> {
       line('    rest: run-check grace waits (150 + ≤300 ms)', `${Math.max(0, s2 - m(parts.get) - m(parts.stop))} ms`),
     );
     out.push(line('  step 3 (servers: 2 members, LB + direct)', `${Math.round(stepMs(3))} ms`));
+    const pictures = total - median(plain);
+    out.push(line('  ladder PNGs (the same check without them, difference)', `${Math.round(pictures)} ms`));
+    out.push(
+      line(
+        '  rest: decide, decodes, pcap encoding, between steps',
+        `${Math.max(0, Math.round(total - pictures - m(parts.start) - s1 - s2 - stepMs(3)))} ms`,
+      ),
+    );
   } finally {
     session.close();
   }

@@ -57,7 +57,14 @@ export async function runDemoBot(opts: DemoBotOptions): Promise<void> {
   const log = createLogger({ file: join(opts.dataDir, 'lbcheck.log') }, { process: 'demo' });
   const state = new MemoryState();
   const bus = new MemoryBus();
-  const backend: Backend = { mode: 'embedded', state, intakeState: state, bus, close: () => bus.close() };
+  const backend: Backend = {
+    mode: 'embedded',
+    state,
+    intakeState: state,
+    bus,
+    problem: () => Promise.resolve(undefined),
+    close: () => bus.close(),
+  };
   const audit = new AuditLog(config.auditDir);
   const inventory = (): Inventory => opts.inventory;
   const intake = async (incoming: Incoming): Promise<IntakeReply> =>

@@ -141,6 +141,23 @@ describe('step evidence files from recorded captures', () => {
     assert.deepEqual(readPcapng(file(ev, '.pcapng')).interfaces, ['if2', 'if3']);
   });
 
+  it('a dropped SYN whose SYN-ACK is also missing still says that nothing of the probe reached the LB', () => {
+    const ev = stepEvidence({
+      step: 1,
+      title: 'Step 1: probe 198.18.2.1:80 from source port 40000; capture on lab-lb',
+      pcap: { linkType: LINKTYPE.LINUX_SLL2, snaplen: 262, packets: [], label: 'lb' },
+      deciding: [],
+      missing: [{ from: '198.18.2.1:80', to: '198.18.0.10:40000', what: 'no SYN-ACK', waitedMs: 1000 }],
+      notes: [],
+      commands: [],
+      timings: {},
+    });
+    const decode = file(ev, '-decode.txt').toString();
+    assert.match(decode, /\(never\) .*client > LB {2}nothing: no packet of the probe reached the LB/);
+    assert.match(decode, /\(never\) .*nothing: no SYN-ACK \(waited 1\.0 s\)/);
+    assert.deepEqual(svgArrows(file(ev, '-ladder.svg').toString()), { counts: [], missing: 2 });
+  });
+
   it('a step whose LB capture is empty (a dropped SYN) draws one dashed arrow from the probe to the LB', () => {
     const ev = stepEvidence({
       step: 1,

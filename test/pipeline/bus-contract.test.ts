@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
-import { Redis, type RedisOptions } from 'ioredis';
 import { ConfigError } from '../../src/errors.js';
 import { BullBus } from '../../src/pipeline/bullmq-bus.js';
 import {
@@ -17,7 +16,8 @@ import {
 import { MemoryBus } from '../../src/pipeline/memory-bus.js';
 import type { CheckRequest, ReportJob } from '../../src/pipeline/types.js';
 import { request, sleep, uniquePrefix } from './contract-fixtures.js';
-import { deleteKeys, TEST_REDIS } from './harness.js';
+import type { ClientOptions, RedisClient } from '../../src/runtime/redis-client.js';
+import { deleteKeys, TEST_REDIS, testRedis } from './harness.js';
 
 interface Backend {
   name: string;
@@ -25,11 +25,11 @@ interface Backend {
 }
 
 const prefixes: string[] = [];
-const clients: Redis[] = [];
+const clients: RedisClient[] = [];
 const buses: JobBus[] = [];
 
-function redisClient(options: RedisOptions): Redis {
-  const r = new Redis(TEST_REDIS, options);
+function redisClient(options: ClientOptions): RedisClient {
+  const r = testRedis(options);
   clients.push(r);
   return r;
 }

@@ -23,7 +23,9 @@ export function request(target = 'web-vip', over: Partial<CheckRequest> = {}): C
 }
 
 export function uniquePrefix(): string {
-  return `lbc-contract-${randomBytes(4).toString('hex')}`;
+  const p = `lbc-contract-${randomBytes(4).toString('hex')}`;
+  // A {hash tag} when the test Redis is a cluster (cluster-lab.test.ts), as lbcheck requires there.
+  return process.env.LBCHECK_TEST_REDIS_CLUSTER === '1' ? `{${p}}` : p;
 }
 
 export function sleep(ms: number): Promise<void> {

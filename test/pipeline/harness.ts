@@ -6,7 +6,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { Redis } from 'ioredis';
 import { ConsoleAdapter } from '../../adapters/console/console-adapter.js';
 import { AuditLog } from '../../src/audit/audit-log.js';
 import { startReportPoster } from '../../adapters/bot-runtime.js';
@@ -17,10 +16,29 @@ import type { ChatPoster } from '../../src/pipeline/poster.js';
 import { handleCommand } from '../../src/pipeline/intake.js';
 import { connectBackend, type Backend } from '../../src/runtime/backend.js';
 import { readConfig, type RuntimeConfig } from '../../src/runtime/env-config.js';
+import { redisClient, type ClientOptions, type RedisClient } from '../../src/runtime/redis-client.js';
 import { startCheckWorker, type RunningWorker } from '../../workers/worker-runtime.js';
 import type { Lab } from '../lab/lab.js';
 
 export const TEST_REDIS = process.env.LBCHECK_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** LBCHECK_TEST_REDIS_CLUSTER=1: TEST_REDIS is a node of a Redis Cluster (cluster-lab.test.ts runs pipeline tests so). */
+export const TEST_REDIS_CLUSTER = process.env.LBCHECK_TEST_REDIS_CLUSTER === '1';
+/** What a process's environment needs to use the test Redis (REDIS_URL, and the cluster switch when it is one). */
+export const TEST_REDIS_ENV: Record<string, string> = {
+  REDIS_URL: TEST_REDIS,
+  ...(TEST_REDIS_CLUSTER ? { LBCHECK_REDIS_CLUSTER: '1' } : {}),
+};
+
+/** A unique key prefix; a {hash tag} on a cluster, so every script and transaction stays in one slot. */
+export function testPrefix(name: string): string {
+  const p = `${name}-${randomBytes(4).toString('hex')}`;
+  return TEST_REDIS_CLUSTER ? `{${p}}` : p;
+}
+
+/** A client of the test Redis (a Cluster client on a cluster). */
+export function testRedis(options: ClientOptions = {}): RedisClient {
+  return redisClient(TEST_REDIS, TEST_REDIS_CLUSTER, options);
+}
 
 /** An inventory naming every lab VIP ("haproxy-http", "dnat", ...) with its LB and members. */
 export function writeLabInventory(lab: Lab, dir: string, extraVips: string[] = []): string {
@@ -87,9 +105,9 @@ export async function startHarness(
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'lbcheck-pipeline-'));
   const inventoryFile = writeLabInventory(lab, dir, options.extraVips);
-  const prefix = `lbt-${randomBytes(4).toString('hex')}`;
+  const prefix = testPrefix('lbt');
   const config = readConfig({
-    REDIS_URL: TEST_REDIS,
+    ...TEST_REDIS_ENV,
     LBCHECK_PREFIX: prefix,
     LBCHECK_CONFIG: inventoryFile,
     LBCHECK_EVIDENCE_DIR: join(dir, 'evidence'),
@@ -158,15 +176,19 @@ export async function startHarness(
   return harness;
 }
 
-export async function deleteKeys(prefix: string, url = TEST_REDIS): Promise<void> {
-  const r = new Redis(url, { maxRetriesPerRequest: 1 });
+export async function deleteKeys(prefix: string): Promise<void> {
+  const r = testRedis({ maxRetriesPerRequest: 1 });
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await r.del(...keys);
-    } while (cursor !== '0');
+    // SCAN sees one server: on a cluster, every master's share.
+    const servers = 'nodes' in r ? r.nodes('master') : [r];
+    for (const server of servers) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await server.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+        cursor = next;
+        for (const key of keys) await server.del(key);
+      } while (cursor !== '0');
+    }
   } finally {
     r.disconnect();
   }

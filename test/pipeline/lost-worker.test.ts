@@ -4,7 +4,6 @@
 // that accepts and never answers, so the check is mid-flight when killed.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +15,7 @@ import type { ChatPoster, NoticeKind, PostContext } from '../../src/pipeline/pos
 import { connectBackend } from '../../src/runtime/backend.js';
 import { readConfig } from '../../src/runtime/env-config.js';
 import { startCheckWorker } from '../../workers/worker-runtime.js';
-import { deleteKeys, TEST_REDIS } from './harness.js';
+import { deleteKeys, TEST_REDIS_ENV, testPrefix } from './harness.js';
 
 const cli = fileURLToPath(new URL('../../adapters/lbcheck.js', import.meta.url));
 
@@ -59,9 +58,9 @@ describe('a lost worker', { timeout: 120_000 }, () => {
     });
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     const port = (silent.address() as AddressInfo).port;
-    const prefix = `lbw-${randomBytes(4).toString('hex')}`;
+    const prefix = testPrefix('lbw');
     const env = {
-      REDIS_URL: TEST_REDIS,
+      ...TEST_REDIS_ENV,
       LBCHECK_PREFIX: prefix,
       LBCHECK_LOCAL_CAPTURE: '0',
       LBCHECK_SILENT_MS: '60000',

@@ -2,9 +2,8 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { startLab, waitHealthy, type Lab } from '../lab/lab.js';
-import { startHarness, TEST_REDIS, type Harness } from './harness.js';
+import { startHarness, testRedis, type Harness } from './harness.js';
 
 let lab: Lab;
 let h: Harness;
@@ -30,7 +29,7 @@ const idOf = (ack: string): string => {
 };
 
 async function checksWaiting(): Promise<number> {
-  const connection = new Redis(TEST_REDIS, { maxRetriesPerRequest: null });
+  const connection = testRedis({ maxRetriesPerRequest: null });
   const q = new Queue('checks', { connection, prefix: h.config.prefix });
   const counts = await q.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
   await q.close();

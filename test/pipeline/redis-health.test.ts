@@ -4,13 +4,12 @@
 // TCP proxy in front of the real one.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createServer, connect, type Server, type Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import type { Logger } from '../../src/log.js';
 import { connectBackend } from '../../src/runtime/backend.js';
 import { readConfig } from '../../src/runtime/env-config.js';
 import { RateLimitedErrors } from '../../src/runtime/redis-health.js';
+import { CuttableProxy } from './cuttable-proxy.js';
 import { deleteKeys, TEST_REDIS } from './harness.js';
 
 interface Line {
@@ -25,34 +24,6 @@ function recordingLogger(lines: Line[]): Logger {
     child: (f) => make({ ...base, ...f }),
   });
   return make({});
-}
-
-/** A TCP proxy to the test Redis that can be cut (connections destroyed, port closed) and restored on the same port. */
-class CuttableProxy {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-  constructor(private readonly target: URL) {}
-
-  async start(): Promise<void> {
-    this.server = createServer((client) => {
-      const upstream = connect(Number(this.target.port || 6379), this.target.hostname);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => undefined);
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => this.server?.listen(this.port, '127.0.0.1', resolve));
-    this.port = (this.server?.address() as AddressInfo).port;
-  }
-
-  async cut(): Promise<void> {
-    const closed = new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-    for (const s of this.sockets) s.destroy();
-    await closed;
-  }
 }
 
 const prefix = `lbh-${randomBytes(4).toString('hex')}`;

@@ -3,12 +3,12 @@
 // and caps included, or the embedded bot differs from production silently.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
 import { MemoryState } from '../../src/pipeline/memory-state.js';
 import { RedisState } from '../../src/pipeline/redis-state.js';
 import type { PipelineState, StateLimits } from '../../src/pipeline/state.js';
 import { request, sleep, uniquePrefix } from './contract-fixtures.js';
-import { deleteKeys, TEST_REDIS } from './harness.js';
+import type { RedisClient } from '../../src/runtime/redis-client.js';
+import { deleteKeys, testRedis } from './harness.js';
 
 const SHORT: StateLimits = { recordTtlSeconds: 1, cancelTtlSeconds: 1, historyMax: 3 };
 const LONG: StateLimits = { recordTtlSeconds: 3600, cancelTtlSeconds: 3600, historyMax: 3 };
@@ -19,7 +19,7 @@ interface Backend {
 }
 
 const prefixes: string[] = [];
-const clients: Redis[] = [];
+const clients: RedisClient[] = [];
 const backends: Backend[] = [
   { name: 'MemoryState', make: (limits) => new MemoryState(limits) },
   {
@@ -27,7 +27,7 @@ const backends: Backend[] = [
     make: (limits) => {
       const prefix = uniquePrefix();
       prefixes.push(prefix);
-      const redis = new Redis(TEST_REDIS);
+      const redis = testRedis();
       clients.push(redis);
       return new RedisState(redis, prefix, limits);
     },

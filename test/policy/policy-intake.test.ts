@@ -3,13 +3,11 @@
 // rule and contact and queues nothing; limits hold across bot processes; an
 // edited policy applies without a restart.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { AuditLog } from '../../src/audit/audit-log.js';
 import { verifyAudit } from '../../src/audit/verify.js';
 import { InventoryHolder } from '../../src/inventory/inventory-holder.js';
@@ -18,7 +16,7 @@ import { policyWarnings } from '../../src/policy/load-policy.js';
 import { handleCommand, type Incoming, type IntakeDeps } from '../../src/pipeline/intake.js';
 import { connectBackend, type Backend } from '../../src/runtime/backend.js';
 import { readConfig } from '../../src/runtime/env-config.js';
-import { deleteKeys, TEST_REDIS } from '../pipeline/harness.js';
+import { deleteKeys, TEST_REDIS_ENV, testPrefix, testRedis } from '../pipeline/harness.js';
 
 const FP = `SHA256:${'a'.repeat(43)}`;
 const policyYaml = (extraUsers = ''): string => `
@@ -47,7 +45,7 @@ let backend: Backend;
 let holder: InventoryHolder;
 let deps: IntakeDeps;
 let audit: AuditLog;
-const prefix = `lbt-${randomBytes(4).toString('hex')}`;
+const prefix = testPrefix('lbt');
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lbcheck-policy-'));
@@ -55,7 +53,7 @@ before(async () => {
   writeFileSync(file, policyYaml());
   const log = createLogger('silent');
   holder = new InventoryHolder(file, log).watch(50);
-  backend = await connectBackend(readConfig({ REDIS_URL: TEST_REDIS, LBCHECK_PREFIX: prefix }), false);
+  backend = await connectBackend(readConfig({ ...TEST_REDIS_ENV, LBCHECK_PREFIX: prefix }), false);
   audit = new AuditLog(join(dir, 'audit'));
   deps = {
     state: backend.intakeState,
@@ -87,7 +85,7 @@ const consoleUser = (user: string): Omit<Incoming, 'text'> => ({
 });
 
 async function queued(): Promise<number> {
-  const connection = new Redis(TEST_REDIS, { maxRetriesPerRequest: null });
+  const connection = testRedis({ maxRetriesPerRequest: null });
   const q = new Queue('checks', { connection, prefix });
   const n = await q.getJobCountByTypes('waiting', 'active', 'delayed', 'completed', 'failed');
   await q.close();
@@ -185,7 +183,7 @@ describe('what', () => {
 
 describe('how often', () => {
   it('per-user limit: the 4th check in a minute is refused, and the count is shared by another bot process', async () => {
-    const other = await connectBackend(readConfig({ REDIS_URL: TEST_REDIS, LBCHECK_PREFIX: prefix }), false);
+    const other = await connectBackend(readConfig({ ...TEST_REDIS_ENV, LBCHECK_PREFIX: prefix }), false);
     try {
       const otherDeps = { ...deps, state: other.intakeState, bus: other.bus };
       const who = slack('ULIMITED', 'CINCIDENT', ['SNETOPS']);

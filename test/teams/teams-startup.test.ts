@@ -52,7 +52,7 @@ describe('lbcheck serve with Teams', () => {
         /platform: Teams \(port 0, UNAUTHENTICATED local mode \(TEAMS_LOCAL=1\): 127\.0\.0\.1 only\)/,
       );
       assert.match(s.out(), /Teams messaging endpoint: http:\/\/127\.0\.0\.1:\d+\/api\/messages \(unauthenticated/);
-      assert.match(s.err(), /"level":"warn","msg":"Teams runs UNAUTHENTICATED/);
+      assert.match(s.err(), /"level":"warn"[^\n]*"msg":"Teams runs UNAUTHENTICATED/);
     } finally {
       s.child.kill('SIGTERM');
       await s.exit;
