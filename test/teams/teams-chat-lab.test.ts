@@ -85,7 +85,11 @@ describe('Teams buttons', () => {
       .find((f) => f.title === `Since ${first}`);
     assert.match(since?.value ?? '', /step 1 reach: FAIL → PASS/);
     assert.match(since?.value ?? '', /culprit path-to-lb → none/);
-    assert.ok(stack.audit.records().some((r) => r.type === 'post' && r.checkId === second && r.kind === 'final'));
+    // The audit record follows the post (audit, then mark posted): wait for it rather than race it.
+    await until(
+      () => stack.audit.records().some((r) => r.type === 'post' && r.checkId === second && r.kind === 'final'),
+      'the audit record of the run-all diagnosis',
+    );
   });
 
   it('Cancel on the ack stops the running check', async () => {
