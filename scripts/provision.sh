@@ -32,6 +32,8 @@ need /usr/sbin/hping3 hping3
 need /usr/bin/curl curl
 # The lab LB's HAProxy runtime API is read with socat, as on most HAProxy hosts.
 need /usr/bin/socat socat
+# An unprivileged LB account in the lab runs tcpdump and the LB view through sudo -n.
+need /usr/bin/sudo sudo
 if [ "$with_redis" = 1 ]; then
   need /usr/bin/redis-server redis-server
   need /usr/bin/redis-cli redis-tools

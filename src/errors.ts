@@ -65,7 +65,8 @@ export class BackendUnavailableError extends LbcheckError {
     super(
       'unreachable',
       `lbcheck cannot reach its Redis (${where}), so nothing was queued or changed`,
-      'send the command again in a minute: the bot reconnects by itself; if it goes on, tell the team that runs lbcheck',
+      'send the command again in a minute: the bot reconnects by itself; ' +
+        'if it goes on, tell the team that runs lbcheck',
       options,
     );
   }
@@ -91,6 +92,8 @@ export function describeFailure(err: unknown, ref: string = newLogRef()): Failur
     kind: 'internal',
     ...ERROR_RULES.internal,
     ref,
-    text: `lbcheck hit an internal error (log reference ${ref}). Run it again; if it keeps happening, give that reference to the team that runs lbcheck`,
+    text:
+      `lbcheck hit an internal error (log reference ${ref}). ` +
+      'Run it again; if it keeps happening, give that reference to the team that runs lbcheck',
   };
 }

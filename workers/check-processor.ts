@@ -29,6 +29,8 @@ export interface CheckWorkerDeps {
   capturesPerLb: number;
   connectTimeoutMs: number;
   silentMs: number;
+  /** The probes leave from this address (the worker's vantage point); default: the route's choice. */
+  sourceAddress?: string;
   evidenceMaxBytes: number;
   evidenceTtlSeconds: number;
   localCapture: boolean;
@@ -140,10 +142,18 @@ export async function processCheck(request: CheckRequest, deps: CheckWorkerDeps,
       all: request.all,
       connectTimeoutMs: deps.connectTimeoutMs,
       silentMs: deps.silentMs,
+      ...(deps.sourceAddress ? { sourceAddress: deps.sourceAddress } : {}),
     };
     if (target.lb) {
       const leaseMs = deps.connectTimeoutMs * 2 + deps.silentMs + 60_000;
-      release = await captureSlot(deps, target.lb.label, `${deps.worker}/${checkId}`, leaseMs, abort.signal);
+      // An HA group captures on every node: a slot on each, taken in name order so two checks never wait on each other.
+      const labels = [...new Set((target.lbNodes ?? [target.lb]).map((n) => n.label))].sort();
+      const releases: (() => Promise<void>)[] = [];
+      release = async () => {
+        for (const r of releases) await r();
+      };
+      for (const label of labels)
+        releases.push(await captureSlot(deps, label, `${deps.worker}/${checkId}`, leaseMs, abort.signal));
     }
     const outcome = await runCheck(target, options, {
       session: (lb) => deps.sessions.get(lb),

@@ -20,6 +20,11 @@ const FLAGS: FlagSpec[] = [
     help: 'serve the checks queue of this vantage zone (default $LBCHECK_ZONE or "default")',
   },
   {
+    name: 'source',
+    value: 'ADDRESS',
+    help: 'probe from this address of this host (default $LBCHECK_SOURCE_ADDRESS, else the route decides)',
+  },
+  {
     name: 'concurrency',
     value: 'N',
     help: 'checks run at once by this process (default $LBCHECK_WORKER_CONCURRENCY or 4)',
@@ -38,8 +43,10 @@ export async function workerMain(args: string[]): Promise<number> {
   if (zone !== undefined && !ZONE.test(zone))
     throw new CliUsageError(`--zone ${JSON.stringify(zone)} is not a zone name`, USAGE);
   const concurrency = p.flags.get('concurrency')?.[0];
+  const source = p.flags.get('source')?.[0];
   const config = readConfig({
     ...process.env,
+    ...(source ? { LBCHECK_SOURCE_ADDRESS: source } : {}),
     ...(zone ? { LBCHECK_ZONE: zone } : {}),
     ...(concurrency ? { LBCHECK_WORKER_CONCURRENCY: concurrency } : {}),
   });

@@ -40,6 +40,7 @@ export function startCheckWorker(
     evidenceMaxBytes: config.evidenceMaxBytes,
     evidenceTtlSeconds: config.evidenceTtlSeconds,
     localCapture: config.localCapture,
+    ...(config.sourceAddress ? { sourceAddress: config.sourceAddress } : {}),
     ...overrides,
   };
   const running = new Set<string>();

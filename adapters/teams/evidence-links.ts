@@ -14,7 +14,8 @@ export function evidenceLinks(baseUrl: string, secret: string, ttlSeconds: numbe
   return {
     url(sha, name, now = Date.now()) {
       const exp = String(Math.floor(now / 1000) + ttlSeconds);
-      return `${baseUrl.replace(/\/$/, '')}/evidence/${sha}/${encodeURIComponent(name)}?exp=${exp}&sig=${mac(sha, name, exp)}`;
+      const path = `/evidence/${sha}/${encodeURIComponent(name)}`;
+      return `${baseUrl.replace(/\/$/, '')}${path}?exp=${exp}&sig=${mac(sha, name, exp)}`;
     },
     verify(sha, name, exp, sig, now = Date.now()) {
       const want = Buffer.from(mac(sha, name, exp), 'hex');

@@ -17,9 +17,15 @@ export interface TeamsEnv {
   local?: boolean;
   /** Tenants whose activities are accepted (authenticated mode). */
   allowedTenants?: string[];
-  /** Hosts an activity's serviceUrl may name: replies go there (authenticated mode). "*.example.com" matches subdomains. */
+  /**
+   * Hosts an activity's serviceUrl may name: replies go there (authenticated mode). "*.example.com" matches
+   * subdomains.
+   */
   serviceUrlHosts?: string[];
-  /** Bot Framework's OpenID metadata (BotOpenIdMetadata): sovereign or private clouds; tests point it at a local issuer. */
+  /**
+   * Bot Framework's OpenID metadata (BotOpenIdMetadata): sovereign or private clouds; tests point it at a local
+   * issuer.
+   */
   openIdMetadataUrl?: string;
   /** How chat users reach this bot's HTTP server, for evidence links. */
   publicUrl?: string;
@@ -39,7 +45,8 @@ function authProblems(s: TeamsSettings, tenants: string[]): string[] {
     problems.push('MicrosoftAppTenantId is required for SingleTenant');
   if (tenants.length === 0)
     problems.push(
-      'LBCHECK_TEAMS_TENANTS must list the tenant ids whose users may use the bot (comma-separated; SingleTenant defaults to MicrosoftAppTenantId)',
+      'LBCHECK_TEAMS_TENANTS must list the tenant ids whose users may use the bot ' +
+        '(comma-separated; SingleTenant defaults to MicrosoftAppTenantId)',
     );
   // Links to 127.0.0.1 are useless to a Teams user: refuse rather than post cards nobody can open.
   if (!s.LBCHECK_PUBLIC_URL)
@@ -62,7 +69,8 @@ export function teamsOptionsFromEnv(env: NodeJS.ProcessEnv): TeamsEnv | undefine
   else if (!local)
     // A missing app id must never turn the bot into an open one.
     problems.push(
-      'MicrosoftAppId is not set: set MicrosoftAppId and MicrosoftAppPassword for Teams, or TEAMS_LOCAL=1 for the unauthenticated local mode (Bot Framework Emulator, 127.0.0.1 only)',
+      'MicrosoftAppId is not set: set MicrosoftAppId and MicrosoftAppPassword for Teams, ' +
+        'or TEAMS_LOCAL=1 for the unauthenticated local mode (Bot Framework Emulator, 127.0.0.1 only)',
     );
   if (problems.length > 0) throw new ConfigError(`Teams configuration: ${problems.join('; ')}`);
   const hosts = s.LBCHECK_TEAMS_SERVICE_HOSTS;

@@ -10,7 +10,8 @@ import type { AuditVerifier } from './signing.js';
 
 /** What a checkpoint signs: one line, fixed field order, versioned. */
 export function checkpointPayload(c: { head: string; count: number; time: string; keyId: string }): string {
-  return `lbcheck-audit-checkpoint/v1 ${JSON.stringify({ head: c.head, count: c.count, time: c.time, keyId: c.keyId })}`;
+  const fields = { head: c.head, count: c.count, time: c.time, keyId: c.keyId };
+  return `lbcheck-audit-checkpoint/v1 ${JSON.stringify(fields)}`;
 }
 
 export type SignedCheckpoint = AuditRecord & CheckpointRecord;
@@ -27,6 +28,19 @@ export interface Coverage {
 
 const isCheckpoint = (r: AuditRecord): r is SignedCheckpoint => r.type === 'checkpoint';
 
+/** The first 12 hex digits, enough to tell hashes apart in a message. */
+const shortHash = (hash: string): string => `${hash.slice(0, 12)}…`;
+
+const OTHER_KEY_HINT = "forged, or another key (give that key's public half)";
+const BAD_SIGNATURE =
+  'its signature does not verify: the checkpoint was forged or altered (a log rewritten without the key)';
+
+/** A checkpoint whose anchored record is not in the log as it signed it. */
+function unknownHead(cp: SignedCheckpoint): string {
+  const anchored = `it anchors record ${cp.count} with hash ${shortHash(cp.head)}`;
+  return `${anchored}, which is not in this log: records it covers were removed or rewritten`;
+}
+
 /** Problems with one checkpoint record, or none when it is valid for this chain and key. */
 function checkpointProblem(
   cp: SignedCheckpoint,
@@ -35,11 +49,9 @@ function checkpointProblem(
 ): string | undefined {
   const where = `record ${cp.seq} (checkpoint of ${cp.time})`;
   if (cp.keyId !== key.keyId)
-    return `${where}: signed by key ${cp.keyId}, not by the given public key ${key.keyId}: forged, or another key (give that key's public half)`;
-  if (!key.verify(checkpointPayload(cp), cp.signature))
-    return `${where}: its signature does not verify: the checkpoint was forged or altered (a log rewritten without the key)`;
-  if (hashBySeq.get(cp.count) !== cp.head)
-    return `${where}: it anchors record ${cp.count} with hash ${cp.head.slice(0, 12)}…, which is not in this log: records it covers were removed or rewritten`;
+    return `${where}: signed by key ${cp.keyId}, not by the given public key ${key.keyId}: ${OTHER_KEY_HINT}`;
+  if (!key.verify(checkpointPayload(cp), cp.signature)) return `${where}: ${BAD_SIGNATURE}`;
+  if (hashBySeq.get(cp.count) !== cp.head) return `${where}: ${unknownHead(cp)}`;
   return undefined;
 }
 
@@ -57,7 +69,8 @@ export function checkCheckpoints(records: readonly AuditRecord[], key: AuditVeri
   const lastSeq = records.reduce((m, r) => Math.max(m, r.seq), 0);
   if (lastSeq > 0 && !best)
     problems.push(
-      `no record is covered by a valid checkpoint signed by key ${key.keyId}: the log was rewritten without the key, or the bot ran without LBCHECK_AUDIT_SIGNING_KEY`,
+      `no record is covered by a valid checkpoint signed by key ${key.keyId}: ` +
+        'the log was rewritten without the key, or the bot ran without LBCHECK_AUDIT_SIGNING_KEY',
     );
   return {
     covered: best?.count ?? 0,
@@ -83,19 +96,27 @@ export function checkOffMachine(records: readonly AuditRecord[], anchor: unknown
   const atCount = records.find((r) => r.seq === cp.count);
   if (atCount?.hash !== cp.head)
     return [
-      `rewritten: record ${cp.count} does not have the hash the off-machine checkpoint of ${cp.time} anchored (${cp.head.slice(0, 12)}…)`,
+      `rewritten: record ${cp.count} does not have the hash ` +
+        `the off-machine checkpoint of ${cp.time} anchored (${shortHash(cp.head)})`,
     ];
   return [];
 }
 
 /** "records 1–840 covered by checkpoint at …; 12 records after the last checkpoint are not yet anchored". */
 export function describeCoverage(c: Coverage): string {
-  const covered = c.checkpoint
-    ? `${c.covered === 1 ? 'record 1' : `records 1–${c.covered}`} covered by the checkpoint at ${c.checkpoint.time} (record ${c.checkpoint.seq}, key ${c.checkpoint.keyId})`
-    : 'no record is covered by a valid checkpoint';
-  const after =
-    c.unanchored === 0
-      ? 'nothing after it'
-      : `${c.unanchored} record${c.unanchored === 1 ? '' : 's'} after the last checkpoint ${c.unanchored === 1 ? 'is' : 'are'} not yet anchored`;
+  const covered = c.checkpoint ? coveredBy(c.covered, c.checkpoint) : 'no record is covered by a valid checkpoint';
+  const after = c.unanchored === 0 ? 'nothing after it' : unanchoredTail(c.unanchored);
   return `${covered}; ${after}`;
+}
+
+/** "records 1–840 covered by the checkpoint at … (record 841, key …)". */
+function coveredBy(covered: number, cp: NonNullable<Coverage['checkpoint']>): string {
+  const records = covered === 1 ? 'record 1' : `records 1–${covered}`;
+  return `${records} covered by the checkpoint at ${cp.time} (record ${cp.seq}, key ${cp.keyId})`;
+}
+
+/** "12 records after the last checkpoint are not yet anchored". */
+function unanchoredTail(count: number): string {
+  const one = count === 1;
+  return `${count} record${one ? '' : 's'} after the last checkpoint ${one ? 'is' : 'are'} not yet anchored`;
 }

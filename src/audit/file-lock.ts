@@ -100,7 +100,8 @@ export async function withFileLock<T>(
       }
       if (Date.now() > deadline)
         throw new AuditLockBusyError(
-          `the audit log lock ${path} is held by ${describeHolder(path)}; wait for it, or if that process is gone, remove the lock file`,
+          `the audit log lock ${path} is held by ${describeHolder(path)}; ` +
+            'wait for it, or if that process is gone, remove the lock file',
         );
       await new Promise((r) => setTimeout(r, 2));
     }

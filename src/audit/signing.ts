@@ -68,12 +68,12 @@ export function loadSigner(file: string, setting = 'LBCHECK_AUDIT_SIGNING_KEY'):
   return {
     keyId: keyIdOf(createPublicKey(key)),
     sign: (payload) => sign(null, Buffer.from(payload), key).toString('base64'),
-    ...(mode & 0o077
-      ? {
-          warning: `${file} is readable by others (mode ${mode.toString(8)}): chmod 600 it, or checkpoints can be forged`,
-        }
-      : {}),
+    ...(mode & 0o077 ? { warning: readableKeyWarning(file, mode) } : {}),
   };
+}
+
+function readableKeyWarning(file: string, mode: number): string {
+  return `${file} is readable by others (mode ${mode.toString(8)}): chmod 600 it, or checkpoints can be forged`;
 }
 
 /** The verifier from a PEM public key file (or a private key file: its public half is used). */

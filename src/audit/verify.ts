@@ -52,7 +52,8 @@ export function verifyChain(text: string): { records: AuditRecord[]; problems: s
       broken = true;
     } else if (rec.prevHash !== prev) {
       problems.push(
-        `line ${n} (record ${rec.seq}): does not follow the record before it: a record was deleted, inserted or reordered here`,
+        `line ${n} (record ${rec.seq}): does not follow the record before it: ` +
+          'a record was deleted, inserted or reordered here',
       );
       broken = true;
     }

@@ -16,18 +16,21 @@ export function formatPacket(p: Packet, ifNames?: ReadonlyMap<number, string>): 
   const head = `${time(p.timeUs)}${ifName} ${p.direction === 'unknown' ? '' : `${p.direction} `}`.replace(/ +$/, ' ');
   if (p.ip === undefined) return `${head}${p.note ?? 'non-IP'} (${p.capturedLength} bytes)`;
   const { ip } = p;
+  const family = `${head}IP${ip.version === 6 ? '6' : ''}`;
   if (p.tcp) {
     const t = p.tcp;
     const ack = t.flags.ack ? ` ack ${t.ack}` : '';
-    return `${head}IP${ip.version === 6 ? '6' : ''} ${endpoint(ip.src, t.srcPort)} > ${endpoint(ip.dst, t.dstPort)}: TCP [${flagText(t.flags)}] seq ${t.seq}${ack} win ${t.window} len ${t.payloadLength}`;
+    const flow = `${endpoint(ip.src, t.srcPort)} > ${endpoint(ip.dst, t.dstPort)}`;
+    return `${family} ${flow}: TCP [${flagText(t.flags)}] seq ${t.seq}${ack} win ${t.window} len ${t.payloadLength}`;
   }
+  const hosts = `${family} ${ip.src} > ${ip.dst}`;
   if (p.icmp) {
     const u = p.icmp.unreachable;
     if (u) {
       const port = u.original.dstPort === undefined ? '' : `:${u.original.dstPort}`;
-      return `${head}IP${ip.version === 6 ? '6' : ''} ${ip.src} > ${ip.dst}: ICMP ${u.reason} for ${u.original.src} > ${u.original.dst}${port}`;
+      return `${hosts}: ICMP ${u.reason} for ${u.original.src} > ${u.original.dst}${port}`;
     }
-    return `${head}IP${ip.version === 6 ? '6' : ''} ${ip.src} > ${ip.dst}: ICMP type ${p.icmp.type} code ${p.icmp.code}`;
+    return `${hosts}: ICMP type ${p.icmp.type} code ${p.icmp.code}`;
   }
-  return `${head}IP${ip.version === 6 ? '6' : ''} ${ip.src} > ${ip.dst}: protocol ${ip.protocol}${p.note ? ` (${p.note})` : ''}`;
+  return `${hosts}: protocol ${ip.protocol}${p.note ? ` (${p.note})` : ''}`;
 }

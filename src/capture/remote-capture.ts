@@ -6,6 +6,7 @@ import type { ClientChannel } from 'ssh2';
 import { LbcheckError } from '../errors.js';
 import type { SshSession } from '../remote/ssh-session.js';
 import { commandLine } from '../remote/shell-quote.js';
+import { privileged, SUDO_REFUSAL, sudoRefusal } from '../remote/sudo.js';
 import type { Packet } from './packet.js';
 import { PacketCollector } from './packet-collector.js';
 import { PcapFormatError, type PcapHeader } from './pcap-stream.js';
@@ -54,8 +55,8 @@ export interface CaptureResult {
   droppedByKernel: number | null;
 }
 
-export function tcpdumpArgv(limits: CaptureLimits): string[] {
-  return [
+export function tcpdumpArgv(limits: CaptureLimits, sudo = false): string[] {
+  const argv = [
     'timeout',
     '-s',
     'INT',
@@ -74,8 +75,11 @@ export function tcpdumpArgv(limits: CaptureLimits): string[] {
     String(limits.maxPackets),
     '-w',
     '-',
+    // Through sudo the filter follows `--`, so the sudoers rule can pin every option (sudo.ts).
+    ...(sudo ? ['--'] : []),
     limits.filter,
   ];
+  return privileged(argv, sudo);
 }
 
 /** What tcpdump (or the shell, or `timeout`) prints when the capture cannot start. */
@@ -129,7 +133,7 @@ export class RemoteCapture {
     // and the shell interrupts tcpdump, which flushes and exits. Stopping thus
     // costs no extra remote command, and a dead worker leaves nothing behind.
     // `timeout` bounds it even if the SSH connection hangs open.
-    const line = `${commandLine(tcpdumpArgv(this.limits))} & pid=$!; read _; kill -INT $pid 2>/dev/null; wait $pid`;
+    const line = `${commandLine(tcpdumpArgv(this.limits, this.session.sudo))} & pid=$!; read _; kill -INT $pid 2>/dev/null; wait $pid`;
     const handle = await this.session.execLine(line);
     this.command = line;
     this.channel = handle.channel;
@@ -163,7 +167,7 @@ export class RemoteCapture {
         if (/listening on /.test(this.stderrText) && this.nonPcap === undefined) {
           clearTimeout(timer);
           resolve();
-        } else if (STARTUP_FAILURE.test(this.stderrText)) {
+        } else if (STARTUP_FAILURE.test(this.stderrText) || SUDO_REFUSAL.test(this.stderrText)) {
           // tcpdump failed in the background while the shell still waits on
           // stdin: end it now rather than at the start timeout, and let the
           // rest of the message arrive (it comes in pieces) before judging it.
@@ -199,6 +203,19 @@ export class RemoteCapture {
 
   private startError(what: string): CaptureUnavailableError {
     const err = this.stderrText.trim();
+    const refused = sudoRefusal(err);
+    if (refused && /not found/.test(refused)) {
+      return new CaptureUnavailableError(
+        `sudo is not installed on the LB ${this.session.target} (the entry says sudo: true)`,
+        'install sudo on the LB with the rules `lbcheck sudoers` prints, or log in as an account that may capture',
+      );
+    }
+    if (refused) {
+      return new CaptureUnavailableError(
+        `sudo on ${this.session.target} refused the capture (${refused}); the command was: ${this.command.split(' & ')[0] ?? ''}`,
+        'add the capture rule to the LB\'s sudoers (README "sudo on the LB"; `lbcheck sudoers` prints it for your inventory), or use an account that may capture',
+      );
+    }
     if (
       /not found|No such file/i.test(err) ||
       (/failed to run command/.test(err) && !/permission|not permitted/i.test(err))
@@ -211,7 +228,7 @@ export class RemoteCapture {
     if (/permission|not permitted|Operation not permitted/i.test(err)) {
       return new CaptureUnavailableError(
         `the SSH user on ${this.session.target} may not capture packets (${err.split('\n')[0]})`,
-        'use an account with CAP_NET_RAW (root on most LBs) for the capture',
+        "the account needs CAP_NET_RAW and CAP_NET_ADMIN to capture: give them to tcpdump (setcap cap_net_raw,cap_net_admin=eip on the LB's tcpdump), or set sudo: true on the LB entry and install the rules `lbcheck sudoers` prints",
       );
     }
     if (/syntax error|can't parse filter/i.test(err)) {

@@ -58,5 +58,6 @@ export function lbCaptureFilter(input: LbFilterInput): string {
 
 /** At the vantage point: the probe's flow and any ICMP error (which names its sender). */
 export function localCaptureFilter(vip: string, port: number, sourcePort: number): string {
-  return `(host ${checkedIp(vip)} and tcp port ${checkedPort(port)} and tcp port ${checkedPort(sourcePort)}) or icmp or icmp6`;
+  const probe = `host ${checkedIp(vip)} and tcp port ${checkedPort(port)} and tcp port ${checkedPort(sourcePort)}`;
+  return `(${probe}) or icmp or icmp6`;
 }

@@ -6,7 +6,7 @@ import type { LadderExtras } from '../evidence/ladder-evidence.js';
 import { formatEndpoint } from '../target/endpoint.js';
 import type { Evidence } from './evidence.js';
 import { analyzeFlows, clientFlowPackets, findClientSyn, type FlowAnalysis } from './flow-analysis.js';
-import type { CheckObservation } from './observation.js';
+import type { CaptureView, CheckObservation } from './observation.js';
 import type { Step } from '../model/report.js';
 import { stepEvidence } from './step-evidence.js';
 
@@ -60,6 +60,16 @@ function ladderContext(obs: CheckObservation): LadderExtras {
   };
 }
 
+/** The end of step 1's title: whether the LB was captured on. */
+const lbCaptureNote = (captured: boolean, lbName: string): string =>
+  captured ? `capture on ${lbName}` : 'no LB capture';
+
+/** "capture ended by stop; 42 packets[, 3 dropped by kernel]". */
+function captureEnd(lb: CaptureView): string {
+  const dropped = lb.droppedByKernel ? `, ${lb.droppedByKernel} dropped by kernel` : '';
+  return `capture ended by ${lb.endedBy ?? 'stop'}; ${lb.packets.length} packets${dropped}`;
+}
+
 export function stepEvidenceFor(
   step: Step,
   obs: CheckObservation,
@@ -76,7 +86,7 @@ export function stepEvidenceFor(
     return stepEvidence({
       ...context,
       step: 1,
-      title: `Step 1: probe ${t.vip}:${t.port} from source port ${id.sourcePort}; ${r.lb ? `capture on ${lbName}` : 'no LB capture'}`,
+      title: `Step 1: probe ${t.vip}:${t.port} from source port ${id.sourcePort}; ${lbCaptureNote(!!r.lb, lbName)}`,
       pcap: r.lb ? pcapOf(clientFlowPackets(r.lb.packets, id)) : undefined,
       deciding,
       notes: [step.summary, ...(r.localUnavailable ? [`no capture at the vantage point: ${r.localUnavailable}`] : [])],
@@ -89,11 +99,7 @@ export function stepEvidenceFor(
     const lb = m?.lb;
     const analysis = lb ? analyzeFlows(lb.packets, { ...id, marker: m.request?.marker ?? '' }) : undefined;
     const x = m?.exchange;
-    const end = lb
-      ? [
-          `capture ended by ${lb.endedBy ?? 'stop'}; ${lb.packets.length} packets${lb.droppedByKernel ? `, ${lb.droppedByKernel} dropped by kernel` : ''}`,
-        ]
-      : [];
+    const end = lb ? [captureEnd(lb)] : [];
     return stepEvidence({
       ...context,
       step: 2,

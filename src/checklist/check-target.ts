@@ -12,6 +12,8 @@ export interface LbAccess {
   /** Capture interface on the LB ("any" to see client and server side). */
   captureInterface: string;
   label: string;
+  /** The account is not root: tcpdump and the LB's view run through `sudo -n` (src/remote/sudo.ts). */
+  sudo?: boolean;
 }
 
 export interface PoolMemberTarget {
@@ -29,6 +31,13 @@ export interface CheckTarget {
   sni?: string;
   members: PoolMemberTarget[];
   lb?: LbAccess;
+  /**
+   * Every node of an HA group serving the VIP, in inventory order (the first is the preferred active one); `lb` is
+   * the first. Step 1 captures on all of them at once; steps 2 and 3 run on the node that handled the probe.
+   */
+  lbNodes?: LbAccess[];
+  /** Every node of lbNodes holds the VIP by design (active/active): no split brain, no failover. */
+  activeActive?: boolean;
   /** The health path step 2 and the member probes request; "/" when not set. */
   httpPath?: string;
   /** HTTP statuses that count as healthy for httpPath; 200–399 when not set. */
@@ -51,6 +60,8 @@ export interface CheckOptions {
   connectTimeoutMs: number;
   /** How long "nothing happens" after GET before calling it silent. */
   silentMs: number;
+  /** Probe from this local address (a vantage point's own address); default: whatever the route picks. */
+  sourceAddress?: string;
   /**
    * Render the ladder diagrams as PNG (chat shows them; default). A terminal
    * run that keeps no evidence skips it: the first render alone loads the

@@ -6,6 +6,7 @@ import { diagnose } from './diagnose.js';
 import type { CheckObservation } from './observation.js';
 import type { Diagnosis, ModeStep, ServersStep, Step } from '../model/report.js';
 import { decideModeStep } from './step-mode.js';
+import { decidePairReach } from './step-pair.js';
 import { decideReach } from './step-reach.js';
 import { decideServers } from './step-servers.js';
 
@@ -48,7 +49,8 @@ export function decideCheck(obs: CheckObservation): DecidedCheck {
   const deciding: Record<number, Packet[]> = {};
   let stoppedAfter: 1 | 2 | undefined;
 
-  const { deciding: d1, ...reach } = decideReach(target.vip, target.port, obs.reach);
+  const single = decideReach(target.vip, target.port, obs.reach);
+  const { deciding: d1, ...reach } = decidePairReach(target.vip, target.port, obs.reach, single, target.activeActive);
   steps.push({ ...reach, evidence: [] });
   deciding[1] = d1;
   if (stopsTheCheck(reach, options.all)) stoppedAfter = 1;

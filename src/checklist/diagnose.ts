@@ -28,6 +28,21 @@ function evidenceOf(...steps: (Step | undefined)[]): string[] {
 
 const plural = (n: number, one: string, many: string): string => (n === 1 ? one : many);
 
+/** An HA group's own fault, from step 1: it outranks every later finding (they ran on a group in disarray). */
+function fromPair(reach: ReachStep): Found | undefined {
+  const finding = reach.finding;
+  if (finding === undefined || finding === 'failed-over') return undefined;
+  const next: Record<typeof finding, string> = {
+    'split-brain':
+      'Both nodes believe they are active: check the HA link between them (VRRP/keepalived adverts, pacemaker quorum) and make one release the VIP.',
+    'vip-on-no-node':
+      "Bring the VIP up on the node that should be active (the HA manager's state and logs say why it released it).",
+    'vip-on-wrong-node':
+      'Make the network learn the new owner: a gratuitous ARP from it, or clearing the old neighbour entry / route on the router in front of the pair.',
+  };
+  return { culprit: 'lb', team: TEAM.lb, finding, summary: `${reach.summary} ${next[finding]}` };
+}
+
 function fromReach(reach: ReachStep): Found | undefined {
   if (reach.verdict === 'inconclusive' && reach.captureGap === undefined) {
     return {
@@ -242,7 +257,10 @@ export function diagnose(steps: Step[], protocol: Protocol): Diagnosis {
   const reach = find(steps, 'reach');
   const mode = find(steps, 'mode');
   const servers = find(steps, 'servers');
-  const found = (reach && fromReach(reach)) ?? (mode && fromMode(mode)) ?? fromServers(mode, servers, protocol);
+  const found =
+    (reach && (fromPair(reach) ?? fromReach(reach))) ??
+    (mode && fromMode(mode)) ??
+    fromServers(mode, servers, protocol);
   const ev = evidenceOf(...steps);
   if (found) return { ...found, evidence: ev };
   const advice = mode && isOnlyAdvice(mode) ? mode : undefined;
@@ -268,6 +286,6 @@ export function diagnose(steps: Step[], protocol: Protocol): Diagnosis {
     culprit: 'none',
     team: TEAM.none,
     evidence: ev,
-    summary: 'Every step passed: the connection reaches the LB, the LB handles it, and the LB reaches its servers.',
+    summary: `Every step passed: the connection reaches the LB, the LB handles it, and the LB reaches its servers.${reach?.handledBy ? ` ${reach.handledBy} handled it${reach.finding === 'failed-over' ? ' (the pair has failed over to it)' : ''}.` : ''}`,
   };
 }

@@ -260,6 +260,14 @@ export type ModeDecision =
   | { mode: 'L7'; proxyKind: 'tcp' | 'http' | null; reason: string }
   | { mode: 'unknown'; reason: string };
 
+/** Why the capture shows a proxy, and which kind: when it connected to the server says so. */
+function proxyReason(beforeRequest: boolean, server: string): string {
+  const answered = "the LB answered the client's SYN itself and";
+  return beforeRequest
+    ? `${answered} opened its own connection to ${server} before the request arrived (a TCP proxy)`
+    : `${answered} connected to ${server} only after reading the request (an HTTP proxy)`;
+}
+
 export function decideMode(a: FlowAnalysis): ModeDecision {
   if (!a.clientSyn) return { mode: 'unknown', reason: 'the probe SYN is not in the capture' };
   const forwarded = a.serverSide.find((s) => s.sameIsn);
@@ -267,7 +275,9 @@ export function decideMode(a: FlowAnalysis): ModeDecision {
   if (forwarded && !answerBeforeForward) {
     return {
       mode: 'L4',
-      reason: `the LB passed the client's SYN on to ${forwarded.address}:${forwarded.port} with the same sequence number before answering the client`,
+      reason:
+        `the LB passed the client's SYN on to ${forwarded.address}:${forwarded.port} ` +
+        'with the same sequence number before answering the client',
     };
   }
   if (a.vipAnswer?.tcp?.flags.syn) {
@@ -282,9 +292,7 @@ export function decideMode(a: FlowAnalysis): ModeDecision {
     return {
       mode: 'L7',
       proxyKind: beforeRequest ? 'tcp' : 'http',
-      reason: beforeRequest
-        ? `the LB answered the client's SYN itself and opened its own connection to ${proxied.address}:${proxied.port} before the request arrived (a TCP proxy)`
-        : `the LB answered the client's SYN itself and connected to ${proxied.address}:${proxied.port} only after reading the request (an HTTP proxy)`,
+      reason: proxyReason(beforeRequest, `${proxied.address}:${proxied.port}`),
     };
   }
   return {

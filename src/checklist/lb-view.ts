@@ -3,6 +3,7 @@
 // (`show stat`), the iptables DNAT rules for the VIP (`iptables-save -t nat`)
 // and nginx's upstream for the VIP's server block (`nginx -T`; open-source
 // nginx has no health view). Step 3 sets it beside the probes.
+import { privileged, sudoRefusal } from '../remote/sudo.js';
 
 export type LbViewSpec =
   { kind: 'haproxy'; socket: string; backend: string } | { kind: 'iptables' } | { kind: 'nginx'; config?: string };
@@ -27,15 +28,22 @@ export interface LbView {
   error?: string;
 }
 
-/** The argv that reads a view (constant scripts; paths travel as quoted arguments). */
-export function viewCommand(spec: LbViewSpec): string[] {
+/** The argv that reads a view (constant scripts; paths travel as quoted arguments); through sudo when asked. */
+export function viewCommand(spec: LbViewSpec, sudo = false): string[] {
   switch (spec.kind) {
     case 'haproxy':
-      return ['sh', '-c', 'printf "show stat\\n" | socat stdio "UNIX-CONNECT:$1"', 'lbcheck', spec.socket];
+      // socat alone runs as root: the sudoers rule allows it for this one socket (sudo.ts).
+      return [
+        'sh',
+        '-c',
+        `printf "show stat\\n" | ${sudo ? 'sudo -n ' : ''}socat stdio "UNIX-CONNECT:$1"`,
+        'lbcheck',
+        spec.socket,
+      ];
     case 'iptables':
-      return ['iptables-save', '-t', 'nat'];
+      return privileged(['iptables-save', '-t', 'nat'], sudo);
     case 'nginx':
-      return spec.config ? ['nginx', '-T', '-q', '-c', spec.config] : ['nginx', '-T', '-q'];
+      return privileged(spec.config ? ['nginx', '-T', '-q', '-c', spec.config] : ['nginx', '-T', '-q'], sudo);
   }
 }
 
@@ -115,6 +123,13 @@ export function parseView(
 ): LbView {
   const base = { source: spec.kind, command };
   if (out.code !== 0) {
+    const refused = sudoRefusal(out.stderr);
+    if (refused)
+      return {
+        ...base,
+        pool: [],
+        error: `sudo on the LB refused \`${command}\` (${refused}): add its sudoers rule (\`lbcheck sudoers\`)`,
+      };
     const why = out.stderr.trim().split('\n')[0] || `exit code ${out.code}`;
     return { ...base, pool: [], error: `${command.split(' ')[0]} failed on the LB: ${why}` };
   }

@@ -3,7 +3,7 @@
 // readable by tcpdump/Wireshark like any evidence pcap).
 import type { Packet } from '../capture/packet.js';
 import { decodePcap, encodePcap } from '../capture/pcap-stream.js';
-import { OBSERVATION_VERSION, type CaptureView, type CheckObservation } from './observation.js';
+import { OBSERVATION_VERSION, type CaptureView, type CheckObservation, type NodeReach } from './observation.js';
 
 const SNAPLEN = 262;
 
@@ -41,6 +41,9 @@ export function encodeObservation(obs: CheckObservation): EncodedObservation {
       ...obs.reach,
       lb: storeView(obs.reach.lb, 'reach-lb.pcap', files),
       local: storeView(obs.reach.local, 'reach-local.pcap', files),
+      ...(obs.reach.nodes
+        ? { nodes: obs.reach.nodes.map((n, i) => ({ ...n, lb: storeView(n.lb, `reach-node${i}-lb.pcap`, files) })) }
+        : {}),
     },
     ...(obs.mode ? { mode: { ...obs.mode, lb: storeView(obs.mode.lb, 'mode-lb.pcap', files) } } : {}),
   };
@@ -59,12 +62,17 @@ export function decodeObservation(json: string, read: (name: string) => Buffer):
     );
   }
   const stored = raw as unknown as CheckObservation & {
-    reach: { lb: StoredView | null; local: StoredView | null };
+    reach: { lb: StoredView | null; local: StoredView | null; nodes?: (NodeReach & { lb: StoredView | null })[] };
     mode?: { lb: StoredView | null };
   };
   return {
     ...stored,
-    reach: { ...stored.reach, lb: loadView(stored.reach.lb, read), local: loadView(stored.reach.local, read) },
+    reach: {
+      ...stored.reach,
+      lb: loadView(stored.reach.lb, read),
+      local: loadView(stored.reach.local, read),
+      ...(stored.reach.nodes ? { nodes: stored.reach.nodes.map((n) => ({ ...n, lb: loadView(n.lb, read) })) } : {}),
+    },
     ...(stored.mode ? { mode: { ...stored.mode, lb: loadView(stored.mode.lb, read) } } : {}),
   };
 }

@@ -50,17 +50,37 @@ export interface ObservedTarget {
   sni?: string;
   /** Label of the LB when lbcheck had SSH access to it. */
   lb?: string;
+  /** An HA group whose nodes all hold the VIP by design (active/active). */
+  activeActive?: boolean;
   /** The pool as the inventory or the command line lists it (may be empty). */
   members: { host: string; port: number }[];
   httpPath: string;
   expectStatus: StatusRange;
 }
 
+/** One node of an HA group as step 1 saw it (captures run on every node at once). */
+export interface NodeReach {
+  /** The node's label (inventory name and address). */
+  label: string;
+  /** This node's capture; null when it could not be started (see error). */
+  lb: CaptureView | null;
+  /** Whether `ip -o addr` lists the VIP on this node; null when that could not be read. */
+  ownsVip: boolean | null;
+  /** Why the node could not be captured on or asked, when it could not. */
+  error?: string;
+}
+
 export interface ReachObservation {
   connect: ConnectObservation;
   probeFrom: string;
-  /** The LB capture; null without SSH access to the LB. */
+  /** The LB capture (of the node that handled the probe, for an HA group); null without SSH access to the LB. */
   lb: CaptureView | null;
+  /**
+   * Every node of an HA group (absent for a single LB), in inventory order; `handledBy` indexes the one
+   * whose capture is `lb` and on which steps 2 and 3 ran.
+   */
+  nodes?: NodeReach[];
+  handledBy?: number;
   /** The vantage point's own capture; null when it could not run (see localUnavailable). */
   local: CaptureView | null;
   localUnavailable?: string;

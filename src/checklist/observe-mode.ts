@@ -23,7 +23,10 @@ import { lbView } from './observe-reach.js';
 
 /** How long a TCP proxy gets to open its server connection before we send the request. */
 const PROXY_CONNECT_WAIT_MS = 60;
-/** After a server-side SYN shows up, a moment more: the first may be a health check, ours follows within a millisecond. */
+/**
+ * After a server-side SYN shows up, a moment more: the first may be a health check, ours follows within a
+ * millisecond.
+ */
 const PROXY_CONNECT_SETTLE_MS = 10;
 /** How long after the response the proxied request may still show up in the capture. */
 const SERVER_SIDE_GRACE_MS = 300;
@@ -96,7 +99,7 @@ async function exchangeOnProbe(
 /** One more request on a fresh connection (no capture: it only tests a suspicion). */
 async function reprobe(io: ModeIo, shape: RequestShape): Promise<HttpExchange | undefined> {
   const { target, options } = io;
-  const c = await tcpConnect(target.vip, target.port, options.connectTimeoutMs);
+  const c = await tcpConnect(target.vip, target.port, options.connectTimeoutMs, undefined, options.sourceAddress);
   if (!c.socket) return undefined;
   try {
     const preface =

@@ -8,7 +8,7 @@ import { DEFAULT_CAPTURE_LIMITS, RemoteCapture, type CaptureResult } from '../ca
 import { tcpConnect, type ConnectResult } from '../probe/tcp-connect.js';
 import type { SshSession } from '../remote/ssh-session.js';
 import { lbCaptureFilter, localCaptureFilter } from './capture-filter.js';
-import type { CheckTarget } from './check-target.js';
+import type { CheckTarget, LbAccess } from './check-target.js';
 import { findClientSyn } from './flow-analysis.js';
 import type { CaptureView, ReachObservation } from './observation.js';
 
@@ -35,6 +35,28 @@ function localView(local: LocalCapture): CaptureView {
   return { packets: [...local.packets], maxPackets: local.maxPackets, maxBytes: local.maxBytes };
 }
 
+/** tcpdump on one LB node, filtered on the probe's own flow and the LB's connections to the pool. */
+export function startLbCapture(
+  session: SshSession,
+  lb: LbAccess,
+  target: CheckTarget,
+  sourcePort: number,
+  boundSeconds: number,
+): Promise<RemoteCapture> {
+  return RemoteCapture.start(session, {
+    ...DEFAULT_CAPTURE_LIMITS,
+    iface: lb.captureInterface,
+    maxSeconds: boundSeconds,
+    filter: lbCaptureFilter({
+      vip: target.vip,
+      port: target.port,
+      sourcePort,
+      members: target.members,
+      sshPort: lb.port,
+    }),
+  });
+}
+
 export function startCaptures(
   session: SshSession | undefined,
   target: CheckTarget,
@@ -43,28 +65,26 @@ export function startCaptures(
 ): [Promise<RemoteCapture | undefined>, Promise<LocalCapture | { unavailable: string }>] {
   const lb = target.lb;
   const remote =
-    session && lb
-      ? RemoteCapture.start(session, {
-          ...DEFAULT_CAPTURE_LIMITS,
-          iface: lb.captureInterface,
-          maxSeconds: opts.boundSeconds,
-          filter: lbCaptureFilter({
-            vip: target.vip,
-            port: target.port,
-            sourcePort,
-            members: target.members,
-            sshPort: lb.port,
-          }),
-        })
-      : Promise.resolve(undefined);
+    session && lb ? startLbCapture(session, lb, target, sourcePort, opts.boundSeconds) : Promise.resolve(undefined);
   const local = opts.localCapture
     ? LocalCapture.start(localCaptureFilter(target.vip, target.port, sourcePort), opts.boundSeconds)
     : Promise.resolve({ unavailable: 'disabled' });
   return [remote, local];
 }
 
+/** Every node of an HA group: its capture (undefined when it could not start) and how to pick the handler. */
+export interface GroupCaptures {
+  captures: (RemoteCapture | undefined)[];
+  /** Given which nodes saw the SYN, the index of the node that handled the probe (the VIP's holder first). */
+  chooseHandler: (sawSyn: boolean[]) => Promise<number>;
+}
+
 export interface ReachProbe {
   observation: ReachObservation;
+  /** For an HA group: the index of the node that handled the probe (its capture is observation.lb). */
+  handledBy?: number;
+  /** For an HA group: each node's capture as step 1 ended it (null where none ran). */
+  nodeViews?: (CaptureView | null)[];
   /** The open connection when the client connected; the caller owns it. */
   socket: Socket | undefined;
 }
@@ -77,22 +97,49 @@ function fromVipToProbe(target: CheckTarget, sport: number): (p: Packet) => bool
     (p.tcp.flags.syn || p.tcp.flags.rst);
 }
 
+/** Waits, bounded, until a capture shows the probe's SYN (or the LB's answer, which follows it). */
+async function awaitSyn(lb: RemoteCapture, target: CheckTarget, connect: ConnectResult): Promise<void> {
+  const id = { vip: target.vip, port: target.port, sourcePort: connect.localPort };
+  // The LB's own answer follows the SYN, so waiting for it also waits for the SYN.
+  if (connect.outcome === 'timeout') await lb.waitFor((p) => findClientSyn([p], id) !== undefined, 50);
+  else await lb.waitFor(fromVipToProbe(target, connect.localPort), SYN_GRACE_MS);
+}
+
+/** For an HA group: waits on every node, picks the one that handled the probe, and ends the others' captures. */
+async function settleGroup(
+  group: GroupCaptures,
+  target: CheckTarget,
+  connect: ConnectResult,
+): Promise<{ handledBy: number; views: (CaptureView | null)[] }> {
+  const id = { vip: target.vip, port: target.port, sourcePort: connect.localPort };
+  await Promise.all(group.captures.map((c) => (c ? awaitSyn(c, target, connect) : Promise.resolve())));
+  const sawSyn = group.captures.map((c) => (c ? findClientSyn(c.packets, id) !== undefined : false));
+  const handledBy = await group.chooseHandler(sawSyn);
+  // Steps 2 and 3 read only the handling node's capture: the others are done after step 1.
+  const views = await Promise.all(
+    group.captures.map(async (c, i) =>
+      c === undefined ? null : i === handledBy ? lbView(c) : lbView(c, await c.stop()),
+    ),
+  );
+  return { handledBy, views };
+}
+
 export async function observeReach(
   target: CheckTarget,
   captures: Captures,
   sourcePort: number,
   connectTimeoutMs: number,
   connecting: (c: Promise<ConnectResult>) => Promise<ConnectResult>,
+  group?: GroupCaptures,
+  sourceAddress?: string,
 ): Promise<ReachProbe> {
   const started = performance.now();
-  const connect = await connecting(tcpConnect(target.vip, target.port, connectTimeoutMs, sourcePort));
+  const connect = await connecting(tcpConnect(target.vip, target.port, connectTimeoutMs, sourcePort, sourceAddress));
   const id = { vip: target.vip, port: target.port, sourcePort: connect.localPort };
-  const { lb, local } = captures;
-  if (lb) {
-    // The LB's own answer follows the SYN, so waiting for it also waits for the SYN.
-    if (connect.outcome === 'timeout') await lb.waitFor((p) => findClientSyn([p], id) !== undefined, 50);
-    else await lb.waitFor(fromVipToProbe(target, connect.localPort), SYN_GRACE_MS);
-  }
+  const settled = group ? await settleGroup(group, target, connect) : undefined;
+  const lb = settled ? group?.captures[settled.handledBy] : captures.lb;
+  const { local } = captures;
+  if (lb && !settled) await awaitSyn(lb, target, connect);
   let lbCapture = lb ? lbView(lb) : null;
   if (lb && lbCapture && !findClientSyn(lbCapture.packets, id)) {
     // A missing SYN only proves something if the capture lost nothing: stop it
@@ -111,9 +158,10 @@ export async function observeReach(
   const { socket, ...rest } = connect;
   return {
     socket,
+    ...(settled ? { handledBy: settled.handledBy, nodeViews: settled.views } : {}),
     observation: {
       connect: rest,
-      probeFrom: connect.localAddress ?? 'this host',
+      probeFrom: connect.localAddress ?? sourceAddress ?? 'this host',
       lb: lbCapture,
       local: local ? localView(local) : null,
       ...(captures.localUnavailable ? { localUnavailable: captures.localUnavailable } : {}),

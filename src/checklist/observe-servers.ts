@@ -50,7 +50,7 @@ function endpointOf(address: string): { host: string; port: number } | undefined
 
 async function readView(session: SshSession, target: ResolvedTarget): Promise<LbView | undefined> {
   if (!target.lbView) return undefined;
-  const argv = viewCommand(target.lbView);
+  const argv = viewCommand(target.lbView, session.sudo);
   const r = await session.run(argv, 10_000).catch((err: Error) => ({ code: null, stdout: '', stderr: err.message }));
   return parseView(target.lbView, commandLine(argv), r, target.vip, target.port);
 }
@@ -60,10 +60,11 @@ async function probeMember(
   target: ResolvedTarget,
   session: SshSession | undefined,
   timeoutMs: number,
+  sourceAddress: string | undefined,
 ): Promise<MemberResult> {
   const t = { host: m.host, port: m.port, protocol: target.protocol, path: target.httpPath };
   const [direct, fromLb] = await Promise.all([
-    probeDirect(t, timeoutMs),
+    probeDirect(t, timeoutMs, sourceAddress),
     session
       ? probeFromLb(session, t, timeoutMs)
       : Promise.resolve<MemberProbe>({ outcome: 'not-checked', detail: 'no SSH access to the LB' }),
@@ -87,13 +88,15 @@ export async function observeServers(
   mode: ModeStep | undefined,
   session: SshSession | undefined,
   timeoutMs: number,
+  /** The vantage point's own address: the direct probes go from there too. */
+  sourceAddress?: string,
 ): Promise<ServersObservation> {
   const started = performance.now();
   const lbView = session ? await readView(session, target) : undefined;
   const probed = await Promise.all(
     membersToProbe(target, mode, lbView).map(async (m) => ({
       host: m.host,
-      result: await probeMember(m, target, session, timeoutMs),
+      result: await probeMember(m, target, session, timeoutMs, sourceAddress),
     })),
   );
   const lbSourceAddresses: Record<string, string> = {};

@@ -17,6 +17,7 @@ import {
   type ResolvedTarget,
 } from './check-target.js';
 import { decideCheck, stopsTheCheck } from './decide-check.js';
+import { groupCaptures, nodeObservations, openGroup, startGroupCaptures, type GroupNode } from './lb-group.js';
 import type { Evidence } from './evidence.js';
 import { OBSERVATION_VERSION, type CheckObservation, type ObservedTarget } from './observation.js';
 import { observeMode } from './observe-mode.js';
@@ -79,6 +80,7 @@ export function observedTarget(t: ResolvedTarget): ObservedTarget {
     ...(t.name ? { name: t.name } : {}),
     ...(t.sni ? { sni: t.sni } : {}),
     ...(t.lb ? { lb: t.lb.label } : {}),
+    ...(t.activeActive ? { activeActive: true } : {}),
   };
 }
 
@@ -92,13 +94,16 @@ function reportOf(obs: CheckObservation, startedAt: Date, evidence: Evidence[]):
       .map(({ name, sha256, bytes, mediaType }) => ({ name, sha256, bytes, mediaType })),
   })) as Step[];
   const t = obs.target;
+  const nodes = obs.reach.nodes;
+  const handler = nodes?.[obs.reach.handledBy ?? 0]?.label;
   return {
     schemaVersion: SCHEMA_VERSION,
     id: obs.id,
     target: {
       vip: t.vip,
       port: t.port,
-      ...(t.lb ? { lb: t.lb } : {}),
+      ...(handler ? { lb: handler } : t.lb ? { lb: t.lb } : {}),
+      ...(nodes ? { lbGroup: nodes.map((n) => n.label) } : {}),
       ...(t.name ? { name: t.name } : {}),
       ...(t.tls ? { tls: true } : {}),
     },
@@ -118,9 +123,17 @@ export async function runCheck(input: CheckTarget, options: CheckOptions, deps: 
     if (deps.signal?.aborted) throw new CheckCancelledError();
   };
   const lb = target.lb;
+  const group = target.lbNodes && target.lbNodes.length > 1 ? target.lbNodes : undefined;
   checkCancel();
-  const session = lb ? await cancellable((deps.session ?? ((a: LbAccess) => SshSession.open(a)))(lb)) : undefined;
-  const ownsSession = session !== undefined && deps.session === undefined;
+  const open = deps.session ?? ((a: LbAccess) => SshSession.open(a));
+  // An HA group: a session per node, all at once; steps 2 and 3 then use the node that handled the probe.
+  const opened = group
+    ? await cancellable(openGroup(group, open))
+    : lb
+      ? [{ access: lb, session: await cancellable(open(lb)) }]
+      : [];
+  let session = opened.find((o) => o.session)?.session;
+  const ownsSessions = deps.session === undefined;
   const boundSeconds = Math.ceil((options.connectTimeoutMs + options.silentMs) / 1000) + 10;
   const partial = {
     version: OBSERVATION_VERSION as typeof OBSERVATION_VERSION,
@@ -130,11 +143,17 @@ export async function runCheck(input: CheckTarget, options: CheckOptions, deps: 
     options: { all: options.all, connectTimeoutMs: options.connectTimeoutMs, silentMs: options.silentMs },
   };
   let captures: Captures = { lb: undefined, local: undefined };
+  let nodes: GroupNode[] = [];
   let socket: Duplex | undefined;
-  const commandsBefore = (): number => session?.commands.length ?? 0;
+  // The exact remote commands per step, from every node (labelled when there are several).
+  const mark = (): number[] => opened.map((o) => o.session?.commands.length ?? 0);
+  const commandsSince = (from: number[]): string[] =>
+    opened.flatMap((o, i) =>
+      (o.session?.commands.slice(from[i] ?? 0) ?? []).map((c) => (group ? `# on ${o.access.label}\n${c}` : c)),
+    );
 
   /** Decides the observation so far and hands the newest step, with its evidence, to onStep. */
-  const emit = async (obs: CheckObservation, n: 1 | 2 | 3, commandsFrom: number): Promise<Step> => {
+  const emit = async (obs: CheckObservation, n: 1 | 2 | 3, commandsFrom: number[]): Promise<Step> => {
     const decided = decideCheck(obs);
     const step = decided.steps.find((s) => s.step === n);
     if (!step) throw new Error(`step ${n} was observed but not decided`);
@@ -142,7 +161,7 @@ export async function runCheck(input: CheckTarget, options: CheckOptions, deps: 
       step,
       obs,
       decided.deciding[n] ?? [],
-      session?.commands.slice(commandsFrom) ?? [],
+      commandsSince(commandsFrom),
       options.ladderPng !== false,
     );
     allEvidence.push(...ev);
@@ -151,26 +170,33 @@ export async function runCheck(input: CheckTarget, options: CheckOptions, deps: 
     return step;
   };
 
-  const from1 = commandsBefore();
+  const from1 = mark();
   // Read alongside the capture start (one more channel on the same session), not after it.
-  const interfaces = session ? readInterfaceNames(session).catch(() => new Map<number, string>()) : undefined;
+  const interfaces = opened.map((o) =>
+    o.session ? readInterfaceNames(o.session).catch(() => new Map<number, string>()) : undefined,
+  );
   try {
-    const sourcePort = await reserveLocalPort();
-    const [remoteStart, localStart] = startCaptures(session, target, sourcePort, {
+    const sourcePort = await reserveLocalPort(options.sourceAddress);
+    const [remoteStart, localStart] = startCaptures(group ? undefined : session, target, sourcePort, {
       boundSeconds,
       localCapture: deps.localCapture !== false,
     });
+    const groupStart = group ? startGroupCaptures(opened, target, sourcePort, boundSeconds) : Promise.resolve([]);
     // Even when cancelled mid-start, the captures must be stopped: take them when they arrive.
-    void Promise.all([remoteStart, localStart]).then(
-      ([r, l]) => {
+    void Promise.all([remoteStart, localStart, groupStart]).then(
+      ([r, l, g]) => {
         if (deps.signal?.aborted) {
           void r?.stop();
+          for (const n of g) void n.capture?.stop();
           if (l instanceof LocalCapture) void l.stop();
         }
       },
       () => undefined,
     );
-    const [remote, localOrWhy] = await cancellable(Promise.all([remoteStart, localStart]));
+    const [remote, localOrWhy, started] = await cancellable(Promise.all([remoteStart, localStart, groupStart]));
+    nodes = started;
+    if (group && !nodes.some((n) => n.capture))
+      throw nodes.find((n) => n.failure)?.failure ?? new Error('no LB node could capture');
     captures = {
       lb: remote,
       local: localOrWhy instanceof LocalCapture ? localOrWhy : undefined,
@@ -186,13 +212,29 @@ export async function runCheck(input: CheckTarget, options: CheckOptions, deps: 
       );
       return cancellable(c);
     };
-    const reach = await observeReach(target, captures, sourcePort, options.connectTimeoutMs, connecting);
+    const reach = await observeReach(
+      target,
+      captures,
+      sourcePort,
+      options.connectTimeoutMs,
+      connecting,
+      group ? groupCaptures(nodes) : undefined,
+      options.sourceAddress,
+    );
     socket = reach.socket;
-    const names = interfaces ? await interfaces : new Map<number, string>();
+    const handler = reach.handledBy ?? 0;
+    if (group) {
+      session = nodes[handler]?.session;
+      captures = { ...captures, lb: nodes[handler]?.capture };
+    }
+    const names = (await interfaces[group ? handler : 0]) ?? new Map<number, string>();
+    const views = (reach.nodeViews ?? []).map((v, i) => (i === handler ? reach.observation.lb : v));
     let obs: CheckObservation = {
       ...partial,
       ...(names.size > 0 ? { lbInterfaces: Object.fromEntries(names) } : {}),
-      reach: reach.observation,
+      reach: group
+        ? { ...reach.observation, nodes: await nodeObservations(nodes, views), handledBy: handler }
+        : reach.observation,
     };
     const reachStep = await emit(obs, 1, from1);
     checkCancel();
@@ -220,8 +262,10 @@ export async function runCheck(input: CheckTarget, options: CheckOptions, deps: 
 
     // Step 3: servers
     if (!stopsTheCheck(reachStep, options.all) && !(modeStep && stopsTheCheck(modeStep, options.all))) {
-      const from3 = commandsBefore();
-      const servers = await cancellable(observeServers(target, modeStep, session, options.connectTimeoutMs));
+      const from3 = mark();
+      const servers = await cancellable(
+        observeServers(target, modeStep, session, options.connectTimeoutMs, options.sourceAddress),
+      );
       obs = { ...obs, servers };
       await emit(obs, 3, from3);
     }
@@ -229,7 +273,8 @@ export async function runCheck(input: CheckTarget, options: CheckOptions, deps: 
   } finally {
     socket?.destroy();
     await captures.lb?.stop().catch(() => undefined);
+    for (const n of nodes) await n.capture?.stop().catch(() => undefined);
     await captures.local?.stop().catch(() => undefined);
-    if (ownsSession) session?.close();
+    if (ownsSessions) for (const o of opened) o.session?.close();
   }
 }

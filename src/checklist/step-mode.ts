@@ -19,7 +19,7 @@ interface Judged {
 
 interface ModeContext {
   target: ObservedTarget;
-  reach: Pick<ReachStep, 'outcome' | 'lbSawSyn' | 'probe'>;
+  reach: Pick<ReachStep, 'outcome' | 'lbSawSyn' | 'probe' | 'finding' | 'handledBy'>;
   obs: ModeObservation;
   observedAt: Date;
   analysis: FlowAnalysis | null;
@@ -272,15 +272,22 @@ export function decideModeStep(
   };
   const stalled = analysis?.stalled;
   const judged: Judged =
-    reach.lbSawSyn === false
+    reach.finding === 'vip-on-no-node' || reach.finding === 'vip-on-wrong-node'
       ? {
+          // (--all) The node that saw the SYN does not hold the VIP: whatever it did with it is no LB handling.
           verdict: 'skipped',
           finding: 'not-reached',
-          summary: `Not judged: step 1 showed the connection never reached the LB, so there is no LB handling to observe${x ? ` (what answered instead ${describeExchange(x, behaviour, target.httpPath)})` : ''}.`,
+          summary: `Not judged: step 1 showed the SYN reached ${reach.handledBy ?? 'a node'}, which does not hold the VIP, so there is no LB handling of it to observe.`,
         }
-      : reach.outcome !== 'connected'
-        ? notConnected(c)
-        : judgeConnected(c);
+      : reach.lbSawSyn === false
+        ? {
+            verdict: 'skipped',
+            finding: 'not-reached',
+            summary: `Not judged: step 1 showed the connection never reached the LB, so there is no LB handling to observe${x ? ` (what answered instead ${describeExchange(x, behaviour, target.httpPath)})` : ''}.`,
+          }
+        : reach.outcome !== 'connected'
+          ? notConnected(c)
+          : judgeConnected(c);
   return {
     step: 2,
     name: 'mode',

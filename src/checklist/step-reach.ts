@@ -82,6 +82,15 @@ export function captureShortfall(lb: CaptureView): string | undefined {
   return undefined;
 }
 
+const ANSWERED_IN_LB_PLACE = "another device answered in the LB's place.";
+
+/** The LB capture missed the SYN because it lost packets or ended early: no verdict on the path. */
+function captureGapSummary(target: string, shortfall: string, happened: string): string {
+  const missing = `The probe's SYN to ${target} is not in the LB capture, but ${shortfall} before it could show up`;
+  const retry = 'Run the check again, or capture on a quieter interface (captureInterface).';
+  return `${missing}, so this proves nothing about the path; ${happened}. ${retry}`;
+}
+
 export function decideReach(vip: string, port: number, obs: ReachObservation): ReachDecision {
   const { connect } = obs;
   const target = `${vip}:${port}`;
@@ -150,7 +159,7 @@ export function decideReach(vip: string, port: number, obs: ReachObservation): R
       lbSawSyn: null,
       answeredBy: null,
       captureGap: shortfall,
-      summary: `The probe's SYN to ${target} is not in the LB capture, but ${shortfall} before it could show up, so this proves nothing about the path; ${happened}. Run the check again, or capture on a quieter interface (captureInterface).`,
+      summary: captureGapSummary(target, shortfall, happened),
       deciding: local ? [local.packet] : [],
     };
   }
@@ -161,7 +170,9 @@ export function decideReach(vip: string, port: number, obs: ReachObservation): R
       verdict: 'fail',
       lbSawSyn: false,
       answeredBy: 'none',
-      summary: `The SYN to ${target} never reached the LB and nothing answered: traffic is dropped or misrouted before the LB (routing or a firewall).`,
+      summary:
+        `The SYN to ${target} never reached the LB and nothing answered: ` +
+        'traffic is dropped or misrouted before the LB (routing or a firewall).',
       deciding: [],
     };
   }
@@ -189,7 +200,7 @@ export function decideReach(vip: string, port: number, obs: ReachObservation): R
     lbSawSyn: false,
     answeredBy: 'other',
     ...(local ? { answerFrom: local.from } : {}),
-    summary: `The LB never saw the SYN to ${target}, yet the client got ${how}: another device answered in the LB's place.`,
+    summary: `The LB never saw the SYN to ${target}, yet the client got ${how}: ${ANSWERED_IN_LB_PLACE}`,
     deciding: local ? [local.packet] : [],
   };
 }

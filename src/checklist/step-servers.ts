@@ -27,6 +27,15 @@ function memberLine(m: MemberResult): string {
   return `${m.address}${seen}: from the LB ${describe(m.fromLb)}; direct ${describe(m.direct)}`;
 }
 
+/** Said when every member came from the capture: the LB may have more than this probe touched. */
+const ONLY_DISCOVERED_NOTE =
+  ' Members were taken from the capture (the ones the LB used for this probe); ' +
+  'any others in its pool were not probed: list the pool in the inventory to check them all.';
+
+/** Without SSH to the LB only the vantage point's own probes of the members ran. */
+const directOnlyHead = (okDirect: number, total: number): string =>
+  `No SSH access to the LB, so only direct probes ran (${okDirect}/${total} answer).`;
+
 export function decideServers(obs: ServersObservation, protocol: 'http' | 'tcp'): ServersDecision {
   const { members } = obs;
   const sources = Object.keys(obs.lbSourceAddresses).length > 0 ? { lbSourceAddresses: obs.lbSourceAddresses } : {};
@@ -54,15 +63,13 @@ export function decideServers(obs: ServersObservation, protocol: 'http' | 'tcp')
   }
   const lines = members.map(memberLine).join('; ');
   const onlyDiscovered = members.every((m) => m.source === 'discovered');
-  const partial = onlyDiscovered
-    ? ' Members were taken from the capture (the ones the LB used for this probe); any others in its pool were not probed: list the pool in the inventory to check them all.'
-    : '';
+  const partial = onlyDiscovered ? ONLY_DISCOVERED_NOTE : '';
   if (!obs.lbChecked) {
     const okDirect = members.filter((m) => memberOk(m.direct, protocol)).length;
     return {
       ...base,
       verdict: 'inconclusive',
-      summary: `No SSH access to the LB, so only direct probes ran (${okDirect}/${members.length} answer). ${lines}.${partial}${viewText}`,
+      summary: `${directOnlyHead(okDirect, members.length)} ${lines}.${partial}${viewText}`,
     };
   }
   const ok = members.filter((m) => memberOk(m.fromLb, protocol));
@@ -75,6 +82,8 @@ export function decideServers(obs: ServersObservation, protocol: 'http' | 'tcp')
         : `The LB reaches ${ok.length} of ${members.length} members.`;
   return { ...base, verdict, summary: `${head} ${lines}.${partial}${viewText}` };
 }
+
+const HEALTH_CHECK_LAGS = 'the health check tests something else, or it has not caught up.';
 
 const VIEW_NAME = { haproxy: 'HAProxy', iptables: "The LB's DNAT rules", nginx: "nginx's upstream" } as const;
 
@@ -105,10 +114,7 @@ export function compareView(view: LbView, members: MemberResult[], protocol: 'ht
       lines.push(
         `${who} marks ${v.address} ${v.state}${check}, but ${ours}: its health check does not test what clients need.`,
       );
-    else
-      lines.push(
-        `${who} marks ${v.address} ${v.state}${check}, yet ${ours}: the health check tests something else, or it has not caught up.`,
-      );
+    else lines.push(`${who} marks ${v.address} ${v.state}${check}, yet ${ours}: ${HEALTH_CHECK_LAGS}`);
   }
   const listed = new Set(view.pool.map((v) => v.address));
   const configured = members.filter((m) => m.source === 'configured').map((m) => m.address);
@@ -121,7 +127,8 @@ export function compareView(view: LbView, members: MemberResult[], protocol: 'ht
   }
   if (view.source === 'iptables' && view.snat === false && view.pool.length > 0)
     lines.push(
-      "The LB's DNAT rules for the VIP have no SNAT: the servers see the clients' addresses and must route their replies back through the LB.",
+      "The LB's DNAT rules for the VIP have no SNAT: the servers see the clients' addresses " +
+        'and must route their replies back through the LB.',
     );
   return lines;
 }

@@ -23,6 +23,18 @@ export function nameMatches(pattern: string, host: string): boolean {
   return rest !== '' && rest === p.slice(2);
 }
 
+function expiredText(cert: string, validTo: string, days: number): string {
+  const ago = days > 0 ? ` (${days} days ago)` : '';
+  return `${cert} expired on ${validTo}${ago}: clients that verify certificates refuse the VIP. Renew it on the LB.`;
+}
+
+function nameMismatchText(cert: string, names: readonly string[], sni: string): string {
+  const refused = `${cert} is for ${names.join(', ')}, not for ${sni} (the name clients ask for): they refuse it.`;
+  return `${refused} Install the certificate for ${sni}, or fix the SNI mapping on the LB.`;
+}
+
+const plural = (n: number, unit: string): string => `${n} ${unit}${n === 1 ? '' : 's'}`;
+
 export function judgeTls(info: TlsInfo, observedAt: Date): TlsJudgement | undefined {
   const from = Date.parse(info.validFrom);
   const to = Date.parse(info.validTo);
@@ -33,21 +45,23 @@ export function judgeTls(info: TlsInfo, observedAt: Date): TlsJudgement | undefi
     return {
       finding: 'tls-expired',
       verdict: 'fail',
-      text: `${cert} expired on ${info.validTo}${days > 0 ? ` (${days} days ago)` : ''}: clients that verify certificates refuse the VIP. Renew it on the LB.`,
+      text: expiredText(cert, info.validTo, days),
     };
   }
   if (!Number.isNaN(from) && from > now) {
     return {
       finding: 'tls-not-yet-valid',
       verdict: 'fail',
-      text: `${cert} is not valid before ${info.validFrom}: clients refuse it until then (a certificate deployed too early, or a wrong clock on the LB).`,
+      text:
+        `${cert} is not valid before ${info.validFrom}: clients refuse it until then ` +
+        '(a certificate deployed too early, or a wrong clock on the LB).',
     };
   }
   if (info.sni && info.names.length > 0 && !info.names.some((n) => nameMatches(n, info.sni))) {
     return {
       finding: 'tls-name-mismatch',
       verdict: 'fail',
-      text: `${cert} is for ${info.names.join(', ')}, not for ${info.sni} (the name clients ask for): they refuse it. Install the certificate for ${info.sni}, or fix the SNI mapping on the LB.`,
+      text: nameMismatchText(cert, info.names, info.sni),
     };
   }
   if (!Number.isNaN(to) && to - now < EXPIRY_WARNING_DAYS * DAY_MS) {
@@ -55,7 +69,9 @@ export function judgeTls(info: TlsInfo, observedAt: Date): TlsJudgement | undefi
     return {
       finding: 'tls-expires-soon',
       verdict: 'warn',
-      text: `${cert} expires on ${info.validTo}, in ${days} day${days === 1 ? '' : 's'}: renew it before clients start refusing the VIP.`,
+      text:
+        `${cert} expires on ${info.validTo}, in ${plural(days, 'day')}: ` +
+        'renew it before clients start refusing the VIP.',
     };
   }
   return undefined;

@@ -24,6 +24,11 @@ function readCheckpointFile(file: string): unknown {
   }
 }
 
+/** How an archive's signature was judged, after "files in the archive match". */
+function signatureNote(key: AuditVerifier | undefined): string {
+  return key ? `; signed by key ${key.keyId}` : '; signature not checked (give --public-key)';
+}
+
 function printVerify(result: VerifyResult, key: AuditVerifier | undefined): void {
   if (result.ok) console.log(`OK: ${result.records} records chained, ${result.evidenceChecked} evidence files match`);
   else console.log(`PROBLEMS (${result.problems.length}):\n${result.problems.map((x) => `  ${x}`).join('\n')}`);
@@ -37,10 +42,7 @@ export function verifyCommand(log: AuditLog, one: (n: string) => string | undefi
   if (archive) {
     const result = verifyExport(readFileSync(archive), key);
     if (json) console.log(JSON.stringify(result, null, 2));
-    else if (result.ok)
-      console.log(
-        `OK: ${result.files} files in the archive match${key ? `; signed by key ${key.keyId}` : '; signature not checked (give --public-key)'}`,
-      );
+    else if (result.ok) console.log(`OK: ${result.files} files in the archive match${signatureNote(key)}`);
     else console.log(`PROBLEMS (${result.problems.length}):\n${result.problems.map((x) => `  ${x}`).join('\n')}`);
     return result.ok ? 0 : 1;
   }
@@ -64,7 +66,8 @@ export function keygen(prefix: string): number {
   writeFileSync(privateFile, keys.privatePem, { mode: 0o600 });
   writeFileSync(publicFile, keys.publicPem);
   console.log(
-    `key ${keys.keyId}: ${privateFile} for the bot (LBCHECK_AUDIT_SIGNING_KEY, keep it private), ${publicFile} for auditors (audit verify --public-key)`,
+    `key ${keys.keyId}: ${privateFile} for the bot (LBCHECK_AUDIT_SIGNING_KEY, keep it private), ` +
+      `${publicFile} for auditors (audit verify --public-key)`,
   );
   return 0;
 }

@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { checkpointPolicyFromEnv } from '../audit/audit-config.js';
 import { AuditLog } from '../audit/audit-log.js';
-import type { AuditRecord } from '../audit/audit-record.js';
+import type { AuditRecord, CommandRecord, PostRecord } from '../audit/audit-record.js';
 import { exportCheck, recordsOf } from '../audit/export.js';
 import { InputError } from '../errors.js';
 import { readConfig } from '../runtime/env-config.js';
@@ -54,12 +54,33 @@ function since(raw: string): Date {
   return new Date(t);
 }
 
+/** `<time> #<seq> command <outcome> · <platform>:<user> in <channel> · "<command>"[ → <checkId>][ · <reason>]`. */
+function describeCommand(r: AuditRecord & CommandRecord): string {
+  const check = r.checkId ? ` → ${r.checkId}` : '';
+  const reason = r.reason ? ` · ${r.reason}` : '';
+  const who = `${r.platform}:${r.user} in ${r.channel}`;
+  return `${r.time} #${r.seq} command ${r.outcome} · ${who} · "${r.command}"${check}${reason}`;
+}
+
+/** One line saying what was posted where, then the summary, evidence and commands indented beneath it. */
+function describePost(r: AuditRecord & PostRecord): string {
+  const step = r.step ? ` step ${r.step} ${r.verdict?.toUpperCase()}` : '';
+  const culprit = r.culprit ? ` culprit ${r.culprit}` : '';
+  const thread = r.thread ? `/${r.thread}` : '';
+  const messages = r.messageIds.length ? ` · messages ${r.messageIds.join(',')}` : '';
+  const what = `${r.time} #${r.seq} posted ${r.kind}${step}${culprit} · ${r.checkId} ${r.target}`;
+  const where = `asked by ${r.requester} · ${r.platform}:${r.channel}${thread}${messages}`;
+  const evidence = r.evidence.map((e) => `\n    evidence ${e.name} sha256:${e.sha256} ${e.bytes} B`).join('');
+  const commands = r.commands.length ? `\n    commands: ${r.commands.join(' ; ')}` : '';
+  return `${what} · ${where}\n    ${r.summary}${evidence}${commands}`;
+}
+
 function describe(r: AuditRecord): string {
   switch (r.type) {
     case 'command':
-      return `${r.time} #${r.seq} command ${r.outcome} · ${r.platform}:${r.user} in ${r.channel} · "${r.command}"${r.checkId ? ` → ${r.checkId}` : ''}${r.reason ? ` · ${r.reason}` : ''}`;
+      return describeCommand(r);
     case 'post':
-      return `${r.time} #${r.seq} posted ${r.kind}${r.step ? ` step ${r.step} ${r.verdict?.toUpperCase()}` : ''}${r.culprit ? ` culprit ${r.culprit}` : ''} · ${r.checkId} ${r.target} · asked by ${r.requester} · ${r.platform}:${r.channel}${r.thread ? `/${r.thread}` : ''}${r.messageIds.length ? ` · messages ${r.messageIds.join(',')}` : ''}\n    ${r.summary}${r.evidence.map((e) => `\n    evidence ${e.name} sha256:${e.sha256} ${e.bytes} B`).join('')}${r.commands.length ? `\n    commands: ${r.commands.join(' ; ')}` : ''}`;
+      return describePost(r);
     case 'prune':
       return `${r.time} #${r.seq} pruned ${r.removed.length} evidence files older than ${r.retentionDays} days`;
     case 'checkpoint':

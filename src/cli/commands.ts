@@ -34,4 +34,11 @@ export const coreCommands: CliCommand[] = [
     oneShot: true,
     load: async () => (await import('./audit-command.js')).auditMain,
   },
+  {
+    name: 'sudoers',
+    usage: 'sudoers [--config FILE]',
+    summary: 'print the sudoers rules for LB accounts that are not root (sudo: true in the inventory)',
+    oneShot: true,
+    load: async () => (await import('./sudoers-command.js')).sudoersMain,
+  },
 ];

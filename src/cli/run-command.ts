@@ -2,6 +2,7 @@
 // Only light modules are imported up front: the TCP connection to the LB's
 // sshd opens first, and the check engine and SSH library (about 0.2 s to
 // load) load while sshd prepares its side of the handshake.
+import { isIP } from 'node:net';
 import type { LbAccess } from '../checklist/check-target.js';
 import type { SshSession as SshSessionType } from '../remote/ssh-session.js';
 import { InputError } from '../errors.js';
@@ -32,6 +33,8 @@ const FLAGS: FlagSpec[] = [
   { name: 'sni', value: 'NAME', help: 'TLS server name to send' },
   { name: 'protocol', value: 'http|tcp', help: 'service protocol (default http)' },
   { name: 'capture-interface', value: 'IFACE', help: 'capture interface on the LB (default any)' },
+  { name: 'source', value: 'ADDRESS', help: 'probe from this address of this machine (a vantage point of its own)' },
+  { name: 'sudo', help: 'with --lb: the account is not root; tcpdump and the LB view run through sudo -n' },
   {
     name: 'evidence-dir',
     value: 'DIR',
@@ -85,10 +88,14 @@ export async function runMain(args: string[]): Promise<number> {
       ...(one('sni') ? { sni: one('sni') } : {}),
       ...(protocol ? { protocol } : {}),
       ...(one('capture-interface') ? { captureInterface: one('capture-interface') } : {}),
+      ...(p.bools.has('sudo') ? { sudo: true } : {}),
     },
     inventory,
   );
   const timeout = seconds(one('timeout'), 'timeout', 3);
+  const source = one('source');
+  if (source !== undefined && isIP(source) === 0)
+    throw new InputError(`--source ${JSON.stringify(source)} is not an IP address`, 'give an address of this machine');
   const silent = seconds(one('silent'), 'silent', 5);
   const early = target.lb ? preconnect(target.lb.host, target.lb.port) : undefined;
   const [{ runCheck }, { SshSession }, { writeEvidence }] = await Promise.all([
@@ -103,9 +110,14 @@ export async function runMain(args: string[]): Promise<number> {
   const printer = json ? undefined : new StepPrinter(id, (text) => process.stdout.write(text), dir);
   printer?.header(target);
   // The session is ours (on the early connection), so closing it is too.
-  let session: SshSessionType | undefined;
+  const sessions: SshSessionType[] = [];
+  // The early connection is to the first LB; the other nodes of an HA group connect on their own.
+  let earlyUsed = false;
   const openSession = async (lb: LbAccess): Promise<SshSessionType> => {
-    session = await SshSession.open({ ...lb, ...(early ? { preconnected: early } : {}) });
+    const useEarly = early !== undefined && !earlyUsed && lb === target.lb;
+    earlyUsed ||= useEarly;
+    const session = await SshSession.open({ ...lb, ...(useEarly ? { preconnected: early } : {}) });
+    sessions.push(session);
     return session;
   };
   try {
@@ -116,6 +128,7 @@ export async function runMain(args: string[]): Promise<number> {
         all: p.bools.has('all'),
         connectTimeoutMs: Math.round(timeout * 1000),
         silentMs: Math.round(silent * 1000),
+        ...(source ? { sourceAddress: source } : {}),
         // Nothing is saved without --evidence-dir: no picture to render.
         ladderPng: dir !== undefined,
       },
@@ -133,7 +146,8 @@ export async function runMain(args: string[]): Promise<number> {
     console.log(JSON.stringify(report, null, 2));
     return 0;
   } finally {
-    session?.close();
-    if (!session) early?.socket.destroy();
+    for (const session of sessions) session.close();
+    // Closed with its session when one took it; destroyed here otherwise (idempotent either way).
+    early?.socket.destroy();
   }
 }

@@ -26,7 +26,12 @@ export class StepPrinter {
 
   header(target: CheckTarget): void {
     const name = target.name ? `${target.name} ` : '';
-    const via = target.lb ? ` via ${target.lb.label}` : ' (no LB access: steps needing a capture are inconclusive)';
+    const group = target.lbNodes && target.lbNodes.length > 1 ? target.lbNodes : undefined;
+    const via = group
+      ? ` via the HA group ${group.map((n) => n.label).join(', ')}`
+      : target.lb
+        ? ` via ${target.lb.label}`
+        : ' (no LB access: steps needing a capture are inconclusive)';
     this.write(`lbcheck ${this.checkId} · ${name}${target.vip}:${target.port}${via}\n\n`);
   }
 

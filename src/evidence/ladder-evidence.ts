@@ -54,7 +54,8 @@ function interfaceNote(packets: readonly Packet[], names: ReadonlyMap<number, st
   const indexes = [...new Set(packets.flatMap((p) => (p.ifIndex === undefined ? [] : [p.ifIndex])))].sort();
   if (indexes.length === 0) return undefined;
   if (!names || names.size === 0) return `Interfaces: the LB's names were not read; ifN is the LB's interface index N`;
-  return `Interfaces as named on the LB: ${indexes.map((i) => `${names.get(i) ?? `if${i}`} (ifindex ${i})`).join(', ')}`;
+  const named = indexes.map((i) => `${names.get(i) ?? `if${i}`} (ifindex ${i})`);
+  return `Interfaces as named on the LB: ${named.join(', ')}`;
 }
 
 export function ladderEvidence(prefix: string, input: LadderSource): Evidence[] {

@@ -19,7 +19,8 @@ function endpoints(p: Packet): string {
 function detail(p: Packet): string {
   const t = p.tcp;
   if (!t) return '';
-  return `[${flagText(t.flags)}] seq ${t.seq}${t.flags.ack ? ` ack ${t.ack}` : ''} win ${t.window} len ${t.payloadLength}`;
+  const ack = t.flags.ack ? ` ack ${t.ack}` : '';
+  return `[${flagText(t.flags)}] seq ${t.seq}${ack} win ${t.window} len ${t.payloadLength}`;
 }
 
 /** Same bytes on the same interface in the same direction: a retransmission (or a duplicate ACK). */

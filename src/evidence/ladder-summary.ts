@@ -1,7 +1,7 @@
 // The one sentence on top of a decode and under a diagram: what the packets
 // show, in words ("3 SYNs forwarded to 198.18.3.11:8080 over 2.0 s, no
 // SYN-ACK"), so the reader need not count arrows.
-import type { Ladder, LadderColumn, LadderSides, PacketRow } from './ladder-types.js';
+import type { Ladder, LadderColumn, LadderRow, LadderSides, MissingRow, PacketRow } from './ladder-types.js';
 
 export function formatSpan(us: number): string {
   const ms = us / 1000;
@@ -9,10 +9,12 @@ export function formatSpan(us: number): string {
 }
 
 const plural = (n: number, word: string): string => (n === 1 ? `1 ${word}` : `${n} ${word}s`);
-const spanOf = (r: PacketRow): string =>
-  r.count > 1
-    ? `${r.connections && r.connections > 1 ? ` on ${r.connections} connections` : ''} over ${formatSpan(r.lastUs - r.firstUs)}`
-    : '';
+/** " on 3 connections over 2.0 s" for a row of several packets, else nothing. */
+function spanOf(r: PacketRow): string {
+  if (r.count <= 1) return '';
+  const connections = r.connections && r.connections > 1 ? ` on ${r.connections} connections` : '';
+  return `${connections} over ${formatSpan(r.lastUs - r.firstUs)}`;
+}
 const isSynRow = (r: PacketRow): boolean => r.label === 'SYN';
 
 function columnName(id: string, cols: readonly LadderColumn[]): string {
@@ -31,6 +33,14 @@ function answerTo(syn: PacketRow, rows: readonly PacketRow[], cols: readonly Lad
   const by = columnName(back.from, cols);
   const seen = back.seenAt === 'probe' ? ' (seen only at the probe: the LB capture does not have it)' : '';
   return back.label.startsWith('RST') ? `reset by ${by}${seen}` : `answered with SYN-ACK by ${by}${seen}`;
+}
+
+const isMissingRow = (r: LadderRow): r is MissingRow => r.kind === 'missing';
+
+/** "<what never came> from <column>[ within <how long the probe waited>]". */
+function missingClause(m: MissingRow, cols: readonly LadderColumn[]): string {
+  const waited = m.waitedMs ? ` within ${formatSpan(m.waitedMs * 1000)}` : '';
+  return `${m.label} from ${columnName(m.from, cols)}${waited}`;
 }
 
 export function ladderSummary(
@@ -55,9 +65,8 @@ export function ladderSummary(
   const clientIsn = clientSyns[0]?.packets[0]?.tcp?.seq;
   for (const syn of rows.filter((r) => isSynRow(r) && r.from === 'lb')) {
     const forwarded = syn.packets[0]?.tcp?.seq === clientIsn;
-    clauses.push(
-      `${plural(syn.count, 'SYN')} ${forwarded ? 'forwarded' : 'opened by the LB'} to ${columnName(syn.to, cols)}${spanOf(syn)}, ${answerTo(syn, rows, cols)}`,
-    );
+    const opened = `${plural(syn.count, 'SYN')} ${forwarded ? 'forwarded' : 'opened by the LB'}`;
+    clauses.push(`${opened} to ${columnName(syn.to, cols)}${spanOf(syn)}, ${answerTo(syn, rows, cols)}`);
   }
   for (const r of rows.filter((x) => /^HTTP\/\S+ \d{3}/.test(x.label)))
     clauses.push(
@@ -65,10 +74,7 @@ export function ladderSummary(
     );
   for (const r of rows.filter((x) => x.label.startsWith('ICMP')))
     clauses.push(`${columnName(r.from, cols)} sent ${r.label} to ${columnName(r.to, cols)}`);
-  for (const m of ladder.rows.filter((r) => r.kind === 'missing' && r.label !== 'no SYN-ACK'))
-    clauses.push(
-      `${m.label} from ${columnName(m.from, cols)}${m.kind === 'missing' && m.waitedMs ? ` within ${formatSpan(m.waitedMs * 1000)}` : ''}`,
-    );
+  for (const m of ladder.rows.filter(isMissingRow)) if (m.label !== 'no SYN-ACK') clauses.push(missingClause(m, cols));
   const text = clauses.join('; ');
   return text === '' ? 'No packets.' : `${text.charAt(0).toUpperCase()}${text.slice(1)}.`;
 }

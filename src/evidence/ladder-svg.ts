@@ -52,8 +52,9 @@ function columnHeader(c: LadderColumn, x: number, y: number, width: number): str
   const h = lines.length * HEAD_LINE + 8;
   const w = Math.min(width - 10, Math.max(...lines.map((l) => l.length)) * CHAR + 16);
   const fill = c.role === 'lb' ? '#fff3bf' : c.role === 'client' ? '#e7f5ff' : c.role === 'hop' ? '#f1f3f5' : '#ebfbee';
+  const box = `x="${(x - w / 2).toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${h}"`;
   return [
-    `<rect x="${(x - w / 2).toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${h}" rx="4" fill="${fill}" stroke="${COLORS.line}"/>`,
+    `<rect ${box} rx="4" fill="${fill}" stroke="${COLORS.line}"/>`,
     ...lines.map((l, i) =>
       text(x, y + 14 + i * HEAD_LINE, l, `text-anchor="middle"${i === 0 ? ' font-weight="bold"' : ''}`),
     ),
@@ -73,9 +74,9 @@ function arrow(row: LadderRow, x1: number, x2: number, y: number, startUs: numbe
   const self = x1 === x2;
   const end = self ? x1 + 40 : x2 - Math.sign(x2 - x1) * 3;
   const parts: string[] = [];
-  parts.push(
-    `<line x1="${x1}" y1="${y}" x2="${end.toFixed(1)}" y2="${y}" stroke="${color}" stroke-width="${decided ? 2.5 : 1.3}"${packet ? '' : ' stroke-dasharray="6 4"'} marker-end="url(#${packet ? (decided ? 'head-decided' : 'head') : 'head-missing'})"/>`,
-  );
+  const stroke = `stroke="${color}" stroke-width="${decided ? 2.5 : 1.3}"${packet ? '' : ' stroke-dasharray="6 4"'}`;
+  const head = packet ? (decided ? 'head-decided' : 'head') : 'head-missing';
+  parts.push(`<line x1="${x1}" y1="${y}" x2="${end.toFixed(1)}" y2="${y}" ${stroke} marker-end="url(#${head})"/>`);
   const mid = self ? x1 + 20 : (x1 + x2) / 2;
   parts.push(
     text(mid, y - 5, rowLabel(row), `text-anchor="middle" fill="${color}"${decided ? ' font-weight="bold"' : ''}`),
@@ -100,11 +101,27 @@ function arrow(row: LadderRow, x1: number, x2: number, y: number, startUs: numbe
   return `<g ${data}>${parts.join('')}</g>`;
 }
 
+/** One arrowhead marker: filled, or open for replies that never came. */
+function arrowHead(id: string, color: string, open = false, size = 7): string {
+  const place = `viewBox="0 0 10 10" refX="9" refY="5" markerWidth="${size}" markerHeight="${size}"`;
+  const path = `<path d="M0,0 L10,5 L0,10${open ? '' : ' z'}" fill="${open ? 'none' : color}" stroke="${color}"`;
+  return `<marker id="${id}" ${place} orient="auto-start-reverse">${path} stroke-width="1.5"/></marker>`;
+}
+
 function markers(): string {
   // Marker size scales with the stroke width: the thick "decided" line gets a smaller factor.
-  const head = (id: string, color: string, open = false, size = 7): string =>
-    `<marker id="${id}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="${size}" markerHeight="${size}" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10${open ? '' : ' z'}" fill="${open ? 'none' : color}" stroke="${color}" stroke-width="1.5"/></marker>`;
-  return `<defs>${head('head', COLORS.line)}${head('head-decided', COLORS.decided, false, 4)}${head('head-missing', COLORS.missing, true)}</defs>`;
+  const heads = [
+    arrowHead('head', COLORS.line),
+    arrowHead('head-decided', COLORS.decided, false, 4),
+    arrowHead('head-missing', COLORS.missing, true),
+  ];
+  return `<defs>${heads.join('')}</defs>`;
+}
+
+function svgOpen(width: number, height: number): string {
+  const size = `width="${width}" height="${height}" viewBox="0 0 ${width} ${height}"`;
+  const font = `font-family="${FONT_FAMILY}, Menlo, Consolas, monospace" font-size="${FONT}"`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" ${size} ${font}>`;
 }
 
 export function renderLadderSvg(ladder: Ladder): string {
@@ -146,7 +163,7 @@ export function renderLadderSvg(ladder: Ladder): string {
   for (const l of legendLines) out.push(text(10, (ly += 14), l, `font-size="10" fill="${COLORS.missing}"`));
   const height = ly + 10;
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FONT_FAMILY}, Menlo, Consolas, monospace" font-size="${FONT}">`,
+    svgOpen(width, height),
     `<title>${escapeXml(ladder.title)}</title>`,
     markers(),
     `<rect width="100%" height="100%" fill="#ffffff"/>`,

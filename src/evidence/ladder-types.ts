@@ -23,7 +23,10 @@ export interface PacketRow {
   label: string;
   /** 1, or how many identical copies (retransmissions) this row stands for. */
   count: number;
-  /** More than 1 when the row stands for unanswered SYNs of several connections the LB opened (health checks, retries). */
+  /**
+   * More than 1 when the row stands for unanswered SYNs of several connections the LB opened (health checks,
+   * retries).
+   */
   connections?: number;
   firstUs: number;
   lastUs: number;

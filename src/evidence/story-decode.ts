@@ -35,7 +35,16 @@ function packetLine(row: PacketRow, startUs: number): string {
   const where = row.seenAt === 'probe' ? 'at probe' : (row.iface ?? 'LB');
   const dir = first && first.direction !== 'unknown' ? ` ${first.direction}` : '';
   const mark = row.deciding ? '  <== decided the step' : '';
-  return `  ${offsetText(row.firstUs - startUs).padStart(10)}  ${`${where}${dir}`.padEnd(9)} ${row.side.padEnd(11)}  ${row.endpoints}  ${row.label}${countText(row)}${row.detail ? `  ${row.detail}` : ''}${mark}`;
+  const when = offsetText(row.firstUs - startUs).padStart(10);
+  const at = `${where}${dir}`.padEnd(9);
+  const detail = row.detail ? `  ${row.detail}` : '';
+  return `  ${when}  ${at} ${row.side.padEnd(11)}  ${row.endpoints}  ${row.label}${countText(row)}${detail}${mark}`;
+}
+
+/** A reply that never came, in the same columns as a packet line. */
+function missingLine(row: MissingRow, cols: readonly LadderColumn[]): string {
+  const endpoints = `${name(row.from, cols)} > ${name(row.to, cols)}`;
+  return `  ${'(never)'.padStart(10)}  ${''.padEnd(9)} ${row.side.padEnd(11)}  ${endpoints}  ${missingText(row)}`;
 }
 
 export function storyDecode(ladder: Ladder, notes: readonly string[], interfaceNote: string | undefined): string {
@@ -49,10 +58,7 @@ export function storyDecode(ladder: Ladder, notes: readonly string[], interfaceN
   if (!ladder.rows.some((r) => r.kind === 'packet')) lines.push('(no packets)');
   for (const row of ladder.rows) {
     if (row.kind === 'packet') lines.push(packetLine(row, ladder.startUs));
-    else
-      lines.push(
-        `  ${'(never)'.padStart(10)}  ${''.padEnd(9)} ${row.side.padEnd(11)}  ${name(row.from, ladder.columns)} > ${name(row.to, ladder.columns)}  ${missingText(row)}`,
-      );
+    else lines.push(missingLine(row, ladder.columns));
   }
   return `${lines.join('\n')}\n`;
 }

@@ -11,7 +11,8 @@ export class HealthCheckSyntaxError extends Error {
 export function parseHttpPath(text: string): string {
   if (!/^\/[\x21-\x7e]{0,255}$/.test(text)) {
     throw new HealthCheckSyntaxError(
-      `httpPath must start with "/" and hold only visible ASCII without spaces (at most 256 characters), not ${JSON.stringify(text)}`,
+      'httpPath must start with "/" and hold only visible ASCII without spaces (at most 256 characters), ' +
+        `not ${JSON.stringify(text)}`,
     );
   }
   return text;
@@ -33,7 +34,10 @@ export function parseStatusRange(text: string): StatusRange {
 const ABSOLUTE_PATH = /^\/[A-Za-z0-9._/-]{1,255}$/;
 const BACKEND = /^[A-Za-z0-9._:-]{1,64}$/;
 
-/** `lbView: {kind: haproxy, socket: /run/haproxy/admin.sock, backend: web}` | `{kind: iptables}` | `{kind: nginx, config?: /etc/nginx/nginx.conf}`. */
+/**
+ * `lbView: {kind: haproxy, socket: /run/haproxy/admin.sock, backend: web}` | `{kind: iptables}` |
+ * `{kind: nginx, config?: /etc/nginx/nginx.conf}`.
+ */
 export function parseLbView(fields: Record<string, string | undefined>): LbViewSpec {
   const { kind, socket, backend, config } = fields;
   if (kind === 'iptables') return { kind };

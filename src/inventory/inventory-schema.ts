@@ -9,7 +9,7 @@ import { policySchema } from '../policy/policy-schema.js';
 import { parseFingerprint } from '../remote/host-keys.js';
 import { parseEndpoint, parseHost, parsePort, parseSshUrl } from '../target/endpoint.js';
 import { parseHttpPath, parseLbView, parseStatusRange } from './health-check.js';
-import { compact, flag, OWNED, OWNED_COLON, parsed, text } from './schema-fields.js';
+import { compact, flag, OWNED, OWNED_COLON, parsed, scalarText, text } from './schema-fields.js';
 
 export const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
 const ZONE_TEXT = 'a short name of letters, digits, _ and - (it names the queue checks-<zone>, so no ":")';
@@ -45,6 +45,11 @@ const lbFields = {
     .nullish()
     .describe('the LB interface tcpdump listens on (default any: client and server side)'),
   zone: text(ZONE, ZONE_TEXT).nullish().describe('which workers probe its VIPs'),
+  sudo: flag('sudo')
+    .nullish()
+    .describe(
+      'the account is not root: tcpdump and the LB view run through sudo -n (`lbcheck sudoers` prints the rules)',
+    ),
 };
 
 const lbViewSchema = z
@@ -72,7 +77,13 @@ const vipFields = {
     .describe('http (default) or tcp'),
   tls: flag('tls').nullish().describe('TLS VIP (port 443 implies it unless tls: false)'),
   sni: text(SNI, 'a host name (letters, digits, dot, dash, underscore)').nullish().describe('TLS server name'),
-  lb: text().nullish().describe('the load balancer (a name under loadBalancers)'),
+  // Names are checked against loadBalancers and lbGroups by lb-groups.ts (with their lines), not here.
+  lb: z
+    .union([scalarText, z.array(scalarText)], { error: 'lb must be a load balancer name or a list of names' })
+    .nullish()
+    .describe(
+      'the load balancer (a name under loadBalancers), an HA group as a list of them (the one expected to hold the VIP first), or a name under lbGroups',
+    ),
   members: z
     .array(
       parsed((t) => parseEndpoint(t, 'member')).transform(({ host, port }) => ({ host, port })),
@@ -133,6 +144,12 @@ function named<T extends z.ZodType>(entry: T, what: string) {
 export const inventorySchema = z.strictObject(
   {
     loadBalancers: named(lbSchema, 'load balancer').nullish().describe('load balancers lbcheck may SSH into'),
+    lbGroups: z
+      .record(z.string(), z.unknown())
+      .nullish()
+      .describe(
+        'HA groups of load balancers: name: [lb, lb] (the one expected to hold the VIP first), or name: { nodes: [lb, lb], activeActive: true } when every node holds the VIP by design',
+      ),
     vips: named(vipSchema, 'VIP').nullish().describe('named VIPs with their pool members'),
     policy: policySchema.nullish().describe('who may check what (default deny for chat platforms)'),
   },

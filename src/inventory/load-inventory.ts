@@ -8,25 +8,25 @@ import { loadPolicy } from '../policy/load-policy.js';
 import { NO_POLICY } from '../policy/policy-types.js';
 import { inventorySchema } from './inventory-schema.js';
 import type { Inventory, InventoryLb, InventoryVip } from './inventory-types.js';
+import { loadLbGroups, vipLb } from './lb-groups.js';
 import { reportIssues } from './schema-issues.js';
 import { field, Problems } from './yaml-helpers.js';
 
-type Raw = { loadBalancers?: unknown; vips?: unknown } | null | undefined;
+type Raw = { loadBalancers?: unknown; lbGroups?: unknown; vips?: unknown } | null | undefined;
 
 const namesIn = (section: unknown): string[] =>
   section !== null && typeof section === 'object' && !Array.isArray(section) ? Object.keys(section) : [];
 
-/** What the schema cannot see: a VIP's lb must name a load balancer of the same file. */
-function checkReferences(p: Problems, doc: Document, raw: Raw): void {
+/** What the schema cannot see: a VIP's lb must name load balancers or a group of the same file (lb-groups.ts). */
+function resolveLbs(p: Problems, doc: Document, raw: Raw): Map<string, ReturnType<typeof vipLb>> {
   const lbs = new Set(namesIn(raw?.loadBalancers));
-  for (const name of namesIn(raw?.vips)) {
-    const lb: unknown = doc.getIn(['vips', name, 'lb']);
-    if ((typeof lb === 'string' || typeof lb === 'number') && !lbs.has(String(lb)))
-      p.at(
-        doc.getIn(['vips', name, 'lb'], true) as Node,
-        `VIP "${name}" names load balancer "${String(lb)}", which is not in loadBalancers`,
-      );
-  }
+  const groups = loadLbGroups(p, doc.get('lbGroups', true) as Node | undefined, lbs);
+  return new Map(
+    namesIn(raw?.vips).map((name) => [
+      name,
+      vipLb(p, doc.getIn(['vips', name, 'lb'], true) as Node, name, lbs, groups),
+    ]),
+  );
 }
 
 const lineOf = (problem: string): number => Number(/^[^\n]*?:(\d+): /.exec(problem)?.[1] ?? 0);
@@ -49,7 +49,7 @@ export function parseInventory(text: string, file: string): Inventory {
   const parsed = inventorySchema.safeParse(raw, { reportInput: true });
   const issues = parsed.success ? [] : parsed.error.issues;
   reportIssues(p, doc, inventorySchema, issues);
-  checkReferences(p, doc, raw);
+  const vipLbs = resolveLbs(p, doc, raw);
   // The policy's own checks (principals, CIDRs, targets that exist) need its shape to be right first.
   const policyShapeOk = !issues.some((i) => i.path[0] === 'policy');
   const vipNames = new Set(namesIn(raw?.vips));
@@ -59,7 +59,10 @@ export function parseInventory(text: string, file: string): Inventory {
     Object.entries(parsed.data.loadBalancers ?? {}).map(([name, lb]) => [name, { name, ...lb }]),
   );
   const vips = new Map<string, InventoryVip>(
-    Object.entries(parsed.data.vips ?? {}).map(([name, vip]) => [name, { name, ...vip }]),
+    Object.entries(parsed.data.vips ?? {}).map(([name, { lb: _lb, ...vip }]) => [
+      name,
+      { name, ...vip, ...vipLbs.get(name) },
+    ]),
   );
   return { file, loadBalancers, vips, policy };
 }

@@ -70,9 +70,12 @@ const YAML11_FALSE = /^(n|no|off)$/i;
 
 function flagMessage(field: string, input: unknown): string {
   const shown = JSON.stringify(input) ?? String(input);
-  if (typeof input === 'string' && (YAML11_TRUE.test(input) || YAML11_FALSE.test(input)))
-    return `${field} must be true or false, not ${shown}: YAML 1.2 reads ${input} as text, not a boolean; write ${field}: ${YAML11_TRUE.test(input) ? 'true' : 'false'}`;
-  return `${field} must be true or false, not ${shown}`;
+  const refused = `${field} must be true or false, not ${shown}`;
+  if (typeof input === 'string' && (YAML11_TRUE.test(input) || YAML11_FALSE.test(input))) {
+    const meant = YAML11_TRUE.test(input) ? 'true' : 'false';
+    return `${refused}: YAML 1.2 reads ${input} as text, not a boolean; write ${field}: ${meant}`;
+  }
+  return refused;
 }
 
 /** A boolean: true/false (also quoted, as before); yes/no/on/off are refused with a hint, never read as false. */

@@ -75,11 +75,10 @@ function unknownKeys(p: Problems, doc: Document, root: z.ZodType, issue: z.core.
   const allowed = allowedKeys(root, issue.path);
   const { owner, field } = ownerOf(issue.path);
   for (const key of issue.keys) {
+    const where = `${owner}${field ? ` ${field}` : ''}`;
     const guess = didYouMean(key, allowed);
-    p.at(
-      keyNode(doc, issue.path, key),
-      `unknown field "${key}" in ${owner}${field ? ` ${field}` : ''}${guess ? `: did you mean "${guess}"?` : ''} (allowed: ${allowed.join(', ')})`,
-    );
+    const hint = guess ? `: did you mean "${guess}"?` : '';
+    p.at(keyNode(doc, issue.path, key), `unknown field "${key}" in ${where}${hint} (allowed: ${allowed.join(', ')})`);
   }
 }
 

@@ -27,7 +27,8 @@ export function renderStep(step: Step, evidencePaths?: ReadonlyMap<string, strin
 
 export function renderReport(report: Report, evidencePaths?: ReadonlyMap<string, string>): string {
   const t = report.target;
-  const head = `lbcheck ${report.id} · ${t.name ? `${t.name} ` : ''}${t.vip}:${t.port}${t.lb ? ` via ${t.lb}` : ''} · ${report.startedAt}`;
+  const target = `${t.name ? `${t.name} ` : ''}${t.vip}:${t.port}${t.lb ? ` via ${t.lb}` : ''}`;
+  const head = `lbcheck ${report.id} · ${target} · ${report.startedAt}`;
   const d = report.diagnosis;
   const view = finalView(report);
   return [

@@ -37,6 +37,19 @@ const TITLES = {
 
 export const shortSha = (sha256: string): string => sha256.slice(0, 12);
 
+const yesNo = (b: boolean | null): string => (b === null ? 'unknown' : b ? 'yes' : 'no');
+
+/** An HA group's nodes: which saw the SYN, which hold the VIP, which handled the probe. */
+function nodeFacts(step: Extract<Step, { name: 'reach' }>): Fact[] {
+  return [
+    ...(step.nodes ?? []).map((n) => ({
+      label: `Node ${n.name}`,
+      value: `saw SYN ${yesNo(n.sawSyn)} · holds VIP ${yesNo(n.ownsVip)}${n.name === step.handledBy ? ' · handled the probe' : ''}${n.error ? ` · ${n.error}` : ''}`,
+    })),
+    ...(step.finding ? [{ label: 'HA group', value: step.finding }] : []),
+  ];
+}
+
 function stepFacts(step: Step): Fact[] {
   switch (step.name) {
     case 'reach':
@@ -54,6 +67,7 @@ function stepFacts(step: Step): Fact[] {
           label: 'Answered by',
           value: `${step.answeredBy ?? 'unknown'}${step.answerFrom ? ` (${step.answerFrom})` : ''}`,
         },
+        ...nodeFacts(step),
       ];
     case 'mode':
       return [

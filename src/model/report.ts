@@ -36,7 +36,15 @@ export interface ReachStep extends StepBase {
   /** Why the LB capture may be missing packets, when it may (a cap hit, kernel drops): step 1 is then inconclusive. */
   captureGap?: string;
   probe: { from: string; sourcePort: number };
+  /** An HA group's nodes: which saw the probe's SYN (null: no capture) and which hold the VIP (null: unknown). */
+  nodes?: { name: string; sawSyn: boolean | null; ownsVip: boolean | null; error?: string }[];
+  /** The node of an HA group that handled the probe; steps 2 and 3 ran there. */
+  handledBy?: string;
+  /** What step 1 found about an HA group (machine-readable; the summary says it in words). */
+  finding?: ReachFinding;
 }
+
+export type ReachFinding = 'split-brain' | 'vip-on-no-node' | 'vip-on-wrong-node' | 'failed-over';
 
 export type Behaviour = 'http-response' | 'reset' | 'closed' | 'silent' | 'non-http' | 'refused' | 'not-connected';
 
@@ -151,7 +159,8 @@ export interface Diagnosis {
 export interface Report {
   schemaVersion: typeof SCHEMA_VERSION;
   id: string;
-  target: { vip: string; port: number; lb?: string; name?: string; tls?: boolean };
+  /** lb: the LB checked (for an HA group, the node that handled the probe); lbGroup: every node of the group. */
+  target: { vip: string; port: number; lb?: string; lbGroup?: string[]; name?: string; tls?: boolean };
   startedAt: string;
   finishedAt: string;
   steps: Step[];

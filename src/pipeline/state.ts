@@ -84,7 +84,10 @@ export interface PipelineState {
 
   /** Counts one event in a fixed window and returns the count so far (rate limits, shared by all processes). */
   hit(key: string, windowSeconds: number): Promise<number>;
-  /** True the first time a key is claimed within ttlSeconds, false after (replay detection, shared by all processes). */
+  /**
+   * True the first time a key is claimed within ttlSeconds, false after (replay detection, shared by all
+   * processes).
+   */
   claimOnce(key: string, ttlSeconds: number): Promise<boolean>;
 
   close(): Promise<void>;

@@ -70,7 +70,9 @@ function evaluate(
   if (req.action !== 'cancel' && rule.channels.length > 0 && !principalMatches(rule.channels, platform, req.channel)) {
     return {
       stage: 'channel',
-      reason: `lbcheck may not be used in this channel (${platform}:${req.channel}); rule "${rule.name}" allows ${rule.channels.join(', ')}`,
+      reason:
+        `lbcheck may not be used in this channel (${platform}:${req.channel}); ` +
+        `rule "${rule.name}" allows ${rule.channels.join(', ')}`,
     };
   }
   if (req.action !== 'check' || req.target === undefined) return { stage: 'ok', reason: '' };
@@ -80,7 +82,9 @@ function evaluate(
     if (!rule.targets.some((t) => globMatches(t, vip.name))) {
       return {
         stage: 'target',
-        reason: `target "${vip.name}" is not one you may check (rule "${rule.name}" allows ${rule.targets.join(', ') || 'no inventory targets'})`,
+        reason:
+          `target "${vip.name}" is not one you may check ` +
+          `(rule "${rule.name}" allows ${rule.targets.join(', ') || 'no inventory targets'})`,
       };
     }
   } else {
@@ -98,7 +102,9 @@ function evaluate(
     if (!rule.cidrs.some((c) => cidrContains(c, host))) {
       return {
         stage: 'target',
-        reason: `${req.target} is not in the inventory and ${host} is outside the ranges rule "${rule.name}" allows (${ranges})`,
+        reason:
+          `${req.target} is not in the inventory and ` +
+          `${host} is outside the ranges rule "${rule.name}" allows (${ranges})`,
       };
     }
   }

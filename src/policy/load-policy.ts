@@ -26,13 +26,13 @@ function list(p: Problems, node: Node | null | undefined, what: string): { text:
   });
 }
 
+const platformList = (): string => PLATFORMS.map((x) => x.id).join(', ');
+const PRINCIPAL_EXAMPLES = '(slack:U0123, teams:<id>, console:alice, or slack:* for everyone there)';
+
 function principals(p: Problems, node: Node | null | undefined, what: string): string[] {
   return list(p, node, what).flatMap(({ text, node: n }) => {
     if (PRINCIPAL.test(text) || PLATFORM_ANY.test(text)) return [text];
-    p.at(
-      n,
-      `${what}: "${text}" must be platform:id, platform one of ${PLATFORMS.map((x) => x.id).join(', ')} (slack:U0123, teams:<id>, console:alice, or slack:* for everyone there)`,
-    );
+    p.at(n, `${what}: "${text}" must be platform:id, platform one of ${platformList()} ${PRINCIPAL_EXAMPLES}`);
     return [];
   });
 }
@@ -109,10 +109,13 @@ export function policyWarnings(policy: Policy): string[] {
     return [
       'no policy section in the inventory: chat platforms are refused every check; only the console may run checks',
     ];
-  return policy.rules
-    .filter((r) => r.users.length === 0 && r.groups.length === 0)
-    .map(
-      (r) =>
-        `policy rule "${r.name}" allows everyone on every platform${r.channels.length ? ` in ${r.channels.join(', ')}` : ''} to check ${r.targets.join(', ') || 'no inventory target'}${r.cidrs.length ? ` and ${r.cidrs.map((c) => c.text).join(', ')}` : ''}`,
-    );
+  return policy.rules.filter((r) => r.users.length === 0 && r.groups.length === 0).map(openRuleWarning);
+}
+
+/** "policy rule "x" allows everyone on every platform[ in <channels>] to check <targets>[ and <ranges>]". */
+function openRuleWarning(r: PolicyRule): string {
+  const where = r.channels.length ? ` in ${r.channels.join(', ')}` : '';
+  const targets = r.targets.join(', ') || 'no inventory target';
+  const ranges = r.cidrs.length ? ` and ${r.cidrs.map((c) => c.text).join(', ')}` : '';
+  return `policy rule "${r.name}" allows everyone on every platform${where} to check ${targets}${ranges}`;
 }

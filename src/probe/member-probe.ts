@@ -37,8 +37,8 @@ function finish(p: MemberProbe, protocol: 'http' | 'tcp'): MemberProbe {
   return code ? { ...p, code } : p;
 }
 
-export async function probeDirect(m: MemberTarget, timeoutMs: number): Promise<MemberProbe> {
-  const r = await tcpConnect(m.host, m.port, timeoutMs);
+export async function probeDirect(m: MemberTarget, timeoutMs: number, sourceAddress?: string): Promise<MemberProbe> {
+  const r = await tcpConnect(m.host, m.port, timeoutMs, undefined, sourceAddress);
   let probe: MemberProbe = { outcome: r.outcome, ms: r.ms, ...(r.errno ? { detail: r.errno } : {}) };
   if (r.socket) {
     probe = m.protocol === 'http' ? await httpOver(r.socket, m, timeoutMs, probe) : probe;
@@ -53,7 +53,12 @@ export async function probeDirect(m: MemberTarget, timeoutMs: number): Promise<M
 // accepts and never answers (L7TOUT) is not mistaken for one that never
 // accepted (L4TOUT) when the timeout ends it.
 const CONNECTED = 'lbcheck:connected';
-const REMOTE_PROBE = `exec 3<>"/dev/tcp/$1/$2" || exit 7; echo ${CONNECTED} >&2; printf "GET %s HTTP/1.1\\r\\nHost: %s\\r\\nConnection: close\\r\\n\\r\\n" "$3" "$1" >&3; head -c 256 <&3`;
+const REMOTE_PROBE = [
+  'exec 3<>"/dev/tcp/$1/$2" || exit 7',
+  `echo ${CONNECTED} >&2`,
+  'printf "GET %s HTTP/1.1\\r\\nHost: %s\\r\\nConnection: close\\r\\n\\r\\n" "$3" "$1" >&3',
+  'head -c 256 <&3',
+].join('; ');
 
 async function probeByCommand(session: SshSession, m: MemberTarget, timeoutMs: number): Promise<MemberProbe> {
   const started = performance.now();

@@ -27,10 +27,11 @@ function attempt(
   port: number,
   localPort: number,
   timeoutMs: number,
+  localAddress: string | undefined,
 ): Promise<ConnectResult | 'port-in-use'> {
   const started = performance.now();
   return new Promise((resolve) => {
-    const socket = connect({ host, port, localPort });
+    const socket = connect({ host, port, localPort, ...(localAddress ? { localAddress } : {}) });
     const ms = (): number => Math.round(performance.now() - started);
     const timer = setTimeout(() => {
       socket.destroy();
@@ -56,9 +57,11 @@ export async function tcpConnect(
   port: number,
   timeoutMs: number,
   localPort?: number,
+  /** The vantage point's own address to probe from (one host can be several vantage points); default: the route's. */
+  localAddress?: string,
 ): Promise<ConnectResult> {
   for (let i = 0; i < 8; i++) {
-    const result = await attempt(host, port, localPort ?? pickPort(), timeoutMs);
+    const result = await attempt(host, port, localPort ?? pickPort(), timeoutMs, localAddress);
     if (result !== 'port-in-use') return result;
     if (localPort !== undefined) break;
   }
@@ -70,12 +73,12 @@ export async function tcpConnect(
  * can be filtered on the probe's own flow. The kernel picks a free one; the
  * listener is closed at once and the port is then used as the source port.
  */
-export function reserveLocalPort(): Promise<number> {
+export function reserveLocalPort(localAddress?: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
     server.once('error', reject);
-    server.listen(0, () => {
+    server.listen(0, localAddress, () => {
       const address = server.address();
       server.close(() =>
         typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')),

@@ -9,7 +9,7 @@ export class SessionPool {
   private readonly known = new Map<string, { lb: string; session?: SshSession }>();
 
   private key(lb: LbAccess): string {
-    return `${lb.user}@${lb.host}:${lb.port}#${[...lb.pins.fingerprints].sort().join(',')}`;
+    return `${lb.user}@${lb.host}:${lb.port}#${[...lb.pins.fingerprints].sort().join(',')}${lb.sudo ? '#sudo' : ''}`;
   }
 
   async get(lb: LbAccess): Promise<SshSession> {

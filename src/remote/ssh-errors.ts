@@ -10,8 +10,10 @@ export class HostKeyMismatchError extends LbcheckError {
   ) {
     super(
       'access',
-      `host key of ${target} does not match the pinned key: the server presented ${seen}, expected ${expected.join(' or ')}; refusing to connect`,
-      'if the LB was rebuilt or its key rotated, verify the new key out of band and update the pin; otherwise treat this as a possible man-in-the-middle',
+      `host key of ${target} does not match the pinned key: ` +
+        `the server presented ${seen}, expected ${expected.join(' or ')}; refusing to connect`,
+      'if the LB was rebuilt or its key rotated, verify the new key out of band and update the pin; ' +
+        'otherwise treat this as a possible man-in-the-middle',
     );
   }
 }
@@ -25,7 +27,8 @@ export class HostKeyUnknownError extends LbcheckError {
     super(
       'access',
       `host key of ${target} is not pinned (the server presented ${seen}); refusing to connect`,
-      `pin it with --known-hosts FILE or "hostKey: ${seen}" in the inventory after checking it on the LB (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub)`,
+      `pin it with --known-hosts FILE or "hostKey: ${seen}" in the inventory ` +
+        'after checking it on the LB (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub)',
     );
   }
 }

@@ -20,6 +20,8 @@ export interface SshOptions {
   keepaliveMs?: number;
   /** A TCP connection to host:port opened earlier (preconnect.ts); else one is opened here. */
   preconnected?: Preconnected;
+  /** The account is not root: run the privileged commands through `sudo -n` (sudo.ts). */
+  sudo?: boolean;
 }
 
 export interface RemoteResult {
@@ -56,6 +58,8 @@ export class SshSession {
     private readonly socket: Socket,
     readonly target: string,
     readonly hostKeyFingerprint: string,
+    /** Privileged commands go through `sudo -n` (the LB entry says `sudo: true`). */
+    readonly sudo = false,
   ) {
     client.on('close', () => (this.closed = true));
     client.on('error', () => undefined); // after 'ready', failures surface on the channel calls
@@ -80,7 +84,7 @@ export class SshSession {
         if (verdict === undefined || !verdict.ok) return reject(new Error('SSH ready without host key verification'));
         // Many small request/response packets: Nagle would add delayed-ACK stalls to each.
         client.setNoDelay(true);
-        resolve(new SshSession(client, socket, target, verdict.seen));
+        resolve(new SshSession(client, socket, target, verdict.seen, opts.sudo === true));
       });
       client.once('error', (err: Error & { level?: string; code?: string }) => {
         client.end();

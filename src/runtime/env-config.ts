@@ -26,6 +26,8 @@ export interface RuntimeConfig {
   lockDurationMs: number;
   stalledIntervalMs: number;
   localCapture: boolean;
+  /** LBCHECK_SOURCE_ADDRESS: the probes leave from this address of the worker's host (its vantage point). */
+  sourceAddress?: string;
   /** LBCHECK_JOB_KEY: the bot and its workers seal and check every queued job with it. */
   jobKey?: string;
   /** LBCHECK_LOG: "stderr" or a file. */
@@ -63,5 +65,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     ...(s.LBCHECK_CONFIG !== undefined ? { inventoryFile: s.LBCHECK_CONFIG } : {}),
     ...(s.LBCHECK_JOB_KEY !== undefined ? { jobKey: s.LBCHECK_JOB_KEY } : {}),
     ...(s.LBCHECK_LOG !== undefined ? { logTarget: s.LBCHECK_LOG } : {}),
+    ...(s.LBCHECK_SOURCE_ADDRESS !== undefined ? { sourceAddress: s.LBCHECK_SOURCE_ADDRESS } : {}),
   };
 }

@@ -3,6 +3,7 @@
 // typed values; a refusal names the variable, its value (never a secret's) and
 // what a valid value looks like. An empty variable means "unset" (its default),
 // except for secrets: an empty secret is a mistake, not a choice.
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { safeRedisUrl, ZONE } from '../pipeline/job-bus.js';
@@ -115,6 +116,13 @@ export const runtimeSchema = z.object({
   LBCHECK_LOCK_MS: whole(10_000, 1000, 600_000),
   LBCHECK_STALLED_CHECK_MS: whole(5_000, 1000, 600_000),
   LBCHECK_LOCAL_CAPTURE: matching(undefined, /^[01]$/, 'must be 0 (no capture on this machine) or 1'),
+  // The vantage point's own address, when one host probes for several zones (one worker per address).
+  LBCHECK_SOURCE_ADDRESS: raw.transform((text, ctx): string | undefined => {
+    if (!given(text)) return undefined;
+    if (isIP(text) !== 0) return text;
+    ctx.addIssue({ code: 'custom', message: 'must be an IP address of this machine (the probes leave from it)' });
+    return z.NEVER;
+  }),
   LBCHECK_JOB_KEY: secret(
     'LBCHECK_JOB_KEY',
     32,

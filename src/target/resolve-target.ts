@@ -21,6 +21,8 @@ export interface TargetRequest {
   sni?: string;
   protocol?: 'http' | 'tcp';
   captureInterface?: string;
+  /** --sudo with --lb: the account is not root (privileged commands through `sudo -n`). */
+  sudo?: boolean;
 }
 
 const TARGET_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
@@ -81,13 +83,21 @@ function defaultIdentity(): string {
 }
 
 function fromInventoryLb(lb: InventoryLb, req: TargetRequest): LbAccess {
-  return lbAccess(
+  const access = lbAccess(
     lb.ssh,
     req.identity ?? lb.identity,
     { knownHosts: req.knownHosts ?? lb.knownHosts, hostKeys: lb.hostKeys },
     req.captureInterface ?? lb.captureInterface,
     `${lb.name} (${formatEndpoint(lb.ssh)})`,
   );
+  return lb.sudo ? { ...access, sudo: true } : access;
+}
+
+async function groupNode(name: string, inventory: Inventory | undefined, req: TargetRequest): Promise<LbAccess> {
+  const invLb = inventory?.loadBalancers.get(name);
+  if (!invLb) throw new ConfigError(`the HA group names load balancer ${name}, which is not in the inventory`);
+  const access = fromInventoryLb(invLb, req);
+  return { ...access, host: await toIp(access.host, 'LB') };
 }
 
 const INTERFACE = /^[a-zA-Z0-9_.:@-]{1,15}$/;
@@ -134,6 +144,7 @@ export async function resolveTarget(req: TargetRequest, inventory: Inventory | u
       req.captureInterface ?? 'any',
       formatEndpoint(ssh),
     );
+    if (req.sudo) lb.sudo = true;
   } else if (entry?.lb) {
     const invLb = inventory?.loadBalancers.get(entry.lb);
     if (!invLb)
@@ -141,6 +152,11 @@ export async function resolveTarget(req: TargetRequest, inventory: Inventory | u
     lb = fromInventoryLb(invLb, req);
   }
   if (lb) lb.host = await toIp(lb.host, 'LB');
+  // An HA group (only from the inventory; --lb names one node): every node, the first being lb itself.
+  const lbNodes =
+    lb && !req.lbUrl && entry?.lbNodes
+      ? [lb, ...(await Promise.all(entry.lbNodes.slice(1).map((n) => groupNode(n, inventory, req))))]
+      : undefined;
 
   const target: CheckTarget = {
     vip: await toIp(vip.address, 'VIP'),
@@ -153,6 +169,8 @@ export async function resolveTarget(req: TargetRequest, inventory: Inventory | u
   const sni = req.sni ?? entry?.sni ?? (/^[\d.:]+$/.test(vip.address) ? undefined : vip.address);
   if (sni) target.sni = sni;
   if (lb) target.lb = lb;
+  if (lbNodes) target.lbNodes = lbNodes;
+  if (lbNodes && entry?.activeActive) target.activeActive = true;
   if (entry?.httpPath) target.httpPath = entry.httpPath;
   if (entry?.expectStatus) target.expectStatus = entry.expectStatus;
   if (entry?.lbView) target.lbView = entry.lbView;

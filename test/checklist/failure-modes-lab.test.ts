@@ -6,33 +6,45 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { runCheck } from '../../src/checklist/run-check.js';
 import { SshSession } from '../../src/remote/ssh-session.js';
+import type { LbAccess } from '../../src/checklist/check-target.js';
+import { startStandby } from '../lab/standby.js';
 import { startLab, waitHealthy, type Lab } from '../lab/lab.js';
 import { checkOptions } from './lab-target.js';
 import { assertExpected, labFacts, SCENARIOS, scenarioTarget, type Scenario } from './scenarios.js';
 
 let lab: Lab;
-let session: SshSession | undefined;
+// One warm session per LB node (an HA pair has two), as a worker's pool keeps them.
+const sessions = new Map<string, SshSession>();
+const sessionFor = async (lb: LbAccess): Promise<SshSession> => {
+  const warm = sessions.get(lb.host);
+  if (warm?.alive) return warm;
+  const fresh = await SshSession.open(lb);
+  sessions.set(lb.host, fresh);
+  return fresh;
+};
 
 before(async () => {
   lab = await startLab();
+  await startStandby(lab);
 });
 after(() => {
-  session?.close();
+  for (const s of sessions.values()) s.close();
   lab.teardown();
 });
 afterEach(async () => {
   await lab.faults.clear();
   await waitHealthy(lab);
-  assert.deepEqual(
-    lab.processNames('lb').filter((n) => n === 'tcpdump'),
-    [],
-  );
+  for (const node of ['lb', 'lb2'])
+    assert.deepEqual(
+      lab.processNames(node).filter((n) => n === 'tcpdump'),
+      [],
+    );
 });
 
 async function runScenario(s: Scenario): Promise<void> {
   await s.fault?.(lab);
   const outcome = await runCheck(scenarioTarget(lab, s), checkOptions({ all: s.all ?? false }), {
-    session: async (lb) => (session?.alive ? session : (session = await SshSession.open(lb))),
+    session: sessionFor,
   }).catch((err: Error) => {
     if (s.acceptsError?.test(err.message)) return err;
     throw err;
@@ -40,8 +52,8 @@ async function runScenario(s: Scenario): Promise<void> {
   if (outcome instanceof Error) {
     // The error names the path to the LB, and its hint says what to check: nobody is blamed.
     assert.match((outcome as Error & { hint?: string }).hint ?? '', /path between lbcheck and the LB/);
-    session?.close();
-    session = undefined;
+    for (const s of sessions.values()) s.close();
+    sessions.clear();
     return;
   }
   const { report, observation } = outcome;

@@ -6,7 +6,8 @@
 import type { CheckTarget } from '../../src/checklist/check-target.js';
 import type { Culprit, Report } from '../../src/model/report.js';
 import { LAB_TLS_NAME, type Lab, type VipKind } from '../lab/lab.js';
-import { labTarget } from './lab-target.js';
+import { labTarget, standbyLbAccess, sudoLbAccess } from './lab-target.js';
+import { ESTATE_SCENARIOS } from './estate-scenarios.js';
 
 export interface Expectation {
   /** e.g. "1:pass 2:warn 3:fail" (a regular expression, anchored) */
@@ -38,6 +39,10 @@ export interface Scenario {
   members?: boolean;
   /** Check without SSH access to the LB (no capture, no probes from the LB). */
   noLb?: boolean;
+  /** The VIP is served by the lab's HA pair (lab-lb, then the standby lab-lb2). */
+  pair?: boolean;
+  /** Log in as the LB's unprivileged account (privileged commands through sudo -n). */
+  sudo?: boolean;
   /** Read the LB's own view of the pool (HAProxy runtime API, iptables, nginx -T). */
   view?: boolean;
   all?: boolean;
@@ -66,7 +71,9 @@ export function scenarioTarget(lab: Lab, s: Scenario): CheckTarget {
       sni: LAB_TLS_NAME,
     };
   }
-  return labTarget(lab, s.vip, { members: s.members ?? true, view: s.view ?? false });
+  const target = labTarget(lab, s.vip, { members: s.members ?? true, view: s.view ?? false });
+  if (s.sudo) return { ...target, lb: sudoLbAccess(lab) };
+  return s.pair && target.lb ? { ...target, lbNodes: [target.lb, standbyLbAccess(lab)] } : target;
 }
 
 const step3 = (r: Report): Extract<Report['steps'][number], { step: 3 }> | undefined =>
@@ -412,6 +419,7 @@ export const SCENARIOS: Scenario[] = [
       },
     },
   },
+  ...ESTATE_SCENARIOS,
 ];
 
 export function assertExpected(r: Pick<Report, 'steps' | 'diagnosis'>, e: Expectation, facts: LabFacts): string[] {

@@ -3,6 +3,7 @@
 // shows exactly what the tests exercise. `fault <name> [vip|server]` toggles.
 import type { Undo } from '../lab/faults.js';
 import type { Lab, VipKind } from '../lab/lab.js';
+import { failoverToStandby, splitBrain, staleRouteAfterFailover, vipOnNoNode } from '../lab/standby.js';
 import { DEMO_VIPS, type DemoVipName } from './demo-inventory.js';
 
 interface FaultSpec {
@@ -126,6 +127,34 @@ export const DEMO_FAULTS: FaultSpec[] = [
     what: "the LB's sshd forbids forwarding: member probes fall back to a remote bash one-liner",
     expect: 'none (the probes say via remote-command)',
     apply: (lab) => lab.faults.sshForwardingDisabled(),
+  },
+  {
+    name: 'failover',
+    arg: 'none',
+    what: "web-http's VIP moves to the HA standby lab-lb2 (and the router follows)",
+    expect: 'none for web-http (step 1 names lab-lb2: the pair has failed over)',
+    apply: (lab) => failoverToStandby(lab),
+  },
+  {
+    name: 'split-brain',
+    arg: 'none',
+    what: "both HA nodes hold web-http's VIP",
+    expect: 'lb (split-brain) for web-http',
+    apply: (lab) => splitBrain(lab),
+  },
+  {
+    name: 'vip-on-no-node',
+    arg: 'none',
+    what: "no HA node holds web-http's VIP",
+    expect: 'lb (vip-on-no-node) for web-http, never path-to-lb',
+    apply: (lab) => vipOnNoNode(lab),
+  },
+  {
+    name: 'stale-route',
+    arg: 'none',
+    what: "web-http's VIP moves to lab-lb2 but the router still sends it to lab-lb",
+    expect: 'lb (vip-on-wrong-node) for web-http, never path-to-lb',
+    apply: (lab) => staleRouteAfterFailover(lab),
   },
 ];
 

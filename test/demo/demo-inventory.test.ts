@@ -43,6 +43,19 @@ describe('demo inventory and policy', () => {
     });
   }
 
+  it('with the HA standby, web-http is served by the pair and the standby is the only other address', () => {
+    const lab = fakeLab(5);
+    const standby = { ...lab.ssh, host: lab.ssh.host.replace(/\.\d+$/, '.130') };
+    const withPair: DemoLab = { ...lab, standby };
+    const inv = parseInventory(demoInventoryYaml(withPair, 'alice'), 'demo-inventory.yaml');
+    assert.deepEqual(inv.vips.get('web-http')?.lbNodes, ['lab-lb', 'lab-lb2']);
+    assert.equal(inv.vips.get('web-l4')?.lbNodes, undefined);
+    assert.deepEqual(
+      [...demoAddresses(withPair)].filter((a) => !demoAddresses(lab).has(a)),
+      [standby.host],
+    );
+  });
+
   it('parses, and the policy lets the console user check the lab VIPs by name and by address, nothing else', () => {
     const lab = fakeLab(3);
     const inv = parseInventory(demoInventoryYaml(lab, 'alice'), 'demo-inventory.yaml');

@@ -10,6 +10,8 @@ export interface DemoLab {
   vips: { name: string; address: string; port: number; protocol: 'http' | 'tcp'; what: string }[];
   servers: { name: string; address: string; port: number }[];
   ssh: LabSsh;
+  /** The HA standby (test/lab/standby.ts): with it, web-http is served by the pair lab-lb, lab-lb2. */
+  standby?: LabSsh;
 }
 
 /** The lab's VIPs under the names the reader types. */
@@ -24,7 +26,12 @@ export type DemoVipName = keyof typeof DEMO_VIPS;
 
 /** Every address the inventory may name (the test checks the YAML against it). */
 export function demoAddresses(lab: DemoLab): Set<string> {
-  return new Set([lab.ssh.host, ...lab.vips.map((v) => v.address), ...lab.servers.map((s) => s.address)]);
+  return new Set([
+    lab.ssh.host,
+    ...(lab.standby ? [lab.standby.host] : []),
+    ...lab.vips.map((v) => v.address),
+    ...lab.servers.map((s) => s.address),
+  ]);
 }
 
 export function demoInventoryYaml(lab: DemoLab, consoleUser: string): string {
@@ -37,13 +44,21 @@ export function demoInventoryYaml(lab: DemoLab, consoleUser: string): string {
     `    ssh: ssh://${lab.ssh.user}@${lab.ssh.host}:${lab.ssh.port}`,
     `    identity: ${lab.ssh.identityFile}`,
     `    hostKey: ${lab.ssh.hostKeyFingerprint}`,
+    ...(lab.standby
+      ? [
+          '  lab-lb2:                # the HA standby of lab-lb (web-http only)',
+          `    ssh: ssh://${lab.standby.user}@${lab.standby.host}:${lab.standby.port}`,
+          `    identity: ${lab.standby.identityFile}`,
+          `    hostKey: ${lab.standby.hostKeyFingerprint}`,
+        ]
+      : []),
     'vips:',
     ...lab.vips.flatMap((v) => [
       `  ${v.name}:                # ${v.what}`,
       `    address: ${v.address}`,
       `    port: ${v.port}`,
       `    protocol: ${v.protocol}`,
-      '    lb: lab-lb',
+      `    lb: ${lab.standby && v.name === 'web-http' ? '[lab-lb, lab-lb2]' : 'lab-lb'}`,
       `    members: [${members}]`,
     ]),
     'policy:',

@@ -11,6 +11,7 @@ import { userInfo } from 'node:os';
 import { loadInventory } from '../../src/inventory/load-inventory.js';
 import { LabPreflightError } from '../lab/preflight.js';
 import { startLab, type Lab } from '../lab/lab.js';
+import { startStandby } from '../lab/standby.js';
 import { runDemoBot } from './demo-bot.js';
 import { FaultSwitchboard } from './demo-faults.js';
 import { DEMO_VIPS, demoInventoryYaml, type DemoLab, type DemoVipName } from './demo-inventory.js';
@@ -26,6 +27,7 @@ function describeLab(lab: Lab): DemoLab {
     }),
     servers: lab.servers.map((s) => ({ name: s.name, address: s.address, port: s.port })),
     ssh: lab.sshInfo,
+    ...(lab.standby ? { standby: lab.standby.ssh } : {}),
   };
 }
 
@@ -34,6 +36,7 @@ async function main(): Promise<number> {
   let lab: Lab;
   try {
     lab = await startLab({ serverCount: 2 });
+    await startStandby(lab);
   } catch (err) {
     if (err instanceof LabPreflightError) {
       console.error(`${err.message}\nThe demo installs what it needs when run as root: sudo npm run demo`);
@@ -59,6 +62,7 @@ async function main(): Promise<number> {
     out(
       `LB ${demo.ssh.host} (sshd, tcpdump, HAProxy, nginx, iptables) · servers ${demo.servers.map((s) => `${s.name} ${s.address}:${s.port}`).join(', ')}`,
     );
+    if (demo.standby) out(`HA standby ${demo.standby.host} (sshd, HAProxy): web-http is served by the pair`);
     out('VIPs:');
     for (const v of demo.vips) out(`  ${v.name.padEnd(10)} ${`${v.address}:${v.port}`.padEnd(18)} ${v.what}`);
     out(`inventory and policy: ${inventoryFile} (only the lab's addresses may be checked)`);

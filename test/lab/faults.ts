@@ -27,6 +27,11 @@ export class LabFaults {
     return this.active.map((a) => a.name);
   }
 
+  /** A fault defined elsewhere (e.g. standby.ts), undone by clear() like the ones here. */
+  register(name: string, doIt: () => Promise<void>, undoIt: () => Promise<void>): Promise<Undo> {
+    return this.apply(name, doIt, undoIt);
+  }
+
   private async apply(name: string, doIt: () => Promise<void>, undoIt: () => Promise<void>): Promise<Undo> {
     await doIt();
     const entry = { name, undo: undoIt };

@@ -30,6 +30,7 @@ import { releaseSlot, reserveSlot, staleSlots, writeSlot } from './slots.js';
 import { prepareSshd, type LabSsh, type LabSshd } from './sshd.js';
 import { allNamespaces, buildTopology, namespaceNames, type LabNamespaces } from './topology.js';
 import { teardownSync } from './teardown.js';
+import type { LabStandby } from './standby.js';
 
 export type VipKind = 'haproxy-http' | 'haproxy-tcp' | 'nginx' | 'dnat';
 export const VIP_KINDS: readonly VipKind[] = ['haproxy-http', 'haproxy-tcp', 'nginx', 'dnat'];
@@ -75,6 +76,8 @@ export class Lab {
     readonly tlsVip: { address: string; port: number },
     public ssh: LabSsh | undefined = undefined,
     public sshd: LabSshd | undefined = undefined,
+    /** The HA standby node, once standby.ts started it. */
+    public standby: LabStandby | undefined = undefined,
   ) {
     this.faults = new LabFaults(this);
   }
@@ -88,6 +91,7 @@ export class Lab {
   nsOf(host: LabHost): string {
     if (host === 'router') return this.ns.router;
     if (host === 'lb') return this.ns.lb;
+    if (host === 'lb2') return this.ns.standby;
     const server = this.servers.find((s) => s.name === host);
     if (server === undefined) throw new Error(`no lab host ${host}`);
     return server.ns;
@@ -256,7 +260,7 @@ async function startServices(lab: Lab): Promise<void> {
     ),
   );
 
-  const sshd = await prepareSshd(ns.lb, dir, addr.lbTransit);
+  const sshd = await prepareSshd(ns.lb, dir, addr.lbTransit, { sudoUser: true });
   lab.ssh = sshd.ssh;
   lab.sshd = sshd;
   await lab.service('sshd', () => sshd.start());

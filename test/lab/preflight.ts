@@ -18,6 +18,8 @@ const REQUIRED: { bin: string; pkg: string }[] = [
   { bin: '/usr/sbin/hping3', pkg: 'hping3' },
   // The LB view: HAProxy's runtime API is read over its stats socket with socat.
   { bin: '/usr/bin/socat', pkg: 'socat' },
+  // An unprivileged LB account runs tcpdump and the LB view through sudo (issue 17).
+  { bin: '/usr/bin/sudo', pkg: 'sudo' },
 ];
 
 export class LabPreflightError extends Error {

@@ -12,6 +12,8 @@ import { runOk } from './run-command.js';
 export interface LabNamespaces {
   router: string;
   lb: string;
+  /** The HA standby LB node; built only when a test asks for it (standby.ts), torn down with the rest. */
+  standby: string;
   sw: string;
   servers: string[];
 }
@@ -21,13 +23,14 @@ export function namespaceNames(runId: string, serverCount: number): LabNamespace
   return {
     router: ns('router'),
     lb: ns('lb'),
+    standby: ns('lb2'),
     sw: ns('sw'),
     servers: Array.from({ length: serverCount }, (_, i) => ns(`s${i + 1}`)),
   };
 }
 
 export function allNamespaces(ns: LabNamespaces): string[] {
-  return [ns.router, ns.lb, ns.sw, ...ns.servers];
+  return [ns.router, ns.lb, ns.standby, ns.sw, ...ns.servers];
 }
 
 const ip = (ns: string, ...args: string[]): string[] => ['ip', '-n', ns, ...args];
