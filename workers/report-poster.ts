@@ -21,11 +21,44 @@ import { reportJobProblem } from '../src/pipeline/job-validation.js';
 import { reportJobId, type ReportJob } from '../src/pipeline/types.js';
 import { recordPost } from '../src/ops/metrics.js';
 import { afterVantagePost, vantageOf, vantageWait } from './vantage-posting.js';
+import { diagnosisChanged, diffReports, type ReportDiff } from '../src/messages/report-diff.js';
+import type { Report } from '../src/model/report.js';
+
+/** The final report of an earlier check, kept with its record for re-runs to compare against. */
+export async function storedReport(state: PipelineState, checkId: string): Promise<Report | undefined> {
+  const raw = await state.getMemo(checkId, 'report');
+  if (raw === undefined) return undefined;
+  try {
+    return JSON.parse(raw) as Report;
+  } catch {
+    return undefined;
+  }
+}
+
+async function diffSincePrevious(state: PipelineState, r: ReportJob): Promise<ReportDiff | undefined> {
+  if (r.kind !== 'final' || !r.request.rerunOf) return undefined;
+  const previous = await storedReport(state, r.request.rerunOf);
+  return previous ? diffReports(previous, r.report) : undefined;
+}
+
+/**
+ * A watch posts its first check in full, then only a diagnosis that changed (and errors): the other reports
+ * of its later rounds are marked done without a post.
+ */
+async function silentWatchReport(state: PipelineState, r: ReportJob): Promise<boolean> {
+  if (!r.request.watch || r.request.watch.round <= 1) return false;
+  if (r.kind === 'queued' || r.kind === 'step' || r.kind === 'lost' || r.kind === 'cancelled') return true;
+  if (r.kind !== 'final' || !r.request.rerunOf) return false;
+  const previous = await storedReport(state, r.request.rerunOf);
+  return previous !== undefined && !diagnosisChanged(previous, r.report);
+}
 
 export interface ReportPosterDeps {
   state: PipelineState;
   posters: ReadonlyMap<string, ChatPoster>;
   log: Logger;
+  /** Told about every report of a watch's check once it is done (posted or silent): the watch moves on. */
+  afterWatchReport?: (r: ReportJob, posted: PostedRef) => Promise<void>;
   /** After this long, a report stops waiting for an earlier one that never came. */
   maxOrderWaitMs?: number;
   /** Where posted reports and their evidence are recorded. */
@@ -33,6 +66,8 @@ export interface ReportPosterDeps {
 }
 
 const firstSeen = new Map<string, number>();
+/** A claim outlives any post; one held by a crashed process lapses after this and the post is retried. */
+const CLAIM_TTL_S = 120;
 
 function postRecord(r: ReportJob, files: EvidenceFile[], posted: PostedRef): PostRecord {
   const req = r.request;
@@ -48,6 +83,7 @@ function postRecord(r: ReportJob, files: EvidenceFile[], posted: PostedRef): Pos
     ...((posted.thread ?? req.replyTo.thread) ? { thread: posted.thread ?? req.replyTo.thread } : {}),
     messageIds: posted.messageIds ?? [],
     fileIds: posted.fileIds ?? [],
+    ...(posted.via ? { via: posted.via } : {}),
     evidence: files.map((f) => ({
       name: f.name,
       sha256: f.sha256,
@@ -70,6 +106,10 @@ function postRecord(r: ReportJob, files: EvidenceFile[], posted: PostedRef): Pos
       return { ...base, summary: r.message };
     case 'lost':
       return { ...base, summary: 'the worker running the check was lost; retried' };
+    case 'queued':
+      return { ...base, summary: 'queued; the check is shown where its results will appear' };
+    case 'watch':
+      return { ...base, summary: r.text };
   }
 }
 
@@ -92,10 +132,16 @@ export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promi
     // Reports are queued per platform, so this is a misrouted job: keep it (the queue retries), never drop it.
     throw new Error(`no ${r.request.replyTo.platform} adapter in this bot process for ${id}`);
   }
+  const diff = await diffSincePrevious(deps.state, r);
   const ctx: PostContext = {
     request: r.request,
     record: await deps.state.getCheck(r.checkId),
-    memo: { get: (k) => deps.state.getMemo(r.checkId, k), set: (k, v) => deps.state.setMemo(r.checkId, k, v) },
+    ...(diff ? { diff } : {}),
+    memo: {
+      get: (k) => deps.state.getMemo(r.checkId, k),
+      set: (k, v) => deps.state.setMemo(r.checkId, k, v),
+      claim: (k) => deps.state.claimOnce(`memo-claim:${r.checkId}:${k}`, CLAIM_TTL_S),
+    },
     ...(vantage ? { vantage } : {}),
   };
   if (await deps.state.wasPosted(id)) {
@@ -112,6 +158,12 @@ export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promi
     log.log('warn', `posting out of order: waited in vain for ${waitFor}`, { seq: r.seq, cursor });
   }
   firstSeen.delete(id);
+  if (await silentWatchReport(deps.state, r)) {
+    if (r.kind === 'final') await deps.state.setMemo(r.checkId, 'report', JSON.stringify(r.report));
+    await deps.state.markPosted(r.checkId, id, r.seq);
+    await deps.afterWatchReport?.(r, {});
+    return 'done';
+  }
   let files: EvidenceFile[] = [];
   let posted: PostedRef | void;
   try {
@@ -141,6 +193,8 @@ export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promi
           },
         ];
         posted = await poster.postFinal(ctx, r.report);
+        // Kept for the next re-run or watch round to compare against.
+        await deps.state.setMemo(r.checkId, 'report', JSON.stringify(r.report));
         break;
       }
       case 'cancelled':
@@ -155,6 +209,19 @@ export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promi
         break;
       case 'lost':
         posted = await poster.postNotice(ctx, 'lost', lostText(r.checkId, r.lostWorker));
+        break;
+      case 'watch':
+        posted = await poster.postNotice(ctx, 'watch', r.text);
+        break;
+      case 'queued':
+        // Platforms that answer in place (Teams' reply chain, the console) have nothing more to show.
+        if (!poster.postQueued) {
+          await deps.state.markPosted(r.checkId, id, r.seq);
+          // A --from group's thread is as open as it will be: the other zones need not wait.
+          await afterVantagePost(r, ctx, poster, deps);
+          return 'done';
+        }
+        posted = await poster.postQueued(ctx);
         break;
     }
   } catch (err) {
@@ -171,6 +238,7 @@ export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promi
   await deps.state.markPosted(r.checkId, id, r.seq);
   recordPost(poster.platform, 'posted');
   log.log('info', 'report posted', { kind: r.kind, seq: r.seq, platform: poster.platform });
+  if (r.request.watch) await deps.afterWatchReport?.(r, posted ?? {});
   await afterVantagePost(r, ctx, poster, deps);
   return 'done';
 }

@@ -20,6 +20,8 @@ interface ComparisonDeps {
 }
 
 const OPENED = 'vantage.opened';
+/** As the report poster's own claims: one held by a crashed process lapses after this and the post is retried. */
+const CLAIM_TTL_S = 120;
 const endKey = (zone: string): string => `vantage.ended.${zone}`;
 /** The reports after which a zone's check is over (a lost worker's check runs again, so 'lost' is not one). */
 const isEnd = (r: ReportJob): boolean => r.kind === 'final' || r.kind === 'error' || r.kind === 'cancelled';
@@ -31,7 +33,11 @@ export function vantageOf(r: ReportJob, state: PipelineState): VantagePost | und
     zone: r.request.zone,
     group,
     // Keyed by the group id: memo keys are per check, and the group is the "check" every zone shares.
-    shared: { get: (k) => state.getMemo(group.id, k), set: (k, v) => state.setMemo(group.id, k, v) },
+    shared: {
+      get: (k) => state.getMemo(group.id, k),
+      set: (k, v) => state.setMemo(group.id, k, v),
+      claim: (k) => state.claimOnce(`memo-claim:${group.id}:${k}`, CLAIM_TTL_S),
+    },
   };
 }
 

@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { Report, Step } from '../../src/model/report.js';
 import { renderStep } from '../../src/messages/render-text.js';
+import { finalView } from '../../src/messages/views.js';
 import type { Incoming, IntakeReply } from '../../src/pipeline/intake.js';
 import type { ChatPoster, EvidenceFile, NoticeKind, PostContext, PostedRef } from '../../src/pipeline/poster.js';
 import { CHECK_ID, isSafeEvidenceName } from '../../src/pipeline/job-validation.js';
@@ -96,7 +97,7 @@ export class ConsoleAdapter implements ChatPoster {
     writeFileSync(join(dir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
     this.print(
       [
-        `${label(ctx)} Diagnosis: ${d.culprit.toUpperCase()} → ${d.team}`,
+        `${label(ctx)} ${finalView(report, ctx.diff).headline} → ${d.team}`,
         `${label(ctx)}   ${d.summary}`,
         ...(d.stoppedAfter
           ? [`${label(ctx)}   (stopped after step ${d.stoppedAfter}; add --all to run every step)`]
@@ -108,7 +109,7 @@ export class ConsoleAdapter implements ChatPoster {
   }
 
   postNotice(ctx: PostContext, kind: NoticeKind, text: string): Promise<void> {
-    const mark = { error: '✘', lost: '⚠', cancelled: '–', comparison: '⇄' }[kind];
+    const mark = { error: '✘', lost: '⚠', cancelled: '–', watch: '–', comparison: '⇄' }[kind];
     // The comparison belongs to the --from group, not to the one check whose end completed it.
     const who = kind === 'comparison' && ctx.vantage ? `[${ctx.vantage.group.id}]` : label(ctx);
     const [head, ...more] = text.split('\n');

@@ -29,7 +29,7 @@ export interface PostRecord {
   type: 'post';
   checkId: string;
   /** 'comparison': a --from command's zones compared (its group id in `group`, its zones in `zone`). */
-  kind: 'step' | 'final' | 'cancelled' | 'error' | 'lost' | 'comparison';
+  kind: 'step' | 'final' | 'cancelled' | 'error' | 'lost' | 'queued' | 'watch' | 'comparison';
   group?: string;
   step?: number;
   verdict?: string;
@@ -42,6 +42,8 @@ export interface PostRecord {
   thread?: string;
   messageIds: string[];
   fileIds: string[];
+  /** Set when the post did not go to the channel as usual, e.g. "response_url" where the bot was not a member. */
+  via?: string;
   evidence: { name: string; sha256: string; bytes: number; truncatedFrom?: number }[];
   commands: string[];
   worker: string;

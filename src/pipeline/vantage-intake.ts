@@ -79,7 +79,13 @@ export async function queueVantages(
   return requests;
 }
 
-export function vantageQueuedText(target: string, all: boolean, requests: CheckRequest[], prefix: string): string {
+export function vantageQueuedText(
+  target: string,
+  all: boolean,
+  requests: CheckRequest[],
+  prefix: string,
+  where = 'here',
+): string {
   const each = requests.map((r) => `${r.zone} (${r.checkId})`).join(', ');
-  return `Queued ${requests.length} checks of ${target}${all ? ' (all steps)' : ''} at once, from ${each}. Each zone's steps follow here, labelled by zone, then one comparison. Cancel one with: ${prefix} cancel <check-id>`;
+  return `Queued ${requests.length} checks of ${target}${all ? ' (all steps)' : ''} at once, from ${each}. Each zone's steps follow ${where}, labelled by zone, then one comparison. Cancel one with: ${prefix} cancel <check-id>`;
 }

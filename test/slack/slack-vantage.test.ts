@@ -1,8 +1,9 @@
 // A --from group on Slack (issue 17 item 4): the real WebClient against the
 // fake Web API, reports processed as the bot's report queue does. One parent
 // for the whole group, every zone's post in its thread with the zone in the
-// headline, the zones' finals leave the parent alone, and the comparison is
-// posted once in the thread and shown on the parent.
+// headline (also when both zones' "queued" reports open it at once), the
+// zones' finals leave the parent alone, and the comparison is posted once in
+// the thread and shown on the parent.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -52,6 +53,8 @@ const jobs = (request: CheckRequest, fixture: string): ReportJob[] => {
   const steps = report.steps.filter((s) => s.verdict !== 'skipped');
   const base = { checkId: request.checkId, request, worker: `w/${request.zone}` };
   return [
+    // What the intake queues with each check: the parent shown at once (both zones' at the same moment).
+    { ...base, worker: 'intake', kind: 'queued', seq: 0 },
     ...steps.map((step, i): ReportJob => ({ ...base, kind: 'step', seq: i + 1, step, evidence: [] })),
     { ...base, kind: 'final', seq: steps.length + 1, report },
   ];
@@ -85,7 +88,7 @@ describe('a --from group on Slack', () => {
     ]);
     const parents = fake.callsOf('chat.postMessage').filter((c) => !c.args.thread_ts);
     assert.equal(parents.length, 1);
-    assert.equal(parents[0]?.args.text, `lbcheck ${groupId}: checking web-vip from dc1, dc2`);
+    assert.equal(parents[0]?.args.text, `lbcheck ${groupId}: checking web-vip from dc1, dc2, step 1 running…`);
     const thread = fake.threadOf(groupId);
     const dc1Posts = thread.filter((t) => t.startsWith('[dc1] '));
     const dc2Posts = thread.filter((t) => t.startsWith('[dc2] '));
