@@ -1,10 +1,11 @@
 // Posting a --from command's checks (issue 17 item 4): every zone's reports
 // go under one parent, and when the last zone has ended the comparison is
-// posted once. Two orderings make "once" hold without a lock: a later zone's
-// reports wait until the first zone's first post has opened the thread (so
-// only one parent is ever created), and a zone's end waits for the ends of
-// the zones before it (so only the last zone's end finds every zone ended and
-// posts the comparison; retries of that one job are covered by postOnce).
+// posted once. Two orderings make "once" hold whatever the platform's poster
+// does: a later zone's reports wait until the first zone's first post (its
+// "queued" announcement) has opened the thread, so one parent is created (the
+// shared memo's claim guards Slack's parent too), and a zone's end waits for
+// the ends of the zones before it, so only the last zone's end finds every
+// zone ended and posts the comparison (postOnce covers that job's retries).
 import { compareVantages, type Vantage } from '../src/checklist/compare-vantages.js';
 import type { PostRecord } from '../src/audit/audit-record.js';
 import { comparisonText } from '../src/messages/vantage-text.js';
