@@ -17,7 +17,7 @@ import type { Closeable } from '../../src/pipeline/job-bus.js';
 import { startCheckWorker } from '../../workers/worker-runtime.js';
 import { startLab, type Lab } from '../lab/lab.js';
 import { startPlatformBase, type PlatformBase } from '../pipeline/platform-base.js';
-import { FakeSlack, slackSignature } from '../slack/fake-slack.js';
+import { FakeSlack, slackSignature, slashCommandForm } from '../slack/fake-slack.js';
 import { getJson, until } from './ops-process.js';
 import { sample, scrape, type Sample } from './scrape.js';
 
@@ -88,17 +88,7 @@ after(async () => {
 });
 
 async function slash(text: string, secret = SECRET): Promise<number> {
-  const form = new URLSearchParams({
-    team_id: 'T0LAB',
-    channel_id: 'C0INCIDENT',
-    user_id: 'U0ONCALL',
-    user_name: 'oncall',
-    command: '/lbcheck',
-    text,
-    api_app_id: 'A0LAB',
-    response_url: `http://127.0.0.1:${fake.port}/respond`,
-    trigger_id: '1.2.3',
-  }).toString();
+  const form = slashCommandForm(text, fake.port);
   const res = await fetch(`http://127.0.0.1:${slack.port}/slack/commands`, {
     method: 'POST',
     headers: slackSignature(secret, form),

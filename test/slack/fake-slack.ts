@@ -168,3 +168,25 @@ export function slackSignature(
     'content-type': 'application/x-www-form-urlencoded',
   };
 }
+
+/** The form body of a /lbcheck slash command as Slack posts it, its response_url on the fake. */
+export function slashCommandForm(
+  text: string,
+  fakePort: number,
+  over: { channel?: string; user?: string } = {},
+): string {
+  return new URLSearchParams({
+    token: 'legacy',
+    team_id: 'T0LAB',
+    team_domain: 'lab',
+    channel_id: over.channel ?? 'C0INCIDENT',
+    channel_name: 'incident',
+    user_id: over.user ?? 'U0ONCALL',
+    user_name: 'oncall',
+    command: '/lbcheck',
+    text,
+    api_app_id: 'A0LAB',
+    response_url: `http://127.0.0.1:${fakePort}/respond`,
+    trigger_id: '1.2.3',
+  }).toString();
+}

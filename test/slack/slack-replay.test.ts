@@ -12,7 +12,7 @@ import { createLogger } from '../../src/log.js';
 import type { Incoming } from '../../src/pipeline/intake.js';
 import { RedisState } from '../../src/pipeline/redis-state.js';
 import { deleteKeys, TEST_REDIS } from '../pipeline/harness.js';
-import { FakeSlack, slackSignature } from './fake-slack.js';
+import { FakeSlack, slackSignature, slashCommandForm } from './fake-slack.js';
 
 const SECRET = 'replay-signing-secret';
 const prefix = `lbs-${randomBytes(4).toString('hex')}`;
@@ -52,17 +52,7 @@ after(async () => {
 });
 
 function form(text: string): string {
-  return new URLSearchParams({
-    team_id: 'T0LAB',
-    channel_id: 'C0INCIDENT',
-    user_id: 'U0ONCALL',
-    user_name: 'oncall',
-    command: '/lbcheck',
-    text,
-    api_app_id: 'A0LAB',
-    response_url: `http://127.0.0.1:${fake.port}/respond`,
-    trigger_id: '1.2.3',
-  }).toString();
+  return slashCommandForm(text, fake.port);
 }
 
 async function send(bot: RunningSlack, body: string, headers: Record<string, string>): Promise<number> {

@@ -11,7 +11,7 @@ import { connectBackend, type Backend } from '../../src/runtime/backend.js';
 import { startCheckWorker } from '../../workers/worker-runtime.js';
 import type { Lab } from '../lab/lab.js';
 import { startPlatformBase } from '../pipeline/platform-base.js';
-import { FakeSlack, slackSignature } from './fake-slack.js';
+import { FakeSlack, slackSignature, slashCommandForm } from './fake-slack.js';
 
 export const SLACK_SECRET = 'lab-signing-secret';
 
@@ -84,20 +84,10 @@ export async function startSlackStack(
     backend,
     audit,
     async slash(text, o = {}) {
-      const form = new URLSearchParams({
-        token: 'legacy',
-        team_id: 'T0LAB',
-        team_domain: 'lab',
-        channel_id: o.channel ?? 'C0INCIDENT',
-        channel_name: 'incident',
-        user_id: o.user ?? 'U0ONCALL',
-        user_name: 'oncall',
-        command: '/lbcheck',
-        text,
-        api_app_id: 'A0LAB',
-        response_url: `http://127.0.0.1:${fake.port}/respond`,
-        trigger_id: '1.2.3',
-      }).toString();
+      const form = slashCommandForm(text, fake.port, {
+        ...(o.channel ? { channel: o.channel } : {}),
+        ...(o.user ? { user: o.user } : {}),
+      });
       const res = await fetch(`http://127.0.0.1:${slack.port}/slack/commands`, {
         method: 'POST',
         headers: slackSignature(o.secret ?? SLACK_SECRET, form, o.timestamp),
