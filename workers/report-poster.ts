@@ -20,6 +20,7 @@ import type { PipelineState } from '../src/pipeline/state.js';
 import { reportJobProblem } from '../src/pipeline/job-validation.js';
 import { reportJobId, type ReportJob } from '../src/pipeline/types.js';
 import { recordPost } from '../src/ops/metrics.js';
+import { afterVantagePost, vantageOf, vantageWait } from './vantage-posting.js';
 import { diagnosisChanged, diffReports, type ReportDiff } from '../src/messages/report-diff.js';
 import type { Report } from '../src/model/report.js';
 
@@ -125,15 +126,7 @@ export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promi
   }
   const id = reportJobId(r);
   const log = deps.log.child({ checkId: r.checkId, report: id });
-  if (await deps.state.wasPosted(id)) return 'done';
-  const cursor = await deps.state.lastPosted(r.checkId);
-  if (cursor < r.seq - 1) {
-    const since = firstSeen.get(id) ?? Date.now();
-    firstSeen.set(id, since);
-    if (Date.now() - since < (deps.maxOrderWaitMs ?? 60_000)) return 'later';
-    log.log('warn', 'posting out of order: an earlier report never arrived', { seq: r.seq, cursor });
-  }
-  firstSeen.delete(id);
+  const vantage = vantageOf(r, deps.state);
   const poster = deps.posters.get(r.request.replyTo.platform);
   if (!poster) {
     // Reports are queued per platform, so this is a misrouted job: keep it (the queue retries), never drop it.
@@ -149,7 +142,22 @@ export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promi
       set: (k, v) => deps.state.setMemo(r.checkId, k, v),
       claim: (k) => deps.state.claimOnce(`memo-claim:${r.checkId}:${k}`, CLAIM_TTL_S),
     },
+    ...(vantage ? { vantage } : {}),
   };
+  if (await deps.state.wasPosted(id)) {
+    // A retry after a --from comparison failed to post: the report is out, the comparison may not be.
+    await afterVantagePost(r, ctx, poster, deps);
+    return 'done';
+  }
+  const cursor = await deps.state.lastPosted(r.checkId);
+  const waitFor = cursor < r.seq - 1 ? 'an earlier report' : await vantageWait(r, vantage);
+  if (waitFor !== undefined) {
+    const since = firstSeen.get(id) ?? Date.now();
+    firstSeen.set(id, since);
+    if (Date.now() - since < (deps.maxOrderWaitMs ?? 60_000)) return 'later';
+    log.log('warn', `posting out of order: waited in vain for ${waitFor}`, { seq: r.seq, cursor });
+  }
+  firstSeen.delete(id);
   if (await silentWatchReport(deps.state, r)) {
     if (r.kind === 'final') await deps.state.setMemo(r.checkId, 'report', JSON.stringify(r.report));
     await deps.state.markPosted(r.checkId, id, r.seq);
@@ -209,6 +217,8 @@ export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promi
         // Platforms that answer in place (Teams' reply chain, the console) have nothing more to show.
         if (!poster.postQueued) {
           await deps.state.markPosted(r.checkId, id, r.seq);
+          // A --from group's thread is as open as it will be: the other zones need not wait.
+          await afterVantagePost(r, ctx, poster, deps);
           return 'done';
         }
         posted = await poster.postQueued(ctx);
@@ -229,5 +239,6 @@ export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promi
   recordPost(poster.platform, 'posted');
   log.log('info', 'report posted', { kind: r.kind, seq: r.seq, platform: poster.platform });
   if (r.request.watch) await deps.afterWatchReport?.(r, posted ?? {});
+  await afterVantagePost(r, ctx, poster, deps);
   return 'done';
 }

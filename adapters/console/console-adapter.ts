@@ -12,6 +12,11 @@ import type { Incoming, IntakeReply } from '../../src/pipeline/intake.js';
 import type { ChatPoster, EvidenceFile, NoticeKind, PostContext, PostedRef } from '../../src/pipeline/poster.js';
 import { CHECK_ID, isSafeEvidenceName } from '../../src/pipeline/job-validation.js';
 
+/** Each line names its check, and for a --from check its zone: "[chk-0123456789 dc1]". */
+function label(ctx: PostContext): string {
+  return `[${ctx.request.checkId}${ctx.vantage ? ` ${ctx.vantage.zone}` : ''}]`;
+}
+
 export interface ConsoleOptions {
   input: Readable;
   output: Writable;
@@ -77,13 +82,11 @@ export class ConsoleAdapter implements ChatPoster {
     }
     const body = renderStep(step, paths)
       .split('\n')
-      .map((l) => `[${ctx.request.checkId}] ${l}`)
+      .map((l) => `${label(ctx)} ${l}`)
       .join('\n');
     this.print(body);
     if (missing.length > 0)
-      this.print(
-        `[${ctx.request.checkId}]   evidence not saved (expired, or an unsafe file name): ${missing.join(', ')}`,
-      );
+      this.print(`${label(ctx)}   evidence not saved (expired, or an unsafe file name): ${missing.join(', ')}`);
     return Promise.resolve({ fileIds: [...paths.values()] });
   }
 
@@ -94,19 +97,23 @@ export class ConsoleAdapter implements ChatPoster {
     writeFileSync(join(dir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
     this.print(
       [
-        `[${ctx.request.checkId}] ${finalView(report, ctx.diff).headline} → ${d.team}`,
-        `[${ctx.request.checkId}]   ${d.summary}`,
+        `${label(ctx)} ${finalView(report, ctx.diff).headline} → ${d.team}`,
+        `${label(ctx)}   ${d.summary}`,
         ...(d.stoppedAfter
-          ? [`[${ctx.request.checkId}]   (stopped after step ${d.stoppedAfter}; add --all to run every step)`]
+          ? [`${label(ctx)}   (stopped after step ${d.stoppedAfter}; add --all to run every step)`]
           : []),
-        `[${ctx.request.checkId}]   report: ${join(dir, 'report.json')}`,
+        `${label(ctx)}   report: ${join(dir, 'report.json')}`,
       ].join('\n'),
     );
     return Promise.resolve();
   }
 
   postNotice(ctx: PostContext, kind: NoticeKind, text: string): Promise<void> {
-    this.print(`[${ctx.request.checkId}] ${kind === 'error' ? '✘' : kind === 'lost' ? '⚠' : '–'} ${text}`);
+    const mark = { error: '✘', lost: '⚠', cancelled: '–', watch: '–', comparison: '⇄' }[kind];
+    // The comparison belongs to the --from group, not to the one check whose end completed it.
+    const who = kind === 'comparison' && ctx.vantage ? `[${ctx.vantage.group.id}]` : label(ctx);
+    const [head, ...more] = text.split('\n');
+    this.print([`${who} ${mark} ${head ?? ''}`, ...more.map((l) => `${who}   ${l}`)].join('\n'));
     return Promise.resolve();
   }
 }

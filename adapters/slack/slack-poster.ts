@@ -7,9 +7,10 @@
 import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import type { Report, Step } from '../../src/model/report.js';
-import { finalView, stepView } from '../../src/messages/views.js';
+import { finalView, fromZone, stepView } from '../../src/messages/views.js';
 import {
   noticeKey,
+  parentContext,
   postOnce,
   RetryLaterError,
   type ChatPoster,
@@ -46,6 +47,14 @@ function attachments(evidence: EvidenceFile[]): EvidenceFile[] {
   return chosen;
 }
 
+const NOTICE_EMOJI: Record<NoticeKind, string> = {
+  error: ':x:',
+  lost: ':warning:',
+  watch: ':eyes:',
+  cancelled: ':heavy_minus_sign:',
+  comparison: ':globe_with_meridians:',
+};
+
 const isImage = (e: EvidenceFile): boolean => e.mediaType.startsWith('image/');
 
 export class SlackPoster implements ChatPoster {
@@ -79,6 +88,11 @@ export class SlackPoster implements ChatPoster {
   private async parent(ctx: PostContext): Promise<string> {
     // A re-run (a button in an existing thread) posts into that thread.
     if (ctx.request.replyTo.thread) return ctx.request.replyTo.thread;
+    // A --from group's checks share one parent: its memo is the group's.
+    return this.sharedParent(parentContext(ctx));
+  }
+
+  private async sharedParent(ctx: PostContext): Promise<string> {
     const done = await ctx.memo.get('slack.parent');
     if (done !== undefined) return done;
     // A claim cannot be released, so a claimer whose post failed moves everyone on to a new generation.
@@ -97,25 +111,36 @@ export class SlackPoster implements ChatPoster {
       await new Promise((r) => setTimeout(r, 100));
       const ts = await ctx.memo.get('slack.parent');
       if (ts !== undefined) return ts;
-      if ((await ctx.memo.get('slack.parent.gen')) !== gen) return this.parent(ctx);
+      if ((await ctx.memo.get('slack.parent.gen')) !== gen) return this.sharedParent(ctx);
     }
     // The claimer is slow or gone: the queue retries this post.
     throw new Error(`the parent message of ${ctx.request.checkId} is being posted by another process`);
   }
 
+  /** One parent per check, or per --from group (its id, its zones; no buttons: each stands for one check). */
   private async postParent(ctx: PostContext): Promise<string> {
     const req = ctx.request;
+    const group = ctx.vantage?.group;
     const r = await this.call('chat.postMessage', () =>
       this.client.chat.postMessage({
         channel: req.replyTo.channel,
-        text: `lbcheck ${req.checkId}: checking ${req.target}, step 1 running…`,
-        blocks: parentBlocks(
-          req.checkId,
-          req.target,
-          req.requester.id,
-          `Checking: step 1 running… Each step's verdict follows in this thread.`,
-          ['cancel'],
-        ),
+        text: group
+          ? `lbcheck ${group.id}: checking ${req.target} from ${group.zones.join(', ')}, step 1 running…`
+          : `lbcheck ${req.checkId}: checking ${req.target}, step 1 running…`,
+        blocks: group
+          ? parentBlocks(
+              group.id,
+              req.target,
+              req.requester.id,
+              `Checking from ${group.zones.join(', ')} at once: step 1 running… Each zone's verdicts follow in this thread, labelled by zone, then one comparison.`,
+            )
+          : parentBlocks(
+              req.checkId,
+              req.target,
+              req.requester.id,
+              `Checking: step 1 running… Each step's verdict follows in this thread.`,
+              ['cancel'],
+            ),
       }),
     );
     if (!r.ts) throw new Error('Slack chat.postMessage returned no ts for the parent message');
@@ -246,7 +271,7 @@ export class SlackPoster implements ChatPoster {
   }
 
   postStep(ctx: PostContext, step: Step, evidence: EvidenceFile[]): Promise<PostedRef> {
-    const view = stepView(step, evidence);
+    const view = fromZone(stepView(step, evidence), ctx.vantage?.zone);
     return this.orFallback(
       ctx,
       `step${step.step}`,
@@ -256,7 +281,7 @@ export class SlackPoster implements ChatPoster {
   }
 
   private async postStepInThread(ctx: PostContext, step: Step, evidence: EvidenceFile[]): Promise<PostedRef> {
-    const view = stepView(step, evidence);
+    const view = fromZone(stepView(step, evidence), ctx.vantage?.zone);
     const { thread, ts } = await this.reply(ctx, `slack.step${step.step}`, viewText(view), viewBlocks(view));
     const files = attachments(evidence);
     const fileIds = await postOnce(ctx, `slack.step${step.step}.files`, async () => {
@@ -287,7 +312,7 @@ export class SlackPoster implements ChatPoster {
   }
 
   postFinal(ctx: PostContext, report: Report): Promise<PostedRef> {
-    const view = finalView(report, ctx.diff);
+    const view = fromZone(finalView(report, ctx.diff), ctx.vantage?.zone);
     return this.orFallback(
       ctx,
       'final',
@@ -297,8 +322,10 @@ export class SlackPoster implements ChatPoster {
   }
 
   private async postFinalInThread(ctx: PostContext, report: Report): Promise<PostedRef> {
-    const view = finalView(report, ctx.diff);
+    const view = fromZone(finalView(report, ctx.diff), ctx.vantage?.zone);
     const { thread, ts } = await this.reply(ctx, 'slack.final', viewText(view), viewBlocks(view));
+    // A --from group's parent shows the comparison instead, once every zone has ended.
+    if (ctx.vantage) return { thread, messageIds: [ts] };
     await postOnce(ctx, 'slack.parent.updated', async () => {
       await this.updateParent(
         ctx,
@@ -313,12 +340,13 @@ export class SlackPoster implements ChatPoster {
 
   private async updateParent(ctx: PostContext, ts: string, status: string, buttons: ActionKind[]): Promise<void> {
     const req = ctx.request;
+    const id = ctx.vantage?.group.id ?? req.checkId;
     await this.call('chat.update', () =>
       this.client.chat.update({
         channel: req.replyTo.channel,
         ts,
-        text: `lbcheck ${req.checkId}: ${status.replace(/\*/g, '')}`,
-        blocks: parentBlocks(req.checkId, req.target, req.requester.id, status, buttons),
+        text: `lbcheck ${id}: ${status.replace(/\*/g, '')}`,
+        blocks: parentBlocks(id, req.target, req.requester.id, status, buttons),
       }),
     );
   }
@@ -342,10 +370,19 @@ export class SlackPoster implements ChatPoster {
         type: 'section',
         text: {
           type: 'mrkdwn',
-          text: `${{ error: ':x:', lost: ':warning:', watch: ':eyes:', cancelled: ':heavy_minus_sign:' }[kind]} ${slackEscape(text)}`,
+          text: `${NOTICE_EMOJI[kind]} ${slackEscape(text)}`,
         },
       },
     ]);
+    if (kind === 'comparison') await this.showComparisonOnParent(ctx, thread, text);
     return { thread, messageIds: [ts] };
+  }
+
+  private async showComparisonOnParent(ctx: PostContext, thread: string, text: string): Promise<void> {
+    const headline = text.split('\n')[0] ?? '';
+    await postOnce(parentContext(ctx), 'slack.parent.compared', async () => {
+      await this.updateParent(ctx, thread, `*${slackEscape(headline)}*`, []);
+      return '1';
+    });
   }
 }

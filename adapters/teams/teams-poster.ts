@@ -6,7 +6,7 @@ import type { CloudAdapter } from 'botbuilder';
 import { CardFactory, type ConversationReference } from 'botbuilder';
 import type { Report, Step } from '../../src/model/report.js';
 import { teamsPlain } from '../../src/messages/escape.js';
-import { finalView, stepView } from '../../src/messages/views.js';
+import { finalView, fromZone, stepView } from '../../src/messages/views.js';
 import {
   postOnce,
   noticeKey,
@@ -62,7 +62,7 @@ export class TeamsPoster implements ChatPoster {
   }
 
   postStep(ctx: PostContext, step: Step, evidence: EvidenceFile[]): Promise<PostedRef> {
-    const view = stepView(step, evidence);
+    const view = fromZone(stepView(step, evidence), ctx.vantage?.zone);
     // The card's first line is the headline: as message text too it would show twice. The summary is what
     // notifications and clients without cards show.
     return this.send(ctx, `teams.step${step.step}`, {
@@ -73,7 +73,7 @@ export class TeamsPoster implements ChatPoster {
   }
 
   postFinal(ctx: PostContext, report: Report): Promise<PostedRef> {
-    const view = finalView(report, ctx.diff);
+    const view = fromZone(finalView(report, ctx.diff), ctx.vantage?.zone);
     return this.send(ctx, 'teams.final', {
       type: 'message',
       summary: `${view.headline} → ${report.diagnosis.team}`,

@@ -21,12 +21,16 @@ export interface CommandRecord {
   checkId?: string;
   target?: string;
   reason?: string;
+  /** A --from command: the check queued for each zone (checkId is the first of them). */
+  vantages?: { zone: string; checkId: string }[];
 }
 
 export interface PostRecord {
   type: 'post';
   checkId: string;
-  kind: 'step' | 'final' | 'cancelled' | 'error' | 'lost' | 'queued' | 'watch';
+  /** 'comparison': a --from command's zones compared (its group id in `group`, its zones in `zone`). */
+  kind: 'step' | 'final' | 'cancelled' | 'error' | 'lost' | 'queued' | 'watch' | 'comparison';
+  group?: string;
   step?: number;
   verdict?: string;
   culprit?: string;

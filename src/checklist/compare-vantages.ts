@@ -3,7 +3,8 @@
 // shows from one network and not another is localised to that network's path
 // ("fails from dc1: the SYN never reaches the LB; works from dc2"), which no
 // single vantage can tell apart from a problem at the LB. Pure: reports in,
-// one comparison out. Not yet wired into the queue (see the README).
+// one comparison out. The report poster calls it when the last zone of a
+// --from command ends (workers/vantage-posting.ts).
 import type { Culprit, Diagnosis, Report } from '../model/report.js';
 
 export interface Vantage {

@@ -47,7 +47,14 @@ const USAGE = `Usage: lbcheck run <target> [options]
   <target> is an inventory name or VIP:PORT (IPv6 as [ADDR]:PORT).
 
 Options:
-${flagHelp(FLAGS)}`;
+${flagHelp(FLAGS)}
+
+lbcheck run probes from this one machine (--source picks one of its addresses). To check from several zones at
+once and compare them, ask the bot: /lbcheck <target> --from all (one check per zone's worker, one thread).`;
+
+/** --from needs a worker in each zone: the bot has them, this one-host command does not. */
+const FROM_HERE_ONLY =
+  '--from is not an option of lbcheck run: it probes from this machine only. Use the bot (/lbcheck <target> --from all or --from dc1,dc2), whose workers sit in each zone, or --source ADDRESS for another address of this machine';
 
 function seconds(raw: string | undefined, flag: string, fallback: number): number {
   if (raw === undefined) return fallback;
@@ -62,6 +69,7 @@ export async function runMain(args: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  if (args.some((a) => a === '--from' || a.startsWith('--from='))) throw new CliUsageError(FROM_HERE_ONLY, USAGE);
   const p = parseArgs(args, FLAGS, USAGE);
   if (p.positional.length !== 1)
     throw new CliUsageError(

@@ -2,6 +2,7 @@
 // "/lbcheck" (Slack), "@lbcheck" (Teams) or at the console prompt. Help and
 // usage lines are generated from the same table that parses.
 import { InputError } from '../errors.js';
+import { ZONE } from '../pipeline/job-bus.js';
 import { parseEndpoint } from '../target/endpoint.js';
 import {
   parseDuration,
@@ -12,12 +13,15 @@ import {
 } from '../watch/watch.js';
 
 export type ChatCommand =
-  | { kind: 'check'; target: string; all: boolean; members: string[] }
+  | { kind: 'check'; target: string; all: boolean; members: string[]; from?: VantageChoice }
   | { kind: 'status'; id?: string }
   | { kind: 'cancel'; id: string }
   | { kind: 'history'; target?: string }
   | { kind: 'watch'; target: string; everyMs: number; forMs: number }
   | { kind: 'help' };
+
+/** `--from all` (every zone serving the VIP) or the zones named (`--from dc1,dc2`). */
+export type VantageChoice = 'all' | string[];
 
 interface Form {
   usage: string;
@@ -26,7 +30,7 @@ interface Form {
 
 export const FORMS: Form[] = [
   {
-    usage: '<target> [--all] [--members IP:PORT[,IP:PORT...]]',
+    usage: '<target> [--all] [--members IP:PORT[,IP:PORT...]] [--from all|ZONE[,ZONE...]]',
     summary: 'run the checklist against an inventory name or VIP ip:port',
   },
   { usage: 'status [check-id]', summary: "a check's progress, or the checks in flight" },
@@ -51,6 +55,7 @@ export function helpText(prefix: string): string {
     ...FORMS.map((f) => `  ${prefix} ${f.usage.padEnd(width)}  ${f.summary}`),
     'Targets are names from the inventory or VIP ip:port ([ipv6]:port). A check runs the three steps (reach the LB,',
     'how the LB handles it, LB to servers), stops at the first failing step unless --all, and names the culprit.',
+    '--from runs it at once from a worker in each zone named (or every zone serving the VIP) and compares them.',
   ].join('\n');
 }
 
@@ -92,6 +97,24 @@ function targetToken(raw: string, prefix: string): string {
     throw new CommandSyntaxError(err instanceof Error ? err.message : String(err), usageOf(prefix, 0));
   }
   return raw;
+}
+
+export const MAX_VANTAGES = 8;
+
+function vantageChoice(raw: string | undefined, prefix: string): VantageChoice {
+  if (raw === undefined || raw.startsWith('--'))
+    throw new CommandSyntaxError('--from needs "all" or zone names (--from dc1,dc2)', usageOf(prefix, 0));
+  if (raw === 'all') return 'all';
+  const zones = [...new Set(raw.split(',').filter((z) => z !== ''))];
+  const bad = zones.find((z) => !ZONE.test(z) || z === 'all');
+  if (bad !== undefined || zones.length === 0)
+    throw new CommandSyntaxError(
+      `"${(bad ?? raw).slice(0, 40)}" is not a zone name (letters, digits, _ and -); use --from all or --from dc1,dc2`,
+      usageOf(prefix, 0),
+    );
+  if (zones.length > MAX_VANTAGES)
+    throw new CommandSyntaxError(`at most ${MAX_VANTAGES} zones per check (got ${zones.length})`, usageOf(prefix, 0));
+  return zones;
 }
 
 function parseWatch(rest: string[], prefix: string): ChatCommand {
@@ -160,6 +183,7 @@ export function parseCommand(text: string, prefix = '/lbcheck'): ChatCommand {
     throw new CommandSyntaxError(`missing target before ${first.slice(0, 30)}`, usageOf(prefix, 0));
   const target = targetToken(first, prefix);
   let all = false;
+  let from: VantageChoice | undefined;
   const members: string[] = [];
   for (let i = 0; i < rest.length; i++) {
     const word = rest[i] ?? '';
@@ -176,6 +200,9 @@ export function parseCommand(text: string, prefix = '/lbcheck'): ChatCommand {
         }
         members.push(m);
       }
+    } else if (word === '--from') {
+      if (from !== undefined) throw new CommandSyntaxError('--from is given twice', usageOf(prefix, 0));
+      from = vantageChoice(rest[++i], prefix);
     } else {
       throw new CommandSyntaxError(`unexpected "${word.slice(0, 40)}"`, usageOf(prefix, 0));
     }
@@ -185,5 +212,5 @@ export function parseCommand(text: string, prefix = '/lbcheck'): ChatCommand {
       `at most ${MAX_MEMBERS} members per check (got ${members.length})`,
       usageOf(prefix, 0),
     );
-  return { kind: 'check', target, all, members };
+  return { kind: 'check', target, all, members, ...(from ? { from } : {}) };
 }

@@ -92,6 +92,10 @@ const vipFields = {
     .nullish()
     .describe('pool members, host:port'),
   zone: text(ZONE, ZONE_TEXT).nullish().describe("which workers probe it (default: its LB's zone)"),
+  zones: z
+    .array(text(ZONE, ZONE_TEXT), { error: 'zones must be a list of zone names' })
+    .nullish()
+    .describe('more zones whose workers can probe it too, for --from (multi-vantage checks)'),
   httpPath: parsed(parseHttpPath).nullish().describe('what step 2 and the member probes request (default /)'),
   expectStatus: parsed(parseStatusRange).nullish().describe('healthy statuses for httpPath (default 200-399)'),
   lbView: lbViewSchema.nullish().describe("where to read the LB's own view of the pool"),

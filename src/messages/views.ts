@@ -124,3 +124,8 @@ export function finalView(report: Report, diff?: ReportDiff): MessageView {
     evidence: [],
   };
 }
+
+/** A --from check's post names its zone first, so the zones' steps sharing one thread stay apart. */
+export function fromZone(view: MessageView, zone: string | undefined): MessageView {
+  return zone === undefined ? view : { ...view, headline: `[${zone}] ${view.headline}` };
+}

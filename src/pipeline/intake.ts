@@ -16,6 +16,8 @@ import { cancelWatch, startWatch } from '../watch/watch-commands.js';
 import type { JobBus } from './job-bus.js';
 import type { PipelineState } from './state.js';
 import type { CheckRecord, CheckRequest, ReplyTo, Requester } from './types.js';
+import { queueVantages, vantageQueuedText } from './vantage-intake.js';
+import { vantageZones, zoneFor } from './vantage-zones.js';
 import { recordCommand } from '../ops/metrics.js';
 
 export interface Incoming {
@@ -34,7 +36,8 @@ export interface Incoming {
 }
 
 export type IntakeReply =
-  | { kind: 'queued'; text: string; checkId: string; request: CheckRequest }
+  /** vantages: a --from command's checks, one per zone (request is the first of them). */
+  | { kind: 'queued'; text: string; checkId: string; request: CheckRequest; vantages?: CheckRequest[] }
   | { kind: 'info'; text: string }
   /** error: the command could not be handled (queue unavailable), not refused for what it asked. */
   | { kind: 'refused'; text: string; error?: true };
@@ -50,12 +53,6 @@ export interface IntakeDeps {
   audit?: AuditLog;
   /** TEST ONLY: multiplies a watch's interval and duration (e.g. 0.02: 10s becomes 200 ms). Never set in production. */
   watchTimeScale?: number;
-}
-
-function zoneFor(target: string, inventory: Inventory | undefined): string {
-  const vip = inventory?.vips.get(target);
-  const lb = vip?.lb ? inventory?.loadBalancers.get(vip.lb) : undefined;
-  return vip?.zone ?? lb?.zone ?? 'default';
 }
 
 function describe(r: CheckRecord): string {
@@ -82,6 +79,8 @@ async function rateLimited(
   policy: Policy,
   deps: IntakeDeps,
   vips: ReadonlyMap<string, InventoryVip>,
+  /** Checks this command queues: a --from command takes one in-flight slot per zone. */
+  slots = 1,
 ): Promise<IntakeReply | undefined> {
   const who = `${incoming.requester.platform}:${incoming.requester.id}`;
   const where = `${incoming.replyTo.platform}:${incoming.replyTo.channel}`;
@@ -96,7 +95,7 @@ async function rateLimited(
     return refuse(`this channel reached the limit of ${perChannelPerMinute} checks per minute; try again in a minute`);
   const name = inventoryVipFor(target, vips)?.name ?? target;
   const flying = await deps.state.inFlightCount(name);
-  if (flying >= inFlightPerTarget) {
+  if (flying + slots > inFlightPerTarget) {
     return refuse(
       `${flying} checks of ${name} are already queued or running (see ${deps.prefix} status); wait for them or cancel one`,
     );
@@ -138,6 +137,9 @@ export async function handleCommand(incoming: Incoming, deps: IntakeDeps): Promi
         ...(r.name ? { userName: r.name } : {}),
         channel: incoming.replyTo.channel,
         ...(reply.kind === 'queued' ? { checkId: reply.checkId, target: reply.request.target } : {}),
+        ...(reply.kind === 'queued' && reply.vantages
+          ? { vantages: reply.vantages.map((v) => ({ zone: v.zone, checkId: v.checkId })) }
+          : {}),
         ...(reply.kind === 'refused' ? { reason: reply.text } : {}),
       })
       .catch((err: unknown) =>
@@ -211,8 +213,25 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
       }
       const denied = gate({ action: 'check', target: cmd.target, members: cmd.members });
       if (denied) return denied;
-      const limited = await rateLimited(cmd.target, incoming, policy, deps, vips);
+      // A VIP typed as ip:port is served by the zones of its inventory entry, as its name would be.
+      const zones = cmd.from
+        ? vantageZones(cmd.from, inventoryVipFor(cmd.target, vips)?.name ?? cmd.target, inventory)
+        : undefined;
+      const limited = await rateLimited(cmd.target, incoming, policy, deps, vips, zones?.length);
       if (limited) return limited;
+      if (zones) {
+        const target = inventoryVipFor(cmd.target, vips)?.name ?? cmd.target;
+        const requests = await queueVantages({ ...cmd, target }, zones, incoming, deps);
+        for (const r of requests) await announceQueued(r, deps);
+        const first = requests[0] as CheckRequest;
+        return {
+          kind: 'queued',
+          checkId: first.checkId,
+          request: first,
+          vantages: requests,
+          text: vantageQueuedText(cmd.target, cmd.all, requests, deps.prefix, incoming.resultsWhere ?? 'here'),
+        };
+      }
       const request: CheckRequest = {
         checkId: newCheckId(),
         // An inventory VIP typed as ip:port is queued under its name: one name per target for limits and history.

@@ -1,12 +1,26 @@
 // Shapes a job must have before its fields become file paths, queue names or
 // messages. Check ids name evidence directories and archives; evidence names
 // become file names in them, so neither may hold a path separator or "..".
+import { ZONE } from './job-bus.js';
 import type { CheckRequest, ReportJob } from './types.js';
 
 export const CHECK_ID = /^chk-[0-9a-f]{10}$/;
 /** Evidence file names: step1-lb.pcap, report.json. No separators, no leading dot. */
 export const EVIDENCE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 const SHA256 = /^[0-9a-f]{64}$/;
+/** A --from command's group id: it keys the group's shared post memo. */
+export const GROUP_ID = /^grp-[0-9a-f]{10}$/;
+
+/** A --from group must name its own zone among at most a handful of well-formed ones. */
+function groupProblem(r: CheckRequest): string | undefined {
+  const g = r.group;
+  if (g === undefined) return undefined;
+  if (typeof g.id !== 'string' || !GROUP_ID.test(g.id)) return `group id ${JSON.stringify(g.id)}`;
+  if (!Array.isArray(g.zones) || g.zones.length > 16 || g.zones.some((z) => typeof z !== 'string' || !ZONE.test(z)))
+    return 'group zones';
+  if (!g.zones.includes(r.zone)) return "the group does not name the check's zone";
+  return undefined;
+}
 
 export function isSafeEvidenceName(name: unknown): name is string {
   return typeof name === 'string' && EVIDENCE_NAME.test(name) && !name.includes('..');
@@ -19,7 +33,7 @@ export function checkJobProblem(r: CheckRequest): string | undefined {
   if (!Array.isArray(r.members) || r.members.some((m) => typeof m !== 'string')) return 'members';
   if (typeof r.requester?.platform !== 'string' || typeof r.requester.id !== 'string') return 'requester';
   if (typeof r.replyTo?.platform !== 'string' || typeof r.replyTo.channel !== 'string') return 'replyTo';
-  return undefined;
+  return groupProblem(r);
 }
 
 /** Why a report job is malformed, or undefined. */
@@ -29,6 +43,8 @@ export function reportJobProblem(r: ReportJob): string | undefined {
   // Both become Redis keys on the bot side (the report compared against, the watch moved on).
   if (r.request.rerunOf !== undefined && !CHECK_ID.test(String(r.request.rerunOf))) return 'rerunOf';
   if (r.request.watch !== undefined && !/^wch-[0-9a-f]{10}$/.test(String(r.request.watch.id))) return 'watch id';
+  const group = groupProblem(r.request);
+  if (group) return group;
   if (r.kind === 'step') {
     for (const e of r.evidence ?? []) {
       if (!isSafeEvidenceName(e.name)) return `evidence name ${JSON.stringify(e.name)}`;

@@ -4,11 +4,30 @@
 import { createHash } from 'node:crypto';
 import type { ReportDiff } from '../messages/report-diff.js';
 import type { Report, Step } from '../model/report.js';
-import type { CheckRecord, CheckRequest, EvidenceMeta } from './types.js';
+import type { CheckRecord, CheckRequest, EvidenceMeta, VantageGroup } from './types.js';
 
 export interface EvidenceFile extends EvidenceMeta {
   /** The bytes, or undefined if they expired from the store before posting. */
   data?: Buffer;
+}
+
+export interface PostMemo {
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string): Promise<void>;
+  /**
+   * True for exactly one caller per key across every bot process (for a
+   * while): who may create a thing once, e.g. the parent message, when two
+   * reports of one check are posted at the same time.
+   */
+  claim?(key: string): Promise<boolean>;
+}
+
+/** A check of a --from command: its zone, its group, and the memo the group's checks share. */
+export interface VantagePost {
+  zone: string;
+  group: VantageGroup;
+  /** Holds what the group posts once: the one parent message, the comparison. */
+  shared: PostMemo;
 }
 
 export interface PostContext {
@@ -21,16 +40,14 @@ export interface PostContext {
    * message's id, or which parts of a post already went out), so a retried
    * post does not repeat what already reached the platform.
    */
-  memo: {
-    get(key: string): Promise<string | undefined>;
-    set(key: string, value: string): Promise<void>;
-    /**
-     * True for exactly one caller per key across every bot process (for a
-     * while): who may create a thing once, e.g. the parent message, when two
-     * reports of one check are posted at the same time.
-     */
-    claim?(key: string): Promise<boolean>;
-  };
+  memo: PostMemo;
+  /** Set for a check of a --from command: its posts are labelled by zone and share one parent. */
+  vantage?: VantagePost;
+}
+
+/** The context whose memo holds the parent message: the group's for a --from check, so all zones share one. */
+export function parentContext(ctx: PostContext): PostContext {
+  return ctx.vantage ? { ...ctx, memo: ctx.vantage.shared } : ctx;
 }
 
 /**
@@ -59,8 +76,8 @@ export class RetryLaterError extends Error {
   }
 }
 
-/** What the platform gave back for a post: its message and file ids, for the audit log. */
-export type NoticeKind = 'cancelled' | 'error' | 'lost' | 'watch';
+/** 'comparison': a --from command's zones compared, posted once under the group's parent when the last one ends. */
+export type NoticeKind = 'cancelled' | 'error' | 'lost' | 'watch' | 'comparison';
 
 /**
  * The memo key of a notice: one per kind per check, except a watch's lines, several of which may go out under
@@ -70,6 +87,7 @@ export function noticeKey(kind: NoticeKind, text: string): string {
   return kind === 'watch' ? `watch.${createHash('sha256').update(text).digest('hex').slice(0, 12)}` : kind;
 }
 
+/** What the platform gave back for a post: its message and file ids, for the audit log. */
 export interface PostedRef {
   messageIds?: string[];
   fileIds?: string[];

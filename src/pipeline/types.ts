@@ -34,6 +34,16 @@ export interface CheckRequest {
   rerunOf?: string;
   /** A round of a watch: after the first, only a changed diagnosis is posted. */
   watch?: { id: string; round: number };
+  /** Set when one command checks the VIP from several zones at once (`--from`): the checks share it. */
+  group?: VantageGroup;
+}
+
+/** The checks one `--from` command queued, one per zone, posted under one parent and compared at the end. */
+export interface VantageGroup {
+  /** grp-<10 hex>: keys the group's shared post memo (the parent message, the comparison). */
+  id: string;
+  /** Every zone of the group, in the order the checks were queued; the first one's posts open the thread. */
+  zones: string[];
 }
 
 export type CheckStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';

@@ -1,0 +1,19 @@
+// The comparison a --from command ends with, as text every platform posts
+// as is (it names zones the intake checked and the diagnoses' own words).
+import type { VantageComparison } from '../checklist/compare-vantages.js';
+
+/** As a single check's headline words it: "No fault found" rather than NONE. */
+function verdictOf(c: VantageComparison): string {
+  if (c.culprit === 'none') return 'No fault found';
+  return `${c.culprit.toUpperCase()}${c.finding ? ` (${c.finding})` : ''}`;
+}
+
+export function comparisonText(c: VantageComparison, without: readonly string[] = []): string {
+  const zones = c.byZone.map((z) => `${z.zone}: ${z.culprit}${z.finding ? ` (${z.finding})` : ''}`).join(' · ');
+  return [
+    `Compared from ${c.byZone.map((z) => z.zone).join(', ')}: ${verdictOf(c)} → ${c.team}`,
+    c.summary,
+    `By zone: ${zones}`,
+    ...(without.length > 0 ? [`No report from ${without.join(', ')}: left out of the comparison.`] : []),
+  ].join('\n');
+}
