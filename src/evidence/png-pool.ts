@@ -5,21 +5,34 @@
 // one check come one step at a time, and the machine's other core is the
 // main thread's. Piscina refs the thread only while it has work, so an idle
 // pool never keeps the CLI or a worker process alive.
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import type { PngResult } from './ladder-evidence.js';
 import { svgToPng } from './ladder-png.js';
 
-let pool: Piscina<string, PngResult> | undefined;
+let pool: Promise<Piscina<string, PngResult>> | undefined;
+
+/** Piscina is loaded with the first check that draws PNGs: a CLI run without them does not pay for it. */
+function renderPool(): Promise<Piscina<string, PngResult>> {
+  if (!pool) {
+    pool = import('piscina').then(
+      ({ Piscina }) =>
+        new Piscina<string, PngResult>({
+          filename: new URL('./png-worker.js', import.meta.url).href,
+          minThreads: 1,
+          maxThreads: 1,
+          // A worker process renders for every check: keep the thread (and its loaded resvg) between checks.
+          idleTimeout: Number.POSITIVE_INFINITY,
+        }),
+    );
+    // A pool that cannot start is reported by the render that needed it (and drawn here instead).
+    pool.catch(() => undefined);
+  }
+  return pool;
+}
 
 /** Starts the render thread (loading resvg there) if it is not running yet: called as a check starts. */
-export function warmPngPool(): Piscina<string, PngResult> {
-  return (pool ??= new Piscina<string, PngResult>({
-    filename: new URL('./png-worker.js', import.meta.url).href,
-    minThreads: 1,
-    maxThreads: 1,
-    // A worker process renders for every check: keep the thread (and its loaded resvg) between checks.
-    idleTimeout: Number.POSITIVE_INFINITY,
-  }));
+export function warmPngPool(): void {
+  void renderPool();
 }
 
 /** Structured clone hands a Buffer over as a plain Uint8Array: make it a Buffer again. */
@@ -34,7 +47,7 @@ function asResult(r: PngResult): PngResult {
  */
 export async function renderPngOffThread(svg: string): Promise<PngResult> {
   try {
-    return asResult(await warmPngPool().run(svg));
+    return asResult(await (await renderPool()).run(svg));
   } catch {
     return svgToPng(svg);
   }
