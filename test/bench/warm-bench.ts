@@ -4,6 +4,7 @@
 // the same warm session, and what is left of each step is run-check's own
 // waiting (its fixed grace periods), printed as such. Ladder PNGs render on a
 // thread while the next step runs; only the last one's render is waited for.
+import { LocalCapture } from '../../src/capture/local-capture.js';
 import { DEFAULT_CAPTURE_LIMITS, RemoteCapture } from '../../src/capture/remote-capture.js';
 import type { Report } from '../../src/model/report.js';
 import { runCheck } from '../../src/checklist/run-check.js';
@@ -57,6 +58,7 @@ export async function benchWarm(lab: Lab): Promise<string[]> {
       stop: [] as number[],
       conn: [] as number[],
       get: [] as number[],
+      localStop: [] as number[],
     };
     for (let i = 0; i < RUNS; i++) {
       parts.exec.push((await timed(() => session.run(['true'])))[0]);
@@ -70,6 +72,8 @@ export async function benchWarm(lab: Lab): Promise<string[]> {
       if (socket) parts.get.push((await timed(() => httpExchange(socket, httpRequest(target.vip), 2000)))[0]);
       socket?.destroy();
       parts.stop.push((await timed(() => capture.stop()))[0]);
+      const local = await LocalCapture.start(`host ${target.vip} and tcp port 9`, 5);
+      if (local instanceof LocalCapture) parts.localStop.push((await timed(() => local.stop()))[0]);
     }
     const m = (xs: number[]): number => Math.round(median(xs));
     const s1 = Math.round(stepMs(1));
@@ -94,11 +98,10 @@ export async function benchWarm(lab: Lab): Promise<string[]> {
     out.push(
       line('  ladder PNGs still waited for (without them, difference: the last render)', `${Math.round(pictures)} ms`),
     );
+    const known = pictures + m(parts.start) + s1 + s2 + stepMs(3) + m(parts.localStop);
+    out.push(line("  vantage tcpdump stop (run-check's finally, after the report)", `${m(parts.localStop)} ms`));
     out.push(
-      line(
-        '  rest: decide, decodes, pcap encoding, between steps',
-        `${Math.max(0, Math.round(total - pictures - m(parts.start) - s1 - s2 - stepMs(3)))} ms`,
-      ),
+      line('  rest: decide, decodes, pcap encoding, between steps', `${Math.max(0, Math.round(total - known))} ms`),
     );
   } finally {
     session.close();
