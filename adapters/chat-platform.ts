@@ -7,6 +7,7 @@ import type { Inventory } from '../src/inventory/inventory-types.js';
 import type { Logger } from '../src/log.js';
 import { CHAT_PLATFORM_IDS, platformInfo, type PlatformInfo } from '../src/model/platforms.js';
 import type { Incoming, IntakeReply } from '../src/pipeline/intake.js';
+import type { ChatAction } from '../src/pipeline/actions.js';
 import type { ChatPoster } from '../src/pipeline/poster.js';
 import type { PipelineState } from '../src/pipeline/state.js';
 import type { ProbeResult } from '../src/ops/readiness.js';
@@ -15,6 +16,8 @@ export interface PlatformContext {
   log: Logger;
   /** The command intake, with this platform's command prefix. */
   intake: (incoming: Incoming) => Promise<IntakeReply>;
+  /** A button click, as a command by the clicking user (same intake, this platform's prefix). */
+  action?: (incoming: Omit<Incoming, 'text'>, action: ChatAction) => Promise<IntakeReply>;
   inventory: () => Inventory | undefined;
   /** The fast-failing state the intake uses (replay claims and the like). */
   state: PipelineState;

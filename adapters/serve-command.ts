@@ -12,6 +12,7 @@ import { policyWarnings } from '../src/policy/load-policy.js';
 import { NO_POLICY } from '../src/policy/policy-types.js';
 import { loggerFromEnv, routeConsoleToLog, type Logger } from '../src/log.js';
 import { handleCommand, type IntakeDeps } from '../src/pipeline/intake.js';
+import { handleAction } from '../src/pipeline/actions.js';
 import { safeRedisUrl } from '../src/pipeline/job-bus.js';
 import { connectBackend, type Backend } from '../src/runtime/backend.js';
 import { readConfig, type RuntimeConfig } from '../src/runtime/env-config.js';
@@ -148,6 +149,8 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
       const started = await platform.start(settings, {
         log,
         intake: (incoming) => handleCommand(incoming, { ...intakeDeps, prefix: platform.info.commandPrefix }),
+        action: (incoming, action) =>
+          handleAction(incoming, action, { ...intakeDeps, prefix: platform.info.commandPrefix }),
         inventory,
         state: backend.intakeState,
         audit,
@@ -160,6 +163,7 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
       running.map((r) => r.started.poster),
       log,
       audit,
+      intakeDeps,
     );
     resources.add(() => poster.close());
     const worker = withWorker ? startCheckWorker(backend, config, inventory, log) : undefined;
@@ -215,7 +219,7 @@ async function runConsole(c: ConsoleRun): Promise<number> {
     intake: (incoming) => handleCommand(incoming, c.intakeDeps),
     ...(process.stdin.isTTY ? { prompt: 'lbcheck> ' } : {}),
   });
-  const poster = startReportPoster(backend, [consoleAdapter], log, c.audit);
+  const poster = startReportPoster(backend, [consoleAdapter], log, c.audit, c.intakeDeps);
   resources.add(() => poster.close());
   const worker = c.withWorker ? startCheckWorker(backend, config, c.inventory, log) : undefined;
   if (worker) resources.add(() => worker.close());

@@ -20,11 +20,44 @@ import type { PipelineState } from '../src/pipeline/state.js';
 import { reportJobProblem } from '../src/pipeline/job-validation.js';
 import { reportJobId, type ReportJob } from '../src/pipeline/types.js';
 import { recordPost } from '../src/ops/metrics.js';
+import { diagnosisChanged, diffReports, type ReportDiff } from '../src/messages/report-diff.js';
+import type { Report } from '../src/model/report.js';
+
+/** The final report of an earlier check, kept with its record for re-runs to compare against. */
+export async function storedReport(state: PipelineState, checkId: string): Promise<Report | undefined> {
+  const raw = await state.getMemo(checkId, 'report');
+  if (raw === undefined) return undefined;
+  try {
+    return JSON.parse(raw) as Report;
+  } catch {
+    return undefined;
+  }
+}
+
+async function diffSincePrevious(state: PipelineState, r: ReportJob): Promise<ReportDiff | undefined> {
+  if (r.kind !== 'final' || !r.request.rerunOf) return undefined;
+  const previous = await storedReport(state, r.request.rerunOf);
+  return previous ? diffReports(previous, r.report) : undefined;
+}
+
+/**
+ * A watch posts its first check in full, then only a diagnosis that changed (and errors): the other reports
+ * of its later rounds are marked done without a post.
+ */
+async function silentWatchReport(state: PipelineState, r: ReportJob): Promise<boolean> {
+  if (!r.request.watch || r.request.watch.round <= 1) return false;
+  if (r.kind === 'queued' || r.kind === 'step' || r.kind === 'lost' || r.kind === 'cancelled') return true;
+  if (r.kind !== 'final' || !r.request.rerunOf) return false;
+  const previous = await storedReport(state, r.request.rerunOf);
+  return previous !== undefined && !diagnosisChanged(previous, r.report);
+}
 
 export interface ReportPosterDeps {
   state: PipelineState;
   posters: ReadonlyMap<string, ChatPoster>;
   log: Logger;
+  /** Told about every report of a watch's check once it is done (posted or silent): the watch moves on. */
+  afterWatchReport?: (r: ReportJob, posted: PostedRef) => Promise<void>;
   /** After this long, a report stops waiting for an earlier one that never came. */
   maxOrderWaitMs?: number;
   /** Where posted reports and their evidence are recorded. */
@@ -32,6 +65,8 @@ export interface ReportPosterDeps {
 }
 
 const firstSeen = new Map<string, number>();
+/** A claim outlives any post; one held by a crashed process lapses after this and the post is retried. */
+const CLAIM_TTL_S = 120;
 
 function postRecord(r: ReportJob, files: EvidenceFile[], posted: PostedRef): PostRecord {
   const req = r.request;
@@ -47,6 +82,7 @@ function postRecord(r: ReportJob, files: EvidenceFile[], posted: PostedRef): Pos
     ...((posted.thread ?? req.replyTo.thread) ? { thread: posted.thread ?? req.replyTo.thread } : {}),
     messageIds: posted.messageIds ?? [],
     fileIds: posted.fileIds ?? [],
+    ...(posted.via ? { via: posted.via } : {}),
     evidence: files.map((f) => ({
       name: f.name,
       sha256: f.sha256,
@@ -69,6 +105,10 @@ function postRecord(r: ReportJob, files: EvidenceFile[], posted: PostedRef): Pos
       return { ...base, summary: r.message };
     case 'lost':
       return { ...base, summary: 'the worker running the check was lost; retried' };
+    case 'queued':
+      return { ...base, summary: 'queued; the check is shown where its results will appear' };
+    case 'watch':
+      return { ...base, summary: r.text };
   }
 }
 
@@ -99,11 +139,23 @@ export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promi
     // Reports are queued per platform, so this is a misrouted job: keep it (the queue retries), never drop it.
     throw new Error(`no ${r.request.replyTo.platform} adapter in this bot process for ${id}`);
   }
+  const diff = await diffSincePrevious(deps.state, r);
   const ctx: PostContext = {
     request: r.request,
     record: await deps.state.getCheck(r.checkId),
-    memo: { get: (k) => deps.state.getMemo(r.checkId, k), set: (k, v) => deps.state.setMemo(r.checkId, k, v) },
+    ...(diff ? { diff } : {}),
+    memo: {
+      get: (k) => deps.state.getMemo(r.checkId, k),
+      set: (k, v) => deps.state.setMemo(r.checkId, k, v),
+      claim: (k) => deps.state.claimOnce(`memo-claim:${r.checkId}:${k}`, CLAIM_TTL_S),
+    },
   };
+  if (await silentWatchReport(deps.state, r)) {
+    if (r.kind === 'final') await deps.state.setMemo(r.checkId, 'report', JSON.stringify(r.report));
+    await deps.state.markPosted(r.checkId, id, r.seq);
+    await deps.afterWatchReport?.(r, {});
+    return 'done';
+  }
   let files: EvidenceFile[] = [];
   let posted: PostedRef | void;
   try {
@@ -133,6 +185,8 @@ export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promi
           },
         ];
         posted = await poster.postFinal(ctx, r.report);
+        // Kept for the next re-run or watch round to compare against.
+        await deps.state.setMemo(r.checkId, 'report', JSON.stringify(r.report));
         break;
       }
       case 'cancelled':
@@ -147,6 +201,17 @@ export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promi
         break;
       case 'lost':
         posted = await poster.postNotice(ctx, 'lost', lostText(r.checkId, r.lostWorker));
+        break;
+      case 'watch':
+        posted = await poster.postNotice(ctx, 'watch', r.text);
+        break;
+      case 'queued':
+        // Platforms that answer in place (Teams' reply chain, the console) have nothing more to show.
+        if (!poster.postQueued) {
+          await deps.state.markPosted(r.checkId, id, r.seq);
+          return 'done';
+        }
+        posted = await poster.postQueued(ctx);
         break;
     }
   } catch (err) {
@@ -163,5 +228,6 @@ export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promi
   await deps.state.markPosted(r.checkId, id, r.seq);
   recordPost(poster.platform, 'posted');
   log.log('info', 'report posted', { kind: r.kind, seq: r.seq, platform: poster.platform });
+  if (r.request.watch) await deps.afterWatchReport?.(r, posted ?? {});
   return 'done';
 }

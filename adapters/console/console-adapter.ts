@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { Report, Step } from '../../src/model/report.js';
 import { renderStep } from '../../src/messages/render-text.js';
+import { finalView } from '../../src/messages/views.js';
 import type { Incoming, IntakeReply } from '../../src/pipeline/intake.js';
 import type { ChatPoster, EvidenceFile, NoticeKind, PostContext, PostedRef } from '../../src/pipeline/poster.js';
 import { CHECK_ID, isSafeEvidenceName } from '../../src/pipeline/job-validation.js';
@@ -93,7 +94,7 @@ export class ConsoleAdapter implements ChatPoster {
     writeFileSync(join(dir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
     this.print(
       [
-        `[${ctx.request.checkId}] Diagnosis: ${d.culprit.toUpperCase()} → ${d.team}`,
+        `[${ctx.request.checkId}] ${finalView(report, ctx.diff).headline} → ${d.team}`,
         `[${ctx.request.checkId}]   ${d.summary}`,
         ...(d.stoppedAfter
           ? [`[${ctx.request.checkId}]   (stopped after step ${d.stoppedAfter}; add --all to run every step)`]

@@ -15,6 +15,7 @@ export const platform: ChatPlatform<SlackSettings> = {
       ...settings,
       log: ctx.log,
       intake: ctx.intake,
+      ...(ctx.action ? { action: ctx.action } : {}),
       policy: () => ctx.inventory()?.policy,
       claimOnce: (key, ttl) => ctx.state.claimOnce(key, ttl),
     });

@@ -1,7 +1,15 @@
 // The Slack platform on Bolt: the /lbcheck slash command in HTTP mode
 // (request URL, signatures verified by Bolt's receiver) or Socket Mode (an
 // app-level token), acked with the intake's answer before anything slow.
-import { App, HTTPModuleFunctions, HTTPReceiver, LogLevel, SocketModeReceiver } from '@slack/bolt';
+import {
+  App,
+  HTTPModuleFunctions,
+  HTTPReceiver,
+  LogLevel,
+  SocketModeReceiver,
+  type BlockAction,
+  type ButtonAction,
+} from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +17,8 @@ import { ConfigError } from '../../src/errors.js';
 import { parseEnv, slackSchema } from '../../src/runtime/settings.js';
 import type { Logger } from '../../src/log.js';
 import type { Incoming, IntakeReply } from '../../src/pipeline/intake.js';
+import { parseAction, type ChatAction } from '../../src/pipeline/actions.js';
+import { ACTION_ID } from './slack-blocks.js';
 import type { Policy } from '../../src/policy/policy-types.js';
 import { boltLogger } from './bolt-logger.js';
 import { SlackGroupResolver } from './slack-groups.js';
@@ -32,6 +42,8 @@ export interface SlackOptions {
   port: number;
   fileMaxBytes: number;
   intake: (incoming: Incoming) => Promise<IntakeReply>;
+  /** A button click, as a command by the clicking user (handleAction); buttons answer "not available" without it. */
+  action?: (incoming: Omit<Incoming, 'text'>, action: ChatAction) => Promise<IntakeReply>;
   log: Logger;
   /** The policy in force, to look up the Slack user groups it names. */
   policy?: () => Policy | undefined;
@@ -71,7 +83,8 @@ export async function startSlack(opts: SlackOptions): Promise<RunningSlack> {
         signingSecret: opts.signingSecret,
         logger,
         logLevel: LogLevel.WARN,
-        endpoints: ['/slack/events', '/slack/commands'],
+        // Interactivity (button clicks) at /slack/actions: the same receiver, so the same signature checks.
+        endpoints: ['/slack/events', '/slack/commands', '/slack/actions'],
         // Bolt verified the signature (and the past half of the time window) before these run.
         customPropertiesExtractor: (req) => ({ ...slackRequestHeaders(req.headers) }),
         processEventErrorHandler: async (args) => {
@@ -100,10 +113,46 @@ export async function startSlack(opts: SlackOptions): Promise<RunningSlack> {
         name: command.user_name,
         groups: await groups.groupsOf(command.user_id, opts.policy?.()),
       },
-      replyTo: { platform: 'slack', channel: command.channel_id },
+      // response_url: where results go if the bot may not post in the channel (not invited).
+      replyTo: { platform: 'slack', channel: command.channel_id, extra: { responseUrl: command.response_url } },
       text: command.text,
+      resultsWhere: "in the thread of lbcheck's message in this channel",
     });
     await ack({ response_type: 'ephemeral', text: reply.kind === 'refused' ? `:x: ${reply.text}` : reply.text });
+  });
+  app.action<BlockAction<ButtonAction>>(ACTION_ID, async ({ ack, body, action, respond }) => {
+    await ack();
+    // Answers go to the clicker only (ephemeral), refusals included.
+    const tell = (text: string): Promise<unknown> =>
+      respond({ response_type: 'ephemeral', replace_original: false, text });
+    const parsed = parseAction(ACTION_ID.exec(action.action_id)?.[1], action.value);
+    const channel = body.channel?.id;
+    if (!parsed || !channel || !opts.action) {
+      await tell(':x: lbcheck cannot act on that button (unknown action or channel); type the command instead.');
+      return;
+    }
+    // The message the button is on: the thread's parent (ts) or a reply in it (thread_ts).
+    const message = body.message as { ts?: unknown; thread_ts?: unknown } | undefined;
+    const thread = message?.thread_ts ?? message?.ts;
+    const reply = await opts.action(
+      {
+        requester: {
+          platform: 'slack',
+          id: body.user.id,
+          ...(body.user.name ? { name: body.user.name } : {}),
+          groups: await groups.groupsOf(body.user.id, opts.policy?.()),
+        },
+        replyTo: {
+          platform: 'slack',
+          channel,
+          ...(typeof thread === 'string' ? { thread } : {}),
+          extra: { responseUrl: body.response_url },
+        },
+        resultsWhere: 'in this thread',
+      },
+      parsed,
+    );
+    await tell(reply.kind === 'refused' ? `:x: ${reply.text}` : reply.text);
   });
   app.error(async (err) => {
     // Rethrown so the receiver answers 401 instead of leaving the request to time out.
@@ -113,7 +162,7 @@ export async function startSlack(opts: SlackOptions): Promise<RunningSlack> {
   });
   const started = (await app.start(opts.port)) as unknown;
   const port = receiver instanceof HTTPReceiver ? ((started as Server).address() as AddressInfo).port : undefined;
-  const poster = new SlackPoster(web, opts.fileMaxBytes);
+  const poster = new SlackPoster(web, opts.fileMaxBytes, opts.apiUrl ? [new URL(opts.apiUrl).origin] : []);
   return {
     poster,
     mode: opts.appToken ? 'socket' : 'http',

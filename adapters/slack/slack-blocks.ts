@@ -1,6 +1,8 @@
 // Block Kit for lbcheck's messages, drawn from the neutral views.
-import type { KnownBlock, MrkdwnElement } from '@slack/types';
-import type { MessageView } from '../../src/messages/views.js';
+import type { ActionsBlock, KnownBlock, MrkdwnElement } from '@slack/types';
+import { ACTION_LABELS, type ActionKind } from '../../src/pipeline/actions.js';
+import { slackCode, slackEscape } from '../../src/messages/escape.js';
+import type { Fact, MessageView } from '../../src/messages/views.js';
 
 const mrkdwn = (text: string): MrkdwnElement => ({ type: 'mrkdwn', text });
 
@@ -8,21 +10,59 @@ const mrkdwn = (text: string): MrkdwnElement => ({ type: 'mrkdwn', text });
 const cut = (text: string, max = 2900): string =>
   text.length > max ? `${text.slice(0, max)}… (truncated; full text in the evidence)` : text;
 
+// Every text below may carry what a probed server sent (a status line in "why", a Server header in a fact):
+// it is escaped, so it can neither mention anyone nor make a link.
+const factText = (f: Fact): string =>
+  `*${slackEscape(cut(f.label, 80))}*\n${f.fromServer ? slackCode(cut(f.value, 400)) : slackEscape(cut(f.value, 400))}`;
+
+/** The notification text of a post (Slack formats it as mrkdwn too). */
+export const viewText = (view: MessageView): string => slackEscape(`${view.headline}: ${view.why}`);
+
 export function viewBlocks(view: MessageView): KnownBlock[] {
-  const blocks: KnownBlock[] = [{ type: 'section', text: mrkdwn(`*${cut(view.headline, 200)}*\n${cut(view.why)}`) }];
+  const blocks: KnownBlock[] = [
+    { type: 'section', text: mrkdwn(`*${slackEscape(cut(view.headline, 200))}*\n${slackEscape(cut(view.why))}`) },
+  ];
   const facts = view.facts.slice(0, 10);
-  if (facts.length > 0)
-    blocks.push({ type: 'section', fields: facts.map((f) => mrkdwn(`*${cut(f.label, 80)}*\n${cut(f.value, 400)}`)) });
+  if (facts.length > 0) blocks.push({ type: 'section', fields: facts.map((f) => mrkdwn(factText(f))) });
   if (view.facts.length > 10)
     blocks.push({
       type: 'context',
       elements: [mrkdwn(`…and ${view.facts.length - 10} more (see the decode evidence)`)],
     });
   if (view.evidence.length > 0)
-    blocks.push({ type: 'context', elements: [mrkdwn(cut(view.evidence.map((e) => `\`${e}\``).join('\n'), 2900))] });
+    blocks.push({ type: 'context', elements: [mrkdwn(cut(view.evidence.map((e) => slackCode(e)).join('\n'), 2900))] });
   return blocks;
 }
 
-export function parentBlocks(checkId: string, target: string, user: string, status: string): KnownBlock[] {
-  return [{ type: 'section', text: mrkdwn(`*lbcheck ${checkId}* · \`${target}\` · asked by <@${user}>\n${status}`) }];
+/** Button action ids: "lbcheck:<kind>"; the value is the check id. Bolt routes them with ACTION_ID. */
+export const ACTION_ID = /^lbcheck:(rerun|run-all|cancel|watch)$/;
+
+export function actionsBlock(checkId: string, kinds: readonly ActionKind[]): ActionsBlock {
+  return {
+    type: 'actions',
+    block_id: `lbcheck-actions-${checkId}`,
+    elements: kinds.map((kind) => ({
+      type: 'button',
+      action_id: `lbcheck:${kind}`,
+      value: checkId,
+      text: { type: 'plain_text', text: ACTION_LABELS[kind] },
+      ...(kind === 'cancel' ? { style: 'danger' as const } : kind === 'rerun' ? { style: 'primary' as const } : {}),
+    })),
+  };
+}
+
+export function parentBlocks(
+  checkId: string,
+  target: string,
+  user: string,
+  status: string,
+  buttons: readonly ActionKind[] = [],
+): KnownBlock[] {
+  return [
+    {
+      type: 'section',
+      text: mrkdwn(`*lbcheck ${checkId}* · ${slackCode(target)} · asked by <@${slackEscape(user)}>\n${status}`),
+    },
+    ...(buttons.length > 0 ? [actionsBlock(checkId, buttons)] : []),
+  ];
 }

@@ -9,6 +9,7 @@ import type { WebClient } from '@slack/web-api';
 import type { Report, Step } from '../../src/model/report.js';
 import { finalView, stepView } from '../../src/messages/views.js';
 import {
+  noticeKey,
   postOnce,
   RetryLaterError,
   type ChatPoster,
@@ -17,7 +18,18 @@ import {
   type PostContext,
   type PostedRef,
 } from '../../src/pipeline/poster.js';
-import { parentBlocks, viewBlocks } from './slack-blocks.js';
+import { slackEscape } from '../../src/messages/escape.js';
+import type { ActionKind } from '../../src/pipeline/actions.js';
+import { parentBlocks, viewBlocks, viewText } from './slack-blocks.js';
+import {
+  NOT_A_MEMBER,
+  NotInChannelError,
+  postToResponseUrl,
+  responseUrlAllowed,
+  responseUrlOf,
+  withInviteHint,
+  type FallbackMessage,
+} from './slack-fallback.js';
 
 /**
  * What goes into the thread, in this order: the ladder diagram first (Slack
@@ -42,6 +54,8 @@ export class SlackPoster implements ChatPoster {
   constructor(
     private readonly client: WebClient,
     private readonly fileMaxBytes: number,
+    /** Origins besides Slack's hooks hosts a response_url may point at (the configured SLACK_API_URL's). */
+    private readonly responseOrigins: readonly string[] = [],
   ) {}
 
   /** Slack's "slow down" becomes a delay for the queue; everything else is an error to retry with backoff. */
@@ -49,26 +63,144 @@ export class SlackPoster implements ChatPoster {
     try {
       return await fn();
     } catch (err) {
-      const e = err as { code?: string; retryAfter?: number; message?: string };
+      const e = err as { code?: string; retryAfter?: number; message?: string; data?: { error?: string } };
+      if (e.code === 'slack_webapi_platform_error' && NOT_A_MEMBER.has(e.data?.error ?? ''))
+        throw new NotInChannelError(e.data?.error ?? '');
       if (e.code === 'slack_webapi_rate_limited_error')
         throw new RetryLaterError((e.retryAfter ?? 1) * 1000, `Slack rate-limited ${what}`);
       throw new Error(`Slack ${what} failed: ${e.message ?? String(err)}`, { cause: err });
     }
   }
 
-  private parent(ctx: PostContext): Promise<string> {
+  /**
+   * The check's parent message, posted once: the "queued" report and step 1 may be posted at the same time by
+   * two bot processes, so only the holder of the claim posts it and the other waits for its ts.
+   */
+  private async parent(ctx: PostContext): Promise<string> {
+    // A re-run (a button in an existing thread) posts into that thread.
+    if (ctx.request.replyTo.thread) return ctx.request.replyTo.thread;
+    const done = await ctx.memo.get('slack.parent');
+    if (done !== undefined) return done;
+    // A claim cannot be released, so a claimer whose post failed moves everyone on to a new generation.
+    const gen = (await ctx.memo.get('slack.parent.gen')) ?? '0';
+    if (ctx.memo.claim && !(await ctx.memo.claim(`slack.parent#${gen}`))) return this.awaitParent(ctx, gen);
+    try {
+      return await postOnce(ctx, 'slack.parent', () => this.postParent(ctx));
+    } catch (err) {
+      await ctx.memo.set('slack.parent.gen', String(Number(gen) + 1));
+      throw err;
+    }
+  }
+
+  private async awaitParent(ctx: PostContext, gen: string): Promise<string> {
+    for (let i = 0; i < 50; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const ts = await ctx.memo.get('slack.parent');
+      if (ts !== undefined) return ts;
+      if ((await ctx.memo.get('slack.parent.gen')) !== gen) return this.parent(ctx);
+    }
+    // The claimer is slow or gone: the queue retries this post.
+    throw new Error(`the parent message of ${ctx.request.checkId} is being posted by another process`);
+  }
+
+  private async postParent(ctx: PostContext): Promise<string> {
     const req = ctx.request;
-    return postOnce(ctx, 'slack.parent', async () => {
-      const r = await this.call('chat.postMessage', () =>
-        this.client.chat.postMessage({
-          channel: req.replyTo.channel,
-          text: `lbcheck ${req.checkId}: checking ${req.target}`,
-          blocks: parentBlocks(req.checkId, req.target, req.requester.id, 'Running: verdicts follow in this thread.'),
-        }),
-      );
-      if (!r.ts) throw new Error('Slack chat.postMessage returned no ts for the parent message');
-      return r.ts;
+    const r = await this.call('chat.postMessage', () =>
+      this.client.chat.postMessage({
+        channel: req.replyTo.channel,
+        text: `lbcheck ${req.checkId}: checking ${req.target}, step 1 running…`,
+        blocks: parentBlocks(
+          req.checkId,
+          req.target,
+          req.requester.id,
+          `Checking: step 1 running… Each step's verdict follows in this thread.`,
+          ['cancel'],
+        ),
+      }),
+    );
+    if (!r.ts) throw new Error('Slack chat.postMessage returned no ts for the parent message');
+    return r.ts;
+  }
+
+  postQueued(ctx: PostContext): Promise<PostedRef> {
+    const req = ctx.request;
+    return this.orFallback(
+      ctx,
+      'queued',
+      async () => {
+        const thread = await this.parent(ctx);
+        // A re-run: the thread's parent now stands for this check (its Cancel button names it).
+        if (ctx.request.replyTo.thread) await this.updateParent(ctx, thread, 'Re-running: step 1 running…', ['cancel']);
+        return { thread, messageIds: [thread] };
+      },
+      () => {
+        const text = `lbcheck ${req.checkId}: checking ${slackEscape(req.target)}, step 1 running… Each step's verdict follows here.`;
+        return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
+      },
+    );
+  }
+
+  /**
+   * Posts normally; where Slack says the bot is not a member of the channel, answers through the slash
+   * command's response_url instead (the first time with the invite hint), for this and every later post of
+   * the check. Without a usable response_url the post is dropped and the audit record says so.
+   */
+  private async orFallback(
+    ctx: PostContext,
+    key: string,
+    post: () => Promise<PostedRef>,
+    message: () => FallbackMessage,
+  ): Promise<PostedRef> {
+    if ((await ctx.memo.get('slack.fallback')) === undefined) {
+      try {
+        return await post();
+      } catch (err) {
+        if (!(err instanceof NotInChannelError)) throw err;
+        await ctx.memo.set('slack.fallback', err.slackError);
+      }
+    }
+    const reason = (await ctx.memo.get('slack.fallback')) ?? 'not_in_channel';
+    const url = responseUrlOf(ctx);
+    if (!url || !responseUrlAllowed(url, this.responseOrigins))
+      return { via: `dropped: ${reason} and no usable response_url (invite @lbcheck to the channel)` };
+    const sent = await postOnce(ctx, `slack.${key}.respond`, async () => {
+      const first = (await ctx.memo.get('slack.respond.uses')) === undefined;
+      return (await postToResponseUrl(ctx, url, first ? withInviteHint(message()) : message())) ? 'sent' : 'spent';
     });
+    return {
+      via:
+        sent === 'sent' ? `response_url (${reason})` : `dropped: ${reason} and the response_url is used up or expired`,
+    };
+  }
+
+  private evidenceNote(ctx: PostContext): KnownBlock {
+    return {
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: `Evidence files are kept in lbcheck's audit archive (\`lbcheck audit export ${ctx.request.checkId}\`); invite @lbcheck to get them here.`,
+        },
+      ],
+    };
+  }
+
+  /**
+   * Steps 1 and 2 may share a capture: a file already uploaded in this thread is not uploaded again, its
+   * step says where it is instead.
+   */
+  private async withoutRepeats(
+    ctx: PostContext,
+    files: EvidenceFile[],
+  ): Promise<{ fresh: EvidenceFile[]; notes: string[] }> {
+    const fresh: EvidenceFile[] = [];
+    const notes: string[] = [];
+    for (const f of files) {
+      const earlier = await ctx.memo.get(`slack.sha.${f.sha256}`);
+      if (earlier === undefined) fresh.push(f);
+      else notes.push(`${f.name} is the same file as ${earlier}, uploaded above (sha256 ${f.sha256.slice(0, 12)})`);
+    }
+    return { fresh, notes };
   }
 
   private async reply(
@@ -113,18 +245,32 @@ export class SlackPoster implements ChatPoster {
     return { uploads, notes };
   }
 
-  async postStep(ctx: PostContext, step: Step, evidence: EvidenceFile[]): Promise<PostedRef> {
+  postStep(ctx: PostContext, step: Step, evidence: EvidenceFile[]): Promise<PostedRef> {
     const view = stepView(step, evidence);
-    const { thread, ts } = await this.reply(
+    return this.orFallback(
       ctx,
-      `slack.step${step.step}`,
-      `${view.headline}: ${view.why}`,
-      viewBlocks(view),
+      `step${step.step}`,
+      () => this.postStepInThread(ctx, step, evidence),
+      () => ({ text: viewText(view), blocks: [...viewBlocks(view), this.evidenceNote(ctx)] }),
     );
+  }
+
+  private async postStepInThread(ctx: PostContext, step: Step, evidence: EvidenceFile[]): Promise<PostedRef> {
+    const view = stepView(step, evidence);
+    const { thread, ts } = await this.reply(ctx, `slack.step${step.step}`, viewText(view), viewBlocks(view));
     const files = attachments(evidence);
     const fileIds = await postOnce(ctx, `slack.step${step.step}.files`, async () => {
-      const { uploads, notes } = this.uploadsOf(files);
-      if (uploads.length === 0) return '';
+      const { fresh, notes: repeats } = await this.withoutRepeats(ctx, files);
+      const { uploads, notes: cuts } = this.uploadsOf(fresh);
+      const notes = [...repeats, ...cuts];
+      if (uploads.length === 0) {
+        const note = slackEscape(notes.join('; '));
+        if (repeats.length > 0)
+          await this.reply(ctx, `slack.step${step.step}.repeats`, note, [
+            { type: 'context', elements: [{ type: 'mrkdwn', text: note }] },
+          ]);
+        return '';
+      }
       const r = await this.call('files.uploadV2', () =>
         this.client.filesUploadV2({
           channel_id: ctx.request.replyTo.channel,
@@ -134,41 +280,69 @@ export class SlackPoster implements ChatPoster {
         }),
       );
       const ids = (r.files ?? []).flatMap((f) => (f.files ?? []).map((x) => x.id ?? '')).filter((x) => x !== '');
+      for (const f of fresh) await ctx.memo.set(`slack.sha.${f.sha256}`, `step ${step.step}'s ${f.name}`);
       return ids.join(',');
     });
     return { thread, messageIds: [ts], fileIds: fileIds ? fileIds.split(',') : [] };
   }
 
-  async postFinal(ctx: PostContext, report: Report): Promise<PostedRef> {
-    const view = finalView(report);
-    const { thread, ts } = await this.reply(ctx, 'slack.final', `${view.headline}: ${view.why}`, viewBlocks(view));
-    const req = ctx.request;
+  postFinal(ctx: PostContext, report: Report): Promise<PostedRef> {
+    const view = finalView(report, ctx.diff);
+    return this.orFallback(
+      ctx,
+      'final',
+      () => this.postFinalInThread(ctx, report),
+      () => ({ text: viewText(view), blocks: viewBlocks(view) }),
+    );
+  }
+
+  private async postFinalInThread(ctx: PostContext, report: Report): Promise<PostedRef> {
+    const view = finalView(report, ctx.diff);
+    const { thread, ts } = await this.reply(ctx, 'slack.final', viewText(view), viewBlocks(view));
     await postOnce(ctx, 'slack.parent.updated', async () => {
-      await this.call('chat.update', () =>
-        this.client.chat.update({
-          channel: req.replyTo.channel,
-          ts: thread,
-          text: `lbcheck ${req.checkId}: ${view.headline}`,
-          blocks: parentBlocks(
-            req.checkId,
-            req.target,
-            req.requester.id,
-            `*${view.headline}* → ${report.diagnosis.team}`,
-          ),
-        }),
+      await this.updateParent(
+        ctx,
+        thread,
+        `*${slackEscape(view.headline)}* → ${slackEscape(report.diagnosis.team)}`,
+        report.diagnosis.stoppedAfter ? ['rerun', 'run-all', 'watch'] : ['rerun', 'watch'],
       );
       return '1';
     });
     return { thread, messageIds: [ts, thread] };
   }
 
-  async postNotice(ctx: PostContext, kind: NoticeKind, text: string): Promise<PostedRef> {
-    const { thread, ts } = await this.reply(ctx, `slack.${kind}`, text, [
+  private async updateParent(ctx: PostContext, ts: string, status: string, buttons: ActionKind[]): Promise<void> {
+    const req = ctx.request;
+    await this.call('chat.update', () =>
+      this.client.chat.update({
+        channel: req.replyTo.channel,
+        ts,
+        text: `lbcheck ${req.checkId}: ${status.replace(/\*/g, '')}`,
+        blocks: parentBlocks(req.checkId, req.target, req.requester.id, status, buttons),
+      }),
+    );
+  }
+
+  postNotice(ctx: PostContext, kind: NoticeKind, text: string): Promise<PostedRef> {
+    return this.orFallback(
+      ctx,
+      noticeKey(kind, text),
+      () => this.postNoticeInThread(ctx, kind, text),
+      () => ({
+        text: slackEscape(text),
+        blocks: [{ type: 'section', text: { type: 'mrkdwn', text: slackEscape(text) } }],
+      }),
+    );
+  }
+
+  private async postNoticeInThread(ctx: PostContext, kind: NoticeKind, text: string): Promise<PostedRef> {
+    // A notice may quote an error a remote system wrote: data, not markup.
+    const { thread, ts } = await this.reply(ctx, `slack.${noticeKey(kind, text)}`, slackEscape(text), [
       {
         type: 'section',
         text: {
           type: 'mrkdwn',
-          text: `${kind === 'error' ? ':x:' : kind === 'lost' ? ':warning:' : ':heavy_minus_sign:'} ${text}`,
+          text: `${{ error: ':x:', lost: ':warning:', watch: ':eyes:', cancelled: ':heavy_minus_sign:' }[kind]} ${slackEscape(text)}`,
         },
       },
     ]);

@@ -15,6 +15,7 @@ export const platform: ChatPlatform<TeamsEnv> = {
       ...settings,
       log: ctx.log,
       intake: ctx.intake,
+      ...(ctx.action ? { action: ctx.action } : {}),
       evidence: (sha) => Promise.resolve(ctx.audit.evidence.get(sha)),
     });
     return {

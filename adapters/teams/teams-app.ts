@@ -5,7 +5,9 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  ActivityTypes,
   CallerIdConstants,
+  CardFactory,
   CloudAdapter,
   ConfigurationBotFrameworkAuthentication,
   TurnContext,
@@ -16,6 +18,9 @@ import {
 import { ConfigError } from '../../src/errors.js';
 import { errorFields, type Logger } from '../../src/log.js';
 import type { Incoming, IntakeReply } from '../../src/pipeline/intake.js';
+import { parseAction, type ChatAction } from '../../src/pipeline/actions.js';
+import type { ReplyTo, Requester } from '../../src/pipeline/types.js';
+import { buttonsCard, VERB } from './teams-cards.js';
 import { evidenceContentType } from './card-image.js';
 import { evidenceLinks } from './evidence-links.js';
 import type { TeamsEnv } from './teams-env.js';
@@ -30,6 +35,8 @@ export type TeamsCredentialsFactory = NonNullable<
 export interface TeamsOptions extends TeamsEnv {
   evidence: (sha256: string) => Promise<Buffer | undefined>;
   intake: (incoming: Incoming) => Promise<IntakeReply>;
+  /** A button click (Action.Execute), as a command by the clicking user (handleAction). */
+  action?: (incoming: Omit<Incoming, 'text'>, action: ChatAction) => Promise<IntakeReply>;
   log: Logger;
   credentialsFactory?: TeamsCredentialsFactory;
 }
@@ -101,6 +108,22 @@ function publicCloudWithMetadata(url: string): Record<string, string> {
   };
 }
 
+/** Who sent an activity. A channel message carries its team: its sender is a member (policy "teams:<team id>"). */
+function requesterOf(a: Activity): Requester {
+  const team = (a.channelData as { team?: { id?: string; aadGroupId?: string } } | undefined)?.team;
+  const groups = [team?.id, team?.aadGroupId].filter((g): g is string => typeof g === 'string' && g !== '');
+  return { platform: 'teams', id: a.from.aadObjectId ?? a.from.id, name: a.from.name, groups };
+}
+
+/** The policy names channels; a channel thread's conversation id adds ";messageid=…" for the reply chain. */
+function replyToOf(a: Activity): ReplyTo {
+  return {
+    platform: 'teams',
+    channel: a.conversation.id.split(';')[0] ?? a.conversation.id,
+    extra: { reference: TurnContext.getConversationReference(a) },
+  };
+}
+
 export async function startTeams(opts: TeamsOptions): Promise<RunningTeams> {
   const authenticated = opts.appId !== '';
   // Without an app id nothing is authenticated: only when asked for, and only reachable from this machine.
@@ -129,27 +152,57 @@ export async function startTeams(opts: TeamsOptions): Promise<RunningTeams> {
   };
   let links = evidenceLinks(opts.publicUrl ?? '', opts.linkSecret, opts.linkTtlSeconds);
 
-  const onMessage = async (turn: TurnContext): Promise<void> => {
+  const onTurn = async (turn: TurnContext): Promise<void> => {
     const a = turn.activity;
+    if (a.type === 'invoke' && a.name === 'adaptiveCard/action') return onAction(turn);
     if (a.type !== 'message') return;
     const text = (TurnContext.removeRecipientMention(a) ?? a.text ?? '').replace(/^\s*lbcheck\b\s*/i, '').trim();
     const words = text.split(/\s+/);
     // "@lbcheck check web-vip" and "@lbcheck web-vip" both run a check.
     const command = words[0] === 'check' ? words.slice(1).join(' ') : text;
-    // A channel message carries its team: whoever posts there is a member of that team (policy "teams:<team id>").
-    const team = (a.channelData as { team?: { id?: string; aadGroupId?: string } } | undefined)?.team;
-    const groups = [team?.id, team?.aadGroupId].filter((g): g is string => typeof g === 'string' && g !== '');
     const reply = await opts.intake({
-      requester: { platform: 'teams', id: a.from.aadObjectId ?? a.from.id, name: a.from.name, groups },
-      // The policy names channels; a channel thread's conversation id adds ";messageid=…" for the reply chain.
-      replyTo: {
-        platform: 'teams',
-        channel: a.conversation.id.split(';')[0] ?? a.conversation.id,
-        extra: { reference: TurnContext.getConversationReference(a) },
-      },
+      requester: requesterOf(a),
+      replyTo: replyToOf(a),
       text: command,
+      resultsWhere: 'in this reply chain',
     });
-    await turn.sendActivity(reply.kind === 'refused' ? `❌ ${reply.text}` : reply.text);
+    const answer = reply.kind === 'refused' ? `❌ ${reply.text}` : reply.text;
+    // A queued check's ack carries its Cancel button.
+    await turn.sendActivity(
+      reply.kind === 'queued'
+        ? {
+            type: 'message',
+            text: answer,
+            attachments: [CardFactory.adaptiveCard(buttonsCard('While it runs:', reply.checkId, ['cancel']))],
+          }
+        : answer,
+    );
+  };
+
+  /**
+   * A click on an Action.Execute button. The answer goes back in the invoke response as a message, which Teams
+   * shows to the clicker only; a queued check's results go to the reply chain the card is in.
+   */
+  const onAction = async (turn: TurnContext): Promise<void> => {
+    const a = turn.activity;
+    const value = a.value as { action?: { verb?: unknown; data?: { checkId?: unknown } } } | undefined;
+    const verb = typeof value?.action?.verb === 'string' ? VERB.exec(value.action.verb)?.[1] : undefined;
+    const parsed = parseAction(verb, value?.action?.data?.checkId);
+    let text = '❌ lbcheck cannot act on that button (unknown action); type the command instead.';
+    if (parsed && opts.action) {
+      const reply = await opts.action(
+        { requester: requesterOf(a), replyTo: replyToOf(a), resultsWhere: 'in this reply chain' },
+        parsed,
+      );
+      text = reply.kind === 'refused' ? `❌ ${reply.text}` : reply.text;
+    }
+    await turn.sendActivity({
+      type: ActivityTypes.InvokeResponse,
+      value: {
+        status: 200,
+        body: { statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: text },
+      },
+    });
   };
 
   const server: Server = createServer((req, res) => {
@@ -194,7 +247,7 @@ export async function startTeams(opts: TeamsOptions): Promise<RunningTeams> {
           return;
         }
         const request: Request = { body, headers: req.headers, method: 'POST' };
-        await adapter.process(request, expressLike(res, opts.log), onMessage);
+        await adapter.process(request, expressLike(res, opts.log), onTurn);
         if (!res.writableEnded) res.end();
         return;
       }

@@ -1,10 +1,37 @@
 // Adaptive Cards for lbcheck's messages, drawn from the neutral views. The
 // ladder diagram is shown as an image, the readable decode inline (truncated
 // with a note); every evidence file gets a signed, expiring download link.
+import { cardPlain } from '../../src/messages/escape.js';
 import type { MessageView } from '../../src/messages/views.js';
 import type { EvidenceFile } from '../../src/pipeline/poster.js';
 import { ladderImage } from './card-image.js';
 import type { EvidenceLinkSigner } from './evidence-links.js';
+import { ACTION_LABELS, type ActionKind } from '../../src/pipeline/actions.js';
+
+/** Universal Actions verbs: "lbcheck.<kind>"; the data names the check. */
+export const VERB = /^lbcheck\.(rerun|run-all|cancel|watch)$/;
+
+/** Action.Execute buttons: Teams sends the click to the bot as an adaptiveCard/action invoke. */
+export function executeActions(checkId: string, kinds: readonly ActionKind[]): Record<string, unknown>[] {
+  return kinds.map((kind) => ({
+    type: 'Action.Execute',
+    title: ACTION_LABELS[kind],
+    verb: `lbcheck.${kind}`,
+    data: { checkId },
+    ...(kind === 'cancel' ? { style: 'destructive' } : kind === 'rerun' ? { style: 'positive' } : {}),
+  }));
+}
+
+/** A small card with buttons, e.g. Cancel under the ack of a queued check. */
+export function buttonsCard(text: string, checkId: string, kinds: readonly ActionKind[]): Record<string, unknown> {
+  return {
+    $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+    type: 'AdaptiveCard',
+    version: '1.4',
+    body: [{ type: 'TextBlock', text: cardPlain(text), wrap: true }],
+    actions: executeActions(checkId, kinds),
+  };
+}
 
 const INLINE_MAX = 1500;
 const COLOR = {
@@ -20,20 +47,25 @@ export function viewCard(
   view: MessageView,
   evidence: EvidenceFile[],
   links: EvidenceLinkSigner,
+  buttons: Record<string, unknown>[] = [],
 ): Record<string, unknown> {
   const body: Record<string, unknown>[] = [
     {
       type: 'TextBlock',
-      text: view.headline,
+      text: cardPlain(view.headline),
       weight: 'Bolder',
       size: 'Medium',
       wrap: true,
       color: COLOR[view.verdict],
     },
-    { type: 'TextBlock', text: view.why, wrap: true },
+    // Server-supplied text (a status line in "why", headers in the facts and decode) must not become markdown.
+    { type: 'TextBlock', text: cardPlain(view.why), wrap: true },
   ];
   if (view.facts.length > 0)
-    body.push({ type: 'FactSet', facts: view.facts.map((f) => ({ title: f.label, value: f.value })) });
+    body.push({
+      type: 'FactSet',
+      facts: view.facts.map((f) => ({ title: cardPlain(f.label), value: cardPlain(f.value) })),
+    });
   const decode = evidence.find((e) => e.name.endsWith('-decode.txt') && e.data);
   if (decode?.data) {
     const text = decode.data.toString('utf8');
@@ -41,13 +73,14 @@ export function viewCard(
       text.length > INLINE_MAX
         ? `${text.slice(0, INLINE_MAX)}\n… (truncated: ${text.length} characters; download the full decode below)`
         : text;
-    body.push({ type: 'TextBlock', text: shown, fontType: 'Monospace', wrap: true, size: 'Small' });
+    body.push({ type: 'TextBlock', text: cardPlain(shown), fontType: 'Monospace', wrap: true, size: 'Small' });
   }
-  const actions = evidence.map((e) => ({
+  const downloads = evidence.map((e) => ({
     type: 'Action.OpenUrl',
     title: `${e.name} (sha256 ${e.sha256.slice(0, 12)}, ${e.bytes} B)`,
     url: links.url(e.sha256, e.name),
   }));
+  const actions = [...buttons, ...downloads];
   const card = {
     $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
     type: 'AdaptiveCard',

@@ -5,9 +5,11 @@
 import type { CloudAdapter } from 'botbuilder';
 import { CardFactory, type ConversationReference } from 'botbuilder';
 import type { Report, Step } from '../../src/model/report.js';
+import { teamsPlain } from '../../src/messages/escape.js';
 import { finalView, stepView } from '../../src/messages/views.js';
 import {
   postOnce,
+  noticeKey,
   RetryLaterError,
   type ChatPoster,
   type EvidenceFile,
@@ -16,7 +18,7 @@ import {
   type PostedRef,
 } from '../../src/pipeline/poster.js';
 import type { EvidenceLinkSigner } from './evidence-links.js';
-import { viewCard } from './teams-cards.js';
+import { executeActions, viewCard } from './teams-cards.js';
 
 export class TeamsPoster implements ChatPoster {
   readonly platform = 'teams';
@@ -61,23 +63,38 @@ export class TeamsPoster implements ChatPoster {
 
   postStep(ctx: PostContext, step: Step, evidence: EvidenceFile[]): Promise<PostedRef> {
     const view = stepView(step, evidence);
+    // The card's first line is the headline: as message text too it would show twice. The summary is what
+    // notifications and clients without cards show.
     return this.send(ctx, `teams.step${step.step}`, {
       type: 'message',
-      text: view.headline,
+      summary: view.headline,
       attachments: [CardFactory.adaptiveCard(viewCard(view, evidence, this.links))],
     });
   }
 
   postFinal(ctx: PostContext, report: Report): Promise<PostedRef> {
-    const view = finalView(report);
+    const view = finalView(report, ctx.diff);
     return this.send(ctx, 'teams.final', {
       type: 'message',
-      text: `${view.headline} → ${report.diagnosis.team}`,
-      attachments: [CardFactory.adaptiveCard(viewCard(view, [], this.links))],
+      summary: `${view.headline} → ${report.diagnosis.team}`,
+      attachments: [
+        CardFactory.adaptiveCard(
+          viewCard(
+            view,
+            [],
+            this.links,
+            executeActions(
+              ctx.request.checkId,
+              report.diagnosis.stoppedAfter ? ['rerun', 'run-all', 'watch'] : ['rerun', 'watch'],
+            ),
+          ),
+        ),
+      ],
     });
   }
 
   postNotice(ctx: PostContext, kind: NoticeKind, text: string): Promise<PostedRef> {
-    return this.send(ctx, `teams.${kind}`, { type: 'message', text });
+    // A notice may quote an error a remote system wrote: data, not markup.
+    return this.send(ctx, `teams.${noticeKey(kind, text)}`, { type: 'message', text: teamsPlain(text) });
   }
 }

@@ -26,7 +26,7 @@ export interface CommandRecord {
 export interface PostRecord {
   type: 'post';
   checkId: string;
-  kind: 'step' | 'final' | 'cancelled' | 'error' | 'lost';
+  kind: 'step' | 'final' | 'cancelled' | 'error' | 'lost' | 'queued' | 'watch';
   step?: number;
   verdict?: string;
   culprit?: string;
@@ -38,6 +38,8 @@ export interface PostRecord {
   thread?: string;
   messageIds: string[];
   fileIds: string[];
+  /** Set when the post did not go to the channel as usual, e.g. "response_url" where the bot was not a member. */
+  via?: string;
   evidence: { name: string; sha256: string; bytes: number; truncatedFrom?: number }[];
   commands: string[];
   worker: string;

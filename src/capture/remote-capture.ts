@@ -133,7 +133,12 @@ export class RemoteCapture {
     // and the shell interrupts tcpdump, which flushes and exits. Stopping thus
     // costs no extra remote command, and a dead worker leaves nothing behind.
     // `timeout` bounds it even if the SSH connection hangs open.
-    const line = `${commandLine(tcpdumpArgv(this.limits, this.session.sudo))} & pid=$!; read _; kill -INT $pid 2>/dev/null; wait $pid`;
+    const line = [
+      `${commandLine(tcpdumpArgv(this.limits, this.session.sudo))} & pid=$!`,
+      'read _',
+      'kill -INT $pid 2>/dev/null',
+      'wait $pid',
+    ].join('; ');
     const handle = await this.session.execLine(line);
     this.command = line;
     this.channel = handle.channel;
@@ -196,8 +201,10 @@ export class RemoteCapture {
 
   private nonPcapError(): CaptureUnavailableError {
     return new CaptureUnavailableError(
-      `the LB printed non-pcap output on tcpdump's stdout (${this.session.target}): ${JSON.stringify(this.nonPcap ?? '')}`,
-      'a login banner or a forced command in authorized_keys writes to stdout before tcpdump; make the capture account print nothing (no banner, no forced command) and try again',
+      `the LB printed non-pcap output on tcpdump's stdout (${this.session.target}): ` +
+        `${JSON.stringify(this.nonPcap ?? '')}`,
+      'a login banner or a forced command in authorized_keys writes to stdout before tcpdump; make the capture ' +
+        'account print nothing (no banner, no forced command) and try again',
     );
   }
 
@@ -212,8 +219,10 @@ export class RemoteCapture {
     }
     if (refused) {
       return new CaptureUnavailableError(
-        `sudo on ${this.session.target} refused the capture (${refused}); the command was: ${this.command.split(' & ')[0] ?? ''}`,
-        'add the capture rule to the LB\'s sudoers (README "sudo on the LB"; `lbcheck sudoers` prints it for your inventory), or use an account that may capture',
+        `sudo on ${this.session.target} refused the capture (${refused}); the command was: ` +
+          `${this.command.split(' & ')[0] ?? ''}`,
+        'add the capture rule to the LB\'s sudoers (README "sudo on the LB"; `lbcheck sudoers` prints it for your ' +
+          'inventory), or use an account that may capture',
       );
     }
     if (
@@ -228,7 +237,9 @@ export class RemoteCapture {
     if (/permission|not permitted|Operation not permitted/i.test(err)) {
       return new CaptureUnavailableError(
         `the SSH user on ${this.session.target} may not capture packets (${err.split('\n')[0]})`,
-        "the account needs CAP_NET_RAW and CAP_NET_ADMIN to capture: give them to tcpdump (setcap cap_net_raw,cap_net_admin=eip on the LB's tcpdump), or set sudo: true on the LB entry and install the rules `lbcheck sudoers` prints",
+        'the account needs CAP_NET_RAW and CAP_NET_ADMIN to capture: give them to tcpdump (setcap ' +
+          "cap_net_raw,cap_net_admin=eip on the LB's tcpdump), or set sudo: true on the LB entry and install the " +
+          'rules `lbcheck sudoers` prints',
       );
     }
     if (/syntax error|can't parse filter/i.test(err)) {
@@ -240,8 +251,10 @@ export class RemoteCapture {
     if (/data link type|listening/i.test(err)) {
       // tcpdump began to talk, then its output stopped arriving: the SSH path, not tcpdump.
       return new CaptureUnavailableError(
-        `capture on ${this.session.target} failed: ${what}; tcpdump had started (${err.split('\n')[0]}) but its output stopped arriving over SSH`,
-        'the path between lbcheck and the LB loses packets (often full-size ones: an MTU black hole); check that path, or run lbcheck from a vantage point with a clean path to the LB',
+        `capture on ${this.session.target} failed: ${what}; tcpdump had started (${err.split('\n')[0]}) but its ` +
+          `output stopped arriving over SSH`,
+        'the path between lbcheck and the LB loses packets (often full-size ones: an MTU black hole); check that ' +
+          'path, or run lbcheck from a vantage point with a clean path to the LB',
       );
     }
     return new CaptureUnavailableError(

@@ -34,11 +34,13 @@ function fromPair(reach: ReachStep): Found | undefined {
   if (finding === undefined || finding === 'failed-over') return undefined;
   const next: Record<typeof finding, string> = {
     'split-brain':
-      'Both nodes believe they are active: check the HA link between them (VRRP/keepalived adverts, pacemaker quorum) and make one release the VIP.',
+      'Both nodes believe they are active: check the HA link between them (VRRP/keepalived adverts, pacemaker ' +
+      'quorum) and make one release the VIP.',
     'vip-on-no-node':
       "Bring the VIP up on the node that should be active (the HA manager's state and logs say why it released it).",
     'vip-on-wrong-node':
-      'Make the network learn the new owner: a gratuitous ARP from it, or clearing the old neighbour entry / route on the router in front of the pair.',
+      'Make the network learn the new owner: a gratuitous ARP from it, or clearing the old neighbour entry / ' +
+      'route on the router in front of the pair.',
   };
   return { culprit: 'lb', team: TEAM.lb, finding, summary: `${reach.summary} ${next[finding]}` };
 }
@@ -48,7 +50,9 @@ function fromReach(reach: ReachStep): Found | undefined {
     return {
       culprit: 'inconclusive',
       team: TEAM.access,
-      summary: `${reach.summary} Without a capture on the LB lbcheck cannot say whether the problem is before, on or behind the LB; give it SSH access to the LB.`,
+      summary:
+        `${reach.summary} Without a capture on the LB lbcheck cannot say whether the problem is before, on ` +
+        `or behind the LB; give it SSH access to the LB.`,
     };
   }
   if (reach.verdict === 'inconclusive') {
@@ -60,7 +64,9 @@ function fromReach(reach: ReachStep): Found | undefined {
       culprit: 'path-to-lb',
       team: TEAM.network,
       finding: 'dropped-before-lb',
-      summary: `${reach.summary} Hand the capture (empty for this probe) to the network team: a router or firewall between the client network and the LB drops the traffic.`,
+      summary:
+        `${reach.summary} Hand the capture (empty for this probe) to the network team: a router or ` +
+        `firewall between the client network and the LB drops the traffic.`,
     };
   }
   if (reach.refusedBy === 'icmp' && reach.answerFrom) {
@@ -68,14 +74,19 @@ function fromReach(reach: ReachStep): Found | undefined {
       culprit: 'path-to-lb',
       team: TEAM.network,
       finding: 'rejected-before-lb',
-      summary: `${reach.summary} ${reach.answerFrom} rejected the connection with ICMP before it reached the LB: a firewall rule or missing route on that device.`,
+      summary:
+        `${reach.summary} ${reach.answerFrom} rejected the connection with ICMP before it reached the LB: ` +
+        `a firewall rule or missing route on that device.`,
     };
   }
   return {
     culprit: 'impostor',
     team: TEAM.network,
     finding: 'impostor',
-    summary: `${reach.summary} Something other than the LB answers for the VIP: a firewall sending resets on its behalf, a wrong ARP/route owner of the VIP address, or a hijack. The complete LB capture shows the SYN never arrived.`,
+    summary:
+      `${reach.summary} Something other than the LB answers for the VIP: a firewall sending resets on its ` +
+      `behalf, a wrong ARP/route owner of the VIP address, or a hijack. The complete LB capture shows the SYN ` +
+      `never arrived.`,
   };
 }
 
@@ -87,7 +98,8 @@ function fromMode(mode: ModeStep): Found | undefined {
   const next =
     mode.finding?.startsWith('tls-') || mode.finding === 'proxy-protocol-expected'
       ? 'Hand it to the LB team with this evidence.'
-      : "The connection reaches the LB and the LB is where it ends: check the virtual server's state and configuration.";
+      : "The connection reaches the LB and the LB is where it ends: check the virtual server's state and " +
+        'configuration.';
   return {
     culprit: 'lb',
     team: TEAM.lb,
@@ -103,25 +115,35 @@ function memberFault(failing: MemberResult[]): { finding: string; text: string }
   if (codes.size === 1 && codes.has('L7TOUT')) {
     return {
       finding: 'server-hang',
-      text: `accept${failing.length === 1 ? 's' : ''} TCP connections but never answer${failing.length === 1 ? 's' : ''} the HTTP request (L7TOUT): the application hangs (stuck workers, a dead dependency, a full thread pool), while the TCP stack still accepts. Restarting or debugging the application is for the server team; the LB only waits for ${they === 'it' ? 'it' : 'them'}.`,
+      text:
+        `accept${failing.length === 1 ? 's' : ''} TCP connections but never ` +
+        `answer${failing.length === 1 ? 's' : ''} the HTTP request (L7TOUT): the application hangs (stuck ` +
+        `workers, a dead dependency, a full thread pool), while the TCP stack still accepts. Restarting or ` +
+        `debugging the application is for the server team; the LB only waits for ${they === 'it' ? 'it' : 'them'}.`,
     };
   }
   if ([...codes].every((c) => c === 'L7STS')) {
     const statuses = [...new Set(failing.map((m) => m.httpStatus ?? m.fromLb.httpStatus))].join(', ');
     return {
       finding: 'server-errors',
-      text: `answer${failing.length === 1 ? 's' : ''} with HTTP ${statuses} (L7STS): the application fails the request itself, also when asked directly.`,
+      text:
+        `answer${failing.length === 1 ? 's' : ''} with HTTP ${statuses} (L7STS): the application fails the ` +
+        `request itself, also when asked directly.`,
     };
   }
   if ([...codes].every((c) => c === 'L4CON')) {
     return {
       finding: 'servers-refuse',
-      text: `refuse${failing.length === 1 ? 's' : ''} connections (L4CON), from the LB and directly: the service is not running or listens on another port.`,
+      text:
+        `refuse${failing.length === 1 ? 's' : ''} connections (L4CON), from the LB and directly: the service ` +
+        `is not running or listens on another port.`,
     };
   }
   return {
     finding: 'servers-down',
-    text: `do${failing.length === 1 ? 'es' : ''} not work, neither from the LB nor directly (${[...codes].filter(Boolean).join(', ') || 'no answer'}).`,
+    text:
+      `do${failing.length === 1 ? 'es' : ''} not work, neither from the LB nor directly ` +
+      `(${[...codes].filter(Boolean).join(', ') || 'no answer'}).`,
   };
 }
 
@@ -130,7 +152,8 @@ function forwardsToDead(mode: ModeStep | undefined, failing: MemberResult[]): st
   const dead = new Set(failing.map((m) => m.address));
   const hit = mode.serverSide.find((s) => s.sameIsn && dead.has(`${s.address}:${s.port}`));
   return hit
-    ? ` The L4 LB still forwards clients to ${hit.address}:${hit.port} (this probe was sent there): it has no health check for its pool, or ignores it, so users keep landing on the dead member.`
+    ? ` The L4 LB still forwards clients to ${hit.address}:${hit.port} (this probe was sent there): it has no ` +
+        `health check for its pool, or ignores it, so users keep landing on the dead member.`
     : '';
 }
 
@@ -159,7 +182,10 @@ function fromFailingMembers(
     culprit: 'lb-to-servers',
     team: TEAM.lbToServers,
     finding: 'lb-blocked',
-    summary: `${names} answer${failing.length > 1 ? '' : 's'} direct probes but not the LB${some}: something between the LB and ${failing.length > 1 ? 'those servers' : 'that server'} (a firewall, or the server's own host firewall) blocks the LB's source address.${open}`,
+    summary:
+      `${names} answer${failing.length > 1 ? '' : 's'} direct probes but not the LB${some}: something ` +
+      `between the LB and ${failing.length > 1 ? 'those servers' : 'that server'} (a firewall, or the server's ` +
+      `own host firewall) blocks the LB's source address.${open}`,
   };
 }
 
@@ -185,11 +211,18 @@ function poolDrift(mode: ModeStep | undefined, servers: ServersStep, protocol: P
   const drifted = used.map((a) => ({ a, m: servers.members.find((x) => x.address === a) }));
   if (drifted.length === 0 || drifted.some(({ m }) => !m || memberOk(m.fromLb, protocol))) return undefined;
   const fates = drifted.map(({ a, m }) => `${a} (${m?.fromLb.code ?? m?.fromLb.outcome} from the LB)`);
+  const seenBy =
+    fromView.length > 0
+      ? "The LB's pool configuration and its connections name"
+      : 'While handling this probe the LB connected to';
   return {
     culprit: 'lb',
     team: TEAM.lb,
     finding: 'pool-drift',
-    summary: `${fromView.length > 0 ? "The LB's pool configuration and its connections name" : 'While handling this probe the LB connected to'} ${fates.join(', ')}, which the inventory does not list (inventory: ${names.join(', ')}, which answer the LB). The LB's pool has drifted from what it should be: fix the pool's addresses or ports on the LB (or the inventory, if the LB is right).`,
+    summary:
+      `${seenBy} ${fates.join(', ')}, which the inventory does not list (inventory: ${names.join(', ')}, ` +
+      "which answer the LB). The LB's pool has drifted from what it should be: fix the pool's addresses or ports " +
+      'on the LB (or the inventory, if the LB is right).',
   };
 }
 
@@ -205,7 +238,11 @@ function returnPath(mode: ModeStep): Found | undefined {
     culprit: 'return-path',
     team: TEAM.returnPath,
     finding: noSnat ? 'missing-snat' : 'asymmetric-return',
-    summary: `The LB forwards the client's SYN to the servers${noSnat ? " without SNAT (the source is still the client's address)" : ''}, and the servers answer the LB's own probes, but no reply came back through the LB: the servers send their replies another way (missing SNAT, or a server default route that bypasses the LB).`,
+    summary:
+      `The LB forwards the client's SYN to the ` +
+      `servers${noSnat ? " without SNAT (the source is still the client's address)" : ''}, and the servers answer ` +
+      `the LB's own probes, but no reply came back through the LB: the servers send their replies another way ` +
+      `(missing SNAT, or a server default route that bypasses the LB).`,
   };
 }
 
@@ -220,7 +257,9 @@ function lbDespiteMembers(mode: ModeStep): Found {
     culprit: 'lb',
     team: TEAM.lb,
     finding: mode.behaviour === 'silent' ? 'vip-silent' : 'lb-misbehaves',
-    summary: `Every member answers the LB's own probes, yet the LB ${what} for the VIP: the virtual's pool configuration (members, ports, health checks) or its state is wrong.`,
+    summary:
+      `Every member answers the LB's own probes, yet the LB ${what} for the VIP: the virtual's pool ` +
+      `configuration (members, ports, health checks) or its state is wrong.`,
   };
 }
 
@@ -236,7 +275,9 @@ function fromServers(
       culprit: 'inconclusive',
       team: TEAM.network,
       finding: 'capture-stalled',
-      summary: `${mode.summary} The member probes from the LB travel over the same SSH path, so they prove nothing either.`,
+      summary:
+        `${mode.summary} The member probes from the LB travel over the same SSH path, so they prove ` +
+        `nothing either.`,
     };
   }
   if (!servers || servers.verdict === 'skipped' || servers.verdict === 'inconclusive') return undefined;
@@ -282,10 +323,14 @@ export function diagnose(steps: Step[], protocol: Protocol): Diagnosis {
       summary: `Step ${unclear.step} was ${unclear.verdict}: ${unclear.summary}`,
     };
   }
+  const failedOver = reach?.finding === 'failed-over' ? ' (the pair has failed over to it)' : '';
+  const handled = reach?.handledBy ? ` ${reach.handledBy} handled it${failedOver}.` : '';
   return {
     culprit: 'none',
     team: TEAM.none,
     evidence: ev,
-    summary: `Every step passed: the connection reaches the LB, the LB handles it, and the LB reaches its servers.${reach?.handledBy ? ` ${reach.handledBy} handled it${reach.finding === 'failed-over' ? ' (the pair has failed over to it)' : ''}.` : ''}`,
+    summary:
+      `Every step passed: the connection reaches the LB, the LB handles it, and the LB reaches its ` +
+      `servers.${handled}`,
   };
 }

@@ -75,7 +75,9 @@ function notConnected(c: ModeContext): Judged {
     return {
       verdict: 'warn',
       finding: 'forwarded-unanswered',
-      summary: `${c.why} It forwarded the client's SYN to ${forwarded.address}:${forwarded.port}, which ${fate}; the client ${client}. Step 3 checks the servers.`,
+      summary:
+        `${c.why} It forwarded the client's SYN to ${forwarded.address}:${forwarded.port}, which ${fate}; ` +
+        `the client ${client}. Step 3 checks the servers.`,
     };
   }
   if (c.analysis === null) {
@@ -88,20 +90,28 @@ function notConnected(c: ModeContext): Judged {
     return {
       verdict: 'fail',
       finding: 'vip-refused',
-      summary: `The LB itself refused ${c.target.vip}:${c.target.port} with a reset, without trying any server: nothing listens on the VIP (virtual server down, disabled, or on another port).`,
+      summary:
+        `The LB itself refused ${c.target.vip}:${c.target.port} with a reset, without trying any server: ` +
+        `nothing listens on the VIP (virtual server down, disabled, or on another port).`,
     };
   }
   if (c.obs.lbFacts.ipForward === '0') {
     return {
       verdict: 'fail',
       finding: 'not-forwarding',
-      summary: `The LB received the SYN for ${c.target.vip}:${c.target.port} but passed nothing on and never answered: IP forwarding is off on the LB (net.ipv4.ip_forward = 0), so a packet-forwarding (L4) virtual cannot reach any server.`,
+      summary:
+        `The LB received the SYN for ${c.target.vip}:${c.target.port} but passed nothing on and never ` +
+        `answered: IP forwarding is off on the LB (net.ipv4.ip_forward = 0), so a packet-forwarding (L4) virtual ` +
+        `cannot reach any server.`,
     };
   }
   return {
     verdict: 'fail',
     finding: 'syn-dropped-on-lb',
-    summary: `The LB received the SYN for ${c.target.vip}:${c.target.port} but neither answered nor passed it to a server: the LB drops it itself (a host firewall rule on the LB, a disabled virtual, or an L4 virtual with no route to its pool).`,
+    summary:
+      `The LB received the SYN for ${c.target.vip}:${c.target.port} but neither answered nor passed it to ` +
+      `a server: the LB drops it itself (a host firewall rule on the LB, a disabled virtual, or an L4 virtual ` +
+      `with no route to its pool).`,
   };
 }
 
@@ -109,7 +119,8 @@ function notConnected(c: ModeContext): Judged {
 const captureStalled = (c: ModeContext): boolean => c.obs.lb?.endedBy === 'unfinished';
 
 const MTU_ADVICE =
-  ' Hand it to the network team: allow ICMP type 3 code 4 (and ICMPv6 packet-too-big) back to the sender, or clamp the MSS on that hop.';
+  ' Hand it to the network team: allow ICMP type 3 code 4 (and ICMPv6 packet-too-big) back to the sender, or ' +
+  'clamp the MSS on that hop.';
 
 function stalledTrace(c: ModeContext): Judged | undefined {
   const s = c.analysis?.stalled;
@@ -122,7 +133,13 @@ function stalledTrace(c: ModeContext): Judged | undefined {
     return {
       verdict: 'fail',
       finding: 'mtu-black-hole',
-      summary: `${c.why} The request got through but the reply never came (silent for ${c.obs.exchange?.endMs ?? '?'} ms), while a HEAD request, whose reply fits in one small packet, was answered (${head.statusLine ?? head.status}); and the capture stream from the LB over SSH stalled the same way, on the same path. Small packets pass and full-size ones vanish: an MTU black hole between lbcheck's network and the LB (a hop with a smaller MTU whose ICMP "fragmentation needed" is filtered).${MTU_ADVICE}`,
+      summary:
+        `${c.why} The request got through but the reply never came (silent for ` +
+        `${c.obs.exchange?.endMs ?? '?'} ms), while a HEAD request, whose reply fits in one small packet, was ` +
+        `answered (${head.statusLine ?? head.status}); and the capture stream from the LB over SSH stalled the ` +
+        `same way, on the same path. Small packets pass and full-size ones vanish: an MTU black hole between ` +
+        `lbcheck's network and the LB (a hop with a smaller MTU whose ICMP "fragmentation needed" is ` +
+        `filtered).${MTU_ADVICE}`,
     };
   }
   if (!s) return undefined;
@@ -130,8 +147,12 @@ function stalledTrace(c: ModeContext): Judged | undefined {
     verdict: 'fail',
     finding: 'mtu-black-hole',
     summary:
-      `${c.why} The handshake and the request got through, but the reply did not: the LB sent ${s.segments} full-size segment${s.segments === 1 ? '' : 's'} (up to ${s.largest} bytes of payload)${s.sends > s.segments ? `, ${s.sends} times in all over ${s.spanMs} ms,` : ''} and the client never acknowledged ${s.segments === 1 ? 'it' : 'them'}. ` +
-      `That is an MTU black hole between the client and the LB: a hop with a smaller MTU drops full-size packets and its ICMP "fragmentation needed" is filtered, so the LB never learns to send smaller ones.` +
+      `${c.why} The handshake and the request got through, but the reply did not: the LB sent ${s.segments} ` +
+      `full-size segment${s.segments === 1 ? '' : 's'} (up to ${s.largest} bytes of ` +
+      `payload)${s.sends > s.segments ? `, ${s.sends} times in all over ${s.spanMs} ms,` : ''} and the client ` +
+      `never acknowledged ${s.segments === 1 ? 'it' : 'them'}. ` +
+      `That is an MTU black hole between the client and the LB: a hop with a smaller MTU drops full-size packets ` +
+      `and its ICMP "fragmentation needed" is filtered, so the LB never learns to send smaller ones.` +
       (smallOk
         ? ` A HEAD request, whose reply fits in one small packet, was answered (${head.statusLine ?? head.status}).`
         : '') +
@@ -145,7 +166,12 @@ function stalledCapture(c: ModeContext): Judged | undefined {
   return {
     verdict: 'inconclusive',
     finding: 'capture-stalled',
-    summary: `${c.why} ${c.who} ${describeExchange(c.obs.exchange, c.behaviour, c.target.httpPath)}. The capture stream from the LB over SSH stalled and never drained, so packets after some point are missing and nothing can be concluded from what the capture does not show. The path between lbcheck and the LB loses packets (often full-size ones: an MTU black hole); check it, or run lbcheck from a vantage point with a clean path to the LB.`,
+    summary:
+      `${c.why} ${c.who} ${describeExchange(c.obs.exchange, c.behaviour, c.target.httpPath)}. The capture ` +
+      `stream from the LB over SSH stalled and never drained, so packets after some point are missing and nothing ` +
+      `can be concluded from what the capture does not show. The path between lbcheck and the LB loses packets ` +
+      `(often full-size ones: an MTU black hole); check it, or run lbcheck from a vantage point with a clean ` +
+      `path to the LB.`,
   };
 }
 
@@ -156,7 +182,12 @@ function proxyProtocol(c: ModeContext): Judged | undefined {
   return {
     verdict: 'fail',
     finding: 'proxy-protocol-expected',
-    summary: `${c.why} It ${describeExchange(c.obs.exchange, c.behaviour, c.target.httpPath)}, but answered "${v1.statusLine ?? v1.status}" when the same request came after a PROXY protocol v1 header: the VIP's frontend expects the PROXY protocol (e.g. HAProxy "accept-proxy", nginx "listen ... proxy_protocol"), which plain clients do not send. Either the device in front of the LB must send it, or the frontend must stop expecting it.`,
+    summary:
+      `${c.why} It ${describeExchange(c.obs.exchange, c.behaviour, c.target.httpPath)}, but answered ` +
+      `"${v1.statusLine ?? v1.status}" when the same request came after a PROXY protocol v1 header: the VIP's ` +
+      `frontend expects the PROXY protocol (e.g. HAProxy "accept-proxy", nginx "listen ... proxy_protocol"), ` +
+      `which plain clients do not send. Either the device in front of the LB must send it, or the frontend ` +
+      `must stop expecting it.`,
   };
 }
 
@@ -185,7 +216,9 @@ function answered(c: ModeContext, what: string): Judged {
     return {
       verdict: 'warn',
       finding: 'unexpected-status',
-      summary: `${c.why} ${what} The VIP's health path ${c.target.httpPath} is expected to answer ${range}; ${status} is not in that range.`,
+      summary:
+        `${c.why} ${what} The VIP's health path ${c.target.httpPath} is expected to answer ${range}; ` +
+        `${status} is not in that range.`,
     };
   }
   return { verdict: 'pass', summary: `${c.why} ${what}` };
@@ -197,7 +230,10 @@ function gaveNothing(c: ModeContext, what: string): Judged {
     return {
       verdict: 'warn',
       finding: 'server-hang',
-      summary: `${c.why} ${what} The LB passed the request on to ${flow.address}:${flow.port}, which accepted the connection and has sent nothing back: the server holds the request without answering. Step 3 checks the servers.`,
+      summary:
+        `${c.why} ${what} The LB passed the request on to ${flow.address}:${flow.port}, which accepted the ` +
+        `connection and has sent nothing back: the server holds the request without answering. Step 3 checks the ` +
+        `servers.`,
     };
   }
   const cause =
@@ -213,7 +249,10 @@ function judgeConnected(c: ModeContext): Judged {
     return {
       verdict: 'fail',
       finding: 'tls-handshake-failed',
-      summary: `The TCP connection to ${c.target.vip}:${c.target.port} completed, but the TLS handshake (SNI ${c.target.sni ?? c.target.vip}) failed: ${c.obs.tlsError}. Check the virtual's TLS profile (certificate for that name, protocol versions, ciphers).`,
+      summary:
+        `The TCP connection to ${c.target.vip}:${c.target.port} completed, but the TLS handshake (SNI ` +
+        `${c.target.sni ?? c.target.vip}) failed: ${c.obs.tlsError}. Check the virtual's TLS profile (certificate ` +
+        `for that name, protocol versions, ciphers).`,
     };
   }
   const tls = c.obs.tls ? judgeTls(c.obs.tls, c.observedAt) : undefined;
@@ -221,7 +260,8 @@ function judgeConnected(c: ModeContext): Judged {
   const found = stalledTrace(c) ?? stalledCapture(c) ?? proxyProtocol(c);
   if (found) return found;
   const fingerprint = c.obs.exchange ? fingerprintProxy(c.obs.exchange) : undefined;
-  const what = `${c.who} ${describeExchange(c.obs.exchange, c.behaviour, c.target.httpPath)}${fingerprint ? ` (${fingerprint})` : ''}.`;
+  const product = fingerprint ? ` (${fingerprint})` : '';
+  const what = `${c.who} ${describeExchange(c.obs.exchange, c.behaviour, c.target.httpPath)}${product}.`;
   const judged =
     c.behaviour === 'http-response'
       ? answered(c, what)
@@ -277,13 +317,17 @@ export function decideModeStep(
           // (--all) The node that saw the SYN does not hold the VIP: whatever it did with it is no LB handling.
           verdict: 'skipped',
           finding: 'not-reached',
-          summary: `Not judged: step 1 showed the SYN reached ${reach.handledBy ?? 'a node'}, which does not hold the VIP, so there is no LB handling of it to observe.`,
+          summary:
+            `Not judged: step 1 showed the SYN reached ${reach.handledBy ?? 'a node'}, which does not hold ` +
+            `the VIP, so there is no LB handling of it to observe.`,
         }
       : reach.lbSawSyn === false
         ? {
             verdict: 'skipped',
             finding: 'not-reached',
-            summary: `Not judged: step 1 showed the connection never reached the LB, so there is no LB handling to observe${x ? ` (what answered instead ${describeExchange(x, behaviour, target.httpPath)})` : ''}.`,
+            summary:
+              `Not judged: step 1 showed the connection never reached the LB, so there is no LB handling ` +
+              `to observe${x ? ` (what answered instead ${describeExchange(x, behaviour, target.httpPath)})` : ''}.`,
           }
         : reach.outcome !== 'connected'
           ? notConnected(c)

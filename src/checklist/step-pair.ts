@@ -51,7 +51,11 @@ export function decidePairReach(
       ...base,
       verdict: single.verdict === 'pass' ? 'warn' : 'fail',
       finding: 'split-brain',
-      summary: `Split brain: ${list(owners)} ${owners.length === 2 ? 'both' : 'all'} hold the VIP ${vip} (\`ip -o addr\` on each node), and ${reachedText(receivers)}. Which node gets a connection depends on whose ARP reply or route the network saw last, so connections break, flap or land on a node without their state. This probe: ${single.summary}`,
+      summary:
+        `Split brain: ${list(owners)} ${owners.length === 2 ? 'both' : 'all'} hold the VIP ${vip} (\`ip -o ` +
+        `addr\` on each node), and ${reachedText(receivers)}. Which node gets a connection depends on whose ARP ` +
+        `reply or route the network saw last, so connections break, flap or land on a node without their state. ` +
+        `This probe: ${single.summary}`,
     };
   }
   if (owners.length === 0 && everyOwnerKnown) {
@@ -59,7 +63,10 @@ export function decidePairReach(
       ...base,
       verdict: 'fail',
       finding: 'vip-on-no-node',
-      summary: `No node of the group (${group}) holds the VIP ${vip} (\`ip -o addr\` on each node): the HA manager (keepalived, pacemaker...) has released it everywhere, so nothing can accept connections to ${target}; ${reachedText(receivers)}${receivers.length > 0 ? ', which does not hold it' : ''}.`,
+      summary:
+        `No node of the group (${group}) holds the VIP ${vip} (\`ip -o addr\` on each node): the HA ` +
+        `manager (keepalived, pacemaker...) has released it everywhere, so nothing can accept connections to ` +
+        `${target}; ${reachedText(receivers)}${receivers.length > 0 ? ', which does not hold it' : ''}.`,
     };
   }
   const unknown = nodes.filter((n) => n.ownsVip === null).map((n) => n.name);
@@ -70,7 +77,12 @@ export function decidePairReach(
       ...base,
       verdict: 'fail',
       finding: 'vip-on-wrong-node',
-      summary: `The probe's SYN arrived at ${list(receivers)}, which does not hold the VIP ${vip} (\`ip -o addr\`), so nothing there accepts it as the VIP; whether ${list(unknown)} holds it is unknown (${unknown.length > 1 ? 'they' : 'it'} could not be asked). The network delivers the VIP to a node that does not hold it: after a failover the new owner's gratuitous ARP or route announcement did not take, or no node holds it at all.`,
+      summary:
+        `The probe's SYN arrived at ${list(receivers)}, which does not hold the VIP ${vip} (\`ip -o ` +
+        `addr\`), so nothing there accepts it as the VIP; whether ${list(unknown)} holds it is unknown ` +
+        `(${unknown.length > 1 ? 'they' : 'it'} could not be asked). The network delivers the VIP to a node ` +
+        `that does not hold it: after a failover the new owner's gratuitous ARP or route announcement did not ` +
+        `take, or no node holds it at all.`,
     };
   }
   const owner = owners[0];
@@ -79,7 +91,11 @@ export function decidePairReach(
       ...base,
       verdict: 'fail',
       finding: 'vip-on-wrong-node',
-      summary: `${list(owners)} ${owners.length > 1 ? 'hold' : 'holds'} the VIP ${vip}, but ${reachedText(receivers)}, which does not: the network still delivers the VIP to the old node (a stale ARP/neighbour entry or route after a failover: the new owner's gratuitous ARP or route announcement did not take).`,
+      summary:
+        `${list(owners)} ${owners.length > 1 ? 'hold' : 'holds'} the VIP ${vip}, but ` +
+        `${reachedText(receivers)}, which does not: the network still delivers the VIP to the old node (a stale ` +
+        `ARP/neighbour entry or route after a failover: the new owner's gratuitous ARP or route announcement ` +
+        `did not take).`,
     };
   }
   const where = handler ? ` ${handler} handled it (HA group: ${group}).` : '';
@@ -88,7 +104,9 @@ export function decidePairReach(
     return {
       ...base,
       finding: 'failed-over',
-      summary: `${single.summary}${where} ${owner} holds the VIP, not ${first ?? 'the first node'}: the pair has failed over to its standby.`,
+      summary:
+        `${single.summary}${where} ${owner} holds the VIP, not ${first ?? 'the first node'}: the pair has ` +
+        `failed over to its standby.`,
     };
   }
   return { ...base, summary: `${single.summary}${where}` };

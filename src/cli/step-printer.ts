@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import type { CheckTarget } from '../checklist/check-target.js';
 import type { Evidence } from '../checklist/evidence.js';
 import { renderStep } from '../messages/render-text.js';
+import { finalView } from '../messages/views.js';
 import type { Report, Step } from '../model/report.js';
 
 export class StepPrinter {
@@ -56,7 +57,7 @@ export class StepPrinter {
     const d = report.diagnosis;
     const lines = [
       '',
-      `Diagnosis: ${d.culprit.toUpperCase()} → ${d.team}`,
+      `${finalView(report).headline} → ${d.team}`,
       `  ${d.summary}`,
       ...(d.stoppedAfter ? [`  (stopped after step ${d.stoppedAfter}; --all runs every step)`] : []),
     ];

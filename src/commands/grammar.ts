@@ -3,12 +3,20 @@
 // usage lines are generated from the same table that parses.
 import { InputError } from '../errors.js';
 import { parseEndpoint } from '../target/endpoint.js';
+import {
+  parseDuration,
+  WATCH_DEFAULT_DURATION_MS,
+  WATCH_DEFAULT_INTERVAL_MS,
+  WATCH_ID,
+  watchBoundsProblem,
+} from '../watch/watch.js';
 
 export type ChatCommand =
   | { kind: 'check'; target: string; all: boolean; members: string[] }
   | { kind: 'status'; id?: string }
   | { kind: 'cancel'; id: string }
   | { kind: 'history'; target?: string }
+  | { kind: 'watch'; target: string; everyMs: number; forMs: number }
   | { kind: 'help' };
 
 interface Form {
@@ -22,9 +30,13 @@ export const FORMS: Form[] = [
     summary: 'run the checklist against an inventory name or VIP ip:port',
   },
   { usage: 'status [check-id]', summary: "a check's progress, or the checks in flight" },
-  { usage: 'cancel <check-id>', summary: 'stop a queued or running check' },
+  { usage: 'cancel <check-id|watch-id>', summary: 'stop a queued or running check, or a watch' },
   { usage: 'history [target]', summary: 'recent checks, all or for one target' },
   { usage: 'help', summary: 'this help' },
+  {
+    usage: 'watch <target> [--every 30s] [--for 30m]',
+    summary: 'check again at that interval (>= 10s, up to 2h); post only when the diagnosis changes',
+  },
 ];
 
 export const MAX_COMMAND_LENGTH = 500;
@@ -82,6 +94,33 @@ function targetToken(raw: string, prefix: string): string {
   return raw;
 }
 
+function parseWatch(rest: string[], prefix: string): ChatCommand {
+  const usage = usageOf(prefix, 5);
+  const [target, ...options] = rest;
+  if (target === undefined || target.startsWith('--')) throw new CommandSyntaxError('missing target', usage);
+  let everyMs = WATCH_DEFAULT_INTERVAL_MS;
+  let forMs = WATCH_DEFAULT_DURATION_MS;
+  for (let i = 0; i < options.length; i += 2) {
+    const [option, value] = [options[i] ?? '', options[i + 1]];
+    if ((option !== '--every' && option !== '--for') || value === undefined)
+      throw new CommandSyntaxError(
+        value === undefined && (option === '--every' || option === '--for')
+          ? `${option.slice(0, 20)} needs a duration`
+          : `unexpected "${option.slice(0, 40)}"`,
+        usage,
+      );
+    try {
+      if (option === '--every') everyMs = parseDuration(value, option);
+      else forMs = parseDuration(value, option);
+    } catch (err) {
+      throw new CommandSyntaxError(err instanceof Error ? err.message : String(err), usage);
+    }
+  }
+  const problem = watchBoundsProblem(everyMs, forMs);
+  if (problem) throw new CommandSyntaxError(problem, usage);
+  return { kind: 'watch', target: targetToken(target, prefix), everyMs, forMs };
+}
+
 /** Parses the text after the bot's name, e.g. "web-vip --all". */
 export function parseCommand(text: string, prefix = '/lbcheck'): ChatCommand {
   if (text.length > MAX_COMMAND_LENGTH)
@@ -109,8 +148,10 @@ export function parseCommand(text: string, prefix = '/lbcheck'): ChatCommand {
         rest.length === 0 ? 'missing check id' : 'cancel takes one check id',
         usageOf(prefix, 2),
       );
+    if (WATCH_ID.test(rest[0] ?? '')) return { kind: 'cancel', id: rest[0] ?? '' };
     return { kind: 'cancel', id: checkId(rest[0], prefix, 2) };
   }
+  if (first === 'watch') return parseWatch(rest, prefix);
   if (first === 'history') {
     if (rest.length > 1) throw new CommandSyntaxError('history takes at most one target', usageOf(prefix, 3));
     return rest[0] === undefined ? { kind: 'history' } : { kind: 'history', target: targetToken(rest[0], prefix) };

@@ -2,10 +2,13 @@
 // how a platform draws it (terminal text, Block Kit, Adaptive Cards).
 import type { Report, Step, Verdict } from '../model/report.js';
 import type { EvidenceMeta } from '../pipeline/types.js';
+import type { ReportDiff } from './report-diff.js';
 
 export interface Fact {
   label: string;
   value: string;
+  /** The value came from the probed server (headers, certificate): platforms show it as code where they can. */
+  fromServer?: boolean;
 }
 
 export interface MessageView {
@@ -53,7 +56,11 @@ function stepFacts(step: Step): Fact[] {
       return [
         {
           label: 'Client',
-          value: `${step.outcome ?? 'n/a'}${step.errno ? ` (${step.errno})` : ''}${step.refusedBy ? ` by ${step.refusedBy}` : ''}`,
+          // A pass with a refusal passed because the LB itself answered: say so, not just "refused".
+          value:
+            step.verdict === 'pass' && step.outcome === 'refused'
+              ? `reached the LB; the LB refused it${step.refusedBy ? ` (${step.refusedBy})` : ''}`
+              : `${step.outcome ?? 'n/a'}${step.errno ? ` (${step.errno})` : ''}${step.refusedBy ? ` by ${step.refusedBy}` : ''}`,
         },
         { label: 'LB saw SYN', value: step.lbSawSyn === null ? 'unknown' : step.lbSawSyn ? 'yes' : 'no' },
         {
@@ -66,9 +73,15 @@ function stepFacts(step: Step): Fact[] {
       return [
         { label: 'Mode', value: `${step.mode}${step.proxyKind ? ` (${step.proxyKind} proxy)` : ''}` },
         { label: 'GET /', value: `${step.behaviour}${step.httpStatus !== undefined ? ` ${step.httpStatus}` : ''}` },
-        ...(step.fingerprint ? [{ label: 'Product', value: step.fingerprint }] : []),
+        ...(step.fingerprint ? [{ label: 'Product', value: step.fingerprint, fromServer: true }] : []),
         ...(step.tls
-          ? [{ label: 'TLS', value: `${step.tls.protocol} · ${step.tls.subject} · valid to ${step.tls.validTo}` }]
+          ? [
+              {
+                label: 'TLS',
+                value: `${step.tls.protocol} · ${step.tls.subject} · valid to ${step.tls.validTo}`,
+                fromServer: true,
+              },
+            ]
           : []),
       ];
     case 'servers':
@@ -92,10 +105,12 @@ export function stepView(step: Step, evidence: readonly EvidenceMeta[]): Message
   };
 }
 
-export function finalView(report: Report): MessageView {
+/** diff: what changed since the previous check of this target in the same thread (a re-run or a watch). */
+export function finalView(report: Report, diff?: ReportDiff): MessageView {
   const d = report.diagnosis;
   return {
-    headline: `Diagnosis: ${d.culprit.toUpperCase()}`,
+    // "Diagnosis: NONE" reads as "no diagnosis"; the JSON report keeps culprit "none".
+    headline: d.culprit === 'none' ? 'No fault found' : `Diagnosis: ${d.culprit.toUpperCase()}`,
     verdict: 'diagnosis',
     why: d.summary,
     facts: [
@@ -104,6 +119,7 @@ export function finalView(report: Report): MessageView {
       ...(d.stoppedAfter
         ? [{ label: 'Stopped', value: `after step ${d.stoppedAfter} (add --all to run every step)` }]
         : []),
+      ...(diff ? [{ label: `Since ${diff.since}`, value: diff.changes.join('\n') }] : []),
     ],
     evidence: [],
   };

@@ -19,6 +19,7 @@ import {
 } from './job-bus.js';
 import { JobSeal } from './job-seal.js';
 import { reportJobId, type CheckRequest, type ReportJob } from './types.js';
+import type { WatchRound } from '../watch/watch.js';
 import type { Logger } from '../log.js';
 import type { RateLimitedErrors } from '../runtime/redis-health.js';
 import type { RedisClient } from '../runtime/redis-client.js';
@@ -42,6 +43,8 @@ export interface BullBusOptions {
 }
 
 const KEEP_DONE = { age: 24 * 3600, count: 10_000 };
+/** Watch rounds: delayed jobs, run by the bot side. */
+const WATCH_QUEUE = 'watch';
 
 /** Marks a check job failed for good (no retry), carrying what the processor threw. */
 class FinalCheckFailure extends UnrecoverableError {
@@ -229,6 +232,34 @@ export class BullBus implements JobBus {
       return worker;
     });
     return { close: () => Promise.all(workers.map((w) => w.close())).then(() => undefined) };
+  }
+
+  addWatchRound(round: WatchRound, delayMs: number): Promise<void> {
+    return this.guarded(async () => {
+      await this.queue(WATCH_QUEUE).add('round', this.sealed('watch', round), {
+        // One job per round: a round queued twice (a retry, two bot processes) runs once.
+        jobId: `${round.watchId}-r${round.round}`,
+        delay: delayMs,
+        attempts: 5,
+        backoff: { type: 'exponential', delay: 1000 },
+        removeOnComplete: KEEP_DONE,
+        removeOnFail: { age: 7 * 24 * 3600 },
+      });
+    });
+  }
+
+  runWatchRounds(processor: (round: WatchRound) => Promise<void>): Closeable {
+    const worker = new Worker<WatchRound>(
+      WATCH_QUEUE,
+      async (job: Job<WatchRound>) => {
+        const round = this.opened('watch', job);
+        if (round) await processor(round);
+      },
+      { connection: this.opts.consumer(), prefix: this.opts.prefix, concurrency: 4 },
+    );
+    worker.on('error', (err) => this.opts.errors?.error('bullmq watch worker', err));
+    this.workers.push(worker);
+    return { close: () => worker.close() };
   }
 
   /** BullMQ's own job counts (bullmq_job_count{queue,state}, completed and failed totals) of these queues. */

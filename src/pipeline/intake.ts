@@ -11,6 +11,8 @@ import { authorize, inventoryVipFor, isAdmin, refusalText, type AccessRequest } 
 import { NO_POLICY, type Policy } from '../policy/policy-types.js';
 import { checkableNames, mayRead } from '../policy/visibility.js';
 import { parseEndpoint } from '../target/endpoint.js';
+import { WATCH_ID } from '../watch/watch.js';
+import { cancelWatch, startWatch } from '../watch/watch-commands.js';
 import type { JobBus } from './job-bus.js';
 import type { PipelineState } from './state.js';
 import type { CheckRecord, CheckRequest, ReplyTo, Requester } from './types.js';
@@ -21,6 +23,14 @@ export interface Incoming {
   replyTo: ReplyTo;
   /** The text after the bot's name or slash command. */
   text: string;
+  /** Where this platform shows a check's results, for the ack ("in this reply chain"); "here" when absent. */
+  resultsWhere?: string;
+  /** Set when the command is a re-run of that check (a button): the new check is compared against it. */
+  rerunOf?: string;
+  /** What the user did, when not typing (e.g. "button"), for the audit record. */
+  via?: string;
+  /** Set when a watch queues one of its rounds. */
+  watch?: { id: string; round: number };
 }
 
 export type IntakeReply =
@@ -38,6 +48,8 @@ export interface IntakeDeps {
   prefix: string;
   /** Every command, accepted or refused, is recorded here. */
   audit?: AuditLog;
+  /** TEST ONLY: multiplies a watch's interval and duration (e.g. 0.02: 10s becomes 200 ms). Never set in production. */
+  watchTimeScale?: number;
 }
 
 function zoneFor(target: string, inventory: Inventory | undefined): string {
@@ -48,8 +60,19 @@ function zoneFor(target: string, inventory: Inventory | undefined): string {
 
 function describe(r: CheckRecord): string {
   const req = r.request;
-  const head = `${req.checkId} · ${req.target} · ${r.status}${r.culprit ? ` · culprit ${r.culprit}` : ''} · by ${req.requester.name ?? req.requester.id} at ${req.requestedAt}`;
+  const head = `${req.checkId} · ${req.target} · ${r.status}${r.culprit ? ` · culprit ${r.culprit}` : ''} · by ${req.requester.name ?? req.requester.id} at ${req.requestedAt}${req.rerunOf ? ` · re-run of ${req.rerunOf}` : ''}`;
   return head;
+}
+
+/** One target's checks oldest first, and how its culprit went: what happened during the incident. */
+function sequenceText(target: string, newestFirst: CheckRecord[]): string {
+  const oldestFirst = [...newestFirst].reverse();
+  const culprits = oldestFirst.map((r) => r.culprit ?? r.status);
+  return [
+    `Checks of ${target}, oldest first:`,
+    ...oldestFirst.map((r) => `  ${describe(r)}`),
+    `Culprit over time: ${culprits.join(' → ')}`,
+  ].join('\n');
 }
 
 /** Per-user and per-channel rate limits (shared through the state store) and the in-flight cap per target. */
@@ -81,6 +104,21 @@ async function rateLimited(
   return undefined;
 }
 
+/**
+ * Shows the check where its results will appear as soon as it is queued (Slack: the parent message, "step 1
+ * running…"), instead of after step 1, which can take seconds. Best effort: step 1's post creates it otherwise.
+ */
+async function announceQueued(request: CheckRequest, deps: IntakeDeps): Promise<void> {
+  await deps.bus
+    .addReport({ kind: 'queued', checkId: request.checkId, request, worker: 'intake', seq: 0 })
+    .catch((err: unknown) =>
+      deps.log.log('warn', 'could not queue the "check queued" post', {
+        checkId: request.checkId,
+        ...errorFields(err),
+      }),
+    );
+}
+
 export async function handleCommand(incoming: Incoming, deps: IntakeDeps): Promise<IntakeReply> {
   const reply = await answer(incoming, deps);
   recordCommand(
@@ -94,7 +132,7 @@ export async function handleCommand(incoming: Incoming, deps: IntakeDeps): Promi
       .append({
         type: 'command',
         outcome: reply.kind === 'queued' ? 'queued' : reply.kind === 'refused' ? 'refused' : 'answered',
-        command: incoming.text.slice(0, 500),
+        command: `${incoming.via ? `[${incoming.via}] ` : ''}${incoming.text}`.slice(0, 500),
         platform: r.platform,
         user: r.id,
         ...(r.name ? { userName: r.name } : {}),
@@ -185,6 +223,8 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
         replyTo: incoming.replyTo,
         zone: zoneFor(cmd.target, inventory),
         requestedAt: new Date().toISOString(),
+        ...(incoming.rerunOf ? { rerunOf: incoming.rerunOf } : {}),
+        ...(incoming.watch ? { watch: incoming.watch } : {}),
       };
       await deps.state.createCheck(request);
       try {
@@ -199,6 +239,7 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
         );
         throw err;
       }
+      await announceQueued(request, deps);
       deps.log.log('info', 'check queued', {
         checkId: request.checkId,
         target: request.target,
@@ -209,7 +250,7 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
         kind: 'queued',
         checkId: request.checkId,
         request,
-        text: `Queued ${request.checkId}: checking ${cmd.target}${cmd.all ? ' (all steps)' : ''}. Each step's verdict follows here. Cancel with: ${deps.prefix} cancel ${request.checkId}`,
+        text: `Queued ${request.checkId}: checking ${cmd.target}${cmd.all ? ' (all steps)' : ''}. Each step's verdict follows ${incoming.resultsWhere ?? 'here'}. Cancel with: ${deps.prefix} cancel ${request.checkId}`,
       };
     }
     case 'status': {
@@ -245,6 +286,7 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
       const list = (await deps.state.history(cmd.target, 200)).filter(visible).slice(0, 10);
       if (list.length === 0)
         return { kind: 'info', text: cmd.target ? `No checks of ${cmd.target} yet.` : 'No checks yet.' };
+      if (cmd.target) return { kind: 'info', text: sequenceText(cmd.target, list) };
       return {
         kind: 'info',
         text: [`Recent checks${cmd.target ? ` of ${cmd.target}` : ''}:`, ...list.map((r) => `  ${describe(r)}`)].join(
@@ -252,9 +294,24 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
         ),
       };
     }
+    case 'watch': {
+      const unknown = cmd.target.includes(':') || inventory?.vips.has(cmd.target) ? undefined : cmd.target;
+      if (unknown !== undefined)
+        return {
+          kind: 'refused',
+          text: `unknown target "${unknown}". Known targets: ${checkableNames(policy, vips, incoming).join(', ') || '(none you may check)'}`,
+        };
+      const denied = gate({ action: 'check', target: cmd.target, members: [] });
+      if (denied) return denied;
+      // Starting a watch counts like a check; each round is counted again when it is queued.
+      const limited = await rateLimited(cmd.target, incoming, policy, deps, vips);
+      if (limited) return limited;
+      return startWatch({ ...cmd, target: inventoryVipFor(cmd.target, vips)?.name ?? cmd.target }, incoming, deps);
+    }
     case 'cancel': {
       const denied = gate({ action: 'cancel' });
       if (denied) return denied;
+      if (WATCH_ID.test(cmd.id)) return cancelWatch(cmd.id, incoming, deps, isAdmin(policy, incoming.requester));
       const found = await deps.state.getCheck(cmd.id);
       const r = found && visible(found) ? found : undefined;
       if (!r) return { kind: 'refused', text: `no check ${cmd.id}` };

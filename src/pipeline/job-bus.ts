@@ -3,6 +3,7 @@
 // BullMQ on Redis in production; an in-process twin for the embedded mode.
 import { BackendUnavailableError, describeFailure } from '../errors.js';
 import type { CheckRequest, ReportJob } from './types.js';
+import type { WatchRound } from '../watch/watch.js';
 
 export interface Closeable {
   close(): Promise<void>;
@@ -78,6 +79,10 @@ export interface JobBus {
    * leaves its reports to a process that has it.
    */
   runReports(platforms: readonly string[], processor: ReportProcessor): Closeable;
+  /** Queues a round of a watch to run after delayMs (a delayed job: it survives a restart of every process). */
+  addWatchRound(round: WatchRound, delayMs: number): Promise<void>;
+  /** Runs watch rounds as they come due (bot side). */
+  runWatchRounds(processor: (round: WatchRound) => Promise<void>): Closeable;
   close(): Promise<void>;
 }
 

@@ -26,6 +26,9 @@ export function checkJobProblem(r: CheckRequest): string | undefined {
 export function reportJobProblem(r: ReportJob): string | undefined {
   if (typeof r.checkId !== 'string' || !CHECK_ID.test(r.checkId)) return `check id ${JSON.stringify(r.checkId)}`;
   if (r.request?.checkId !== r.checkId) return 'the request names another check';
+  // Both become Redis keys on the bot side (the report compared against, the watch moved on).
+  if (r.request.rerunOf !== undefined && !CHECK_ID.test(String(r.request.rerunOf))) return 'rerunOf';
+  if (r.request.watch !== undefined && !/^wch-[0-9a-f]{10}$/.test(String(r.request.watch.id))) return 'watch id';
   if (r.kind === 'step') {
     for (const e of r.evidence ?? []) {
       if (!isSafeEvidenceName(e.name)) return `evidence name ${JSON.stringify(e.name)}`;

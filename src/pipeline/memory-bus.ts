@@ -1,6 +1,7 @@
 // JobBus in process memory: the embedded mode of `lbcheck start` when no Redis
 // is available. Same contract as BullBus (idempotent ids, retries with
 // backoff, 'later' re-queues), without durability.
+import type { WatchRound } from '../watch/watch.js';
 import {
   afterCheckFailure,
   CHECK_ATTEMPTS,
@@ -170,10 +171,45 @@ export class MemoryBus implements JobBus {
     this.kick();
   }
 
+  private readonly watchRounds = new Map<string, NodeJS.Timeout>();
+  private watchProcessor: ((round: WatchRound) => Promise<void>) | undefined;
+  private readonly dueRounds: WatchRound[] = [];
+
+  addWatchRound(round: WatchRound, delayMs: number): Promise<void> {
+    const id = `${round.watchId}-r${round.round}`;
+    if (!this.watchRounds.has(id) && !this.closed)
+      this.watchRounds.set(
+        id,
+        setTimeout(() => this.runRound(round), delayMs),
+      );
+    return Promise.resolve();
+  }
+
+  private runRound(round: WatchRound): void {
+    if (this.closed) return;
+    if (!this.watchProcessor) {
+      this.dueRounds.push(round);
+      return;
+    }
+    void this.watchProcessor(round).catch(() => undefined);
+  }
+
+  runWatchRounds(processor: (round: WatchRound) => Promise<void>): Closeable {
+    this.watchProcessor = processor;
+    for (const round of this.dueRounds.splice(0)) this.runRound(round);
+    return {
+      close: () => {
+        this.watchProcessor = undefined;
+        return Promise.resolve();
+      },
+    };
+  }
+
   close(): Promise<void> {
     this.closed = true;
     for (const timer of this.delayed.values()) clearTimeout(timer);
     this.delayed.clear();
+    for (const timer of this.watchRounds.values()) clearTimeout(timer);
     this.kick();
     return Promise.resolve();
   }

@@ -1,6 +1,8 @@
 // What a chat platform must do for the report poster. Adapters implement it;
 // the poster decides order and exactly-once, the adapter only renders and
 // sends (and throws on platform errors, so the queue retries).
+import { createHash } from 'node:crypto';
+import type { ReportDiff } from '../messages/report-diff.js';
 import type { Report, Step } from '../model/report.js';
 import type { CheckRecord, CheckRequest, EvidenceMeta } from './types.js';
 
@@ -12,12 +14,23 @@ export interface EvidenceFile extends EvidenceMeta {
 export interface PostContext {
   request: CheckRequest;
   record?: CheckRecord;
+  /** For a final report of a re-run: what changed since the check it re-ran. */
+  diff?: ReportDiff;
   /**
    * Small per-check memory shared by every bot process (e.g. the parent
    * message's id, or which parts of a post already went out), so a retried
    * post does not repeat what already reached the platform.
    */
-  memo: { get(key: string): Promise<string | undefined>; set(key: string, value: string): Promise<void> };
+  memo: {
+    get(key: string): Promise<string | undefined>;
+    set(key: string, value: string): Promise<void>;
+    /**
+     * True for exactly one caller per key across every bot process (for a
+     * while): who may create a thing once, e.g. the parent message, when two
+     * reports of one check are posted at the same time.
+     */
+    claim?(key: string): Promise<boolean>;
+  };
 }
 
 /**
@@ -47,12 +60,22 @@ export class RetryLaterError extends Error {
 }
 
 /** What the platform gave back for a post: its message and file ids, for the audit log. */
-export type NoticeKind = 'cancelled' | 'error' | 'lost';
+export type NoticeKind = 'cancelled' | 'error' | 'lost' | 'watch';
+
+/**
+ * The memo key of a notice: one per kind per check, except a watch's lines, several of which may go out under
+ * the same check (one per text).
+ */
+export function noticeKey(kind: NoticeKind, text: string): string {
+  return kind === 'watch' ? `watch.${createHash('sha256').update(text).digest('hex').slice(0, 12)}` : kind;
+}
 
 export interface PostedRef {
   messageIds?: string[];
   fileIds?: string[];
   thread?: string;
+  /** How it reached the user when not as a normal post (e.g. Slack's response_url where the bot is no member). */
+  via?: string;
 }
 
 export interface ChatPoster {
@@ -61,4 +84,6 @@ export interface ChatPoster {
   postFinal(ctx: PostContext, report: Report): Promise<PostedRef | void>;
   /** 'lost': the worker running the check died and the check is being retried. */
   postNotice(ctx: PostContext, kind: NoticeKind, text: string): Promise<PostedRef | void>;
+  /** The check was queued: show it where its results will appear (Slack: the parent message). Optional. */
+  postQueued?(ctx: PostContext): Promise<PostedRef | void>;
 }

@@ -30,6 +30,10 @@ export interface CheckRequest {
   replyTo: ReplyTo;
   zone: string;
   requestedAt: string;
+  /** The check this one re-runs (a button, a watch): its diagnosis says what changed since that one. */
+  rerunOf?: string;
+  /** A round of a watch: after the first, only a changed diagnosis is posted. */
+  watch?: { id: string; round: number };
 }
 
 export type CheckStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
@@ -77,14 +81,19 @@ interface ReportBase {
 export type ReportJob =
   | (ReportBase & { kind: 'step'; step: Step; evidence: EvidenceMeta[] })
   | (ReportBase & { kind: 'final'; report: Report })
+  /** Posted at once when the check is queued, so the channel sees the check before step 1 ends. */
+  | (ReportBase & { kind: 'queued' })
   | (ReportBase & { kind: 'cancelled'; by: string })
   | (ReportBase & { kind: 'error'; message: string })
+  /** A watch's own line (changed, ended, cancelled), posted in the thread of the watch's check; n keeps them apart. */
+  | (ReportBase & { kind: 'watch'; text: string; n: string })
   /** The worker running the check was lost (killed, host gone); the queue retries the check. */
   | (ReportBase & { kind: 'lost'; lostWorker?: string });
 
 /** Idempotent id: a re-run of the same check cannot post the same step twice. */
 export function reportJobId(r: ReportJob): string {
   // BullMQ forbids ":" in custom job ids, hence "-".
+  if (r.kind === 'watch') return `${r.checkId}-watch${r.n}`;
   return r.kind === 'step' ? `${r.checkId}-step${r.step.step}` : `${r.checkId}-${r.kind}`;
 }
 

@@ -93,7 +93,7 @@ export async function benchCli(lab: Lab): Promise<string[]> {
     const shell: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       // Alternating, so both see the same machine load.
-      runs.push(await timeCli(runArgs, /Diagnosis: NONE/));
+      runs.push(await timeCli(runArgs, /No fault found/));
       shell.push(await timeShell(script));
     }
     const r = median(runs) / 1000;

@@ -29,8 +29,8 @@ describe('parseCommand', () => {
   });
 
   const bad: [string, RegExp, RegExp][] = [
-    ['cancel', /missing check id/, /cancel <check-id>/],
-    ['cancel 42', /not a check id/, /cancel <check-id>/],
+    ['cancel', /missing check id/, /cancel <check-id\|watch-id>/],
+    ['cancel 42', /not a check id/, /cancel <check-id\|watch-id>/],
     ['status a b', /at most one check id/, /status \[check-id\]/],
     ['--all', /missing target before --all/, /<target> \[--all\]/],
     ['web-vip --members', /needs IP:PORT/, /<target>/],

@@ -83,7 +83,7 @@ describe('npm run demo', () => {
     assert.ok(namespacesOf(runId).length > 0, 'the lab namespaces exist while the demo runs');
 
     let at = demo.type('/lbcheck web-http');
-    await demo.waitFor(/Diagnosis: NONE/, at);
+    await demo.waitFor(/No fault found/, at);
 
     at = demo.type('fault drop-before-lb web-http');
     await demo.waitFor(/drop-before-lb web-http: ON/, at);

@@ -240,7 +240,7 @@ export class LabFaults {
    * Every server accepts connections but misbehaves: 'hang' reads the request
    * and never answers (a hung application), 'error' answers 500.
    */
-  async serversMisbehave(mode: 'hang' | 'error'): Promise<Undo> {
+  async serversMisbehave(mode: 'hang' | 'error' | 'hostile'): Promise<Undo> {
     const script = join(here, 'http-server.js');
     const replacement = (name: string): string => `${name}-${mode}`;
     return this.apply(

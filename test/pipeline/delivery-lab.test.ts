@@ -59,11 +59,11 @@ describe('a failing platform API', () => {
     try {
       h.startWorker();
       const id = idOf(await h.send('/lbcheck haproxy-http'));
-      await h.waitFor(new RegExp(`\\[${id}\\] Diagnosis`), 30_000);
+      await h.waitFor(new RegExp(`\\[${id}\\] (Diagnosis|No fault found)`), 30_000);
       const order = h
         .output()
         .split('\n')
-        .filter((l) => l.startsWith(`[${id}]`) && /Step \d|Diagnosis/.test(l))
+        .filter((l) => l.startsWith(`[${id}]`) && /Step \d|Diagnosis|No fault found/.test(l))
         .map((l) => /Step (\d)/.exec(l)?.[1] ?? 'D');
       assert.deepEqual(order, ['1', '2', '3', 'D']);
       for (const key of ['step1', 'step2', 'step3', 'final'])
@@ -97,11 +97,11 @@ describe('vantage zones', () => {
       const id = idOf(await h.send('/lbcheck web-dc1'));
       assert.equal((await h.backend.state.getCheck(id))?.request.zone, 'dc1');
       const later = idOf(await h.send('/lbcheck dnat'));
-      await h.waitFor(new RegExp(`\\[${later}\\] Diagnosis`));
+      await h.waitFor(new RegExp(`\\[${later}\\] (Diagnosis|No fault found)`));
       // The default worker finished a later check of the default zone; the dc1 check was not touched.
       assert.equal((await h.backend.state.getCheck(id))?.status, 'queued');
       h.startWorker({ worker: 'dc1-worker' }, 'dc1');
-      await h.waitFor(new RegExp(`\\[${id}\\] Diagnosis: NONE`));
+      await h.waitFor(new RegExp(`\\[${id}\\] No fault found`));
       assert.equal((await h.backend.state.getCheck(id))?.worker, 'dc1-worker');
     } finally {
       await h.close();
@@ -141,9 +141,9 @@ describe('embedded mode (no Redis)', () => {
     try {
       const id = idOf((await consoleAdapter.handleLine('/lbcheck haproxy-tcp')).text);
       const deadline = Date.now() + 15_000;
-      while (!text.includes(`[${id}] Diagnosis: NONE`) && Date.now() < deadline)
+      while (!text.includes(`[${id}] No fault found`) && Date.now() < deadline)
         await new Promise((r) => setTimeout(r, 25));
-      assert.ok(text.includes(`[${id}] Diagnosis: NONE`), text);
+      assert.ok(text.includes(`[${id}] No fault found`), text);
       for (const s of [1, 2, 3]) assert.equal(text.split(`[${id}] ✔ Step ${s} `).length - 1, 1);
     } finally {
       await worker.close();

@@ -37,6 +37,10 @@ export class FakeSlack {
   /** Slack user groups and their members, as usergroups.users.list answers. */
   readonly userGroups = new Map<string, string[]>([['S0NETOPS', ['U0INGROUP']]]);
   readonly uploads = new Map<string, Buffer>();
+  /** Channels the bot is not a member of: posts there answer not_in_channel, as Slack does. */
+  readonly notInChannel = new Set<string>();
+  /** Messages POSTed to a slash command's response_url (http://<fake>/respond...). */
+  readonly responses: { path: string; body: Record<string, unknown> }[] = [];
   private failures: { method: string; status: number; retryAfter?: number }[] = [];
   private server: Server | undefined;
   private ts = 1_700_000_000;
@@ -76,6 +80,11 @@ export class FakeSlack {
           res.writeHead(200).end('OK');
           return;
         }
+        if (url.startsWith('/respond')) {
+          this.responses.push({ path: url, body: JSON.parse(body.toString() || '{}') as Record<string, unknown> });
+          res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+          return;
+        }
         const method = url.replace(/^\/api\//, '').split('?')[0] ?? '';
         const type = req.headers['content-type'] ?? '';
         const args: Record<string, string> = type.includes('json')
@@ -95,6 +104,13 @@ export class FakeSlack {
           });
           res.end(JSON.stringify({ ok: false, error: f?.status === 429 ? 'ratelimited' : 'internal_error' }));
           this.calls.push({ method: `${method} (failed ${f?.status})`, args });
+          return;
+        }
+        if (method === 'chat.postMessage' && this.notInChannel.has(args.channel ?? '')) {
+          // Recorded apart, so the ts arithmetic of successful posts (threadOf) stays right.
+          this.calls.push({ method: `${method} (not_in_channel)`, args });
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ ok: false, error: 'not_in_channel' }));
           return;
         }
         this.calls.push({ method, args });

@@ -91,8 +91,8 @@ describe('/lbcheck in Slack', () => {
     await until(() => fake.callsOf('chat.update').some((c) => (c.args.text ?? '').includes(id)), 'the parent update');
     const { parentTs, replies } = thread(id);
     assert.deepEqual(
-      replies.map((t) => /^(✔|✘|⚠|–|\?) Step (\d)|^Diagnosis/.exec(t)?.[0] ?? t),
-      ['✔ Step 1', '✔ Step 2', '✔ Step 3', 'Diagnosis'],
+      replies.map((t) => /^(✔|✘|⚠|–|\?) Step (\d)|^Diagnosis|^No fault found/.exec(t)?.[0] ?? t),
+      ['✔ Step 1', '✔ Step 2', '✔ Step 3', 'No fault found'],
     );
     const step2 = fake
       .callsOf('chat.postMessage')
@@ -105,7 +105,7 @@ describe('/lbcheck in Slack', () => {
     assert.match(blocks[0]?.text?.text ?? '', /^\*✔ Step 2 · How does the LB handle it\? PASS\*\nLayer 7 http proxy/);
     assert.ok(blocks[1]?.fields?.some((f) => f.text === '*Mode*\nL7 (http proxy)'));
     const update = fake.callsOf('chat.update').find((c) => c.args.ts === parentTs);
-    assert.match(update?.args.blocks ?? '', /Diagnosis: NONE/);
+    assert.match(update?.args.blocks ?? '', /No fault found/);
     // Files: uploaded into the thread; bytes match the sha256 in the audit record.
     // Steps 1 and 2 carry a pcap and a decode; step 3's evidence (commands, timings) stays in the archive.
     const completes = fake.callsOf('files.completeUploadExternal').filter((c) => c.args.thread_ts === parentTs);
@@ -156,8 +156,8 @@ describe('/lbcheck in Slack', () => {
     );
     const { parentTs, replies } = thread(id);
     assert.deepEqual(
-      replies.map((t) => /^(✔|✘|⚠) Step (\d)|^Diagnosis/.exec(t)?.[0] ?? t),
-      ['✔ Step 1', '✔ Step 2', '✔ Step 3', 'Diagnosis'],
+      replies.map((t) => /^(✔|✘|⚠) Step (\d)|^Diagnosis|^No fault found/.exec(t)?.[0] ?? t),
+      ['✔ Step 1', '✔ Step 2', '✔ Step 3', 'No fault found'],
     );
     assert.equal(
       fake.callsOf('chat.postMessage').filter((c) => !c.args.thread_ts && (c.args.text ?? '').includes(id)).length,

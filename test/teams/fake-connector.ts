@@ -6,7 +6,12 @@ import type { AddressInfo } from 'node:net';
 export interface SentActivity {
   conversationId: string;
   replyToId?: string;
-  activity: { type?: string; text?: string; attachments?: { contentType: string; content: Record<string, unknown> }[] };
+  activity: {
+    type?: string;
+    text?: string;
+    summary?: string;
+    attachments?: { contentType: string; content: Record<string, unknown> }[];
+  };
 }
 
 export class FakeConnector {

@@ -37,6 +37,8 @@ const mention = (text: string, opts?: Parameters<TeamsStack['mention']>[1]): Ret
 
 const inChain = (conversationId: string): SentActivity[] =>
   connector.sent.filter((s) => s.conversationId === conversationId);
+/** What a post shows first: its text, or for a card (whose first line is the headline) its summary. */
+const shown = (s: SentActivity): string => s.activity.text ?? s.activity.summary ?? '';
 const card = (s: SentActivity): Record<string, unknown> => s.activity.attachments?.[0]?.content ?? {};
 
 /**
@@ -48,7 +50,7 @@ async function assertLadderImagesOnce(conversationId: string): Promise<void> {
   const chain = inChain(conversationId);
   const checkId = /chk-[0-9a-f]{10}/.exec(chain[0]?.activity.text ?? '')?.[0] ?? assert.fail('no check id');
   for (const step of [1, 2]) {
-    const cards = chain.filter((s) => new RegExp(`^. Step ${step} `).test(s.activity.text ?? ''));
+    const cards = chain.filter((s) => new RegExp(`^. Step ${step} `).test(shown(s)));
     assert.equal(cards.length, 1, `step ${step} card sent ${cards.length} times`);
     const body = (card(cards[0] as SentActivity) as { body: { type: string; url?: string }[] }).body;
     const images = body.filter((b) => b.type === 'Image');
@@ -79,14 +81,14 @@ describe('@lbcheck in Teams', () => {
     const { status, conversationId } = await mention('check haproxy-http');
     assert.equal(status, 200);
     await until(
-      () => inChain(conversationId).some((s) => (s.activity.text ?? '').startsWith('Diagnosis')),
+      () => inChain(conversationId).some((s) => /^(Diagnosis|No fault found)/.test(shown(s))),
       'the diagnosis card',
     );
     const chain = inChain(conversationId);
     assert.match(chain[0]?.activity.text ?? '', /^Queued chk-[0-9a-f]{10}: checking haproxy-http/);
     assert.deepEqual(
-      chain.slice(1).map((s) => /^(✔|✘|⚠) Step \d|^Diagnosis/.exec(s.activity.text ?? '')?.[0]),
-      ['✔ Step 1', '✔ Step 2', '✔ Step 3', 'Diagnosis'],
+      chain.slice(1).map((s) => /^(✔|✘|⚠) Step \d|^Diagnosis|^No fault found/.exec(shown(s))?.[0]),
+      ['✔ Step 1', '✔ Step 2', '✔ Step 3', 'No fault found'],
     );
     const step2 = card(chain[2] as SentActivity) as {
       type: string;
@@ -100,7 +102,7 @@ describe('@lbcheck in Teams', () => {
       ),
     );
     assert.ok(
-      step2.body.some((b) => b.type === 'TextBlock' && /^# What the packets show: /m.test(b.text ?? '')),
+      step2.body.some((b) => b.type === 'TextBlock' && /^\\# What the packets show: /m.test(b.text ?? '')),
       'the decode is shown inline',
     );
     // Evidence links: download works and is byte for byte what the card's sha256 names.
@@ -154,10 +156,10 @@ describe('@lbcheck in Teams', () => {
     await lab.faults.dropBeforeLb('nginx');
     const { conversationId } = await mention('check nginx');
     await until(
-      () => inChain(conversationId).some((s) => (s.activity.text ?? '').startsWith('Diagnosis')),
+      () => inChain(conversationId).some((s) => /^(Diagnosis|No fault found)/.test(shown(s))),
       'the diagnosis',
     );
-    assert.match(inChain(conversationId).at(-1)?.activity.text ?? '', /^Diagnosis: PATH-TO-LB → network/);
+    assert.match(inChain(conversationId).at(-1)?.activity.summary ?? '', /^Diagnosis: PATH-TO-LB → network/);
     const stranger = await mention('help', { user: 'aad-stranger', personal: true });
     await until(() => inChain(stranger.conversationId).length > 0, 'the help answer');
     assert.match(inChain(stranger.conversationId)[0]?.activity.text ?? '', /^Usage: @lbcheck <command>/);
@@ -179,15 +181,15 @@ describe('@lbcheck in Teams', () => {
     connector.failNext(429, 1);
     connector.failNext(500);
     await until(
-      () => inChain(conversationId).some((s) => (s.activity.text ?? '').startsWith('Diagnosis')),
+      () => inChain(conversationId).some((s) => /^(Diagnosis|No fault found)/.test(shown(s))),
       'the diagnosis',
       40_000,
     );
     assert.deepEqual(
       inChain(conversationId)
         .slice(1)
-        .map((s) => /^(✔|✘|⚠) Step \d|^Diagnosis/.exec(s.activity.text ?? '')?.[0]),
-      ['✔ Step 1', '✔ Step 2', '✔ Step 3', 'Diagnosis'],
+        .map((s) => /^(✔|✘|⚠) Step \d|^Diagnosis|^No fault found/.exec(shown(s))?.[0]),
+      ['✔ Step 1', '✔ Step 2', '✔ Step 3', 'No fault found'],
     );
     await assertLadderImagesOnce(conversationId);
   });

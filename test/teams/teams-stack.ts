@@ -5,6 +5,7 @@ import { startReportPoster } from '../../adapters/bot-runtime.js';
 import { startTeams, type RunningTeams } from '../../adapters/teams/teams-app.js';
 import type { AuditLog } from '../../src/audit/audit-log.js';
 import { handleCommand } from '../../src/pipeline/intake.js';
+import { handleAction } from '../../src/pipeline/actions.js';
 import type { Closeable } from '../../src/pipeline/job-bus.js';
 import type { Backend } from '../../src/runtime/backend.js';
 import { startCheckWorker } from '../../workers/worker-runtime.js';
@@ -25,6 +26,13 @@ export interface TeamsStack {
     text: string,
     opts?: { user?: string; personal?: boolean; team?: string },
   ): Promise<{ status: number; conversationId: string }>;
+  /** Clicks an Action.Execute button on a card in that reply chain, as Teams sends it (an adaptiveCard/action invoke). */
+  click(
+    kind: string,
+    checkId: string,
+    conversationId: string,
+    opts?: { user?: string },
+  ): Promise<{ status: number; body: { statusCode?: number; type?: string; value?: string } }>;
   close(): Promise<void>;
 }
 
@@ -46,8 +54,9 @@ export async function startTeamsStack(lab: Lab, withWorker: boolean): Promise<Te
     evidence: (sha) => Promise.resolve(audit.evidence.get(sha)),
     log,
     intake: (incoming) => handleCommand(incoming, base.intakeDeps),
+    action: (incoming, action) => handleAction(incoming, action, base.intakeDeps),
   });
-  const closeables: Closeable[] = [startReportPoster(backend, [teams.poster], log, audit)];
+  const closeables: Closeable[] = [startReportPoster(backend, [teams.poster], log, audit, base.intakeDeps)];
   if (withWorker) closeables.push(startCheckWorker(backend, config, () => inventory, log));
   let seq = 0;
   return {
@@ -87,6 +96,28 @@ export async function startTeamsStack(lab: Lab, withWorker: boolean): Promise<Te
       });
       await res.arrayBuffer();
       return { status: res.status, conversationId };
+    },
+    async click(kind, checkId, conversationId, opts = {}) {
+      const activity = {
+        type: 'invoke',
+        name: 'adaptiveCard/action',
+        id: `invoke-${++seq}`,
+        timestamp: new Date().toISOString(),
+        serviceUrl: connector.serviceUrl,
+        channelId: 'msteams',
+        from: { id: '29:user', name: 'On Call', aadObjectId: opts.user ?? 'aad-oncall' },
+        conversation: { id: conversationId, conversationType: 'channel', tenantId: 'tenant-lab' },
+        recipient: { id: '28:lbcheck-bot', name: 'lbcheck' },
+        value: { action: { type: 'Action.Execute', verb: `lbcheck.${kind}`, data: { checkId } }, trigger: 'manual' },
+        channelData: { tenant: { id: 'tenant-lab' }, team: { id: 'team-incident' } },
+      };
+      const res = await fetch(`http://127.0.0.1:${teams.port}/api/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(activity),
+      });
+      const raw = await res.text();
+      return { status: res.status, body: (raw ? JSON.parse(raw) : {}) as { statusCode?: number; value?: string } };
     },
     async close() {
       for (const c of closeables) await c.close();
