@@ -182,6 +182,8 @@ export async function runCheck(input: CheckTarget, options: CheckOptions, deps: 
     return step;
   };
 
+  // Set when every step is observed; the report is made once the captures are stopped.
+  let observed!: CheckObservation;
   const from1 = mark();
   // Read alongside the capture start (one more channel on the same session), not after it.
   const interfaces = opened.map((o) =>
@@ -281,8 +283,7 @@ export async function runCheck(input: CheckTarget, options: CheckOptions, deps: 
       obs = { ...obs, servers };
       emit(obs, 3, from3);
     }
-    await delivered; // the report lists every file with its sha256: the last PNG included
-    return { report: reportOf(obs, startedAt, allEvidence), evidence: allEvidence, observation: obs };
+    observed = obs;
   } finally {
     socket?.destroy();
     await captures.lb?.stop().catch(() => undefined);
@@ -292,4 +293,8 @@ export async function runCheck(input: CheckTarget, options: CheckOptions, deps: 
     // A check that failed after a step was decided still hands that step to onStep, as before pipelining.
     await delivered.catch(() => undefined);
   }
+  // Waited for after the captures are stopped, so the last PNG renders meanwhile: the report lists every
+  // file with its sha256, that PNG's included.
+  await delivered;
+  return { report: reportOf(observed, startedAt, allEvidence), evidence: allEvidence, observation: observed };
 }
