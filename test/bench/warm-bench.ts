@@ -3,7 +3,8 @@
 // The check engine is not changed here; its parts are timed on their own on
 // the same warm session, and what is left of each step is run-check's own
 // waiting (its fixed grace periods), printed as such. Ladder PNGs render on a
-// thread while the next step runs; only the last one's render is waited for.
+// thread while the next step runs; only the last one's render is waited for,
+// after the captures are stopped.
 import { LocalCapture } from '../../src/capture/local-capture.js';
 import { DEFAULT_CAPTURE_LIMITS, RemoteCapture } from '../../src/capture/remote-capture.js';
 import type { Report } from '../../src/model/report.js';
@@ -96,10 +97,15 @@ export async function benchWarm(lab: Lab): Promise<string[]> {
     for (const c of checks) if (c.svg) renders.push((await timed(() => renderPngOffThread(c.svg ?? '')))[0]);
     out.push(line('  ladder PNG render on its thread, one step-2 image', `${m(renders)} ms`));
     out.push(
-      line('  ladder PNGs still waited for (without them, difference: the last render)', `${Math.round(pictures)} ms`),
+      line(
+        '  ladder PNGs still waited for (without them, difference: the last render, past the stops)',
+        `${Math.round(pictures)} ms`,
+      ),
     );
     const known = pictures + m(parts.start) + s1 + s2 + stepMs(3) + m(parts.localStop);
-    out.push(line("  vantage tcpdump stop (run-check's finally, after the report)", `${m(parts.localStop)} ms`));
+    out.push(
+      line("  vantage tcpdump stop (run-check's finally; the last PNG renders meanwhile)", `${m(parts.localStop)} ms`),
+    );
     out.push(
       line('  rest: decide, decodes, pcap encoding, between steps', `${Math.max(0, Math.round(total - known))} ms`),
     );
