@@ -206,6 +206,11 @@ export class MemoryState implements PipelineState {
     return Promise.resolve(n);
   }
 
+  releaseClaim(key: string): Promise<void> {
+    this.claims.delete(key);
+    return Promise.resolve();
+  }
+
   claimOnce(key: string, ttlSeconds: number): Promise<boolean> {
     if (this.claims.has(key)) return Promise.resolve(false);
     this.claims.set(key, true, ttlSeconds * 1000);

@@ -251,6 +251,10 @@ export class RedisState implements PipelineState {
     return Number(res?.[0]?.[1] ?? 0);
   }
 
+  async releaseClaim(key: string): Promise<void> {
+    await this.redis.del(this.k('once', key));
+  }
+
   async claimOnce(key: string, ttlSeconds: number): Promise<boolean> {
     return (await this.redis.set(this.k('once', key), '1', 'EX', ttlSeconds, 'NX')) === 'OK';
   }

@@ -89,6 +89,8 @@ export interface PipelineState {
    * processes).
    */
   claimOnce(key: string, ttlSeconds: number): Promise<boolean>;
+  /** Frees a claimed key before its time (a slot given back). */
+  releaseClaim(key: string): Promise<void>;
 
   close(): Promise<void>;
 }

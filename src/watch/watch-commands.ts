@@ -35,12 +35,14 @@ export async function startWatch(
   deps: WatchDeps,
 ): Promise<Answer> {
   const store = new WatchStore(deps.state);
+  const alreadyWatched = (existing: WatchRecord): Answer => ({
+    kind: 'refused',
+    text:
+      `${cmd.target} is already watched in this channel (${existing.id}, until ${existing.endsAt}): one watch per ` +
+      `target per channel. Cancel it with: ${deps.prefix} cancel ${existing.id}`,
+  });
   const existing = await store.activeIn(asker.replyTo, cmd.target);
-  if (existing)
-    return {
-      kind: 'refused',
-      text: `${cmd.target} is already watched in this channel (${existing.id}, until ${existing.endsAt}): one watch per target per channel. Cancel it with: ${deps.prefix} cancel ${existing.id}`,
-    };
+  if (existing) return alreadyWatched(existing);
   const now = Date.now();
   const w: WatchRecord = {
     id: newWatchId(),
@@ -57,8 +59,20 @@ export async function startWatch(
     ...(asker.rerunOf ? { lastCheckId: asker.rerunOf } : {}),
     ...(asker.replyTo.thread ? { thread: asker.replyTo.thread } : {}),
   };
+  // Held a little past the watch's end: a round still running then must not let a second watch start.
+  const slotSeconds = Math.ceil((scaled(cmd.forMs, deps) + cmd.everyMs) / 1000) + 300;
+  if (!(await store.takeSlot(w, slotSeconds))) {
+    const holder = await store.activeIn(asker.replyTo, cmd.target);
+    return holder
+      ? alreadyWatched(holder)
+      : {
+          kind: 'refused',
+          text:
+            `a watch of ${cmd.target} in this channel is being started or stopped right now; ` +
+            'send the command again in a moment',
+        };
+  }
   await store.put(w);
-  await store.takeSlot(w);
   await deps.bus.addWatchRound({ watchId: w.id, round: 1 }, 0);
   deps.log.log('info', 'watch started', { watchId: w.id, target: w.target, everyMs: w.everyMs, endsAt: w.endsAt });
   return {

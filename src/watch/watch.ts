@@ -92,11 +92,24 @@ export class WatchStore {
     return w?.status === 'active' ? w : undefined;
   }
 
-  takeSlot(w: WatchRecord): Promise<void> {
-    return this.state.setMemo(this.slot(w.replyTo, w.target), 'id', w.id);
+  /**
+   * Takes the target's slot in the channel atomically: of two watch commands
+   * in the same instant, one wins. The slot expires on its own a little after
+   * the watch's end, so a slot never given back (a crash between a watch's
+   * end and this release) blocks the target for a bounded time only.
+   */
+  async takeSlot(w: WatchRecord, ttlSeconds: number): Promise<boolean> {
+    const key = this.slot(w.replyTo, w.target);
+    if (!(await this.state.claimOnce(key, ttlSeconds))) return false;
+    await this.state.setMemo(key, 'id', w.id);
+    return true;
   }
 
-  releaseSlot(w: WatchRecord): Promise<void> {
-    return this.state.setMemo(this.slot(w.replyTo, w.target), 'id', '');
+  async releaseSlot(w: WatchRecord): Promise<void> {
+    const key = this.slot(w.replyTo, w.target);
+    // Only the holder gives the slot back (a stale watch ending late must not free its successor's).
+    if ((await this.state.getMemo(key, 'id')) !== w.id) return;
+    await this.state.setMemo(key, 'id', '');
+    await this.state.releaseClaim(key);
   }
 }

@@ -38,10 +38,10 @@ before(async () => {
   h.startWorker();
   scratch = mkdtempSync(join(tmpdir(), 'lbcheck-audit-'));
   ids.push(idOf(await h.send('/lbcheck haproxy-http')));
-  await h.waitFor(new RegExp(`\\[${ids[0]}\\] Diagnosis`));
+  await h.waitFor(new RegExp(`\\[${ids[0]}\\] (Diagnosis|No fault found)`));
   const undo = await lab.faults.dropBeforeLb('dnat');
   ids.push(idOf(await h.send('/lbcheck dnat')));
-  await h.waitFor(new RegExp(`\\[${ids[1]}\\] Diagnosis`));
+  await h.waitFor(new RegExp(`\\[${ids[1]}\\] (Diagnosis|No fault found)`));
   await undo();
   await h.send('/lbcheck no-such-target');
 });

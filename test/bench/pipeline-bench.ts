@@ -36,14 +36,14 @@ export async function benchPipeline(lab: Lab): Promise<string[]> {
   // First step posted, in-process worker with a warm SSH session.
   const h = await startHarness(lab);
   h.startWorker();
-  await h.waitFor(new RegExp(`\\[${idOf(await h.send('/lbcheck haproxy-http'))}\\] Diagnosis`)); // warm-up
+  await h.waitFor(new RegExp(`\\[${idOf(await h.send('/lbcheck haproxy-http'))}\\] (Diagnosis|No fault found)`)); // warm-up
   const firsts: number[] = [];
   for (let i = 0; i < 10; i++) {
     const t = performance.now();
     const id = idOf(await h.send('/lbcheck haproxy-http'));
     await h.waitFor(new RegExp(`\\[${id}\\] . Step 1 `));
     firsts.push(performance.now() - t);
-    await h.waitFor(new RegExp(`\\[${id}\\] Diagnosis`));
+    await h.waitFor(new RegExp(`\\[${id}\\] (Diagnosis|No fault found)`));
   }
   // Cancel during step 1 (the VIP is dropped, the connect timeout is long).
   const undo = await lab.faults.dropBeforeLb('nginx');
@@ -99,12 +99,12 @@ export async function benchPipeline(lab: Lab): Promise<string[]> {
     const ids = await Promise.all(
       Array.from({ length: 50 }, (_, i) => burst.send(`/lbcheck ${kinds[i % kinds.length]}`).then(idOf)),
     );
-    for (const id of ids) await burst.waitFor(new RegExp(`\\[${id}\\] Diagnosis`), 180_000);
+    for (const id of ids) await burst.waitFor(new RegExp(`\\[${id}\\] (Diagnosis|No fault found)`), 180_000);
     const seconds = (performance.now() - t) / 1000;
     let lost = 0;
     let duplicated = 0;
     for (const id of ids) {
-      for (const p of [/. Step 1 /, /. Step 2 /, /. Step 3 /, /Diagnosis/]) {
+      for (const p of [/. Step 1 /, /. Step 2 /, /. Step 3 /, /(?:Diagnosis|No fault found)/]) {
         const n = burst.count(new RegExp(`\\[${id}\\] ${p.source}`));
         if (n === 0) lost++;
         if (n > 1) duplicated += n - 1;

@@ -139,12 +139,12 @@ describe('Slack on the ops port', { timeout: 90_000 }, () => {
     assert.equal(await slash('haproxy-http'), 200);
     const m = await until(async () => {
       const s = await scrape(url());
-      return delta(s, 'lbcheck_posts_total', { platform: 'slack', outcome: 'posted' }) === 4 ? s : undefined;
-    }, 'three steps and the diagnosis posted to Slack');
+      return delta(s, 'lbcheck_posts_total', { platform: 'slack', outcome: 'posted' }) === 5 ? s : undefined;
+    }, 'the parent (posted when queued), three steps and the diagnosis posted to Slack');
     assert.equal(delta(m, 'lbcheck_commands_total', { platform: 'slack', outcome: 'queued' }), 1);
     assert.equal(delta(m, 'lbcheck_posts_total', { platform: 'slack', outcome: 'retried' }), 1);
     assert.equal(delta(m, 'lbcheck_posts_total', { platform: 'slack', outcome: 'failed' }), 0);
     assert.equal(delta(m, 'lbcheck_checks_total', { culprit: 'none', platform: 'slack', zone: 'default' }), 1);
-    assert.equal(sample(m, 'bullmq_job_count', { queue: 'reports-slack', state: 'completed' }), 4);
+    assert.equal(sample(m, 'bullmq_job_count', { queue: 'reports-slack', state: 'completed' }), 5);
   });
 });

@@ -138,6 +138,9 @@ for (const backend of backends) {
       assert.equal(await s.claimOnce('sig-1', 3600), true);
       assert.equal(await s.claimOnce('sig-1', 3600), false);
       assert.equal(await s.claimOnce('sig-2', 3600), true);
+      await s.releaseClaim('sig-2');
+      assert.equal(await s.claimOnce('sig-2', 3600), true, 'a released claim can be claimed again');
+      assert.equal(await s.claimOnce('sig-1', 3600), false, 'releasing one claim leaves the others');
       await s.setMemo('c1', 'parent', '123.456');
       assert.equal(await s.getMemo('c1', 'parent'), '123.456');
       assert.equal(await s.getMemo('c1', 'other'), undefined);
