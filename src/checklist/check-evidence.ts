@@ -4,11 +4,10 @@
 import type { Packet } from '../capture/packet.js';
 import type { LadderExtras } from '../evidence/ladder-evidence.js';
 import { formatEndpoint } from '../target/endpoint.js';
-import type { Evidence } from './evidence.js';
 import { analyzeFlows, clientFlowPackets, findClientSyn, type FlowAnalysis } from './flow-analysis.js';
 import type { CaptureView, CheckObservation } from './observation.js';
 import type { Step } from '../model/report.js';
-import { stepEvidence } from './step-evidence.js';
+import { stepEvidenceDraft, type StepEvidenceDraft, type StepEvidenceInput } from './step-evidence.js';
 
 /** The client flow plus every server-side flow the analysis tied to the probe. */
 function relatedPackets(packets: readonly Packet[], a: FlowAnalysis): Packet[] {
@@ -70,20 +69,34 @@ function captureEnd(lb: CaptureView): string {
   return `capture ended by ${lb.endedBy ?? 'stop'}; ${lb.packets.length} packets${dropped}`;
 }
 
-export function stepEvidenceFor(
+/**
+ * Built the moment the step is decided (from this step's commands and observation), with only the
+ * ladder PNG left to render: run-check renders it off the main thread while the next step runs.
+ */
+export function stepEvidenceDraftFor(
   step: Step,
   obs: CheckObservation,
   deciding: Packet[],
   commands: string[],
   ladderPng = true,
-): Evidence[] {
+): StepEvidenceDraft {
+  return stepEvidenceDraft(stepEvidenceInput(step, obs, deciding, commands, ladderPng));
+}
+
+function stepEvidenceInput(
+  step: Step,
+  obs: CheckObservation,
+  deciding: Packet[],
+  commands: string[],
+  ladderPng: boolean,
+): StepEvidenceInput {
   const t = obs.target;
   const id = { vip: t.vip, port: t.port, sourcePort: obs.reach.connect.localPort };
   const lbName = t.lb ?? 'the LB';
   const context = { ...ladderContext(obs), ladderPng };
   if (step.step === 1) {
     const r = obs.reach;
-    return stepEvidence({
+    return {
       ...context,
       step: 1,
       title: `Step 1: probe ${t.vip}:${t.port} from source port ${id.sourcePort}; ${lbCaptureNote(!!r.lb, lbName)}`,
@@ -92,7 +105,7 @@ export function stepEvidenceFor(
       notes: [step.summary, ...(r.localUnavailable ? [`no capture at the vantage point: ${r.localUnavailable}`] : [])],
       commands,
       timings: { connectMs: r.connect.ms, stepMs: r.ms },
-    });
+    };
   }
   if (step.step === 2) {
     const m = obs.mode;
@@ -100,7 +113,7 @@ export function stepEvidenceFor(
     const analysis = lb ? analyzeFlows(lb.packets, { ...id, marker: m.request?.marker ?? '' }) : undefined;
     const x = m?.exchange;
     const end = lb ? [captureEnd(lb)] : [];
-    return stepEvidence({
+    return {
       ...context,
       step: 2,
       title: `Step 2: how ${lbName} handles ${t.vip}:${t.port} (capture on all LB interfaces)`,
@@ -109,9 +122,9 @@ export function stepEvidenceFor(
       notes: [step.summary, ...(x ? [`response head: ${x.statusLine ?? '(none)'}`] : []), ...end],
       commands,
       timings: { ...(step.name === 'mode' ? step.timings : {}), stepMs: m?.ms },
-    });
+    };
   }
-  return stepEvidence({
+  return {
     ...context,
     step: 3,
     title: 'Step 3: pool members from the LB and directly',
@@ -119,5 +132,5 @@ export function stepEvidenceFor(
     notes: [step.summary],
     commands,
     timings: { stepMs: obs.servers?.ms },
-  });
+  };
 }

@@ -8,7 +8,8 @@ import { LbcheckError } from '../errors.js';
 import { reserveLocalPort, type ConnectResult } from '../probe/tcp-connect.js';
 import { readInterfaceNames } from '../remote/interface-names.js';
 import { SshSession } from '../remote/ssh-session.js';
-import { stepEvidenceFor } from './check-evidence.js';
+import { renderPngOffThread, warmPngPool } from '../evidence/png-pool.js';
+import { stepEvidenceDraftFor } from './check-evidence.js';
 import {
   withDefaults,
   type CheckOptions,
@@ -19,6 +20,7 @@ import {
 import { decideCheck, stopsTheCheck } from './decide-check.js';
 import { groupCaptures, nodeObservations, openGroup, startGroupCaptures, type GroupNode } from './lb-group.js';
 import type { Evidence } from './evidence.js';
+import { renderDraft } from './step-evidence.js';
 import { OBSERVATION_VERSION, type CheckObservation, type ObservedTarget } from './observation.js';
 import { observeMode } from './observe-mode.js';
 import { observeReach, startCaptures, type Captures } from './observe-reach.js';
@@ -152,24 +154,36 @@ export async function runCheck(input: CheckTarget, options: CheckOptions, deps: 
       (o.session?.commands.slice(from[i] ?? 0) ?? []).map((c) => (group ? `# on ${o.access.label}\n${c}` : c)),
     );
 
-  /** Decides the observation so far and hands the newest step, with its evidence, to onStep. */
-  const emit = async (obs: CheckObservation, n: 1 | 2 | 3, commandsFrom: number[]): Promise<Step> => {
+  // Steps reach onStep in order through this chain; each waits for its own PNG (rendered off-thread while
+  // the next step's I/O runs) and for the step before it. Caught here so a failure waiting its turn is
+  // not an unhandled rejection; it is rethrown where the chain is awaited.
+  let delivered: Promise<void> = Promise.resolve();
+  if (options.ladderPng !== false) warmPngPool();
+
+  /** Decides the observation so far and queues the newest step, with its evidence, for onStep. */
+  const emit = (obs: CheckObservation, n: 1 | 2 | 3, commandsFrom: number[]): Step => {
     const decided = decideCheck(obs);
     const step = decided.steps.find((s) => s.step === n);
     if (!step) throw new Error(`step ${n} was observed but not decided`);
-    const ev = stepEvidenceFor(
+    const draft = stepEvidenceDraftFor(
       step,
       obs,
       decided.deciding[n] ?? [],
       commandsSince(commandsFrom),
       options.ladderPng !== false,
     );
-    allEvidence.push(...ev);
-    const refs = ev.map(({ name, sha256, bytes, mediaType }) => ({ name, sha256, bytes, mediaType }));
-    await deps.onStep?.({ ...step, evidence: refs }, ev);
+    const rendered = renderDraft(draft, renderPngOffThread);
+    delivered = Promise.all([delivered, rendered]).then(async ([, ev]) => {
+      allEvidence.push(...ev);
+      const refs = ev.map(({ name, sha256, bytes, mediaType }) => ({ name, sha256, bytes, mediaType }));
+      await deps.onStep?.({ ...step, evidence: refs }, ev);
+    });
+    delivered.catch(() => undefined);
     return step;
   };
 
+  // Set when every step is observed; the report is made once the captures are stopped.
+  let observed!: CheckObservation;
   const from1 = mark();
   // Read alongside the capture start (one more channel on the same session), not after it.
   const interfaces = opened.map((o) =>
@@ -236,7 +250,7 @@ export async function runCheck(input: CheckTarget, options: CheckOptions, deps: 
         ? { ...reach.observation, nodes: await nodeObservations(nodes, views), handledBy: handler }
         : reach.observation,
     };
-    const reachStep = await emit(obs, 1, from1);
+    const reachStep = emit(obs, 1, from1);
     checkCancel();
 
     // Step 2: mode
@@ -256,7 +270,7 @@ export async function runCheck(input: CheckTarget, options: CheckOptions, deps: 
         `${options.id}-${reach.observation.connect.localPort}`,
       );
       obs = { ...obs, mode };
-      modeStep = (await emit(obs, 2, from1)) as ModeStep;
+      modeStep = emit(obs, 2, from1) as ModeStep;
       checkCancel();
     }
 
@@ -267,14 +281,20 @@ export async function runCheck(input: CheckTarget, options: CheckOptions, deps: 
         observeServers(target, modeStep, session, options.connectTimeoutMs, options.sourceAddress),
       );
       obs = { ...obs, servers };
-      await emit(obs, 3, from3);
+      emit(obs, 3, from3);
     }
-    return { report: reportOf(obs, startedAt, allEvidence), evidence: allEvidence, observation: obs };
+    observed = obs;
   } finally {
     socket?.destroy();
     await captures.lb?.stop().catch(() => undefined);
     for (const n of nodes) await n.capture?.stop().catch(() => undefined);
     await captures.local?.stop().catch(() => undefined);
     if (ownsSessions) for (const o of opened) o.session?.close();
+    // A check that failed after a step was decided still hands that step to onStep, as before pipelining.
+    await delivered.catch(() => undefined);
   }
+  // Waited for after the captures are stopped, so the last PNG renders meanwhile: the report lists every
+  // file with its sha256, that PNG's included.
+  await delivered;
+  return { report: reportOf(observed, startedAt, allEvidence), evidence: allEvidence, observation: observed };
 }

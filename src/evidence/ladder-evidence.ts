@@ -26,7 +26,7 @@ export interface LadderExtras {
   ladderPng?: boolean;
 }
 
-interface LadderSource extends LadderExtras {
+export interface LadderSource extends LadderExtras {
   title: string;
   pcap?: { packets: readonly Packet[] } | undefined;
   deciding: readonly Packet[];
@@ -58,7 +58,19 @@ function interfaceNote(packets: readonly Packet[], names: ReadonlyMap<number, st
   return `Interfaces as named on the LB: ${named.join(', ')}`;
 }
 
-export function ladderEvidence(prefix: string, input: LadderSource): Evidence[] {
+/** A step's ladder drawn up to its SVG; the PNG, when wanted, is rendered from `svg` by the caller. */
+export interface LadderDraft {
+  prefix: string;
+  svg: string;
+  /** false: the SVG and decode only (`ladderPng: false`). */
+  wantsPng: boolean;
+  /** The decode text, with any note on why the PNG is missing. */
+  decode: (pngNote?: string) => string;
+}
+
+export type PngResult = { png: Buffer } | { unavailable: string };
+
+export function ladderDraft(prefix: string, input: LadderSource): LadderDraft {
   const packets = input.pcap?.packets ?? [];
   const sides = input.sides ?? (packets.length === 0 ? sidesFromTitle(input.title) : undefined);
   const ladder = buildLadder({
@@ -72,12 +84,27 @@ export function ladderEvidence(prefix: string, input: LadderSource): Evidence[] 
     ...(input.captureEndUs !== undefined ? { endUs: input.captureEndUs } : {}),
     lbCaptured: input.lbCaptured ?? lbCapturedFromTitle(input),
   });
-  const svg = renderLadderSvg(ladder);
-  const png = input.ladderPng === false ? { unavailable: '' } : svgToPng(svg);
-  const notes = 'png' in png || !png.unavailable ? input.notes : [...input.notes, png.unavailable];
+  const note = interfaceNote(packets, input.interfaces);
+  return {
+    prefix,
+    svg: renderLadderSvg(ladder),
+    wantsPng: input.ladderPng !== false,
+    decode: (pngNote) => storyDecode(ladder, pngNote ? [...input.notes, pngNote] : input.notes, note),
+  };
+}
+
+/** The draft's files once its PNG is rendered (or known to be missing): decode, SVG, PNG. */
+export function ladderFiles(draft: LadderDraft, png: PngResult | undefined): Evidence[] {
+  const { prefix, svg } = draft;
   return [
-    evidence(`${prefix}-decode.txt`, MEDIA.text, storyDecode(ladder, notes, interfaceNote(packets, input.interfaces))),
+    evidence(`${prefix}-decode.txt`, MEDIA.text, draft.decode(png && 'unavailable' in png ? png.unavailable : '')),
     evidence(`${prefix}-ladder.svg`, MEDIA.svg, svg),
-    ...('png' in png ? [evidence(`${prefix}-ladder.png`, MEDIA.png, png.png)] : []),
+    ...(png && 'png' in png ? [evidence(`${prefix}-ladder.png`, MEDIA.png, png.png)] : []),
   ];
+}
+
+/** Everything on this thread, PNG included (tests and the ladder bench; checks render off-thread). */
+export function ladderEvidence(prefix: string, input: LadderSource): Evidence[] {
+  const draft = ladderDraft(prefix, input);
+  return ladderFiles(draft, draft.wantsPng ? svgToPng(draft.svg) : undefined);
 }

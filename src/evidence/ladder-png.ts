@@ -37,6 +37,11 @@ function resvg(): ResvgModule | Error {
   return loaded;
 }
 
+/** Loads resvg now rather than at the first render (the render thread does this as it starts). */
+export function loadResvg(): void {
+  resvg();
+}
+
 export function fontFile(): string {
   return existsSync(FONT_FILE) ? FONT_FILE : FONT_FILE_FROM_SRC;
 }

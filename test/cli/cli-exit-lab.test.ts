@@ -6,7 +6,7 @@
 // capture's own bound would have ended it.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -106,6 +106,18 @@ describe('lbcheck run ends when the check ends', () => {
     assert.equal(r.ended, 'exit', r.stderr);
     assert.match(r.stdout, /No fault found/);
     assert.match(r.stderr, /^leftover \[\]$/m, r.stderr);
+  });
+
+  it('with --evidence-dir (PNGs drawn on the render thread): nothing left either, the PNGs saved', async () => {
+    const out = join(dir, 'with-pngs');
+    const r = await runNode([inProcess, ...checkArgs('haproxy-http'), '--evidence-dir', out], CAPTURE_BOUND_MS);
+    assert.equal(r.ended, 'exit', r.stderr);
+    assert.match(r.stderr, /^leftover \[\]$/m, r.stderr);
+    const saved = readdirSync(out, { recursive: true }).map(String);
+    assert.ok(
+      saved.some((f) => f.endsWith('step2-ladder.png')),
+      `saved: ${saved.join(', ')}`,
+    );
   });
 
   it('stalled GET (data never acknowledged): nothing left either, and the report says silent', async () => {
