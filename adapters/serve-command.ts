@@ -50,18 +50,21 @@ function announce(
   say(`lbcheck ${withWorker ? 'bot + worker' : 'bot'} · platform: ${platforms.join(' + ') || none}`);
   if (backend.mode === 'embedded') {
     say(
-      `queue: in-process (no Redis answered at ${safeRedisUrl(config.redisUrl)} and REDIS_URL is not set); queued checks live only in this process`,
+      `queue: in-process (no Redis answered at ${safeRedisUrl(config.redisUrl)} and REDIS_URL is not set); queued ` +
+        `checks live only in this process`,
     );
   } else {
     say(`queue: Redis at ${safeRedisUrl(config.redisUrl)} (prefix ${config.prefix})`);
     if (!config.jobKey)
       say(
-        'WARNING: LBCHECK_JOB_KEY is not set: queued jobs are not sealed, so whoever can write to this Redis can queue checks and posts (set the same key on bot and workers)',
+        'WARNING: LBCHECK_JOB_KEY is not set: queued jobs are not sealed, so whoever can write to this Redis can ' +
+          'queue checks and posts (set the same key on bot and workers)',
       );
   }
   say(
     inv
-      ? `inventory: ${inv.file} (${inv.vips.size} targets: ${[...inv.vips.keys()].join(', ')}; reloaded when the file changes)`
+      ? `inventory: ${inv.file} (${inv.vips.size} targets: ${[...inv.vips.keys()].join(', ')}; reloaded when the ` +
+          `file changes)`
       : 'inventory: none (set LBCHECK_CONFIG); only ip:port targets',
   );
   for (const w of policyWarnings(inv?.policy ?? NO_POLICY)) say(`WARNING: ${w}`);
@@ -71,8 +74,10 @@ function announce(
 function auditLine(audit: AuditLog): string {
   const cp = audit.checkpoints;
   return cp
-    ? `audit: ${audit.file}, signed checkpoints (key ${cp.signer.keyId}) every ${cp.everyRecords} records or ${cp.everySeconds} s${cp.signer.warning ? `\nWARNING: audit: ${cp.signer.warning}` : ''}`
-    : `WARNING: audit: ${audit.file} is hash-chained only; set LBCHECK_AUDIT_SIGNING_KEY so truncation and rewrites are detectable (lbcheck audit keygen)`;
+    ? `audit: ${audit.file}, signed checkpoints (key ${cp.signer.keyId}) every ${cp.everyRecords} records or ` +
+        `${cp.everySeconds} s${cp.signer.warning ? `\nWARNING: audit: ${cp.signer.warning}` : ''}`
+    : `WARNING: audit: ${audit.file} is hash-chained only; set LBCHECK_AUDIT_SIGNING_KEY so truncation and ` +
+        `rewrites are detectable (lbcheck audit keygen)`;
 }
 
 /**

@@ -233,7 +233,8 @@ export async function reportGaveUp(
   const text =
     failure.kind === 'internal'
       ? failure.text
-      : `the check could not be completed: ${failure.text}. Run it again; if it keeps failing, look at the worker logs for ${request.checkId}`;
+      : `the check could not be completed: ${failure.text}. Run it again; if it keeps failing, look at the worker ` +
+        `logs for ${request.checkId}`;
   await deps.state.updateCheck(request.checkId, { status: 'failed', error: text });
   await deps.bus.addReport({
     kind: 'error',

@@ -114,7 +114,11 @@ function postRecord(r: ReportJob, files: EvidenceFile[], posted: PostedRef): Pos
 }
 
 function lostText(checkId: string, worker: string | undefined): string {
-  return `The worker running check ${checkId}${worker ? ` (${worker})` : ''} was lost: it stopped renewing its hold on the check (killed, crashed, or its host went away). The check is being run again by another worker; steps already posted here are not posted again.`;
+  return (
+    `The worker running check ${checkId}${worker ? ` (${worker})` : ''} was lost: it stopped renewing its ` +
+    `hold on the check (killed, crashed, or its host went away). The check is being run again by another worker; ` +
+    `steps already posted here are not posted again.`
+  );
 }
 
 export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promise<ReportOutcome> {

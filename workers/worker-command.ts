@@ -30,7 +30,10 @@ const FLAGS: FlagSpec[] = [
     help: 'checks run at once by this process (default $LBCHECK_WORKER_CONCURRENCY or 4)',
   },
 ];
-const USAGE = `Usage: lbcheck worker [options]\n\nOptions:\n${flagHelp(FLAGS)}\n\nEnvironment: REDIS_URL (default redis://127.0.0.1:6379), LBCHECK_CONFIG (inventory), LBCHECK_PREFIX, LBCHECK_CAPTURES_PER_LB, LBCHECK_JOB_KEY, LBCHECK_LOG (stderr or a file; default stderr), LBCHECK_LOG_LEVEL, LBCHECK_METRICS_PORT / LBCHECK_METRICS_HOST.`;
+const USAGE =
+  `Usage: lbcheck worker [options]\n\nOptions:\n${flagHelp(FLAGS)}\n\nEnvironment: REDIS_URL (default ` +
+  `redis://127.0.0.1:6379), LBCHECK_CONFIG (inventory), LBCHECK_PREFIX, LBCHECK_CAPTURES_PER_LB, LBCHECK_JOB_KEY, ` +
+  `LBCHECK_LOG (stderr or a file; default stderr), LBCHECK_LOG_LEVEL, LBCHECK_METRICS_PORT / LBCHECK_METRICS_HOST.`;
 
 export async function workerMain(args: string[]): Promise<number> {
   if (args.includes('--help')) {

@@ -20,7 +20,9 @@ export class NotInChannelError extends Error {
 }
 
 export const INVITE_HINT =
-  'lbcheck is not a member of this channel, so its results come to you only. Invite @lbcheck to this channel for threaded results (type `/invite @lbcheck`), or ask the Slack admins to grant it chat:write.public for public channels.';
+  'lbcheck is not a member of this channel, so its results come to you only. Invite @lbcheck to this channel for ' +
+  'threaded results (type `/invite @lbcheck`), or ask the Slack admins to grant it chat:write.public for public ' +
+  'channels.';
 
 /**
  * response_url comes inside the signed slash command, and the sealed job carries it, but it is still a URL the

@@ -68,6 +68,10 @@ export class SlackPoster implements ChatPoster {
   ) {}
 
   /** Slack's "slow down" becomes a delay for the queue; everything else is an error to retry with backoff. */
+  private truncatedNote(bytes: number): string {
+    return `, truncated to ${this.fileMaxBytes} of ${bytes} B: the full file is in the audit archive`;
+  }
+
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
@@ -132,7 +136,8 @@ export class SlackPoster implements ChatPoster {
               group.id,
               req.target,
               req.requester.id,
-              `Checking from ${group.zones.join(', ')} at once: step 1 running… Each zone's verdicts follow in this thread, labelled by zone, then one comparison.`,
+              `Checking from ${group.zones.join(', ')} at once: step 1 running… Each zone's verdicts follow in ` +
+                `this thread, labelled by zone, then one comparison.`,
             )
           : parentBlocks(
               req.checkId,
@@ -159,7 +164,9 @@ export class SlackPoster implements ChatPoster {
         return { thread, messageIds: [thread] };
       },
       () => {
-        const text = `lbcheck ${req.checkId}: checking ${slackEscape(req.target)}, step 1 running… Each step's verdict follows here.`;
+        const text =
+          `lbcheck ${req.checkId}: checking ${slackEscape(req.target)}, step 1 running… Each step's ` +
+          `verdict follows here.`;
         return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
       },
     );
@@ -204,7 +211,9 @@ export class SlackPoster implements ChatPoster {
       elements: [
         {
           type: 'mrkdwn',
-          text: `Evidence files are kept in lbcheck's audit archive (\`lbcheck audit export ${ctx.request.checkId}\`); invite @lbcheck to get them here.`,
+          text:
+            `Evidence files are kept in lbcheck's audit archive (\`lbcheck audit export ` +
+            `${ctx.request.checkId}\`); invite @lbcheck to get them here.`,
         },
       ],
     };
@@ -263,7 +272,7 @@ export class SlackPoster implements ChatPoster {
         {
           file: cut ? e.data.subarray(0, this.fileMaxBytes) : e.data,
           filename: e.name,
-          title: `${e.name} (sha256 ${e.sha256.slice(0, 12)}${cut ? `, truncated to ${this.fileMaxBytes} of ${e.data.length} B: the full file is in the audit archive` : ''})`,
+          title: `${e.name} (sha256 ${e.sha256.slice(0, 12)}${cut ? this.truncatedNote(e.data.length) : ''})`,
         },
       ];
     });

@@ -22,7 +22,8 @@ export const platform: ChatPlatform<TeamsEnv> = {
       poster: teams.poster,
       endpoint: teams.authenticated
         ? `Teams messaging endpoint: ${settings.publicUrl ?? ''}/api/messages (port ${teams.port})`
-        : `Teams messaging endpoint: http://127.0.0.1:${teams.port}/api/messages (unauthenticated: set MicrosoftAppId/MicrosoftAppPassword for real Teams)`,
+        : `Teams messaging endpoint: http://127.0.0.1:${teams.port}/api/messages (unauthenticated: set ` +
+          `MicrosoftAppId/MicrosoftAppPassword for real Teams)`,
       // Bot Framework tokens are checked per request (incoming) and fetched per post (outgoing): nothing to ask ahead.
       readiness: () =>
         Promise.resolve({

@@ -78,7 +78,10 @@ export function compareVantages(vantages: Vantage[]): VantageComparison {
       finding: 'path-from-zones',
       team: `network / firewall team for ${zones}'s path to the LB`,
       byZone,
-      summary: `Fails from ${zones}, works from ${list(working)} (${story}): the LB and its servers answer, so the problem is on ${zones}'s path to the LB (a router, firewall or route between that network and the LB).${caveat}`,
+      summary:
+        `Fails from ${zones}, works from ${list(working)} (${story}): the LB and its servers answer, so ` +
+        `the problem is on ${zones}'s path to the LB (a router, firewall or route between that network and the ` +
+        `LB).${caveat}`,
     };
   }
   // LB-side culprits differ by vantage: the worst one stands, and that it depends on where one asks from is said.
@@ -88,6 +91,9 @@ export function compareVantages(vantages: Vantage[]): VantageComparison {
     ...(worst.finding ? { finding: worst.finding } : {}),
     team: worst.team,
     byZone,
-    summary: `The vantage points disagree (${story}). ${worst.summary} That it shows only from some networks points at per-source behaviour (a source-based rule, a different member picked, or an intermittent fault).${caveat}`,
+    summary:
+      `The vantage points disagree (${story}). ${worst.summary} That it shows only from some networks ` +
+      `points at per-source behaviour (a source-based rule, a different member picked, or an intermittent ` +
+      `fault).${caveat}`,
   };
 }

@@ -67,7 +67,10 @@ export async function startGroupCaptures(
   );
 }
 
-/** The node that handled the probe: the VIP's holder among those that saw the SYN, else the first that saw it, else the holder, else the first node with a capture. */
+/**
+ * The node that handled the probe: the VIP's holder among those that saw the SYN, else the first that saw it,
+ * else the holder, else the first node with a capture.
+ */
 export function groupCaptures(nodes: GroupNode[]): GroupCaptures {
   return {
     captures: nodes.map((n) => n.capture),

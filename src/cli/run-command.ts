@@ -54,7 +54,9 @@ once and compare them, ask the bot: /lbcheck <target> --from all (one check per 
 
 /** --from needs a worker in each zone: the bot has them, this one-host command does not. */
 const FROM_HERE_ONLY =
-  '--from is not an option of lbcheck run: it probes from this machine only. Use the bot (/lbcheck <target> --from all or --from dc1,dc2), whose workers sit in each zone, or --source ADDRESS for another address of this machine';
+  '--from is not an option of lbcheck run: it probes from this machine only. Use the bot (/lbcheck <target> ' +
+  '--from all or --from dc1,dc2), whose workers sit in each zone, or --source ADDRESS for another address of ' +
+  'this machine';
 
 function seconds(raw: string | undefined, flag: string, fallback: number): number {
   if (raw === undefined) return fallback;

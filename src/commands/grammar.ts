@@ -87,7 +87,8 @@ function targetToken(raw: string, prefix: string): string {
   if (TARGET_NAME.test(raw) && !/^[\d.]+$/.test(raw)) return raw;
   if (!raw.includes(':') && !/^[\d.]+$/.test(raw)) {
     throw new CommandSyntaxError(
-      `target "${raw.slice(0, 40)}" is neither an inventory name (letters, digits, . _ -) nor an IP address or a hostname with a port`,
+      `target "${raw.slice(0, 40)}" is neither an inventory name (letters, digits, . _ -) nor an IP address or a ` +
+        `hostname with a port`,
       usageOf(prefix, 0),
     );
   }

@@ -82,7 +82,8 @@ const vipFields = {
     .union([scalarText, z.array(scalarText)], { error: 'lb must be a load balancer name or a list of names' })
     .nullish()
     .describe(
-      'the load balancer (a name under loadBalancers), an HA group as a list of them (the one expected to hold the VIP first), or a name under lbGroups',
+      'the load balancer (a name under loadBalancers), an HA group as a list of them (the one expected to hold ' +
+        'the VIP first), or a name under lbGroups',
     ),
   members: z
     .array(
@@ -152,7 +153,8 @@ export const inventorySchema = z.strictObject(
       .record(z.string(), z.unknown())
       .nullish()
       .describe(
-        'HA groups of load balancers: name: [lb, lb] (the one expected to hold the VIP first), or name: { nodes: [lb, lb], activeActive: true } when every node holds the VIP by design',
+        'HA groups of load balancers: name: [lb, lb] (the one expected to hold the VIP first), or name: { nodes: ' +
+          '[lb, lb], activeActive: true } when every node holds the VIP by design',
       ),
     vips: named(vipSchema, 'VIP').nullish().describe('named VIPs with their pool members'),
     policy: policySchema.nullish().describe('who may check what (default deny for chat platforms)'),

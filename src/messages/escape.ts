@@ -4,7 +4,10 @@
 // and "<https://evil.example|click>" or "[click](https://evil.example)" must
 // not become a link. These functions turn any text into inert data.
 
-/** Slack mrkdwn: &, < and > are the only characters Slack asks apps to escape; with them gone no mention or link can form. */
+/**
+ * Slack mrkdwn: &, < and > are the only characters Slack asks apps to escape; with them gone no mention or
+ * link can form.
+ */
 export function slackEscape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
@@ -26,7 +29,10 @@ export function slackCode(text: string): string {
  */
 const TEAMS_MARKDOWN = /[\\`*_[\]~#|]/g;
 
-/** Teams text: markdown characters backslash-escaped, angle brackets and & as entities (Teams message text accepts HTML). */
+/**
+ * Teams text: markdown characters backslash-escaped, angle brackets and & as entities (Teams message text
+ * accepts HTML).
+ */
 export function teamsPlain(text: string): string {
   // Entities first: the escapes added after contain no & < or >.
   return text
@@ -36,7 +42,10 @@ export function teamsPlain(text: string): string {
     .replace(TEAMS_MARKDOWN, (c) => `\\${c}`);
 }
 
-/** Adaptive Card TextBlocks render markdown but never HTML: only the markdown is neutralised, so < and > read as typed. */
+/**
+ * Adaptive Card TextBlocks render markdown but never HTML: only the markdown is neutralised, so < and > read
+ * as typed.
+ */
 export function cardPlain(text: string): string {
   return text.replace(TEAMS_MARKDOWN, (c) => `\\${c}`).replace(/[<>]/g, (c) => `\\${c}`);
 }

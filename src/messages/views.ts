@@ -44,10 +44,27 @@ function nodeFacts(step: Extract<Step, { name: 'reach' }>): Fact[] {
   return [
     ...(step.nodes ?? []).map((n) => ({
       label: `Node ${n.name}`,
-      value: `saw SYN ${yesNo(n.sawSyn)} · holds VIP ${yesNo(n.ownsVip)}${n.name === step.handledBy ? ' · handled the probe' : ''}${n.error ? ` · ${n.error}` : ''}`,
+      value: [
+        `saw SYN ${yesNo(n.sawSyn)}`,
+        `holds VIP ${yesNo(n.ownsVip)}`,
+        ...(n.name === step.handledBy ? ['handled the probe'] : []),
+        ...(n.error ? [n.error] : []),
+      ].join(' · '),
     })),
     ...(step.finding ? [{ label: 'HA group', value: step.finding }] : []),
   ];
+}
+
+/** "refused (ECONNREFUSED) by rst": what the client saw, its errno, and who refused. */
+function clientOutcome(step: Extract<Step, { name: 'reach' }>): string {
+  const errno = step.errno ? ` (${step.errno})` : '';
+  const by = step.refusedBy ? ` by ${step.refusedBy}` : '';
+  return `${step.outcome ?? 'n/a'}${errno}${by}`;
+}
+
+/** "connected 200": a probe's outcome and its HTTP status when there was one. */
+function probeOutcome(p: { outcome: string; httpStatus?: number }): string {
+  return `${p.outcome}${p.httpStatus !== undefined ? ` ${p.httpStatus}` : ''}`;
 }
 
 function stepFacts(step: Step): Fact[] {
@@ -60,7 +77,7 @@ function stepFacts(step: Step): Fact[] {
           value:
             step.verdict === 'pass' && step.outcome === 'refused'
               ? `reached the LB; the LB refused it${step.refusedBy ? ` (${step.refusedBy})` : ''}`
-              : `${step.outcome ?? 'n/a'}${step.errno ? ` (${step.errno})` : ''}${step.refusedBy ? ` by ${step.refusedBy}` : ''}`,
+              : clientOutcome(step),
         },
         { label: 'LB saw SYN', value: step.lbSawSyn === null ? 'unknown' : step.lbSawSyn ? 'yes' : 'no' },
         {
@@ -87,7 +104,7 @@ function stepFacts(step: Step): Fact[] {
     case 'servers':
       return step.members.map((m) => ({
         label: m.address,
-        value: `from LB ${m.fromLb.outcome}${m.fromLb.httpStatus !== undefined ? ` ${m.fromLb.httpStatus}` : ''}${m.code ? ` [${m.code}]` : ''} · direct ${m.direct.outcome}${m.direct.httpStatus !== undefined ? ` ${m.direct.httpStatus}` : ''}`,
+        value: `from LB ${probeOutcome(m.fromLb)}${m.code ? ` [${m.code}]` : ''} · direct ${probeOutcome(m.direct)}`,
       }));
   }
 }
@@ -100,7 +117,8 @@ export function stepView(step: Step, evidence: readonly EvidenceMeta[]): Message
     facts: step.verdict === 'skipped' ? [] : stepFacts(step),
     evidence: evidence.map(
       (e) =>
-        `${e.name} · sha256:${shortSha(e.sha256)} · ${e.bytes} B${e.truncatedFrom ? ` (truncated from ${e.truncatedFrom} B)` : ''}`,
+        `${e.name} · sha256:${shortSha(e.sha256)} · ${e.bytes} ` +
+        `B${e.truncatedFrom ? ` (truncated from ${e.truncatedFrom} B)` : ''}`,
     ),
   };
 }

@@ -123,7 +123,10 @@ export interface MemberResult {
   fromLb: MemberProbe;
   httpStatus?: number;
   code?: string;
-  /** Where the member came from: the inventory / command line, seen in the capture, or the LB's own pool configuration. */
+  /**
+   * Where the member came from: the inventory / command line, seen in the capture, or the LB's own pool
+   * configuration.
+   */
   source: 'configured' | 'discovered' | 'lb-config';
 }
 

@@ -61,7 +61,10 @@ async function metricsText(opts: OpsServerOptions, errors: RateLimitedErrors): P
   } catch (err) {
     // The process's own metrics still matter (and say more) while Redis is away.
     errors.error('queue metrics', err);
-    return `${own}# queue metrics unavailable: ${(err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ')}\n`;
+    return (
+      `${own}# queue metrics unavailable: ` +
+      `${(err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ')}\n`
+    );
   } finally {
     clearTimeout(timer);
   }

@@ -33,5 +33,8 @@ export function describeOps(ops: RunningOps | undefined, config: OpsConfig, dash
     return config.port === undefined
       ? 'metrics: off (set LBCHECK_METRICS_PORT)'
       : `metrics: off (port ${config.port} in use; set LBCHECK_METRICS_PORT)`;
-  return `metrics: ${ops.url}/metrics · health: /healthz, /readyz · queue dashboard: ${dashboard ? `${ops.url}/admin/queues (LBCHECK_ADMIN_TOKEN)` : 'off (set LBCHECK_ADMIN_TOKEN)'}`;
+  return (
+    `metrics: ${ops.url}/metrics · health: /healthz, /readyz · queue dashboard: ` +
+    `${dashboard ? `${ops.url}/admin/queues (LBCHECK_ADMIN_TOKEN)` : 'off (set LBCHECK_ADMIN_TOKEN)'}`
+  );
 }

@@ -57,7 +57,10 @@ export interface IntakeDeps {
 
 function describe(r: CheckRecord): string {
   const req = r.request;
-  const head = `${req.checkId} · ${req.target} · ${r.status}${r.culprit ? ` · culprit ${r.culprit}` : ''} · by ${req.requester.name ?? req.requester.id} at ${req.requestedAt}${req.rerunOf ? ` · re-run of ${req.rerunOf}` : ''}`;
+  const head =
+    `${req.checkId} · ${req.target} · ${r.status}${r.culprit ? ` · culprit ${r.culprit}` : ''} · by ` +
+    `${req.requester.name ?? req.requester.id} at ` +
+    `${req.requestedAt}${req.rerunOf ? ` · re-run of ${req.rerunOf}` : ''}`;
   return head;
 }
 
@@ -97,7 +100,8 @@ async function rateLimited(
   const flying = await deps.state.inFlightCount(name);
   if (flying + slots > inFlightPerTarget) {
     return refuse(
-      `${flying} checks of ${name} are already queued or running (see ${deps.prefix} status); wait for them or cancel one`,
+      `${flying} checks of ${name} are already queued or running (see ${deps.prefix} status); wait for them or ` +
+        `cancel one`,
     );
   }
   return undefined;
@@ -208,7 +212,9 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
           : '(no inventory loaded)';
         return {
           kind: 'refused',
-          text: `unknown target "${cmd.target}". Known targets: ${known}; or give ip:port. Usage: ${deps.prefix} ${'<target> [--all] [--members IP:PORT,...]'}`,
+          text:
+            `unknown target "${cmd.target}". Known targets: ${known}; or give ip:port. Usage: ${deps.prefix} ` +
+            `${'<target> [--all] [--members IP:PORT,...]'}`,
         };
       }
       const denied = gate({ action: 'check', target: cmd.target, members: cmd.members });
@@ -269,7 +275,9 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
         kind: 'queued',
         checkId: request.checkId,
         request,
-        text: `Queued ${request.checkId}: checking ${cmd.target}${cmd.all ? ' (all steps)' : ''}. Each step's verdict follows ${incoming.resultsWhere ?? 'here'}. Cancel with: ${deps.prefix} cancel ${request.checkId}`,
+        text:
+          `Queued ${request.checkId}: checking ${cmd.target}${cmd.all ? ' (all steps)' : ''}. Each step's ` +
+          `verdict follows ${incoming.resultsWhere ?? 'here'}. Cancel with: ${deps.prefix} cancel ${request.checkId}`,
       };
     }
     case 'status': {
@@ -318,7 +326,9 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
       if (unknown !== undefined)
         return {
           kind: 'refused',
-          text: `unknown target "${unknown}". Known targets: ${checkableNames(policy, vips, incoming).join(', ') || '(none you may check)'}`,
+          text:
+            `unknown target "${unknown}". Known targets: ` +
+            `${checkableNames(policy, vips, incoming).join(', ') || '(none you may check)'}`,
         };
       const denied = gate({ action: 'check', target: cmd.target, members: [] });
       if (denied) return denied;
@@ -347,7 +357,9 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
           kind: 'refused',
           text: refusalText(policy, {
             allowed: false,
-            reason: `only ${r.request.requester.name ?? r.request.requester.id} (who asked for ${cmd.id}) or a policy admin may cancel it`,
+            reason:
+              `only ${r.request.requester.name ?? r.request.requester.id} (who asked for ${cmd.id}) or a ` +
+              `policy admin may cancel it`,
           }),
         };
       }

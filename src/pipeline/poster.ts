@@ -65,7 +65,10 @@ export async function postOnce(ctx: PostContext, key: string, post: () => Promis
   return value;
 }
 
-/** Thrown by an adapter when the platform says "not now" (HTTP 429 Retry-After): retry after delayMs, not counted as a failure. */
+/**
+ * Thrown by an adapter when the platform says "not now" (HTTP 429 Retry-After): retry after delayMs, not
+ * counted as a failure.
+ */
 export class RetryLaterError extends Error {
   override name = 'RetryLaterError';
   constructor(

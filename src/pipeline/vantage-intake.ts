@@ -87,5 +87,8 @@ export function vantageQueuedText(
   where = 'here',
 ): string {
   const each = requests.map((r) => `${r.zone} (${r.checkId})`).join(', ');
-  return `Queued ${requests.length} checks of ${target}${all ? ' (all steps)' : ''} at once, from ${each}. Each zone's steps follow ${where}, labelled by zone, then one comparison. Cancel one with: ${prefix} cancel <check-id>`;
+  return (
+    `Queued ${requests.length} checks of ${target}${all ? ' (all steps)' : ''} at once, from ${each}. Each ` +
+    `zone's steps follow ${where}, labelled by zone, then one comparison. Cancel one with: ${prefix} cancel <check-id>`
+  );
 }

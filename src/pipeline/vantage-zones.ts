@@ -59,7 +59,8 @@ export function vantageZones(from: VantageChoice, target: string, inventory: Inv
       unknown.length > 0
         ? `unknown zone${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`
         : `${outside.join(', ')} ${outside.length > 1 ? 'do' : 'does'} not serve ${target}`,
-      `zones serving ${target}: ${serving.join(', ')} (its inventory entry's zone, zones and LB nodes); use --from all or some of them`,
+      `zones serving ${target}: ${serving.join(', ')} (its inventory entry's zone, zones and LB nodes); use ` +
+        `--from all or some of them`,
     );
   }
   return from;

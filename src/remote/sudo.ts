@@ -55,6 +55,7 @@ export function sudoersSnippet(o: SudoersOptions): string {
   const commands = [
     ...ifaces.map(
       (i) =>
+        // eslint-disable-next-line max-len -- one sudoers pattern, read as the rule it is
         `${p.timeout} ^-s INT -k 2 [0-9]+ tcpdump -i ${escape(i)} -nn -U --immediate-mode -s [0-9]+ -c [0-9]+ -w - -- .+$`,
     ),
     ...(o.haproxySockets ?? []).map((s) => `${p.socat} stdio ${escape(`UNIX-CONNECT:${s}`)}`),

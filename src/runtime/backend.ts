@@ -106,7 +106,8 @@ export async function connectBackend(config: RuntimeConfig, allowEmbedded: boole
       fast.ping().then(
         () => undefined,
         (err: unknown) =>
-          `Redis at ${safeRedisUrl(config.redisUrl)} does not answer (${err instanceof Error ? err.message : String(err)})`,
+          `Redis at ${safeRedisUrl(config.redisUrl)} does not answer ` +
+          `(${err instanceof Error ? err.message : String(err)})`,
       ),
     close: async () => {
       await bus.close();

@@ -42,7 +42,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
   // A cluster runs a script or transaction only when all its keys share a slot: the prefix's {hash tag} does that.
   if (redisCluster && !/\{[^{}]+\}/.test(s.LBCHECK_PREFIX))
     throw new ConfigError(
-      `configuration problems:\n  LBCHECK_PREFIX=${JSON.stringify(s.LBCHECK_PREFIX)} needs a {hash tag} on Redis Cluster, e.g. {lbcheck}`,
+      `configuration problems:\n  LBCHECK_PREFIX=${JSON.stringify(s.LBCHECK_PREFIX)} needs a {hash tag} on Redis ` +
+        `Cluster, e.g. {lbcheck}`,
     );
   return {
     redisUrl: s.REDIS_URL,

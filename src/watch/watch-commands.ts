@@ -77,7 +77,11 @@ export async function startWatch(
   deps.log.log('info', 'watch started', { watchId: w.id, target: w.target, everyMs: w.everyMs, endsAt: w.endsAt });
   return {
     kind: 'info',
-    text: `Watching ${w.target} as ${w.id}: a check every ${formatDuration(cmd.everyMs)} for up to ${formatDuration(cmd.forMs)}, ${asker.resultsWhere ?? 'here'}. The first check is posted in full, later ones only when the diagnosis changes; the watch ends when no fault is found. Cancel with: ${deps.prefix} cancel ${w.id}`,
+    text:
+      `Watching ${w.target} as ${w.id}: a check every ${formatDuration(cmd.everyMs)} for up to ` +
+      `${formatDuration(cmd.forMs)}, ${asker.resultsWhere ?? 'here'}. The first check is posted in full, later ` +
+      `ones only when the diagnosis changes; the watch ends when no fault is found. Cancel with: ${deps.prefix} ` +
+      `cancel ${w.id}`,
   };
 }
 

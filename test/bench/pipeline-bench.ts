@@ -9,7 +9,11 @@ import type { Lab } from '../lab/lab.js';
 import { line, median, peakRssMb, percentile } from './stats.js';
 
 const cli = fileURLToPath(new URL('../../adapters/lbcheck.js', import.meta.url));
-const idOf = (ack: string): string => /Queued (chk-[0-9a-f]{10})/.exec(ack)?.[1] ?? '';
+const idOf = (ack: string): string => {
+  const id = /Queued (chk-[0-9a-f]{10})/.exec(ack)?.[1];
+  if (!id) throw new Error(`no check id in the ack: ${ack}`);
+  return id;
+};
 
 function vmHwmMb(pid: number | undefined): number {
   if (pid === undefined) return Number.NaN;

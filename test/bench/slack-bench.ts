@@ -82,7 +82,9 @@ export async function benchSlack(lab: Lab): Promise<string[]> {
     for (let i = 0; i < 11; i++) {
       const t = performance.now();
       const r = await full.slash('haproxy-http');
-      const id = /Queued (chk-[0-9a-f]{10})/.exec(r.body)?.[1] ?? '';
+      const id = /\b(chk-[0-9a-f]{10})\b/.exec(r.body)?.[1];
+      // Without an id every thread would match: fail loudly instead of timing nothing.
+      if (!id) throw new Error(`no check id in the ack: ${r.body}`);
       while (!full.fake.threadOf(id).some((x) => x.includes('Step 1'))) await new Promise((res) => setTimeout(res, 2));
       if (i > 0) firsts.push(performance.now() - t); // the first one warms the SSH session
       while (!full.fake.callsOf('chat.update').some((c) => (c.args.text ?? '').includes(id)))

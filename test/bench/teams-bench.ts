@@ -28,7 +28,9 @@ export async function benchTeams(lab: Lab): Promise<string[]> {
       const t = performance.now();
       const { conversationId } = await full.mention('check haproxy-http');
       const chain = (): string[] =>
-        full.connector.sent.filter((s) => s.conversationId === conversationId).map((s) => s.activity.text ?? '');
+        full.connector.sent
+          .filter((s) => s.conversationId === conversationId)
+          .map((s) => s.activity.text ?? s.activity.summary ?? '');
       while (!chain().some((x) => x.includes('Step 1'))) await new Promise((r) => setTimeout(r, 2));
       if (i > 0) firsts.push(performance.now() - t); // the first one warms the SSH session
       while (!chain().some((x) => /^(Diagnosis|No fault found)/.test(x))) await new Promise((r) => setTimeout(r, 5));

@@ -169,7 +169,12 @@ export function slackSignature(
   };
 }
 
-/** The form body of a /lbcheck slash command as Slack posts it, its response_url on the fake. */
+let triggers = 0;
+
+/**
+ * The form body of a /lbcheck slash command as Slack posts it, its response_url on the fake. Each has its own
+ * trigger_id, as Slack's do: two identical commands in one second are two requests, not a replay.
+ */
 export function slashCommandForm(
   text: string,
   fakePort: number,
@@ -187,6 +192,6 @@ export function slashCommandForm(
     text,
     api_app_id: 'A0LAB',
     response_url: `http://127.0.0.1:${fakePort}/respond`,
-    trigger_id: '1.2.3',
+    trigger_id: `${++triggers}.2.3`,
   }).toString();
 }
