@@ -22,6 +22,13 @@ export function request(target = 'web-vip', over: Partial<CheckRequest> = {}): C
   };
 }
 
+/** The checks of one `--from` command: one per zone, linked by a group id, asked for at one moment. */
+export function vantageGroup(zones: string[], over: Partial<CheckRequest> = {}): CheckRequest[] {
+  const group = { id: `grp-${randomBytes(5).toString('hex')}`, zones };
+  const requestedAt = new Date().toISOString();
+  return zones.map((zone) => request('web-vip', { zone, group, requestedAt, ...over }));
+}
+
 export function uniquePrefix(): string {
   const p = `lbc-contract-${randomBytes(4).toString('hex')}`;
   // A {hash tag} when the test Redis is a cluster (cluster-lab.test.ts), as lbcheck requires there.

@@ -4,7 +4,7 @@
 // exactly once when the last zone ends, even when the zones' finals are
 // processed at the same moment or the comparison's post fails and is retried.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { vantageGroup } from './contract-fixtures.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,18 +75,10 @@ after(async () => {
 });
 
 function group(zones: string[]): CheckRequest[] {
-  const g = { id: `grp-${randomBytes(5).toString('hex')}`, zones };
-  return zones.map((zone) => ({
-    checkId: `chk-${randomBytes(5).toString('hex')}`,
-    target: 'web-vip',
-    members: [],
-    all: false,
+  return vantageGroup(zones, {
     requester: { platform: 'console', id: 'tester' },
     replyTo: { platform: 'console', channel: 'console' },
-    zone,
-    requestedAt: new Date().toISOString(),
-    group: g,
-  }));
+  });
 }
 
 const stepJob = (request: CheckRequest, fixture: string): ReportJob => ({

@@ -5,7 +5,7 @@
 // zones' finals leave the parent alone, and the comparison is posted once in
 // the thread and shown on the parent.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { vantageGroup } from '../pipeline/contract-fixtures.js';
 import { after, before, describe, it } from 'node:test';
 import { WebClient } from '@slack/web-api';
 import { SlackPoster } from '../../adapters/slack/slack-poster.js';
@@ -33,18 +33,10 @@ after(async () => {
 });
 
 function group(zones: string[]): CheckRequest[] {
-  const g = { id: `grp-${randomBytes(5).toString('hex')}`, zones };
-  return zones.map((zone) => ({
-    checkId: `chk-${randomBytes(5).toString('hex')}`,
-    target: 'web-vip',
-    members: [],
-    all: false,
+  return vantageGroup(zones, {
     requester: { platform: 'slack', id: 'U0ONCALL' },
     replyTo: { platform: 'slack', channel: 'C0INCIDENT' },
-    zone,
-    requestedAt: new Date().toISOString(),
-    group: g,
-  }));
+  });
 }
 
 const jobs = (request: CheckRequest, fixture: string): ReportJob[] => {
