@@ -3,7 +3,7 @@
 import type { Inventory } from '../src/inventory/inventory-types.js';
 import type { Logger } from '../src/log.js';
 import type { Closeable } from '../src/pipeline/job-bus.js';
-import { CaptureHubs } from '../src/checklist/capture-hubs.js';
+import { CaptureHubs, DEFAULT_HUBS_OPTIONS } from '../src/checklist/capture-hubs.js';
 import { SessionPool } from '../src/remote/session-pool.js';
 import type { Backend } from '../src/runtime/backend.js';
 import type { RuntimeConfig } from '../src/runtime/env-config.js';
@@ -26,7 +26,9 @@ export function startCheckWorker(
   overrides: Partial<CheckWorkerDeps> = {},
 ): RunningWorker {
   const sessions = new SessionPool();
-  const hubs = config.sharedCapture ? new CaptureHubs() : undefined;
+  const hubs = config.sharedCapture
+    ? new CaptureHubs({ ...DEFAULT_HUBS_OPTIONS, perHost: config.capturesPerLb })
+    : undefined;
   const unwatch = watchSessions(() => sessions.snapshot()); // lbcheck_ssh_sessions at each scrape
   const worker = defaultWorkerName(config.zone);
   const deps: CheckWorkerDeps = {

@@ -188,6 +188,11 @@ export class SharedCapture {
     return !this.retired;
   }
 
+  /** Whether any check holds a lease now. */
+  get busy(): boolean {
+    return this.leases.size > 0;
+  }
+
   /** A lease from now on, or undefined when the capture could not sync (the caller captures on its own). */
   async lease(
     keep: (p: Packet) => boolean,

@@ -64,12 +64,23 @@ function portFree(port: number, address: string | undefined): Promise<boolean> {
 
 type Hub = Promise<SharedCapture | undefined>;
 
+export interface CaptureHubsOptions extends SharedCaptureOptions {
+  /**
+   * At most this many shared captures per LB connection (and at the vantage point): every capture socket costs
+   * the LB a filter run per packet, so targets beyond it take turns (an idle capture makes room) or, when every
+   * one is in use, the check captures on its own under the per-LB capture slots (LBCHECK_CAPTURES_PER_LB).
+   */
+  perHost: number;
+}
+
+export const DEFAULT_HUBS_OPTIONS: CaptureHubsOptions = { ...DEFAULT_SHARED_OPTIONS, perHost: 2 };
+
 export class CaptureHubs {
   private readonly lb = new WeakMap<SshSession, Map<string, Hub>>();
   private readonly local = new Map<string, Hub>();
   private readonly all = new Set<Hub>();
 
-  constructor(private readonly options: SharedCaptureOptions = DEFAULT_SHARED_OPTIONS) {}
+  constructor(private readonly options: CaptureHubsOptions = DEFAULT_HUBS_OPTIONS) {}
 
   /** A free source port in the shared range (round robin: see nextProbePort). */
   async reservePort(sourceAddress?: string): Promise<number> {
@@ -138,7 +149,25 @@ export class CaptureHubs {
       if (lease) return lease;
       // Its sync failed (it had just died, or its stream stalled): it is retired; a new one below.
     }
+    if (!(await this.makeRoom(hubs, key))) return undefined;
     return (await this.hubFor(hubs, key, seen, start))?.lease(keep, limits);
+  }
+
+  /** Room for this key's capture among a host's: an idle other one is stopped to make it; false when all are busy. */
+  private async makeRoom(hubs: Map<string, Hub>, key: string): Promise<boolean> {
+    const others: [string, SharedCapture][] = [];
+    for (const [k, h] of [...hubs]) {
+      if (k === key) continue;
+      const c = await h;
+      if (c?.running) others.push([k, c]);
+      else if (hubs.get(k) === h) hubs.delete(k);
+    }
+    if (others.length < this.options.perHost) return true;
+    const idle = others.find(([, c]) => !c.busy);
+    if (!idle) return false;
+    hubs.delete(idle[0]);
+    await idle[1].retire();
+    return true;
   }
 
   /** A new capture in place of `replacing`, unless another check has already put one there (then that one). */

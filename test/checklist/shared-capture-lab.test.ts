@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { Packet } from '../../src/capture/packet.js';
-import { CaptureHubs, DEFAULT_SHARED_OPTIONS, PROBE_PORTS } from '../../src/checklist/capture-hubs.js';
+import { CaptureHubs, DEFAULT_HUBS_OPTIONS, PROBE_PORTS } from '../../src/checklist/capture-hubs.js';
 import type { CheckTarget } from '../../src/checklist/check-target.js';
 import { runCheck, type CheckOutcome } from '../../src/checklist/run-check.js';
 import { SshSession } from '../../src/remote/ssh-session.js';
@@ -43,8 +43,8 @@ async function until(condition: () => boolean, what: string): Promise<void> {
   assert.ok(condition(), what);
 }
 
-function check(): Promise<CheckOutcome> {
-  return runCheck(target, checkOptions(), { session: () => Promise.resolve(session), captureHubs: hubs });
+function check(on: CheckTarget = target): Promise<CheckOutcome> {
+  return runCheck(on, checkOptions(), { session: () => Promise.resolve(session), captureHubs: hubs });
 }
 
 const commandsOf = (o: CheckOutcome): string =>
@@ -129,8 +129,23 @@ describe("a worker's shared captures on the lab LB", () => {
     assert.equal(lbTcpdumps().length, 1);
   });
 
+  it('captures per LB are bounded: an idle one makes room for another target; a busy one is not stopped', async () => {
+    hubs = new CaptureHubs({ ...DEFAULT_HUBS_OPTIONS, perHost: 1 });
+    const other = labTarget(lab, 'nginx');
+    await check();
+    const second = await check(other);
+    assert.equal(second.report.diagnosis.culprit, 'none', second.report.diagnosis.summary);
+    assert.equal(lbTcpdumps().length, 1, 'the idle capture was not stopped to make room');
+    // Both targets at once: one has the shared capture, the other cannot stop it and captures on its own.
+    const both = await Promise.all([check(other), check()]);
+    for (const o of both) assert.equal(o.report.diagnosis.culprit, 'none', o.report.diagnosis.summary);
+    const own = both.filter((o) => !/timeout [^\n]*portrange/.test(`${commandsOf(o)}`));
+    assert.equal(own.length, 1, 'exactly one of the two captured on its own');
+    assert.equal(lbTcpdumps().length, 1);
+  });
+
   it('an idle shared capture ends by itself', async () => {
-    hubs = new CaptureHubs({ ...DEFAULT_SHARED_OPTIONS, idleMs: 300 });
+    hubs = new CaptureHubs({ ...DEFAULT_HUBS_OPTIONS, idleMs: 300 });
     await check();
     await until(() => lbTcpdumps().length === 0 && localTcpdumps().length === 0, 'the idle capture still runs');
   });

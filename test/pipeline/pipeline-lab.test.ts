@@ -1,5 +1,6 @@
 // Command → queue → worker → reports → console, on real Redis and the lab.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
 import { startLab, waitHealthy, type Lab } from '../lab/lab.js';
@@ -10,7 +11,9 @@ let h: Harness;
 
 before(async () => {
   lab = await startLab();
-  h = await startHarness(lab);
+  // Each check its own capture here, so that the tests counting tcpdumps on the LB see only the checks'; the
+  // shared captures are tested by name below.
+  h = await startHarness(lab, { LBCHECK_SHARED_CAPTURE: '0' });
   h.startWorker();
 });
 after(async () => {
@@ -21,6 +24,12 @@ afterEach(async () => {
   await lab.faults.clear();
   await waitHealthy(lab);
 });
+
+/** A check's step-1 commands as its worker stored them (the console prints where). */
+function commandsFile(harness: Harness, id: string): string {
+  const path = new RegExp(`\\[${id}\\] +evidence step1-commands\\.txt [^→]*→ (\\S+)`).exec(harness.output())?.[1];
+  return path ? readFileSync(path, 'utf8') : '';
+}
 
 const idOf = (ack: string): string => {
   const m = /Queued (chk-[0-9a-f]{10})/.exec(ack);
@@ -89,62 +98,82 @@ describe('console → BullMQ → worker → reports → console', () => {
     assert.equal(await checksWaiting(), before);
   });
 
-  it('cancel during step 1 stops the check within a second, kills the capture, and says so', async () => {
-    await lab.faults.dropBeforeLb('nginx');
-    const slow = await startHarness(lab, { LBCHECK_CONNECT_TIMEOUT_MS: '8000' });
-    try {
-      slow.startWorker();
-      const id = idOf(await slow.send('/lbcheck nginx'));
-      // Wait until the capture runs on the LB: the check is inside step 1.
-      const deadline = Date.now() + 10_000;
-      while (!lab.processNames('lb').includes('tcpdump') && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 20));
-      assert.ok(lab.processNames('lb').includes('tcpdump'), 'the check never started its capture');
-      assert.match(await slow.send(`/lbcheck cancel ${id}`), /Cancelling/);
-      // Cancelled long before the 8 s connect timeout would have ended step 1 (the latency itself is in npm run bench).
-      await slow.waitFor(new RegExp(`\\[${id}\\] – Check ${id} was cancelled by tester`), 6000);
-      const gone = Date.now() + 3000;
-      while (lab.processNames('lb').includes('tcpdump') && Date.now() < gone)
-        await new Promise((r) => setTimeout(r, 20));
-      assert.deepEqual(
-        lab.processNames('lb').filter((n) => n === 'tcpdump'),
-        [],
-      );
-      assert.equal(slow.count(new RegExp(`\\[${id}\\] . Step`)), 0);
-      assert.match(await slow.send(`/lbcheck status ${id}`), / · cancelled/);
-    } finally {
-      await slow.close();
-    }
-  });
+  const lbTcpdumps = (): number => lab.processNames('lb').filter((n) => n === 'tcpdump').length;
 
-  it('20 checks at once against one LB: at most 2 captures at a time, every step of every check posted exactly once', async () => {
-    const burst = await startHarness(lab);
-    try {
-      burst.startWorker({ capturesPerLb: 2 });
-      burst.startWorker({ capturesPerLb: 2, worker: 'second-worker' });
-      let maxCaptures = 0;
-      let watching = true;
-      const watcher = (async () => {
-        while (watching) {
-          maxCaptures = Math.max(maxCaptures, lab.processNames('lb').filter((n) => n === 'tcpdump').length);
-          await new Promise((r) => setTimeout(r, 5));
+  for (const shared of [false, true]) {
+    it(`cancel during step 1 stops the check within a second and says so; ${
+      shared ? 'the shared capture stops with its worker' : 'its own capture is killed'
+    }`, async () => {
+      await lab.faults.dropBeforeLb('nginx');
+      const slow = await startHarness(lab, {
+        LBCHECK_CONNECT_TIMEOUT_MS: '8000',
+        LBCHECK_SHARED_CAPTURE: shared ? '1' : '0',
+      });
+      let closed = false;
+      try {
+        slow.startWorker();
+        const id = idOf(await slow.send('/lbcheck nginx'));
+        // Wait until the capture runs on the LB: the check is inside step 1.
+        const deadline = Date.now() + 10_000;
+        while (lbTcpdumps() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        assert.ok(lbTcpdumps() > 0, 'the check never started its capture');
+        assert.match(await slow.send(`/lbcheck cancel ${id}`), /Cancelling/);
+        // Cancelled long before the 8 s connect timeout would have ended step 1 (the latency is in npm run bench).
+        await slow.waitFor(new RegExp(`\\[${id}\\] – Check ${id} was cancelled by tester`), 6000);
+        if (shared) {
+          await slow.close(); // a shared capture outlives its checks, not its worker
+          closed = true;
         }
-      })();
-      const kinds = ['haproxy-http', 'haproxy-tcp', 'nginx', 'dnat'];
-      const ids = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => burst.send(`/lbcheck ${kinds[i % 4]}`).then(idOf)),
-      );
-      for (const id of ids) await burst.waitFor(new RegExp(`\\[${id}\\] (Diagnosis: |No fault found)`), 60_000);
-      watching = false;
-      await watcher;
-      assert.ok(maxCaptures >= 1 && maxCaptures <= 2, `saw ${maxCaptures} captures at once`);
-      for (const id of ids) {
-        for (const step of [1, 2, 3])
-          assert.equal(burst.count(new RegExp(`\\[${id}\\] . Step ${step} `)), 1, `${id} step ${step}`);
-        assert.equal(burst.count(new RegExp(`\\[${id}\\] No fault found`)), 1, id);
+        const gone = Date.now() + 3000;
+        while (lbTcpdumps() > 0 && Date.now() < gone) await new Promise((r) => setTimeout(r, 20));
+        assert.equal(lbTcpdumps(), 0);
+        if (!shared) {
+          assert.equal(slow.count(new RegExp(`\\[${id}\\] . Step`)), 0);
+          assert.match(await slow.send(`/lbcheck status ${id}`), / · cancelled/);
+        }
+      } finally {
+        if (!closed) await slow.close();
       }
-    } finally {
-      await burst.close();
-    }
-  });
+    });
+  }
+
+  for (const shared of [false, true]) {
+    const bound = shared ? 'at most 2 shared captures per worker' : 'at most 2 captures at a time';
+    it(`20 checks at once against one LB: ${bound}, every step of every check posted exactly once`, async () => {
+      const burst = await startHarness(lab, { LBCHECK_SHARED_CAPTURE: shared ? '1' : '0' });
+      try {
+        burst.startWorker({ capturesPerLb: 2 });
+        burst.startWorker({ capturesPerLb: 2, worker: 'second-worker' });
+        let maxCaptures = 0;
+        let watching = true;
+        const watcher = (async () => {
+          while (watching) {
+            maxCaptures = Math.max(maxCaptures, lbTcpdumps());
+            await new Promise((r) => setTimeout(r, 5));
+          }
+        })();
+        const kinds = ['haproxy-http', 'haproxy-tcp', 'nginx', 'dnat'];
+        const ids = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => burst.send(`/lbcheck ${kinds[i % 4]}`).then(idOf)),
+        );
+        for (const id of ids) await burst.waitFor(new RegExp(`\\[${id}\\] (Diagnosis: |No fault found)`), 60_000);
+        watching = false;
+        await watcher;
+        // Shared: two workers, each with at most two (capturesPerLb) on this LB; own: two checks at a time.
+        const most = shared ? 4 : 2;
+        assert.ok(maxCaptures >= 1 && maxCaptures <= most, `saw ${maxCaptures} captures at once`);
+        for (const id of ids) {
+          for (const step of [1, 2, 3])
+            assert.equal(burst.count(new RegExp(`\\[${id}\\] . Step ${step} `)), 1, `${id} step ${step}`);
+          assert.equal(burst.count(new RegExp(`\\[${id}\\] No fault found`)), 1, id);
+        }
+        if (shared) {
+          const leased = ids.filter((id) => /# capture shared/.test(commandsFile(burst, id)));
+          assert.ok(leased.length > 0, 'no check of the burst leased a shared capture');
+        }
+      } finally {
+        await burst.close();
+      }
+    });
+  }
 });
