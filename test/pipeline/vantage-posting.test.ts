@@ -211,6 +211,40 @@ describe('posting a --from group', () => {
   });
 });
 
+describe('a later zone on a platform without a "queued" post (console, Teams)', () => {
+  it("waits only for the first zone's queued report, not for its first step", async () => {
+    const poster = new RecordingPoster();
+    const deps = depsFor(poster);
+    const [dc1, dc2] = group(['dc1', 'dc2']) as [CheckRequest, CheckRequest];
+    assert.equal(await processReport(stepJob(dc2, 'healthy-haproxy-http'), deps), 'later');
+    await deliver({ kind: 'queued', checkId: dc1.checkId, request: dc1, worker: 'intake', seq: 0 }, deps);
+    assert.equal(await processReport(stepJob(dc2, 'healthy-haproxy-http'), deps), 'done');
+    assert.deepEqual(
+      poster.posts.map((p) => [p.zone, p.what]),
+      [['dc2', 'step1']],
+    );
+  });
+
+  it("stops waiting when the first zone's check fails before any post (its queued report lost)", async () => {
+    const poster = new RecordingPoster();
+    const deps = depsFor(poster);
+    const [dc1, dc2] = group(['dc1', 'dc2']) as [CheckRequest, CheckRequest];
+    assert.equal(await processReport(stepJob(dc2, 'healthy-haproxy-http'), deps), 'later');
+    await deliver(
+      { kind: 'error', checkId: dc1.checkId, request: dc1, worker: 'w/dc1', seq: 1, message: 'no SSH' },
+      deps,
+    );
+    assert.equal(await processReport(stepJob(dc2, 'healthy-haproxy-http'), deps), 'done');
+    assert.deepEqual(
+      poster.posts.map((p) => [p.zone, p.what]),
+      [
+        ['dc1', 'error'],
+        ['dc2', 'step1'],
+      ],
+    );
+  });
+});
+
 /** A check with no progress for half a second is lost. */
 const STALE_FAST: StateLimits = { ...DEFAULT_STATE_LIMITS, staleInFlightMs: 500 };
 const twinPrefixes: string[] = [];
