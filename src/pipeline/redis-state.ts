@@ -100,8 +100,9 @@ export class RedisState implements PipelineState {
   }
 
   /**
-   * The live records among these in-flight ids (their due time set again from their last progress); the others
-   * leave the in-flight sets, and a lost one is marked failed and handed to onLost.
+   * The live records among these in-flight ids; the others leave the in-flight sets, and a lost one is marked
+   * failed and handed to onLost. With a target, the ids are its overdue ones: a live one's due time is set again
+   * from its last progress (the status listing, without a target, leaves that to the next count).
    */
   private async sweep(ids: string[], target?: string): Promise<CheckRecord[]> {
     const all = await Promise.all(ids.map(async (id) => [id, await this.getCheck(id)] as const));
@@ -111,7 +112,8 @@ export class RedisState implements PipelineState {
       if (r && isLive(r, now, this.limits.staleInFlightMs)) {
         live.push(r);
         // XX: an entry that ended meanwhile (removed by updateCheck) is not put back.
-        await this.redis.zadd(this.due(r.request.target), 'XX', dueAt(Date.parse(r.updatedAt), this.limits), id);
+        if (target !== undefined)
+          await this.redis.zadd(this.due(target), 'XX', dueAt(Date.parse(r.updatedAt), this.limits), id);
         continue;
       }
       if (r && (r.status === 'queued' || r.status === 'running')) await this.markLost(r);
