@@ -129,17 +129,18 @@ export class MemoryState implements PipelineState {
     const overdue: string[] = [];
     for (const [id, due] of this.inflight.get(target) ?? [])
       if (due <= now && overdue.length < SWEEP_BATCH) overdue.push(id);
-    if (overdue.length > 0) await this.sweep(target, overdue);
+    if (overdue.length > 0) await this.sweep(target, overdue, true);
     let count = 0;
     for (const due of this.inflight.get(target)?.values() ?? []) if (due > now) count++;
     return count;
   }
 
   /**
-   * The live records among these in-flight ids of a target (their due time set again from their last
-   * progress); expired, ended or stale ones leave the set, and stale ones are marked failed and handed to onLost.
+   * The live records among these in-flight ids of a target; expired, ended or stale ones leave the set, and
+   * stale ones are marked failed and handed to onLost. rescore (a count's overdue ids): a live one's due time is
+   * set again from its last progress, as RedisState does.
    */
-  private async sweep(target: string, ids: string[]): Promise<CheckRecord[]> {
+  private async sweep(target: string, ids: string[], rescore = false): Promise<CheckRecord[]> {
     const entries = this.inflight.get(target);
     if (!entries) return [];
     const live: CheckRecord[] = [];
@@ -148,7 +149,7 @@ export class MemoryState implements PipelineState {
       const r = this.records.get(id);
       if (r && isLive(r, now, this.limits.staleInFlightMs)) {
         live.push(structuredClone(r));
-        if (entries.has(id)) entries.set(id, dueAt(Date.parse(r.updatedAt), this.limits));
+        if (rescore && entries.has(id)) entries.set(id, dueAt(Date.parse(r.updatedAt), this.limits));
         continue;
       }
       entries.delete(id);
