@@ -1,7 +1,7 @@
 // The bot side: the report poster, consuming the "reports" queue and posting
 // through whichever platform adapters this process runs, and the watch rounds.
 import type { AuditLog } from '../src/audit/audit-log.js';
-import type { Logger } from '../src/log.js';
+import { errorFields, type Logger } from '../src/log.js';
 import type { IntakeDeps } from '../src/pipeline/intake.js';
 import type { Closeable } from '../src/pipeline/job-bus.js';
 import type { ChatPoster } from '../src/pipeline/poster.js';
@@ -9,13 +9,34 @@ import type { Backend } from '../src/runtime/backend.js';
 import { processReport } from '../workers/report-poster.js';
 import { afterWatchReport, runWatchRound } from '../workers/watch-runner.js';
 
-/** watch: the intake the watch rounds queue their checks through; without it this process runs no watches. */
+/**
+ * How often the bot side sweeps the in-flight checks: a lost one (no progress for an hour) is reported and ends
+ * its --from group even when nobody asks for status or checks its target again (which sweep too).
+ */
+export const SWEEP_EVERY_MS = 5 * 60_000;
+
+/** Sweeps every sweepEveryMs until closed; a failed sweep (Redis away) is logged and tried again next time. */
+function startInFlightSweep(backend: Pick<Backend, 'state'>, log: Logger, sweepEveryMs: number): Closeable {
+  const timer = setInterval(() => {
+    backend.state
+      .inFlight()
+      .catch((err: unknown) => log.log('warn', 'in-flight sweep failed; trying again later', errorFields(err)));
+  }, sweepEveryMs);
+  timer.unref();
+  return { close: () => Promise.resolve(clearInterval(timer)) };
+}
+
+/**
+ * watch: the intake the watch rounds queue their checks through; without it this process runs no watches.
+ * sweepEveryMs: TEST ONLY, how often in-flight checks are swept (SWEEP_EVERY_MS).
+ */
 export function startReportPoster(
   backend: Backend,
   posters: readonly ChatPoster[],
   log: Logger,
   audit?: AuditLog,
   watch?: IntakeDeps,
+  sweepEveryMs = SWEEP_EVERY_MS,
 ): Closeable {
   const byPlatform = new Map(posters.map((p) => [p.platform, p] as const));
   const reports = backend.bus.runReports([...byPlatform.keys()], (r) =>
@@ -28,8 +49,10 @@ export function startReportPoster(
     }),
   );
   const rounds = watch ? backend.bus.runWatchRounds((round) => runWatchRound(round, watch)) : undefined;
+  const sweep = startInFlightSweep(backend, log, sweepEveryMs);
   return {
     close: async () => {
+      await sweep.close();
       await rounds?.close();
       await reports.close();
     },

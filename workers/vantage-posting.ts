@@ -8,7 +8,7 @@
 // zone ended and posts the comparison (postOnce covers that job's retries).
 import { compareVantages, type Vantage } from '../src/checklist/compare-vantages.js';
 import type { PostRecord } from '../src/audit/audit-record.js';
-import { comparisonText } from '../src/messages/vantage-text.js';
+import { comparisonText, noComparisonText } from '../src/messages/vantage-text.js';
 import { postOnce, type ChatPoster, type PostContext, type VantagePost } from '../src/pipeline/poster.js';
 import type { PipelineState } from '../src/pipeline/state.js';
 import type { ReportJob } from '../src/pipeline/types.js';
@@ -24,7 +24,10 @@ const OPENED = 'vantage.opened';
 /** As the report poster's own claims: one held by a crashed process lapses after this and the post is retried. */
 const CLAIM_TTL_S = 120;
 const endKey = (zone: string): string => `vantage.ended.${zone}`;
-/** The reports after which a zone's check is over (a lost worker's check runs again, so 'lost' is not one). */
+/**
+ * The reports after which a zone's check is over (a lost worker's check runs again, so 'lost' is not one). A
+ * check the in-flight sweep found lost ends with an 'error' report too (src/pipeline/lost-in-flight.ts).
+ */
 const isEnd = (r: ReportJob): boolean => r.kind === 'final' || r.kind === 'error' || r.kind === 'cancelled';
 
 export function vantageOf(r: ReportJob, state: PipelineState): VantagePost | undefined {
@@ -53,10 +56,21 @@ export async function vantageWait(r: ReportJob, v: VantagePost | undefined): Pro
   return undefined;
 }
 
+/** A zone that ended without a report: how, and why (a failure's message, who cancelled). */
+interface EndedWithout {
+  ended: string;
+  why?: string;
+}
+
 function endOf(r: ReportJob): string {
-  return JSON.stringify(
-    r.kind === 'final' ? { steps: r.report.steps, diagnosis: r.report.diagnosis } : { ended: r.kind },
-  );
+  if (r.kind === 'final') return JSON.stringify({ steps: r.report.steps, diagnosis: r.report.diagnosis });
+  const end: EndedWithout =
+    r.kind === 'error'
+      ? { ended: 'failed', why: r.message }
+      : r.kind === 'cancelled'
+        ? { ended: `cancelled by ${r.by}` }
+        : { ended: r.kind };
+  return JSON.stringify(end);
 }
 
 /** Every zone's outcome once all have ended, else undefined. */
@@ -66,8 +80,8 @@ async function endsOf(v: VantagePost): Promise<{ reports: Vantage[]; without: st
   for (const zone of v.group.zones) {
     const raw = await v.shared.get(endKey(zone));
     if (raw === undefined) return undefined;
-    const end = JSON.parse(raw) as Vantage['report'] | { ended: string };
-    if ('ended' in end) without.push(`${zone} (${end.ended})`);
+    const end = JSON.parse(raw) as Vantage['report'] | EndedWithout;
+    if ('ended' in end) without.push(`${zone} (${end.ended}${end.why ? `: ${end.why}` : ''})`);
     else reports.push({ zone, report: end });
   }
   return { reports, without };
@@ -112,9 +126,12 @@ export async function afterVantagePost(
   if (!isEnd(r)) return;
   await v.shared.set(endKey(v.zone), endOf(r));
   const ends = await endsOf(v);
-  // Nothing to compare when no zone produced a report (each zone's own notice already says why).
-  if (!ends || ends.reports.length === 0) return;
-  const text = comparisonText(compareVantages(ends.reports), ends.without);
+  if (!ends) return;
+  // With no zone's report there is nothing to compare, but the group still ends: its parent says so and why.
+  const text =
+    ends.reports.length === 0
+      ? noComparisonText(v.group.zones, ends.without)
+      : comparisonText(compareVantages(ends.reports), ends.without);
   const shared: PostContext = { ...ctx, memo: v.shared };
   await postOnce(shared, 'vantage.comparison', async () => {
     const posted = await poster.postNotice(shared, 'comparison', text);

@@ -17,3 +17,8 @@ export function comparisonText(c: VantageComparison, without: readonly string[] 
     ...(without.length > 0 ? [`No report from ${without.join(', ')}: left out of the comparison.`] : []),
   ].join('\n');
 }
+
+/** A --from group in which no zone produced a report: it ends all the same, saying why each did not. */
+export function noComparisonText(zones: readonly string[], without: readonly string[]): string {
+  return [`Compared from ${zones.join(', ')}: nothing to compare`, `No report from ${without.join(', ')}.`].join('\n');
+}

@@ -3,7 +3,16 @@
 // the same expiries, history cap and in-flight sweep (test/pipeline/
 // state-contract.test.ts runs one suite against both).
 import { ExpiringMap } from './expiring-map.js';
-import { DEFAULT_STATE_LIMITS, isLive, LOST_IN_FLIGHT_ERROR, type PipelineState, type StateLimits } from './state.js';
+import {
+  DEFAULT_STATE_LIMITS,
+  dueAt,
+  isLive,
+  LOST_IN_FLIGHT_ERROR,
+  SWEEP_BATCH,
+  type LostCheckHandler,
+  type PipelineState,
+  type StateLimits,
+} from './state.js';
 import type { CheckRecord, CheckRequest, CheckStatus, StepDigest } from './types.js';
 
 type RecordPatch = Partial<Pick<CheckRecord, 'worker' | 'culprit' | 'diagnosis' | 'error' | 'parentMessage'>> & {
@@ -17,8 +26,8 @@ export class MemoryState implements PipelineState {
   /** Check ids, oldest first: all, and per target. */
   private readonly order: string[] = [];
   private readonly orderByTarget = new Map<string, string[]>();
-  /** In-flight ids per target: what inFlightCount reads without scanning every check. */
-  private readonly inflight = new Map<string, Set<string>>();
+  /** In-flight ids per target, each with when it becomes overdue (ms): what inFlightCount reads, not the records. */
+  private readonly inflight = new Map<string, Map<string, number>>();
   private readonly cancels = new ExpiringMap<string>();
   private readonly posted = new ExpiringMap<number>();
   private readonly postedReports = new ExpiringMap<true>();
@@ -28,7 +37,10 @@ export class MemoryState implements PipelineState {
   private readonly rates = new ExpiringMap<number>();
   private readonly claims = new ExpiringMap<true>();
 
-  constructor(private readonly limits: StateLimits = DEFAULT_STATE_LIMITS) {}
+  constructor(
+    private readonly limits: StateLimits = DEFAULT_STATE_LIMITS,
+    private readonly onLost?: LostCheckHandler,
+  ) {}
 
   private get recordTtlMs(): number {
     return this.limits.recordTtlSeconds * 1000;
@@ -45,7 +57,7 @@ export class MemoryState implements PipelineState {
     const perTarget = this.orderByTarget.get(target) ?? [];
     this.orderByTarget.set(target, perTarget);
     this.remember(perTarget, checkId);
-    this.inflightOf(target).add(checkId);
+    this.inflightOf(target).set(checkId, dueAt(Date.now(), this.limits));
     return Promise.resolve();
   }
 
@@ -55,10 +67,10 @@ export class MemoryState implements PipelineState {
     if (list.length > this.limits.historyMax) list.splice(0, list.length - this.limits.historyMax);
   }
 
-  private inflightOf(target: string): Set<string> {
-    let set = this.inflight.get(target);
-    if (!set) this.inflight.set(target, (set = new Set()));
-    return set;
+  private inflightOf(target: string): Map<string, number> {
+    let entries = this.inflight.get(target);
+    if (!entries) this.inflight.set(target, (entries = new Map<string, number>()));
+    return entries;
   }
 
   discardCheck(request: CheckRequest): Promise<void> {
@@ -104,32 +116,49 @@ export class MemoryState implements PipelineState {
     return Promise.resolve(out);
   }
 
-  inFlight(): Promise<CheckRecord[]> {
-    const live = [...this.inflight.keys()].flatMap((target) => this.sweep(target));
-    live.sort((a, b) => a.request.requestedAt.localeCompare(b.request.requestedAt));
-    return Promise.resolve(live);
-  }
-
-  inFlightCount(target: string): Promise<number> {
-    return Promise.resolve(this.sweep(target).length);
-  }
-
-  /** The target's live in-flight records; expired, ended or stale ones leave the set (stale ones marked failed). */
-  private sweep(target: string): CheckRecord[] {
-    const set = this.inflight.get(target);
-    if (!set) return [];
+  async inFlight(): Promise<CheckRecord[]> {
     const live: CheckRecord[] = [];
-    for (const id of set) {
+    for (const target of [...this.inflight.keys()])
+      live.push(...(await this.sweep(target, [...(this.inflight.get(target)?.keys() ?? [])])));
+    live.sort((a, b) => a.request.requestedAt.localeCompare(b.request.requestedAt));
+    return live;
+  }
+
+  async inFlightCount(target: string): Promise<number> {
+    const now = Date.now();
+    const overdue: string[] = [];
+    for (const [id, due] of this.inflight.get(target) ?? [])
+      if (due <= now && overdue.length < SWEEP_BATCH) overdue.push(id);
+    if (overdue.length > 0) await this.sweep(target, overdue, true);
+    let count = 0;
+    for (const due of this.inflight.get(target)?.values() ?? []) if (due > now) count++;
+    return count;
+  }
+
+  /**
+   * The live records among these in-flight ids of a target; expired, ended or stale ones leave the set, and
+   * stale ones are marked failed and handed to onLost. rescore (a count's overdue ids): a live one's due time is
+   * set again from its last progress, as RedisState does.
+   */
+  private async sweep(target: string, ids: string[], rescore = false): Promise<CheckRecord[]> {
+    const entries = this.inflight.get(target);
+    if (!entries) return [];
+    const live: CheckRecord[] = [];
+    const now = Date.now();
+    for (const id of ids) {
       const r = this.records.get(id);
-      if (r && isLive(r)) {
+      if (r && isLive(r, now, this.limits.staleInFlightMs)) {
         live.push(structuredClone(r));
+        if (rescore && entries.has(id)) entries.set(id, dueAt(Date.parse(r.updatedAt), this.limits));
         continue;
       }
-      if (r && (r.status === 'queued' || r.status === 'running'))
+      entries.delete(id);
+      if (r && (r.status === 'queued' || r.status === 'running')) {
         Object.assign(r, { status: 'failed', error: LOST_IN_FLIGHT_ERROR, updatedAt: new Date().toISOString() });
-      set.delete(id);
+        await this.onLost?.(structuredClone(r));
+      }
     }
-    if (set.size === 0) this.inflight.delete(target);
+    if (entries.size === 0) this.inflight.delete(target);
     return live;
   }
 

@@ -1,7 +1,19 @@
 // PipelineState on Redis. All keys live under one prefix (use a {hash tag}
 // prefix such as "{lbcheck}" on Redis Cluster so scripts see one slot).
+// In flight: one set of every in-flight check id (status, sweeps), and per
+// target a sorted set of ids scored by when each becomes overdue for progress,
+// so counting a target's checks on the ack path reads no record.
 import type { RedisClient } from '../runtime/redis-client.js';
-import { DEFAULT_STATE_LIMITS, isLive, LOST_IN_FLIGHT_ERROR, type PipelineState, type StateLimits } from './state.js';
+import {
+  DEFAULT_STATE_LIMITS,
+  dueAt,
+  isLive,
+  LOST_IN_FLIGHT_ERROR,
+  SWEEP_BATCH,
+  type LostCheckHandler,
+  type PipelineState,
+  type StateLimits,
+} from './state.js';
 import type { CheckRecord, CheckRequest, CheckStatus, StepDigest } from './types.js';
 
 // Exactly-once marker per report plus the check's post-order cursor, together.
@@ -49,10 +61,16 @@ export class RedisState implements PipelineState {
     private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly limits: StateLimits = DEFAULT_STATE_LIMITS,
+    private readonly onLost?: LostCheckHandler,
   ) {}
 
   private k(...parts: string[]): string {
     return [this.prefix, ...parts].join(':');
+  }
+
+  /** A target's in-flight ids scored by when they become overdue (ms); "inflight-due", not the old sets' name. */
+  private due(target: string): string {
+    return this.k('inflight-due', target);
   }
 
   async createCheck(request: CheckRequest): Promise<void> {
@@ -66,7 +84,7 @@ export class RedisState implements PipelineState {
       .zremrangebyrank(this.k('history'), 0, -this.limits.historyMax - 1)
       .zremrangebyrank(this.k('history', request.target), 0, -this.limits.historyMax - 1)
       .sadd(this.k('inflight'), request.checkId)
-      .sadd(this.k('inflight', request.target), request.checkId)
+      .zadd(this.due(request.target), dueAt(Date.now(), this.limits), request.checkId)
       .exec();
   }
 
@@ -77,31 +95,40 @@ export class RedisState implements PipelineState {
       .zrem(this.k('history'), request.checkId)
       .zrem(this.k('history', request.target), request.checkId)
       .srem(this.k('inflight'), request.checkId)
-      .srem(this.k('inflight', request.target), request.checkId)
+      .zrem(this.due(request.target), request.checkId)
       .exec();
   }
 
-  /** The live records among these in-flight ids; the others leave the in-flight sets. */
+  /**
+   * The live records among these in-flight ids; the others leave the in-flight sets, and a lost one is marked
+   * failed and handed to onLost. With a target, the ids are its overdue ones: a live one's due time is set again
+   * from its last progress (the status listing, without a target, leaves that to the next count).
+   */
   private async sweep(ids: string[], target?: string): Promise<CheckRecord[]> {
     const all = await Promise.all(ids.map(async (id) => [id, await this.getCheck(id)] as const));
     const live: CheckRecord[] = [];
+    const now = Date.now();
     for (const [id, r] of all) {
-      if (r && isLive(r)) {
+      if (r && isLive(r, now, this.limits.staleInFlightMs)) {
         live.push(r);
+        // XX: an entry that ended meanwhile (removed by updateCheck) is not put back.
+        if (target !== undefined)
+          await this.redis.zadd(this.due(target), 'XX', dueAt(Date.parse(r.updatedAt), this.limits), id);
         continue;
       }
-      if (r && (r.status === 'queued' || r.status === 'running'))
-        await this.updateCheck(id, { status: 'failed', error: LOST_IN_FLIGHT_ERROR });
+      if (r && (r.status === 'queued' || r.status === 'running')) await this.markLost(r);
       // A record that expired no longer says its target: the caller's target set is cleaned too.
-      const sets = new Set([
-        this.k('inflight'),
-        ...[r?.request.target, target].flatMap((t) => (t ? [this.k('inflight', t)] : [])),
-      ]);
-      const tx = this.redis.multi();
-      for (const set of sets) tx.srem(set, id);
+      const targets = new Set([r?.request.target, target].filter((t): t is string => t !== undefined));
+      const tx = this.redis.multi().srem(this.k('inflight'), id);
+      for (const t of targets) tx.zrem(this.due(t), id);
       await tx.exec();
     }
     return live;
+  }
+
+  private async markLost(r: CheckRecord): Promise<void> {
+    await this.updateCheck(r.request.checkId, { status: 'failed', error: LOST_IN_FLIGHT_ERROR });
+    await this.onLost?.({ ...r, status: 'failed', error: LOST_IN_FLIGHT_ERROR });
   }
 
   async getCheck(id: string): Promise<CheckRecord | undefined> {
@@ -129,17 +156,32 @@ export class RedisState implements PipelineState {
     );
     if (patch.status === 'done' || patch.status === 'failed' || patch.status === 'cancelled') {
       const target = (await this.getCheck(id))?.request.target;
-      await this.redis
-        .multi()
-        .srem(this.k('inflight'), id)
-        .srem(this.k('inflight', target ?? ''), id)
-        .exec();
+      const tx = this.redis.multi().srem(this.k('inflight'), id);
+      if (target !== undefined) tx.zrem(this.due(target), id);
+      await tx.exec();
     }
   }
 
   async inFlightCount(target: string): Promise<number> {
-    // Bounded by the per-target in-flight limit, so reading the records stays cheap on the ack path.
-    return (await this.sweep(await this.redis.smembers(this.k('inflight', target)), target)).length;
+    const now = String(Date.now());
+    const [overdue, count] = await this.countAndOverdue(target, now);
+    if (overdue.length === 0) return count;
+    await this.sweep(overdue, target);
+    return this.redis.zcount(this.due(target), `(${now}`, '+inf');
+  }
+
+  /** One round trip: the target's entries not yet overdue, and up to SWEEP_BATCH overdue ids. */
+  private async countAndOverdue(target: string, now: string): Promise<[string[], number]> {
+    const res = await this.redis
+      .multi()
+      .zrangebyscore(this.due(target), '-inf', now, 'LIMIT', 0, SWEEP_BATCH)
+      .zcount(this.due(target), `(${now}`, '+inf')
+      .exec();
+    const [overdue, count] = (res ?? []).map(([err, value]) => {
+      if (err) throw err;
+      return value;
+    });
+    return [overdue as string[], Number(count)];
   }
 
   async addStep(id: string, step: StepDigest): Promise<void> {

@@ -15,21 +15,39 @@ export interface StateLimits {
   cancelTtlSeconds: number;
   /** History entries kept, overall and per target. */
   historyMax: number;
+  /** A queued or running check with no progress for this long is lost (STALE_IN_FLIGHT_MS). */
+  staleInFlightMs: number;
 }
 
 export const DEFAULT_STATE_LIMITS: StateLimits = {
   recordTtlSeconds: 30 * 24 * 3600,
   cancelTtlSeconds: 24 * 3600,
   historyMax: 1000,
+  staleInFlightMs: STALE_IN_FLIGHT_MS,
 };
+
+/**
+ * At most this many overdue in-flight entries (no progress for the stale time, or record gone) are read per
+ * inFlightCount: the count itself reads no record, so the ack path costs the same whatever is queued.
+ */
+export const SWEEP_BATCH = 20;
+
+/** When an in-flight entry becomes overdue: its stale time after its last progress, or its record's expiry. */
+export function dueAt(progressAt: number, limits: StateLimits): number {
+  return progressAt + Math.min(limits.staleInFlightMs, limits.recordTtlSeconds * 1000);
+}
+
+/**
+ * Told about each check the sweep found lost and marked failed, so that its channel hears it and its --from
+ * group can end (the backend queues an 'error' report). Called again if two sweeps race: the report is idempotent.
+ */
+export type LostCheckHandler = (record: CheckRecord) => Promise<void>;
 
 export const LOST_IN_FLIGHT_ERROR = 'lost: no progress for an hour; run it again';
 
-export function isLive(r: CheckRecord | undefined, now = Date.now()): boolean {
+export function isLive(r: CheckRecord | undefined, now = Date.now(), staleMs = STALE_IN_FLIGHT_MS): boolean {
   return (
-    r !== undefined &&
-    (r.status === 'queued' || r.status === 'running') &&
-    now - Date.parse(r.updatedAt) < STALE_IN_FLIGHT_MS
+    r !== undefined && (r.status === 'queued' || r.status === 'running') && now - Date.parse(r.updatedAt) < staleMs
   );
 }
 
@@ -54,11 +72,16 @@ export interface PipelineState {
   history(target: string | undefined, limit: number): Promise<CheckRecord[]>;
   /**
    * Checks queued or running. Entries whose record expired, ended, or made no
-   * progress for STALE_IN_FLIGHT_MS are swept out, so a lost entry cannot
-   * block its target for good.
+   * progress for STALE_IN_FLIGHT_MS are swept out (a lost one is marked failed
+   * and handed to the LostCheckHandler), so a lost entry cannot block its
+   * target for good.
    */
   inFlight(): Promise<CheckRecord[]>;
-  /** How many checks of this target are queued or running (sweeps that target's entries as inFlight does). */
+  /**
+   * How many checks of this target are queued or running, without reading their records (it is on the ack
+   * path, and a target may have thousands queued): entries overdue for progress are not counted, and up to
+   * SWEEP_BATCH of them are swept as inFlight does (one that progressed after all is counted again).
+   */
   inFlightCount(target: string): Promise<number>;
 
   requestCancel(id: string, by: string): Promise<void>;

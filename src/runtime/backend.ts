@@ -8,7 +8,8 @@ import { MemoryBus } from '../pipeline/memory-bus.js';
 import { MemoryState } from '../pipeline/memory-state.js';
 import { guardBackend } from '../pipeline/backend-guard.js';
 import { RedisState } from '../pipeline/redis-state.js';
-import type { PipelineState } from '../pipeline/state.js';
+import { DEFAULT_STATE_LIMITS, type PipelineState } from '../pipeline/state.js';
+import { reportLostChecks } from '../pipeline/lost-in-flight.js';
 import { createLogger, type Logger } from '../log.js';
 import { logRedisErrors, RateLimitedErrors, watchRedis } from './redis-health.js';
 import { redisClient, type RedisClient } from './redis-client.js';
@@ -50,8 +51,8 @@ export async function connectBackend(config: RuntimeConfig, allowEmbedded: boole
   const problem = await ping(config.redisUrl, config.redisCluster, 2000);
   if (problem !== undefined) {
     if (allowEmbedded && !config.redisUrlExplicit) {
-      const state = new MemoryState();
       const bus = new MemoryBus();
+      const state = new MemoryState(DEFAULT_STATE_LIMITS, reportLostChecks(bus));
       const problem = (): Promise<undefined> => Promise.resolve(undefined); // in-process: up while the process is
       return { mode: 'embedded', state, intakeState: state, bus, problem, close: () => bus.close() };
     }
@@ -98,8 +99,14 @@ export async function connectBackend(config: RuntimeConfig, allowEmbedded: boole
   });
   return {
     mode: 'redis',
-    intakeState: guardBackend(new RedisState(fast, config.prefix), safeRedisUrl(config.redisUrl)),
-    state: guardBackend(new RedisState(patient, config.prefix), safeRedisUrl(config.redisUrl)),
+    intakeState: guardBackend(
+      new RedisState(fast, config.prefix, DEFAULT_STATE_LIMITS, reportLostChecks(bus)),
+      safeRedisUrl(config.redisUrl),
+    ),
+    state: guardBackend(
+      new RedisState(patient, config.prefix, DEFAULT_STATE_LIMITS, reportLostChecks(bus)),
+      safeRedisUrl(config.redisUrl),
+    ),
     bus,
     // The fast connection: it fails at once while Redis is down instead of queueing the PING.
     problem: () =>

@@ -1,5 +1,7 @@
 // `npm run bench`: builds the lab once and prints every benchmark's figures.
 // Figures are measured, not asserted: tests never depend on wall-clock time.
+// `npm run bench -- teams slack` runs only the pieces named (all when none is).
+import type { Lab } from '../lab/lab.js';
 import { startLab } from '../lab/lab.js';
 import { benchAudit } from './audit-bench.js';
 import { benchCli } from './cli-bench.js';
@@ -11,18 +13,31 @@ import { benchWarm } from './warm-bench.js';
 import { benchTeams } from './teams-bench.js';
 import { benchVerdicts } from './verdicts-bench.js';
 
+const PIECES: [string, (lab: Lab) => Promise<string[]>][] = [
+  ['cli', benchCli],
+  ['warm', benchWarm],
+  ['engine', benchEngine],
+  ['verdicts', benchVerdicts],
+  ['pipeline', benchPipeline],
+  ['slack', benchSlack],
+  ['teams', benchTeams],
+  ['audit', () => benchAudit()],
+  ['ladder', benchLadder],
+];
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((w) => !PIECES.some(([name]) => name === w));
+if (unknown.length > 0) {
+  console.error(`unknown bench piece(s) ${unknown.join(', ')}; known: ${PIECES.map(([n]) => n).join(', ')}`);
+  process.exit(2);
+}
 const lab = await startLab();
 try {
   console.log(`lbcheck benchmark · ${new Date().toISOString()} · node ${process.version}`);
-  for (const l of await benchCli(lab)) console.log(l);
-  for (const l of await benchWarm(lab)) console.log(l);
-  for (const l of await benchEngine(lab)) console.log(l);
-  for (const l of await benchVerdicts(lab)) console.log(l);
-  for (const l of await benchPipeline(lab)) console.log(l);
-  for (const l of await benchSlack(lab)) console.log(l);
-  for (const l of await benchTeams(lab)) console.log(l);
-  for (const l of await benchAudit()) console.log(l);
-  for (const l of await benchLadder(lab)) console.log(l);
+  for (const [name, run] of PIECES) {
+    if (wanted.length > 0 && !wanted.includes(name)) continue;
+    for (const l of await run(lab)) console.log(l);
+  }
 } finally {
   lab.teardown();
 }

@@ -10,6 +10,8 @@ import { createLogger } from '../../src/log.js';
 import { handleCommand, type Incoming, type IntakeReply } from '../../src/pipeline/intake.js';
 import { MemoryBus } from '../../src/pipeline/memory-bus.js';
 import { MemoryState } from '../../src/pipeline/memory-state.js';
+import { reportLostChecks } from '../../src/pipeline/lost-in-flight.js';
+import { DEFAULT_STATE_LIMITS } from '../../src/pipeline/state.js';
 import type { Backend } from '../../src/runtime/backend.js';
 import { readConfig } from '../../src/runtime/env-config.js';
 import { startReportPoster } from '../../adapters/bot-runtime.js';
@@ -55,8 +57,9 @@ export async function runDemoBot(opts: DemoBotOptions): Promise<void> {
   };
   mkdirSync(opts.dataDir, { recursive: true });
   const log = createLogger({ file: join(opts.dataDir, 'lbcheck.log') }, { process: 'demo' });
-  const state = new MemoryState();
   const bus = new MemoryBus();
+  // As connectBackend's embedded mode: a check lost in flight is told in the console.
+  const state = new MemoryState(DEFAULT_STATE_LIMITS, reportLostChecks(bus));
   const backend: Backend = {
     mode: 'embedded',
     state,

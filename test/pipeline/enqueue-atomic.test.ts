@@ -119,12 +119,16 @@ describe('enqueue and record together', () => {
     rec.updatedAt = new Date(Date.now() - 2 * 3600 * 1000).toISOString();
     await redis.set(key, JSON.stringify(rec), 'KEEPTTL');
     await redis.del(`${prefix}:check:${expired.checkId}`);
+    // The target's entries are scored by when they become overdue: both are by now, as after the hour.
+    const due = `${prefix}:inflight-due:web-vip`;
+    for (const r of [stale, expired]) await redis.zadd(due, 'XX', Date.now() - 1000, r.checkId);
+    assert.notEqual(await redis.zscore(due, expired.checkId), null, 'the expired check had its entry');
     const ids = (await backend.state.inFlight()).map((r) => r.request.checkId);
     assert.ok(!ids.includes(stale.checkId) && !ids.includes(expired.checkId));
-    // An expired record no longer names its target: the target's own count sweeps that set.
+    // An expired record no longer names its target: the target's own count sweeps its entry.
     await backend.state.inFlightCount('web-vip');
-    assert.equal(await redis.sismember(`${prefix}:inflight:web-vip`, stale.checkId), 0);
-    assert.equal(await redis.sismember(`${prefix}:inflight:web-vip`, expired.checkId), 0);
+    assert.equal(await redis.zscore(due, stale.checkId), null);
+    assert.equal(await redis.zscore(due, expired.checkId), null);
     assert.equal(await redis.sismember(`${prefix}:inflight`, expired.checkId), 0);
     const swept = await backend.state.getCheck(stale.checkId);
     assert.equal(swept?.status, 'failed');

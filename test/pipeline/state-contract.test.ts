@@ -5,34 +5,53 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { MemoryState } from '../../src/pipeline/memory-state.js';
 import { RedisState } from '../../src/pipeline/redis-state.js';
-import type { PipelineState, StateLimits } from '../../src/pipeline/state.js';
+import { SWEEP_BATCH, type LostCheckHandler, type PipelineState, type StateLimits } from '../../src/pipeline/state.js';
+import type { CheckRecord } from '../../src/pipeline/types.js';
 import { request, sleep, uniquePrefix } from './contract-fixtures.js';
 import type { RedisClient } from '../../src/runtime/redis-client.js';
 import { deleteKeys, testRedis } from './harness.js';
 
-const SHORT: StateLimits = { recordTtlSeconds: 1, cancelTtlSeconds: 1, historyMax: 3 };
-const LONG: StateLimits = { recordTtlSeconds: 3600, cancelTtlSeconds: 3600, historyMax: 3 };
+const HOUR = 3600 * 1000;
+const SHORT: StateLimits = { recordTtlSeconds: 1, cancelTtlSeconds: 1, historyMax: 3, staleInFlightMs: HOUR };
+const LONG: StateLimits = { recordTtlSeconds: 3600, cancelTtlSeconds: 3600, historyMax: 3, staleInFlightMs: HOUR };
+/** A check with no progress for a second is lost. */
+const STALE_FAST: StateLimits = { ...LONG, staleInFlightMs: 1000 };
 
 interface Backend {
   name: string;
-  make(limits: StateLimits): PipelineState;
+  make(limits: StateLimits, onLost?: LostCheckHandler): PipelineState;
 }
 
 const prefixes: string[] = [];
 const clients: RedisClient[] = [];
 const backends: Backend[] = [
-  { name: 'MemoryState', make: (limits) => new MemoryState(limits) },
+  { name: 'MemoryState', make: (limits, onLost) => new MemoryState(limits, onLost) },
   {
     name: 'RedisState',
-    make: (limits) => {
+    make: (limits, onLost) => {
       const prefix = uniquePrefix();
       prefixes.push(prefix);
       const redis = testRedis();
       clients.push(redis);
-      return new RedisState(redis, prefix, limits);
+      return new RedisState(redis, prefix, limits, onLost);
     },
   },
 ];
+
+/** A LostCheckHandler that remembers what it was told. */
+function lostLog(): { ids: string[]; records: CheckRecord[]; handler: LostCheckHandler } {
+  const records: CheckRecord[] = [];
+  return {
+    records,
+    get ids() {
+      return records.map((r) => r.request.checkId);
+    },
+    handler: (r) => {
+      records.push(r);
+      return Promise.resolve();
+    },
+  };
+}
 
 after(async () => {
   for (const p of prefixes) await deleteKeys(p);
@@ -99,6 +118,48 @@ for (const backend of backends) {
         (await s.history('web', 10)).map((r) => r.request.checkId),
         [a.checkId],
       );
+      await s.close();
+    });
+
+    it('a check without progress for the stale time stops counting, is marked failed and reported lost', async () => {
+      const lost = lostLog();
+      const s = backend.make(STALE_FAST, lost.handler);
+      const [idle, busy, other] = [request('web'), request('web'), request('api')];
+      for (const r of [idle, busy, other]) await s.createCheck(r);
+      assert.equal(await s.inFlightCount('web'), 2);
+      await sleep(600);
+      await s.updateCheck(busy.checkId, { status: 'running', worker: 'w1' }); // progress
+      await sleep(500); // idle: 1.1 s without progress; busy: 0.5 s
+      assert.equal(await s.inFlightCount('web'), 1, 'busy made progress: still counted');
+      assert.equal(await s.inFlightCount('web'), 1, 'and still counted once its due time was set again');
+      assert.deepEqual(lost.ids, [idle.checkId], 'only the idle check of web was swept');
+      assert.equal(lost.records[0]?.status, 'failed');
+      const swept = await s.getCheck(idle.checkId);
+      assert.equal(swept?.status, 'failed');
+      assert.match(swept?.error ?? '', /^lost: no progress/);
+      assert.equal((await s.getCheck(busy.checkId))?.status, 'running');
+      // The status listing sweeps every target: api's idle check too.
+      assert.deepEqual(
+        (await s.inFlight()).map((r) => r.request.checkId),
+        [busy.checkId],
+      );
+      assert.deepEqual(lost.ids, [idle.checkId, other.checkId]);
+      assert.equal(await s.inFlightCount('api'), 0);
+      await s.close();
+    });
+
+    it('an overdue check never counts, and each count sweeps at most SWEEP_BATCH of them', async () => {
+      const lost = lostLog();
+      const s = backend.make(STALE_FAST, lost.handler);
+      const stale = Array.from({ length: SWEEP_BATCH + 5 }, () => request('web'));
+      for (const r of stale) await s.createCheck(r);
+      await sleep(1100);
+      const fresh = request('web');
+      await s.createCheck(fresh);
+      assert.equal(await s.inFlightCount('web'), 1);
+      assert.equal(lost.ids.length, SWEEP_BATCH);
+      assert.equal(await s.inFlightCount('web'), 1);
+      assert.deepEqual(lost.ids.sort(), stale.map((r) => r.checkId).sort(), 'the next count swept the rest');
       await s.close();
     });
 
@@ -174,3 +235,29 @@ for (const backend of backends) {
     });
   });
 }
+
+describe('RedisState on the ack path', () => {
+  it("counts a target's in-flight checks without reading their records", async () => {
+    const prefix = uniquePrefix();
+    prefixes.push(prefix);
+    const redis = testRedis();
+    clients.push(redis);
+    const commands: string[] = [];
+    // Every command the store sends on its own connection (a transaction shows as "multi").
+    const spied = new Proxy(redis, {
+      get(target, key, receiver) {
+        const value: unknown = Reflect.get(target, key, receiver);
+        if (typeof value !== 'function' || typeof key !== 'string') return value;
+        return (...args: unknown[]): unknown => {
+          commands.push(key);
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const s = new RedisState(spied, prefix, LONG);
+    for (let i = 0; i < 50; i++) await s.createCheck(request('web'));
+    commands.length = 0;
+    assert.equal(await s.inFlightCount('web'), 50);
+    assert.deepEqual(commands, ['multi'], 'one round trip, and no record read');
+  });
+});

@@ -26,7 +26,12 @@ import { connectBackend, type Backend } from '../../src/runtime/backend.js';
 import { readConfig } from '../../src/runtime/env-config.js';
 import { processReport, type ReportPosterDeps } from '../../workers/report-poster.js';
 import { readFixture } from '../fixtures/fixture-files.js';
-import { deleteKeys, TEST_REDIS_ENV, testPrefix } from './harness.js';
+import { deleteKeys, TEST_REDIS_ENV, testPrefix, testRedis } from './harness.js';
+import { MemoryState } from '../../src/pipeline/memory-state.js';
+import { RedisState } from '../../src/pipeline/redis-state.js';
+import { reportLostChecks } from '../../src/pipeline/lost-in-flight.js';
+import { DEFAULT_STATE_LIMITS, type PipelineState, type StateLimits } from '../../src/pipeline/state.js';
+import type { RedisClient } from '../../src/runtime/redis-client.js';
 
 /** A platform that opens one parent per context the way Slack does, and records what went where. */
 class RecordingPoster implements ChatPoster {
@@ -199,6 +204,140 @@ describe('posting a --from group', () => {
         ['dc2', 'comparison'],
       ],
     );
-    assert.match(poster.posts.at(-1)?.text ?? '', /\nNo report from dc1 \(error\): left out of the comparison\.$/);
+    assert.match(
+      poster.posts.at(-1)?.text ?? '',
+      /\nNo report from dc1 \(failed: no SSH\): left out of the comparison\.$/,
+    );
   });
 });
+
+describe('a later zone on a platform without a "queued" post (console, Teams)', () => {
+  it("waits only for the first zone's queued report, not for its first step", async () => {
+    const poster = new RecordingPoster();
+    const deps = depsFor(poster);
+    const [dc1, dc2] = group(['dc1', 'dc2']) as [CheckRequest, CheckRequest];
+    assert.equal(await processReport(stepJob(dc2, 'healthy-haproxy-http'), deps), 'later');
+    await deliver({ kind: 'queued', checkId: dc1.checkId, request: dc1, worker: 'intake', seq: 0 }, deps);
+    assert.equal(await processReport(stepJob(dc2, 'healthy-haproxy-http'), deps), 'done');
+    assert.deepEqual(
+      poster.posts.map((p) => [p.zone, p.what]),
+      [['dc2', 'step1']],
+    );
+  });
+
+  it("stops waiting when the first zone's check fails before any post (its queued report lost)", async () => {
+    const poster = new RecordingPoster();
+    const deps = depsFor(poster);
+    const [dc1, dc2] = group(['dc1', 'dc2']) as [CheckRequest, CheckRequest];
+    assert.equal(await processReport(stepJob(dc2, 'healthy-haproxy-http'), deps), 'later');
+    await deliver(
+      { kind: 'error', checkId: dc1.checkId, request: dc1, worker: 'w/dc1', seq: 1, message: 'no SSH' },
+      deps,
+    );
+    assert.equal(await processReport(stepJob(dc2, 'healthy-haproxy-http'), deps), 'done');
+    assert.deepEqual(
+      poster.posts.map((p) => [p.zone, p.what]),
+      [
+        ['dc1', 'error'],
+        ['dc2', 'step1'],
+      ],
+    );
+  });
+});
+
+/** A check with no progress for half a second is lost. */
+const STALE_FAST: StateLimits = { ...DEFAULT_STATE_LIMITS, staleInFlightMs: 500 };
+const twinPrefixes: string[] = [];
+const twinClients: RedisClient[] = [];
+after(async () => {
+  for (const p of twinPrefixes) await deleteKeys(p);
+  for (const c of twinClients) c.disconnect();
+});
+const twins: { name: string; make(onLost: ReturnType<typeof reportLostChecks>): PipelineState }[] = [
+  { name: 'MemoryState', make: (onLost) => new MemoryState(STALE_FAST, onLost) },
+  {
+    name: 'RedisState',
+    make: (onLost) => {
+      const p = testPrefix('lbt');
+      twinPrefixes.push(p);
+      const redis = testRedis();
+      twinClients.push(redis);
+      return new RedisState(redis, p, STALE_FAST, onLost);
+    },
+  },
+];
+
+/** A state whose sweep queues its lost checks' reports here, and a poster reading that state. */
+function sweptSetup(twin: (typeof twins)[number]): {
+  jobs: ReportJob[];
+  poster: RecordingPoster;
+  deps: ReportPosterDeps;
+} {
+  const jobs: ReportJob[] = [];
+  const state = twin.make(reportLostChecks({ addReport: (r) => Promise.resolve(void jobs.push(r)) }));
+  const poster = new RecordingPoster();
+  return { jobs, poster, deps: { ...depsFor(poster), state } };
+}
+
+for (const twin of twins) {
+  describe(`a --from group whose check the in-flight sweep finds lost (${twin.name})`, () => {
+    it('the lost check ends its zone: the comparison is posted and says that zone failed and why', async () => {
+      const { jobs, poster, deps } = sweptSetup(twin);
+      const [dc1, dc2] = group(['dc1', 'dc2']) as [CheckRequest, CheckRequest];
+      for (const r of [dc1, dc2]) await deps.state.createCheck(r);
+      // dc1 runs and ends; dc2's worker died (or none runs in dc2): its check never makes progress.
+      await deps.state.updateCheck(dc1.checkId, { status: 'done', culprit: 'none' });
+      await deliver(finalJob(dc1, 'healthy-haproxy-http', 1), deps);
+      assert.deepEqual(
+        poster.posts.map((p) => p.what),
+        ['final none'],
+        'no comparison while dc2 is in flight',
+      );
+      await new Promise((r) => setTimeout(r, 700));
+      assert.equal(await deps.state.inFlightCount(dc2.target), 0);
+      assert.deepEqual(
+        jobs.map((j) => [j.kind, j.checkId]),
+        [['error', dc2.checkId]],
+      );
+      for (const j of jobs) await deliver(j, deps);
+      assert.deepEqual(
+        poster.posts.map((p) => [p.zone, p.what]),
+        [
+          ['dc1', 'final none'],
+          ['dc2', 'error'],
+          ['dc2', 'comparison'],
+        ],
+      );
+      assert.match(poster.posts[1]?.text ?? '', /could not run: lost: no progress for an hour; run it again$/);
+      assert.match(
+        poster.posts.at(-1)?.text ?? '',
+        /^Compared from dc1: No fault found[^]*\nNo report from dc2 \(failed: lost: no progress for an hour; run it again\)/,
+      );
+    });
+
+    it('a group whose every check was lost still ends, with one notice saying why each zone has no report', async () => {
+      const { jobs, poster, deps } = sweptSetup(twin);
+      const [dc1, dc2] = group(['dc1', 'dc2']) as [CheckRequest, CheckRequest];
+      for (const r of [dc1, dc2]) await deps.state.createCheck(r);
+      await new Promise((r) => setTimeout(r, 700));
+      assert.deepEqual(await deps.state.inFlight(), []);
+      assert.deepEqual(jobs.map((j) => j.checkId).sort(), [dc1.checkId, dc2.checkId].sort());
+      // Swept in either order; dc1's report opens the thread, dc2's completes the group.
+      for (const zone of ['dc1', 'dc2'])
+        for (const j of jobs.filter((x) => x.request.zone === zone)) await deliver(j, deps);
+      assert.deepEqual(
+        poster.posts.map((p) => [p.zone, p.what]),
+        [
+          ['dc1', 'error'],
+          ['dc2', 'error'],
+          ['dc2', 'comparison'],
+        ],
+      );
+      assert.equal(
+        poster.posts.at(-1)?.text,
+        'Compared from dc1, dc2: nothing to compare\nNo report from dc1 (failed: lost: no progress for an hour; ' +
+          'run it again), dc2 (failed: lost: no progress for an hour; run it again).',
+      );
+    });
+  });
+}
