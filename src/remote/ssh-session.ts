@@ -154,8 +154,17 @@ export class SshSession {
   /** Runs a line built by the caller from commandLine() pieces (e.g. with `;` between commands). */
   async execLine(command: string): Promise<ExecHandle> {
     this.commands.push(command);
-    const opened = (await this.warm.take(command)) ?? (await this.openExec(command));
-    return { ...opened, command };
+    const warm = await this.warm.take(command);
+    if (warm) return { ...warm, command };
+    try {
+      return { ...(await this.openExec(command)), command };
+    } catch (err) {
+      // The server's session limit, reached while warm channels wait (a line no warm channel can take): their
+      // slots go to this command.
+      if (this.warm.size === 0) throw err;
+      await this.warm.release();
+      return { ...(await this.openExec(command)), command };
+    }
   }
 
   /** Opens up to the session's number of warm channels (a pooled session calls it as each check begins). */

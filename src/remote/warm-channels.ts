@@ -85,14 +85,32 @@ export class WarmChannels {
   async take(line: string): Promise<OpenedExec | undefined> {
     if (line.includes('\n')) return undefined;
     this.topUp();
-    const warm = this.idle.shift();
-    if (!warm) return undefined;
-    clearTimeout(warm.expiry);
-    this.topUp();
-    const opened = await warm.opened;
-    if (!opened || warm.gone || this.closed) return undefined;
-    opened.channel.write(`${line}\n`);
-    return opened;
+    // One the server refused is skipped for the next: the caller's own exec is tried only when no warm channel
+    // is left, so idle warm channels never hold the slots an exec then finds taken. Bounded, in case every new
+    // one fails too.
+    for (let tries = 0; tries <= this.keep && !this.closed; tries++) {
+      const warm = this.idle.shift();
+      if (warm === undefined) break;
+      clearTimeout(warm.expiry);
+      this.topUp();
+      const opened = await warm.opened;
+      if (opened && !warm.gone && !this.closed) {
+        opened.channel.write(`${line}\n`);
+        return opened;
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Closes every idle channel and resolves once the server has closed them: their slots are free for an exec
+   * the server refused (MaxSessions reached). No more warming until one of the session's channels closes.
+   */
+  async release(): Promise<void> {
+    this.paused = true;
+    const idle = this.idle;
+    for (const w of idle) this.forget(w);
+    await Promise.all(idle.map(async (w) => closeChannel(await w.opened)));
   }
 
   /** Forgets every idle channel (the session is ending: closing the connection closes them). */
@@ -135,6 +153,16 @@ export class WarmChannels {
   private retire(warm: Warm): void {
     if (!this.idle.includes(warm)) return;
     this.forget(warm);
-    void warm.opened.then((opened) => opened?.channel.close());
+    void warm.opened.then(closeChannel);
   }
+}
+
+/** Closes a channel nobody reads, and resolves when the server has closed it too. */
+function closeChannel(opened: OpenedExec | undefined): Promise<void> {
+  if (!opened) return Promise.resolve();
+  // Its output was never read: read it now (and drop it), or the channel never reports that it closed.
+  opened.channel.resume();
+  opened.channel.stderr.resume();
+  opened.channel.close();
+  return opened.exit.then(() => undefined);
 }
