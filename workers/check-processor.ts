@@ -15,6 +15,7 @@ import { checkJobProblem } from '../src/pipeline/job-validation.js';
 import type { CheckRequest, EvidenceMeta, ReportPayload } from '../src/pipeline/types.js';
 import { authorize, refusalText } from '../src/policy/authorize.js';
 import { NO_POLICY } from '../src/policy/policy-types.js';
+import type { CaptureHubs } from '../src/checklist/capture-hubs.js';
 import type { SessionPool } from '../src/remote/session-pool.js';
 import { resolveTarget } from '../src/target/resolve-target.js';
 import { captureSlotTaken, recordDiagnosis, recordStep } from '../src/ops/metrics.js';
@@ -34,6 +35,8 @@ export interface CheckWorkerDeps {
   evidenceMaxBytes: number;
   evidenceTtlSeconds: number;
   localCapture: boolean;
+  /** Captures kept running between checks (LBCHECK_SHARED_CAPTURE); without them each check starts its own. */
+  captureHubs?: CaptureHubs;
   /** How often a running check looks for a cancel request. */
   cancelPollMs?: number;
 }
@@ -159,6 +162,7 @@ export async function processCheck(request: CheckRequest, deps: CheckWorkerDeps,
       session: (lb) => deps.sessions.get(lb),
       signal: abort.signal,
       localCapture: deps.localCapture,
+      ...(deps.captureHubs ? { captureHubs: deps.captureHubs } : {}),
       onStep: async (step: Step, evidence: Evidence[]) => {
         const metas = await storeEvidence(deps, evidence);
         await deps.state.addStep(checkId, {

@@ -3,6 +3,7 @@
 import type { Inventory } from '../src/inventory/inventory-types.js';
 import type { Logger } from '../src/log.js';
 import type { Closeable } from '../src/pipeline/job-bus.js';
+import { CaptureHubs } from '../src/checklist/capture-hubs.js';
 import { SessionPool } from '../src/remote/session-pool.js';
 import type { Backend } from '../src/runtime/backend.js';
 import type { RuntimeConfig } from '../src/runtime/env-config.js';
@@ -25,6 +26,7 @@ export function startCheckWorker(
   overrides: Partial<CheckWorkerDeps> = {},
 ): RunningWorker {
   const sessions = new SessionPool();
+  const hubs = config.sharedCapture ? new CaptureHubs() : undefined;
   const unwatch = watchSessions(() => sessions.snapshot()); // lbcheck_ssh_sessions at each scrape
   const worker = defaultWorkerName(config.zone);
   const deps: CheckWorkerDeps = {
@@ -40,6 +42,7 @@ export function startCheckWorker(
     evidenceMaxBytes: config.evidenceMaxBytes,
     evidenceTtlSeconds: config.evidenceTtlSeconds,
     localCapture: config.localCapture,
+    ...(hubs ? { captureHubs: hubs } : {}),
     ...(config.sourceAddress ? { sourceAddress: config.sourceAddress } : {}),
     ...overrides,
   };
@@ -68,6 +71,7 @@ export function startCheckWorker(
     },
     close: async () => {
       await consumer.close();
+      await hubs?.closeAll();
       await sessions.closeAll();
       unwatch();
     },

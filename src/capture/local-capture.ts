@@ -4,6 +4,8 @@
 // runs and says what it could not tell.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { StatsReader, type CaptureStats } from './capture-stats.js';
+import type { CaptureEnd, CheckCapture } from './shared-capture.js';
 import type { Packet } from './packet.js';
 import { PacketCollector } from './packet-collector.js';
 
@@ -12,18 +14,35 @@ process.on('exit', () => {
   for (const c of live) c.kill('SIGKILL');
 });
 
-export class LocalCapture {
+/** A shared capture streams for minutes: its bound is time, not bytes (it keeps no packets). */
+const SHARED_MAX_BYTES = Number.MAX_SAFE_INTEGER;
+const SHARED_MAX_PACKETS = 100_000_000;
+
+export class LocalCapture implements CheckCapture {
   readonly maxPackets = 200;
   readonly maxBytes = 1024 * 1024;
-  private readonly collector = new PacketCollector(this.maxBytes, () => this.child.kill('SIGINT'));
+  /** Its bounds are not part of the vantage's verdict: the LB capture's are. */
+  readonly endedBy = undefined;
+  private readonly collector: PacketCollector;
   private readonly exited: Promise<void>;
   private readonly bound: NodeJS.Timeout;
+  private readonly statsListeners: ((s: CaptureStats) => void)[] = [];
+  private readonly stats = new StatsReader((s) => {
+    for (const l of this.statsListeners) l(s);
+  });
 
   private constructor(
     private readonly child: ChildProcess,
     maxSeconds: number,
+    private readonly shared: boolean,
   ) {
+    this.collector = new PacketCollector(
+      shared ? SHARED_MAX_BYTES : this.maxBytes,
+      () => this.child.kill('SIGINT'),
+      !shared,
+    );
     child.stdout?.on('data', (d: Buffer) => this.collector.push(d));
+    child.stderr?.on('data', (d: Buffer) => this.stats.push(d.toString('utf8')));
     this.exited = new Promise((resolve) => child.once('close', () => resolve()));
     void this.exited.then(() => this.collector.end());
     // tcpdump is our direct child (no `timeout` in between, whose death would orphan it):
@@ -37,8 +56,15 @@ export class LocalCapture {
     });
   }
 
-  /** Starts tcpdump locally, or returns the reason it cannot. */
-  static async start(filter: string, maxSeconds: number): Promise<LocalCapture | { unavailable: string }> {
+  /**
+   * Starts tcpdump locally, or returns the reason it cannot. Shared (shared-capture.ts): no packet count bound,
+   * packets handed on rather than kept, counts on request.
+   */
+  static async start(
+    filter: string,
+    maxSeconds: number,
+    shared = false,
+  ): Promise<LocalCapture | { unavailable: string }> {
     const tcpdump = [
       'tcpdump',
       // Started as root, tcpdump switches to user "tcpdump" after opening the device, and that switch clears the
@@ -53,7 +79,7 @@ export class LocalCapture {
       '-s',
       '200',
       '-c',
-      '200',
+      String(shared ? SHARED_MAX_PACKETS : 200),
       '-w',
       '-',
       filter,
@@ -62,7 +88,7 @@ export class LocalCapture {
       ? ['/usr/bin/setpriv', '--pdeathsig', 'KILL', '--', ...tcpdump]
       : tcpdump;
     const child = spawn(argv[0] ?? 'tcpdump', argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-    const capture = new LocalCapture(child, maxSeconds);
+    const capture = new LocalCapture(child, maxSeconds, shared);
     let stderr = '';
     const ready = await new Promise<true | string>((resolve) => {
       const timer = setTimeout(() => resolve('tcpdump did not start listening within 3 s'), 3000);
@@ -91,17 +117,49 @@ export class LocalCapture {
     return this.collector.packets;
   }
 
+  get count(): number {
+    return this.collector.count;
+  }
+
+  get limits(): { maxPackets: number; maxBytes: number } {
+    return { maxPackets: this.maxPackets, maxBytes: this.maxBytes };
+  }
+
+  onPacket(listener: (p: Packet) => void): void {
+    this.collector.onPacket(listener);
+  }
+
+  onStats(listener: (s: CaptureStats) => void): void {
+    this.statsListeners.push(listener);
+  }
+
+  /** tcpdump is our direct child (setpriv execs it): SIGUSR1 makes it print its counts and go on. */
+  requestStats(): void {
+    if (!this.shared) throw new Error('only a shared capture answers count requests');
+    this.child.kill('SIGUSR1');
+  }
+
+  get done(): Promise<void> {
+    return this.exited;
+  }
+
   waitFor(test: (p: Packet) => boolean, timeoutMs: number): Promise<Packet | undefined> {
     return this.collector.waitFor(test, timeoutMs);
   }
 
-  async stop(): Promise<{ packets: Packet[]; pcap: Buffer; linkType: number | undefined }> {
+  async stop(): Promise<CaptureEnd & { pcap: Buffer; linkType: number | undefined }> {
     this.child.kill('SIGINT');
     // Cleared when tcpdump exits first, so no timer outlives the check.
     let bound: NodeJS.Timeout | undefined;
     await Promise.race([this.exited, new Promise((r) => (bound = setTimeout(r, 2000)))]);
     clearTimeout(bound);
     this.child.kill('SIGKILL');
-    return { packets: this.collector.packets, pcap: this.collector.pcap, linkType: this.collector.header?.linkType };
+    return {
+      packets: this.collector.packets,
+      pcap: this.collector.pcap,
+      linkType: this.collector.header?.linkType,
+      endedBy: 'stop',
+      droppedByKernel: null,
+    };
   }
 }

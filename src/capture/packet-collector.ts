@@ -1,76 +1,72 @@
-// Collects a pcap byte stream into decoded packets, with a byte cap, and lets
-// callers wait for "the packet that decides", so a step stops as soon as it
-// has seen it. Shared by the LB capture (over SSH) and the local one.
+// Collects a pcap byte stream into decoded packets, with a byte cap. Shared by
+// the LB capture (over SSH) and the local one. A shared capture (one tcpdump
+// serving many checks) keeps no packets itself: it hands each one to its
+// listeners and counts them, so a long-lived capture holds no growing memory.
 import type { Packet } from './packet.js';
+import { PacketBuffer } from './packet-buffer.js';
 import { PcapStreamDecoder, type PcapHeader } from './pcap-stream.js';
 
-interface Waiter {
-  test: (p: Packet) => boolean;
-  resolve: (p: Packet | undefined) => void;
-}
+/** The first bytes of the stream are kept even when packets are not: they tell a banner from pcap. */
+const HEAD_BYTES = 256;
 
 export class PacketCollector {
-  readonly packets: Packet[] = [];
+  private readonly buffer = new PacketBuffer();
   private readonly decoder = new PcapStreamDecoder();
   private readonly chunks: Buffer[] = [];
+  private readonly listeners: ((p: Packet) => void)[] = [];
   private bytes = 0;
-  private waiters: Waiter[] = [];
-  private ended = false;
+  private decoded = 0;
 
   constructor(
     private readonly maxBytes: number,
     private readonly onByteLimit: () => void,
+    /** false: packets go to listeners only (a shared capture). */
+    private readonly retain = true,
   ) {}
 
   get header(): PcapHeader | undefined {
     return this.decoder.header;
   }
 
+  /** The stream as received (only its first bytes when packets are not retained). */
   get pcap(): Buffer {
     return Buffer.concat(this.chunks);
+  }
+
+  get packets(): Packet[] {
+    return this.buffer.packets;
+  }
+
+  /** Packets decoded so far, retained or not. */
+  get count(): number {
+    return this.decoded;
+  }
+
+  onPacket(listener: (p: Packet) => void): void {
+    this.listeners.push(listener);
   }
 
   push(chunk: Buffer): void {
     if (this.bytes >= this.maxBytes) return;
     const part = chunk.subarray(0, this.maxBytes - this.bytes);
+    if (this.retain) this.chunks.push(part);
+    else if (this.bytes < HEAD_BYTES) this.chunks.push(part.subarray(0, HEAD_BYTES - this.bytes));
     this.bytes += part.length;
-    this.chunks.push(part);
     for (const p of this.decoder.push(part)) {
-      this.packets.push(p);
-      this.waiters = this.waiters.filter((w) => {
-        if (!w.test(p)) return true;
-        w.resolve(p);
-        return false;
-      });
+      this.decoded++;
+      if (this.retain) this.buffer.add(p);
+      for (const l of this.listeners) l(p);
     }
     if (this.bytes >= this.maxBytes) this.onByteLimit();
   }
 
   /** No more packets will come: wake everyone still waiting. */
   end(): void {
-    this.ended = true;
-    for (const w of this.waiters) w.resolve(undefined);
-    this.waiters = [];
+    this.buffer.end();
   }
 
   /** The first packet (already seen or yet to come) that passes test, or undefined at the deadline. */
   waitFor(test: (p: Packet) => boolean, timeoutMs: number): Promise<Packet | undefined> {
-    const seen = this.packets.find(test);
-    if (seen) return Promise.resolve(seen);
-    if (this.ended) return Promise.resolve(undefined);
-    return new Promise((resolve) => {
-      const waiter: Waiter = {
-        test,
-        resolve: (p) => {
-          clearTimeout(timer);
-          resolve(p);
-        },
-      };
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        resolve(undefined);
-      }, timeoutMs);
-      this.waiters.push(waiter);
-    });
+    return this.buffer.waitFor(test, timeoutMs);
   }
 }

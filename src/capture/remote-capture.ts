@@ -8,8 +8,10 @@ import type { SshSession } from '../remote/ssh-session.js';
 import { commandLine } from '../remote/shell-quote.js';
 import { privileged, SUDO_REFUSAL, sudoRefusal } from '../remote/sudo.js';
 import type { Packet } from './packet.js';
+import { StatsReader, type CaptureStats } from './capture-stats.js';
 import { PacketCollector } from './packet-collector.js';
 import { PcapFormatError, type PcapHeader } from './pcap-stream.js';
+import type { CaptureEndReason, CheckCapture } from './shared-capture.js';
 
 export interface CaptureLimits {
   /** Capture interface on the LB; "any" sees every interface (client and server side). */
@@ -51,7 +53,7 @@ export interface CaptureResult {
    * the stream from the LB did not drain after the stop (the SSH path lost
    * packets, e.g. an MTU black hole): then packets may be missing.
    */
-  endedBy: 'stop' | 'packet-limit' | 'byte-limit' | 'time-limit' | 'exited' | 'unfinished';
+  endedBy: CaptureEndReason;
   droppedByKernel: number | null;
 }
 
@@ -91,7 +93,7 @@ function printable(b: Buffer): string {
   return b.toString('latin1').replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
-export class RemoteCapture {
+export class RemoteCapture implements CheckCapture {
   private readonly collector: PacketCollector;
   private stderrText = '';
   private ended: CaptureResult['endedBy'] | undefined;
@@ -100,15 +102,25 @@ export class RemoteCapture {
   private command = '';
   /** What the LB wrote instead of pcap (a banner?), once the stream proved not to be pcap. */
   private nonPcap: string | undefined;
+  private readonly statsListeners: ((s: CaptureStats) => void)[] = [];
+  private readonly stats = new StatsReader((s) => {
+    for (const l of this.statsListeners) l(s);
+  });
 
   private constructor(
     private readonly session: SshSession,
     readonly limits: CaptureLimits,
+    /** One capture serving many checks (shared-capture.ts): packets are handed on, not kept. */
+    private readonly shared: boolean,
   ) {
-    this.collector = new PacketCollector(limits.maxBytes, () => {
-      this.ended ??= 'byte-limit';
-      this.kill();
-    });
+    this.collector = new PacketCollector(
+      limits.maxBytes,
+      () => {
+        this.ended ??= 'byte-limit';
+        this.kill();
+      },
+      !shared,
+    );
   }
 
   /** Why the capture ended, once it has: stopped by us, or a bound it hit first. */
@@ -122,9 +134,34 @@ export class RemoteCapture {
 
   /** Starts tcpdump and resolves once it reports it is listening (never a fixed sleep). */
   static async start(session: SshSession, limits: CaptureLimits, startTimeoutMs = 5000): Promise<RemoteCapture> {
-    const capture = new RemoteCapture(session, limits);
+    const capture = new RemoteCapture(session, limits, false);
     await capture.begin(startTimeoutMs);
     return capture;
+  }
+
+  /**
+   * A capture for many checks (shared-capture.ts): keeps no packets, and each line written to its stdin asks
+   * tcpdump for its counts (SIGUSR1). Not through sudo: the account cannot signal root's tcpdump.
+   */
+  static async startShared(session: SshSession, limits: CaptureLimits, startTimeoutMs = 5000): Promise<RemoteCapture> {
+    if (session.sudo) throw new Error('a shared capture cannot run through sudo');
+    const capture = new RemoteCapture(session, limits, true);
+    await capture.begin(startTimeoutMs);
+    return capture;
+  }
+
+  /** The wrapper's shell: ends tcpdump when our end of the channel closes; when shared, relays count requests. */
+  private wrapperLine(): string {
+    const tcpdump = `${commandLine(tcpdumpArgv(this.limits, this.session.sudo))} & pid=$!`;
+    if (!this.shared) return [tcpdump, 'read _', 'kill -INT $pid 2>/dev/null', 'wait $pid'].join('; ');
+    // Shared: a background reader relays each line on stdin as SIGUSR1 to tcpdump (`timeout`'s child: the
+    // signal would end `timeout` itself) and stops it at end of input; the shell waits for tcpdump, so the
+    // channel closes when tcpdump ends for any reason (killed, its bound) and a dead capture is noticed.
+    // An asynchronous list reads /dev/null unless told otherwise: stdin is handed over as fd 3.
+    const relay =
+      '(while read -r _ <&3; do kill -USR1 $(cat /proc/$pid/task/$pid/children 2>/dev/null) 2>/dev/null; done; ' +
+      'kill -INT $pid 2>/dev/null) >/dev/null 2>&1 &';
+    return `exec 3<&0; ${tcpdump}; ${relay} wait $pid`;
   }
 
   private async begin(startTimeoutMs: number): Promise<void> {
@@ -133,12 +170,7 @@ export class RemoteCapture {
     // and the shell interrupts tcpdump, which flushes and exits. Stopping thus
     // costs no extra remote command, and a dead worker leaves nothing behind.
     // `timeout` bounds it even if the SSH connection hangs open.
-    const line = [
-      `${commandLine(tcpdumpArgv(this.limits, this.session.sudo))} & pid=$!`,
-      'read _',
-      'kill -INT $pid 2>/dev/null',
-      'wait $pid',
-    ].join('; ');
+    const line = this.wrapperLine();
     const handle = await this.session.execLine(line);
     this.command = line;
     this.channel = handle.channel;
@@ -168,6 +200,7 @@ export class RemoteCapture {
         reject(this.startError(`tcpdump did not report listening within ${startTimeoutMs} ms`));
       }, startTimeoutMs);
       handle.channel.stderr.on('data', (d: Buffer) => {
+        this.stats.push(d.toString('utf8'));
         this.stderrText = (this.stderrText + d.toString('utf8')).slice(-8000);
         if (/listening on /.test(this.stderrText) && this.nonPcap === undefined) {
           clearTimeout(timer);
@@ -194,9 +227,37 @@ export class RemoteCapture {
     });
     void handle.exit.then(({ code }) => {
       this.ended ??=
-        code === 124 ? 'time-limit' : this.packets.length >= this.limits.maxPackets ? 'packet-limit' : 'exited';
+        code === 124 ? 'time-limit' : this.collector.count >= this.limits.maxPackets ? 'packet-limit' : 'exited';
       this.collector.end();
     });
+  }
+
+  /** Packets decoded so far (kept or not). */
+  get count(): number {
+    return this.collector.count;
+  }
+
+  onPacket(listener: (p: Packet) => void): void {
+    this.collector.onPacket(listener);
+  }
+
+  onStats(listener: (s: CaptureStats) => void): void {
+    this.statsListeners.push(listener);
+  }
+
+  /** Asks a shared capture's tcpdump for its counts; they arrive through onStats. */
+  requestStats(): void {
+    if (!this.shared) throw new Error('only a shared capture relays count requests');
+    if (this.channel?.writable) this.channel.write('s\n');
+  }
+
+  /** Settles when tcpdump on the LB has exited (or the channel is gone). */
+  get done(): Promise<void> {
+    return (this.finished ?? Promise.resolve()).then(() => undefined);
+  }
+
+  get commandLine(): string {
+    return this.command;
   }
 
   private nonPcapError(): CaptureUnavailableError {

@@ -20,11 +20,25 @@ function checkedPort(port: number): number {
   return port;
 }
 
+/** The probe's source port, or for a capture shared by many checks the range their probes use. */
+export type ProbePorts = number | PortRange;
+
+export interface PortRange {
+  first: number;
+  last: number;
+}
+
+function probePortMatch(ports: ProbePorts): string {
+  if (typeof ports === 'number') return `tcp port ${checkedPort(ports)}`;
+  if (ports.first > ports.last) throw new Error(`capture filter: bad port range ${ports.first}-${ports.last}`);
+  return `tcp portrange ${checkedPort(ports.first)}-${checkedPort(ports.last)}`;
+}
+
 export interface LbFilterInput {
   vip: string;
   port: number;
-  /** The source port the probe connects from (chosen before the capture starts). */
-  sourcePort: number;
+  /** The source port the probe connects from (chosen before the capture starts), or a shared range. */
+  sourcePort: ProbePorts;
   members: readonly { host: string; port: number }[];
   /** The SSH port carrying the capture, never captured itself. */
   sshPort: number;
@@ -39,7 +53,7 @@ const SERVER_SIDE_SEGMENTS =
 
 export function lbCaptureFilter(input: LbFilterInput): string {
   const vip = checkedIp(input.vip);
-  const probe = `(host ${vip} and tcp port ${checkedPort(input.port)} and tcp port ${checkedPort(input.sourcePort)})`;
+  const probe = `(host ${vip} and tcp port ${checkedPort(input.port)} and ${probePortMatch(input.sourcePort)})`;
   const members = input.members.map((m) => `(host ${checkedIp(m.host)} and tcp port ${checkedPort(m.port)})`);
   const toMembers = members.length > 0 ? [`(tcp and (${members.join(' or ')}) and ${SERVER_SIDE_SEGMENTS})`] : [];
   // Connections the LB opens itself (any destination), and what answers them: the
@@ -57,7 +71,7 @@ export function lbCaptureFilter(input: LbFilterInput): string {
 }
 
 /** At the vantage point: the probe's flow and any ICMP error (which names its sender). */
-export function localCaptureFilter(vip: string, port: number, sourcePort: number): string {
-  const probe = `host ${checkedIp(vip)} and tcp port ${checkedPort(port)} and tcp port ${checkedPort(sourcePort)}`;
+export function localCaptureFilter(vip: string, port: number, sourcePort: ProbePorts): string {
+  const probe = `host ${checkedIp(vip)} and tcp port ${checkedPort(port)} and ${probePortMatch(sourcePort)}`;
   return `(${probe}) or icmp or icmp6`;
 }

@@ -5,7 +5,7 @@
 // only; step-mode.ts decides.
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { RemoteCapture } from '../capture/remote-capture.js';
+import type { CheckCapture } from '../capture/shared-capture.js';
 import {
   httpExchange,
   httpRequest,
@@ -36,7 +36,7 @@ export interface ModeIo {
   options: CheckOptions;
   reach: ReachObservation;
   socket: Socket | undefined;
-  capture: RemoteCapture | undefined;
+  capture: CheckCapture | undefined;
   session: SshSession | undefined;
   /** Wraps every wait so a cancel interrupts it. */
   cancellable: <T>(p: Promise<T>) => Promise<T>;
@@ -53,7 +53,7 @@ const hostHeader = (t: ResolvedTarget): string => t.sni ?? t.vip;
  * which came first. Health checks also send SYNs; ours comes within a
  * millisecond of the handshake, hence the short settle after the first one.
  */
-async function waitForTcpProxy(capture: RemoteCapture, target: ResolvedTarget, sourcePort: number): Promise<void> {
+async function waitForTcpProxy(capture: CheckCapture, target: ResolvedTarget, sourcePort: number): Promise<void> {
   const handshakeDone = await capture.waitFor(
     (p) =>
       p.ip?.dst === target.vip &&

@@ -4,9 +4,11 @@
 import type { Socket } from 'node:net';
 import { LocalCapture } from '../capture/local-capture.js';
 import type { Packet } from '../capture/packet.js';
-import { DEFAULT_CAPTURE_LIMITS, RemoteCapture, type CaptureResult } from '../capture/remote-capture.js';
+import { DEFAULT_CAPTURE_LIMITS, RemoteCapture } from '../capture/remote-capture.js';
+import type { CaptureEnd, CheckCapture } from '../capture/shared-capture.js';
 import { tcpConnect, type ConnectResult } from '../probe/tcp-connect.js';
 import type { SshSession } from '../remote/ssh-session.js';
+import type { CaptureHubs } from './capture-hubs.js';
 import { lbCaptureFilter, localCaptureFilter } from './capture-filter.js';
 import type { CheckTarget, LbAccess } from './check-target.js';
 import { findClientSyn } from './flow-analysis.js';
@@ -16,12 +18,12 @@ import type { CaptureView, ReachObservation } from './observation.js';
 const SYN_GRACE_MS = 300;
 
 export interface Captures {
-  lb: RemoteCapture | undefined;
-  local: LocalCapture | undefined;
+  lb: CheckCapture | undefined;
+  local: CheckCapture | undefined;
   localUnavailable?: string;
 }
 
-export function lbView(capture: RemoteCapture, ended?: CaptureResult): CaptureView {
+export function lbView(capture: CheckCapture, ended?: CaptureEnd): CaptureView {
   return {
     packets: [...(ended?.packets ?? capture.packets)],
     maxPackets: capture.limits.maxPackets,
@@ -31,8 +33,8 @@ export function lbView(capture: RemoteCapture, ended?: CaptureResult): CaptureVi
   };
 }
 
-function localView(local: LocalCapture): CaptureView {
-  return { packets: [...local.packets], maxPackets: local.maxPackets, maxBytes: local.maxBytes };
+function localView(local: CheckCapture): CaptureView {
+  return { packets: [...local.packets], maxPackets: local.limits.maxPackets, maxBytes: local.limits.maxBytes };
 }
 
 /** tcpdump on one LB node, filtered on the probe's own flow and the LB's connections to the pool. */
@@ -57,18 +59,37 @@ export function startLbCapture(
   });
 }
 
+export interface CaptureStartOptions {
+  boundSeconds: number;
+  localCapture: boolean;
+  /** A long-lived process's shared captures; the source port then comes from their range (capture-hubs.ts). */
+  hubs?: CaptureHubs | undefined;
+}
+
+/** The LB capture and the vantage one: leases on shared captures when there are some, else captures of their own. */
 export function startCaptures(
   session: SshSession | undefined,
   target: CheckTarget,
   sourcePort: number,
-  opts: { boundSeconds: number; localCapture: boolean },
-): [Promise<RemoteCapture | undefined>, Promise<LocalCapture | { unavailable: string }>] {
+  opts: CaptureStartOptions,
+): [Promise<CheckCapture | undefined>, Promise<CheckCapture | { unavailable: string }>] {
   const lb = target.lb;
+  const { hubs, boundSeconds } = opts;
+  const own = (s: SshSession, a: LbAccess): Promise<CheckCapture> =>
+    startLbCapture(s, a, target, sourcePort, boundSeconds);
   const remote =
-    session && lb ? startLbCapture(session, lb, target, sourcePort, opts.boundSeconds) : Promise.resolve(undefined);
-  const local = opts.localCapture
-    ? LocalCapture.start(localCaptureFilter(target.vip, target.port, sourcePort), opts.boundSeconds)
-    : Promise.resolve({ unavailable: 'disabled' });
+    session && lb
+      ? hubs
+        ? hubs.lbLease(session, lb, target, sourcePort, boundSeconds).then((l) => l ?? own(session, lb))
+        : own(session, lb)
+      : Promise.resolve(undefined);
+  const ownLocal = (): Promise<CheckCapture | { unavailable: string }> =>
+    LocalCapture.start(localCaptureFilter(target.vip, target.port, sourcePort), boundSeconds);
+  const local: Promise<CheckCapture | { unavailable: string }> = !opts.localCapture
+    ? Promise.resolve({ unavailable: 'disabled' })
+    : hubs
+      ? hubs.localLease(target, sourcePort, boundSeconds).then((l) => (l ? l : ownLocal()))
+      : ownLocal();
   return [remote, local];
 }
 
@@ -98,7 +119,7 @@ function fromVipToProbe(target: CheckTarget, sport: number): (p: Packet) => bool
 }
 
 /** Waits, bounded, until a capture shows the probe's SYN (or the LB's answer, which follows it). */
-async function awaitSyn(lb: RemoteCapture, target: CheckTarget, connect: ConnectResult): Promise<void> {
+async function awaitSyn(lb: CheckCapture, target: CheckTarget, connect: ConnectResult): Promise<void> {
   const id = { vip: target.vip, port: target.port, sourcePort: connect.localPort };
   // The LB's own answer follows the SYN, so waiting for it also waits for the SYN.
   if (connect.outcome === 'timeout') await lb.waitFor((p) => findClientSyn([p], id) !== undefined, 50);

@@ -3,12 +3,13 @@
 // handed to onStep the moment it is decided, so chat can post it before the
 // next one runs; the final report is decided from the whole observation.
 import type { Duplex } from 'node:stream';
-import { LocalCapture } from '../capture/local-capture.js';
 import { LbcheckError } from '../errors.js';
 import { reserveLocalPort, type ConnectResult } from '../probe/tcp-connect.js';
 import { readInterfaceNames } from '../remote/interface-names.js';
 import { SshSession } from '../remote/ssh-session.js';
 import { renderPngOffThread, warmPngPool } from '../evidence/png-pool.js';
+import { CaptureLease } from '../capture/shared-capture.js';
+import type { CaptureHubs } from './capture-hubs.js';
 import { stepEvidenceDraftFor } from './check-evidence.js';
 import {
   withDefaults,
@@ -41,6 +42,8 @@ export interface CheckDeps {
   signal?: AbortSignal;
   /** Capture at the vantage point too (tells RST from ICMP); default on. */
   localCapture?: boolean;
+  /** A worker's shared captures (one tcpdump per LB and target, leased per check); else each check its own. */
+  captureHubs?: CaptureHubs;
 }
 
 export interface CheckOutcome {
@@ -147,12 +150,18 @@ export async function runCheck(input: CheckTarget, options: CheckOptions, deps: 
   let captures: Captures = { lb: undefined, local: undefined };
   let nodes: GroupNode[] = [];
   let socket: Duplex | undefined;
+  let localStopping: Promise<unknown> | undefined;
   // The exact remote commands per step, from every node (labelled when there are several).
   const mark = (): number[] => opened.map((o) => o.session?.commands.length ?? 0);
-  const commandsSince = (from: number[]): string[] =>
-    opened.flatMap((o, i) =>
+  const from1 = mark();
+  // A lease on a capture another check started: its command line is not among this check's, so say what runs.
+  let sharedNote: string[] = [];
+  const commandsSince = (from: number[]): string[] => [
+    ...(from === from1 ? sharedNote : []),
+    ...opened.flatMap((o, i) =>
       (o.session?.commands.slice(from[i] ?? 0) ?? []).map((c) => (group ? `# on ${o.access.label}\n${c}` : c)),
-    );
+    ),
+  ];
 
   // Steps reach onStep in order through this chain; each waits for its own PNG (rendered off-thread while
   // the next step's I/O runs) and for the step before it. Caught here so a failure waiting its turn is
@@ -184,16 +193,18 @@ export async function runCheck(input: CheckTarget, options: CheckOptions, deps: 
 
   // Set when every step is observed; the report is made once the captures are stopped.
   let observed!: CheckObservation;
-  const from1 = mark();
   // Read alongside the capture start (one more channel on the same session), not after it.
   const interfaces = opened.map((o) =>
     o.session ? readInterfaceNames(o.session).catch(() => new Map<number, string>()) : undefined,
   );
   try {
-    const sourcePort = await reserveLocalPort(options.sourceAddress);
+    // HA groups capture on every node for one check: no shared captures there.
+    const hubs = group ? undefined : deps.captureHubs;
+    const sourcePort = await (hubs ? hubs.reservePort(options.sourceAddress) : reserveLocalPort(options.sourceAddress));
     const [remoteStart, localStart] = startCaptures(group ? undefined : session, target, sourcePort, {
       boundSeconds,
       localCapture: deps.localCapture !== false,
+      hubs,
     });
     const groupStart = group ? startGroupCaptures(opened, target, sourcePort, boundSeconds) : Promise.resolve([]);
     // Even when cancelled mid-start, the captures must be stopped: take them when they arrive.
@@ -202,7 +213,7 @@ export async function runCheck(input: CheckTarget, options: CheckOptions, deps: 
         if (deps.signal?.aborted) {
           void r?.stop();
           for (const n of g) void n.capture?.stop();
-          if (l instanceof LocalCapture) void l.stop();
+          if (!('unavailable' in l)) void l.stop();
         }
       },
       () => undefined,
@@ -213,9 +224,11 @@ export async function runCheck(input: CheckTarget, options: CheckOptions, deps: 
       throw nodes.find((n) => n.failure)?.failure ?? new Error('no LB node could capture');
     captures = {
       lb: remote,
-      local: localOrWhy instanceof LocalCapture ? localOrWhy : undefined,
-      ...(localOrWhy instanceof LocalCapture ? {} : { localUnavailable: localOrWhy.unavailable }),
+      local: 'unavailable' in localOrWhy ? undefined : localOrWhy,
+      ...('unavailable' in localOrWhy ? { localUnavailable: localOrWhy.unavailable } : {}),
     };
+    if (remote instanceof CaptureLease && !commandsSince(from1).includes(remote.command))
+      sharedNote = [`# capture shared by this target's checks, already running on the LB:\n${remote.command}`];
     checkCancel();
 
     // Step 1: reach
@@ -236,6 +249,8 @@ export async function runCheck(input: CheckTarget, options: CheckOptions, deps: 
       options.sourceAddress,
     );
     socket = reach.socket;
+    // The vantage capture's part ends with step 1: stopped now, it is done by the time the report is.
+    localStopping = captures.local?.stop().catch(() => undefined);
     const handler = reach.handledBy ?? 0;
     if (group) {
       session = nodes[handler]?.session;
@@ -288,7 +303,7 @@ export async function runCheck(input: CheckTarget, options: CheckOptions, deps: 
     socket?.destroy();
     await captures.lb?.stop().catch(() => undefined);
     for (const n of nodes) await n.capture?.stop().catch(() => undefined);
-    await captures.local?.stop().catch(() => undefined);
+    await (localStopping ?? captures.local?.stop().catch(() => undefined));
     if (ownsSessions) for (const o of opened) o.session?.close();
     // A check that failed after a step was decided still hands that step to onStep, as before pipelining.
     await delivered.catch(() => undefined);

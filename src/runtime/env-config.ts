@@ -26,6 +26,8 @@ export interface RuntimeConfig {
   lockDurationMs: number;
   stalledIntervalMs: number;
   localCapture: boolean;
+  /** LBCHECK_SHARED_CAPTURE: a worker keeps one capture per LB and target running between checks. */
+  sharedCapture: boolean;
   /** LBCHECK_SOURCE_ADDRESS: the probes leave from this address of the worker's host (its vantage point). */
   sourceAddress?: string;
   /** LBCHECK_JOB_KEY: the bot and its workers seal and check every queued job with it. */
@@ -63,6 +65,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     lockDurationMs: s.LBCHECK_LOCK_MS,
     stalledIntervalMs: s.LBCHECK_STALLED_CHECK_MS,
     localCapture: s.LBCHECK_LOCAL_CAPTURE !== '0',
+    sharedCapture: s.LBCHECK_SHARED_CAPTURE !== '0',
     ...(s.LBCHECK_CONFIG !== undefined ? { inventoryFile: s.LBCHECK_CONFIG } : {}),
     ...(s.LBCHECK_JOB_KEY !== undefined ? { jobKey: s.LBCHECK_JOB_KEY } : {}),
     ...(s.LBCHECK_LOG !== undefined ? { logTarget: s.LBCHECK_LOG } : {}),

@@ -116,6 +116,8 @@ export const runtimeSchema = z.object({
   LBCHECK_LOCK_MS: whole(10_000, 1000, 600_000),
   LBCHECK_STALLED_CHECK_MS: whole(5_000, 1000, 600_000),
   LBCHECK_LOCAL_CAPTURE: matching(undefined, /^[01]$/, 'must be 0 (no capture on this machine) or 1'),
+  // One tcpdump per LB and target kept running between checks (capture-hubs.ts); 0: each check its own.
+  LBCHECK_SHARED_CAPTURE: matching(undefined, /^[01]$/, 'must be 0 (each check starts its own capture) or 1'),
   // The vantage point's own address, when one host probes for several zones (one worker per address).
   LBCHECK_SOURCE_ADDRESS: raw.transform((text, ctx): string | undefined => {
     if (!given(text)) return undefined;

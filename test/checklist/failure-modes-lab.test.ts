@@ -4,7 +4,8 @@
 // with other traffic used to turn healthy VIPs into "impostors".
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { runCheck } from '../../src/checklist/run-check.js';
+import { CaptureHubs } from '../../src/checklist/capture-hubs.js';
+import { runCheck, type CheckOutcome } from '../../src/checklist/run-check.js';
 import { SshSession } from '../../src/remote/ssh-session.js';
 import type { LbAccess } from '../../src/checklist/check-target.js';
 import { startStandby } from '../lab/standby.js';
@@ -41,10 +42,11 @@ afterEach(async () => {
     );
 });
 
-async function runScenario(s: Scenario): Promise<void> {
-  await s.fault?.(lab);
+/** Runs a scenario's check; undefined when the check could not run and the scenario accepts that. */
+async function checkScenario(s: Scenario, captureHubs?: CaptureHubs): Promise<CheckOutcome | undefined> {
   const outcome = await runCheck(scenarioTarget(lab, s), checkOptions({ all: s.all ?? false }), {
     session: sessionFor,
+    ...(captureHubs ? { captureHubs } : {}),
   }).catch((err: Error) => {
     if (s.acceptsError?.test(err.message)) return err;
     throw err;
@@ -54,7 +56,7 @@ async function runScenario(s: Scenario): Promise<void> {
     assert.match((outcome as Error & { hint?: string }).hint ?? '', /path between lbcheck and the LB/);
     for (const s of sessions.values()) s.close();
     sessions.clear();
-    return;
+    return undefined;
   }
   const { report, observation } = outcome;
   const problems = assertExpected(report, s.expect, labFacts(lab));
@@ -65,6 +67,45 @@ async function runScenario(s: Scenario): Promise<void> {
   );
   // What was posted step by step is what the final report says: one decide path.
   assert.equal(observation.id, report.id);
+  return outcome;
+}
+
+async function runScenario(s: Scenario): Promise<void> {
+  await s.fault?.(lab);
+  await checkScenario(s);
+}
+
+/** Starts a target's shared captures (on the LB and here) the way a first check would, without a probe. */
+async function startShared(hubs: CaptureHubs, s: Scenario): Promise<void> {
+  const target = scenarioTarget(lab, s);
+  const port = await hubs.reservePort();
+  const session = target.lb ? await sessionFor(target.lb) : undefined;
+  const leases = await Promise.all([
+    session && target.lb ? hubs.lbLease(session, target.lb, target, port, 20) : undefined,
+    hubs.localLease(target, port, 20),
+  ]);
+  for (const l of leases) await l?.stop();
+}
+
+/**
+ * Through a worker's shared captures, already running when the check comes (as after an earlier check; the
+ * check itself runs once, as LBs keep state between requests: nginx skips a failed upstream for a while).
+ * Its evidence must say it leased them.
+ */
+async function runScenarioShared(s: Scenario): Promise<void> {
+  await s.fault?.(lab);
+  const hubs = new CaptureHubs();
+  try {
+    const shareable = !s.noLb && !s.sudo && !s.pair;
+    if (shareable) await startShared(hubs, s);
+    const outcome = await checkScenario(s, hubs);
+    if (shareable && outcome) {
+      const commands = outcome.evidence.find((e) => e.name === 'step1-commands.txt')?.data.toString('utf8') ?? '';
+      assert.match(commands, /# capture shared by this target's checks/, `${s.name}: the check had its own`);
+    }
+  } finally {
+    await hubs.closeAll();
+  }
 }
 
 describe('failure modes, quiet LB', () => {
@@ -78,4 +119,8 @@ describe('failure modes, busy LB (background SYN flood to another address on the
       await runScenario(s);
     });
   }
+});
+
+describe("failure modes through a worker's shared captures (one tcpdump per LB and target, leased per check)", () => {
+  for (const s of SCENARIOS) it(`${s.name}, shared`, () => runScenarioShared(s));
 });

@@ -101,20 +101,25 @@ export class Lab {
     return run(inNs(this.nsOf(host), argv));
   }
 
-  /** Command names of the processes running in a host's namespace (to prove nothing was left running). */
-  processNames(host: LabHost): string[] {
+  /** The processes running in a host's namespace, with their command names (every one of them the lab's). */
+  processes(host: LabHost): { pid: number; name: string }[] {
     const out = spawnSync('ip', ['netns', 'pids', this.nsOf(host)], { encoding: 'utf8' });
     return out.stdout
       .split('\n')
       .filter((l) => l.trim() !== '')
       .map((pid) => {
         try {
-          return readFileSync(`/proc/${pid.trim()}/comm`, 'utf8').trim();
+          return { pid: Number(pid.trim()), name: readFileSync(`/proc/${pid.trim()}/comm`, 'utf8').trim() };
         } catch {
-          return '';
+          return { pid: Number(pid.trim()), name: '' };
         }
       })
-      .filter((n) => n !== '');
+      .filter((p) => p.name !== '');
+  }
+
+  /** Command names of the processes running in a host's namespace (to prove nothing was left running). */
+  processNames(host: LabHost): string[] {
+    return this.processes(host).map((p) => p.name);
   }
 
   /** Registers a restartable service and starts it. */

@@ -1,0 +1,137 @@
+// A worker's shared captures on the lab LB: one tcpdump per LB and target
+// serving checks one after another and at once, each check seeing only its
+// own probe; a capture that dies is replaced; idle ones end by themselves;
+// nothing is left running on the LB or here. (The verdicts through shared
+// captures, scenario by scenario: failure-modes-lab.test.ts.)
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, afterEach, before, describe, it } from 'node:test';
+import type { Packet } from '../../src/capture/packet.js';
+import { CaptureHubs, DEFAULT_SHARED_OPTIONS, PROBE_PORTS } from '../../src/checklist/capture-hubs.js';
+import type { CheckTarget } from '../../src/checklist/check-target.js';
+import { runCheck, type CheckOutcome } from '../../src/checklist/run-check.js';
+import { SshSession } from '../../src/remote/ssh-session.js';
+import { startLab, type Lab } from '../lab/lab.js';
+import { checkOptions, labTarget } from './lab-target.js';
+
+let lab: Lab;
+let session: SshSession;
+let hubs: CaptureHubs;
+let target: CheckTarget;
+
+const lbTcpdumps = (): { pid: number; name: string }[] => lab.processes('lb').filter((p) => p.name === 'tcpdump');
+
+/** This process's own tcpdump children (the vantage capture), by name. */
+function localTcpdumps(): string[] {
+  const children = readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').trim();
+  return children
+    .split(/\s+/)
+    .filter((pid) => pid !== '')
+    .map((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+      } catch {
+        return '';
+      }
+    })
+    .filter((name) => name === 'tcpdump');
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  // A bound for a hung test, not a speed target: the condition is the assertion.
+  for (let i = 0; i < 200 && !condition(); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(condition(), what);
+}
+
+function check(): Promise<CheckOutcome> {
+  return runCheck(target, checkOptions(), { session: () => Promise.resolve(session), captureHubs: hubs });
+}
+
+const commandsOf = (o: CheckOutcome): string =>
+  o.evidence.find((e) => e.name === 'step1-commands.txt')?.data.toString('utf8') ?? '';
+
+/** The probe ports of every packet to or from the VIP in a capture view. */
+function probePorts(packets: readonly Packet[]): Set<number> {
+  const ports = new Set<number>();
+  for (const p of packets) {
+    if (p.ip?.dst === target.vip && p.tcp?.dstPort === target.port) ports.add(p.tcp.srcPort);
+    if (p.ip?.src === target.vip && p.tcp?.srcPort === target.port) ports.add(p.tcp.dstPort);
+  }
+  return ports;
+}
+
+before(async () => {
+  lab = await startLab();
+  const t = labTarget(lab, 'haproxy-http');
+  target = { ...t, members: t.members.slice(0, 2) };
+  if (!target.lb) throw new Error('lab target without LB access');
+  session = await SshSession.open(target.lb);
+});
+afterEach(async () => {
+  await hubs.closeAll();
+  assert.deepEqual(lbTcpdumps(), [], 'a tcpdump was left running on the LB');
+  assert.deepEqual(localTcpdumps(), [], 'a tcpdump was left running here');
+});
+after(() => {
+  session.close();
+  lab.teardown();
+});
+
+describe("a worker's shared captures on the lab LB", () => {
+  it('one tcpdump on the LB serves every check of a target, started by the first and named by the others', async () => {
+    hubs = new CaptureHubs();
+    const outcomes: CheckOutcome[] = [];
+    for (let i = 0; i < 3; i++) {
+      outcomes.push(await check());
+      assert.equal(lbTcpdumps().length, 1, `after check ${i + 1}: one shared tcpdump on the LB`);
+    }
+    for (const o of outcomes) assert.equal(o.report.diagnosis.culprit, 'none', o.report.diagnosis.summary);
+    const [first, ...later] = outcomes.map(commandsOf);
+    assert.ok(first?.includes(`tcp portrange ${PROBE_PORTS.first}-${PROBE_PORTS.last}`), first);
+    assert.doesNotMatch(first ?? '', /# capture shared/);
+    for (const c of later) {
+      assert.match(c, /# capture shared by this target's checks, already running on the LB:\n.*tcpdump/);
+    }
+    for (const o of outcomes) {
+      const port = o.observation.reach.connect.localPort;
+      assert.ok(port >= PROBE_PORTS.first && port <= PROBE_PORTS.last, `probe port ${port} outside the range`);
+      // Each check's capture starts at its own start: no earlier check's probe in it.
+      assert.deepEqual([...probePorts(o.observation.mode?.lb?.packets ?? [])], [port]);
+      assert.deepEqual([...probePorts(o.observation.reach.local?.packets ?? [])], [port]);
+    }
+  });
+
+  it('checks of one target at once: each sees only its own probe, and all pass', async () => {
+    hubs = new CaptureHubs();
+    await check(); // the capture is running before the burst, as in a worker under load
+    const outcomes = await Promise.all([check(), check(), check()]);
+    const ports = outcomes.map((o) => o.observation.reach.connect.localPort);
+    assert.equal(new Set(ports).size, 3, 'three checks, three probe ports');
+    for (const o of outcomes) {
+      assert.equal(o.report.diagnosis.culprit, 'none', o.report.diagnosis.summary);
+      const own = o.observation.reach.connect.localPort;
+      assert.deepEqual([...probePorts(o.observation.reach.lb?.packets ?? [])], [own]);
+      assert.deepEqual([...probePorts(o.observation.mode?.lb?.packets ?? [])], [own]);
+    }
+    assert.equal(lbTcpdumps().length, 1);
+  });
+
+  it('a shared tcpdump that dies between checks is replaced, and the next check passes', async () => {
+    hubs = new CaptureHubs();
+    await check();
+    const [running] = lbTcpdumps();
+    assert.ok(running, 'no shared tcpdump on the LB');
+    process.kill(running.pid, 'SIGKILL'); // the lab's own tcpdump, started by this test's check
+    await until(() => lbTcpdumps().length === 0, 'the killed tcpdump is still there');
+    const next = await check();
+    assert.equal(next.report.diagnosis.culprit, 'none', next.report.diagnosis.summary);
+    assert.doesNotMatch(commandsOf(next), /# capture shared/, 'the next check leased the dead capture');
+    assert.equal(lbTcpdumps().length, 1);
+  });
+
+  it('an idle shared capture ends by itself', async () => {
+    hubs = new CaptureHubs({ ...DEFAULT_SHARED_OPTIONS, idleMs: 300 });
+    await check();
+    await until(() => lbTcpdumps().length === 0 && localTcpdumps().length === 0, 'the idle capture still runs');
+  });
+});
