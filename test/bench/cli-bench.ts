@@ -3,8 +3,9 @@
 // a new SSH connection each time: a new process) against the seed's
 // procedure done by hand (shell-procedure.ts). The lab LB's root login shell
 // gets a ~0.3 s start-up file, as real LBs with vendor shells have: every
-// remote command the shell script runs pays it, as lbcheck's one capture
-// command does.
+// remote command the shell script runs pays it, and so does lbcheck's
+// capture, once (its other commands go to shells started at the same time:
+// warm channels, src/remote/warm-channels.ts).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
