@@ -17,7 +17,7 @@ import { tcpConnect } from '../probe/tcp-connect.js';
 import { upgradeToTls } from '../probe/tls-upgrade.js';
 import type { SshSession } from '../remote/ssh-session.js';
 import type { CheckOptions, ResolvedTarget } from './check-target.js';
-import { analyzeFlows } from './flow-analysis.js';
+import { analyzeFlows, findClientSyn } from './flow-analysis.js';
 import type { ModeObservation, ReachObservation } from './observation.js';
 import { lbView } from './observe-reach.js';
 
@@ -54,6 +54,18 @@ const hostHeader = (t: ResolvedTarget): string => t.sni ?? t.vip;
  * millisecond of the handshake, hence the short settle after the first one.
  */
 async function waitForTcpProxy(capture: CheckCapture, target: ResolvedTarget, sourcePort: number): Promise<void> {
+  // An L4 forwarder already passed the client's own SYN on (same initial sequence number): it has no accept
+  // step, so there is no server connection of its own to wait for.
+  const clientSyn = findClientSyn(capture.packets, { vip: target.vip, port: target.port, sourcePort });
+  const forwarded = capture.packets.some(
+    (p) =>
+      p !== clientSyn &&
+      p.ip?.dst !== target.vip &&
+      p.tcp?.flags.syn === true &&
+      !p.tcp.flags.ack &&
+      p.tcp.seq === clientSyn?.tcp?.seq,
+  );
+  if (forwarded) return;
   const handshakeDone = await capture.waitFor(
     (p) =>
       p.ip?.dst === target.vip &&

@@ -19,7 +19,14 @@ import {
   type ResolvedTarget,
 } from './check-target.js';
 import { decideCheck, stopsTheCheck } from './decide-check.js';
-import { groupCaptures, nodeObservations, openGroup, startGroupCaptures, type GroupNode } from './lb-group.js';
+import {
+  groupCaptures,
+  nodeObservations,
+  openGroup,
+  startGroupCaptures,
+  type GroupNode,
+  type OpenedNode,
+} from './lb-group.js';
 import type { Evidence } from './evidence.js';
 import { renderDraft } from './step-evidence.js';
 import { OBSERVATION_VERSION, type CheckObservation, type ObservedTarget } from './observation.js';
@@ -132,13 +139,19 @@ export async function runCheck(input: CheckTarget, options: CheckOptions, deps: 
   checkCancel();
   const open = deps.session ?? ((a: LbAccess) => SshSession.open(a));
   // An HA group: a session per node, all at once; steps 2 and 3 then use the node that handled the probe.
-  const opened = group
-    ? await cancellable(openGroup(group, open))
-    : lb
-      ? [{ access: lb, session: await cancellable(open(lb)) }]
-      : [];
-  let session = opened.find((o) => o.session)?.session;
   const ownsSessions = deps.session === undefined;
+  const opening: Promise<OpenedNode[]> = group
+    ? openGroup(group, open)
+    : lb
+      ? open(lb).then((s) => [{ access: lb, session: s }])
+      : Promise.resolve([]);
+  // Cancelled while connecting: the sessions this check opened itself are closed when they arrive.
+  void opening.then(
+    (nodes) => ownsSessions && deps.signal?.aborted && nodes.forEach((o) => o.session?.close()),
+    () => undefined,
+  );
+  const opened = await cancellable(opening);
+  let session = opened.find((o) => o.session)?.session;
   const boundSeconds = Math.ceil((options.connectTimeoutMs + options.silentMs) / 1000) + 10;
   const partial = {
     version: OBSERVATION_VERSION as typeof OBSERVATION_VERSION,

@@ -1,9 +1,10 @@
 // The checklist engine against every failure mode the lab can produce: the
 // step verdicts, the mode, the member outcomes and the culprit.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { Report, ServersStep } from '../../src/model/report.js';
-import { runCheck, type CheckOutcome } from '../../src/checklist/run-check.js';
+import { CheckCancelledError, runCheck, type CheckOutcome } from '../../src/checklist/run-check.js';
 import { decodePcap } from '../../src/capture/pcap-stream.js';
 import { SshSession } from '../../src/remote/ssh-session.js';
 import { LAB_TLS_NAME, startLab, waitHealthy, type Lab, type VipKind } from '../lab/lab.js';
@@ -204,6 +205,34 @@ describe('faults on the LB', () => {
       session?.close();
       session = undefined;
     }
+  });
+});
+
+/** Established TCP connections from this machine to the lab LB's sshd. */
+function sshConnectionsToLb(): number {
+  const out = spawnSync('ss', ['-Htn', 'state', 'established', 'dst', `${lab.sshInfo.host}:22`], { encoding: 'utf8' });
+  return out.stdout.split('\n').filter((l) => l.trim() !== '').length;
+}
+
+async function untilNoSshToLb(what: string): Promise<void> {
+  // A bound for a hung test, not a speed target: the condition is the assertion.
+  for (let i = 0; i < 100 && sshConnectionsToLb() > 0; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(sshConnectionsToLb(), 0, what);
+}
+
+describe('cancelling', () => {
+  it('cancelled while its SSH connection is still opening: the check ends cancelled and closes that connection', async () => {
+    session?.close();
+    session = undefined;
+    await untilNoSshToLb('a connection from an earlier test is still open');
+    const controller = new AbortController();
+    // No session given: the check opens (and owns) its connection; the cancel comes while it is opening.
+    const checking = runCheck(labTarget(lab, 'nginx'), checkOptions(), { signal: controller.signal });
+    controller.abort();
+    await assert.rejects(checking, CheckCancelledError);
+    // The connection goes on opening after the cancel: wait until it is up (or was closed too fast to see).
+    for (let i = 0; i < 100 && sshConnectionsToLb() === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await untilNoSshToLb('the connection the cancelled check opened was left open');
   });
 });
 
