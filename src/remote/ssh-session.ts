@@ -155,7 +155,12 @@ export class SshSession {
   async execLine(command: string): Promise<ExecHandle> {
     this.commands.push(command);
     const warm = await this.warm.take(command);
-    if (warm) return { ...warm, command };
+    if (warm) {
+      // As with an exec, the command is under way once the LB has answered since it was sent: a connection that
+      // stalled (a black-holed segment being resent) holds the caller here, not in its own timeouts.
+      await this.roundTrip();
+      return { ...warm, command };
+    }
     try {
       return { ...(await this.openExec(command)), command };
     } catch (err) {
@@ -165,6 +170,20 @@ export class SshSession {
       await this.warm.release();
       return { ...(await this.openExec(command)), command };
     }
+  }
+
+  /**
+   * Resolves at the LB's next answer on this connection (or when the connection ends): a request it answers and
+   * ignores, to cancel a port forward that does not exist. Answered in order, after everything sent before it.
+   */
+  private roundTrip(): Promise<void> {
+    return new Promise((resolve) => {
+      try {
+        this.client.unforwardIn('127.0.0.1', 0, () => resolve());
+      } catch {
+        resolve(); // not connected: the command's channel reports that itself
+      }
+    });
   }
 
   /** Opens up to the session's number of warm channels (a pooled session calls it as each check begins). */

@@ -4,7 +4,7 @@
 // other, that cost dominates a check. A warm channel runs a constant loader
 // instead of a command: its shell starts at once, in parallel with whatever
 // else the check is doing, then waits for one command line on stdin. Handing
-// it the line later costs one packet instead of a shell start-up.
+// it the line later costs a round trip instead of a shell start-up.
 //
 // Security: the line handed over is exactly the command line exec would have
 // sent (built by shell-quote.ts, recorded in SshSession.commands), sent over
