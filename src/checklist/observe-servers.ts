@@ -105,11 +105,13 @@ export async function observeServers(
   const blocked = probed.filter(
     ({ result }) => !memberOk(result.fromLb, target.protocol) && memberOk(result.direct, target.protocol),
   );
-  for (const { host } of session ? blocked : []) {
-    if (host in lbSourceAddresses || !session) continue;
-    const src = await lbSourceAddress(session, host);
+  // All at once: each is a remote command, and each would otherwise wait for the LB's login shell in turn.
+  const hosts = [...new Set(blocked.map((b) => b.host))];
+  const sources = session ? await Promise.all(hosts.map((host) => lbSourceAddress(session, host))) : [];
+  hosts.forEach((host, i) => {
+    const src = sources[i];
     if (src) lbSourceAddresses[host] = src;
-  }
+  });
   const members = probed.map((p) => p.result);
   return {
     members,

@@ -1,7 +1,8 @@
 // `lbcheck run`: one check from the command line, human or --json output.
-// Only light modules are imported up front: the TCP connection to the LB's
-// sshd opens first, and the check engine and SSH library (about 0.2 s to
-// load) load while sshd prepares its side of the handshake.
+// Only light modules are imported up front. The TCP connection to the LB's
+// sshd opens first; then the SSH library loads and the handshake starts, and
+// the check engine loads while the handshake and the LB's login shells (warm
+// channels, ~0.3 s on real LBs) are under way: none of them waits for another.
 import { isIP } from 'node:net';
 import type { LbAccess } from '../checklist/check-target.js';
 import type { SshSession as SshSessionType } from '../remote/ssh-session.js';
@@ -108,25 +109,34 @@ export async function runMain(args: string[]): Promise<number> {
     throw new InputError(`--source ${JSON.stringify(source)} is not an IP address`, 'give an address of this machine');
   const silent = seconds(one('silent'), 'silent', 5);
   const early = target.lb ? preconnect(target.lb.host, target.lb.port) : undefined;
-  const [{ runCheck }, { SshSession }, { writeEvidence }] = await Promise.all([
-    import('../checklist/run-check.js'),
-    import('../remote/ssh-session.js'),
-    import('../checklist/write-evidence.js'),
-  ]);
   const id = newCheckId();
   const dir = one('evidence-dir');
   const json = p.bools.has('json');
   // Human output streams each step as it is decided; --json is one document at the end.
   const printer = json ? undefined : new StepPrinter(id, (text) => process.stdout.write(text), dir);
   printer?.header(target);
-  // The session is ours (on the early connection), so closing it is too.
+  const { SshSession } = await import('../remote/ssh-session.js');
+  // The handshake on the early connection comes before the engine loads, and so does the opening of the
+  // session's warm channels: loading blocks the event loop, and the channels' exec requests (which start the
+  // LB's slow login shells) leave only as the LB's answers are read. The engine then loads while those shells
+  // start. A failure is the check's, raised when the check asks for the session.
+  const firstSession = target.lb ? SshSession.open({ ...target.lb, preconnected: early }) : undefined;
+  await firstSession?.then(
+    (s) => s.warmed(),
+    () => undefined,
+  );
+  const [{ runCheck }, { writeEvidence }] = await Promise.all([
+    import('../checklist/run-check.js'),
+    import('../checklist/write-evidence.js'),
+  ]);
+  // The sessions are ours (the first on the early connection), so closing them is too.
   const sessions: SshSessionType[] = [];
-  // The early connection is to the first LB; the other nodes of an HA group connect on their own.
-  let earlyUsed = false;
+  // The first session is to the first LB; the other nodes of an HA group connect on their own.
+  let firstUsed = false;
   const openSession = async (lb: LbAccess): Promise<SshSessionType> => {
-    const useEarly = early !== undefined && !earlyUsed && lb === target.lb;
-    earlyUsed ||= useEarly;
-    const session = await SshSession.open({ ...lb, ...(useEarly ? { preconnected: early } : {}) });
+    const useFirst = firstSession !== undefined && !firstUsed && lb === target.lb;
+    firstUsed ||= useFirst;
+    const session = await ((useFirst ? firstSession : undefined) ?? SshSession.open(lb));
     sessions.push(session);
     return session;
   };
@@ -157,6 +167,12 @@ export async function runMain(args: string[]): Promise<number> {
     return 0;
   } finally {
     for (const session of sessions) session.close();
+    // The first session when the check never took it (it failed before asking for one).
+    if (!firstUsed)
+      void firstSession?.then(
+        (s) => s.close(),
+        () => undefined,
+      );
     // Closed with its session when one took it; destroyed here otherwise (idempotent either way).
     early?.socket.destroy();
   }

@@ -1,5 +1,6 @@
 // Warm, pinned SSH sessions per load balancer, shared by every check a worker
-// runs: a check pays a channel open (milliseconds), not a handshake.
+// runs: a check pays a channel open (milliseconds), not a handshake, and its
+// commands find login shells already started (warm-channels.ts).
 import type { LbAccess } from '../checklist/check-target.js';
 import { SshSession } from './ssh-session.js';
 
@@ -17,7 +18,11 @@ export class SessionPool {
     const existing = this.sessions.get(key);
     if (existing) {
       const s = await existing.catch(() => undefined);
-      if (s?.alive) return s;
+      if (s?.alive) {
+        // Its warm channels may have been retired while the pool sat idle: their shells start now, with the check.
+        s.prewarm();
+        return s;
+      }
       this.sessions.delete(key);
     }
     const opening = SshSession.open(lb);

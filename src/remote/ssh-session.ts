@@ -1,13 +1,15 @@
 // One pinned, kept-alive SSH connection to a load balancer. Every remote
-// command is a new channel on it (no pty), so a check pays milliseconds per
+// command is a channel on it (no pty), so a check pays milliseconds per
 // command rather than a handshake; every command line run is recorded for the
-// evidence.
+// evidence. A few channels are opened ahead of need (warm-channels.ts), so a
+// command does not wait for the LB's login shell to start.
 import { Socket } from 'node:net';
 import { Client, type ClientChannel } from 'ssh2';
 import type { Preconnected } from './preconnect.js';
 import { verifyHostKey, type HostKeyPins, type HostKeyVerdict } from './host-keys.js';
 import { commandLine } from './shell-quote.js';
 import { HostKeyMismatchError, HostKeyUnknownError, SshAuthError, SshUnreachableError } from './ssh-errors.js';
+import { WarmChannels, type ExitStatus, type OpenedExec } from './warm-channels.js';
 import { LbcheckError } from '../errors.js';
 
 export interface SshOptions {
@@ -22,7 +24,18 @@ export interface SshOptions {
   preconnected?: Preconnected;
   /** The account is not root: run the privileged commands through `sudo -n` (sudo.ts). */
   sudo?: boolean;
+  /**
+   * Exec channels kept open and waiting for a command (warm-channels.ts), from the moment the session is
+   * ready; 0 opens a channel per command when it runs. Default WARM_CHANNELS.
+   */
+  warmChannels?: number;
 }
+
+/**
+ * A check starts two commands at once (the capture and `ip -o link`; an HA node a third, `ip -o addr`), and
+ * step 3 may run one more: three warm, plus those running, stays well under OpenSSH's MaxSessions of 10.
+ */
+export const WARM_CHANNELS = 3;
 
 export interface RemoteResult {
   code: number | null;
@@ -45,13 +58,14 @@ export class ForwardError extends LbcheckError {
 interface ExecHandle {
   channel: ClientChannel;
   command: string;
-  exit: Promise<{ code: number | null; signal: string | null }>;
+  exit: Promise<ExitStatus>;
 }
 
 export class SshSession {
   /** Every command line run on this connection, in order (evidence: "the exact commands run"). */
   readonly commands: string[] = [];
   private closed = false;
+  private readonly warm: WarmChannels;
 
   private constructor(
     private readonly client: Client,
@@ -60,9 +74,14 @@ export class SshSession {
     readonly hostKeyFingerprint: string,
     /** Privileged commands go through `sudo -n` (the LB entry says `sudo: true`). */
     readonly sudo = false,
+    warmChannels = WARM_CHANNELS,
   ) {
-    client.on('close', () => (this.closed = true));
+    client.on('close', () => {
+      this.closed = true;
+      this.warm.close();
+    });
     client.on('error', () => undefined); // after 'ready', failures surface on the channel calls
+    this.warm = new WarmChannels((command) => this.openExec(command), warmChannels);
   }
 
   get alive(): boolean {
@@ -78,13 +97,17 @@ export class SshSession {
     const early = opts.preconnected?.error();
     if (early || (opts.preconnected && socket.destroyed))
       return Promise.reject(new SshUnreachableError(target, early?.code ?? early?.message ?? 'connection closed'));
+    // Many small request/response packets, the handshake's too: with Nagle, the request that follows NEWKEYS
+    // waited for the LB's delayed ACK of it (40 ms on Linux) before it left.
+    socket.setNoDelay(true);
     let verdict: HostKeyVerdict | undefined;
     return new Promise((resolve, reject) => {
       client.once('ready', () => {
         if (verdict === undefined || !verdict.ok) return reject(new Error('SSH ready without host key verification'));
-        // Many small request/response packets: Nagle would add delayed-ACK stalls to each.
-        client.setNoDelay(true);
-        resolve(new SshSession(client, socket, target, verdict.seen, opts.sudo === true));
+        const session = new SshSession(client, socket, target, verdict.seen, opts.sudo === true, opts.warmChannels);
+        // Their login shells start now, while the caller still prepares its first command.
+        session.prewarm();
+        resolve(session);
       });
       client.once('error', (err: Error & { level?: string; code?: string }) => {
         client.end();
@@ -110,6 +133,8 @@ export class SshSession {
         port: opts.port,
         username: opts.user,
         privateKey: opts.privateKey,
+        // Straight to the key: ssh2 would first try auth "none", one more round trip that no LB accepts.
+        authHandler: ['publickey'],
         readyTimeout: opts.readyTimeoutMs ?? 5000,
         keepaliveInterval: opts.keepaliveMs ?? 5000,
         keepaliveCountMax: 3,
@@ -127,22 +152,78 @@ export class SshSession {
   }
 
   /** Runs a line built by the caller from commandLine() pieces (e.g. with `;` between commands). */
-  execLine(command: string): Promise<ExecHandle> {
+  async execLine(command: string): Promise<ExecHandle> {
     this.commands.push(command);
+    const warm = await this.warm.take(command);
+    if (warm) {
+      // As with an exec, the command is under way once the LB has answered since it was sent: a connection that
+      // stalled (a black-holed segment being resent) holds the caller here, not in its own timeouts.
+      await this.roundTrip();
+      return { ...warm, command };
+    }
+    try {
+      return { ...(await this.openExec(command)), command };
+    } catch (err) {
+      // The server's session limit, reached while warm channels wait (a line no warm channel can take): their
+      // slots go to this command.
+      if (this.warm.size === 0) throw err;
+      await this.warm.release();
+      return { ...(await this.openExec(command)), command };
+    }
+  }
+
+  /**
+   * Resolves at the LB's next answer on this connection (or when the connection ends): a request it answers and
+   * ignores, to cancel a port forward that does not exist. Answered in order, after everything sent before it.
+   */
+  private roundTrip(): Promise<void> {
+    return new Promise((resolve) => {
+      try {
+        this.client.unforwardIn('127.0.0.1', 0, () => resolve());
+      } catch {
+        resolve(); // not connected: the command's channel reports that itself
+      }
+    });
+  }
+
+  /** Opens up to the session's number of warm channels (a pooled session calls it as each check begins). */
+  prewarm(): void {
+    if (!this.closed) this.warm.topUp();
+  }
+
+  /**
+   * Resolves once the warm channels are open: their shells are starting on the LB. Until then the process
+   * should not block its event loop (loading modules, say): each channel's exec request goes out only when
+   * the LB's confirmation of the channel is read.
+   */
+  warmed(): Promise<void> {
+    return this.warm.opened();
+  }
+
+  /** Idle warm channels, opened or opening. */
+  get warmChannels(): number {
+    return this.warm.size;
+  }
+
+  /** An exec channel running command; its closing frees a slot on the server, so warming may go on. */
+  private openExec(command: string): Promise<OpenedExec> {
     return new Promise((resolve, reject) => {
       this.client.exec(command, (err, channel) => {
         if (err)
           return reject(new SshUnreachableError(this.target, `cannot open a channel: ${err.message}`, { cause: err }));
-        const exit = new Promise<{ code: number | null; signal: string | null }>((done) => {
+        const exit = new Promise<ExitStatus>((done) => {
           let code: number | null = null;
           let signal: string | null = null;
           channel.on('exit', (c: number | null, s?: string) => {
             code = c;
             signal = s ?? null;
           });
-          channel.on('close', () => done({ code, signal }));
+          channel.on('close', () => {
+            this.warm.resume();
+            done({ code, signal });
+          });
         });
-        resolve({ channel, command, exit });
+        resolve({ channel, exit });
       });
     });
   }
@@ -202,6 +283,7 @@ export class SshSession {
    */
   close(graceMs = 1000): void {
     this.closed = true;
+    this.warm.close();
     this.client.end();
     if (this.socket.destroyed) return;
     if (this.socket.writableFinished) this.socket.destroy();

@@ -3,11 +3,11 @@
 // a new SSH connection each time: a new process) against the seed's
 // procedure done by hand (shell-procedure.ts). The lab LB's root login shell
 // gets a ~0.3 s start-up file, as real LBs with vendor shells have: every
-// remote command the shell script runs pays it, as lbcheck's one capture
-// command does.
+// remote command the shell script runs pays it, and so does lbcheck's
+// capture, once (its other commands go to shells started at the same time:
+// warm channels, src/remote/warm-channels.ts).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Lab } from '../lab/lab.js';
 import { shellProcedure, timeShell } from './shell-procedure.js';
@@ -31,13 +31,6 @@ function timeCli(args: string[], expect?: RegExp): Promise<number> {
       else reject(new Error(`lbcheck ${args.join(' ')} failed (${code}):\n${out}`));
     });
   });
-}
-
-/** Gives the LB's root shell a slow start-up file (bash reads ~/.bashrc for commands run by sshd); returns its undo. */
-function slowLoginShell(lab: Lab): () => void {
-  const rc = join(lab.dir, 'lb-root-home', '.bashrc');
-  writeFileSync(rc, `# a vendor shell's start-up cost\nsleep ${SHELL_STARTUP_S}\n`);
-  return () => rmSync(rc, { force: true });
 }
 
 /** What one remote command costs now: a plain `ssh lb true` with a new connection. */
@@ -81,7 +74,7 @@ export async function benchCli(lab: Lab): Promise<string[]> {
     ...members.flatMap((m) => ['--member', m]),
   ];
   const plainSsh = sshCommandMs(lab);
-  const undo = slowLoginShell(lab);
+  const undo = await lab.faults.loginShellStartup(`# a vendor shell's start-up cost\nsleep ${SHELL_STARTUP_S}`);
   try {
     const slowSsh = sshCommandMs(lab);
     out.push(
@@ -104,7 +97,7 @@ export async function benchCli(lab: Lab): Promise<string[]> {
     out.push(line(`by hand: ssh -M, tcpdump, /dev/tcp, curl (median of ${RUNS})`, `${sh.toFixed(2)} s`));
     out.push(line('by hand / lbcheck run', `${(sh / r).toFixed(1)}x`, '≥ 4x', sh / r >= 4));
   } finally {
-    undo();
+    await undo();
   }
   return out;
 }

@@ -1,7 +1,7 @@
 // Fault switches. Each applies one real failure to the lab and returns its
 // undo; `clear()` undoes everything still active, newest first, so one lab can
 // serve many tests.
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { addRule, deleteRule, rule, type IptablesRule } from './iptables.js';
@@ -219,6 +219,24 @@ export class LabFaults {
   /** The LB's sshd refuses direct-tcpip forwarding (lbcheck must fall back to a remote command). */
   sshForwardingDisabled(): Promise<Undo> {
     return this.sshdConfig('ssh-forwarding-disabled', ['AllowTcpForwarding no']);
+  }
+
+  /** The LB's sshd allows only n session channels per connection (OpenSSH's MaxSessions; 10 by default). */
+  sshMaxSessions(n: number): Promise<Undo> {
+    return this.sshdConfig(`ssh-max-sessions:${n}`, [`MaxSessions ${n}`]);
+  }
+
+  /**
+   * The LB's root login shell runs script at start-up (bash reads ~/.bashrc for every command sshd runs), as
+   * vendor shells do: e.g. `sleep 0.3` for their cost, or a line that logs each shell started.
+   */
+  loginShellStartup(script: string): Promise<Undo> {
+    const rc = join(this.lab.dir, 'lb-root-home', '.bashrc');
+    return this.apply(
+      'login-shell-startup',
+      () => Promise.resolve(writeFileSync(rc, `${script}\n`)),
+      () => Promise.resolve(rmSync(rc, { force: true })),
+    );
   }
 
   /** Restarts the LB's sshd with extra configuration; existing sessions keep the old one. */

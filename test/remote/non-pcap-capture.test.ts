@@ -1,7 +1,8 @@
 // An LB whose forced command prints a banner on stdout before tcpdump's pcap:
 // only that capture fails, saying the LB printed non-pcap output; the pooled
 // SSH connection stays up for the next command. A narrow case, so ssh2's own
-// Server plays the LB on loopback.
+// Server plays the LB on loopback (and plays its shell for lbcheck's warm
+// channels: their command line comes as the first line on stdin).
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -9,12 +10,49 @@ import ssh2 from 'ssh2';
 import { CaptureUnavailableError, DEFAULT_CAPTURE_LIMITS, RemoteCapture } from '../../src/capture/remote-capture.js';
 import { fingerprint } from '../../src/remote/host-keys.js';
 import { SshSession } from '../../src/remote/ssh-session.js';
+import { LOADER } from '../../src/remote/warm-channels.js';
 
 const { Server, utils } = ssh2;
 const hostKey = utils.generateKeyPairSync('ed25519');
 const clientKey = utils.generateKeyPairSync('ed25519');
 let server: InstanceType<typeof Server>;
 let port = 0;
+
+/** The command line a session runs: exec'd as is, or read by the warm-channel loader from the first line of stdin. */
+function commandLineOf(stream: ssh2.ServerChannel, command: string): Promise<string> {
+  if (command !== LOADER) return Promise.resolve(command);
+  return new Promise((resolve) => {
+    let buffered = '';
+    const onData = (d: Buffer): void => {
+      buffered += d.toString('utf8');
+      const end = buffered.indexOf('\n');
+      if (end < 0) return;
+      stream.off('data', onData);
+      stream.pause();
+      resolve(buffered.slice(0, end));
+    };
+    stream.on('data', onData);
+  });
+}
+
+/** The LB's side of one command: a tcpdump behind a banner, or any other command answering at once. */
+function answer(stream: ssh2.ServerChannel, line: string): void {
+  if (line.includes('tcpdump')) {
+    // What a forced command with a banner does: text first, then (here, never) the pcap.
+    stream.write('Welcome to lb-1. Unauthorized access is prohibited.\n');
+    stream.write(Buffer.alloc(64, 0x41));
+    stream.stderr.write('tcpdump: listening on any, link-type LINUX_SLL2, snapshot length 262 bytes\n');
+    stream.on('end', () => {
+      stream.exit(0);
+      stream.end();
+    });
+    stream.resume();
+    return;
+  }
+  stream.write('still here\n');
+  stream.exit(0);
+  stream.end();
+}
 
 before(async () => {
   server = new Server({ hostKeys: [hostKey.private] }, (client) => {
@@ -25,21 +63,7 @@ before(async () => {
         const session = acceptSession();
         session.on('exec', (accept, _reject, info) => {
           const stream = accept();
-          if (info.command.includes('tcpdump')) {
-            // What a forced command with a banner does: text first, then (here, never) the pcap.
-            stream.write('Welcome to lb-1. Unauthorized access is prohibited.\n');
-            stream.write(Buffer.alloc(64, 0x41));
-            stream.stderr.write('tcpdump: listening on any, link-type LINUX_SLL2, snapshot length 262 bytes\n');
-            stream.on('end', () => {
-              stream.exit(0);
-              stream.end();
-            });
-            stream.resume();
-            return;
-          }
-          stream.write('still here\n');
-          stream.exit(0);
-          stream.end();
+          void commandLineOf(stream, info.command).then((line) => answer(stream, line));
         });
       });
     });

@@ -8,7 +8,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { runOk } from '../lab/run-command.js';
 import { probeFromLb } from '../../src/probe/member-probe.js';
 import { pinsFromKnownHosts } from '../../src/remote/host-keys.js';
-import { SshSession } from '../../src/remote/ssh-session.js';
+import { SshSession, WARM_CHANNELS } from '../../src/remote/ssh-session.js';
 import { startLab, waitHealthy, type Lab } from '../lab/lab.js';
 import { labLbAccess } from '../checklist/lab-target.js';
 
@@ -128,6 +128,112 @@ describe('remote commands', () => {
       assert.equal(refused.outcome, 'refused');
       assert.equal(refused.code, 'L4CON');
       assert.ok(s.commands.some((c) => c.startsWith("timeout 1 bash -c 'exec 3<>")));
+    } finally {
+      s.close();
+    }
+  });
+});
+
+describe('warm channels (the LB login shell started before the command)', () => {
+  /** Every login shell the LB starts appends its PID here (set up by each test). */
+  let shellLog: string;
+  const shellsStarted = (): number[] =>
+    existsSync(shellLog) ? readFileSync(shellLog, 'utf8').split('\n').filter(Boolean).map(Number) : [];
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  /** Waits for a condition that the behaviour under test makes true; fails if it never does. */
+  async function until(what: string, test: () => boolean, boundMs = 10_000): Promise<void> {
+    const end = Date.now() + boundMs;
+    while (!test()) {
+      if (Date.now() > end) assert.fail(`never happened: ${what}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  it('a command runs in a shell the LB started before the command was given', async () => {
+    shellLog = join(dir, 'shells-started');
+    rmSync(shellLog, { force: true });
+    await lab.faults.loginShellStartup(`echo $$ >> ${shellLog}`);
+    const s = await SshSession.open(labLbAccess(lab));
+    try {
+      await s.warmed();
+      await until(`${WARM_CHANNELS} login shells started`, () => shellsStarted().length >= WARM_CHANNELS);
+      const before = shellsStarted();
+      const r = await s.run(['sh', '-c', 'echo $PPID']);
+      assert.equal(r.code, 0, r.stderr);
+      // sh's parent is the login shell that ran the command line.
+      assert.ok(
+        before.includes(Number(r.stdout.trim())),
+        `ran in ${r.stdout.trim()}, started before: ${before.join(' ')}`,
+      );
+      assert.deepEqual(s.commands, ["sh -c 'echo $PPID'"]);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('exit codes, stdout and stderr as with exec; the command still reads the rest of stdin itself', async () => {
+    const s = await SshSession.open(labLbAccess(lab));
+    try {
+      const r = await s.run(['sh', '-c', 'echo out; echo err >&2; exit 3']);
+      assert.deepEqual([r.code, r.stdout, r.stderr, r.timedOut], [3, 'out\n', 'err\n', false]);
+      // The capture's protocol: the command line, then the command's own stdin up to EOF.
+      const h = await s.execLine('read a; read b; read c || echo "$a|$b|eof"; printf %s "${lbcheck_line:+warm}"');
+      let out = '';
+      h.channel.on('data', (d: Buffer) => (out += d.toString()));
+      h.channel.stderr.resume();
+      h.channel.end('one\ntwo\n');
+      assert.equal((await h.exit).code, 0);
+      assert.equal(out, 'one|two|eof\nwarm', 'the line reached a warm loader, and the loader took nothing more');
+    } finally {
+      s.close();
+    }
+  });
+
+  it('at most WARM_CHANNELS wait at a time; they end with the session', async () => {
+    shellLog = join(dir, 'shells-ended');
+    rmSync(shellLog, { force: true });
+    await lab.faults.loginShellStartup(`echo $$ >> ${shellLog}`);
+    const s = await SshSession.open(labLbAccess(lab));
+    try {
+      const all = await Promise.all([1, 2, 3, 4, 5].map((n) => s.run(['echo', String(n)])));
+      assert.deepEqual(
+        all.map((r) => r.stdout),
+        ['1\n', '2\n', '3\n', '4\n', '5\n'],
+      );
+      assert.ok(s.warmChannels <= WARM_CHANNELS, `${s.warmChannels} waiting`);
+      await s.warmed();
+      await until('the waiting shells started', () => shellsStarted().length >= 5 + s.warmChannels);
+    } finally {
+      s.close();
+    }
+    await until('every shell the session started ended', () => !shellsStarted().some(alive));
+  });
+
+  it('an LB allowing fewer sessions than lbcheck keeps warm (MaxSessions 2): every command still runs', async () => {
+    await lab.faults.sshMaxSessions(2);
+    const s = await SshSession.open(labLbAccess(lab));
+    try {
+      await s.warmed();
+      // Both slots are held by waiting warm channels; a line with a newline cannot go through one, so they
+      // give it their slots.
+      assert.equal(s.warmChannels, 2);
+      assert.deepEqual((await s.run(['printf', '%s', 'a\nb'])).stdout, 'a\nb');
+      for (let i = 0; i < 4; i++) assert.equal((await s.run(['echo', String(i)])).stdout, `${i}\n`);
+      const pair = await Promise.all([s.run(['echo', 'a']), s.run(['echo', 'b'])]);
+      assert.deepEqual(
+        pair.map((r) => [r.code, r.stdout]),
+        [
+          [0, 'a\n'],
+          [0, 'b\n'],
+        ],
+      );
     } finally {
       s.close();
     }
