@@ -6,7 +6,17 @@
 // glyphs is arithmetic; opentype.js reads the outlines from the shipped font.
 // The SVG evidence keeps its <text> (searchable, selectable).
 import { readFileSync } from 'node:fs';
-import opentype from 'opentype.js';
+import { createRequire } from 'node:module';
+import type * as OpenTypeModule from 'opentype.js';
+import type { Font } from 'opentype.js';
+
+type OpenType = typeof OpenTypeModule;
+let openType: OpenType | undefined;
+
+/** Loaded on first use: a one-shot check that draws no picture does not pay for its parse. */
+function opentype(): OpenType {
+  return (openType ??= createRequire(import.meta.url)('opentype.js') as OpenType);
+}
 
 /** One text element as ladder-svg.ts's text() writes it: x, y, optional attributes, an escaped body. */
 const TEXT_ELEMENT = /<text x="(-?[\d.]+)" y="(-?[\d.]+)"((?: [a-z-]+="[^"<>]*")*)>([^<]*)<\/text>/g;
@@ -14,13 +24,13 @@ const ROOT_FONT_SIZE = /<svg [^>]*font-size="([\d.]+)"/;
 /** Outlines are taken at this size and scaled down per use. */
 const UNITS = 1000;
 
-const fonts = new Map<string, opentype.Font>();
+const fonts = new Map<string, Font>();
 
-function fontAt(file: string): opentype.Font {
+function fontAt(file: string): Font {
   let font = fonts.get(file);
   if (!font) {
     const bytes = readFileSync(file);
-    font = opentype.parse(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    font = opentype().parse(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
     fonts.set(file, font);
   }
   return font;
@@ -35,9 +45,9 @@ function unescapeXml(text: string): string {
 }
 
 /** Each character's outline as path data, per font: the same few dozen characters in every ladder. */
-const outlines = new WeakMap<opentype.Font, Map<string, string>>();
+const outlines = new WeakMap<Font, Map<string, string>>();
 
-function outlineOf(font: opentype.Font, char: string): string {
+function outlineOf(font: Font, char: string): string {
   let byChar = outlines.get(font);
   if (!byChar) outlines.set(font, (byChar = new Map<string, string>()));
   let d = byChar.get(char);
@@ -53,7 +63,7 @@ class GlyphSheet {
   private readonly ids = new Map<string, string>();
   private readonly defs: string[] = [];
 
-  constructor(private readonly font: opentype.Font) {}
+  constructor(private readonly font: Font) {}
 
   /** The advance of one character at a size (the font is monospace: every glyph's). */
   advance(size: number): number {
@@ -95,8 +105,11 @@ function glyphRun(sheet: GlyphSheet, x: number, y: number, attrs: string, body: 
 export function textAsGlyphs(svg: string, fontFile: string): string {
   const sheet = new GlyphSheet(fontAt(fontFile));
   const rootSize = Number(ROOT_FONT_SIZE.exec(svg)?.[1] ?? 11);
-  const body = svg.replace(TEXT_ELEMENT, (_m, x: string, y: string, attrs: string, text: string) =>
-    glyphRun(sheet, Number(x), Number(y), attrs, text, rootSize),
-  );
-  return body.replace(/(<svg [^>]*>)/, `$1\n${sheet.definitions}`);
+  let converted = 0;
+  const body = svg.replace(TEXT_ELEMENT, (_m, x: string, y: string, attrs: string, text: string) => {
+    converted++;
+    return glyphRun(sheet, Number(x), Number(y), attrs, text, rootSize);
+  });
+  // The outlines go first inside the root element (an open one: a picture without text is left as it is).
+  return converted === 0 ? svg : body.replace(/(<svg\b[^>]*[^/]>)/, `$1\n${sheet.definitions}`);
 }

@@ -62,8 +62,18 @@ export function svgToPng(svg: string): { png: Buffer } | { unavailable: string }
   if (mod instanceof Error) return { unavailable: `PNG not rendered: @resvg/resvg-js did not load (${mod.message})` };
   const font = fontFile();
   if (!existsSync(font)) return { unavailable: `PNG not rendered: the font ${font} is missing` };
-  const image = new mod.Resvg(glyphsOrText(svg, font), {
+  const options = {
     font: { loadSystemFonts: false, fontFiles: [font], defaultFontFamily: FONT_FAMILY, monospaceFamily: FONT_FAMILY },
-  }).render();
+  };
+  const drawn = glyphsOrText(svg, font);
+  let tree;
+  try {
+    tree = new mod.Resvg(drawn, options);
+  } catch (err) {
+    // The outlines are an optimisation: a picture they broke is drawn from its text as before.
+    if (drawn === svg) throw err;
+    tree = new mod.Resvg(svg, options);
+  }
+  const image = tree.render();
   return { png: encodePalettePng(image.width, image.height, image.pixels) };
 }

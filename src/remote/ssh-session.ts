@@ -208,23 +208,34 @@ export class SshSession {
   /** An exec channel running command; its closing frees a slot on the server, so warming may go on. */
   private openExec(command: string): Promise<OpenedExec> {
     return new Promise((resolve, reject) => {
-      this.client.exec(command, (err, channel) => {
-        if (err)
-          return reject(new SshUnreachableError(this.target, `cannot open a channel: ${err.message}`, { cause: err }));
-        const exit = new Promise<ExitStatus>((done) => {
-          let code: number | null = null;
-          let signal: string | null = null;
-          channel.on('exit', (c: number | null, s?: string) => {
-            code = c;
-            signal = s ?? null;
-          });
-          channel.on('close', () => {
-            this.warm.resume();
-            done({ code, signal });
-          });
+      const unreachable = (err: Error): SshUnreachableError =>
+        new SshUnreachableError(this.target, `cannot open a channel: ${err.message}`, { cause: err });
+      // ssh2 throws at once ("Not connected") when the connection is already gone: the same typed error.
+      try {
+        this.execOn(command, resolve, (err) => reject(unreachable(err)));
+      } catch (err) {
+        reject(unreachable(err instanceof Error ? err : new Error(String(err))));
+      }
+    });
+  }
+
+  /** Opens the exec channel; resolve gets it with its exit, reject the server's refusal. */
+  private execOn(command: string, resolve: (e: OpenedExec) => void, reject: (err: Error) => void): void {
+    this.client.exec(command, (err, channel) => {
+      if (err) return reject(err);
+      const exit = new Promise<ExitStatus>((done) => {
+        let code: number | null = null;
+        let signal: string | null = null;
+        channel.on('exit', (c: number | null, s?: string) => {
+          code = c;
+          signal = s ?? null;
         });
-        resolve({ channel, exit });
+        channel.on('close', () => {
+          this.warm.resume();
+          done({ code, signal });
+        });
       });
+      resolve({ channel, exit });
     });
   }
 
