@@ -79,6 +79,7 @@ export class CaptureHubs {
   private readonly lb = new WeakMap<SshSession, Map<string, Hub>>();
   private readonly local = new Map<string, Hub>();
   private readonly all = new Set<Hub>();
+  private readonly turns = new WeakMap<Map<string, Hub>, Promise<unknown>>();
 
   constructor(private readonly options: CaptureHubsOptions = DEFAULT_HUBS_OPTIONS) {}
 
@@ -149,8 +150,23 @@ export class CaptureHubs {
       if (lease) return lease;
       // Its sync failed (it had just died, or its stream stalled): it is retired; a new one below.
     }
-    if (!(await this.makeRoom(hubs, key))) return undefined;
-    return (await this.hubFor(hubs, key, seen, start))?.lease(keep, limits);
+    const hub = await this.oneAtATime(hubs, async () =>
+      (await this.makeRoom(hubs, key)) ? this.hubFor(hubs, key, seen, start) : undefined,
+    );
+    return (await hub)?.lease(keep, limits);
+  }
+
+  /**
+   * Making room and starting a capture, one check at a time per host: two checks of new targets at once would
+   * both stop the same idle capture and both start theirs, one capture over the bound.
+   */
+  private oneAtATime<T>(hubs: Map<string, Hub>, work: () => Promise<T>): Promise<T> {
+    const next = (this.turns.get(hubs) ?? Promise.resolve()).then(work);
+    this.turns.set(
+      hubs,
+      next.catch(() => undefined),
+    );
+    return next;
   }
 
   /** Room for this key's capture among a host's: an idle other one is stopped to make it; false when all are busy. */

@@ -122,8 +122,15 @@ function fromVipToProbe(target: CheckTarget, sport: number): (p: Packet) => bool
 async function awaitSyn(lb: CheckCapture, target: CheckTarget, connect: ConnectResult): Promise<void> {
   const id = { vip: target.vip, port: target.port, sourcePort: connect.localPort };
   // The LB's own answer follows the SYN, so waiting for it also waits for the SYN.
-  if (connect.outcome === 'timeout') await lb.waitFor((p) => findClientSyn([p], id) !== undefined, 50);
-  else await lb.waitFor(fromVipToProbe(target, connect.localPort), SYN_GRACE_MS);
+  if (connect.outcome !== 'timeout') {
+    await lb.waitFor(fromVipToProbe(target, connect.localPort), SYN_GRACE_MS);
+    return;
+  }
+  const syn = await lb.waitFor((p) => findClientSyn([p], id) !== undefined, 50);
+  // The LB saw a SYN the client gave up on: "the LB never answered" holds only once its answer had time to
+  // reach us. A SYN retransmitted just before the client's timeout is answered within microseconds on the LB,
+  // but that answer is still on its way here: read without waiting, it blamed the LB for a drop it never made.
+  if (syn) await lb.waitFor(fromVipToProbe(target, connect.localPort), SYN_GRACE_MS);
 }
 
 /** For an HA group: waits on every node, picks the one that handled the probe, and ends the others' captures. */
