@@ -150,10 +150,11 @@ export class CaptureHubs {
       if (lease) return lease;
       // Its sync failed (it had just died, or its stream stalled): it is retired; a new one below.
     }
-    const hub = await this.oneAtATime(hubs, async () =>
+    // The turn ends once the new capture has started (or failed to): the next check counts it.
+    const shared = await this.oneAtATime(hubs, async () =>
       (await this.makeRoom(hubs, key)) ? this.hubFor(hubs, key, seen, start) : undefined,
     );
-    return (await hub)?.lease(keep, limits);
+    return shared?.lease(keep, limits);
   }
 
   /**
