@@ -8,7 +8,7 @@ import { MemoryBus } from '../pipeline/memory-bus.js';
 import { MemoryState } from '../pipeline/memory-state.js';
 import { guardBackend } from '../pipeline/backend-guard.js';
 import { RedisState } from '../pipeline/redis-state.js';
-import { DEFAULT_STATE_LIMITS, type PipelineState } from '../pipeline/state.js';
+import { DEFAULT_STATE_LIMITS, type PipelineState, type StateLimits } from '../pipeline/state.js';
 import { reportLostChecks } from '../pipeline/lost-in-flight.js';
 import { createLogger, type Logger } from '../log.js';
 import { logRedisErrors, RateLimitedErrors, watchRedis } from './redis-health.js';
@@ -47,14 +47,19 @@ async function ping(url: string, cluster: boolean, timeoutMs: number): Promise<s
   }
 }
 
+/** Queue and state in this process (no Redis): a check lost in flight is still told in its channel. */
+export function embeddedBackend(limits: StateLimits = DEFAULT_STATE_LIMITS): Backend & { state: MemoryState } {
+  const bus = new MemoryBus();
+  const state = new MemoryState(limits, reportLostChecks(bus));
+  const problem = (): Promise<undefined> => Promise.resolve(undefined); // in-process: up while the process is
+  return { mode: 'embedded', state, intakeState: state, bus, problem, close: () => bus.close() };
+}
+
 export async function connectBackend(config: RuntimeConfig, allowEmbedded: boolean, log?: Logger): Promise<Backend> {
   const problem = await ping(config.redisUrl, config.redisCluster, 2000);
   if (problem !== undefined) {
     if (allowEmbedded && !config.redisUrlExplicit) {
-      const bus = new MemoryBus();
-      const state = new MemoryState(DEFAULT_STATE_LIMITS, reportLostChecks(bus));
-      const problem = (): Promise<undefined> => Promise.resolve(undefined); // in-process: up while the process is
-      return { mode: 'embedded', state, intakeState: state, bus, problem, close: () => bus.close() };
+      return embeddedBackend();
     }
     throw new ConfigError(
       `Redis at ${safeRedisUrl(config.redisUrl)} does not answer (${problem})`,

@@ -97,7 +97,12 @@ describe("a worker's shared captures on the lab LB", () => {
       assert.ok(port >= PROBE_PORTS.first && port <= PROBE_PORTS.last, `probe port ${port} outside the range`);
       // Each check's capture starts at its own start: no earlier check's probe in it.
       assert.deepEqual([...probePorts(o.observation.mode?.lb?.packets ?? [])], [port]);
-      assert.deepEqual([...probePorts(o.observation.reach.local?.packets ?? [])], [port]);
+      // The vantage view is read as step 1 ends, without a sync (a connected probe is not judged by it): it may
+      // not hold this probe's packets yet, but never another check's.
+      assert.deepEqual(
+        [...probePorts(o.observation.reach.local?.packets ?? [])].filter((p) => p !== port),
+        [],
+      );
     }
   });
 

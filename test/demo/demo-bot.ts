@@ -8,11 +8,7 @@ import { AuditLog } from '../../src/audit/audit-log.js';
 import type { Inventory } from '../../src/inventory/inventory-types.js';
 import { createLogger } from '../../src/log.js';
 import { handleCommand, type Incoming, type IntakeReply } from '../../src/pipeline/intake.js';
-import { MemoryBus } from '../../src/pipeline/memory-bus.js';
-import { MemoryState } from '../../src/pipeline/memory-state.js';
-import { reportLostChecks } from '../../src/pipeline/lost-in-flight.js';
-import { DEFAULT_STATE_LIMITS } from '../../src/pipeline/state.js';
-import type { Backend } from '../../src/runtime/backend.js';
+import { embeddedBackend } from '../../src/runtime/backend.js';
 import { readConfig } from '../../src/runtime/env-config.js';
 import { startReportPoster } from '../../adapters/bot-runtime.js';
 import { ConsoleAdapter } from '../../adapters/console/console-adapter.js';
@@ -57,17 +53,9 @@ export async function runDemoBot(opts: DemoBotOptions): Promise<void> {
   };
   mkdirSync(opts.dataDir, { recursive: true });
   const log = createLogger({ file: join(opts.dataDir, 'lbcheck.log') }, { process: 'demo' });
-  const bus = new MemoryBus();
-  // As connectBackend's embedded mode: a check lost in flight is told in the console.
-  const state = new MemoryState(DEFAULT_STATE_LIMITS, reportLostChecks(bus));
-  const backend: Backend = {
-    mode: 'embedded',
-    state,
-    intakeState: state,
-    bus,
-    problem: () => Promise.resolve(undefined),
-    close: () => bus.close(),
-  };
+  // connectBackend's embedded mode (npm start without Redis): a check lost in flight is told in the console.
+  const backend = embeddedBackend();
+  const { state, bus } = backend;
   const audit = new AuditLog(config.auditDir);
   const inventory = (): Inventory => opts.inventory;
   const intake = async (incoming: Incoming): Promise<IntakeReply> =>

@@ -6,12 +6,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { startReportPoster } from '../../adapters/bot-runtime.js';
 import { createLogger } from '../../src/log.js';
-import { reportLostChecks } from '../../src/pipeline/lost-in-flight.js';
-import { MemoryBus } from '../../src/pipeline/memory-bus.js';
-import { MemoryState } from '../../src/pipeline/memory-state.js';
 import type { ChatPoster, NoticeKind, PostContext } from '../../src/pipeline/poster.js';
 import { DEFAULT_STATE_LIMITS } from '../../src/pipeline/state.js';
-import type { Backend } from '../../src/runtime/backend.js';
+import { embeddedBackend } from '../../src/runtime/backend.js';
 import { request } from './contract-fixtures.js';
 import { until } from './platform-base.js';
 
@@ -32,16 +29,8 @@ class NoticeRecorder implements ChatPoster {
 
 describe('the bot side sweeps in-flight checks', () => {
   it('a check with no progress for the stale time is reported lost in its channel, unasked', async () => {
-    const bus = new MemoryBus();
-    const state = new MemoryState({ ...DEFAULT_STATE_LIMITS, staleInFlightMs: 300 }, reportLostChecks(bus));
-    const backend: Backend = {
-      mode: 'embedded',
-      state,
-      intakeState: state,
-      bus,
-      problem: () => Promise.resolve(undefined),
-      close: () => bus.close(),
-    };
+    const backend = embeddedBackend({ ...DEFAULT_STATE_LIMITS, staleInFlightMs: 300 });
+    const { state } = backend;
     const poster = new NoticeRecorder();
     const posting = startReportPoster(backend, [poster], createLogger('silent'), undefined, undefined, 100);
     try {
