@@ -6,6 +6,7 @@
 //  - L7 proxies answer the client's SYN themselves and open their own
 //    connection (new ISN) to a server, before or after the request arrives.
 import type { Packet } from '../capture/packet.js';
+import { compareForwarded, isTlsRecord, streamBytes, type ForwardedRequest } from './forwarded-request.js';
 
 export interface ProbeIdentity {
   vip: string;
@@ -13,6 +14,11 @@ export interface ProbeIdentity {
   sourcePort: number;
   /** Unique text the probe puts in its request, to find the proxied copy. */
   marker: string;
+  /**
+   * The plaintext request the probe wrote: what a TLS-terminating proxy had to pass on when the capture shows
+   * only ciphertext from the client.
+   */
+  sent?: string;
 }
 
 export interface ServerSideFlow {
@@ -39,6 +45,8 @@ export interface ServerSideFlow {
   response?: Packet;
   /** The proxied request as it left the LB. */
   request?: Packet;
+  /** For the flow carrying the probe's request: passed on as it came, or rewritten (only an HTTP proxy can). */
+  forwarded?: ForwardedRequest;
 }
 
 /** Full-size segments from the VIP that were sent again and again and never acknowledged. */
@@ -60,6 +68,8 @@ export interface FlowAnalysis {
   vipAnswer?: Packet;
   /** First packet of the client's request data as it reached the LB. */
   clientRequest?: Packet;
+  /** The client's first bytes were a TLS record (the request itself is encrypted on the wire). */
+  clientTls?: boolean;
   serverSide: ServerSideFlow[];
   stalled?: StalledSegments;
   /** The packets that decided, in capture order. */
@@ -101,7 +111,13 @@ export function clientFlowPackets(
 
 const HTTP_STATUS = /^HTTP\/\d(?:\.\d)? (\d{3})/;
 
-function serverFlow(packets: readonly Packet[], syn: Packet, clientSyn: Packet, marked: Set<string>): ServerSideFlow {
+function serverFlow(
+  packets: readonly Packet[],
+  syn: Packet,
+  clientSyn: Packet,
+  marked: Set<string>,
+  clientSent?: Buffer,
+): ServerSideFlow {
   const sip = syn.ip;
   const stcp = syn.tcp;
   if (!sip || !stcp) throw new Error('server-side SYN without IP/TCP');
@@ -112,7 +128,7 @@ function serverFlow(packets: readonly Packet[], syn: Packet, clientSyn: Packet, 
       p.tcp?.srcPort === stcp.dstPort &&
       p.tcp.dstPort === stcp.srcPort,
   );
-  const request = packets.find(
+  const sent = packets.filter(
     (p) =>
       p.ip?.src === sip.src &&
       p.ip.dst === sip.dst &&
@@ -120,6 +136,7 @@ function serverFlow(packets: readonly Packet[], syn: Packet, clientSyn: Packet, 
       p.tcp.dstPort === stcp.dstPort &&
       p.tcp.payloadLength > 0,
   );
+  const request = sent[0];
   const response = replies.find((p) => (p.tcp?.payloadLength ?? 0) > 0);
   const status = response ? HTTP_STATUS.exec(response.tcp?.payload.toString('latin1') ?? '') : null;
   const flow: ServerSideFlow = {
@@ -137,6 +154,8 @@ function serverFlow(packets: readonly Packet[], syn: Packet, clientSyn: Packet, 
   if (status) flow.responseStatus = Number(status[1]);
   if (response) flow.response = response;
   if (request) flow.request = request;
+  if (flow.carriesMarker)
+    flow.forwarded = clientSent ? compareForwarded(clientSent, streamBytes(sent)) : { kind: 'unknown' };
   return flow;
 }
 
@@ -217,7 +236,12 @@ export function analyzeFlows(packets: readonly Packet[], id: ProbeIdentity): Flo
   const client = clientSyn.ip.src;
   const clientFlow = packets.filter((p) => inClientFlow(p, id, client));
   const vipAnswer = clientFlow.find((p) => p.ip?.src === id.vip && (p.tcp?.flags.syn || p.tcp?.flags.rst));
-  const clientRequest = clientFlow.find((p) => p.ip?.src === client && (p.tcp?.payloadLength ?? 0) > 0);
+  const clientData = clientFlow.filter((p) => p.ip?.src === client && (p.tcp?.payloadLength ?? 0) > 0);
+  const clientRequest = clientData[0];
+  const clientBytes = streamBytes(clientData);
+  const clientTls = isTlsRecord(clientBytes);
+  // What the proxy received in the clear: the wire bytes, or for TLS the plaintext the probe wrote.
+  const clientSent = clientTls ? (id.sent !== undefined ? Buffer.from(id.sent, 'latin1') : undefined) : clientBytes;
   const marked = new Set<string>();
   for (const p of packets) {
     if (!p.ip || !p.tcp || inClientFlow(p, id, client)) continue;
@@ -233,7 +257,7 @@ export function analyzeFlows(packets: readonly Packet[], id: ProbeIdentity): Flo
     const key = flowKey(syn);
     if (seen.has(key) || (syn.tcp.seq !== clientSyn.tcp.seq && !marked.has(key))) continue;
     seen.add(key);
-    serverSide.push(serverFlow(packets, syn, clientSyn, marked));
+    serverSide.push(serverFlow(packets, syn, clientSyn, marked, clientSent));
   }
   if (!serverSide.some((s) => s.carriesMarker || s.sameIsn) && clientRequest) {
     serverSide.push(...failedDuringRequest(packets, clientFlow, clientRequest, clientSyn, id, client, marked));
@@ -251,6 +275,7 @@ export function analyzeFlows(packets: readonly Packet[], id: ProbeIdentity): Flo
   const result: FlowAnalysis = { clientSyn, clientAddress: client, serverSide, deciding };
   if (vipAnswer) result.vipAnswer = vipAnswer;
   if (clientRequest) result.clientRequest = clientRequest;
+  if (clientRequest) result.clientTls = clientTls;
   if (stalled) result.stalled = stalled;
   return result;
 }
@@ -260,12 +285,49 @@ export type ModeDecision =
   | { mode: 'L7'; proxyKind: 'tcp' | 'http' | null; reason: string }
   | { mode: 'unknown'; reason: string };
 
-/** Why the capture shows a proxy, and which kind: when it connected to the server says so. */
-function proxyReason(beforeRequest: boolean, server: string): string {
-  const answered = "the LB answered the client's SYN itself and";
-  return beforeRequest
-    ? `${answered} opened its own connection to ${server} before the request arrived (a TCP proxy)`
-    : `${answered} connected to ${server} only after reading the request (an HTTP proxy)`;
+const ANSWERED = "the LB answered the client's SYN itself and";
+
+/**
+ * Which kind of proxy, from the flow that carried the probe's request. Connecting before the request arrived
+ * proves a TCP proxy; rewriting the request proves an HTTP proxy. Connecting after it and passing it on unchanged
+ * proves neither (an HTTP proxy that forwards requests as they are, or a TCP proxy slower to connect than the
+ * client was to send), and the report says so rather than guess.
+ */
+function proxyKindOf(a: FlowAnalysis, proxied: ServerSideFlow): Extract<ModeDecision, { mode: 'L7' }> {
+  const server = `${proxied.address}:${proxied.port}`;
+  if (a.clientRequest !== undefined && proxied.syn.index < a.clientRequest.index) {
+    return {
+      mode: 'L7',
+      proxyKind: 'tcp',
+      reason: `${ANSWERED} opened its own connection to ${server} before the request arrived (a TCP proxy)`,
+    };
+  }
+  const forwarded = proxied.forwarded;
+  if (forwarded?.kind === 'rewritten') {
+    return {
+      mode: 'L7',
+      proxyKind: 'http',
+      reason:
+        `${ANSWERED} connected to ${server} only after reading the request, which it passed on rewritten ` +
+        `(${forwarded.changes.join('; ')}): an HTTP proxy`,
+    };
+  }
+  const arrived = a.clientTls ? "the client's TLS handshake began" : 'the request arrived';
+  const held =
+    a.clientRequest && a.vipAnswer
+      ? `, ${Math.round((a.clientRequest.timeUs - a.vipAnswer.timeUs) / 1000)} ms after its SYN-ACK`
+      : '';
+  const passed =
+    forwarded?.kind === 'verbatim'
+      ? 'and passed the request on unchanged'
+      : 'and the capture does not show whether it changed the request';
+  return {
+    mode: 'L7',
+    proxyKind: null,
+    reason:
+      `${ANSWERED} connected to ${server} only after ${arrived}${held}, ${passed}: an HTTP proxy, or a TCP ` +
+      'proxy slower to connect than that (the capture cannot tell which)',
+  };
 }
 
 export function decideMode(a: FlowAnalysis): ModeDecision {
@@ -288,12 +350,7 @@ export function decideMode(a: FlowAnalysis): ModeDecision {
         proxyKind: null,
         reason: 'the LB completed the handshake with the client itself, before any server-side SYN',
       };
-    const beforeRequest = a.clientRequest !== undefined && proxied.syn.index < a.clientRequest.index;
-    return {
-      mode: 'L7',
-      proxyKind: beforeRequest ? 'tcp' : 'http',
-      reason: proxyReason(beforeRequest, `${proxied.address}:${proxied.port}`),
-    };
+    return proxyKindOf(a, proxied);
   }
   return {
     mode: 'unknown',

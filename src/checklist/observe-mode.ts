@@ -21,13 +21,20 @@ import { analyzeFlows, findClientSyn } from './flow-analysis.js';
 import type { ModeObservation, ReachObservation } from './observation.js';
 import { lbView } from './observe-reach.js';
 
-/** How long a TCP proxy gets to open its server connection before we send the request. */
-const PROXY_CONNECT_WAIT_MS = 60;
 /**
- * After a server-side SYN shows up, a moment more: the first may be a health check, ours follows within a
- * millisecond.
+ * How long a TCP proxy gets to open its server connection before we send the request. A healthy one connects
+ * within a millisecond of accepting. One slower than this is not misread: the kind is then taken from the request
+ * (an HTTP proxy rewrites it; a TCP proxy cannot), and left open when the request passed unchanged (decideMode).
+ * So the wait only buys the label "TCP proxy" for slow ones, and every HTTP-proxy check pays all of it.
  */
-const PROXY_CONNECT_SETTLE_MS = 10;
+const PROXY_CONNECT_WAIT_MS = 10;
+/**
+ * After a server-side SYN shows up, a moment more (within the wait): the first may be a health check, ours
+ * follows within a millisecond of the accept.
+ */
+const PROXY_CONNECT_SETTLE_MS = 3;
+/** How long the LB capture may lag behind the probe (the stream over SSH) before the handshake shows in it. */
+const CAPTURE_CATCH_UP_MS = 60;
 /** How long after the response the proxied request may still show up in the capture. */
 const SERVER_SIDE_GRACE_MS = 300;
 
@@ -52,6 +59,8 @@ const hostHeader = (t: ResolvedTarget): string => t.sni ?? t.vip;
  * follows the client's handshake (or a short bound), so the capture shows
  * which came first. Health checks also send SYNs; ours comes within a
  * millisecond of the handshake, hence the short settle after the first one.
+ * A health check cutting the wait short costs nothing but the label: see
+ * PROXY_CONNECT_WAIT_MS.
  */
 async function waitForTcpProxy(capture: CheckCapture, target: ResolvedTarget, sourcePort: number): Promise<void> {
   // An L4 forwarder already passed the client's own SYN on (same initial sequence number): it has no accept
@@ -73,14 +82,16 @@ async function waitForTcpProxy(capture: CheckCapture, target: ResolvedTarget, so
       p.tcp.srcPort === sourcePort &&
       p.tcp.flags.ack &&
       !p.tcp.flags.syn,
-    PROXY_CONNECT_WAIT_MS,
+    CAPTURE_CATCH_UP_MS,
   );
   const after = handshakeDone?.index ?? -1;
+  const deadline = performance.now() + PROXY_CONNECT_WAIT_MS;
   const syn = await capture.waitFor(
     (p) => p.index > after && !!p.tcp?.flags.syn && !p.tcp.flags.ack && p.ip?.dst !== target.vip,
     PROXY_CONNECT_WAIT_MS,
   );
-  if (syn) await new Promise((r) => setTimeout(r, PROXY_CONNECT_SETTLE_MS));
+  const settle = Math.min(PROXY_CONNECT_SETTLE_MS, deadline - performance.now());
+  if (syn && settle > 0) await new Promise((r) => setTimeout(r, settle));
 }
 
 async function exchangeOnProbe(

@@ -2,7 +2,7 @@
 // then what it does with the request, judged in the light of step 1's facts
 // (a later step never contradicts an earlier one).
 import type { Packet } from '../capture/packet.js';
-import type { HttpExchange } from '../probe/http-exchange.js';
+import { httpRequest, type HttpExchange } from '../probe/http-exchange.js';
 import { analyzeFlows, decideMode, type FlowAnalysis, type ModeDecision } from './flow-analysis.js';
 import { fingerprintProxy } from './fingerprint.js';
 import type { ModeObservation, ObservedTarget } from './observation.js';
@@ -273,6 +273,15 @@ function judgeConnected(c: ModeContext): Judged {
   return tls ? { ...judged, summary: `${judged.summary} ${tls.text}` } : judged;
 }
 
+/**
+ * A proxy that passed no request on: answering in HTTP itself (a 503, a redirect) shows it speaks HTTP. A kind the
+ * proxied flow left open (see decideMode) stays open.
+ */
+function kindWithoutProxiedFlow(analysis: FlowAnalysis | null, x: HttpExchange | undefined): ModeStep['proxyKind'] {
+  if (analysis?.serverSide.some((s) => s.carriesMarker)) return null;
+  return x?.behaviour === 'http-response' ? 'http' : x ? 'tcp' : null;
+}
+
 export function decideModeStep(
   target: ObservedTarget,
   reach: ModeContext['reach'],
@@ -281,14 +290,18 @@ export function decideModeStep(
 ): ModeDecisionStep {
   const x = obs.exchange;
   const marker = obs.request?.marker ?? '';
+  const sent = obs.request ? { sent: httpRequest(obs.request.host, obs.request) } : {};
   const analysis = obs.lb
-    ? analyzeFlows(obs.lb.packets, { vip: target.vip, port: target.port, sourcePort: reach.probe.sourcePort, marker })
+    ? analyzeFlows(obs.lb.packets, {
+        vip: target.vip,
+        port: target.port,
+        sourcePort: reach.probe.sourcePort,
+        marker,
+        ...sent,
+      })
     : null;
   const decision: ModeDecision = analysis ? decideMode(analysis) : { mode: 'unknown', reason: 'no LB capture' };
-  const proxyKind =
-    decision.mode === 'L7'
-      ? (decision.proxyKind ?? (x?.behaviour === 'http-response' ? 'http' : x ? 'tcp' : null))
-      : null;
+  const proxyKind = decision.mode === 'L7' ? (decision.proxyKind ?? kindWithoutProxiedFlow(analysis, x)) : null;
   const behaviour = behaviourOf(reach, x);
   const fingerprint = x ? fingerprintProxy(x) : undefined;
   const serverSide = (analysis?.serverSide ?? []).map((s) => ({
