@@ -158,10 +158,11 @@ export class RemoteCapture implements CheckCapture {
     // signal would end `timeout` itself) and stops it at end of input; the shell waits for tcpdump, so the
     // channel closes when tcpdump ends for any reason (killed, its bound) and a dead capture is noticed.
     // An asynchronous list reads /dev/null unless told otherwise: stdin is handed over as fd 3.
-    // The child's pid is read with the shell's own `read`: a `$(cat …)` forked twice per sync, on the check's path.
+    // The child's pid is read with the shell's own `read` (a `$(cat …)` forked twice per sync, on the check's
+    // path); pgrep only where the kernel has no /proc/…/children (CONFIG_PROC_CHILDREN).
     const relay =
-      '(while read -r _ <&3; do kids=; read -r kids </proc/$pid/task/$pid/children; kill -USR1 $kids; done; ' +
-      'kill -INT $pid) >/dev/null 2>&1 &';
+      '(while read -r _ <&3; do kids=; read -r kids </proc/$pid/task/$pid/children; ' +
+      '[ -n "$kids" ] || kids=$(pgrep -P $pid); kill -USR1 $kids; done; kill -INT $pid) >/dev/null 2>&1 &';
     return `exec 3<&0; ${tcpdump}; ${relay} wait $pid`;
   }
 

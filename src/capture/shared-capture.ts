@@ -147,7 +147,7 @@ export interface SharedCaptureOptions {
 }
 
 /** A margin between a lease's own bound and the capture's end. */
-const LIFETIME_MARGIN_S = 30;
+export const LIFETIME_MARGIN_S = 30;
 
 export class SharedCapture {
   private readonly leases = new Set<CaptureLease>();

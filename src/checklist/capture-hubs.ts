@@ -1,8 +1,9 @@
 // The shared captures of a long-lived process (a worker): per pooled LB
 // session and target one tcpdump on the LB, per target one at the vantage
 // point, each leased by every check of that target (shared-capture.ts). The
-// one-shot CLI does not use them: it has one check, and its own capture costs
-// the same as starting a shared one.
+// one-shot CLI leases too, for its one check (hubsForOneCheck): a lease ends
+// with a sync (a round trip), a capture of its own with tcpdump's exit (the
+// kernel's packet-socket teardown, ~30 ms), and the CLI never waits for that.
 //
 // A shared capture's filter cannot name each check's source port, so the
 // probes of checks that use it come from a fixed range, outside Linux's
@@ -13,7 +14,12 @@ import { createServer } from 'node:net';
 import { LocalCapture } from '../capture/local-capture.js';
 import type { Packet } from '../capture/packet.js';
 import { DEFAULT_CAPTURE_LIMITS, RemoteCapture } from '../capture/remote-capture.js';
-import { SharedCapture, type CaptureLease, type SharedCaptureOptions } from '../capture/shared-capture.js';
+import {
+  LIFETIME_MARGIN_S,
+  SharedCapture,
+  type CaptureLease,
+  type SharedCaptureOptions,
+} from '../capture/shared-capture.js';
 import type { SshSession } from '../remote/ssh-session.js';
 import { lbCaptureFilter, localCaptureFilter, type PortRange } from './capture-filter.js';
 import type { CheckTarget, LbAccess } from './check-target.js';
@@ -74,6 +80,20 @@ export interface CaptureHubsOptions extends SharedCaptureOptions {
 }
 
 export const DEFAULT_HUBS_OPTIONS: CaptureHubsOptions = { ...DEFAULT_SHARED_OPTIONS, perHost: 2 };
+
+/**
+ * Shared captures for a process that runs one check (the CLI): bounded by that check (a capture left behind by a
+ * lost connection ends with it), one per host.
+ */
+export function hubsForOneCheck(boundSeconds: number): CaptureHubs {
+  return new CaptureHubs({
+    ...DEFAULT_HUBS_OPTIONS,
+    maxSeconds: boundSeconds + LIFETIME_MARGIN_S + 5,
+    // No next check: each capture stops as its lease ends (tcpdump's exit overlaps the steps that follow).
+    idleMs: 0,
+    perHost: 1,
+  });
+}
 
 export class CaptureHubs {
   private readonly lb = new WeakMap<SshSession, Map<string, Hub>>();
@@ -200,6 +220,13 @@ export class CaptureHubs {
     for (const h of this.all) void h.then((c) => (c?.running ? undefined : this.all.delete(h)));
     this.all.add(hub);
     return hub;
+  }
+
+  /** Stops the captures at the vantage point (this machine's tcpdump processes), settling when they have ended. */
+  async closeHere(): Promise<void> {
+    const here = [...this.local.values()];
+    this.local.clear();
+    await Promise.all(here.map(async (h) => (await h)?.retire()));
   }
 
   /** Stops every shared capture (a worker shutting down). */

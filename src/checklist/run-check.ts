@@ -126,6 +126,11 @@ function reportOf(obs: CheckObservation, startedAt: Date, evidence: Evidence[]):
   };
 }
 
+/** How long a check's captures may run at most (its tcpdump bound): the probes' own timeouts and a margin. */
+export function captureBoundSeconds(options: Pick<CheckOptions, 'connectTimeoutMs' | 'silentMs'>): number {
+  return Math.ceil((options.connectTimeoutMs + options.silentMs) / 1000) + 10;
+}
+
 export async function runCheck(input: CheckTarget, options: CheckOptions, deps: CheckDeps = {}): Promise<CheckOutcome> {
   const target = withDefaults(input);
   const startedAt = new Date();
@@ -152,7 +157,7 @@ export async function runCheck(input: CheckTarget, options: CheckOptions, deps: 
   );
   const opened = await cancellable(opening);
   let session = opened.find((o) => o.session)?.session;
-  const boundSeconds = Math.ceil((options.connectTimeoutMs + options.silentMs) / 1000) + 10;
+  const boundSeconds = captureBoundSeconds(options);
   const partial = {
     version: OBSERVATION_VERSION as typeof OBSERVATION_VERSION,
     id: options.id,

@@ -125,9 +125,10 @@ export async function runMain(args: string[]): Promise<number> {
     (s) => s.warmed(),
     () => undefined,
   );
-  const [{ runCheck }, { writeEvidence }] = await Promise.all([
+  const [{ runCheck, captureBoundSeconds }, { writeEvidence }, { hubsForOneCheck }] = await Promise.all([
     import('../checklist/run-check.js'),
     import('../checklist/write-evidence.js'),
+    import('../checklist/capture-hubs.js'),
   ]);
   // The sessions are ours (the first on the early connection), so closing them is too.
   const sessions: SshSessionType[] = [];
@@ -140,20 +141,26 @@ export async function runMain(args: string[]): Promise<number> {
     sessions.push(session);
     return session;
   };
+  const connectTimeoutMs = Math.round(timeout * 1000);
+  const silentMs = Math.round(silent * 1000);
+  // Leased captures: step 2 ends its lease with a sync instead of waiting for tcpdump to exit; the captures
+  // stop as the process ends (its SSH connection closes, the vantage tcpdump dies with it).
+  const hubs = hubsForOneCheck(captureBoundSeconds({ connectTimeoutMs, silentMs }));
   try {
     const { report, evidence } = await runCheck(
       target,
       {
         id,
         all: p.bools.has('all'),
-        connectTimeoutMs: Math.round(timeout * 1000),
-        silentMs: Math.round(silent * 1000),
+        connectTimeoutMs,
+        silentMs,
         ...(source ? { sourceAddress: source } : {}),
         // Nothing is saved without --evidence-dir: no picture to render.
         ladderPng: dir !== undefined,
       },
       {
         session: openSession,
+        captureHubs: hubs,
         localCapture: !p.bools.has('no-local-capture'),
         ...(printer ? { onStep: (step, ev) => printer.step(step, ev) } : {}),
       },
@@ -166,6 +173,10 @@ export async function runMain(args: string[]): Promise<number> {
     console.log(JSON.stringify(report, null, 2));
     return 0;
   } finally {
+    // The vantage point's tcpdump (stopping since step 1) is a child of this process: it is waited for. The LB's
+    // is not: its exit is the ~30 ms the lease saved, and it ends with the SSH connection closed here.
+    await hubs.closeHere();
+    void hubs.closeAll();
     for (const session of sessions) session.close();
     // The first session when the check never took it (it failed before asking for one).
     if (!firstUsed)

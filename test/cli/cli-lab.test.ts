@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import type { Report } from '../../src/model/report.js';
+import { PROBE_PORTS } from '../../src/checklist/capture-hubs.js';
+import type { ReachStep, Report } from '../../src/model/report.js';
 import { startLab, type Lab } from '../lab/lab.js';
 
 const cli = fileURLToPath(new URL('../../adapters/lbcheck.js', import.meta.url));
@@ -67,6 +68,9 @@ describe('lbcheck run', () => {
     );
     assert.equal(report.diagnosis.culprit, 'none');
     for (const s of report.steps) for (const e of s.evidence) assert.match(e.sha256, /^[0-9a-f]{64}$/);
+    // Leased captures (capture-hubs.ts hubsForOneCheck): the probe comes from their port range.
+    const reach = report.steps[0] as ReachStep;
+    assert.ok(reach.probe.sourcePort >= PROBE_PORTS.first && reach.probe.sourcePort <= PROBE_PORTS.last);
   });
 
   it('human output: a verdict line per step and the diagnosis; evidence saved with matching sha256', async () => {
@@ -95,6 +99,9 @@ describe('lbcheck run', () => {
       const report = JSON.parse(readFileSync(join(evidenceDir, checkDir, 'report.json'), 'utf8')) as Report;
       const refs = report.steps.flatMap((s) => s.evidence);
       assert.ok(refs.some((e) => e.name === 'step2-lb.pcap'));
+      // The LB capture the check leased, as it ran: tcpdump behind the relay that answers each sync.
+      const commands = readFileSync(join(evidenceDir, checkDir, 'step1-commands.txt'), 'utf8');
+      assert.match(commands, /tcpdump .*kill -USR1/s);
       // The console says where each step's ladder diagram was saved, and it is a PNG.
       const ladder = /^ {2}ladder diagram: (\S+step2-ladder\.png)$/m.exec(r.stdout)?.[1];
       assert.ok(ladder, r.stdout);
