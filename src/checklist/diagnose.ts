@@ -290,6 +290,22 @@ function fromServers(
   return undefined;
 }
 
+/**
+ * SYNs lost before the LB while the connection still got through: the path is at fault, but any fault further on
+ * (the LB, the servers) answers the incident first, so this is judged last.
+ */
+function fromLossBeforeLb(reach: ReachStep): Found | undefined {
+  if (!reach.lostBeforeLb) return undefined;
+  return {
+    culprit: 'path-to-lb',
+    team: TEAM.network,
+    finding: 'syn-loss-before-lb',
+    summary:
+      `${reach.summary} Nothing further on found a fault: this one is loss between the clients and the LB ` +
+      '(intermittent: run the check a few times, or watch it, to see how often).',
+  };
+}
+
 /** A warning that is advice (renew soon, odd status) rather than a fault of the path. */
 const isOnlyAdvice = (mode: ModeStep): boolean =>
   mode.finding === 'tls-expires-soon' || mode.finding === 'unexpected-status';
@@ -301,7 +317,8 @@ export function diagnose(steps: Step[], protocol: Protocol): Diagnosis {
   const found =
     (reach && (fromPair(reach) ?? fromReach(reach))) ??
     (mode && fromMode(mode)) ??
-    fromServers(mode, servers, protocol);
+    fromServers(mode, servers, protocol) ??
+    (reach && fromLossBeforeLb(reach));
   const ev = evidenceOf(...steps);
   if (found) return { ...found, evidence: ev };
   const advice = mode && isOnlyAdvice(mode) ? mode : undefined;

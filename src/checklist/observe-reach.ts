@@ -133,6 +133,33 @@ async function awaitSyn(lb: CheckCapture, target: CheckTarget, connect: ConnectR
   if (syn) await lb.waitFor(fromVipToProbe(target, connect.localPort), SYN_GRACE_MS);
 }
 
+/**
+ * A SYN retransmission takes at least Linux's minimum RTO (200 ms; the first SYN's is 1 s): a quicker connection
+ * sent one SYN, and step 1 need not count them.
+ */
+const RETRANSMIT_POSSIBLE_MS = 200;
+
+/**
+ * When the client may have had to send its SYN again, waits until both captures hold its handshake ACK, which
+ * follows every SYN it sent: this machine's then shows how many it sent, and the LB's every one that arrived, so
+ * step 1 can count which never did (step-reach.ts lostOnTheWay). Read sooner, a SYN still in a capture's stream
+ * would look lost, or not sent.
+ */
+async function awaitHandshakeAck(
+  lb: CheckCapture,
+  local: CheckCapture | undefined,
+  target: CheckTarget,
+  connect: ConnectResult,
+): Promise<void> {
+  if (!local || connect.outcome !== 'connected' || connect.ms < RETRANSMIT_POSSIBLE_MS) return;
+  const toVip = (p: Packet): boolean =>
+    p.ip?.dst === target.vip && p.tcp?.dstPort === target.port && p.tcp.srcPort === connect.localPort;
+  const ack = (p: Packet): boolean => toVip(p) && !!p.tcp?.flags.ack && !p.tcp.flags.syn;
+  await local.waitFor(ack, SYN_GRACE_MS);
+  const synsSent = local.packets.filter((p) => toVip(p) && p.tcp?.flags.syn && p.direction !== 'in').length;
+  if (synsSent >= 2) await lb.waitFor(ack, SYN_GRACE_MS);
+}
+
 /** For an HA group: waits on every node, picks the one that handled the probe, and ends the others' captures. */
 async function settleGroup(
   group: GroupCaptures,
@@ -168,6 +195,7 @@ export async function observeReach(
   const lb = settled ? group?.captures[settled.handledBy] : captures.lb;
   const { local } = captures;
   if (lb && !settled) await awaitSyn(lb, target, connect);
+  if (lb && !settled) await awaitHandshakeAck(lb, local, target, connect);
   let lbCapture = lb ? lbView(lb) : null;
   if (lb && lbCapture && !findClientSyn(lbCapture.packets, id)) {
     // A missing SYN only proves something if the capture lost nothing: stop it

@@ -91,6 +91,56 @@ function captureGapSummary(target: string, shortfall: string, happened: string):
   return `${missing}, so this proves nothing about the path; ${happened}. ${retry}`;
 }
 
+/** The probe's SYNs (its own ISN, to the VIP) in one capture, travelling one way. */
+function probeSyns(packets: readonly Packet[], first: Packet, notDirection: 'in' | 'out'): Packet[] {
+  const { ip, tcp } = first;
+  return packets.filter(
+    (p) =>
+      p.direction !== notDirection &&
+      p.tcp?.flags.syn === true &&
+      !p.tcp.flags.ack &&
+      p.tcp.seq === tcp?.seq &&
+      p.tcp.srcPort === tcp.srcPort &&
+      p.tcp.dstPort === tcp.dstPort &&
+      p.ip?.dst === ip?.dst,
+  );
+}
+
+/**
+ * SYNs this machine sent (its capture) that the LB's capture, complete, never saw. Only when the connection
+ * completed and the LB's view holds the client's handshake ACK: every SYN that reached the LB is then in it (the
+ * ACK followed them all), so a SYN missing there was lost on the way, not still in the capture's stream. A
+ * SYN-ACK lost on the way back looks different: the LB saw every SYN.
+ */
+function lostOnTheWay(obs: ReachObservation, lbSyn: Packet): ReachStep['lostBeforeLb'] {
+  const { lb, local, connect } = obs;
+  if (!lb || !local || connect.outcome !== 'connected' || captureShortfall(lb)) return undefined;
+  const t = lbSyn.tcp;
+  const handshakeDone = lb.packets.some(
+    (p) =>
+      p.tcp !== undefined &&
+      p.ip?.dst === lbSyn.ip?.dst &&
+      p.tcp.srcPort === t?.srcPort &&
+      p.tcp.dstPort === t.dstPort &&
+      p.tcp.flags.ack &&
+      !p.tcp.flags.syn,
+  );
+  if (!handshakeDone) return undefined;
+  const sent = probeSyns(local.packets, lbSyn, 'in').length;
+  const seen = probeSyns(lb.packets, lbSyn, 'out').length;
+  return sent > seen ? { sent, seen } : undefined;
+}
+
+function lossText(loss: NonNullable<ReachStep['lostBeforeLb']>): string {
+  const lost = loss.sent - loss.seen;
+  return (
+    ` But the client sent its SYN ${loss.sent} times and the LB's capture (complete: no cap hit, no kernel drops) ` +
+    `shows ${loss.seen}: ${lost} ${lost === 1 ? 'was' : 'were'} lost on the way to the LB, on the network path or ` +
+    "in the LB's NIC before its kernel (the LB's interface drop counters, `ip -s link`, tell which). Each lost SYN " +
+    'costs a client a retransmission timeout (1 s, then 2 s, ...).'
+  );
+}
+
 export function decideReach(vip: string, port: number, obs: ReachObservation): ReachDecision {
   const { connect } = obs;
   const target = `${vip}:${port}`;
@@ -140,13 +190,17 @@ export function decideReach(vip: string, port: number, obs: ReachObservation): R
       connect.outcome === 'refused' && lbAnswer?.tcp?.flags.rst ? { refusedBy: 'tcp-reset' } : withRefusal;
     const refusal =
       connect.outcome === 'refused' ? ' The connection reached the LB; step 2 says why it was refused.' : '';
+    const loss = lostOnTheWay(obs, syn);
     return {
       ...base,
       ...lbRefused,
-      verdict: 'pass',
+      verdict: loss ? 'warn' : 'pass',
       lbSawSyn: true,
       answeredBy: lbAnswer ? 'lb' : 'none',
-      summary: `The LB saw the probe's SYN to ${target} (source port ${connect.localPort}); ${happened}.${refusal}`,
+      ...(loss ? { lostBeforeLb: loss } : {}),
+      summary:
+        `The LB saw the probe's SYN to ${target} (source port ${connect.localPort}); ${happened}.${refusal}` +
+        (loss ? lossText(loss) : ''),
       deciding: [syn, ...(lbAnswer ? [lbAnswer] : [])],
     };
   }

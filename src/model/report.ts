@@ -42,6 +42,11 @@ export interface ReachStep extends StepBase {
   handledBy?: string;
   /** What step 1 found about an HA group (machine-readable; the summary says it in words). */
   finding?: ReachFinding;
+  /**
+   * The client had to send its SYN again and the LB's complete capture shows fewer than it sent: packets lost on
+   * the way to the LB (the connection still got through, late).
+   */
+  lostBeforeLb?: { sent: number; seen: number };
 }
 
 export type ReachFinding = 'split-brain' | 'vip-on-no-node' | 'vip-on-wrong-node' | 'failed-over';

@@ -125,7 +125,7 @@ export async function benchWarm(lab: Lab): Promise<string[]> {
     out.push(line('    of which lease end (sync with tcpdump)', `${leaseEnd} ms`));
     out.push(
       line(
-        "    rest: waiting for a TCP proxy's server connection (an HTTP proxy makes none)",
+        "    rest: the wait for a TCP proxy's connection (≤ 10 ms) and for the capture to show the handshake and the proxied request",
         `${Math.max(0, s2 - exchange - leaseEnd)} ms`,
       ),
     );

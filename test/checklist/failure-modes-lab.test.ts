@@ -10,8 +10,7 @@ import { SshSession } from '../../src/remote/ssh-session.js';
 import type { LbAccess } from '../../src/checklist/check-target.js';
 import { startStandby } from '../lab/standby.js';
 import { startLab, waitHealthy, type Lab } from '../lab/lab.js';
-import { checkOptions } from './lab-target.js';
-import { assertExpected, labFacts, SCENARIOS, scenarioTarget, type Scenario } from './scenarios.js';
+import { assertExpected, labFacts, SCENARIOS, scenarioOptions, scenarioTarget, type Scenario } from './scenarios.js';
 
 let lab: Lab;
 // One warm session per LB node (an HA pair has two), as a worker's pool keeps them.
@@ -44,7 +43,7 @@ afterEach(async () => {
 
 /** Runs a scenario's check; undefined when the check could not run and the scenario accepts that. */
 async function checkScenario(s: Scenario, captureHubs?: CaptureHubs): Promise<CheckOutcome | undefined> {
-  const outcome = await runCheck(scenarioTarget(lab, s), checkOptions({ all: s.all ?? false }), {
+  const outcome = await runCheck(scenarioTarget(lab, s), scenarioOptions(s), {
     session: sessionFor,
     ...(captureHubs ? { captureHubs } : {}),
   }).catch((err: Error) => {

@@ -3,10 +3,10 @@
 // (the live check reaches these conclusions), the fixture recorder (records
 // the observation), and the fixture test (deciding the recorded observation,
 // without root, reaches the same conclusions).
-import type { CheckTarget } from '../../src/checklist/check-target.js';
+import type { CheckOptions, CheckTarget } from '../../src/checklist/check-target.js';
 import type { Culprit, Report } from '../../src/model/report.js';
 import { LAB_TLS_NAME, type Lab, type VipKind } from '../lab/lab.js';
-import { labTarget, standbyLbAccess, sudoLbAccess } from './lab-target.js';
+import { checkOptions, labTarget, standbyLbAccess, sudoLbAccess } from './lab-target.js';
 import { ESTATE_SCENARIOS } from './estate-scenarios.js';
 
 export interface Expectation {
@@ -54,7 +54,14 @@ export interface Scenario {
    * matching this is an acceptable outcome (it names the path, and blames nobody).
    */
   acceptsError?: RegExp;
+  /** Check options beyond the lab's defaults (e.g. a connect timeout that leaves room for a SYN retransmission). */
+  options?: Partial<CheckOptions>;
   expect: Expectation;
+}
+
+/** The options a scenario's check runs with, live and when its fixture is recorded. */
+export function scenarioOptions(s: Scenario): CheckOptions {
+  return checkOptions({ all: s.all ?? false, ...s.options });
 }
 
 export function scenarioTarget(lab: Lab, s: Scenario): CheckTarget {
@@ -123,6 +130,19 @@ export const SCENARIOS: Scenario[] = [
       culprit: 'path-to-lb',
       finding: 'dropped-before-lb',
       says: [/never reached the LB/],
+    },
+  },
+  {
+    name: 'syn-lost-before-lb',
+    vip: 'nginx',
+    // The client's first SYN is lost on the router; its retransmission (after the kernel's 1 s RTO) gets through.
+    fault: (lab) => lab.faults.loseFirstSyn('nginx'),
+    options: { connectTimeoutMs: 2500 },
+    expect: {
+      verdicts: '1:warn 2:pass 3:pass',
+      culprit: 'path-to-lb',
+      finding: 'syn-loss-before-lb',
+      says: [/sent its SYN 2 times and the LB's capture .* shows 1: 1 was lost on the way to the LB/],
     },
   },
   {

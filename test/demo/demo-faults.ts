@@ -24,6 +24,13 @@ export const DEMO_FAULTS: FaultSpec[] = [
     apply: (lab, kind) => lab.faults.dropBeforeLb(kind),
   },
   {
+    name: 'syn-loss',
+    arg: 'vip',
+    what: "the router loses every other SYN to the VIP (a flapping link): a check's first SYN is lost, its retry gets through",
+    expect: 'path-to-lb (syn-loss-before-lb: the connection is made, 1 s late)',
+    apply: (lab, kind) => lab.faults.loseFirstSyn(kind),
+  },
+  {
     name: 'reject-before-lb',
     arg: 'vip',
     what: 'the router rejects traffic to the VIP with ICMP port unreachable',

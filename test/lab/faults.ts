@@ -73,6 +73,17 @@ export class LabFaults {
     ]);
   }
 
+  /**
+   * The router loses the first SYN to the VIP after this (every other one, counted from the fault): one check's
+   * first SYN is lost and its retransmission gets through.
+   */
+  loseFirstSyn(kind: VipKind): Promise<Undo> {
+    const nth = ['-m', 'statistic', '--mode', 'nth', '--every', '2', '--packet', '0'];
+    return this.withRules(`lose-first-syn:${kind}`, this.lab.ns.router, [
+      rule('filter', 'FORWARD', [...this.vipMatch(kind), '--syn', ...nth, '-j', 'DROP']),
+    ]);
+  }
+
   /** A firewall on the router rejects traffic to the VIP (ICMP from the router, or a TCP reset in the VIP's name). */
   rejectBeforeLb(kind: VipKind, how: RejectKind = 'icmp-port-unreachable'): Promise<Undo> {
     return this.withRules(`reject-before-lb:${kind}:${how}`, this.lab.ns.router, [
