@@ -46,6 +46,19 @@ function fromPair(reach: ReachStep): Found | undefined {
 }
 
 function fromReach(reach: ReachStep): Found | undefined {
+  if (reach.answerLost) {
+    // Dropped by this host, or late: nothing on the path is proven lost; what to do next is in the summary.
+    const fate = reach.answerLost.fate;
+    if (fate !== 'lost') {
+      return { culprit: 'inconclusive', team: fate === 'late' ? TEAM.lb : TEAM.rerun, summary: reach.summary };
+    }
+    return {
+      culprit: 'path-to-lb',
+      team: TEAM.network,
+      finding: 'answer-lost-after-lb',
+      summary: `${reach.summary} Hand the LB capture (the SYN-ACKs leaving it) to the network team.`,
+    };
+  }
   if (reach.verdict === 'inconclusive' && reach.captureGap === undefined) {
     return {
       culprit: 'inconclusive',

@@ -160,6 +160,21 @@ async function awaitHandshakeAck(
   if (synsSent >= 2) await lb.waitFor(ack, SYN_GRACE_MS);
 }
 
+/**
+ * The LB answered and the client still timed out: gives the answer the time it needs to reach this machine's
+ * capture, so step 1 can tell one that never came (lost on the way back) from one that came and went no further.
+ */
+async function awaitAnswerHere(
+  lb: CheckCapture,
+  local: CheckCapture | undefined,
+  target: CheckTarget,
+  connect: ConnectResult,
+): Promise<void> {
+  const answer = fromVipToProbe(target, connect.localPort);
+  if (!local || connect.outcome !== 'timeout' || !lb.packets.some((p) => answer(p) && p.tcp?.flags.syn)) return;
+  await local.waitFor((p) => answer(p) && !!p.tcp?.flags.syn, SYN_GRACE_MS);
+}
+
 /** For an HA group: waits on every node, picks the one that handled the probe, and ends the others' captures. */
 async function settleGroup(
   group: GroupCaptures,
@@ -196,6 +211,7 @@ export async function observeReach(
   const { local } = captures;
   if (lb && !settled) await awaitSyn(lb, target, connect);
   if (lb && !settled) await awaitHandshakeAck(lb, local, target, connect);
+  if (lb && !settled) await awaitAnswerHere(lb, local, target, connect);
   let lbCapture = lb ? lbView(lb) : null;
   if (lb && lbCapture && !findClientSyn(lbCapture.packets, id)) {
     // A missing SYN only proves something if the capture lost nothing: stop it

@@ -66,6 +66,19 @@ const inRange = (status: number, t: ObservedTarget): boolean =>
 function notConnected(c: ModeContext): Judged {
   const forwarded = c.analysis?.serverSide.find((s) => s.sameIsn);
   const client = c.reach.outcome === 'refused' ? 'was refused' : 'timed out';
+  // A SYN-ACK left the LB toward the client: the LB did its part, and step 1 says what became of the answer.
+  if (c.reach.outcome === 'timeout' && c.analysis?.vipAnswer?.tcp?.flags.syn) {
+    const answer = forwarded
+      ? `${c.why} It forwarded the client's SYN to ${forwarded.address}:${forwarded.port}, which answered, and ` +
+        'passed the answer back toward the client,'
+      : "The LB answered the client's SYN itself (a SYN-ACK),";
+    return {
+      verdict: 'inconclusive',
+      summary:
+        `${answer} but the client did not connect (step 1 says what is known of why): with no connection, what ` +
+        'the LB does with a request cannot be seen.',
+    };
+  }
   if (forwarded) {
     const fate = forwarded.answered
       ? 'answered, but the answer never came back through the LB'

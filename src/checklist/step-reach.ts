@@ -141,6 +141,79 @@ function lossText(loss: NonNullable<ReachStep['lostBeforeLb']>): string {
   );
 }
 
+/** SYN-ACKs from the VIP to the probe's port in one capture, travelling one way. */
+function synAcks(packets: readonly Packet[], probe: Probe, notDirection: 'in' | 'out'): number {
+  return packets.filter(
+    (p) =>
+      p.direction !== notDirection &&
+      p.ip?.src === probe.vip &&
+      p.tcp?.srcPort === probe.port &&
+      p.tcp.dstPort === probe.connect.localPort &&
+      p.tcp.flags.syn &&
+      p.tcp.flags.ack,
+  ).length;
+}
+
+/** How many SYNs a Linux client sends before giving up after `ms` (retransmitted 1, 3, 7, 15 ... s after the first). */
+function synsWithin(ms: number): number {
+  let n = 1;
+  for (let at = 1000; at < ms; at = at * 2 + 1000) n++;
+  return n;
+}
+
+/**
+ * The LB answered (a SYN-ACK left it toward the client) and the client never connected. This machine's capture
+ * says what became of the answer: it never arrived (lost on the way back), it arrived in time and went no further
+ * (this host dropped it), or it arrived after the client had given up (late). Without that capture only "lost" is
+ * said, and only when the LB saw every SYN the client sent (so its first was the client's first) and answered it
+ * well before the client gave up.
+ */
+function answerFate(obs: ReachObservation, probe: Probe, syn: Packet, answer: Packet): ReachStep['answerLost'] {
+  const sentByLb = synAcks(obs.lb?.packets ?? [], probe, 'in');
+  const deadlineMs = probe.connect.ms;
+  if (obs.local) {
+    const arrivals = obs.local.packets.filter((p) => synAcks([p], probe, 'out') === 1);
+    const firstSent = probeSyns(obs.local.packets, syn, 'in')[0];
+    const first = arrivals[0];
+    if (!first) return { sentByLb, seenHere: 0, fate: 'lost' };
+    if (!firstSent) return undefined;
+    const inTime = first.timeUs - firstSent.timeUs < deadlineMs * 1000;
+    return { sentByLb, seenHere: arrivals.length, fate: inTime ? 'dropped-here' : 'late' };
+  }
+  const sawEvery = probeSyns(obs.lb?.packets ?? [], syn, 'out').length === synsWithin(deadlineMs);
+  const prompt = answer.timeUs - syn.timeUs < (deadlineMs - 100) * 1000;
+  return sawEvery && prompt ? { sentByLb, seenHere: null, fate: 'lost' } : undefined;
+}
+
+const WAY_BACK =
+  "a router or stateful firewall between the LB and the clients drops the VIP's replies, or the LB routes them " +
+  'out another way (asymmetric routing; `ip route get <client>` on the LB shows its way back)';
+
+/** Step 1's words for an answer that left the LB and never made a connection. */
+function answerLostText(target: string, lost: NonNullable<ReachStep['answerLost']>, happened: string): string {
+  const left =
+    `The LB saw the probe's SYN to ${target} and answered it: ${lost.sentByLb} SYN-ACK` +
+    `${lost.sentByLb === 1 ? '' : 's'} left the LB toward the client, yet ${happened}.`;
+  switch (lost.fate) {
+    case 'lost':
+      return lost.seenHere === null
+        ? `${left} The answer was lost on the way back: ${WAY_BACK}. (With no capture on this machine, this ` +
+            "host's own firewall is not ruled out.)"
+        : `${left} None reached this machine (its capture shows no SYN-ACK): the answer was lost on the way back: ` +
+            `${WAY_BACK}.`;
+    case 'dropped-here':
+      return (
+        `${left} It reached this machine's interface in time (its capture shows it) but not the client's socket: ` +
+        "this host's own firewall dropped it. Nothing on the path is proven faulty; fix this host and run again."
+      );
+    default:
+      return (
+        `${left} It reached this machine only after the client had given up: the LB (or the way back) is that ` +
+        'slow to answer a SYN (an overloaded LB, a full SYN backlog). Run again with a longer --timeout to measure it.'
+      );
+  }
+}
+
 export function decideReach(vip: string, port: number, obs: ReachObservation): ReachDecision {
   const { connect } = obs;
   const target = `${vip}:${port}`;
@@ -188,6 +261,19 @@ export function decideReach(vip: string, port: number, obs: ReachObservation): R
     );
     const lbRefused: Pick<ReachStep, 'refusedBy'> =
       connect.outcome === 'refused' && lbAnswer?.tcp?.flags.rst ? { refusedBy: 'tcp-reset' } : withRefusal;
+    const answerLost =
+      connect.outcome === 'timeout' && lbAnswer?.tcp?.flags.syn ? answerFate(obs, probe, syn, lbAnswer) : undefined;
+    if (answerLost && lbAnswer) {
+      return {
+        ...base,
+        verdict: answerLost.fate === 'lost' ? 'fail' : 'inconclusive',
+        lbSawSyn: true,
+        answeredBy: 'lb',
+        answerLost,
+        summary: answerLostText(target, answerLost, happened),
+        deciding: [syn, lbAnswer],
+      };
+    }
     const refusal =
       connect.outcome === 'refused' ? ' The connection reached the LB; step 2 says why it was refused.' : '';
     const loss = lostOnTheWay(obs, syn);

@@ -47,6 +47,16 @@ export interface ReachStep extends StepBase {
    * the way to the LB (the connection still got through, late).
    */
   lostBeforeLb?: { sent: number; seen: number };
+  /**
+   * The LB answered the SYN (its SYN-ACK left it toward the client) and the client never completed the connection:
+   * how many answers the LB sent, and how many reached this machine (null: no capture here).
+   */
+  answerLost?: {
+    sentByLb: number;
+    seenHere: number | null;
+    /** lost: never arrived here; dropped-here: arrived in time, went no further; late: after the client gave up. */
+    fate: 'lost' | 'dropped-here' | 'late';
+  };
 }
 
 export type ReachFinding = 'split-brain' | 'vip-on-no-node' | 'vip-on-wrong-node' | 'failed-over';

@@ -146,6 +146,32 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'answer-lost-after-lb',
+    vip: 'nginx',
+    // The LB answers; a firewall on the way back drops the answer. Blaming the LB here sent the wrong team.
+    fault: (lab) => lab.faults.dropRepliesFromVip('nginx'),
+    expect: {
+      verdicts: '1:fail 2:skipped 3:skipped',
+      culprit: 'path-to-lb',
+      finding: 'answer-lost-after-lb',
+      says: [/SYN-ACKs? left the LB toward the client/, /None reached this machine/, /lost on the way back/],
+      neverSays: [/the LB drops it itself/],
+    },
+  },
+  {
+    name: 'answer-lost-after-lb-l4',
+    vip: 'dnat',
+    fault: (lab) => lab.faults.dropRepliesFromVip('dnat'),
+    all: true,
+    expect: {
+      verdicts: '1:fail 2:inconclusive 3:pass',
+      culprit: 'path-to-lb',
+      finding: 'answer-lost-after-lb',
+      says: [/SYN-ACKs? left the LB toward the client/, /lost on the way back/],
+      neverSays: [/never came back through the LB/],
+    },
+  },
+  {
     name: 'rejected-before-lb',
     vip: 'nginx',
     fault: (lab) => lab.faults.rejectBeforeLb('nginx', 'icmp-port-unreachable'),

@@ -24,6 +24,13 @@ export const DEMO_FAULTS: FaultSpec[] = [
     apply: (lab, kind) => lab.faults.dropBeforeLb(kind),
   },
   {
+    name: 'drop-replies',
+    arg: 'vip',
+    what: "a firewall on the way back drops the VIP's replies: the LB answers, the client never hears it",
+    expect: 'path-to-lb (answer-lost-after-lb: the SYN-ACKs leaving the LB are the evidence)',
+    apply: (lab, kind) => lab.faults.dropRepliesFromVip(kind),
+  },
+  {
     name: 'syn-loss',
     arg: 'vip',
     what: "the router loses every other SYN to the VIP (a flapping link): a check's first SYN is lost, its retry gets through",

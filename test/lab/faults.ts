@@ -73,6 +73,14 @@ export class LabFaults {
     ]);
   }
 
+  /** A firewall on the router drops the VIP's replies to the clients: the LB answers, the client never hears it. */
+  dropRepliesFromVip(kind: VipKind): Promise<Undo> {
+    const v = this.lab.vips[kind];
+    return this.withRules(`drop-replies:${kind}`, this.lab.ns.router, [
+      rule('filter', 'FORWARD', ['-s', `${v.address}/32`, '-p', 'tcp', '--sport', String(v.port), '-j', 'DROP']),
+    ]);
+  }
+
   /**
    * The router loses the first SYN to the VIP after this (every other one, counted from the fault): one check's
    * first SYN is lost and its retransmission gets through.
