@@ -287,12 +287,14 @@ function judgeConnected(c: ModeContext): Judged {
 }
 
 /**
- * A proxy that passed no request on: answering in HTTP itself (a 503, a redirect) shows it speaks HTTP. A kind the
- * proxied flow left open (see decideMode) stays open.
+ * A proxy that passed no request on: answering in HTTP itself (a 503, a redirect) shows it speaks HTTP. Closing,
+ * resetting or staying silent proves no kind (a TCP proxy without servers does it, and so does an HTTP proxy that
+ * expects the PROXY protocol or waits on a server it cannot reach), so the kind stays open, as it does when the
+ * proxied flow left it open (see decideMode).
  */
 function kindWithoutProxiedFlow(analysis: FlowAnalysis | null, x: HttpExchange | undefined): ModeStep['proxyKind'] {
   if (analysis?.serverSide.some((s) => s.carriesMarker)) return null;
-  return x?.behaviour === 'http-response' ? 'http' : x ? 'tcp' : null;
+  return x?.behaviour === 'http-response' ? 'http' : null;
 }
 
 export function decideModeStep(

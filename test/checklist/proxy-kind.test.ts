@@ -112,6 +112,15 @@ describe('the kind of proxy, from what the capture proves', () => {
     assert.match(mode.summary, /only after the client's TLS handshake began/);
   });
 
+  it('a proxy that passed nothing on and closed, reset or stayed silent has no kind: none is guessed', () => {
+    // proxy-protocol-expected is an HAProxy http frontend; server-blocks-lb is nginx waiting on blocked servers.
+    for (const name of ['proxy-protocol-expected', 'server-blocks-lb', 'vip-silent']) {
+      const mode = modeOf(readFixture(name).observation);
+      assert.equal(mode.mode, 'L7', name);
+      assert.equal(mode.proxyKind, null, name);
+    }
+  });
+
   it('the capture cut the request before any difference: unknown, not proof', () => {
     const s = sides('healthy-haproxy-http');
     const client = s.clientRequest.tcp?.payload ?? Buffer.alloc(0);
