@@ -14,6 +14,8 @@ export interface LbAccess {
   label: string;
   /** The account is not root: tcpdump and the LB's view run through `sudo -n` (src/remote/sudo.ts). */
   sudo?: boolean;
+  /** Login shells kept waiting for commands (src/remote/warm-channels.ts); 0 for accounts with a forced command. */
+  warmChannels?: number;
 }
 
 export interface PoolMemberTarget {

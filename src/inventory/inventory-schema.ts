@@ -45,6 +45,16 @@ const lbFields = {
     .nullish()
     .describe('the LB interface tcpdump listens on (default any: client and server side)'),
   zone: text(ZONE, ZONE_TEXT).nullish().describe('which workers probe its VIPs'),
+  warmChannels: z
+    .number({ error: (iss) => `warmChannels must be a whole number 0-8, not ${JSON.stringify(iss.input)}` })
+    .int({ error: 'warmChannels must be a whole number 0-8' })
+    .min(0, { error: 'warmChannels must be a whole number 0-8' })
+    .max(8, { error: 'warmChannels must be a whole number 0-8' })
+    .nullish()
+    .describe(
+      'login shells kept waiting for the next command (default 3); 0 when a forced command in authorized_keys ' +
+        'vets SSH_ORIGINAL_COMMAND (each command then opens its own channel and pays the login shell)',
+    ),
   sudo: flag('sudo')
     .nullish()
     .describe(

@@ -90,7 +90,11 @@ function fromInventoryLb(lb: InventoryLb, req: TargetRequest): LbAccess {
     req.captureInterface ?? lb.captureInterface,
     `${lb.name} (${formatEndpoint(lb.ssh)})`,
   );
-  return lb.sudo ? { ...access, sudo: true } : access;
+  return {
+    ...access,
+    ...(lb.sudo ? { sudo: true } : {}),
+    ...(lb.warmChannels !== undefined ? { warmChannels: lb.warmChannels } : {}),
+  };
 }
 
 async function groupNode(name: string, inventory: Inventory | undefined, req: TargetRequest): Promise<LbAccess> {

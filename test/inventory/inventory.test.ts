@@ -1,6 +1,9 @@
 // The inventory file: valid YAML loads into targets; every problem is
 // reported with its line, all at once; unknown targets name the known ones.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, InputError } from '../../src/errors.js';
 import { parseInventory } from '../../src/inventory/load-inventory.js';
@@ -152,6 +155,30 @@ vips:
     assert.equal(t.name, 'web-vip');
     assert.equal(t.members.length, 2);
     assert.equal(t.lb, undefined);
+  });
+
+  it('warmChannels: 0 (an account with a forced command) reaches the LB access; other values are refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lbcheck-inv-'));
+    try {
+      const identity = join(dir, 'id');
+      writeFileSync(identity, 'not parsed until SSH');
+      const inv = parseInventory(GOOD.replace('    captureInterface: any\n', '    warmChannels: 0\n'), 'inv.yaml');
+      assert.equal(inv.loadBalancers.get('edge-lb')?.warmChannels, 0);
+      const t = await resolveTarget({ target: 'web-vip', identity }, inv);
+      assert.equal(t.lb?.warmChannels, 0);
+      const plain = await resolveTarget({ target: 'web-vip', identity }, parseInventory(GOOD, 'inv.yaml'));
+      assert.equal(plain.lb?.warmChannels, undefined);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    for (const bad of ['9', '-1', '1.5', 'many']) {
+      assert.throws(
+        () => parseInventory(GOOD.replace('    captureInterface: any\n', `    warmChannels: ${bad}\n`), 'inv.yaml'),
+        (err: unknown) =>
+          err instanceof ConfigError && /inv\.yaml:\d+.*warmChannels must be a whole number 0-8/s.test(err.message),
+        bad,
+      );
+    }
   });
 
   it('refuses a capture interface that is not an interface name', async () => {

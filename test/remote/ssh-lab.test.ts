@@ -3,14 +3,15 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { runOk } from '../lab/run-command.js';
 import { probeFromLb } from '../../src/probe/member-probe.js';
 import { pinsFromKnownHosts } from '../../src/remote/host-keys.js';
 import { SshSession, WARM_CHANNELS } from '../../src/remote/ssh-session.js';
 import { startLab, waitHealthy, type Lab } from '../lab/lab.js';
-import { labLbAccess } from '../checklist/lab-target.js';
+import { checkOptions, labLbAccess, labTarget } from '../checklist/lab-target.js';
+import { runCheck } from '../../src/checklist/run-check.js';
 
 let lab: Lab;
 let dir: string;
@@ -214,6 +215,40 @@ describe('warm channels (the LB login shell started before the command)', () => 
       s.close();
     }
     await until('every shell the session started ended', () => !shellsStarted().some(alive));
+  });
+
+  it('a key with a forced command that vets each command: with warmChannels 0 a whole check runs through it', async () => {
+    // The vetting wrapper refuses lbcheck's loader (it is not a command the account's owner listed) and logs
+    // every command it is asked to run.
+    const key = join(dir, 'forced_ed25519');
+    const vet = join(dir, 'vet.sh');
+    const seen = join(dir, 'vetted');
+    await runOk(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', key]);
+    writeFileSync(
+      vet,
+      `#!/bin/sh\nprintf '%s\\n' "$SSH_ORIGINAL_COMMAND" >> ${seen}\n` +
+        'case "$SSH_ORIGINAL_COMMAND" in *lbcheck_line*) echo "not allowed" >&2; exit 1;; esac\n' +
+        'exec /bin/sh -c "$SSH_ORIGINAL_COMMAND"\n',
+      { mode: 0o755 },
+    );
+    const authorized = join(dirname(lab.sshInfo.identityFile), 'authorized_keys_root');
+    const before = readFileSync(authorized);
+    writeFileSync(
+      authorized,
+      Buffer.concat([before, Buffer.from(`command="${vet}" ${readFileSync(`${key}.pub`, 'utf8')}`)]),
+    );
+    try {
+      const access = { ...labLbAccess(lab), privateKey: readFileSync(key), warmChannels: 0 };
+      const { report } = await runCheck(labTarget(lab, 'nginx'), checkOptions(), {
+        session: () => SshSession.open(access),
+      });
+      assert.equal(report.diagnosis.culprit, 'none', report.diagnosis.summary);
+      const vetted = readFileSync(seen, 'utf8');
+      assert.match(vetted, /tcpdump/);
+      assert.doesNotMatch(vetted, /lbcheck_line/);
+    } finally {
+      writeFileSync(authorized, before);
+    }
   });
 
   it('an LB allowing fewer sessions than lbcheck keeps warm (MaxSessions 2): every command still runs', async () => {
