@@ -37,6 +37,10 @@ const FLAGS: FlagSpec[] = [
   { name: 'source', value: 'ADDRESS', help: 'probe from this address of this machine (a vantage point of its own)' },
   { name: 'sudo', help: 'with --lb: the account is not root; tcpdump and the LB view run through sudo -n' },
   {
+    name: 'no-warm-channels',
+    help: 'open an SSH channel per command, none waiting ahead (a key whose forced command vets each command)',
+  },
+  {
     name: 'evidence-dir',
     value: 'DIR',
     help: 'save evidence files and report.json under DIR/<check id>/ (else they are not kept)',
@@ -100,6 +104,7 @@ export async function runMain(args: string[]): Promise<number> {
       ...(protocol ? { protocol } : {}),
       ...(one('capture-interface') ? { captureInterface: one('capture-interface') } : {}),
       ...(p.bools.has('sudo') ? { sudo: true } : {}),
+      ...(p.bools.has('no-warm-channels') ? { noWarmChannels: true } : {}),
     },
     inventory,
   );

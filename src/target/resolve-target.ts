@@ -23,6 +23,8 @@ export interface TargetRequest {
   captureInterface?: string;
   /** --sudo with --lb: the account is not root (privileged commands through `sudo -n`). */
   sudo?: boolean;
+  /** --no-warm-channels: a channel per command (a key whose forced command vets each one); overrides the inventory. */
+  noWarmChannels?: boolean;
 }
 
 const TARGET_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
@@ -93,7 +95,11 @@ function fromInventoryLb(lb: InventoryLb, req: TargetRequest): LbAccess {
   return {
     ...access,
     ...(lb.sudo ? { sudo: true } : {}),
-    ...(lb.warmChannels !== undefined ? { warmChannels: lb.warmChannels } : {}),
+    ...(req.noWarmChannels
+      ? { warmChannels: 0 }
+      : lb.warmChannels !== undefined
+        ? { warmChannels: lb.warmChannels }
+        : {}),
   };
 }
 
@@ -149,6 +155,7 @@ export async function resolveTarget(req: TargetRequest, inventory: Inventory | u
       formatEndpoint(ssh),
     );
     if (req.sudo) lb.sudo = true;
+    if (req.noWarmChannels) lb.warmChannels = 0;
   } else if (entry?.lb) {
     const invLb = inventory?.loadBalancers.get(entry.lb);
     if (!invLb)

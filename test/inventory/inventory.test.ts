@@ -168,6 +168,17 @@ vips:
       assert.equal(t.lb?.warmChannels, 0);
       const plain = await resolveTarget({ target: 'web-vip', identity }, parseInventory(GOOD, 'inv.yaml'));
       assert.equal(plain.lb?.warmChannels, undefined);
+      // --no-warm-channels: on an inventory LB, and on an ad-hoc --lb.
+      const flagged = await resolveTarget(
+        { target: 'web-vip', identity, noWarmChannels: true },
+        parseInventory(GOOD, 'inv.yaml'),
+      );
+      assert.equal(flagged.lb?.warmChannels, 0);
+      const adHoc = await resolveTarget(
+        { target: '198.18.2.1:80', lbUrl: 'ssh://root@198.18.1.2', identity, hostKey: FP, noWarmChannels: true },
+        undefined,
+      );
+      assert.equal(adHoc.lb?.warmChannels, 0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
