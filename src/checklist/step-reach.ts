@@ -164,14 +164,15 @@ function synsWithin(ms: number): number {
 /**
  * The LB answered (a SYN-ACK left it toward the client) and the client never connected. This machine's capture
  * says what became of the answer: it never arrived (lost on the way back), it arrived in time and went no further
- * (this host dropped it), or it arrived after the client had given up (late). Without that capture only "lost" is
- * said, and only when the LB saw every SYN the client sent (so its first was the client's first) and answered it
- * well before the client gave up.
+ * (this host dropped it), or it arrived after the client had given up (late). Without that capture (or with one
+ * that lost packets itself) only "lost" is said, and only when the LB saw every SYN the client sent (so its first
+ * was the client's first) and answered it well before the client gave up.
  */
 function answerFate(obs: ReachObservation, probe: Probe, syn: Packet, answer: Packet): ReachStep['answerLost'] {
   const sentByLb = synAcks(obs.lb?.packets ?? [], probe, 'in');
   const deadlineMs = probe.connect.ms;
-  if (obs.local) {
+  // A capture here that lost packets itself cannot say nothing arrived: then it is as if there were none.
+  if (obs.local && !captureShortfall(obs.local)) {
     const arrivals = obs.local.packets.filter((p) => synAcks([p], probe, 'out') === 1);
     const firstSent = probeSyns(obs.local.packets, syn, 'in')[0];
     const first = arrivals[0];
@@ -197,8 +198,8 @@ function answerLostText(target: string, lost: NonNullable<ReachStep['answerLost'
   switch (lost.fate) {
     case 'lost':
       return lost.seenHere === null
-        ? `${left} The answer was lost on the way back: ${WAY_BACK}. (With no capture on this machine, this ` +
-            "host's own firewall is not ruled out.)"
+        ? `${left} The answer was lost on the way back: ${WAY_BACK}. (Without a complete capture on this ` +
+            "machine, this host's own firewall is not ruled out.)"
         : `${left} None reached this machine (its capture shows no SYN-ACK): the answer was lost on the way back: ` +
             `${WAY_BACK}.`;
     case 'dropped-here':

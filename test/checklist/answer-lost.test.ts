@@ -75,6 +75,13 @@ describe('an answer that left the LB and never made a connection', () => {
     assert.match(reach.summary, /this host's own firewall is not ruled out/);
   });
 
+  it('a capture here that lost packets itself does not prove nothing arrived: judged as without one', () => {
+    const obs = lost();
+    obs.reach = { ...obs.reach, local: { ...obs.reach.local!, droppedByKernel: 2 } };
+    // As without a capture here (above): the client may have sent a SYN the LB never saw, so no claim.
+    assert.equal(reachOf(obs).answerLost, undefined);
+  });
+
   it("L4: the forwarder passed the server's answer back and step 2 (--all) does not contradict step 1", () => {
     const obs = readFixture('answer-lost-after-lb-l4').observation;
     const steps = decideCheck(obs).steps;
