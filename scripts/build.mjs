@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundleSsh2 } from './bundle-ssh2.mjs';
 
 // LBCHECK_BUILD_ROOT: another checkout (the build's own test uses a scratch one).
 const root = process.env.LBCHECK_BUILD_ROOT ?? join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -32,9 +33,11 @@ function newestSource() {
   return newest;
 }
 
+/** The last successful build: when it started, and with which node. */
 function stamp() {
   try {
-    return JSON.parse(readFileSync(stampFile, 'utf8')).startedAt;
+    const parsed = JSON.parse(readFileSync(stampFile, 'utf8'));
+    return typeof parsed === 'object' && parsed !== null ? parsed : undefined;
   } catch {
     return undefined; // never built, or built by something else: build
   }
@@ -42,13 +45,19 @@ function stamp() {
 
 const ifStale = process.argv.includes('--if-stale');
 const built = stamp();
-if (ifStale && built !== undefined && newestSource() < built) process.exit(0);
+// Another node rejects the ssh2 bundle's code cache (bundle-ssh2.mjs): it is recorded again.
+const otherNode = built !== undefined && built.node !== process.version;
+if (ifStale && built !== undefined && !otherNode && newestSource() < built.startedAt) process.exit(0);
 
 // The start time goes into the stamp: a file saved while tsc runs is newer, so it is rebuilt next time.
 const startedAt = Date.now();
 if (ifStale)
   console.error(
-    built === undefined ? 'lbcheck: building dist/ (first run)…' : 'lbcheck: sources changed, rebuilding dist/…',
+    built === undefined
+      ? 'lbcheck: building dist/ (first run)…'
+      : otherNode
+        ? `lbcheck: node changed (${built.node ?? 'unknown'} → ${process.version}), rebuilding dist/…`
+        : 'lbcheck: sources changed, rebuilding dist/…',
   );
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
@@ -59,4 +68,6 @@ if (r.status !== 0) {
   process.exit(r.status ?? 1);
 }
 chmodSync(join(root, 'dist', 'adapters', 'lbcheck.js'), 0o755);
-writeFileSync(stampFile, `${JSON.stringify({ startedAt })}\n`);
+const bundled = await bundleSsh2(root);
+if (bundled) console.error(`lbcheck: ${bundled}`);
+writeFileSync(stampFile, `${JSON.stringify({ startedAt, node: process.version })}\n`);

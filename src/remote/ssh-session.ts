@@ -4,13 +4,20 @@
 // evidence. A few channels are opened ahead of need (warm-channels.ts), so a
 // command does not wait for the LB's login shell to start.
 import { Socket } from 'node:net';
-import { Client, type ClientChannel } from 'ssh2';
+import type { Client, ClientChannel } from 'ssh2';
 import type { Preconnected } from './preconnect.js';
 import { verifyHostKey, type HostKeyPins, type HostKeyVerdict } from './host-keys.js';
 import { commandLine } from './shell-quote.js';
 import { HostKeyMismatchError, HostKeyUnknownError, SshAuthError, SshUnreachableError } from './ssh-errors.js';
 import { WarmChannels, type ExitStatus, type OpenedExec } from './warm-channels.js';
+import { loadSshClient } from './ssh2-client.js';
 import { LbcheckError } from '../errors.js';
+
+/** ssh2's Client, from the build's bundle with its code cache when there is one (ssh2-client.ts). */
+const loaded = loadSshClient();
+const SshClient = loaded.Client;
+/** How ssh2 was loaded in this process: the bench prints it beside the CLI's figures. */
+export const sshClientSource = loaded.source;
 
 export interface SshOptions {
   host: string;
@@ -90,7 +97,7 @@ export class SshSession {
 
   static open(opts: SshOptions): Promise<SshSession> {
     const target = `${opts.user}@${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`;
-    const client = new Client();
+    const client = new SshClient();
     // Our own socket, handed to ssh2, so close() can finish it: ssh2's
     // destroy() does nothing once the connection has been ended.
     const socket = opts.preconnected?.socket ?? new Socket();

@@ -46,6 +46,18 @@ function timeCli(args: string[], expect?: RegExp, withExtraCa = false): Promise<
   });
 }
 
+const sshSession = new URL('../../src/remote/ssh-session.js', import.meta.url).href;
+
+/** How a new lbcheck process loads ssh2 (src/remote/ssh2-client.ts): the bundle with its code cache, as built. */
+function ssh2LoadPath(): string {
+  const r = spawnSync(
+    process.execPath,
+    ['--input-type=module', '-e', `import { sshClientSource } from '${sshSession}'; console.log(sshClientSource);`],
+    { encoding: 'utf8', env: cliEnv(false) },
+  );
+  return r.status === 0 ? r.stdout.trim() : `unknown (${r.stderr.trim()})`;
+}
+
 /** What one remote command costs now: a plain `ssh lb true` with a new connection. */
 function sshCommandMs(lab: Lab): number {
   const s = lab.sshInfo;
@@ -117,6 +129,7 @@ export async function benchCli(lab: Lab): Promise<string[]> {
           'it, and with it beside)',
       );
     }
+    out.push(`  (ssh2 loads from: ${ssh2LoadPath()}; "package" means the build had no esbuild: ~25 ms slower)`);
     out.push(
       line(`lbcheck run, healthy nginx VIP, new SSH (median of ${RUNS})`, `${r.toFixed(2)} s`, '< 1.0 s', r < 1),
     );

@@ -76,4 +76,23 @@ describe('scripts/build.mjs --if-stale', () => {
     assert.equal(again.status, 0, again.stderr);
     assert.equal(again.tscRuns, 5);
   });
+
+  it('rebuilds when node changed since the last build (its code cache for ssh2 would be rejected)', () => {
+    const stampFile = join(root, 'dist', '.build-stamp.json');
+    // The tests before left sources dated in the future: date them back, so only node's change is new.
+    const past = new Date(Date.now() - 60_000);
+    utimesSync(join(root, 'src', 'a.ts'), past, past);
+    utimesSync(join(root, 'src'), past, past);
+    const before = build('--if-stale').tscRuns;
+    const stamp = JSON.parse(readFileSync(stampFile, 'utf8')) as { startedAt: number; node: string };
+    assert.equal(stamp.node, process.version);
+    writeFileSync(stampFile, JSON.stringify({ ...stamp, node: 'v0.0.0' }));
+    const r = build('--if-stale');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.tscRuns, before + 1);
+    assert.match(r.stderr, /node changed \(v0\.0\.0 → v\d+/);
+    // Built without esbuild (this scratch checkout has none): said, and ssh2 then loads from the package.
+    assert.match(r.stderr, /ssh2 bundle skipped: esbuild is not installed/);
+    assert.equal(build('--if-stale').tscRuns, before + 1, 'rebuilt again with the same node');
+  });
 });
