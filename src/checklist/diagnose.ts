@@ -13,6 +13,7 @@ const TEAM = {
   none: 'nobody: the LB path works',
   access: 'whoever grants lbcheck SSH access to the LB',
   rerun: 'whoever runs lbcheck: run it again',
+  vantage: 'whoever runs the host lbcheck probes from (its firewall or routing)',
 } as const;
 
 type Found = Omit<Diagnosis, 'evidence'>;
@@ -46,6 +47,10 @@ function fromPair(reach: ReachStep): Found | undefined {
 }
 
 function fromReach(reach: ReachStep): Found | undefined {
+  // The LB was never asked: no claim about it or the path, only about this host.
+  if (reach.blockedHere) {
+    return { culprit: 'inconclusive', team: TEAM.vantage, finding: 'probe-blocked-here', summary: reach.summary };
+  }
   if (reach.answerLost) {
     // Dropped by this host, or late: nothing on the path is proven lost; what to do next is in the summary.
     const fate = reach.answerLost.fate;

@@ -13,6 +13,7 @@ import { lbCaptureFilter, localCaptureFilter } from './capture-filter.js';
 import type { CheckTarget, LbAccess } from './check-target.js';
 import { findClientSyn } from './flow-analysis.js';
 import type { CaptureView, ReachObservation } from './observation.js';
+import { isProbeSynLeaving } from './blocked-here.js';
 
 /** How long after the client's outcome the LB capture may still deliver the SYN. */
 const SYN_GRACE_MS = 300;
@@ -219,12 +220,15 @@ export async function observeReach(
     // it) and take tcpdump's own count of packets the kernel dropped.
     lbCapture = lbView(lb, await lb.stop());
     if (local && connect.outcome !== 'timeout') {
-      await local.waitFor(
+      const answered = await local.waitFor(
         (p) =>
           (p.tcp?.dstPort === connect.localPort && p.ip?.src === target.vip) ||
           p.icmp?.unreachable?.original.srcPort === connect.localPort,
         100,
       );
+      // No answer arrived: did the SYN leave at all (blocked-here.ts)? A capture read too soon would say no.
+      if (!answered)
+        await local.waitFor((p) => isProbeSynLeaving(p, target.vip, target.port, connect.localPort), SYN_GRACE_MS);
     }
   }
   const { socket, ...rest } = connect;

@@ -1,6 +1,7 @@
 // Step 1: does the connection reach the LB? Decided by matching the probe's
 // source port in the LB's capture, then by who answered the client.
 import type { Packet } from '../capture/packet.js';
+import { blockedHere, blockedHereText } from './blocked-here.js';
 import { findClientSyn } from './flow-analysis.js';
 import type { CaptureView, ConnectObservation, ReachObservation } from './observation.js';
 import type { ReachStep } from '../model/report.js';
@@ -238,6 +239,21 @@ export function decideReach(vip: string, port: number, obs: ReachObservation): R
     : undefined;
   const withRefusal: Pick<ReachStep, 'refusedBy'> = refusedBy === undefined ? {} : { refusedBy };
   const happened = outcomeText(connect);
+  const completeLocal = obs.local && !captureShortfall(obs.local) ? obs.local : null;
+  const lbSyn = obs.lb ? findClientSyn(obs.lb.packets, { vip, port, sourcePort: connect.localPort }) : undefined;
+  const blocked = lbSyn ? undefined : blockedHere(vip, port, connect, completeLocal);
+  if (blocked) {
+    return {
+      ...base,
+      ...withRefusal,
+      verdict: 'inconclusive',
+      lbSawSyn: obs.lb ? false : null,
+      answeredBy: 'none',
+      blockedHere: blocked,
+      summary: blockedHereText(target, vip, blocked, happened),
+      deciding: local ? [local.packet] : [],
+    };
+  }
 
   if (obs.lb === null) {
     return {
@@ -251,7 +267,7 @@ export function decideReach(vip: string, port: number, obs: ReachObservation): R
     };
   }
   const lbPackets = obs.lb.packets;
-  const syn = findClientSyn(lbPackets, { vip, port, sourcePort: connect.localPort });
+  const syn = lbSyn;
   if (syn) {
     const lbAnswer = lbPackets.find(
       (p) =>
@@ -313,7 +329,8 @@ export function decideReach(vip: string, port: number, obs: ReachObservation): R
       answeredBy: 'none',
       summary:
         `The SYN to ${target} never reached the LB and nothing answered: ` +
-        'traffic is dropped or misrouted before the LB (routing or a firewall).',
+        'traffic is dropped or misrouted before the LB (routing or a firewall).' +
+        (completeLocal ? '' : ' (Without a complete capture on this machine, its own firewall is not ruled out.)'),
       deciding: [],
     };
   }
@@ -333,7 +350,9 @@ export function decideReach(vip: string, port: number, obs: ReachObservation): R
     ? local.detail
     : connect.outcome === 'connected'
       ? 'a completed handshake'
-      : `an answer (${connect.errno ?? connect.outcome}) whose sender could not be seen here (no local capture)`;
+      : obs.local
+        ? `an answer (${connect.errno ?? connect.outcome}) that this machine's capture does not show`
+        : `an answer (${connect.errno ?? connect.outcome}) whose sender could not be seen here (no local capture)`;
   return {
     ...base,
     ...withRefusal,

@@ -57,6 +57,11 @@ export interface ReachStep extends StepBase {
     /** lost: never arrived here; dropped-here: arrived in time, went no further; late: after the client gave up. */
     fate: 'lost' | 'dropped-here' | 'late';
   };
+  /**
+   * The probe's SYN never left this machine (its own firewall, routing or policy stopped it): the LB was never
+   * asked. proof: this machine's complete capture shows no SYN leaving, or an errno only its own kernel gives.
+   */
+  blockedHere?: { proof: 'capture' | 'errno'; errno?: string };
 }
 
 export type ReachFinding = 'split-brain' | 'vip-on-no-node' | 'vip-on-wrong-node' | 'failed-over';

@@ -171,6 +171,20 @@ export const SCENARIOS: Scenario[] = [
       neverSays: [/never came back through the LB/],
     },
   },
+  // This host's own firewall stops the probe (the OUTPUT chain of the machine lbcheck runs on): blamed on the
+  // network ("dropped before the LB") or an impostor, it sent the network team after a rule on lbcheck's host.
+  ...(['drop', 'reject', 'reset'] as const).map((how): Scenario => ({
+    name: `blocked-here-${how}`,
+    vip: 'nginx',
+    fault: (lab) => lab.faults.blockHere('nginx', how),
+    expect: {
+      verdicts: '1:inconclusive .*',
+      culprit: 'inconclusive',
+      finding: 'probe-blocked-here',
+      says: [/This machine never sent the SYN/, /its own capture \(complete: nothing lost\) shows no SYN leaving/],
+      neverSays: [/dropped or misrouted before the LB/, /answered in the LB's place/, /rejected it with/],
+    },
+  })),
   {
     name: 'rejected-before-lb',
     vip: 'nginx',

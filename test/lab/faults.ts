@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { addRule, deleteRule, rule, type IptablesRule } from './iptables.js';
+import { addRule, deleteRule, rootIptablesArgv, rule, type IptablesRule } from './iptables.js';
 import { dnatRules } from './lb-configs.js';
 import { startInNamespace, waitForListen } from './processes.js';
 import { brokenPem, type BrokenCert } from './certs.js';
@@ -90,6 +90,22 @@ export class LabFaults {
     return this.withRules(`lose-first-syn:${kind}`, this.lab.ns.router, [
       rule('filter', 'FORWARD', [...this.vipMatch(kind), '--syn', ...nth, '-j', 'DROP']),
     ]);
+  }
+
+  /**
+   * This host (the test process is the lab's client) refuses to send to the VIP: a rule in its own OUTPUT chain,
+   * matching the lab's link only. drop: the client times out, no SYN leaves; reject: ICMP from this host itself;
+   * reset: a TCP reset in the VIP's name, from this host itself. Teardown removes it even after a crash.
+   */
+  blockHere(kind: VipKind, how: 'drop' | 'reject' | 'reset'): Promise<Undo> {
+    const action =
+      how === 'drop' ? ['DROP'] : ['REJECT', '--reject-with', how === 'reset' ? 'tcp-reset' : 'icmp-port-unreachable'];
+    const r = rule('filter', 'OUTPUT', ['-o', this.lab.rootLink, ...this.vipMatch(kind), '-j', ...action]);
+    return this.apply(
+      `block-here:${kind}:${how}`,
+      () => runOk(rootIptablesArgv('-I', r)).then(() => undefined),
+      () => runOk(rootIptablesArgv('-D', r)).then(() => undefined),
+    );
   }
 
   /** A firewall on the router rejects traffic to the VIP (ICMP from the router, or a TCP reset in the VIP's name). */

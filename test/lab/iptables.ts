@@ -24,3 +24,8 @@ export async function addRule(ns: string, r: IptablesRule, position: 'append' | 
 export async function deleteRule(ns: string, r: IptablesRule): Promise<void> {
   await runOk(iptablesArgv(ns, '-D', r));
 }
+
+/** A rule in the root namespace (the test process's own host), on the lab's link only: see faults.blockHere. */
+export function rootIptablesArgv(action: '-I' | '-D', r: IptablesRule): string[] {
+  return ['iptables', '-w', '-t', r.table, action, r.chain, ...r.spec];
+}

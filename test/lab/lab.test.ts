@@ -100,6 +100,19 @@ describe('faults before the LB', () => {
     assert.deepEqual(await cap.stop(), []);
   });
 
+  it("this host's own OUTPUT chain: drop times the client out, reject refuses it; other VIPs unaffected", async () => {
+    const v = lab.vips.nginx;
+    const undoDrop = await lab.faults.blockHere('nginx', 'drop');
+    assert.equal((await tcpConnect(v.address, v.port, 500)).outcome, 'timeout');
+    assert.equal((await tcpConnect(lab.vips.dnat.address, 80, 1000)).outcome, 'connected');
+    await undoDrop();
+    const undoReject = await lab.faults.blockHere('nginx', 'reset');
+    assert.equal((await tcpConnect(v.address, v.port, 1000)).outcome, 'refused');
+    await undoReject();
+    assert.equal((await tcpConnect(v.address, v.port, 1000)).outcome, 'connected');
+    assert.doesNotMatch(await runOk(['iptables', '-w', '-S', 'OUTPUT']), new RegExp(lab.rootLink));
+  });
+
   it('reject (ICMP): the client is refused by an ICMP unreachable from the router; the LB sees nothing', async () => {
     await lab.faults.rejectBeforeLb('nginx', 'icmp-port-unreachable');
     const lbCap = await captureIn(lab, 'lb', vipFilter('nginx'));
@@ -222,12 +235,16 @@ describe('lab lifecycle', () => {
     const other = await startLab({ serverCount: 2 });
     assert.notEqual(other.addr.block, lab.addr.block);
     assert.notEqual(other.runId, lab.runId);
+    // A rule in this host's own OUTPUT chain, left applied: the teardown removes it too.
+    await other.faults.blockHere('nginx', 'drop');
+    assert.match(await runOk(['iptables', '-w', '-S', 'OUTPUT']), new RegExp(other.rootLink));
     assert.equal((await httpGet(other.vips['haproxy-http'].address, 80)).status, 200);
     other.teardown();
     const namespaces = await runOk(['ip', 'netns', 'list']);
     assert.ok(!namespaces.includes(other.runId), namespaces);
     const links = await runOk(['ip', '-o', 'link', 'show']);
     assert.ok(!links.includes(other.rootLink), links);
+    assert.doesNotMatch(await runOk(['iptables', '-w', '-S', 'OUTPUT']), new RegExp(other.rootLink));
     // the first lab still works
     assert.equal((await httpGet(lab.vips.dnat.address, 80)).status, 200);
   });

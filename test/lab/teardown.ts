@@ -48,11 +48,29 @@ function waitGone(pids: number[], withinMs: number): void {
   }
 }
 
+/**
+ * Rules a fault put in this host's OUTPUT chain (faults.blockHere) match the lab's link by name; a run that died
+ * with one applied leaves it inert (its link is gone), and this removes it. Written without quotes, so each line
+ * of `iptables -S` splits back into its arguments.
+ */
+function purgeRootRules(rootLink: string): void {
+  const listed = spawnSync('iptables', ['-w', '-S', 'OUTPUT'], { encoding: 'utf8' });
+  if (listed.status !== 0) return;
+  for (const line of listed.stdout.split('\n')) {
+    const args = line.trim().split(/\s+/);
+    if (args[0] !== '-A' || !line.includes(` -o ${rootLink} `)) continue;
+    spawnSync('iptables', ['-w', '-D', ...args.slice(1)], { stdio: 'ignore' });
+  }
+}
+
 export function teardownSync(target: TeardownTarget): void {
   const pids = [...target.pids, ...target.namespaces.flatMap(namespacePids)];
   killAll(pids);
   waitGone(pids, 3000);
   for (const ns of target.namespaces) spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
-  if (target.rootLink !== '') spawnSync('ip', ['link', 'del', target.rootLink], { stdio: 'ignore' });
+  if (target.rootLink !== '') {
+    purgeRootRules(target.rootLink);
+    spawnSync('ip', ['link', 'del', target.rootLink], { stdio: 'ignore' });
+  }
   if (target.tempDir !== '') rmSync(target.tempDir, { recursive: true, force: true });
 }
