@@ -51,8 +51,15 @@ export function compareVantages(vantages: Vantage[]): VantageComparison {
     ...(v.report.diagnosis.finding ? { finding: v.report.diagnosis.finding } : {}),
   }));
   const judged = vantages.filter((v) => v.report.diagnosis.culprit !== 'inconclusive');
-  const unjudged = vantages.filter((v) => v.report.diagnosis.culprit === 'inconclusive').map((v) => v.zone);
-  const caveat = unjudged.length > 0 ? ` No conclusion from ${list(unjudged)} (inconclusive there).` : '';
+  const unjudged = vantages.filter((v) => v.report.diagnosis.culprit === 'inconclusive');
+  const blocked = unjudged.filter((v) => v.report.diagnosis.finding === 'probe-blocked-here').map((v) => v.zone);
+  const other = unjudged.filter((v) => v.report.diagnosis.finding !== 'probe-blocked-here').map((v) => v.zone);
+  const caveat =
+    (other.length > 0 ? ` No conclusion from ${list(other)} (inconclusive there).` : '') +
+    (blocked.length > 0
+      ? ` No conclusion from ${list(blocked)}: the probe never left the worker's own host there (its firewall ` +
+        'or routing).'
+      : '');
   const first = judged[0]?.report.diagnosis ?? vantages[0]?.report.diagnosis;
   if (!first) throw new Error('compareVantages: no diagnosis');
   const culprits = new Set(judged.map((v) => v.report.diagnosis.culprit));

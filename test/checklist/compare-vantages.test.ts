@@ -68,4 +68,15 @@ describe('comparing vantage points', () => {
     assert.match(c.summary, /Fails from dc2, works from dc3/);
     assert.match(c.summary, /No conclusion from dc1/);
   });
+
+  it("a zone whose worker's own host never sent the SYN is set aside, said so; no path is blamed for it", () => {
+    const c = compareVantages([
+      { zone: 'dc1', report: report('blocked-here-drop') },
+      { zone: 'dc2', report: report('healthy-nginx') },
+    ]);
+    assert.equal(c.culprit, 'none');
+    assert.notEqual(c.finding, 'path-from-zones');
+    assert.match(c.summary, /No conclusion from dc1: the probe never left the worker's own host there/);
+    assert.deepEqual(c.byZone[0], { zone: 'dc1', culprit: 'inconclusive', finding: 'probe-blocked-here' });
+  });
 });
