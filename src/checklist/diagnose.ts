@@ -14,6 +14,7 @@ const TEAM = {
   access: 'whoever grants lbcheck SSH access to the LB',
   rerun: 'whoever runs lbcheck: run it again',
   vantage: 'whoever runs the host lbcheck probes from (its firewall or routing)',
+  dsr: "server owners (the VIP on each member, ARP settings) with the network team (the servers' direct way back)",
 } as const;
 
 type Found = Omit<Diagnosis, 'evidence'>;
@@ -244,6 +245,25 @@ function poolDrift(mode: ModeStep | undefined, servers: ServersStep, protocol: P
   };
 }
 
+/**
+ * Direct server return, and the client got no answer: the LB passed the SYN on, and what happened next never
+ * passes the LB. Failing members answer it first (fromFailingMembers); otherwise nobody is proven at fault, and
+ * the LB is not the suspect.
+ */
+function dsrUnanswered(mode: ModeStep, servers: ServersStep | undefined): Found {
+  const membersAnswer =
+    servers?.verdict === 'pass' && servers.members.length > 0
+      ? " Every member answers the LB's own probes on its own address, so the fault is in what direct server " +
+        'return adds: the VIP on the members, or their replies straight to the clients.'
+      : '';
+  return {
+    culprit: 'inconclusive',
+    team: TEAM.dsr,
+    finding: 'dsr-unanswered',
+    summary: `${mode.summary}${membersAnswer} Not the LB: it passed the SYN on.`,
+  };
+}
+
 function returnPath(mode: ModeStep): Found | undefined {
   if (
     mode.mode !== 'L4' ||
@@ -298,6 +318,8 @@ function fromServers(
         `nothing either.`,
     };
   }
+  const anyFailing = servers?.members.some((m) => !memberOk(m.fromLb, protocol)) ?? false;
+  if (mode?.finding === 'dsr-unanswered' && !anyFailing) return dsrUnanswered(mode, servers);
   if (!servers || servers.verdict === 'skipped' || servers.verdict === 'inconclusive') return undefined;
   const drift = poolDrift(mode, servers, protocol);
   if (drift) return drift;

@@ -66,6 +66,11 @@ export interface FlowAnalysis {
   clientAddress?: string;
   /** First packet from the VIP back to the client: SYN-ACK or RST. */
   vipAnswer?: Packet;
+  /**
+   * The client's SYN leaving the LB as it came (still addressed to the VIP, same sequence number): passed on
+   * without NAT, as direct server return forwards it (the servers hold the VIP and answer the client directly).
+   */
+  passedOn?: Packet;
   /** First packet of the client's request data as it reached the LB. */
   clientRequest?: Packet;
   /** The client's first bytes were a TLS record (the request itself is encrypted on the wire). */
@@ -263,8 +268,10 @@ export function analyzeFlows(packets: readonly Packet[], id: ProbeIdentity): Flo
     serverSide.push(...failedDuringRequest(packets, clientFlow, clientRequest, clientSyn, id, client, marked));
   }
   const stalled = findStalledSegments(clientFlow, id.vip);
+  const passedOn = clientFlow.find((p) => p.direction === 'out' && isSyn(p) && p.tcp?.seq === clientSyn.tcp?.seq);
   const deciding = [
     clientSyn,
+    passedOn,
     vipAnswer,
     clientRequest,
     stalled?.first,
@@ -274,6 +281,7 @@ export function analyzeFlows(packets: readonly Packet[], id: ProbeIdentity): Flo
     .sort((a, b) => a.index - b.index);
   const result: FlowAnalysis = { clientSyn, clientAddress: client, serverSide, deciding };
   if (vipAnswer) result.vipAnswer = vipAnswer;
+  if (passedOn) result.passedOn = passedOn;
   if (clientRequest) result.clientRequest = clientRequest;
   if (clientRequest) result.clientTls = clientTls;
   if (stalled) result.stalled = stalled;
@@ -340,6 +348,14 @@ export function decideMode(a: FlowAnalysis): ModeDecision {
       reason:
         `the LB passed the client's SYN on to ${forwarded.address}:${forwarded.port} ` +
         'with the same sequence number before answering the client',
+    };
+  }
+  if (a.passedOn && !a.vipAnswer) {
+    return {
+      mode: 'L4',
+      reason:
+        "the LB passed the client's SYN on unchanged (still addressed to the VIP, no NAT) and did not answer it: " +
+        'a packet forwarder whose servers hold the VIP and answer clients directly (direct server return)',
     };
   }
   if (a.vipAnswer?.tcp?.flags.syn) {

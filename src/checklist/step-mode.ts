@@ -62,6 +62,9 @@ function modeText(d: ModeDecision, proxyKind: ModeStep['proxyKind']): string {
 const inRange = (status: number, t: ObservedTarget): boolean =>
   status >= t.expectStatus.min && status <= t.expectStatus.max;
 
+/** The LB passed the client's SYN on unchanged and never answered it itself. */
+const directServerReturn = (a: FlowAnalysis | null): boolean => a?.passedOn !== undefined && !a.vipAnswer;
+
 /** Judged when the client's connection did not complete. */
 function notConnected(c: ModeContext): Judged {
   const forwarded = c.analysis?.serverSide.find((s) => s.sameIsn);
@@ -97,6 +100,19 @@ function notConnected(c: ModeContext): Judged {
     return {
       verdict: 'inconclusive',
       summary: `The client ${client} and there is no LB capture to say why.`,
+    };
+  }
+  if (directServerReturn(c.analysis)) {
+    // The answer never passes the LB with direct server return: its absence here says nothing against the LB.
+    return {
+      verdict: 'warn',
+      finding: 'dsr-unanswered',
+      summary:
+        `${c.why} The LB did its part; the client ${client}. Behind it, a server got the SYN and did not ` +
+        "answer the client (the VIP missing on the server's loopback, its ARP settings, or its firewall), or its " +
+        'answer, which goes straight to the client, was lost on that way back (a stateful firewall that never ' +
+        `saw the SYN drops the SYN-ACK). \`tcpdump -ni any host ${c.target.vip}\` on a member shows which. ` +
+        'Step 3 checks the servers.',
     };
   }
   if (c.analysis.vipAnswer?.tcp?.flags.rst) {
@@ -335,7 +351,7 @@ export function decideModeStep(
     analysis,
     decision,
     behaviour,
-    who: analysis ? 'The LB' : 'The VIP',
+    who: !analysis ? 'The VIP' : directServerReturn(analysis) ? 'The server, answering around the LB,' : 'The LB',
     why: `${modeText(decision, proxyKind)}: ${decision.reason}.`,
   };
   const stalled = analysis?.stalled;

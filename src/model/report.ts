@@ -111,6 +111,7 @@ export type ModeFinding =
   | 'syn-dropped-on-lb'
   | 'not-forwarding'
   | 'forwarded-unanswered'
+  | 'dsr-unanswered'
   | 'tls-handshake-failed'
   | 'tls-expired'
   | 'tls-not-yet-valid'

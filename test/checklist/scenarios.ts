@@ -3,6 +3,7 @@
 // (the live check reaches these conclusions), the fixture recorder (records
 // the observation), and the fixture test (deciding the recorded observation,
 // without root, reaches the same conclusions).
+import assert from 'node:assert/strict';
 import type { CheckOptions, CheckTarget } from '../../src/checklist/check-target.js';
 import type { Culprit, Report } from '../../src/model/report.js';
 import { LAB_TLS_NAME, type Lab, type VipKind } from '../lab/lab.js';
@@ -35,7 +36,8 @@ export const labFacts = (lab: Lab): LabFacts => ({ lbServerSide: lab.addr.lbServ
 
 export interface Scenario {
   name: string;
-  vip: VipKind | 'tls';
+  /** tls: the lab's TLS VIP; dsr: its direct-server-return address (see faults.directServerReturn). */
+  vip: VipKind | 'tls' | 'dsr';
   members?: boolean;
   /** Check without SSH access to the LB (no capture, no probes from the LB). */
   noLb?: boolean;
@@ -77,6 +79,9 @@ export function scenarioTarget(lab: Lab, s: Scenario): CheckTarget {
       tls: true,
       sni: LAB_TLS_NAME,
     };
+  }
+  if (s.vip === 'dsr') {
+    return { ...labTarget(lab, 'dnat', { members: s.members ?? true }), vip: lab.addr.dsrVip, port: 80 };
   }
   const target = labTarget(lab, s.vip, { members: s.members ?? true, view: s.view ?? false });
   if (s.sudo) return { ...target, lb: sudoLbAccess(lab) };
@@ -185,6 +190,37 @@ export const SCENARIOS: Scenario[] = [
       neverSays: [/dropped or misrouted before the LB/, /answered in the LB's place/, /rejected it with/],
     },
   })),
+  {
+    name: 'healthy-dsr',
+    vip: 'dsr',
+    // Direct server return: the LB passes the SYN on unchanged and a server answers the client around it.
+    fault: (lab) => lab.faults.directServerReturn('healthy'),
+    expect: {
+      verdicts: '1:pass 2:pass 3:pass',
+      culprit: 'none',
+      also: (r) => {
+        const mode = r.steps.find((s) => s.step === 2);
+        assert.ok(mode && mode.step === 2);
+        assert.equal(mode.mode, 'L4');
+        assert.match(mode.summary, /passed the client's SYN on unchanged .*direct server return/);
+        assert.match(mode.summary, /The server, answering around the LB, answered GET \//);
+        assert.doesNotMatch(mode.summary, /The LB answered/);
+      },
+    },
+  },
+  {
+    name: 'dsr-member-lacks-vip',
+    vip: 'dsr',
+    // The member the LB passes to does not hold the VIP: this was "the LB drops it itself" (culprit lb).
+    fault: (lab) => lab.faults.directServerReturn('member-lacks-vip'),
+    expect: {
+      verdicts: '1:pass 2:warn 3:pass',
+      culprit: 'inconclusive',
+      finding: 'dsr-unanswered',
+      says: [/The LB did its part/, /the VIP missing on the server's loopback/, /Not the LB: it passed the SYN on/],
+      neverSays: [/the LB drops it itself/],
+    },
+  },
   {
     name: 'rejected-before-lb',
     vip: 'nginx',

@@ -19,7 +19,16 @@ export interface LabAddresses {
   routerTransit: string;
   lbTransit: string; // where the LB's sshd listens
   vipSubnet: string;
-  vips: { haproxyHttp: string; haproxyTcp: string; nginx: string; dnat: string; idle: string; tls: string };
+  vips: {
+    haproxyHttp: string;
+    haproxyTcp: string;
+    nginx: string;
+    dnat: string;
+    idle: string;
+    tls: string;
+  };
+  /** In the VIP subnet but not on the LB: a fault routes it to a server that holds it (faults.directServerReturn). */
+  dsrVip: string;
   serverSubnet: string;
   lbServerSide: string; // the LB's source address towards the servers
   routerServerSide: string; // the servers' default gateway
@@ -46,6 +55,7 @@ export function addressesForSlot(slot: number): LabAddresses {
       idle: net(2, 5),
       tls: net(2, 6),
     },
+    dsrVip: net(2, 7),
     serverSubnet: `${net(3, 0)}/24`,
     lbServerSide: net(3, 1),
     routerServerSide: net(3, 254),

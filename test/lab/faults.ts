@@ -108,6 +108,70 @@ export class LabFaults {
     );
   }
 
+  /**
+   * Direct server return for the lab's DSR address (not on the LB): the LB routes it, unchanged, to s1, and s1
+   * answers the client straight through the router, around the LB. healthy: s1 holds the address on its loopback
+   * and serves it (port 80 mapped to its server); member-lacks-vip: it does neither, so it drops what the LB passes.
+   */
+  directServerReturn(how: 'healthy' | 'member-lacks-vip'): Promise<Undo> {
+    const vip = this.lab.addr.dsrVip;
+    const s1 = this.lab.servers[0];
+    if (!s1) throw new Error('the lab has no server');
+    const route = (action: 'add' | 'del'): string[] => [
+      'ip',
+      'netns',
+      'exec',
+      this.lab.ns.lb,
+      'ip',
+      'route',
+      action,
+      `${vip}/32`,
+      'via',
+      s1.address,
+    ];
+    const loopback = (action: 'add' | 'del'): string[] => [
+      'ip',
+      'netns',
+      'exec',
+      s1.ns,
+      'ip',
+      'addr',
+      action,
+      `${vip}/32`,
+      'dev',
+      'lo',
+    ];
+    const serve = rule('nat', 'PREROUTING', [
+      '-d',
+      `${vip}/32`,
+      '-p',
+      'tcp',
+      '--dport',
+      '80',
+      '-j',
+      'DNAT',
+      '--to-destination',
+      `${s1.address}:${s1.port}`,
+    ]);
+    return this.apply(
+      `direct-server-return:${how}`,
+      async () => {
+        await runOk(route('add'));
+        if (how === 'healthy') {
+          await runOk(loopback('add'));
+          await addRule(s1.ns, serve);
+        }
+      },
+      async () => {
+        await runOk(route('del'));
+        if (how === 'healthy') {
+          await runOk(loopback('del'));
+          await deleteRule(s1.ns, serve);
+        }
+      },
+    );
+  }
+
   /** A firewall on the router rejects traffic to the VIP (ICMP from the router, or a TCP reset in the VIP's name). */
   rejectBeforeLb(kind: VipKind, how: RejectKind = 'icmp-port-unreachable'): Promise<Undo> {
     return this.withRules(`reject-before-lb:${kind}:${how}`, this.lab.ns.router, [
