@@ -38,6 +38,13 @@ export const DEMO_FAULTS: FaultSpec[] = [
     apply: (lab, kind) => lab.faults.loseFirstSyn(kind),
   },
   {
+    name: 'block-here',
+    arg: 'vip',
+    what: "this machine's own firewall drops its SYNs to the VIP (its OUTPUT chain): nothing ever leaves",
+    expect: 'inconclusive (probe-blocked-here: this host is named, not the network or the LB)',
+    apply: (lab, kind) => lab.faults.blockHere(kind, 'drop'),
+  },
+  {
     name: 'reject-before-lb',
     arg: 'vip',
     what: 'the router rejects traffic to the VIP with ICMP port unreachable',
