@@ -75,3 +75,11 @@ export function localCaptureFilter(vip: string, port: number, sourcePort: ProbeP
   const probe = `host ${checkedIp(vip)} and tcp port ${checkedPort(port)} and ${probePortMatch(sourcePort)}`;
   return `(${probe}) or icmp or icmp6`;
 }
+
+/**
+ * On the LB, while it connects to one member itself (step 3): the SYNs between them, both ways (its SYNs, the
+ * member's SYN-ACKs). A capture sees an arriving packet before the LB's own firewall does (ignored-answers.ts).
+ */
+export function memberAnswersFilter(host: string, port: number): string {
+  return `tcp and host ${checkedIp(host)} and tcp port ${checkedPort(port)} and tcp[tcpflags] & tcp-syn != 0`;
+}

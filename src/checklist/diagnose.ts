@@ -195,8 +195,15 @@ function fromFailingMembers(
       summary: `${names}${some} ${fault.text}${forwardsToDead(mode, failing)}`,
     };
   }
+  const droppedOnLb = droppedByTheLb(failing, protocol);
+  if (droppedOnLb) return droppedOnLb;
   const sources = [...new Set(failing.map((m) => servers.lbSourceAddresses?.[hostOf(m.address)]).filter(Boolean))];
   const open = sources.length > 0 ? ` Allow the LB's source address ${sources.join(', ')} to reach them.` : '';
+  const watched = failing.filter((m) => m.answersReachLb !== undefined);
+  const notTheLb =
+    watched.length > 0 && watched.every((m) => m.answersReachLb === 0)
+      ? ' A capture on the LB while it connected again saw no answer arrive, so it is not the LB dropping them.'
+      : '';
   return {
     culprit: 'lb-to-servers',
     team: TEAM.lbToServers,
@@ -204,7 +211,28 @@ function fromFailingMembers(
     summary:
       `${names} answer${failing.length > 1 ? '' : 's'} direct probes but not the LB${some}: something ` +
       `between the LB and ${failing.length > 1 ? 'those servers' : 'that server'} (a firewall, or the server's ` +
-      `own host firewall) blocks the LB's source address.${open}`,
+      `own host firewall) blocks the LB's source address.${open}${notTheLb}`,
+  };
+}
+
+/**
+ * Members that answer direct probes and time out from the LB, whose SYN-ACKs a capture on the LB saw arrive: the
+ * answers reach the LB and go no further. Said only when every such member shows it.
+ */
+function droppedByTheLb(failing: MemberResult[], protocol: Protocol): Found | undefined {
+  const blocked = failing.filter((m) => memberOk(m.direct, protocol));
+  if (blocked.length === 0 || !blocked.every((m) => (m.answersReachLb ?? 0) > 0)) return undefined;
+  const names = blocked.map((m) => m.address).join(', ');
+  return {
+    culprit: 'lb',
+    team: TEAM.lb,
+    finding: 'lb-drops-server-answers',
+    summary:
+      `${names} answer${blocked.length > 1 ? '' : 's'} direct probes, and ${blocked.length > 1 ? 'their' : 'its'} ` +
+      "answers to the LB's own connections reach the LB (a capture on it shows the SYN-ACKs arriving) while those " +
+      'connections time out: the LB drops them itself. Check its host firewall (an INPUT chain without a rule ' +
+      'accepting ESTABLISHED/RELATED replies), conntrack (`nf_conntrack: table full` in its kernel log) and ' +
+      'reverse-path filtering on its server-side interface. Not the network between them, not the servers.',
   };
 }
 

@@ -7,6 +7,9 @@ import type { SshSession } from '../remote/ssh-session.js';
 import { formatEndpoint } from '../target/endpoint.js';
 import { isIP } from 'node:net';
 import { commandLine } from '../remote/shell-quote.js';
+import { DEFAULT_CAPTURE_LIMITS, RemoteCapture } from '../capture/remote-capture.js';
+import { memberAnswersFilter } from './capture-filter.js';
+import { ignoredSynAcks } from './ignored-answers.js';
 import type { ResolvedTarget } from './check-target.js';
 import { parseView, viewCommand, type LbView } from './lb-view.js';
 import type { ServersObservation } from './observation.js';
@@ -76,6 +79,37 @@ async function probeMember(
   return result;
 }
 
+/** At most this many blocked members get the watched second connection (each is a capture on the LB). */
+const WATCHED_MEMBERS = 4;
+const WATCH_MS = 2500;
+
+/**
+ * Connects from the LB to a member once more with a capture on the LB watching for the member's SYN-ACKs: how
+ * many arrived while the LB's connection timed out (undefined when the capture could not run).
+ */
+async function answersReachingLb(
+  session: SshSession,
+  iface: string,
+  m: MemberToProbe,
+  target: ResolvedTarget,
+  timeoutMs: number,
+): Promise<number | undefined> {
+  const capture = await RemoteCapture.start(session, {
+    ...DEFAULT_CAPTURE_LIMITS,
+    iface,
+    maxPackets: 100,
+    maxSeconds: Math.ceil(Math.max(timeoutMs, WATCH_MS) / 1000) + 5,
+    filter: memberAnswersFilter(m.host, m.port),
+  }).catch(() => undefined);
+  if (!capture) return undefined;
+  const member = { host: m.host, port: m.port, protocol: target.protocol, path: target.httpPath };
+  // Long enough for the LB to send its SYN again (1 s after the first): the retransmission is the proof.
+  const again = await probeFromLb(session, member, Math.max(timeoutMs, WATCH_MS)).catch(() => undefined);
+  const ended = await capture.stop();
+  // Only a second timeout is the same failure, watched.
+  return again?.outcome === 'timeout' ? ignoredSynAcks(ended.packets, m.host, m.port) : undefined;
+}
+
 /** The LB's source address towards a host, from `ip -o route get` on the LB (read-only). */
 async function lbSourceAddress(session: SshSession, host: string): Promise<string | undefined> {
   const r = await session.run(['ip', '-o', 'route', 'get', host], 5000).catch(() => undefined);
@@ -96,6 +130,7 @@ export async function observeServers(
   const probed = await Promise.all(
     membersToProbe(target, mode, lbView).map(async (m) => ({
       host: m.host,
+      member: m,
       result: await probeMember(m, target, session, timeoutMs, sourceAddress),
     })),
   );
@@ -107,10 +142,22 @@ export async function observeServers(
   );
   // All at once: each is a remote command, and each would otherwise wait for the LB's login shell in turn.
   const hosts = [...new Set(blocked.map((b) => b.host))];
-  const sources = session ? await Promise.all(hosts.map((host) => lbSourceAddress(session, host))) : [];
+  // A timeout from the LB alone cannot say whether the answer never came or came and was dropped on the LB.
+  const watched = blocked.filter(({ result }) => result.fromLb.outcome === 'timeout').slice(0, WATCHED_MEMBERS);
+  const iface = target.lb?.captureInterface ?? DEFAULT_CAPTURE_LIMITS.iface;
+  const [sources, answers] = session
+    ? await Promise.all([
+        Promise.all(hosts.map((host) => lbSourceAddress(session, host))),
+        Promise.all(watched.map((w) => answersReachingLb(session, iface, w.member, target, timeoutMs))),
+      ])
+    : [[], []];
   hosts.forEach((host, i) => {
     const src = sources[i];
     if (src) lbSourceAddresses[host] = src;
+  });
+  watched.forEach((w, i) => {
+    const n = answers[i];
+    if (n !== undefined) w.result.answersReachLb = n;
   });
   const members = probed.map((p) => p.result);
   return {

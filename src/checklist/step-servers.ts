@@ -24,7 +24,17 @@ function describe(p: MemberProbe): string {
 function memberLine(m: MemberResult): string {
   const seen =
     m.source === 'discovered' ? ' (seen in the capture)' : m.source === 'lb-config' ? " (in the LB's pool)" : '';
-  return `${m.address}${seen}: from the LB ${describe(m.fromLb)}; direct ${describe(m.direct)}`;
+  return `${m.address}${seen}: from the LB ${describe(m.fromLb)}; direct ${describe(m.direct)}${watched(m)}`;
+}
+
+/** What the capture on the LB saw while the LB connected to the member once more (observe-servers.ts). */
+function watched(m: MemberResult): string {
+  const n = m.answersReachLb;
+  if (n === undefined) return '';
+  return n > 0
+    ? `; connecting again, the LB timed out while a capture on it saw ${n} SYN-ACK${n === 1 ? '' : 's'} from ` +
+        'the member arrive (its answers reach the LB, and the LB drops them)'
+    : '; connecting again, a capture on the LB saw no answer from the member arrive';
 }
 
 /** Said when every member came from the capture: the LB may have more than this probe touched. */

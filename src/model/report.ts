@@ -149,6 +149,13 @@ export interface MemberResult {
    * configuration.
    */
   source: 'configured' | 'discovered' | 'lb-config';
+  /**
+   * For a member the LB's own connection timed out on while it answers direct probes: during a second such
+   * connection, how many of its SYN-ACKs a capture on the LB saw arrive that the LB then ignored (it sent the
+   * same SYN again). More than 0: its answers reach the LB, which drops them itself (host firewall, conntrack,
+   * rp_filter). Absent when not looked at.
+   */
+  answersReachLb?: number;
 }
 
 export interface ServersStep extends StepBase {

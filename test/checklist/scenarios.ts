@@ -222,6 +222,19 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'lb-drops-server-answers',
+    vip: 'haproxy-http',
+    // The LB's own INPUT chain drops its servers' replies: this read "allow the LB's source address" (lb-to-servers).
+    fault: (lab) => lab.faults.lbDropsServerAnswers(),
+    expect: {
+      verdicts: '1:pass 2:warn 3:fail',
+      culprit: 'lb',
+      finding: 'lb-drops-server-answers',
+      says: [/reach the LB \(a capture on it shows the SYN-ACKs arriving\)/, /the LB drops them itself/],
+      neverSays: [/Allow the LB's source address/],
+    },
+  },
+  {
     name: 'rejected-before-lb',
     vip: 'nginx',
     fault: (lab) => lab.faults.rejectBeforeLb('nginx', 'icmp-port-unreachable'),

@@ -172,6 +172,20 @@ export class LabFaults {
     );
   }
 
+  /**
+   * The LB's own host firewall drops what its servers send it (an INPUT chain that forgot to accept replies):
+   * its connections to them time out although their SYN-ACKs reach its interface.
+   */
+  lbDropsServerAnswers(): Promise<Undo> {
+    return this.withRules(
+      'lb-drops-server-answers',
+      this.lab.ns.lb,
+      this.lab.servers.map((s) =>
+        rule('filter', 'INPUT', ['-s', `${s.address}/32`, '-p', 'tcp', '--sport', String(s.port), '-j', 'DROP']),
+      ),
+    );
+  }
+
   /** A firewall on the router rejects traffic to the VIP (ICMP from the router, or a TCP reset in the VIP's name). */
   rejectBeforeLb(kind: VipKind, how: RejectKind = 'icmp-port-unreachable'): Promise<Undo> {
     return this.withRules(`reject-before-lb:${kind}:${how}`, this.lab.ns.router, [
