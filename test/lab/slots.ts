@@ -60,10 +60,24 @@ export function staleSlots(): { slot: number; record: SlotRecord | undefined }[]
 }
 
 /** Reserve a free slot; the random start spreads concurrent runs apart. */
+/**
+ * LBCHECK_LAB_SLOT pins the slot (its addresses): fixtures refreshed one by one stay in the slot the set was
+ * recorded in, so reports of one target compare (report-diff.test.ts). A pinned slot that is taken is an error.
+ */
+function pinnedSlot(): number | undefined {
+  const raw = process.env.LBCHECK_LAB_SLOT;
+  if (raw === undefined || raw === '') return undefined;
+  const slot = Number(raw);
+  if (!Number.isInteger(slot) || slot < 0 || slot >= SLOT_COUNT)
+    throw new Error(`LBCHECK_LAB_SLOT=${raw}: not a slot number from 0 to ${SLOT_COUNT - 1}`);
+  return slot;
+}
+
 export function reserveSlot(runId: string): number {
   mkdirSync(SLOT_ROOT, { recursive: true });
-  const start = Math.floor(Math.random() * SLOT_COUNT);
-  for (let i = 0; i < SLOT_COUNT; i++) {
+  const pinned = pinnedSlot();
+  const start = pinned ?? Math.floor(Math.random() * SLOT_COUNT);
+  for (let i = 0; i < (pinned === undefined ? SLOT_COUNT : 1); i++) {
     const slot = (start + i) % SLOT_COUNT;
     try {
       mkdirSync(slotDir(slot));
@@ -73,5 +87,6 @@ export function reserveSlot(runId: string): number {
     writeSlot(slot, { pid: process.pid, runId, namespaces: [], rootLink: '', tempDir: '' });
     return slot;
   }
+  if (pinned !== undefined) throw new Error(`lab slot ${pinned} (LBCHECK_LAB_SLOT) is taken by another lab run`);
   throw new Error(`all ${SLOT_COUNT} lab slots in ${SLOT_ROOT} are taken; are that many lab runs really alive?`);
 }
