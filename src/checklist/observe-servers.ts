@@ -145,12 +145,12 @@ export async function observeServers(
   // A timeout from the LB alone cannot say whether the answer never came or came and was dropped on the LB.
   const watched = blocked.filter(({ result }) => result.fromLb.outcome === 'timeout').slice(0, WATCHED_MEMBERS);
   const iface = target.lb?.captureInterface ?? DEFAULT_CAPTURE_LIMITS.iface;
-  const [sources, answers] = session
-    ? await Promise.all([
-        Promise.all(hosts.map((host) => lbSourceAddress(session, host))),
-        Promise.all(watched.map((w) => answersReachingLb(session, iface, w.member, target, timeoutMs))),
-      ])
-    : [[], []];
+  const sources = session ? await Promise.all(hosts.map((host) => lbSourceAddress(session, host))) : [];
+  // After the route lookups, not beside them: each capture is an exec channel too, and with the warm ones all of
+  // them at once could pass OpenSSH's MaxSessions (10), which would refuse a capture and lose the second look.
+  const answers = session
+    ? await Promise.all(watched.map((w) => answersReachingLb(session, iface, w.member, target, timeoutMs)))
+    : [];
   hosts.forEach((host, i) => {
     const src = sources[i];
     if (src) lbSourceAddresses[host] = src;
