@@ -22,6 +22,7 @@ import { stopGracefully } from '../workers/worker-command.js';
 import { startCheckWorker } from '../workers/worker-runtime.js';
 import { DEFAULT_METRICS_PORT, readOpsConfig, type OpsConfig } from '../src/ops/ops-config.js';
 import { describeOps } from '../src/ops/start-ops.js';
+import { describeAlerts, readAlertsSettings, startAlerts } from '../src/alerts/start-alerts.js';
 import { startReportPoster } from './bot-runtime.js';
 import { startBotOps } from './ops-endpoint.js';
 import { ConsoleAdapter } from './console/console-adapter.js';
@@ -109,6 +110,7 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
   const known = await loadChatPlatforms();
   const chats = configuredPlatforms(known, process.env);
   const opsConfig = readOpsConfig(process.env, DEFAULT_METRICS_PORT);
+  const alertsSettings = readAlertsSettings(process.env);
   const { log, where } = loggerFromEnv(process.env, '.lbcheck/lbcheck.log', {
     process: withWorker ? 'start' : 'serve',
   });
@@ -135,6 +137,9 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
       prefix: platformInfo('console')?.commandPrefix ?? '/lbcheck',
       audit,
     };
+    const alerts = await startAlerts(alertsSettings, intakeDeps, log);
+    resources.add(() => alerts?.close());
+    say(describeAlerts(alerts));
     if (chats.length === 0)
       return runConsole({
         config,

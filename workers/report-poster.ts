@@ -20,6 +20,7 @@ import type { PipelineState } from '../src/pipeline/state.js';
 import { reportJobProblem } from '../src/pipeline/job-validation.js';
 import { reportJobId, type ReportJob } from '../src/pipeline/types.js';
 import { recordPost } from '../src/ops/metrics.js';
+import { triggerText } from '../src/messages/alert-text.js';
 import { afterVantagePost, vantageOf, vantageWait } from './vantage-posting.js';
 import { diagnosisChanged, diffReports, type ReportDiff } from '../src/messages/report-diff.js';
 import type { Report } from '../src/model/report.js';
@@ -109,6 +110,7 @@ function postRecord(r: ReportJob, files: EvidenceFile[], posted: PostedRef): Pos
     case 'queued':
       return { ...base, summary: 'queued; the check is shown where its results will appear' };
     case 'watch':
+    case 'alert':
       return { ...base, summary: r.text };
   }
 }
@@ -215,9 +217,15 @@ export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promi
         posted = await poster.postNotice(ctx, 'lost', lostText(r.checkId, r.lostWorker));
         break;
       case 'watch':
-        posted = await poster.postNotice(ctx, 'watch', r.text);
+      case 'alert':
+        posted = await poster.postNotice(ctx, r.kind, r.text);
         break;
       case 'queued':
+        // Nobody typed a check an alert started: its first line says which alert did, on every platform.
+        if (!poster.postQueued && r.request.trigger) {
+          posted = await poster.postNotice(ctx, 'alert', triggerText(r.request.trigger));
+          break;
+        }
         // Platforms that answer in place (Teams' reply chain, the console) have nothing more to show.
         if (!poster.postQueued) {
           await deps.state.markPosted(r.checkId, id, r.seq);
@@ -240,6 +248,8 @@ export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promi
   // Audit before marking: a crash in between re-posts (visible) rather than leaving a post unaudited.
   await deps.audit?.append(postRecord(r, files, posted ?? {}));
   await deps.state.markPosted(r.checkId, id, r.seq);
+  // Where an alert's check was posted: the group's later checks and its resolved line go to the same thread.
+  if (r.request.trigger && posted?.thread) await deps.state.setMemo(r.checkId, 'thread', posted.thread);
   recordPost(poster.platform, 'posted');
   log.log('info', 'report posted', { kind: r.kind, seq: r.seq, platform: poster.platform });
   if (r.request.watch) await deps.afterWatchReport?.(r, posted ?? {});

@@ -1,7 +1,9 @@
 // Block Kit for lbcheck's messages, drawn from the neutral views.
 import type { ActionsBlock, KnownBlock, MrkdwnElement } from '@slack/types';
 import { ACTION_LABELS, type ActionKind } from '../../src/pipeline/actions.js';
+import { triggerText } from '../../src/messages/alert-text.js';
 import { slackCode, slackEscape } from '../../src/messages/escape.js';
+import type { CheckRequest } from '../../src/pipeline/types.js';
 import type { Fact, MessageView } from '../../src/messages/views.js';
 
 const mrkdwn = (text: string): MrkdwnElement => ({ type: 'mrkdwn', text });
@@ -51,17 +53,23 @@ export function actionsBlock(checkId: string, kinds: readonly ActionKind[]): Act
   };
 }
 
+/** Who asked, as the parent message says it: the user's mention, or the alert that started the check. */
+export function askedBy(req: CheckRequest): string {
+  return req.trigger ? slackEscape(triggerText(req.trigger)) : `asked by <@${slackEscape(req.requester.id)}>`;
+}
+
+/** asker: askedBy's text (mrkdwn, already escaped). */
 export function parentBlocks(
   checkId: string,
   target: string,
-  user: string,
+  asker: string,
   status: string,
   buttons: readonly ActionKind[] = [],
 ): KnownBlock[] {
   return [
     {
       type: 'section',
-      text: mrkdwn(`*lbcheck ${checkId}* · ${slackCode(target)} · asked by <@${slackEscape(user)}>\n${status}`),
+      text: mrkdwn(`*lbcheck ${checkId}* · ${slackCode(target)} · ${asker}\n${status}`),
     },
     ...(buttons.length > 0 ? [actionsBlock(checkId, buttons)] : []),
   ];

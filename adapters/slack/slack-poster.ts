@@ -21,7 +21,7 @@ import {
 } from '../../src/pipeline/poster.js';
 import { slackEscape } from '../../src/messages/escape.js';
 import type { ActionKind } from '../../src/pipeline/actions.js';
-import { parentBlocks, viewBlocks, viewText } from './slack-blocks.js';
+import { askedBy, parentBlocks, viewBlocks, viewText } from './slack-blocks.js';
 import {
   NOT_A_MEMBER,
   NotInChannelError,
@@ -51,6 +51,7 @@ const NOTICE_EMOJI: Record<NoticeKind, string> = {
   error: ':x:',
   lost: ':warning:',
   watch: ':eyes:',
+  alert: ':rotating_light:',
   cancelled: ':heavy_minus_sign:',
   comparison: ':globe_with_meridians:',
 };
@@ -135,14 +136,14 @@ export class SlackPoster implements ChatPoster {
           ? parentBlocks(
               group.id,
               req.target,
-              req.requester.id,
+              askedBy(req),
               `Checking from ${group.zones.join(', ')} at once: step 1 running… Each zone's verdicts follow in ` +
                 `this thread, labelled by zone, then one comparison.`,
             )
           : parentBlocks(
               req.checkId,
               req.target,
-              req.requester.id,
+              askedBy(req),
               `Checking: step 1 running… Each step's verdict follows in this thread.`,
               ['cancel'],
             ),
@@ -355,7 +356,7 @@ export class SlackPoster implements ChatPoster {
         channel: req.replyTo.channel,
         ts,
         text: `lbcheck ${id}: ${status.replace(/\*/g, '')}`,
-        blocks: parentBlocks(id, req.target, req.requester.id, status, buttons),
+        blocks: parentBlocks(id, req.target, askedBy(req), status, buttons),
       }),
     );
   }

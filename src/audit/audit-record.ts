@@ -1,6 +1,7 @@
 // Audit records: one JSON object per line, each carrying the hash of the one
 // before it, so any edit, insertion, deletion or reordering breaks the chain.
 import { createHash } from 'node:crypto';
+import type { AlertTrigger } from '../model/alert-trigger.js';
 
 export const GENESIS = '0'.repeat(64);
 
@@ -23,13 +24,15 @@ export interface CommandRecord {
   reason?: string;
   /** A --from command: the check queued for each zone (checkId is the first of them). */
   vantages?: { zone: string; checkId: string }[];
+  /** Set when an alert asked, not a person: which one (src/alerts). */
+  alert?: AlertTrigger;
 }
 
 export interface PostRecord {
   type: 'post';
   checkId: string;
   /** 'comparison': a --from command's zones compared (its group id in `group`, its zones in `zone`). */
-  kind: 'step' | 'final' | 'cancelled' | 'error' | 'lost' | 'queued' | 'watch' | 'comparison';
+  kind: 'step' | 'final' | 'cancelled' | 'error' | 'lost' | 'queued' | 'watch' | 'alert' | 'comparison';
   group?: string;
   step?: number;
   verdict?: string;

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { ZONE } from '../pipeline/job-bus.js';
 import { policySchema } from '../policy/policy-schema.js';
+import { alertsSchema } from './alerts-schema.js';
 import { parseFingerprint } from '../remote/host-keys.js';
 import { parseEndpoint, parseHost, parsePort, parseSshUrl } from '../target/endpoint.js';
 import { parseHttpPath, parseLbView, parseStatusRange } from './health-check.js';
@@ -168,6 +169,7 @@ export const inventorySchema = z.strictObject(
       ),
     vips: named(vipSchema, 'VIP').nullish().describe('named VIPs with their pool members'),
     policy: policySchema.nullish().describe('who may check what (default deny for chat platforms)'),
+    alerts: alertsSchema.nullish().describe('checks that alerts start: which labels name a VIP, where they post'),
   },
   {
     error: (iss) =>

@@ -1,4 +1,5 @@
 import type { Policy } from '../policy/policy-types.js';
+import type { AlertsConfig } from './alerts-schema.js';
 import type { InventoryLbFields, InventoryVipFields } from './inventory-schema.js';
 
 // The inventory: load balancers lbcheck may SSH into, and named VIPs with
@@ -25,4 +26,6 @@ export interface Inventory {
   policy: Policy;
   loadBalancers: Map<string, InventoryLb>;
   vips: Map<string, InventoryVip>;
+  /** The alerts section (alerts-schema.ts); absent: alerts start no checks. */
+  alerts?: AlertsConfig;
 }

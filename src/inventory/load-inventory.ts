@@ -64,7 +64,8 @@ export function parseInventory(text: string, file: string): Inventory {
       { name, ...vip, ...vipLbs.get(name) },
     ]),
   );
-  return { file, loadBalancers, vips, policy };
+  const alerts = parsed.data.alerts ?? undefined;
+  return { file, loadBalancers, vips, policy, ...(alerts ? { alerts } : {}) };
 }
 
 export function loadInventory(file: string): Inventory {

@@ -15,7 +15,7 @@ import { WATCH_ID } from '../watch/watch.js';
 import { cancelWatch, startWatch } from '../watch/watch-commands.js';
 import type { JobBus } from './job-bus.js';
 import type { PipelineState } from './state.js';
-import type { CheckRecord, CheckRequest, ReplyTo, Requester } from './types.js';
+import type { AlertTrigger, CheckRecord, CheckRequest, ReplyTo, Requester } from './types.js';
 import { queueVantages, vantageQueuedText } from './vantage-intake.js';
 import { vantageZones, zoneFor } from './vantage-zones.js';
 import { recordCommand } from '../ops/metrics.js';
@@ -33,6 +33,8 @@ export interface Incoming {
   via?: string;
   /** Set when a watch queues one of its rounds. */
   watch?: { id: string; round: number };
+  /** Set when an alert asks (src/alerts): the check carries it, and the audit record names it. */
+  trigger?: AlertTrigger;
 }
 
 export type IntakeReply =
@@ -145,6 +147,7 @@ export async function handleCommand(incoming: Incoming, deps: IntakeDeps): Promi
           ? { vantages: reply.vantages.map((v) => ({ zone: v.zone, checkId: v.checkId })) }
           : {}),
         ...(reply.kind === 'refused' ? { reason: reply.text } : {}),
+        ...(incoming.trigger ? { alert: incoming.trigger } : {}),
       })
       .catch((err: unknown) =>
         deps.log.log('error', 'could not write the audit record of a command', {
@@ -187,7 +190,12 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
   const policy = inventory?.policy ?? NO_POLICY;
   const vips = inventory?.vips ?? new Map();
   const gate = (req: Omit<AccessRequest, 'requester' | 'channel'>): IntakeReply | undefined => {
-    const d = authorize(policy, vips, { ...req, requester: incoming.requester, channel: incoming.replyTo.channel });
+    const d = authorize(policy, vips, {
+      ...req,
+      requester: incoming.requester,
+      channel: incoming.replyTo.channel,
+      channelPlatform: incoming.replyTo.platform,
+    });
     if (d.allowed) return undefined;
     deps.log.log('info', 'refused by policy', {
       user: `${incoming.requester.platform}:${incoming.requester.id}`,
@@ -250,6 +258,7 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
         requestedAt: new Date().toISOString(),
         ...(incoming.rerunOf ? { rerunOf: incoming.rerunOf } : {}),
         ...(incoming.watch ? { watch: incoming.watch } : {}),
+        ...(incoming.trigger ? { trigger: incoming.trigger } : {}),
       };
       await deps.state.createCheck(request);
       try {

@@ -22,6 +22,23 @@ function groupProblem(r: CheckRequest): string | undefined {
   return undefined;
 }
 
+const text = (v: unknown, max: number): boolean => typeof v === 'string' && v.length <= max;
+
+/** An alert trigger's fields end up in posts and the audit: strings of bounded length, a few fingerprints. */
+function triggerProblem(r: CheckRequest): string | undefined {
+  const t = r.trigger;
+  if (t === undefined) return undefined;
+  const ok =
+    text(t.source, 40) &&
+    text(t.name, 200) &&
+    text(t.groupKey, 1000) &&
+    Array.isArray(t.fingerprints) &&
+    t.fingerprints.length <= 20 &&
+    t.fingerprints.every((f) => text(f, 64)) &&
+    (t.url === undefined || text(t.url, 2000));
+  return ok ? undefined : 'alert trigger';
+}
+
 export function isSafeEvidenceName(name: unknown): name is string {
   return typeof name === 'string' && EVIDENCE_NAME.test(name) && !name.includes('..');
 }
@@ -33,7 +50,7 @@ export function checkJobProblem(r: CheckRequest): string | undefined {
   if (!Array.isArray(r.members) || r.members.some((m) => typeof m !== 'string')) return 'members';
   if (typeof r.requester?.platform !== 'string' || typeof r.requester.id !== 'string') return 'requester';
   if (typeof r.replyTo?.platform !== 'string' || typeof r.replyTo.channel !== 'string') return 'replyTo';
-  return groupProblem(r);
+  return groupProblem(r) ?? triggerProblem(r);
 }
 
 /** Why a report job is malformed, or undefined. */
@@ -43,7 +60,7 @@ export function reportJobProblem(r: ReportJob): string | undefined {
   // Both become Redis keys on the bot side (the report compared against, the watch moved on).
   if (r.request.rerunOf !== undefined && !CHECK_ID.test(String(r.request.rerunOf))) return 'rerunOf';
   if (r.request.watch !== undefined && !/^wch-[0-9a-f]{10}$/.test(String(r.request.watch.id))) return 'watch id';
-  const group = groupProblem(r.request);
+  const group = groupProblem(r.request) ?? triggerProblem(r.request);
   if (group) return group;
   if (r.kind === 'step') {
     for (const e of r.evidence ?? []) {

@@ -80,14 +80,16 @@ export class RetryLaterError extends Error {
 }
 
 /** 'comparison': a --from command's zones compared, posted once under the group's parent when the last one ends. */
-export type NoticeKind = 'cancelled' | 'error' | 'lost' | 'watch' | 'comparison';
+export type NoticeKind = 'cancelled' | 'error' | 'lost' | 'watch' | 'alert' | 'comparison';
 
 /**
- * The memo key of a notice: one per kind per check, except a watch's lines, several of which may go out under
- * the same check (one per text).
+ * The memo key of a notice: one per kind per check, except a watch's and an alert's lines, several of which may
+ * go out under the same check (one per text).
  */
 export function noticeKey(kind: NoticeKind, text: string): string {
-  return kind === 'watch' ? `watch.${createHash('sha256').update(text).digest('hex').slice(0, 12)}` : kind;
+  return kind === 'watch' || kind === 'alert'
+    ? `${kind}.${createHash('sha256').update(text).digest('hex').slice(0, 12)}`
+    : kind;
 }
 
 /** What the platform gave back for a post: its message and file ids, for the audit log. */

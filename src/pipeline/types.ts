@@ -1,6 +1,9 @@
 // What travels through the queues. Job data holds what the user asked for,
 // never resolved secrets: SSH keys stay on the worker that reads the inventory.
+import type { AlertTrigger } from '../model/alert-trigger.js';
 import type { Report, Step } from '../model/report.js';
+
+export type { AlertTrigger };
 
 export interface Requester {
   platform: string;
@@ -36,6 +39,8 @@ export interface CheckRequest {
   watch?: { id: string; round: number };
   /** Set when one command checks the VIP from several zones at once (`--from`): the checks share it. */
   group?: VantageGroup;
+  /** Set when an alert started the check, not a person: shown with the check and kept in the audit. */
+  trigger?: AlertTrigger;
 }
 
 /** The checks one `--from` command queued, one per zone, posted under one parent and compared at the end. */
@@ -97,13 +102,15 @@ export type ReportJob =
   | (ReportBase & { kind: 'error'; message: string })
   /** A watch's own line (changed, ended, cancelled), posted in the thread of the watch's check; n keeps them apart. */
   | (ReportBase & { kind: 'watch'; text: string; n: string })
+  /** A line about the alert that started the check (resolved, a storm collapsed), posted in its thread. */
+  | (ReportBase & { kind: 'alert'; text: string; n: string })
   /** The worker running the check was lost (killed, host gone); the queue retries the check. */
   | (ReportBase & { kind: 'lost'; lostWorker?: string });
 
 /** Idempotent id: a re-run of the same check cannot post the same step twice. */
 export function reportJobId(r: ReportJob): string {
   // BullMQ forbids ":" in custom job ids, hence "-".
-  if (r.kind === 'watch') return `${r.checkId}-watch${r.n}`;
+  if (r.kind === 'watch' || r.kind === 'alert') return `${r.checkId}-${r.kind}${r.n}`;
   return r.kind === 'step' ? `${r.checkId}-step${r.step.step}` : `${r.checkId}-${r.kind}`;
 }
 

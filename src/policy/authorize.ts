@@ -10,6 +10,11 @@ import type { Policy, PolicyRule, Principal } from './policy-types.js';
 export interface AccessRequest {
   requester: Requester;
   channel: string;
+  /**
+   * The platform of the channel, when it is not the requester's: an alert (requester alert:<source>) posts into
+   * a Slack or Teams channel, and channel rules name it as such (slack:C0123).
+   */
+  channelPlatform?: string;
   /** check: run one; read: status/history; cancel: stop one. */
   action: 'check' | 'read' | 'cancel';
   target?: string;
@@ -67,11 +72,16 @@ function evaluate(
   if (!anyone && !principalMatches(rule.users, platform, id) && !inGroup) {
     return { stage: 'who', reason: `you (${platform}:${id}) are not allowed by any lbcheck policy rule` };
   }
-  if (req.action !== 'cancel' && rule.channels.length > 0 && !principalMatches(rule.channels, platform, req.channel)) {
+  const channelPlatform = req.channelPlatform ?? platform;
+  if (
+    req.action !== 'cancel' &&
+    rule.channels.length > 0 &&
+    !principalMatches(rule.channels, channelPlatform, req.channel)
+  ) {
     return {
       stage: 'channel',
       reason:
-        `lbcheck may not be used in this channel (${platform}:${req.channel}); ` +
+        `lbcheck may not be used in this channel (${channelPlatform}:${req.channel}); ` +
         `rule "${rule.name}" allows ${rule.channels.join(', ')}`,
     };
   }

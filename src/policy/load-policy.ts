@@ -3,10 +3,12 @@
 import { isSeq, type Node } from 'yaml';
 import { entries, field, scalar, type Problems } from '../inventory/yaml-helpers.js';
 import { parseCidr, type Cidr } from './cidr.js';
+import { ALERT_PRINCIPAL_PLATFORM } from '../model/alert-trigger.js';
 import { PLATFORMS } from '../model/platforms.js';
 import { DEFAULT_LIMITS, type Policy, type PolicyRule } from './policy-types.js';
 
-const PLATFORM_IDS = PLATFORMS.map((p) => p.id).join('|');
+// Principals name a platform's users, or an alert source (alert:alertmanager), which starts checks like a user.
+const PLATFORM_IDS = [...PLATFORMS.map((p) => p.id), ALERT_PRINCIPAL_PLATFORM].join('|');
 const PRINCIPAL = new RegExp(`^(${PLATFORM_IDS}):[^\\s:]+(?::[^\\s]+)*$`);
 const PLATFORM_ANY = new RegExp(`^(${PLATFORM_IDS}):\\*$`);
 
@@ -26,8 +28,9 @@ function list(p: Problems, node: Node | null | undefined, what: string): { text:
   });
 }
 
-const platformList = (): string => PLATFORMS.map((x) => x.id).join(', ');
-const PRINCIPAL_EXAMPLES = '(slack:U0123, teams:<id>, console:alice, or slack:* for everyone there)';
+const platformList = (): string => [...PLATFORMS.map((x) => x.id), ALERT_PRINCIPAL_PLATFORM].join(', ');
+const PRINCIPAL_EXAMPLES =
+  '(slack:U0123, teams:<id>, console:alice, alert:alertmanager, or slack:* for everyone there)';
 
 function principals(p: Problems, node: Node | null | undefined, what: string): string[] {
   return list(p, node, what).flatMap(({ text, node: n }) => {

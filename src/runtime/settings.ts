@@ -196,6 +196,43 @@ export const opsSchema = z.object({
   ),
 });
 
+/** The alert webhook receiver (src/alerts): off unless LBCHECK_ALERTS_PORT is set; never without a secret. */
+export const alertsSettingsSchema = z
+  .object({
+    LBCHECK_ALERTS_PORT: raw.transform((text, ctx): number | undefined => {
+      if (!given(text)) return undefined;
+      const n = /^\d+$/.test(text.trim()) ? Number(text) : Number.NaN;
+      if (Number.isSafeInteger(n) && n <= 65535) return n;
+      ctx.addIssue({ code: 'custom', message: 'must be a port number (0: any free port) or unset (no receiver)' });
+      return z.NEVER;
+    }),
+    LBCHECK_ALERTS_HOST: matching(
+      '127.0.0.1',
+      /^[A-Za-z0-9.:-]{1,253}$/,
+      'must be an address or host name to listen on (e.g. 0.0.0.0)',
+    ),
+    LBCHECK_ALERTS_TOKEN: secret(
+      'LBCHECK_ALERTS_TOKEN',
+      32,
+      'must be at least 32 characters (e.g. openssl rand -hex 32); senders send it as Authorization: Bearer',
+    ),
+    LBCHECK_ALERTS_HMAC_KEY: secret(
+      'LBCHECK_ALERTS_HMAC_KEY',
+      32,
+      'must be at least 32 characters; senders sign the body with it (X-Lbcheck-Signature: sha256=<hex>)',
+    ),
+  })
+  .superRefine((s, ctx) => {
+    if (s.LBCHECK_ALERTS_PORT !== undefined && !s.LBCHECK_ALERTS_TOKEN && !s.LBCHECK_ALERTS_HMAC_KEY)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['LBCHECK_ALERTS_PORT'],
+        message:
+          'is set but neither LBCHECK_ALERTS_TOKEN nor LBCHECK_ALERTS_HMAC_KEY is: the receiver never runs ' +
+          'unauthenticated',
+      });
+  });
+
 export const auditSchema = z.object({
   LBCHECK_AUDIT_SIGNING_KEY: anyText(undefined),
   LBCHECK_AUDIT_CHECKPOINT_RECORDS: whole(100, 1, 1_000_000),
@@ -207,6 +244,7 @@ export type RuntimeSettings = z.output<typeof runtimeSchema>;
 export type SlackSettings = z.output<typeof slackSchema>;
 export type TeamsSettings = z.output<typeof teamsSchema>;
 export type AuditSettings = z.output<typeof auditSchema>;
+export type AlertsSettings = z.output<typeof alertsSettingsSchema>;
 
 /** One line per refused variable: its name, its value unless secret, and what is expected. */
 export function describeIssues(issues: readonly z.core.$ZodIssue[], env: NodeJS.ProcessEnv): string[] {

@@ -124,7 +124,7 @@ describe('inventory JSON Schema', () => {
       properties: Record<string, { anyOf?: { additionalProperties?: { properties?: Record<string, unknown> } }[] }>;
     };
     assert.equal(schema.additionalProperties, false);
-    assert.deepEqual(Object.keys(schema.properties), ['loadBalancers', 'lbGroups', 'vips', 'policy']);
+    assert.deepEqual(Object.keys(schema.properties), ['loadBalancers', 'lbGroups', 'vips', 'policy', 'alerts']);
     const vipProps = schema.properties.vips?.anyOf?.[0]?.additionalProperties?.properties ?? {};
     assert.ok('lbView' in vipProps && 'sni' in vipProps && 'tls' in vipProps, Object.keys(vipProps).join(','));
     assert.match(JSON.stringify(vipProps.tls), /"boolean"/);
