@@ -37,6 +37,8 @@ need /usr/bin/sudo sudo
 if [ "$with_redis" = 1 ]; then
   need /usr/bin/redis-server redis-server
   need /usr/bin/redis-cli redis-tools
+  # The alert receiver's lab test fires real alerts through a real Alertmanager (amtool comes with it).
+  need /usr/bin/prometheus-alertmanager prometheus-alertmanager
 fi
 
 if [ "${#need_pkgs[@]}" -gt 0 ]; then

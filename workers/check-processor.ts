@@ -91,6 +91,7 @@ function refusedByPolicy(request: CheckRequest, inventory: Inventory | undefined
     members: request.members,
     requester: request.requester,
     channel: request.replyTo.channel,
+    channelPlatform: request.replyTo.platform,
   });
   return d.allowed ? undefined : `${refusalText(policy, d)} (checked again by the worker)`;
 }

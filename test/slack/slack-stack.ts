@@ -8,6 +8,7 @@ import { handleCommand } from '../../src/pipeline/intake.js';
 import { handleAction } from '../../src/pipeline/actions.js';
 import type { Closeable } from '../../src/pipeline/job-bus.js';
 import { connectBackend, type Backend } from '../../src/runtime/backend.js';
+import type { RuntimeConfig } from '../../src/runtime/env-config.js';
 import { startCheckWorker } from '../../workers/worker-runtime.js';
 import type { Lab } from '../lab/lab.js';
 import { startPlatformBase } from '../pipeline/platform-base.js';
@@ -19,6 +20,8 @@ export interface SlackStack {
   fake: FakeSlack;
   slack: RunningSlack;
   backend: Backend;
+  /** The settings the stack's worker runs with (for a test that starts a worker of its own). */
+  config: RuntimeConfig;
   audit: AuditLog;
   slash(
     text: string,
@@ -82,6 +85,7 @@ export async function startSlackStack(
     fake,
     slack,
     backend,
+    config,
     audit,
     async slash(text, o = {}) {
       const form = slashCommandForm(text, fake.port, {
