@@ -13,6 +13,7 @@ import { readConfig } from '../../src/runtime/env-config.js';
 import { startReportPoster } from '../../adapters/bot-runtime.js';
 import { ConsoleAdapter } from '../../adapters/console/console-adapter.js';
 import { startCheckWorker } from '../../workers/worker-runtime.js';
+import { startDemoAlerts } from './demo-alerts.js';
 import { DemoUsageError, type FaultSwitchboard } from './demo-faults.js';
 
 export interface DemoBotOptions {
@@ -58,9 +59,12 @@ export async function runDemoBot(opts: DemoBotOptions): Promise<void> {
   const { state, bus } = backend;
   const audit = new AuditLog(config.auditDir);
   const inventory = (): Inventory => opts.inventory;
+  const intakeDeps = { state, bus, inventory, log, prefix: '/lbcheck', audit };
+  const alerts = await startDemoAlerts(intakeDeps);
   const intake = async (incoming: Incoming): Promise<IntakeReply> =>
     (await demoCommand(incoming.text, opts.faults)) ??
-    handleCommand(incoming, { state, bus, inventory, log, prefix: '/lbcheck', audit });
+    (await alerts.command(incoming.text)) ??
+    handleCommand(incoming, intakeDeps);
   const consoleAdapter = new ConsoleAdapter({
     input: opts.input,
     output: opts.output,
@@ -75,6 +79,7 @@ export async function runDemoBot(opts: DemoBotOptions): Promise<void> {
   // Checks typed just before quit still print their verdicts (bounded, as `lbcheck start` does).
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline && (await state.inFlight()).length > 0) await new Promise((r) => setTimeout(r, 100));
+  await alerts.close();
   await worker.close();
   await poster.close();
   await backend.close();

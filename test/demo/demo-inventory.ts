@@ -69,7 +69,15 @@ export function demoInventoryYaml(lab: DemoLab, consoleUser: string): string {
     `      targets: [${lab.vips.map((v) => v.name).join(', ')}]`,
     '      # Ad-hoc ip:port targets and --members: only addresses this lab created.',
     `      cidrs: [${only.join(', ')}]`,
+    "    - name: demo-alerts      # the demo's `alert <vip>` posts as Alertmanager would",
+    '      users: ["alert:alertmanager"]',
+    '      channels: ["console:console"]',
+    `      targets: [${lab.vips.map((v) => v.name).join(', ')}]`,
     '  limits: { perUserPerMinute: 60, perChannelPerMinute: 120, inFlightPerTarget: 3 }',
+    'alerts:',
+    '  routes:',
+    '    - channel: console:console',
+    '  checkEverySeconds: 60',
     '',
   ].join('\n');
 }

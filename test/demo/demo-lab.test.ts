@@ -94,6 +94,17 @@ describe('npm run demo', () => {
     at = demo.type('fault drop-before-lb web-http');
     await demo.waitFor(/drop-before-lb web-http: OFF/, at);
 
+    // An alert fires: the check starts by itself, names the alert, and its resolve is said in its lines.
+    at = demo.type('alert web-http');
+    const [, alertCheck = ''] = await demo.waitFor(
+      /check (chk-[0-9a-f]{10}) started; its lines follow by themselves/,
+      at,
+    );
+    await demo.waitFor(new RegExp(`\\[${alertCheck}\\] ! Started by alert LbDown from Alertmanager`), at);
+    await demo.waitFor(new RegExp(`\\[${alertCheck}\\] .*No fault found`), at);
+    at = demo.type('alert web-http resolved');
+    await demo.waitFor(new RegExp(`\\[${alertCheck}\\] ! Alert LbDown resolved at`), at);
+
     at = demo.type('fault no-such-fault');
     await demo.waitFor(/no fault "no-such-fault"; type `faults help`/, at);
 

@@ -70,6 +70,9 @@ async function main(): Promise<number> {
     out();
     out('Try:  /lbcheck web-http           check a VIP (every step, then the diagnosis)');
     out('      fault drop-before-lb web-http   switch a lab fault on (again: off), then check again');
+    out(
+      '      alert web-http              an alert fires for it: its check starts by itself (alert web-http resolved)',
+    );
     out('      faults help                 every fault · faults: what is on · /lbcheck help');
     out('quit, Ctrl-D or Ctrl-C tears the lab down.');
     await runDemoBot({
