@@ -1,8 +1,10 @@
 // The inventory's "alerts:" section: which alert labels name a VIP, which channel each VIP's alerts go to, and
 // how often one alert group may start a check. The webhook receiver (src/alerts) reads it; without the section
 // alerts are answered "not routed" and start nothing.
+import { isSeq, type Document, type Node } from 'yaml';
 import { z } from 'zod';
 import { compact, flag, text } from './schema-fields.js';
+import { entries, field, scalar, type Problems } from './yaml-helpers.js';
 
 const LABEL = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 const LABEL_TEXT = 'a label name (letters, digits, _; not starting with a digit)';
@@ -76,3 +78,29 @@ export const alertsSchema = z
 
 export type AlertsConfig = z.output<typeof alertsSchema>;
 export type AlertRoute = AlertsConfig['routes'][number];
+
+/**
+ * What the schema cannot see: the VIPs the section names must be in the same file (a route naming no VIP, or a
+ * label mapped to a typo, would leave alerts unrouted without a word until one fires).
+ */
+export function alertsNameProblems(doc: Document, vipNames: ReadonlySet<string>, p: Problems): void {
+  const known = (name: string): boolean => vipNames.has(name);
+  const labelTargets = doc.getIn(['alerts', 'labelTargets'], true);
+  for (const [label, , values] of entries(labelTargets))
+    for (const [value, , vip] of entries(values)) {
+      const name = scalar(vip);
+      if (name !== undefined && !known(name))
+        p.at(vip, `alerts labelTargets ${label}: ${value} names "${name}", which is not a VIP of this file`);
+    }
+  const routes = doc.getIn(['alerts', 'routes'], true);
+  if (!isSeq(routes)) return;
+  for (const route of routes.items as Node[]) {
+    const targets = field(route, 'targets');
+    if (!isSeq(targets)) continue;
+    for (const t of targets.items as Node[]) {
+      const name = scalar(t);
+      if (name !== undefined && !name.includes('*') && !known(name))
+        p.at(t, `alerts route targets: "${name}" is not a VIP of this file (globs such as web-* are allowed)`);
+    }
+  }
+}

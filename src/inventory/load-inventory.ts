@@ -6,6 +6,7 @@ import { LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { ConfigError } from '../errors.js';
 import { loadPolicy } from '../policy/load-policy.js';
 import { NO_POLICY } from '../policy/policy-types.js';
+import { alertsNameProblems } from './alerts-schema.js';
 import { inventorySchema } from './inventory-schema.js';
 import type { Inventory, InventoryLb, InventoryVip } from './inventory-types.js';
 import { loadLbGroups, vipLb } from './lb-groups.js';
@@ -54,6 +55,7 @@ export function parseInventory(text: string, file: string): Inventory {
   const policyShapeOk = !issues.some((i) => i.path[0] === 'policy');
   const vipNames = new Set(namesIn(raw?.vips));
   const policy = policyShapeOk ? loadPolicy(p, field(doc.contents, 'policy'), vipNames) : NO_POLICY;
+  alertsNameProblems(doc, vipNames, p);
   if (!parsed.success || p.list.length > 0) fail(file, p.list);
   const loadBalancers = new Map<string, InventoryLb>(
     Object.entries(parsed.data.loadBalancers ?? {}).map(([name, lb]) => [name, { name, ...lb }]),
