@@ -336,8 +336,8 @@ export class RemoteCapture implements CheckCapture {
       return new CaptureUnavailableError(
         `the SSH user on ${this.session.target} may not capture packets (${err.split('\n')[0]})`,
         'the account needs CAP_NET_RAW and CAP_NET_ADMIN to capture: give them to tcpdump (setcap ' +
-          "cap_net_raw,cap_net_admin=eip on the LB's tcpdump), or set sudo: true on the LB entry and install the " +
-          'rules `lbcheck sudoers` prints',
+          "cap_net_raw,cap_net_admin=eip on the LB's tcpdump), or set sudo: true on the LB entry and run on the " +
+          'LB the install script `lbcheck sudoers` prints',
       );
     }
     if (/syntax error|can't parse filter/i.test(err)) {
