@@ -5,7 +5,7 @@
 // runs anything), and the proof is on the LB: no file written, no script run
 // as root, no tcpdump left, HAProxy's servers untouched, sudo's own log.
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { parseHaproxyStat, viewCommand } from '../../src/checklist/lb-view.js';
@@ -15,7 +15,8 @@ import { startLab, type Lab } from '../lab/lab.js';
 import { haproxyLevelSocket, haproxySocket } from '../lab/lb-configs.js';
 import { LAB_SUDO_USER } from '../lab/sshd.js';
 import { labLbAccess, sudoLbAccess } from './lab-target.js';
-import { allowLbcheckSudo, removeLbAccess } from './sudo-rules.js';
+import { allowLbcheckSudo, labGrants, removeLbAccess, runAsLbRoot } from './sudo-rules.js';
+import { lbAccessInstallScript } from '../../src/remote/sudo.js';
 
 let lab: Lab;
 let account: SshSession;
@@ -261,6 +262,21 @@ describe("the sudoers escape (issue 25 item 1), as the LB's unprivileged account
       assert.match(r.stdout, /^# be_id be_name srv_id srv_name srv_addr /m);
     }
     await haproxyServersUntouched();
+  });
+
+  it('the install script refuses a helper directory others can write to, and installs nothing', async () => {
+    const helperDir = lab.sshd?.sudo?.helperDir ?? '';
+    chmodSync(helperDir, 0o775);
+    try {
+      const grants = labGrants(lab);
+      const r = await runAsLbRoot(lab, lbAccessInstallScript({ user: LAB_SUDO_USER, loadBalancers: ['lab'], grants }));
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /\/usr\/local\/sbin must belong to root and be writable by root only/);
+      assert.deepEqual(readdirSync(helperDir), []);
+      assert.deepEqual(readdirSync(lab.sshd?.sudo?.sudoersDir ?? ''), []);
+    } finally {
+      chmodSync(helperDir, 0o755);
+    }
   });
 
   it('a helper changed after install no longer runs: the rule pins its sha256', async () => {
