@@ -145,7 +145,7 @@ export function viewHelperScript(g: Omit<HelperGrants, 'captureInterfaces'>): st
     '  case $level in',
     '  user | operator) ;;',
     '  admin*) refuse "$3 is a stats socket at level admin (it accepts disable server, set weight, shutdown sessions): give lbcheck one at level user" ;;',
-    '  *) refuse "$3 did not say its level (show cli level needs HAProxy 2.0 or later)" ;;',
+    '  *) refuse "$3 did not say its level when asked show cli level (an older HAProxy?)" ;;',
     '  esac',
     '  printf "show stat;show servers state\\n" | timeout 10 socat -t 2 stdio "UNIX-CONNECT:$3"',
     '  ;;',
