@@ -6,7 +6,8 @@ import type { ClientChannel } from 'ssh2';
 import { LbcheckError } from '../errors.js';
 import type { SshSession } from '../remote/ssh-session.js';
 import { commandLine } from '../remote/shell-quote.js';
-import { privileged, SUDO_REFUSAL, sudoRefusal } from '../remote/sudo.js';
+import { CAPTURE_HELPER, HELPER_PROTOCOL } from '../remote/lb-helpers.js';
+import { helperRefusal, privileged, SUDO_REFUSAL, sudoRefusal } from '../remote/sudo.js';
 import type { Packet } from './packet.js';
 import { StatsReader, type CaptureStats } from './capture-stats.js';
 import { PacketCollector } from './packet-collector.js';
@@ -17,6 +18,11 @@ export interface CaptureLimits {
   /** Capture interface on the LB; "any" sees every interface (client and server side). */
   iface: string;
   filter: string;
+  /**
+   * The same filter as the capture helper's arguments (capture-filter.ts): an account without root captures only
+   * through `lbcheck-capture`, which builds the expression itself. Without it such a capture cannot run.
+   */
+  helperFilter?: string[];
   snaplen: number;
   maxPackets: number;
   maxSeconds: number;
@@ -58,7 +64,8 @@ export interface CaptureResult {
 }
 
 export function tcpdumpArgv(limits: CaptureLimits, sudo = false): string[] {
-  const argv = [
+  if (sudo) return captureHelperArgv(limits);
+  return [
     'timeout',
     '-s',
     'INT',
@@ -77,16 +84,27 @@ export function tcpdumpArgv(limits: CaptureLimits, sudo = false): string[] {
     String(limits.maxPackets),
     '-w',
     '-',
-    // Through sudo the filter follows `--`, so the sudoers rule can pin every option (sudo.ts).
-    ...(sudo ? ['--'] : []),
     limits.filter,
   ];
-  return privileged(argv, sudo);
+}
+
+/**
+ * Through sudo: the fixed helper, which runs the same `timeout … tcpdump …` as root after checking every
+ * argument itself (lb-helpers.ts). Never tcpdump itself: sudo cannot keep a free-form argument in its place.
+ */
+function captureHelperArgv(limits: CaptureLimits): string[] {
+  if (!limits.helperFilter)
+    throw new CaptureUnavailableError(
+      'this capture has no form the LB capture helper accepts, so it cannot run through sudo',
+      'this is a bug in lbcheck: please report which step asked for it',
+    );
+  const numbers = [limits.maxSeconds, limits.maxPackets, limits.snaplen].map(String);
+  return privileged([CAPTURE_HELPER, HELPER_PROTOCOL, limits.iface, ...numbers, ...limits.helperFilter], true);
 }
 
 /** What tcpdump (or the shell, or `timeout`) prints when the capture cannot start. */
 const STARTUP_FAILURE =
-  /failed to run command|not found|No such file|permission|not permitted|syntax error|can't parse|tcpdump: [^\n]*(?:error|No such device|doesn't exist)/i;
+  /failed to run command|lbcheck-capture: refused|not found|No such file|permission|not permitted|syntax error|can't parse|tcpdump: [^\n]*(?:error|No such device|doesn't exist)/i;
 
 /** Control characters shown as \\xNN, so server-supplied text never reaches chat as markup or escapes. */
 function printable(b: Buffer): string {
@@ -100,6 +118,8 @@ export class RemoteCapture implements CheckCapture {
   private finished: Promise<{ code: number | null; signal: string | null }> | undefined;
   private channel: ClientChannel | undefined;
   private command = '';
+  /** The capture's own command line (tcpdump, or the helper through sudo), whole: said when it is refused. */
+  private captureCommand = '';
   /** What the LB wrote instead of pcap (a banner?), once the stream proved not to be pcap. */
   private nonPcap: string | undefined;
   private readonly statsListeners: ((s: CaptureStats) => void)[] = [];
@@ -152,7 +172,8 @@ export class RemoteCapture implements CheckCapture {
 
   /** The wrapper's shell: ends tcpdump when our end of the channel closes; when shared, relays count requests. */
   private wrapperLine(): string {
-    const tcpdump = `${commandLine(tcpdumpArgv(this.limits, this.session.sudo))} & pid=$!`;
+    this.captureCommand = commandLine(tcpdumpArgv(this.limits, this.session.sudo));
+    const tcpdump = `${this.captureCommand} & pid=$!`;
     if (!this.shared) return [tcpdump, 'read _', 'kill -INT $pid 2>/dev/null', 'wait $pid'].join('; ');
     // Shared: a background reader relays each line on stdin as SIGUSR1 to tcpdump (`timeout`'s child: the
     // signal would end `timeout` itself) and stops it at end of input; the shell waits for tcpdump, so the
@@ -271,23 +292,37 @@ export class RemoteCapture implements CheckCapture {
     );
   }
 
-  private startError(what: string): CaptureUnavailableError {
-    const err = this.stderrText.trim();
+  /** sudo, or the capture helper, refused: the whole command it refused is said, so it can be run by hand. */
+  private sudoStartError(err: string): CaptureUnavailableError | undefined {
     const refused = sudoRefusal(err);
-    if (refused && /not found/.test(refused)) {
+    const fix =
+      'on the LB, run as root the install script `lbcheck sudoers` prints for your inventory (docs/lb-access.md)';
+    if (refused && /not found/.test(refused))
       return new CaptureUnavailableError(
         `sudo is not installed on the LB ${this.session.target} (the entry says sudo: true)`,
-        'install sudo on the LB with the rules `lbcheck sudoers` prints, or log in as an account that may capture',
+        `install sudo, then ${fix}; or log in as an account that may capture`,
       );
-    }
-    if (refused) {
+    if (refused)
       return new CaptureUnavailableError(
-        `sudo on ${this.session.target} refused the capture (${refused}); the command was: ` +
-          `${this.command.split(' & ')[0] ?? ''}`,
-        'add the capture rule to the LB\'s sudoers (README "sudo on the LB"; `lbcheck sudoers` prints it for your ' +
-          'inventory), or use an account that may capture',
+        `sudo on ${this.session.target} refused the capture (${refused}); the command was: \`${this.captureCommand}\``,
+        `sudo refuses the capture helper when its rule is missing or the helper is missing or changed (the rule ` +
+          `pins its sha256): ${fix}; or use an account that may capture`,
       );
-    }
+    const helper = helperRefusal(err);
+    if (helper)
+      return new CaptureUnavailableError(
+        `the capture helper on ${this.session.target} refused the capture (${helper}); the command was: ` +
+          `\`${this.captureCommand}\``,
+        `the helper on the LB is from another lbcheck version, or lbcheck asked for something it does not ` +
+          `allow: ${fix}`,
+      );
+    return undefined;
+  }
+
+  private startError(what: string): CaptureUnavailableError {
+    const err = this.stderrText.trim();
+    const viaSudo = this.session.sudo ? this.sudoStartError(err) : undefined;
+    if (viaSudo) return viaSudo;
     if (
       /not found|No such file/i.test(err) ||
       (/failed to run command/.test(err) && !/permission|not permitted/i.test(err))
@@ -301,8 +336,8 @@ export class RemoteCapture implements CheckCapture {
       return new CaptureUnavailableError(
         `the SSH user on ${this.session.target} may not capture packets (${err.split('\n')[0]})`,
         'the account needs CAP_NET_RAW and CAP_NET_ADMIN to capture: give them to tcpdump (setcap ' +
-          "cap_net_raw,cap_net_admin=eip on the LB's tcpdump), or set sudo: true on the LB entry and install the " +
-          'rules `lbcheck sudoers` prints',
+          "cap_net_raw,cap_net_admin=eip on the LB's tcpdump), or set sudo: true on the LB entry and run on the " +
+          'LB the install script `lbcheck sudoers` prints',
       );
     }
     if (/syntax error|can't parse filter/i.test(err)) {

@@ -45,29 +45,46 @@ export interface LbFilterInput {
 }
 
 /** Segments worth seeing on a server-side connection: handshake, end, and the first bytes of a request or answer. */
-const SERVER_SIDE_SEGMENTS =
+export const SERVER_SIDE_SEGMENTS =
   '(tcp[tcpflags] & (tcp-syn|tcp-fin|tcp-rst) != 0' +
   ' or tcp[((tcp[12:1] & 0xf0) >> 2):4] = 0x47455420' + // "GET "
   ' or tcp[((tcp[12:1] & 0xf0) >> 2):4] = 0x48454144' + // "HEAD"
   ' or tcp[((tcp[12:1] & 0xf0) >> 2):4] = 0x48545450)'; // "HTTP"
+
+/**
+ * Connections the LB opens itself (any destination), and what answers them: the pool as the LB really uses it.
+ * Outbound SYNs are the LB's own; SYN-ACKs and resets coming in answer them. Also the template of the LB
+ * capture helper (lb-helpers.ts), which passes shell variables for the two values.
+ */
+export const LB_FILTER_OPENED = (sshPort: string, vip: string): string =>
+  `(tcp and not port ${sshPort} and (` +
+  '(outbound and tcp[tcpflags] & (tcp-syn|tcp-ack) = tcp-syn)' +
+  ' or (inbound and tcp[tcpflags] & (tcp-syn|tcp-ack) = (tcp-syn|tcp-ack))' +
+  ` or (inbound and tcp[tcpflags] & tcp-rst != 0 and not host ${vip})` +
+  ' or (outbound and tcp[((tcp[12:1] & 0xf0) >> 2):4] = 0x47455420)))';
 
 export function lbCaptureFilter(input: LbFilterInput): string {
   const vip = checkedIp(input.vip);
   const probe = `(host ${vip} and tcp port ${checkedPort(input.port)} and ${probePortMatch(input.sourcePort)})`;
   const members = input.members.map((m) => `(host ${checkedIp(m.host)} and tcp port ${checkedPort(m.port)})`);
   const toMembers = members.length > 0 ? [`(tcp and (${members.join(' or ')}) and ${SERVER_SIDE_SEGMENTS})`] : [];
-  // Connections the LB opens itself (any destination), and what answers them: the
-  // pool as the LB really uses it. Outbound SYNs are the LB's own; SYN-ACKs and
-  // resets coming in answer them.
-  const opened =
-    `(tcp and not port ${checkedPort(input.sshPort)} and (` +
-    '(outbound and tcp[tcpflags] & (tcp-syn|tcp-ack) = tcp-syn)' +
-    ' or (inbound and tcp[tcpflags] & (tcp-syn|tcp-ack) = (tcp-syn|tcp-ack))' +
-    ' or (inbound and tcp[tcpflags] & tcp-rst != 0 and not host ' +
-    vip +
-    ')' +
-    ' or (outbound and tcp[((tcp[12:1] & 0xf0) >> 2):4] = 0x47455420)))';
-  return [probe, ...toMembers, opened].join(' or ');
+  return [probe, ...toMembers, LB_FILTER_OPENED(String(checkedPort(input.sshPort)), vip)].join(' or ');
+}
+
+/** A filter on the LB as tcpdump's expression and as the capture helper's arguments (lb-helpers.ts). */
+export interface LbFilter {
+  filter: string;
+  /** The same filter for `lbcheck-capture`, which builds it itself from these addresses and ports. */
+  helperFilter: string[];
+}
+
+/** The LB's capture for one probe (its own source port): the expression and the helper's `flow` arguments. */
+export function lbFlowFilter(input: LbFilterInput & { sourcePort: number }): LbFilter {
+  const members = input.members.flatMap((m) => [m.host, String(m.port)]);
+  return {
+    filter: lbCaptureFilter(input),
+    helperFilter: ['flow', input.vip, String(input.port), String(input.sourcePort), String(input.sshPort), ...members],
+  };
 }
 
 /** At the vantage point: the probe's flow and any ICMP error (which names its sender). */
@@ -80,6 +97,9 @@ export function localCaptureFilter(vip: string, port: number, sourcePort: ProbeP
  * On the LB, while it connects to one member itself (step 3): the SYNs between them, both ways (its SYNs, the
  * member's SYN-ACKs). A capture sees an arriving packet before the LB's own firewall does (ignored-answers.ts).
  */
-export function memberAnswersFilter(host: string, port: number): string {
-  return `tcp and host ${checkedIp(host)} and tcp port ${checkedPort(port)} and tcp[tcpflags] & tcp-syn != 0`;
+export function memberAnswersFilter(host: string, port: number): LbFilter {
+  return {
+    filter: `tcp and host ${checkedIp(host)} and tcp port ${checkedPort(port)} and tcp[tcpflags] & tcp-syn != 0`,
+    helperFilter: ['member-syns', host, String(port)],
+  };
 }

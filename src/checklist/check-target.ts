@@ -12,7 +12,7 @@ export interface LbAccess {
   /** Capture interface on the LB ("any" to see client and server side). */
   captureInterface: string;
   label: string;
-  /** The account is not root: tcpdump and the LB's view run through `sudo -n` (src/remote/sudo.ts). */
+  /** The account is not root: the capture and the LB's view run through `sudo -n` as fixed helpers (lb-helpers.ts). */
   sudo?: boolean;
   /** Login shells kept waiting for commands (src/remote/warm-channels.ts); 0 for accounts with a forced command. */
   warmChannels?: number;

@@ -251,7 +251,7 @@ function poolDrift(mode: ModeStep | undefined, servers: ServersStep, protocol: P
   const configured = servers.members.filter((m) => m.source === 'configured');
   if (!configured.some((m) => memberOk(m.fromLb, protocol))) return undefined;
   const names = configured.map((m) => m.address);
-  const fromView = servers.lbView?.pool.map((v) => v.address) ?? [];
+  const fromView = servers.lbView?.pool.flatMap((v) => (v.address ? [v.address] : [])) ?? [];
   const used = [...new Set([...mode.serverSide.map((s) => `${s.address}:${s.port}`), ...fromView])].filter(
     (a) => !names.includes(a),
   );

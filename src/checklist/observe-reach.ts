@@ -9,7 +9,7 @@ import type { CaptureEnd, CheckCapture } from '../capture/shared-capture.js';
 import { tcpConnect, type ConnectResult } from '../probe/tcp-connect.js';
 import type { SshSession } from '../remote/ssh-session.js';
 import type { CaptureHubs } from './capture-hubs.js';
-import { lbCaptureFilter, localCaptureFilter } from './capture-filter.js';
+import { lbFlowFilter, localCaptureFilter } from './capture-filter.js';
 import type { CheckTarget, LbAccess } from './check-target.js';
 import { findClientSyn } from './flow-analysis.js';
 import type { CaptureView, ReachObservation } from './observation.js';
@@ -50,13 +50,7 @@ export function startLbCapture(
     ...DEFAULT_CAPTURE_LIMITS,
     iface: lb.captureInterface,
     maxSeconds: boundSeconds,
-    filter: lbCaptureFilter({
-      vip: target.vip,
-      port: target.port,
-      sourcePort,
-      members: target.members,
-      sshPort: lb.port,
-    }),
+    ...lbFlowFilter({ vip: target.vip, port: target.port, sourcePort, members: target.members, sshPort: lb.port }),
   });
 }
 

@@ -99,7 +99,7 @@ async function answersReachingLb(
     iface,
     maxPackets: 100,
     maxSeconds: Math.ceil(Math.max(timeoutMs, WATCH_MS) / 1000) + 5,
-    filter: memberAnswersFilter(m.host, m.port),
+    ...memberAnswersFilter(m.host, m.port),
   }).catch(() => undefined);
   if (!capture) return undefined;
   const member = { host: m.host, port: m.port, protocol: target.protocol, path: target.httpPath };

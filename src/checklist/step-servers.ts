@@ -111,9 +111,9 @@ function probeWords(p: MemberProbe): string {
 export function compareView(view: LbView, members: MemberResult[], protocol: 'http' | 'tcp'): string[] {
   if (view.error) return [`The LB's own view could not be read: ${view.error}.`];
   const who = VIEW_NAME[view.source];
-  const lines: string[] = [];
+  const lines: string[] = view.hidden ? [view.hidden] : [];
   for (const v of view.pool) {
-    const m = members.find((x) => x.address === v.address);
+    const m = members.find((x) => v.address !== '' && x.address === v.address);
     if (!m || v.state === undefined) continue;
     const up = v.state === 'UP' || v.state.startsWith('UP');
     const ok = memberOk(m.fromLb, protocol);
@@ -130,7 +130,9 @@ export function compareView(view: LbView, members: MemberResult[], protocol: 'ht
   const configured = members.filter((m) => m.source === 'configured').map((m) => m.address);
   const extra = [...listed].filter((a) => !configured.includes(a));
   const missing = configured.filter((a) => !listed.has(a));
-  if (configured.length > 0 && (extra.length > 0 || missing.length > 0)) {
+  // A server the LB names without its address (HAProxy at level user) cannot be told from a member: no pool claim.
+  const complete = !listed.has('');
+  if (complete && configured.length > 0 && (extra.length > 0 || missing.length > 0)) {
     lines.push(
       `The LB's pool lists ${[...listed].join(', ') || 'nothing'}; the inventory says ${configured.join(', ')}.`,
     );

@@ -37,7 +37,7 @@ export const coreCommands: CliCommand[] = [
   {
     name: 'sudoers',
     usage: 'sudoers [--config FILE]',
-    summary: 'print the sudoers rules for LB accounts that are not root (sudo: true in the inventory)',
+    summary: 'print the install script (two helpers, one sudoers rule) for LB accounts that are not root (sudo: true)',
     oneShot: true,
     load: async () => (await import('./sudoers-command.js')).sudoersMain,
   },

@@ -35,7 +35,10 @@ const FLAGS: FlagSpec[] = [
   { name: 'protocol', value: 'http|tcp', help: 'service protocol (default http)' },
   { name: 'capture-interface', value: 'IFACE', help: 'capture interface on the LB (default any)' },
   { name: 'source', value: 'ADDRESS', help: 'probe from this address of this machine (a vantage point of its own)' },
-  { name: 'sudo', help: 'with --lb: the account is not root; tcpdump and the LB view run through sudo -n' },
+  {
+    name: 'sudo',
+    help: 'with --lb: the account is not root; the capture and the LB view run through sudo -n (lbcheck sudoers)',
+  },
   {
     name: 'no-warm-channels',
     help: 'open an SSH channel per command, none waiting ahead (a key whose forced command vets each command)',

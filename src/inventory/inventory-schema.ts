@@ -59,7 +59,7 @@ const lbFields = {
   sudo: flag('sudo')
     .nullish()
     .describe(
-      'the account is not root: tcpdump and the LB view run through sudo -n (`lbcheck sudoers` prints the rules)',
+      'the account is not root: the capture and the LB view run through sudo -n (helpers from `lbcheck sudoers`)',
     ),
 };
 

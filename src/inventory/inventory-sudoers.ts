@@ -1,20 +1,13 @@
-// The sudoers rules an inventory needs: for each account that logs in with
-// `sudo: true`, the capture on each of its LBs' interfaces and the view of each
-// VIP those LBs serve (HAProxy socket, nginx config, iptables). Pure; printed by
-// `lbcheck sudoers`, installed on the LBs by their owners.
-import { sudoersSnippet } from '../remote/sudo.js';
+// What each LB account that logs in with `sudo: true` may run as root: the
+// capture on its LBs' interfaces and the view of each VIP those LBs serve
+// (HAProxy socket, nginx config, iptables), as the grants written into the
+// helpers of `lbcheck sudoers`' install script. Pure; installed by the LB owners.
+import type { LbAccessInstall } from '../remote/sudo.js';
 import type { Inventory, InventoryVip } from './inventory-types.js';
-
-export interface AccountSudoers {
-  user: string;
-  /** The inventory's LB names this account logs in to. */
-  loadBalancers: string[];
-  snippet: string;
-}
 
 const servedBy = (vip: InventoryVip, lb: string): boolean => vip.lb === lb || (vip.lbNodes ?? []).includes(lb);
 
-export function sudoersForInventory(inv: Inventory): AccountSudoers[] {
+export function sudoersForInventory(inv: Inventory): LbAccessInstall[] {
   const byUser = new Map<string, string[]>();
   for (const lb of inv.loadBalancers.values()) {
     if (lb.sudo) byUser.set(lb.ssh.user, [...(byUser.get(lb.ssh.user) ?? []), lb.name]);
@@ -26,13 +19,12 @@ export function sudoersForInventory(inv: Inventory): AccountSudoers[] {
     return {
       user,
       loadBalancers: names,
-      snippet: sudoersSnippet({
-        user,
+      grants: {
         captureInterfaces: uniq(names.map((n) => inv.loadBalancers.get(n)?.captureInterface ?? 'any')),
         haproxySockets: uniq(views.flatMap((v) => (v.kind === 'haproxy' ? [v.socket] : []))),
         nginxConfigs: uniq(views.flatMap((v) => (v.kind === 'nginx' ? [v.config ?? ''] : []))),
         iptables: views.some((v) => v.kind === 'iptables'),
-      }),
+      },
     };
   });
 }

@@ -167,7 +167,7 @@ export interface ServersStep extends StepBase {
   /** The LB's own view of the pool, set beside the probes; `agreement` says where they agree or not. */
   lbView?: {
     source: 'haproxy' | 'iptables' | 'nginx';
-    pool: { address: string; state?: string; check?: string }[];
+    pool: { address: string; name?: string; state?: string; check?: string }[];
     snat?: boolean;
     error?: string;
     agreement: string[];

@@ -6,8 +6,7 @@ import { pinsFromKnownHosts } from '../../src/remote/host-keys.js';
 import type { LbViewSpec } from '../../src/checklist/lb-view.js';
 import { haproxySocket } from '../lab/lb-configs.js';
 import { labFiles, type Lab, type VipKind } from '../lab/lab.js';
-import { LAB_SUDO_USER, type LabSsh } from '../lab/sshd.js';
-import { sudoersSnippet } from '../../src/remote/sudo.js';
+import type { LabSsh } from '../lab/sshd.js';
 
 export function labLbAccess(lab: Lab): LbAccess {
   return accessTo(lab.sshInfo, 'lab-lb');
@@ -24,18 +23,6 @@ export function sudoLbAccess(lab: Lab): LbAccess {
   const sudo = lab.sshd?.sudo;
   if (!sudo) throw new Error('the lab LB has no unprivileged account');
   return { ...accessTo(sudo.ssh, 'lab-lb-sudo'), sudo: true };
-}
-
-/** The sudoers rules lbcheck prints for the lab's LB (its paths, its views), as an operator would install them. */
-export function labSudoRules(lab: Lab, parts: { capture?: boolean; views?: boolean } = {}): string[] {
-  const snippet = sudoersSnippet({
-    user: LAB_SUDO_USER,
-    captureInterfaces: parts.capture === false ? [] : ['any'],
-    haproxySockets: parts.views === false ? [] : [haproxySocket(lab.dir, 'http'), haproxySocket(lab.dir, 'tcp')],
-    nginxConfigs: parts.views === false ? [] : [labFiles(lab).nginxConf],
-    iptables: parts.views !== false,
-  });
-  return snippet.split('\n').filter((l) => !l.startsWith('#'));
 }
 
 function accessTo(ssh: LabSsh, name: string): LbAccess {

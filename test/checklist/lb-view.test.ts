@@ -2,8 +2,11 @@
 // lab's HAProxy 2.6 (`show stat`), iptables-save and nginx -T print.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { MemberResult } from '../../src/model/report.js';
+import { compareView } from '../../src/checklist/step-servers.js';
 import {
   parseHaproxyStat,
+  parseHaproxyView,
   parseIptablesDnat,
   parseNginxUpstream,
   parseView,
@@ -22,10 +25,62 @@ const SHOW_STAT = [
 describe('the LB view parsers', () => {
   it("HAProxy show stat: the backend's servers with state, last check and address; other backends ignored", () => {
     assert.deepEqual(parseHaproxyStat(SHOW_STAT, 'pool_http'), [
-      { address: '10.0.0.11:8080', state: 'DOWN', check: 'L4CON' },
-      { address: '10.0.0.12:8080', state: 'UP', check: 'L7OK' },
+      { address: '10.0.0.11:8080', name: 's1', state: 'DOWN', check: 'L4CON' },
+      { address: '10.0.0.12:8080', name: 's2', state: 'UP', check: 'L7OK' },
     ]);
     assert.throws(() => parseHaproxyStat('Unknown command', 'pool_http'), /no CSV header/);
+  });
+
+  // HAProxy 2.6 on a stats socket at level user: `show stat` leaves the addr column empty, `show servers state`
+  // (asked on the same connection, after `;`) still lists each server's address and port by name.
+  const USER_LEVEL_STAT = SHOW_STAT.replace(',10.0.0.11:8080,', ',,')
+    .replace(',10.0.0.12:8080,', ',,')
+    .replace(',10.9.9.9:80,', ',,');
+  const SERVERS_STATE = [
+    '1',
+    '# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port',
+    '3 pool_http 1 s1 10.0.0.11 0 0 1 1 5 7 2 0 6 0 0 0 - 8080 - 0 0 - - 0',
+    '3 pool_http 2 s2 10.0.0.12 2 0 1 1 5 15 3 3 6 0 0 0 - 8080 - 0 0 - - 0',
+    '4 other 1 s9 10.9.9.9 2 0 1 1 5 6 3 3 6 0 0 0 - 80 - 0 0 - - 0',
+    '',
+  ].join('\n');
+  const member = (address: string, ok: boolean): MemberResult => {
+    const probe = ok
+      ? { outcome: 'connected' as const, httpStatus: 200, ms: 3 }
+      : { outcome: 'refused' as const, ms: 1, code: 'L4CON' };
+    return { address, direct: probe, fromLb: probe, source: 'configured' };
+  };
+  const members = [member('10.0.0.11:8080', false), member('10.0.0.12:8080', true)];
+
+  it('HAProxy at level user: servers matched by name to `show servers state`, and the report says what that level hides', () => {
+    const view = parseHaproxyView(`${USER_LEVEL_STAT}\n\n${SERVERS_STATE}`, 'pool_http');
+    assert.deepEqual(view.pool, [
+      { address: '10.0.0.11:8080', name: 's1', state: 'DOWN', check: 'L4CON' },
+      { address: '10.0.0.12:8080', name: 's2', state: 'UP', check: 'L7OK' },
+    ]);
+    assert.match(view.hidden ?? '', /no server addresses \(a stats socket at level user hides them\).*matched by name/);
+    const said = compareView({ source: 'haproxy', command: 'x', ...view }, members, 'http').join(' ');
+    assert.match(said, /HAProxy marks 10\.0\.0\.12:8080 UP \(L7OK\); our probe from the LB gets HTTP 200 too/);
+    assert.doesNotMatch(said, /pool lists/);
+    // With addresses in `show stat` itself (level operator or admin) there is nothing to say.
+    assert.equal(parseHaproxyView(`${SHOW_STAT}\n\n${SERVERS_STATE}`, 'pool_http').hidden, undefined);
+  });
+
+  it('HAProxy at level user without `show servers state`: servers by name only, never "the pool lists nothing"', () => {
+    const view = parseHaproxyView(USER_LEVEL_STAT, 'pool_http');
+    assert.deepEqual(
+      view.pool.map((m) => [m.name, m.address, m.state]),
+      [
+        ['s1', '', 'DOWN'],
+        ['s2', '', 'UP'],
+      ],
+    );
+    const said = compareView({ source: 'haproxy', command: 'x', ...view }, members, 'http');
+    assert.deepEqual(said, [
+      "HAProxy's `show stat` gave no server addresses (a stats socket at level user hides them), and " +
+        '`show servers state` did not list them: its servers s1 (DOWN), s2 (UP) are known by name only, so they ' +
+        'are not compared with the members by address.',
+    ]);
   });
 
   it('iptables-save: DNAT targets for the VIP and whether SNAT applies', () => {

@@ -1,6 +1,6 @@
 // `lbcheck run` on a real estate, from an inventory as an operator writes it:
 // an HA pair whose first node is reached as an unprivileged account with
-// `sudo: true` (rules from `lbcheck sudoers`) and whose second is the standby.
+// `sudo: true` (access installed by the script `lbcheck sudoers` prints) and whose second is the standby.
 // After a failover the report names the standby and lists the group.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -13,7 +13,7 @@ import type { ReachStep, Report } from '../../src/model/report.js';
 import { startLab, type Lab } from '../lab/lab.js';
 import { LAB_SUDO_USER } from '../lab/sshd.js';
 import { failoverToStandby, startStandby } from '../lab/standby.js';
-import { setLabSudoRules } from '../checklist/sudo-rules.js';
+import { runAsLbRoot } from '../checklist/sudo-rules.js';
 
 const cli = fileURLToPath(new URL('../../adapters/lbcheck.js', import.meta.url));
 let lab: Lab;
@@ -67,13 +67,15 @@ after(() => {
 });
 
 describe('lbcheck run on an HA pair with a sudo account', () => {
-  it('lbcheck sudoers prints the rules; installed, the check runs through the pair and names the node', async () => {
+  it('lbcheck sudoers prints the install script; run as root on the LB, the check runs through the pair', async () => {
     const printed = await lbcheck(['sudoers']);
     assert.equal(printed.code, 0, printed.stderr);
-    assert.match(printed.stdout, /# for edge-a \(account lbcheck-lab\)/);
-    setLabSudoRules(
-      lab,
-      printed.stdout.split('\n').filter((l) => l !== '' && !l.startsWith('#')),
+    assert.match(printed.stdout, /^#!\/bin\/bash\n# lbcheck: access for the LB account lbcheck-lab on edge-a,/);
+    const installed = await runAsLbRoot(lab, printed.stdout);
+    assert.equal(installed.code, 0, installed.stderr);
+    assert.match(
+      installed.stdout,
+      /lbcheck: installed \/usr\/local\/sbin\/lbcheck-capture, \/etc\/sudoers.d\/lbcheck for lbcheck-lab/,
     );
     const r = await lbcheck(['run', 'web-vip', '--json']);
     assert.equal(r.code, 0, r.stderr);

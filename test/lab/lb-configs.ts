@@ -21,6 +21,10 @@ export function haproxyTlsConfig(vip: string, port: number, pem: string, members
 /** The runtime API socket of a lab HAProxy (lbcheck reads `show stat` from it over SSH). */
 export const haproxySocket = (dir: string, mode: 'http' | 'tcp'): string => `${dir}/haproxy-${mode}.sock`;
 
+/** The same HAProxy's stats sockets at the other levels (the main one is at level operator). */
+export const haproxyLevelSocket = (socket: string, level: 'user' | 'admin'): string =>
+  socket.replace(/\.sock$/, `-${level}.sock`);
+
 export function haproxyConfig(
   mode: 'http' | 'tcp',
   vip: string,
@@ -31,7 +35,13 @@ export function haproxyConfig(
   return [
     'global',
     '  maxconn 512',
-    ...(socket ? [`  stats socket ${socket} mode 600 level operator`] : []),
+    ...(socket
+      ? [
+          `  stats socket ${socket} mode 600 level operator`,
+          `  stats socket ${haproxyLevelSocket(socket, 'user')} mode 600 level user`,
+          `  stats socket ${haproxyLevelSocket(socket, 'admin')} mode 600 level admin`,
+        ]
+      : []),
     'defaults',
     `  mode ${mode}`,
     '  timeout connect 2s',

@@ -28,6 +28,10 @@ export interface LabSudo {
   sudoersFile: string;
   /** Every command sudo ran or refused on the LB (sudo's own log, `Defaults logfile`). */
   logFile: string;
+  /** What the LB's sshd and its sessions see as /usr/local/sbin (where the install script puts the helpers). */
+  helperDir: string;
+  /** What they see as /etc/sudoers.d (included by the lab's sudoers, as on Debian). */
+  sudoersDir: string;
 }
 
 export interface LabSshd {
@@ -67,9 +71,15 @@ function prepareSudoUser(
   const sudoersFile = join(etc, 'sudoers');
   const logFile = join(dir, 'sudo.log');
   writeFileSync(sudoersFile, labSudoers(logFile, []), { mode: 0o440 });
+  // Root's own, as on an LB: the install script refuses directories anyone else could write to.
+  const helperDir = join(dir, 'lb-usr-local-sbin');
+  const sudoersDir = join(etc, 'sudoers.d');
+  for (const d of [helperDir, sudoersDir]) mkdirSync(d, { recursive: true, mode: 0o755 });
   return {
-    sudo: { ssh: { ...base, user: LAB_SUDO_USER }, sudoersFile, logFile },
+    sudo: { ssh: { ...base, user: LAB_SUDO_USER }, sudoersFile, logFile, helperDir, sudoersDir },
     binds: [
+      [helperDir, '/usr/local/sbin'],
+      [sudoersDir, '/etc/sudoers.d'],
       add('passwd', `${LAB_SUDO_USER}:x:${LAB_SUDO_UID}:${LAB_SUDO_UID}:lbcheck lab LB account:${home}:/bin/sh`, 0o644),
       add('group', `${LAB_SUDO_USER}:x:${LAB_SUDO_UID}:`, 0o644),
       add('shadow', `${LAB_SUDO_USER}:*:19000:0:99999:7:::`, 0o640),
@@ -90,6 +100,7 @@ export function labSudoers(logFile: string, rules: string[]): string {
     'Defaults !syslog',
     'root ALL=(ALL:ALL) ALL',
     ...rules,
+    '@includedir /etc/sudoers.d',
     '',
   ].join('\n');
 }

@@ -1,74 +1,119 @@
-// The sudoers rules lbcheck prints allow exactly the command lines it runs:
-// the capture's regular expression (as sudo matches it: the arguments joined
-// by spaces) accepts the real tcpdump argv and refuses one with an option
-// smuggled in; paths and socket names are escaped as sudoers needs.
+// What runs through sudo, and what `lbcheck sudoers` prints: the capture and
+// the views go only to the two fixed helpers (never tcpdump, socat or nginx
+// themselves), the rule names the helpers by path and sha256 with no argument
+// pattern, and the install script carries the very helpers the rule pins.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { DEFAULT_CAPTURE_LIMITS, tcpdumpArgv } from '../../src/capture/remote-capture.js';
+import { lbFlowFilter } from '../../src/checklist/capture-filter.js';
 import { viewCommand } from '../../src/checklist/lb-view.js';
 import { parseInventory } from '../../src/inventory/load-inventory.js';
 import { sudoersForInventory } from '../../src/inventory/inventory-sudoers.js';
-import { privileged, sudoersSnippet, sudoRefusal } from '../../src/remote/sudo.js';
+import { CAPTURE_HELPER, VIEW_HELPER } from '../../src/remote/lb-helpers.js';
+import {
+  helperRefusal,
+  lbAccessInstallScript,
+  lbHelpers,
+  privileged,
+  sudoersRules,
+  sudoRefusal,
+} from '../../src/remote/sudo.js';
 
-/** The capture rule's regular expression for one interface, as a JavaScript RegExp. */
-function captureRule(snippet: string): RegExp {
-  const m = /\/usr\/bin\/timeout (\^[^\n]*?\$)/.exec(snippet);
-  assert.ok(m?.[1], snippet);
-  return new RegExp(m[1]);
-}
+const flow = lbFlowFilter({
+  vip: '198.18.2.1',
+  port: 80,
+  sourcePort: 40001,
+  members: [{ host: '198.18.3.1', port: 8080 }],
+  sshPort: 22,
+});
+const limits = { ...DEFAULT_CAPTURE_LIMITS, iface: 'any', maxSeconds: 18, ...flow };
+const grants = {
+  captureInterfaces: ['any'],
+  haproxySockets: ['/run/haproxy/lbcheck.sock'],
+  nginxConfigs: [],
+  iptables: true,
+};
 
-const limits = { ...DEFAULT_CAPTURE_LIMITS, iface: 'any', maxSeconds: 18, filter: '(host 198.18.2.1 and port 80)' };
-
-describe('sudo: the printed rules and the commands run', () => {
-  const snippet = sudoersSnippet({ user: 'lbcheck', haproxySockets: ['/run/haproxy/admin.sock'], iptables: true });
-
-  it('the capture runs through sudo -n, with the filter after --', () => {
-    const argv = tcpdumpArgv(limits, true);
-    assert.deepEqual(argv.slice(0, 3), ['sudo', '-n', 'timeout']);
-    assert.deepEqual(argv.slice(-2), ['--', limits.filter]);
-    assert.ok(!tcpdumpArgv(limits, false).includes('sudo'));
+describe('sudo: the commands run and the rules printed', () => {
+  it('through sudo the capture is the helper with numbers and addresses only; as root, tcpdump itself', () => {
+    assert.deepEqual(tcpdumpArgv(limits, true), [
+      'sudo',
+      '-n',
+      CAPTURE_HELPER,
+      'v1',
+      'any',
+      '18',
+      '10000',
+      '262',
+      'flow',
+      '198.18.2.1',
+      '80',
+      '40001',
+      '22',
+      '198.18.3.1',
+      '8080',
+    ]);
+    const root = tcpdumpArgv(limits, false);
+    assert.equal(root[0], 'timeout');
+    assert.equal(root.at(-1), flow.filter);
+    assert.throws(() => tcpdumpArgv({ ...limits, helperFilter: undefined }, true), /cannot run through sudo/);
   });
 
-  it("the capture rule matches lbcheck's own argv, whatever the filter", () => {
-    const rule = captureRule(snippet);
-    for (const filter of [limits.filter, '(host 198.18.2.1 and port 80) or (tcp[13] & 2 != 0 and src 10.0.0.1)'])
-      assert.match(
-        tcpdumpArgv({ ...limits, filter }, true)
-          .slice(3)
-          .join(' '),
-        rule,
-      );
-  });
-
-  it('the capture rule refuses an extra option, another interface or a command instead of tcpdump', () => {
-    const rule = captureRule(snippet);
-    const args = tcpdumpArgv(limits, true).slice(3);
-    const smuggled = [...args.slice(0, -2), '-z', '/bin/sh', '-G', '1', '--', limits.filter];
-    assert.doesNotMatch(smuggled.join(' '), rule);
-    assert.doesNotMatch(args.join(' ').replace('-i any', '-i eth0'), rule);
-    assert.doesNotMatch(args.join(' ').replace(' tcpdump ', ' /bin/sh '), rule);
-    // Anything after `--` is tcpdump's filter expression, never an option: that part may vary.
-    assert.match([...args, '-z', '/bin/sh'].join(' '), rule);
-  });
-
-  it('the view rules are exact, with the characters sudoers needs escaped', () => {
-    assert.match(snippet, /\/usr\/bin\/socat stdio UNIX-CONNECT\\:\/run\/haproxy\/admin\.sock/);
-    assert.match(snippet, /\/usr\/sbin\/iptables-save -t nat/);
-    assert.ok(!snippet.includes('nginx'));
-    const socat = viewCommand({ kind: 'haproxy', socket: '/run/haproxy/admin.sock', backend: 'web' }, true);
-    assert.match(socat[2] ?? '', /\| sudo -n socat stdio "UNIX-CONNECT:\$1"/);
-    assert.deepEqual(viewCommand({ kind: 'iptables' }, true), ['sudo', '-n', 'iptables-save', '-t', 'nat']);
+  it('through sudo the views are the view helper with the socket or config; as root, the reads themselves', () => {
+    const haproxy = { kind: 'haproxy' as const, socket: '/run/haproxy/lbcheck.sock', backend: 'web' };
+    assert.deepEqual(viewCommand(haproxy, true), ['sudo', '-n', VIEW_HELPER, 'v1', 'haproxy', haproxy.socket]);
+    assert.deepEqual(viewCommand({ kind: 'iptables' }, true), ['sudo', '-n', VIEW_HELPER, 'v1', 'iptables']);
+    assert.deepEqual(viewCommand({ kind: 'nginx' }, true), ['sudo', '-n', VIEW_HELPER, 'v1', 'nginx']);
+    assert.match(viewCommand(haproxy, false)[2] ?? '', /^printf "show stat;show servers state\\n" \| socat stdio/);
+    assert.deepEqual(viewCommand({ kind: 'iptables' }, false), ['iptables-save', '-t', 'nat']);
     assert.deepEqual(privileged(['ip', '-o', 'addr'], false), ['ip', '-o', 'addr']);
   });
 
-  it("sudo's refusals are recognised; its host-name warning is not a refusal", () => {
+  it('the rule names each helper by full path and sha256, with no argument pattern and nothing else', () => {
+    const helpers = lbHelpers(grants);
+    const rules = sudoersRules('ops', helpers);
+    const digest = (s: string): string => createHash('sha256').update(s).digest('hex');
+    const line = rules.split('\n').find((l) => l.startsWith('ops ALL='));
+    assert.equal(
+      line,
+      `ops ALL=(root) NOPASSWD: sha256:${digest(helpers[0]?.script ?? '')} ${CAPTURE_HELPER}, ` +
+        `sha256:${digest(helpers[1]?.script ?? '')} ${VIEW_HELPER}`,
+    );
+    assert.match(rules, /^Defaults:ops !requiretty, env_reset$/m);
+    assert.doesNotMatch(rules, /tcpdump|socat|nginx|iptables|\^|\$|\*/);
+    assert.deepEqual(
+      lbHelpers({ ...grants, haproxySockets: [], iptables: false }).map((h) => h.path),
+      [CAPTURE_HELPER],
+    );
+  });
+
+  it('the install script carries the helpers the rule pins, checks them and the rule before installing', () => {
+    const script = lbAccessInstallScript({ user: 'ops', loadBalancers: ['a'], grants });
+    for (const h of lbHelpers(grants)) {
+      assert.ok(script.includes(h.script.trimEnd()), h.path);
+      assert.match(script, new RegExp(`install -o root -g root -m 0755 "\\$tmp/[a-z-]+" ${h.path}\n`));
+    }
+    assert.ok(script.includes(sudoersRules('ops', lbHelpers(grants)).trimEnd()));
+    assert.match(script, /sha256sum -c --quiet -/);
+    assert.match(
+      script,
+      /visudo -c -q -f "\$tmp\/sudoers"\ninstall -o root -g root -m 0440 "\$tmp\/sudoers" \/etc\/sudoers.d\/lbcheck/,
+    );
+  });
+
+  it("sudo's and the helpers' refusals are recognised; sudo's host-name warning is not a refusal", () => {
     assert.equal(sudoRefusal('sudo: a password is required\n'), 'sudo: a password is required');
     assert.equal(sudoRefusal('sh: 1: sudo: not found\n'), 'sudo: not found');
     assert.equal(sudoRefusal('sudo: unable to resolve host lb1: Name or service not known\n'), undefined);
     assert.equal(sudoRefusal('tcpdump: listening on any\n'), undefined);
+    assert.equal(
+      helperRefusal('lbcheck-capture: refused: VIP must be an IPv4 or IPv6 address; nothing was run\n'),
+      'VIP must be an IPv4 or IPv6 address; nothing was run',
+    );
   });
 
-  it('lbcheck sudoers: one snippet per sudo account, with the views of the VIPs its LBs serve', () => {
+  it('lbcheck sudoers: one account, its LBs, their interfaces and the views of the VIPs they serve', () => {
     const inv = parseInventory(
       [
         'loadBalancers:',
@@ -87,9 +132,11 @@ describe('sudo: the printed rules and the commands run', () => {
     assert.equal(rest.length, 0);
     assert.equal(ops?.user, 'ops');
     assert.deepEqual(ops?.loadBalancers, ['a', 'b']);
-    assert.match(ops?.snippet ?? '', /tcpdump -i any /);
-    assert.match(ops?.snippet ?? '', /tcpdump -i bond0 /);
-    assert.match(ops?.snippet ?? '', /\/usr\/sbin\/nginx -T -q -c \/etc\/nginx\/nginx\.conf/);
-    assert.ok(!(ops?.snippet ?? '').includes('iptables-save'), 'the root LB c is not ops');
+    assert.deepEqual(ops?.grants, {
+      captureInterfaces: ['any', 'bond0'],
+      haproxySockets: [],
+      nginxConfigs: ['/etc/nginx/nginx.conf'],
+      iptables: false,
+    });
   });
 });
