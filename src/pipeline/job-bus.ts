@@ -105,21 +105,18 @@ export class QueueUnavailableError extends BackendUnavailableError {
 }
 
 /**
- * Hides credentials in a redis:// URL before it is shown or logged. WHATWG URL parsing splits the
- * userinfo at its last "@", so a password holding "@" is masked whole; a password-only URL
- * (rediss://:secret@h) and a lone username that may be a password (redis://secret@h) are masked too.
+ * Hides credentials in a redis:// URL before it is shown or logged: everything between "://" and the LAST "@"
+ * of the text is masked, whatever a URL parser would call user, password or host. (WHATWG parsing ends the
+ * authority at the first "/", so in redis://app:12/sl@sh-SECRET@127.0.0.1:6391 it sees host "app" and a path
+ * holding the password; masking by parts would print it.)
  */
 export function safeRedisUrl(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    // Unparseable: any part of it could be a password, so none of it is shown.
-    return '(unparseable Redis URL, not shown)';
-  }
-  if (parsed.password !== '') parsed.password = '***';
-  else if (parsed.username !== '') parsed.username = '***';
-  return parsed.toString();
+  const scheme = url.indexOf('://');
+  // Not a URL: any part of it could be a password, so none of it is shown.
+  if (scheme < 0) return '(not a redis:// URL, not shown)';
+  const at = url.lastIndexOf('@');
+  if (at < scheme + 3) return url;
+  return `${url.slice(0, scheme + 3)}***${url.slice(at)}`;
 }
 
 // Spelled without the i flag: the inventory's JSON Schema carries this pattern, and JSON Schema has no flags.
