@@ -4,6 +4,7 @@
 import { BackendUnavailableError, describeFailure } from '../errors.js';
 import type { CheckRequest, ReportJob } from './types.js';
 import type { WatchRound } from '../watch/watch.js';
+import { STALE_IN_FLIGHT_MS } from './state.js';
 
 export interface Closeable {
   close(): Promise<void>;
@@ -15,6 +16,18 @@ export interface CheckJobContext {
   /** The last attempt the queue will make: a processor reports a retryable failure itself only then. */
   maxAttempts: number;
 }
+
+/**
+ * How long after it was due a sealed job may still start; an older seal is refused (LBCHECK_JOB_KEY), and a
+ * used nonce is remembered this long. Checks and watch rounds: the time after which a check without progress is
+ * declared lost (a later run would contradict that). Reports: a day, so a bot that was down for hours still
+ * posts its results; posts are idempotent per report, so a replayed report posts nothing again.
+ */
+export const MAX_QUEUE_WAIT_MS = {
+  checks: STALE_IN_FLIGHT_MS,
+  reports: 24 * 3600_000,
+  watch: STALE_IN_FLIGHT_MS,
+} as const;
 
 /** Runs of a check job: the first, and one retry (with backoff) for failures the error table calls retryable. */
 export const CHECK_ATTEMPTS = 2;
