@@ -59,7 +59,8 @@ function announce(
     if (!config.jobKey)
       say(
         'WARNING: LBCHECK_JOB_KEY is not set: queued jobs are not sealed, so whoever can write to this Redis can ' +
-          'queue checks and posts (set the same key on bot and workers)',
+          'queue checks and posts (set the same key on bot and workers; without it, only a Redis on this machine is ' +
+          'accepted)',
       );
   }
   say(

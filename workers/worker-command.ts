@@ -66,7 +66,8 @@ export async function workerMain(args: string[]): Promise<number> {
     if (!config.jobKey)
       log.log(
         'warn',
-        'LBCHECK_JOB_KEY is not set: jobs are not sealed, so whoever can write to Redis can queue checks',
+        'LBCHECK_JOB_KEY is not set: jobs are not sealed, so whoever can write to Redis can queue checks ' +
+          '(accepted only because this Redis is on this machine)',
         {},
       );
     const worker = startCheckWorker(backend, config, () => holder?.current, log);

@@ -25,7 +25,14 @@ import { evidenceContentType } from './card-image.js';
 import { evidenceLinks } from './evidence-links.js';
 import type { TeamsEnv } from './teams-env.js';
 import { TeamsPoster } from './teams-poster.js';
-import { activityRefusal, BodyTooLargeError, hasBearerToken, readCappedBody } from './teams-request-guard.js';
+import {
+  activityRefusal,
+  BodyTooLargeError,
+  hasBearerToken,
+  localRequestRefusal,
+  localServiceUrlRefusal,
+  readCappedBody,
+} from './teams-request-guard.js';
 
 /** How the bot obtains tokens for its replies; tests pass one that needs no Azure AD. */
 export type TeamsCredentialsFactory = NonNullable<
@@ -88,7 +95,9 @@ function parseObject(raw: Buffer): Record<string, unknown> | undefined {
 }
 
 function plain(res: ServerResponse, status: number, text: string): void {
-  res.writeHead(status, { 'content-type': 'text/plain', connection: 'close' }).end(text);
+  res
+    .writeHead(status, { 'content-type': 'text/plain', 'x-content-type-options': 'nosniff', connection: 'close' })
+    .end(text);
 }
 
 /**
@@ -205,10 +214,18 @@ export async function startTeams(opts: TeamsOptions): Promise<RunningTeams> {
     });
   };
 
+  let boundPort = 0;
   const server: Server = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://bot');
-      if (req.method === 'POST' && url.pathname === '/api/messages') {
+      const isMessage = req.method === 'POST' && url.pathname === '/api/messages';
+      const localRefused = opts.local ? localRequestRefusal(req, boundPort, isMessage) : undefined;
+      if (localRefused) {
+        opts.log.log('warn', 'teams local-mode request refused', { status: localRefused.status });
+        plain(res, localRefused.status, localRefused.text);
+        return;
+      }
+      if (isMessage) {
         // Before reading a byte of the body: no token, no work.
         if (authenticated && !hasBearerToken(req)) {
           plain(res, 401, 'unauthorized');
@@ -225,6 +242,13 @@ export async function startTeams(opts: TeamsOptions): Promise<RunningTeams> {
         const body = parseObject(raw);
         if (!body) {
           plain(res, 400, 'body is not a JSON object');
+          return;
+        }
+        // Unauthenticated, replies go where the activity says: in local mode, only to this machine.
+        const offMachine = opts.local ? localServiceUrlRefusal(body) : undefined;
+        if (offMachine) {
+          opts.log.log('warn', 'teams local-mode activity refused', { reason: 'serviceUrl not on loopback' });
+          plain(res, offMachine.status, offMachine.text);
           return;
         }
         // botbuilder answers some token failures (a bad signature) with 500 and the validator's text: decide here.
@@ -294,6 +318,7 @@ export async function startTeams(opts: TeamsOptions): Promise<RunningTeams> {
   });
   const address = server.address() as AddressInfo;
   const port = address.port;
+  boundPort = port;
   if (!authenticated)
     opts.log.log('warn', 'Teams runs UNAUTHENTICATED (TEAMS_LOCAL=1): listening on 127.0.0.1 only, for local use', {
       port,

@@ -3,6 +3,7 @@
 // header first, then a capped body, then where the activity claims to come
 // from (channel, tenant) and where replies would go (serviceUrl).
 import type { IncomingMessage } from 'node:http';
+import { isLoopbackHost, loopbackUrlHost } from '../../src/runtime/loopback.js';
 
 /** Bot Framework activities are a few KB; anything near this is not one. */
 export const MAX_ACTIVITY_BYTES = 256 * 1024;
@@ -72,4 +73,52 @@ export function activityRefusal(body: Record<string, unknown>, allow: ActivityAl
   }
   if (!hostAllowed(host, allow.serviceUrlHosts)) return `serviceUrl host ${host} is not in LBCHECK_TEAMS_SERVICE_HOSTS`;
   return undefined;
+}
+
+/** A refused request: the status and the text that says why (plain text, never the caller's input). */
+export interface LocalRefusal {
+  status: number;
+  text: string;
+}
+
+/**
+ * Local mode (TEAMS_LOCAL=1) has no authentication, so only a program on this machine may drive it, never a web
+ * page the operator has open: a page can POST text/plain without a CORS preflight (refused: JSON only), and
+ * its requests carry Origin (refused); a DNS-rebinding page reaches 127.0.0.1 under its own host name (refused:
+ * Host must be a loopback name or address with the bound port).
+ */
+export function localRequestRefusal(req: IncomingMessage, port: number, isMessage: boolean): LocalRefusal | undefined {
+  const host = req.headers.host ?? '';
+  const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(host);
+  if (!m || !isLoopbackHost(m[1] ?? '') || Number(m[2]) !== port)
+    return {
+      status: 421,
+      text:
+        `Teams local mode answers only requests addressed to this machine: the Host header must be ` +
+        `127.0.0.1:${port}, localhost:${port} or [::1]:${port}`,
+    };
+  if (!isMessage) return undefined;
+  if (req.headers.origin !== undefined)
+    return {
+      status: 403,
+      text:
+        'Teams local mode refuses requests from web pages (this one carries an Origin header); use the Bot ' +
+        'Framework Emulator or another local program',
+    };
+  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/json')
+    return { status: 415, text: 'Teams local mode accepts only content-type application/json' };
+  return undefined;
+}
+
+/** Local mode posts its replies to the activity's serviceUrl: only one on this machine. */
+export function localServiceUrlRefusal(body: Record<string, unknown>): LocalRefusal | undefined {
+  const url = typeof body.serviceUrl === 'string' ? body.serviceUrl : '';
+  if (/^https?:\/\//i.test(url) && loopbackUrlHost(url) !== undefined) return undefined;
+  return {
+    status: 403,
+    text:
+      'Teams local mode replies only to a serviceUrl on this machine (http://127.0.0.1:…, http://localhost:… or ' +
+      'http://[::1]:…); this activity names another',
+  };
 }

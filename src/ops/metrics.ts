@@ -50,6 +50,15 @@ const commands = new Counter({
   registers: [registry],
 });
 
+const jobsRefused = new Counter({
+  name: 'lbcheck_jobs_refused_total',
+  help:
+    'Queued jobs refused before running (LBCHECK_JOB_KEY): unsealed or altered, other-id (sealed for another ' +
+    "job id), stale (older than the queue's maximum wait), replayed (a seal already used), by queue kind",
+  labelNames: ['queue', 'reason'] as const,
+  registers: [registry],
+});
+
 const capturesActive = new Gauge({
   name: 'lbcheck_captures_active',
   help: "Checks of this worker holding one of the LB's capture slots (LBCHECK_CAPTURES_PER_LB)",
@@ -93,6 +102,10 @@ export function recordPost(platform: string, outcome: 'posted' | 'retried' | 'fa
 
 export function recordCommand(platform: string, outcome: 'queued' | 'answered' | 'refused' | 'error'): void {
   commands.inc({ platform, outcome });
+}
+
+export function recordRefusedJob(queue: string, reason: 'unsealed' | 'other-id' | 'stale' | 'replayed'): void {
+  jobsRefused.inc({ queue, reason });
 }
 
 /** A capture slot taken on `lb`; call the result when it is given back. */

@@ -11,19 +11,21 @@ import {
   QueueUnavailableError,
   ReportedFailure,
   reportsQueueName,
+  MAX_QUEUE_WAIT_MS,
   safeRedisUrl,
   type CheckProcessor,
   type Closeable,
   type JobBus,
   type ReportProcessor,
 } from './job-bus.js';
-import { JobSeal } from './job-seal.js';
+import { JobSeal, sealExpiresAt, type SealRefusal } from './job-seal.js';
+import { RedisSeenSeals, type SeenSeals } from './seen-seals.js';
 import { reportJobId, type CheckRequest, type ReportJob } from './types.js';
 import type { WatchRound } from '../watch/watch.js';
 import type { Logger } from '../log.js';
 import type { RateLimitedErrors } from '../runtime/redis-health.js';
 import type { RedisClient } from '../runtime/redis-client.js';
-import { recordPost } from '../ops/metrics.js';
+import { recordPost, recordRefusedJob } from '../ops/metrics.js';
 import { mergeExpositions } from '../ops/exposition.js';
 
 export interface BullBusOptions {
@@ -35,14 +37,25 @@ export interface BullBusOptions {
   consumer: () => RedisClient;
   lockDurationMs?: number;
   stalledIntervalMs?: number;
-  /** Shared by the bot and its workers: jobs are sealed with it, and unsealed jobs refused. */
+  /** Shared by the bot and its workers: jobs are sealed with it, and unsealed, stale or replayed jobs refused. */
   jobKey?: string;
+  /** Where used seals are remembered; by default this Redis under the prefix. */
+  seenSeals?: SeenSeals;
   log?: Logger;
   /** Where queue and worker errors go, rate-limited (they repeat on every reconnect attempt). */
   errors?: RateLimitedErrors;
 }
 
 const KEEP_DONE = { age: 24 * 3600, count: 10_000 };
+
+type QueueKind = keyof typeof MAX_QUEUE_WAIT_MS;
+
+const REFUSAL_TEXT: Record<SealRefusal, string> = {
+  unsealed: 'not sealed with LBCHECK_JOB_KEY (written into Redis directly, or altered there?)',
+  'other-id': "its seal was issued for another job id (a finished job's data re-added: a replay)",
+  stale: "its seal is older than the queue's maximum wait (a replay, or it waited too long)",
+  replayed: 'its seal was already used by another job (a replay)',
+};
 /** Watch rounds: delayed jobs, run by the bot side. */
 const WATCH_QUEUE = 'watch';
 
@@ -59,29 +72,53 @@ export class BullBus implements JobBus {
   private readonly queues = new Map<string, Queue>();
   private readonly workers: Worker[] = [];
   private readonly seal: JobSeal | undefined;
+  private seen: SeenSeals | undefined;
 
   constructor(private readonly opts: BullBusOptions) {
     this.seal = opts.jobKey ? new JobSeal(opts.jobKey) : undefined;
   }
 
-  private sealed<T extends object>(kind: string, data: T): T {
-    return this.seal ? this.seal.seal(kind, data) : data;
+  private sealed<T extends object>(kind: QueueKind, id: string, data: T, delayMs = 0): T {
+    return this.seal ? this.seal.seal(kind, id, data, Date.now(), delayMs) : data;
   }
 
-  /** The job's data, or undefined (logged) when a key is set and the job is not sealed with it. */
-  private opened<T extends object>(kind: string, job: Job<T>): T | undefined {
+  private seenSeals(): SeenSeals {
+    this.seen ??= this.opts.seenSeals ?? new RedisSeenSeals(this.opts.consumer(), this.opts.prefix);
+    return this.seen;
+  }
+
+  /**
+   * The job's data when it may run: with a key, only when its seal is valid for this job id, not older than the
+   * queue's maximum wait, and not used by another job before (the first run claims it). A refusal is logged
+   * and counted; nothing runs and nothing is posted for it.
+   */
+  private async admitted<T extends object>(kind: QueueKind, job: Job<T>): Promise<T | undefined> {
     if (!this.seal) return job.data;
-    const data = this.seal.open<T>(kind, job.data);
-    if (!data)
-      this.opts.log?.log(
-        'error',
-        `refused a ${kind} job not sealed with LBCHECK_JOB_KEY (written into Redis directly?)`,
-        {
-          queue: job.queueName,
-          jobId: job.id ?? null,
-        },
-      );
-    return data;
+    const maxWait = MAX_QUEUE_WAIT_MS[kind];
+    const opened = this.seal.open<T>(kind, job.id ?? '', job.data, maxWait);
+    if (!opened.ok) return this.refused(kind, job, opened.reason);
+    // The same queued job run again (retry, lost worker) keeps its id and creation time; a re-added one does not.
+    const holder = `${job.id ?? ''}@${job.timestamp}`;
+    const ttl = sealExpiresAt(opened.stamp, maxWait) - Date.now();
+    if (!(await this.seenSeals().claim(opened.stamp.nonce, holder, ttl))) return this.refused(kind, job, 'replayed');
+    return opened.data;
+  }
+
+  /** A job's data when its seal is authentic and for this job id (no claim, any age): for failure handlers. */
+  private verified<T extends object>(kind: QueueKind, job: Job<T>): T | undefined {
+    if (!this.seal) return job.data;
+    const opened = this.seal.open<T>(kind, job.id ?? '', job.data, Number.MAX_SAFE_INTEGER);
+    return opened.ok ? opened.data : undefined;
+  }
+
+  private refused(kind: QueueKind, job: Job, reason: SealRefusal): undefined {
+    recordRefusedJob(kind, reason);
+    this.opts.log?.log('error', `refused a ${kind} job: ${REFUSAL_TEXT[reason]}`, {
+      queue: job.queueName,
+      jobId: job.id ?? null,
+      reason,
+    });
+    return undefined;
   }
 
   /** The queue of that name (on the producer connection), for the dashboard and the metrics. */
@@ -106,7 +143,7 @@ export class BullBus implements JobBus {
 
   addCheck(request: CheckRequest): Promise<void> {
     return this.guarded(async () => {
-      await this.queue(checksQueueName(request.zone)).add('check', this.sealed('checks', request), {
+      await this.queue(checksQueueName(request.zone)).add('check', this.sealed('checks', request.checkId, request), {
         jobId: request.checkId,
         attempts: CHECK_ATTEMPTS,
         backoff: { type: 'exponential', delay: CHECK_RETRY_DELAY_MS },
@@ -136,7 +173,7 @@ export class BullBus implements JobBus {
     return this.guarded(async () => {
       await this.queue(reportsQueueName(report.request.replyTo.platform)).add(
         report.kind,
-        this.sealed('reports', report),
+        this.sealed('reports', reportJobId(report), report),
         {
           jobId: reportJobId(report),
           attempts: 12,
@@ -158,8 +195,8 @@ export class BullBus implements JobBus {
     const worker = new Worker<CheckRequest>(
       checksQueueName(zone),
       async (job: Job<CheckRequest>) => {
-        const request = this.opened('checks', job);
-        // Nothing runs and nothing is posted for a forged job: its channel is the forger's choice.
+        const request = await this.admitted('checks', job);
+        // Nothing runs and nothing is posted for a forged or replayed job: its channel is the forger's choice.
         if (!request) return;
         const attempt = job.attemptsMade + 1;
         try {
@@ -189,7 +226,7 @@ export class BullBus implements JobBus {
         err instanceof UnrecoverableError ||
         job.attemptsMade >= (job.opts.attempts ?? 1) ||
         /stalled/i.test(err.message);
-      const request = final ? this.opened('checks', job) : undefined;
+      const request = final ? this.verified('checks', job) : undefined;
       // Telling the channel needs Redis too: a failure is logged (rate-limited), not swallowed.
       if (request)
         void onGaveUp(request, original instanceof Error ? original : err).catch((e: unknown) =>
@@ -200,7 +237,7 @@ export class BullBus implements JobBus {
     worker.on('stalled', (jobId) => {
       void (async () => {
         const job = (await this.queue(checksQueueName(zone)).getJob(jobId)) as Job<CheckRequest> | undefined;
-        const request = job ? this.opened<CheckRequest>('checks', job) : undefined;
+        const request = job ? this.verified<CheckRequest>('checks', job) : undefined;
         if (request && onLost) await onLost(request);
       })().catch((err: unknown) => this.opts.errors?.error('bullmq checks worker', err));
     });
@@ -213,7 +250,7 @@ export class BullBus implements JobBus {
       const worker = new Worker<ReportJob>(
         reportsQueueName(platform),
         async (job: Job<ReportJob>, token?: string) => {
-          const report = this.opened('reports', job);
+          const report = await this.admitted('reports', job);
           if (!report) return;
           const delay = laterDelay(await processor(report));
           if (delay !== undefined) {
@@ -236,9 +273,10 @@ export class BullBus implements JobBus {
 
   addWatchRound(round: WatchRound, delayMs: number): Promise<void> {
     return this.guarded(async () => {
-      await this.queue(WATCH_QUEUE).add('round', this.sealed('watch', round), {
-        // One job per round: a round queued twice (a retry, two bot processes) runs once.
-        jobId: `${round.watchId}-r${round.round}`,
+      // One job per round: a round queued twice (a retry, two bot processes) runs once.
+      const jobId = `${round.watchId}-r${round.round}`;
+      await this.queue(WATCH_QUEUE).add('round', this.sealed('watch', jobId, round, delayMs), {
+        jobId,
         delay: delayMs,
         attempts: 5,
         backoff: { type: 'exponential', delay: 1000 },
@@ -252,7 +290,7 @@ export class BullBus implements JobBus {
     const worker = new Worker<WatchRound>(
       WATCH_QUEUE,
       async (job: Job<WatchRound>) => {
-        const round = this.opened('watch', job);
+        const round = await this.admitted('watch', job);
         if (round) await processor(round);
       },
       { connection: this.opts.consumer(), prefix: this.opts.prefix, concurrency: 4 },

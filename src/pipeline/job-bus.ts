@@ -4,6 +4,7 @@
 import { BackendUnavailableError, describeFailure } from '../errors.js';
 import type { CheckRequest, ReportJob } from './types.js';
 import type { WatchRound } from '../watch/watch.js';
+import { STALE_IN_FLIGHT_MS } from './state.js';
 
 export interface Closeable {
   close(): Promise<void>;
@@ -15,6 +16,18 @@ export interface CheckJobContext {
   /** The last attempt the queue will make: a processor reports a retryable failure itself only then. */
   maxAttempts: number;
 }
+
+/**
+ * How long after it was due a sealed job may still start; an older seal is refused (LBCHECK_JOB_KEY), and a
+ * used nonce is remembered this long. Checks and watch rounds: the time after which a check without progress is
+ * declared lost (a later run would contradict that). Reports: a day, so a bot that was down for hours still
+ * posts its results; posts are idempotent per report, so a replayed report posts nothing again.
+ */
+export const MAX_QUEUE_WAIT_MS = {
+  checks: STALE_IN_FLIGHT_MS,
+  reports: 24 * 3600_000,
+  watch: STALE_IN_FLIGHT_MS,
+} as const;
 
 /** Runs of a check job: the first, and one retry (with backoff) for failures the error table calls retryable. */
 export const CHECK_ATTEMPTS = 2;
@@ -105,21 +118,18 @@ export class QueueUnavailableError extends BackendUnavailableError {
 }
 
 /**
- * Hides credentials in a redis:// URL before it is shown or logged. WHATWG URL parsing splits the
- * userinfo at its last "@", so a password holding "@" is masked whole; a password-only URL
- * (rediss://:secret@h) and a lone username that may be a password (redis://secret@h) are masked too.
+ * Hides credentials in a redis:// URL before it is shown or logged: everything between "://" and the LAST "@"
+ * of the text is masked, whatever a URL parser would call user, password or host. (WHATWG parsing ends the
+ * authority at the first "/", so in redis://app:12/sl@sh-SECRET@127.0.0.1:6391 it sees host "app" and a path
+ * holding the password; masking by parts would print it.)
  */
 export function safeRedisUrl(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    // Unparseable: any part of it could be a password, so none of it is shown.
-    return '(unparseable Redis URL, not shown)';
-  }
-  if (parsed.password !== '') parsed.password = '***';
-  else if (parsed.username !== '') parsed.username = '***';
-  return parsed.toString();
+  const scheme = url.indexOf('://');
+  // Not a URL: any part of it could be a password, so none of it is shown.
+  if (scheme < 0) return '(not a redis:// URL, not shown)';
+  const at = url.lastIndexOf('@');
+  if (at < scheme + 3) return url;
+  return `${url.slice(0, scheme + 3)}***${url.slice(at)}`;
 }
 
 // Spelled without the i flag: the inventory's JSON Schema carries this pattern, and JSON Schema has no flags.

@@ -14,6 +14,20 @@ import { createLogger, type Logger } from '../log.js';
 import { logRedisErrors, RateLimitedErrors, watchRedis } from './redis-health.js';
 import { redisClient, type RedisClient } from './redis-client.js';
 import type { RuntimeConfig } from './env-config.js';
+import { loopbackUrlHost } from './loopback.js';
+
+/**
+ * Unsealed jobs are tolerated only on a Redis that nothing off this machine can write to: whoever can write
+ * to a shared Redis could otherwise queue checks and posts in anyone's name.
+ */
+export function requireJobKeyOffLoopback(config: RuntimeConfig): void {
+  if (config.jobKey || loopbackUrlHost(config.redisUrl) !== undefined) return;
+  throw new ConfigError(
+    `LBCHECK_JOB_KEY is not set and Redis at ${safeRedisUrl(config.redisUrl)} is not on this machine: queued ` +
+      'jobs would not be sealed, so whoever can write to that Redis could queue checks and posts',
+    'set the same LBCHECK_JOB_KEY (at least 32 characters, e.g. openssl rand -hex 32) on the bot and every worker',
+  );
+}
 
 export interface Backend {
   mode: 'redis' | 'embedded';
@@ -56,6 +70,7 @@ export function embeddedBackend(limits: StateLimits = DEFAULT_STATE_LIMITS): Bac
 }
 
 export async function connectBackend(config: RuntimeConfig, allowEmbedded: boolean, log?: Logger): Promise<Backend> {
+  requireJobKeyOffLoopback(config);
   const problem = await ping(config.redisUrl, config.redisCluster, 2000);
   if (problem !== undefined) {
     if (allowEmbedded && !config.redisUrlExplicit) {

@@ -77,20 +77,39 @@ function listOf(pattern: RegExp, expected: string) {
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
-function redisUrl(text: string): boolean {
+/** The host as the text spells it after the last "@" (or after "://"): "[v6]", or up to a port, path or query. */
+function hostAfterLastAt(text: string): string {
+  const rest = text.slice(Math.max(text.indexOf('://') + 3, text.lastIndexOf('@') + 1));
+  return (rest.startsWith('[') ? /^\[[^\]]*\]/ : /^[^:/?#]*/).exec(rest)?.[0] ?? '';
+}
+
+/** Why a REDIS_URL is refused, or undefined. */
+function redisUrlProblem(text: string): string | undefined {
+  const shape = 'must look like redis://host:6379 or rediss://user:pass@host:6380/0';
+  let u: URL;
   try {
-    const u = new URL(text);
-    return (u.protocol === 'redis:' || u.protocol === 'rediss:') && u.hostname !== '';
+    u = new URL(text);
   } catch {
-    return false;
+    return shape;
   }
+  if ((u.protocol !== 'redis:' && u.protocol !== 'rediss:') || u.hostname === '') return shape;
+  // A password holding "/", "?" or "#" ends the URL's authority early: a parser then connects to a host made
+  // of the user name and the password would be printed as a path. The host must be what follows the last "@".
+  const spelled = hostAfterLastAt(text).toLowerCase();
+  if (spelled !== u.hostname.toLowerCase())
+    return (
+      `names host ${JSON.stringify(spelled)} after its last "@", but a URL parser reads another host (the part ` +
+      `before it holds "/", "?" or "#"): percent-encode those in the password (%2F, %3F, %23; "@" as %40)`
+    );
+  return undefined;
 }
 
 export const runtimeSchema = z.object({
   REDIS_URL: raw.transform((text, ctx): string => {
     if (!given(text)) return DEFAULT_REDIS_URL;
-    if (redisUrl(text)) return text;
-    ctx.addIssue({ code: 'custom', message: 'must look like redis://host:6379 or rediss://user:pass@host:6380/0' });
+    const problem = redisUrlProblem(text);
+    if (problem === undefined) return text;
+    ctx.addIssue({ code: 'custom', message: problem });
     return z.NEVER;
   }),
   LBCHECK_PREFIX: matching(

@@ -85,20 +85,29 @@ export async function startWatch(
   };
 }
 
-/** Posts one of the watch's own lines in the thread of its latest check. */
+/**
+ * Posts one of the watch's own lines where the watch was started: its channel, in its thread. Never in the
+ * channel of the check it names: a Watch button may name another channel's check, and its answers belong to
+ * the clicker's channel. Without a thread of its own there, the line is only logged: posting under another
+ * channel's check would reuse that check's thread.
+ */
 export async function watchNotice(w: WatchRecord, text: string, deps: WatchDeps): Promise<void> {
   const checkId = w.currentCheckId ?? w.lastCheckId;
   const record = checkId ? await deps.state.getCheck(checkId) : undefined;
-  if (!checkId || !record) {
+  const own = record ? sameChannel(record.request.replyTo, w.replyTo) : false;
+  const thread = w.thread ?? (own ? record?.request.replyTo.thread : undefined);
+  if (!checkId || !record || (!own && !thread)) {
     deps.log.log('info', 'watch line with no check to post under', { watchId: w.id, text });
     return;
   }
-  const request = w.thread
-    ? { ...record.request, replyTo: { ...record.request.replyTo, thread: w.thread } }
-    : record.request;
+  const request = { ...record.request, replyTo: { ...w.replyTo, ...(thread ? { thread } : {}) } };
   // One job per line: the same line queued again (a retried round) is posted once.
   const n = createHash('sha256').update(`${w.id}\n${text}`).digest('hex').slice(0, 12);
   await deps.bus.addReport({ kind: 'watch', text, n, checkId, request, worker: 'watch', seq: 0 });
+}
+
+function sameChannel(a: ReplyTo, b: ReplyTo): boolean {
+  return a.platform === b.platform && a.channel === b.channel;
 }
 
 export async function endWatch(w: WatchRecord, why: string, deps: WatchDeps): Promise<void> {

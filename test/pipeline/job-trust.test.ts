@@ -18,7 +18,10 @@ import type { Step } from '../../src/model/report.js';
 import { parseInventory } from '../../src/inventory/load-inventory.js';
 import { createLogger } from '../../src/log.js';
 import { JobSeal } from '../../src/pipeline/job-seal.js';
-import type { JobBus } from '../../src/pipeline/job-bus.js';
+import { CHECK_ATTEMPTS, MAX_QUEUE_WAIT_MS, type JobBus } from '../../src/pipeline/job-bus.js';
+import { registry } from '../../src/ops/metrics.js';
+import { BackendUnavailableError } from '../../src/errors.js';
+import { parseExposition, sample } from '../ops/scrape.js';
 import { MemoryState } from '../../src/pipeline/memory-state.js';
 import type { CheckRequest, ReportJob } from '../../src/pipeline/types.js';
 import { SessionPool } from '../../src/remote/session-pool.js';
@@ -87,12 +90,13 @@ describe('LBCHECK_JOB_KEY', () => {
       await raw.add('check', forged, { jobId: forged.checkId });
       const honest = request();
       const altered = {
-        ...new JobSeal(KEY).seal('checks', honest),
+        ...new JobSeal(KEY).seal('checks', honest.checkId, honest),
         members: ['198.19.9.9:22'],
         checkId: request().checkId,
       };
       await raw.add('check', altered, { jobId: altered.checkId });
-      const wrongKey = new JobSeal('x'.repeat(40)).seal('checks', request());
+      const wrongRequest = request();
+      const wrongKey = new JobSeal('x'.repeat(40)).seal('checks', wrongRequest.checkId, wrongRequest);
       await raw.add('check', wrongKey, { jobId: wrongKey.checkId });
       const good = request();
       await backend.bus.addCheck(good);
@@ -131,6 +135,140 @@ describe('LBCHECK_JOB_KEY', () => {
         seq: 1,
       });
       await until(() => posted.includes(good.checkId), 'the sealed report');
+      assert.deepEqual(posted, [good.checkId]);
+    } finally {
+      await consumer.close();
+      await raw.close();
+    }
+  });
+});
+
+/** lbcheck_jobs_refused_total for one queue kind and reason. */
+const refusals = async (queue: string, reason: string): Promise<number> =>
+  sample(parseExposition(await registry.metrics()), 'lbcheck_jobs_refused_total', { queue, reason }) ?? 0;
+
+async function untilAsync(test: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (!(await test())) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('a sealed job runs once (replays refused)', () => {
+  it("a finished check's data re-added under a new id, or under its own id, is refused, counted, and never runs", async () => {
+    const ran: string[] = [];
+    const consumer = backend.bus.runChecks(
+      'default',
+      1,
+      (r) => {
+        ran.push(r.checkId);
+        return Promise.resolve();
+      },
+      () => Promise.resolve(),
+    );
+    const raw = new Queue('checks', { connection, prefix });
+    try {
+      const good = request();
+      await backend.bus.addCheck(good);
+      await until(() => ran.length === 1, 'the sealed check');
+      const finished = await raw.getJob(good.checkId);
+      await untilAsync(async () => (await finished?.getState()) === 'completed', 'the check to finish');
+      const data = finished?.data as unknown;
+      assert.ok(data && typeof data === 'object' && 'seal' in data, 'the job was sealed');
+
+      const otherId = await refusals('checks', 'other-id');
+      await raw.add('check', data, { jobId: request().checkId });
+      await untilAsync(async () => (await refusals('checks', 'other-id')) === otherId + 1, 'the other-id refusal');
+
+      // Under its own id once the original is gone: the seal's nonce was used by that job.
+      const replayed = await refusals('checks', 'replayed');
+      await finished?.remove();
+      await raw.add('check', data, { jobId: good.checkId });
+      await untilAsync(async () => (await refusals('checks', 'replayed')) === replayed + 1, 'the replay refusal');
+
+      assert.deepEqual(ran, [good.checkId]);
+    } finally {
+      await consumer.close();
+      await raw.close();
+    }
+  });
+
+  it("a check sealed longer ago than the queue's maximum wait is refused, counted, and never runs", async () => {
+    const ran: string[] = [];
+    const consumer = backend.bus.runChecks(
+      'default',
+      1,
+      (r) => {
+        ran.push(r.checkId);
+        return Promise.resolve();
+      },
+      () => Promise.resolve(),
+    );
+    const raw = new Queue('checks', { connection, prefix });
+    try {
+      const before = await refusals('checks', 'stale');
+      const old = request();
+      const issued = Date.now() - MAX_QUEUE_WAIT_MS.checks - 60_000;
+      await raw.add('check', new JobSeal(KEY).seal('checks', old.checkId, old, issued), { jobId: old.checkId });
+      await untilAsync(async () => (await refusals('checks', 'stale')) === before + 1, 'the stale refusal');
+      const fresh = request();
+      await backend.bus.addCheck(fresh);
+      await until(() => ran.length > 0, 'the fresh check');
+      assert.deepEqual(ran, [fresh.checkId]);
+    } finally {
+      await consumer.close();
+      await raw.close();
+    }
+  });
+
+  it('the queue running the same sealed job again (a retry) is not a replay', async () => {
+    const attempts: number[] = [];
+    const consumer = backend.bus.runChecks(
+      'default',
+      1,
+      (_r, ctx) => {
+        attempts.push(ctx.attempt);
+        // Retryable (the error table): the queue runs the job again after its backoff.
+        if (ctx.attempt === 1) return Promise.reject(new BackendUnavailableError('injected'));
+        return Promise.resolve();
+      },
+      () => Promise.resolve(),
+    );
+    try {
+      const replayed = await refusals('checks', 'replayed');
+      await backend.bus.addCheck(request());
+      await until(() => attempts.length === CHECK_ATTEMPTS, 'the retry');
+      assert.deepEqual(attempts, [1, 2]);
+      assert.equal(await refusals('checks', 'replayed'), replayed);
+    } finally {
+      await consumer.close();
+    }
+  });
+
+  it('a report re-added under a new id is not posted, and is counted', async () => {
+    const posted: string[] = [];
+    const consumer = backend.bus.runReports(['slack'], (r) => {
+      posted.push(r.checkId);
+      return Promise.resolve('done');
+    });
+    const raw = new Queue('reports-slack', { connection, prefix });
+    try {
+      const good = request();
+      await backend.bus.addReport({
+        kind: 'error',
+        message: 'ok',
+        checkId: good.checkId,
+        request: good,
+        worker: 'w',
+        seq: 1,
+      });
+      await until(() => posted.length === 1, 'the sealed report');
+      const job = await raw.getJob(`${good.checkId}-error`);
+      assert.ok(job, 'the report job is kept');
+      const before = await refusals('reports', 'other-id');
+      await raw.add('error', job.data as unknown, { jobId: `${good.checkId}-error-again` });
+      await untilAsync(async () => (await refusals('reports', 'other-id')) === before + 1, 'the refusal');
       assert.deepEqual(posted, [good.checkId]);
     } finally {
       await consumer.close();

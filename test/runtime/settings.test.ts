@@ -121,6 +121,20 @@ describe('environment: runtime', () => {
   });
 });
 
+/** Runs the CLI with only PATH and these variables; resolves with its exit code and everything it wrote. */
+async function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
+  const cli = fileURLToPath(new URL('../../adapters/lbcheck.js', import.meta.url));
+  const child = spawn(process.execPath, [cli, ...args], {
+    env: { PATH: process.env.PATH, LBCHECK_LOG: 'stderr', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  return { code, output };
+}
+
 describe('safeRedisUrl', () => {
   for (const [url, secret] of [
     ['redis://u:p@ss@host:6379', 'p@ss'],
@@ -137,9 +151,41 @@ describe('safeRedisUrl', () => {
       assert.match(safe, /\*\*\*/);
     });
   }
-  it('keeps the host, port, database and user name', () => {
-    assert.equal(safeRedisUrl('redis://u:p@ss@host:6379/0'), 'redis://u:***@host:6379/0');
-    assert.equal(safeRedisUrl('rediss://:secret@h'), 'rediss://:***@h');
+  it('keeps the scheme, host, port and database, masking everything before the last "@"', () => {
+    assert.equal(safeRedisUrl('redis://u:p@ss@host:6379/0'), 'redis://***@host:6379/0');
+    assert.equal(safeRedisUrl('rediss://:secret@h'), 'rediss://***@h');
     assert.equal(safeRedisUrl('redis://127.0.0.1:6379'), 'redis://127.0.0.1:6379');
+    assert.equal(safeRedisUrl('not a url with a p@ssword'), '(not a redis:// URL, not shown)');
+  });
+  it('masks a password a URL parser reads as host, port and path (redis://app:12/sl@sh-SECRET@127.0.0.1:6391)', () => {
+    assert.equal(safeRedisUrl(SPLIT_PASSWORD_URL), 'redis://***@127.0.0.1:6391');
+  });
+});
+
+/** WHATWG URL reads host "app", port 12 and the path "/sl@sh-SECRET@127.0.0.1:6391". */
+const SPLIT_PASSWORD_URL = 'redis://app:12/sl@sh-SECRET@127.0.0.1:6391';
+
+describe('REDIS_URL whose parsed host is not the text after its last "@"', () => {
+  it('is refused by the settings, naming what to encode and never showing the password', () => {
+    const m = refused(
+      () => readConfig({ REDIS_URL: SPLIT_PASSWORD_URL }),
+      /REDIS_URL="redis:\/\/\*\*\*@127\.0\.0\.1:6391" names host "127\.0\.0\.1" after its last "@", but a URL parser reads another host/,
+      /percent-encode/,
+    );
+    assert.doesNotMatch(m, /SECRET|sl@sh|app/);
+    for (const bad of ['redis://app:12?x@h:6379', 'redis://app:12#x@h:6379', 'rediss://u:1/b@[::1]:6380'])
+      refused(() => readConfig({ REDIS_URL: bad }), /REDIS_URL=.* after its last "@"/);
+  });
+  it('the same password percent-encoded is accepted, and the host is the one after the last "@"', () => {
+    const c = readConfig({ REDIS_URL: 'redis://app:12%2Fsl%40sh-SECRET@127.0.0.1:6391' });
+    assert.equal(new URL(c.redisUrl).hostname, '127.0.0.1');
+    assert.equal(readConfig({ REDIS_URL: 'redis://u:p@ss@host:6379/0' }).redisUrl, 'redis://u:p@ss@host:6379/0');
+    assert.equal(readConfig({ REDIS_URL: 'rediss://[::1]:6380' }).redisUrl, 'rediss://[::1]:6380');
+  });
+  it('stops `lbcheck worker` with a non-zero exit, the URL masked', async () => {
+    const { code, output } = await runCli(['worker'], { REDIS_URL: SPLIT_PASSWORD_URL });
+    assert.notEqual(code, 0);
+    assert.match(output, /REDIS_URL="redis:\/\/\*\*\*@127\.0\.0\.1:6391"/);
+    assert.doesNotMatch(output, /SECRET|sl@sh/);
   });
 });
