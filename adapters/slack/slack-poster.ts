@@ -52,6 +52,7 @@ const NOTICE_EMOJI: Record<NoticeKind, string> = {
   lost: ':warning:',
   watch: ':eyes:',
   cancelled: ':heavy_minus_sign:',
+  stopped: ':heavy_minus_sign:',
   comparison: ':globe_with_meridians:',
 };
 

@@ -80,7 +80,7 @@ export class RetryLaterError extends Error {
 }
 
 /** 'comparison': a --from command's zones compared, posted once under the group's parent when the last one ends. */
-export type NoticeKind = 'cancelled' | 'error' | 'lost' | 'watch' | 'comparison';
+export type NoticeKind = 'cancelled' | 'stopped' | 'error' | 'lost' | 'watch' | 'comparison';
 
 /**
  * The memo key of a notice: one per kind per check, except a watch's lines, several of which may go out under

@@ -42,6 +42,8 @@ export class FakeSlack {
   /** Messages POSTed to a slash command's response_url (http://<fake>/respond...). */
   readonly responses: { path: string; body: Record<string, unknown> }[] = [];
   private failures: { method: string; status: number; retryAfter?: number }[] = [];
+  /** Called as each successful Web API call arrives, before it is answered (a test looks at the world then). */
+  onCall: ((call: SlackCall) => void) | undefined;
   private server: Server | undefined;
   private ts = 1_700_000_000;
   private fileSeq = 0;
@@ -114,6 +116,7 @@ export class FakeSlack {
           return;
         }
         this.calls.push({ method, args });
+        this.onCall?.({ method, args });
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify(this.answer(method, args)));
       })();

@@ -17,6 +17,8 @@ export interface SentActivity {
 export class FakeConnector {
   readonly sent: SentActivity[] = [];
   readonly failures: { status: number; retryAfter?: number }[] = [];
+  /** Called as each activity arrives, before it is answered (a test looks at the world then). */
+  onSent: ((s: SentActivity) => void) | undefined;
   private server: Server | undefined;
   private seq = 0;
   port = 0;
@@ -58,6 +60,7 @@ export class FakeConnector {
         };
         if (m[2]) entry.replyToId = decodeURIComponent(m[2]);
         this.sent.push(entry);
+        this.onSent?.(entry);
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: `reply-${++this.seq}` }));
       });
     });
