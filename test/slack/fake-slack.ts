@@ -42,6 +42,12 @@ export class FakeSlack {
   /** Messages POSTed to a slash command's response_url (http://<fake>/respond...). */
   readonly responses: { path: string; body: Record<string, unknown> }[] = [];
   private failures: { method: string; status: number; retryAfter?: number }[] = [];
+  /** Added before every Web API answer (a real Slack's round trip, e.g. 100 ms for the bench). */
+  latencyMs = 0;
+  /** Per method: answer after this long (e.g. a slow usergroups.users.list). */
+  readonly delays = new Map<string, number>();
+  /** Called as a Web API call is answered (after its delay), with its method. */
+  onAnswer: ((method: string) => void) | undefined;
   /** Called as each successful Web API call arrives, before it is answered (a test looks at the world then). */
   onCall: ((call: SlackCall) => void) | undefined;
   private server: Server | undefined;
@@ -88,6 +94,8 @@ export class FakeSlack {
           return;
         }
         const method = url.replace(/^\/api\//, '').split('?')[0] ?? '';
+        const wait = this.latencyMs + (this.delays.get(method) ?? 0);
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         const type = req.headers['content-type'] ?? '';
         const args: Record<string, string> = type.includes('json')
           ? Object.fromEntries(
@@ -119,6 +127,7 @@ export class FakeSlack {
         this.onCall?.({ method, args });
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify(this.answer(method, args)));
+        this.onAnswer?.(method);
       })();
     });
     this.server.on('upgrade', (req, sock) => this.socket.accept(req, sock));
