@@ -42,7 +42,7 @@ export class FakeSlack {
   /** Messages POSTed to a slash command's response_url (http://<fake>/respond...). */
   readonly responses: { path: string; body: Record<string, unknown> }[] = [];
   private failures: { method: string; status: number; retryAfter?: number }[] = [];
-  /** Added before every Web API answer (a real Slack's round trip, e.g. 100 ms for the bench). */
+  /** Added before every Web API answer and upload (a real Slack's round trip, e.g. 100 ms for the bench). */
   latencyMs = 0;
   /** Per method: answer after this long (e.g. a slow usergroups.users.list). */
   readonly delays = new Map<string, number>();
@@ -84,6 +84,7 @@ export class FakeSlack {
         const body = await readBody(req);
         const url = req.url ?? '';
         if (url.startsWith('/upload/')) {
+          if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
           this.uploads.set(url.slice('/upload/'.length), uploadedBytes(req, body));
           res.writeHead(200).end('OK');
           return;
