@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import type { CheckOptions } from '../src/checklist/check-target.js';
 import { refOf, type Evidence } from '../src/checklist/evidence.js';
 import { CheckCancelledError, runCheck } from '../src/checklist/run-check.js';
+import { cleanupText, stoppedLaterText, type StopItem } from '../src/checklist/cancel-cleanup.js';
 import type { Step } from '../src/model/report.js';
 import { describeFailure } from '../src/errors.js';
 import type { Inventory } from '../src/inventory/inventory-types.js';
@@ -113,7 +114,7 @@ export async function processCheck(request: CheckRequest, deps: CheckWorkerDeps,
   const cancelledBy = await deps.state.cancelRequestedBy(checkId);
   if (cancelledBy !== undefined) {
     await deps.state.updateCheck(checkId, { status: 'cancelled' });
-    await report({ kind: 'cancelled', by: cancelledBy, seq: 1 });
+    await report({ kind: 'cancelled', by: cancelledBy, seq: 1, stopped: cleanupText(undefined) });
     return;
   }
   const refused = refusedByPolicy(request, deps.inventory());
@@ -184,10 +185,7 @@ export async function processCheck(request: CheckRequest, deps: CheckWorkerDeps,
     log.log('info', 'check done', { culprit: d.culprit });
   } catch (err) {
     if (err instanceof CheckCancelledError) {
-      const by = (await deps.state.cancelRequestedBy(checkId)) ?? 'unknown';
-      await deps.state.updateCheck(checkId, { status: 'cancelled' });
-      await report({ kind: 'cancelled', by });
-      log.log('info', 'check cancelled', { by });
+      await reportCancelled(err, { deps, log, checkId, report });
       return;
     }
     await reportFailure(err, ctx, { deps, log, checkId, report });
@@ -198,6 +196,42 @@ export async function processCheck(request: CheckRequest, deps: CheckWorkerDeps,
       log.log('warn', 'could not release the capture slot; its lease expires by itself', errorFields(err)),
     );
   }
+}
+
+/** How long a follow-up waits for what was still stopping: past this, the remote `timeout` bound ends it. */
+const FOLLOW_UP_MAX_MS = 60_000;
+
+/**
+ * A cancelled check: the notice says what stopped (run-check.ts waited a bounded time for it), and when
+ * something was still stopping, a follow-up says when it stopped, or that its own bound ends it.
+ */
+async function reportCancelled(err: CheckCancelledError, f: FailureContext): Promise<void> {
+  const cancelledAt = Date.now();
+  const by = (await f.deps.state.cancelRequestedBy(f.checkId)) ?? 'unknown';
+  await f.deps.state.updateCheck(f.checkId, { status: 'cancelled' });
+  await f.report({ kind: 'cancelled', by, stopped: cleanupText(err.cleanup) });
+  f.log.log('info', 'check cancelled', { by, stopping: err.cleanup?.stopping.map((s) => s.what) ?? [] });
+  const stopping = err.cleanup?.stopping ?? [];
+  // Not awaited: the job (and the LB's capture slot) ends now; the follow-up comes when the processes are gone.
+  if (stopping.length > 0)
+    void followUp(stopping, cancelledAt, f).catch((e: unknown) =>
+      f.log.log('warn', 'could not report when the cancelled check stopped', errorFields(e)),
+    );
+}
+
+async function followUp(stopping: StopItem[], cancelledAt: number, f: FailureContext): Promise<void> {
+  let bound: NodeJS.Timeout | undefined;
+  const gone = await Promise.race([
+    Promise.all(stopping.map((s) => s.exited.catch(() => undefined))).then(() => true),
+    new Promise<boolean>((r) => (bound = setTimeout(() => r(false), FOLLOW_UP_MAX_MS))),
+  ]);
+  clearTimeout(bound);
+  const text = gone
+    ? stoppedLaterText(f.checkId, stopping, Date.now() - cancelledAt)
+    : `Check ${f.checkId}: could not confirm within ${FOLLOW_UP_MAX_MS / 1000} s that ` +
+      `${stopping.map((s) => s.what).join(', ')} stopped; each capture on the LB ends at its own time bound ` +
+      `(the remote \`timeout\` around tcpdump) in any case.`;
+  await f.report({ kind: 'stopped', text });
 }
 
 interface FailureContext {

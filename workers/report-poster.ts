@@ -48,7 +48,8 @@ async function diffSincePrevious(state: PipelineState, r: ReportJob): Promise<Re
  */
 async function silentWatchReport(state: PipelineState, r: ReportJob): Promise<boolean> {
   if (!r.request.watch || r.request.watch.round <= 1) return false;
-  if (r.kind === 'queued' || r.kind === 'step' || r.kind === 'lost' || r.kind === 'cancelled') return true;
+  if (r.kind === 'queued' || r.kind === 'step' || r.kind === 'lost' || r.kind === 'cancelled' || r.kind === 'stopped')
+    return true;
   if (r.kind !== 'final' || !r.request.rerunOf) return false;
   const previous = await storedReport(state, r.request.rerunOf);
   return previous !== undefined && !diagnosisChanged(previous, r.report);
@@ -103,6 +104,8 @@ function postRecord(r: ReportJob, files: EvidenceFile[], posted: PostedRef): Pos
       return { ...base, culprit: r.report.diagnosis.culprit, summary: r.report.diagnosis.summary };
     case 'cancelled':
       return { ...base, summary: `cancelled by ${r.by}` };
+    case 'stopped':
+      return { ...base, summary: r.text };
     case 'error':
       return { ...base, summary: r.message };
     case 'lost':
@@ -204,11 +207,15 @@ export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promi
         break;
       }
       case 'cancelled':
+        // What stopped is the worker's account, made from the process tables (cancel-cleanup.ts).
         posted = await poster.postNotice(
           ctx,
           'cancelled',
-          `Check ${r.checkId} was cancelled by ${r.by}. Its capture on the LB was stopped.`,
+          `Check ${r.checkId} was cancelled by ${r.by}.${r.stopped ? ` ${r.stopped}` : ''}`,
         );
+        break;
+      case 'stopped':
+        posted = await poster.postNotice(ctx, 'stopped', r.text);
         break;
       case 'error':
         posted = await poster.postNotice(ctx, 'error', `Check ${r.checkId} could not run: ${r.message}`);

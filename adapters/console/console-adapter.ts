@@ -109,7 +109,7 @@ export class ConsoleAdapter implements ChatPoster {
   }
 
   postNotice(ctx: PostContext, kind: NoticeKind, text: string): Promise<void> {
-    const mark = { error: '✘', lost: '⚠', cancelled: '–', watch: '–', alert: '!', comparison: '⇄' }[kind];
+    const mark = { error: '✘', lost: '⚠', cancelled: '–', stopped: '–', watch: '–', alert: '!', comparison: '⇄' }[kind];
     // The comparison belongs to the --from group, not to the one check whose end completed it.
     const who = kind === 'comparison' && ctx.vantage ? `[${ctx.vantage.group.id}]` : label(ctx);
     const [head, ...more] = text.split('\n');

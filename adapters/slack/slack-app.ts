@@ -21,7 +21,10 @@ import { parseAction, type ChatAction } from '../../src/pipeline/actions.js';
 import { ACTION_ID } from './slack-blocks.js';
 import type { Policy } from '../../src/policy/policy-types.js';
 import { boltLogger } from './bolt-logger.js';
-import { SlackGroupResolver } from './slack-groups.js';
+import { GROUP_LOOKUP_TIMEOUT_MS, SlackGroupResolver, undecidedText } from './slack-groups.js';
+
+/** A refusal by the policy (not by the grammar or a missing target): the one a slow group lookup can cause. */
+const POLICY_REFUSAL = /^Refused by the lbcheck policy/;
 import {
   guardSlackRequest,
   inMemoryClaims,
@@ -49,6 +52,8 @@ export interface SlackOptions {
   policy?: () => Policy | undefined;
   /** Replay memory shared by the bot processes (Redis); this process's memory when absent. */
   claimOnce?: ClaimOnce;
+  /** How long a slash command waits for a user-group lookup before the ack (default GROUP_LOOKUP_TIMEOUT_MS). */
+  groupLookupTimeoutMs?: number;
 }
 
 export interface RunningSlack {
@@ -104,21 +109,27 @@ export async function startSlack(opts: SlackOptions): Promise<RunningSlack> {
     });
   }
   const web = new WebClient(opts.botToken, { ...clientOptions, logger });
-  const groups = new SlackGroupResolver(web);
+  const groupTimeoutMs = opts.groupLookupTimeoutMs ?? GROUP_LOOKUP_TIMEOUT_MS;
+  const groups = new SlackGroupResolver(web, groupTimeoutMs);
+  // Everything before the ack is bounded (Slack drops a command not acked in 3 s): the group lookup by its
+  // timeout, and the audit record is written after the ack (queued in order, never dropped).
   app.command('/lbcheck', async ({ command, ack }) => {
+    const lookup = await groups.groupsOf(command.user_id, opts.policy?.());
+    let audited: Promise<void> | undefined;
     const reply = await opts.intake({
-      requester: {
-        platform: 'slack',
-        id: command.user_id,
-        name: command.user_name,
-        groups: await groups.groupsOf(command.user_id, opts.policy?.()),
-      },
+      requester: { platform: 'slack', id: command.user_id, name: command.user_name, groups: lookup.groups },
       // response_url: where results go if the bot may not post in the channel (not invited).
       replyTo: { platform: 'slack', channel: command.channel_id, extra: { responseUrl: command.response_url } },
       text: command.text,
       resultsWhere: "in the thread of lbcheck's message in this channel",
+      deferAudit: (written) => {
+        audited = written;
+      },
     });
-    await ack({ response_type: 'ephemeral', text: reply.kind === 'refused' ? `:x: ${reply.text}` : reply.text });
+    const undecided = reply.kind === 'refused' && POLICY_REFUSAL.test(reply.text) && lookup.undecided.length > 0;
+    const text = undecided ? undecidedText(lookup.undecided, groupTimeoutMs) : reply.text;
+    await ack({ response_type: 'ephemeral', text: reply.kind === 'refused' ? `:x: ${text}` : text });
+    await audited;
   });
   app.action<BlockAction<ButtonAction>>(ACTION_ID, async ({ ack, body, action, respond }) => {
     await ack();
@@ -140,7 +151,7 @@ export async function startSlack(opts: SlackOptions): Promise<RunningSlack> {
           platform: 'slack',
           id: body.user.id,
           ...(body.user.name ? { name: body.user.name } : {}),
-          groups: await groups.groupsOf(body.user.id, opts.policy?.()),
+          groups: (await groups.groupsOf(body.user.id, opts.policy?.())).groups,
         },
         replyTo: {
           platform: 'slack',

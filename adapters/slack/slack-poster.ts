@@ -53,6 +53,7 @@ const NOTICE_EMOJI: Record<NoticeKind, string> = {
   watch: ':eyes:',
   alert: ':rotating_light:',
   cancelled: ':heavy_minus_sign:',
+  stopped: ':heavy_minus_sign:',
   comparison: ':globe_with_meridians:',
 };
 

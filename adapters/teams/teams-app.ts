@@ -24,7 +24,7 @@ import { buttonsCard, VERB } from './teams-cards.js';
 import { evidenceContentType } from './card-image.js';
 import { evidenceLinks } from './evidence-links.js';
 import type { TeamsEnv } from './teams-env.js';
-import { TeamsPoster } from './teams-poster.js';
+import { ownsAck, TeamsPoster } from './teams-poster.js';
 import {
   activityRefusal,
   BodyTooLargeError,
@@ -176,7 +176,9 @@ export async function startTeams(opts: TeamsOptions): Promise<RunningTeams> {
       resultsWhere: 'in this reply chain',
     });
     const answer = reply.kind === 'refused' ? `❌ ${reply.text}` : reply.text;
-    // A queued check's ack carries its Cancel button.
+    // A typed check's ack (with its Cancel button) is posted in the check's ordered chain (TeamsPoster.postQueued),
+    // so a 429 on it can never let a step or the diagnosis overtake it.
+    if (reply.kind === 'queued' && ownsAck(reply.request)) return;
     await turn.sendActivity(
       reply.kind === 'queued'
         ? {

@@ -18,7 +18,27 @@ import {
   type PostedRef,
 } from '../../src/pipeline/poster.js';
 import type { EvidenceLinkSigner } from './evidence-links.js';
-import { executeActions, viewCard } from './teams-cards.js';
+import { buttonsCard, executeActions, viewCard } from './teams-cards.js';
+import { queuedText } from '../../src/pipeline/intake.js';
+import type { CheckRequest } from '../../src/pipeline/types.js';
+import type { ActionKind } from '../../src/pipeline/actions.js';
+
+const ACK_KEY = 'teams.queued';
+const ACK_ENDED_KEY = 'teams.queued.ended';
+
+/** Whether this check's ack is posted by the poster (a typed check of its own) rather than answered in place. */
+export function ownsAck(req: CheckRequest): boolean {
+  return req.rerunOf === undefined && req.watch === undefined && req.group === undefined;
+}
+
+/** The answer to a typed check: the intake's words, and a card with its buttons (Cancel while it runs). */
+function ackActivity(req: CheckRequest, cardText: string, kinds: ActionKind[]): Record<string, unknown> {
+  return {
+    type: 'message',
+    text: teamsPlain(queuedText(req.checkId, req.target, req.all)),
+    attachments: [CardFactory.adaptiveCard(buttonsCard(cardText, req.checkId, kinds))],
+  };
+}
 
 export class TeamsPoster implements ChatPoster {
   readonly platform = 'teams';
@@ -41,10 +61,18 @@ export class TeamsPoster implements ChatPoster {
     activity: Record<string, unknown>,
   ): Promise<string> {
     let id = '';
-    try {
-      await this.adapter.continueConversationAsync(this.appId, reference, async (turn) => {
+    await this.connector(() =>
+      this.adapter.continueConversationAsync(this.appId, reference, async (turn) => {
         id = (await turn.sendActivity(activity))?.id ?? '';
-      });
+      }),
+    );
+    return id;
+  }
+
+  /** A connector call: a 429 becomes a queue delay (Retry-After), anything else a failure the queue retries. */
+  private async connector(call: () => Promise<void>): Promise<void> {
+    try {
+      await call();
     } catch (err) {
       const e = err as {
         statusCode?: number;
@@ -58,10 +86,60 @@ export class TeamsPoster implements ChatPoster {
         );
       throw new Error(`Teams connector refused the post: ${e.message ?? String(err)}`, { cause: err });
     }
-    return id;
   }
 
-  postStep(ctx: PostContext, step: Step, evidence: EvidenceFile[]): Promise<PostedRef> {
+  /**
+   * The ack of a typed check, with its Cancel button, posted in the check's ordered chain (seq 0): a 429 retried
+   * by the queue holds the steps behind it, so the answer never arrives after a step or the diagnosis. A click
+   * (re-run), a watch's round and a --from group are answered where they were asked, as before.
+   */
+  async postQueued(ctx: PostContext): Promise<PostedRef> {
+    if (!ownsAck(ctx.request)) return {};
+    await this.ensureAck(ctx);
+    const reference = ctx.request.replyTo.extra?.reference as Partial<ConversationReference> | undefined;
+    return { messageIds: [(await ctx.memo.get(ACK_KEY)) ?? ''], thread: reference?.conversation?.id ?? '' };
+  }
+
+  /**
+   * Posts the check's answer unless it is out: every report of the check calls this first, so whichever runs
+   * first posts it and none overtakes it (one claimer at a time; a claimer whose post failed moves the others
+   * on to a new generation, as Slack's parent message does).
+   */
+  private async ensureAck(ctx: PostContext): Promise<void> {
+    const req = ctx.request;
+    if (!ownsAck(req) || (await ctx.memo.get(ACK_KEY)) !== undefined) return;
+    const reference = req.replyTo.extra?.reference as Partial<ConversationReference> | undefined;
+    if (!reference) throw new Error(`check ${req.checkId} has no Teams conversation reference to reply to`);
+    const gen = (await ctx.memo.get(`${ACK_KEY}.gen`)) ?? '0';
+    if (ctx.memo.claim && !(await ctx.memo.claim(`${ACK_KEY}#${gen}`)))
+      throw new RetryLaterError(100, `the answer to ${req.checkId} is being posted first`);
+    try {
+      await postOnce(ctx, ACK_KEY, () => this.sendActivity(reference, ackActivity(req, 'While it runs:', ['cancel'])));
+    } catch (err) {
+      await ctx.memo.set(`${ACK_KEY}.gen`, String(Number(gen) + 1));
+      throw err;
+    }
+  }
+
+  /**
+   * The check ended (diagnosis, error or cancel): its ack card loses the Cancel button and says so, as Slack's
+   * parent is updated. Best effort after the post it follows: a failure is retried with that post's report.
+   */
+  private async endAck(ctx: PostContext, ended: string): Promise<void> {
+    const ackId = await ctx.memo.get(ACK_KEY);
+    const reference = ctx.request.replyTo.extra?.reference as Partial<ConversationReference> | undefined;
+    if (!ackId || !reference || (await ctx.memo.get(ACK_ENDED_KEY)) !== undefined) return;
+    const activity = { id: ackId, ...ackActivity(ctx.request, ended, []) };
+    await this.connector(() =>
+      this.adapter.continueConversationAsync(this.appId, reference, async (turn) => {
+        await turn.updateActivity(activity);
+      }),
+    );
+    await ctx.memo.set(ACK_ENDED_KEY, ended);
+  }
+
+  async postStep(ctx: PostContext, step: Step, evidence: EvidenceFile[]): Promise<PostedRef> {
+    await this.ensureAck(ctx);
     const view = fromZone(stepView(step, evidence), ctx.vantage?.zone);
     // The card's first line is the headline: as message text too it would show twice. The summary is what
     // notifications and clients without cards show.
@@ -72,9 +150,10 @@ export class TeamsPoster implements ChatPoster {
     });
   }
 
-  postFinal(ctx: PostContext, report: Report): Promise<PostedRef> {
+  async postFinal(ctx: PostContext, report: Report): Promise<PostedRef> {
+    await this.ensureAck(ctx);
     const view = fromZone(finalView(report, ctx.diff), ctx.vantage?.zone);
-    return this.send(ctx, 'teams.final', {
+    const posted = await this.send(ctx, 'teams.final', {
       type: 'message',
       summary: `${view.headline} → ${report.diagnosis.team}`,
       attachments: [
@@ -91,10 +170,16 @@ export class TeamsPoster implements ChatPoster {
         ),
       ],
     });
+    await this.endAck(ctx, 'Done: the diagnosis is in this reply chain.');
+    return posted;
   }
 
-  postNotice(ctx: PostContext, kind: NoticeKind, text: string): Promise<PostedRef> {
+  async postNotice(ctx: PostContext, kind: NoticeKind, text: string): Promise<PostedRef> {
+    await this.ensureAck(ctx);
     // A notice may quote an error a remote system wrote: data, not markup.
-    return this.send(ctx, `teams.${noticeKey(kind, text)}`, { type: 'message', text: teamsPlain(text) });
+    const posted = await this.send(ctx, `teams.${noticeKey(kind, text)}`, { type: 'message', text: teamsPlain(text) });
+    if (kind === 'cancelled') await this.endAck(ctx, 'Cancelled: see this reply chain.');
+    if (kind === 'error') await this.endAck(ctx, 'Ended: the check could not run (see this reply chain).');
+    return posted;
   }
 }

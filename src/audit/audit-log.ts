@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { GENESIS, parseRecord, seal, type AuditBody, type AuditRecord, type CheckpointRecord } from './audit-record.js';
 import { checkpointPayload, type SignedCheckpoint } from './checkpoint.js';
 import { EvidenceStore } from './evidence-store.js';
-import { withFileLock } from './file-lock.js';
+import { AuditLockBusyError, withFileLock } from './file-lock.js';
 import type { AuditSigner } from './signing.js';
 
 export interface CheckpointPolicy {
@@ -123,7 +123,35 @@ export class AuditLog {
     return undefined;
   }
 
-  async append(body: AuditBody): Promise<AuditRecord> {
+  /** This process's appends, in the order they were asked for (a write waiting on the lock holds the later ones). */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Appends in order and never drops a record: a lock another live process holds past the wait is waited for
+   * again (the caller may go on meanwhile, e.g. answer the user first, and await the returned promise later).
+   */
+  append(body: AuditBody): Promise<AuditRecord> {
+    const next = this.queue.then(() => this.appendWaiting(body));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Settles once every append asked for so far is written (or failed for a reason other than the lock). */
+  flushed(): Promise<void> {
+    return this.queue.then(() => undefined);
+  }
+
+  private async appendWaiting(body: AuditBody): Promise<AuditRecord> {
+    for (;;) {
+      try {
+        return await this.appendNow(body);
+      } catch (err) {
+        if (!(err instanceof AuditLockBusyError)) throw err;
+      }
+    }
+  }
+
+  private async appendNow(body: AuditBody): Promise<AuditRecord> {
     mkdirSync(dirname(this.file), { recursive: true });
     let checkpoint: SignedCheckpoint | undefined;
     const record = await withFileLock(`${this.file}.lock`, () => {

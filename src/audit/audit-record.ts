@@ -32,7 +32,7 @@ export interface PostRecord {
   type: 'post';
   checkId: string;
   /** 'comparison': a --from command's zones compared (its group id in `group`, its zones in `zone`). */
-  kind: 'step' | 'final' | 'cancelled' | 'error' | 'lost' | 'queued' | 'watch' | 'alert' | 'comparison';
+  kind: 'step' | 'final' | 'cancelled' | 'stopped' | 'error' | 'lost' | 'queued' | 'watch' | 'alert' | 'comparison';
   group?: string;
   step?: number;
   verdict?: string;

@@ -24,6 +24,8 @@ export interface CheckCapture {
   waitFor(test: (p: Packet) => boolean, timeoutMs: number): Promise<Packet | undefined>;
   /** Ends this check's capture: everything up to now, and what the kernel dropped meanwhile. Idempotent. */
   stop(): Promise<CaptureEnd>;
+  /** A capture of its own: settles when its tcpdump has exited (a lease has no process of its own). */
+  readonly done?: Promise<void>;
 }
 
 export interface CaptureEnd {
@@ -126,6 +128,16 @@ export class CaptureLease implements CheckCapture {
     return this.ending;
   }
 
+  /**
+   * A cancelled check lets go of the capture at once (no sync: its packets are no longer wanted). Either other
+   * running checks still lease it (it keeps running for them), or its tcpdump is stopped now rather than kept
+   * for the next check, and `exited` settles when it has exited.
+   */
+  abandon(): { others: number } | { exited: Promise<void> } {
+    this.end('stop');
+    return this.shared.abandon(this);
+  }
+
   /** Ends the lease at a sync point: packets from `at` on came after the stop (some may be here already). */
   cutAt(at: number): void {
     const after = this.streamIndex.findIndex((i) => i >= at);
@@ -221,6 +233,14 @@ export class SharedCapture {
     if (!end) void this.retire();
     else if (this.leases.size === 0) this.idleSoon();
     return end;
+  }
+
+  /** See CaptureLease.abandon. */
+  abandon(lease: CaptureLease): { others: number } | { exited: Promise<void> } {
+    this.leases.delete(lease);
+    if (this.leases.size > 0) return { others: this.leases.size };
+    void this.retire();
+    return { exited: this.source.done };
   }
 
   private idleSoon(): void {

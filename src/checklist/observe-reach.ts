@@ -197,9 +197,12 @@ export async function observeReach(
   connecting: (c: Promise<ConnectResult>) => Promise<ConnectResult>,
   group?: GroupCaptures,
   sourceAddress?: string,
+  signal?: AbortSignal,
 ): Promise<ReachProbe> {
   const started = performance.now();
-  const connect = await connecting(tcpConnect(target.vip, target.port, connectTimeoutMs, sourcePort, sourceAddress));
+  const connect = await connecting(
+    tcpConnect(target.vip, target.port, connectTimeoutMs, sourcePort, sourceAddress, signal),
+  );
   const id = { vip: target.vip, port: target.port, sourcePort: connect.localPort };
   const settled = group ? await settleGroup(group, target, connect) : undefined;
   const lb = settled ? group?.captures[settled.handledBy] : captures.lb;

@@ -8,7 +8,7 @@ import { reserveLocalPort, type ConnectResult } from '../probe/tcp-connect.js';
 import { readInterfaceNames } from '../remote/interface-names.js';
 import { SshSession } from '../remote/ssh-session.js';
 import { renderPngOffThread, warmPngPool } from '../evidence/png-pool.js';
-import { CaptureLease } from '../capture/shared-capture.js';
+import { CaptureLease, type CheckCapture } from '../capture/shared-capture.js';
 import type { CaptureHubs } from './capture-hubs.js';
 import { stepEvidenceDraftFor } from './check-evidence.js';
 import {
@@ -19,6 +19,7 @@ import {
   type ResolvedTarget,
 } from './check-target.js';
 import { decideCheck, stopsTheCheck } from './decide-check.js';
+import { stopForCancel, stopWithin, type CancelCleanup, type CancelStops } from './cancel-cleanup.js';
 import {
   groupCaptures,
   nodeObservations,
@@ -37,10 +38,16 @@ import { SCHEMA_VERSION, type ModeStep, type Report, type Step } from '../model/
 
 export class CheckCancelledError extends LbcheckError {
   override name = 'CheckCancelledError';
-  constructor() {
+  constructor(
+    /** What the check had running when it was cancelled, and what of it is gone (undefined: nothing had started). */
+    readonly cleanup?: CancelCleanup,
+  ) {
     super('input', 'the check was cancelled');
   }
 }
+
+/** How long a cancelled check waits for its captures and probes to exit before it reports what is still stopping. */
+export const CANCEL_STOP_BUDGET_MS = 600;
 
 export interface CheckDeps {
   /** A ready session to the LB; workers pass a pooled, warm one. */
@@ -59,6 +66,8 @@ export interface CheckOutcome {
   /** Everything the I/O phase saw: re-deciding it gives the same report (fixtures are recorded from this). */
   observation: CheckObservation;
 }
+
+const noop = (): void => undefined;
 
 /** Rejects as soon as the check is cancelled, so no wait outlives a cancel by more than a moment. */
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
@@ -169,6 +178,15 @@ export async function runCheck(input: CheckTarget, options: CheckOptions, deps: 
   let nodes: GroupNode[] = [];
   let socket: Duplex | undefined;
   let localStopping: Promise<unknown> | undefined;
+  // The step whose probes are running: a cancel waits for them to end too (their sockets are destroyed).
+  let probing: { what: string; work: Promise<unknown> } | undefined;
+  // Set while the captures are starting: a cancel then stops them as they arrive (their exits, once stopped).
+  let cancelStopped = false;
+  let starting: Promise<[CheckCapture | undefined, CheckCapture | { unavailable: string }, GroupNode[]]> | undefined;
+  const track = <T>(what: string, work: Promise<T>): Promise<T> => {
+    probing = { what, work };
+    return work;
+  };
   // The exact remote commands per step, from every node (labelled when there are several).
   const mark = (): number[] => opened.map((o) => o.session?.commands.length ?? 0);
   const from1 = mark();
@@ -225,18 +243,12 @@ export async function runCheck(input: CheckTarget, options: CheckOptions, deps: 
       hubs,
     });
     const groupStart = group ? startGroupCaptures(opened, target, sourcePort, boundSeconds) : Promise.resolve([]);
-    // Even when cancelled mid-start, the captures must be stopped: take them when they arrive.
-    void Promise.all([remoteStart, localStart, groupStart]).then(
-      ([r, l, g]) => {
-        if (deps.signal?.aborted) {
-          void r?.stop();
-          for (const n of g) void n.capture?.stop();
-          if (!('unavailable' in l)) void l.stop();
-        }
-      },
-      () => undefined,
-    );
-    const [remote, localOrWhy, started] = await cancellable(Promise.all([remoteStart, localStart, groupStart]));
+    // Even when cancelled mid-start, the captures must be stopped: the cancel takes them when they arrive.
+    const startingAll = Promise.all([remoteStart, localStart, groupStart]);
+    starting = startingAll;
+    startingAll.catch(noop);
+    const [remote, localOrWhy, started] = await cancellable(startingAll);
+    starting = undefined;
     nodes = started;
     if (group && !nodes.some((n) => n.capture))
       throw nodes.find((n) => n.failure)?.failure ?? new Error('no LB node could capture');
@@ -255,7 +267,7 @@ export async function runCheck(input: CheckTarget, options: CheckOptions, deps: 
         (r) => deps.signal?.aborted && r.socket?.destroy(),
         () => undefined,
       );
-      return cancellable(c);
+      return cancellable(track("step 1's probe connection", c));
     };
     const reach = await observeReach(
       target,
@@ -265,6 +277,7 @@ export async function runCheck(input: CheckTarget, options: CheckOptions, deps: 
       connecting,
       group ? groupCaptures(nodes) : undefined,
       options.sourceAddress,
+      deps.signal,
     );
     socket = reach.socket;
     // The vantage capture's part ends with step 1: stopped now, it is done by the time the report is.
@@ -289,18 +302,21 @@ export async function runCheck(input: CheckTarget, options: CheckOptions, deps: 
     // Step 2: mode
     let modeStep: ModeStep | undefined;
     if (!stopsTheCheck(reachStep, options.all)) {
-      const mode = await observeMode(
-        {
-          target,
-          options,
-          reach: reach.observation,
-          socket: reach.socket,
-          capture: captures.lb,
-          session,
-          cancellable,
-          onSocket: (s) => (socket = s),
-        },
-        `${options.id}-${reach.observation.connect.localPort}`,
+      const mode = await track(
+        "step 2's probe of the VIP",
+        observeMode(
+          {
+            target,
+            options,
+            reach: reach.observation,
+            socket: reach.socket,
+            capture: captures.lb,
+            session,
+            cancellable,
+            onSocket: (s) => (socket = s),
+          },
+          `${options.id}-${reach.observation.connect.localPort}`,
+        ),
       );
       obs = { ...obs, mode };
       modeStep = emit(obs, 2, from1) as ModeStep;
@@ -311,17 +327,45 @@ export async function runCheck(input: CheckTarget, options: CheckOptions, deps: 
     if (!stopsTheCheck(reachStep, options.all) && !(modeStep && stopsTheCheck(modeStep, options.all))) {
       const from3 = mark();
       const servers = await cancellable(
-        observeServers(target, modeStep, session, options.connectTimeoutMs, options.sourceAddress),
+        track(
+          "step 3's probes of the members",
+          observeServers(target, modeStep, session, options.connectTimeoutMs, options.sourceAddress),
+        ),
       );
       obs = { ...obs, servers };
       emit(obs, 3, from3);
     }
     observed = obs;
+  } catch (err) {
+    if (!(err instanceof CheckCancelledError)) throw err;
+    cancelStopped = true;
+    socket?.destroy();
+    // Stopped now, and said only once gone (or said to be still stopping): see cancel-cleanup.ts.
+    const stops: CancelStops = { items: [], kept: [] };
+    const lbName = (label: string | undefined): string => `the capture on the LB${label ? ` (${label})` : ''}`;
+    if (nodes.length === 0) stopForCancel(captures.lb, lbName(lb?.label), stops);
+    for (const n of nodes) stopForCancel(n.capture, lbName(n.access.label), stops);
+    stopForCancel(captures.local, 'the capture on the probing host (this worker)', stops);
+    if (starting) {
+      const exits = starting.then(([r, l, g]) => {
+        const s: CancelStops = { items: [], kept: [] };
+        stopForCancel(r, '', s);
+        for (const n of g) stopForCancel(n.capture, '', s);
+        if (!('unavailable' in l)) stopForCancel(l, '', s);
+        return Promise.all(s.items.map((i) => i.exited));
+      });
+      stops.items.push({ what: 'the captures, which were starting', exited: exits.then(noop, noop) });
+    }
+    if (probing) stops.items.push({ what: probing.what, exited: probing.work.then(noop, noop) });
+    throw new CheckCancelledError(await stopWithin(stops.items, stops.kept, CANCEL_STOP_BUDGET_MS));
   } finally {
     socket?.destroy();
-    await captures.lb?.stop().catch(() => undefined);
-    for (const n of nodes) await n.capture?.stop().catch(() => undefined);
-    await (localStopping ?? captures.local?.stop().catch(() => undefined));
+    // A cancelled check's captures were stopped above, and their ends are not waited for here (the bound).
+    if (!cancelStopped) {
+      await captures.lb?.stop().catch(() => undefined);
+      for (const n of nodes) await n.capture?.stop().catch(() => undefined);
+      await (localStopping ?? captures.local?.stop().catch(() => undefined));
+    }
     if (ownsSessions) for (const o of opened) o.session?.close();
     // A check that failed after a step was decided still hands that step to onStep, as before pipelining.
     await delivered.catch(() => undefined);

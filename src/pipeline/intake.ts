@@ -35,6 +35,11 @@ export interface Incoming {
   watch?: { id: string; round: number };
   /** Set when an alert asks (src/alerts): the check carries it, and the audit record names it. */
   trigger?: AlertTrigger;
+  /**
+   * Set by an adapter that must answer within a deadline (Slack acks in 3 s): the command's audit record is then
+   * handed over as a promise (queued in order, never dropped) instead of awaited before the reply.
+   */
+  deferAudit?: (written: Promise<void>) => void;
 }
 
 export type IntakeReply =
@@ -124,39 +129,61 @@ async function announceQueued(request: CheckRequest, deps: IntakeDeps): Promise<
     );
 }
 
+/** The answer to a queued check (Teams posts it in the check's ordered chain: the same words). */
+export function queuedText(
+  checkId: string,
+  target: string,
+  all: boolean,
+  where = 'in this reply chain',
+  prefix = '@lbcheck',
+): string {
+  return (
+    `Queued ${checkId}: checking ${target}${all ? ' (all steps)' : ''}. Each step's ` +
+    `verdict follows ${where}. Cancel with: ${prefix} cancel ${checkId}`
+  );
+}
+
 export async function handleCommand(incoming: Incoming, deps: IntakeDeps): Promise<IntakeReply> {
   const reply = await answer(incoming, deps);
   recordCommand(
     incoming.replyTo.platform,
     reply.kind === 'info' ? 'answered' : reply.kind === 'refused' && reply.error ? 'error' : reply.kind,
   );
-  if (deps.audit) {
-    const r = incoming.requester;
-    // The user still gets the answer if the audit write fails; the failure is logged loudly.
-    await deps.audit
-      .append({
-        type: 'command',
-        outcome: reply.kind === 'queued' ? 'queued' : reply.kind === 'refused' ? 'refused' : 'answered',
-        command: `${incoming.via ? `[${incoming.via}] ` : ''}${incoming.text}`.slice(0, 500),
-        platform: r.platform,
-        user: r.id,
-        ...(r.name ? { userName: r.name } : {}),
-        channel: incoming.replyTo.channel,
-        ...(reply.kind === 'queued' ? { checkId: reply.checkId, target: reply.request.target } : {}),
-        ...(reply.kind === 'queued' && reply.vantages
-          ? { vantages: reply.vantages.map((v) => ({ zone: v.zone, checkId: v.checkId })) }
-          : {}),
-        ...(reply.kind === 'refused' ? { reason: reply.text } : {}),
-        ...(incoming.trigger ? { alert: incoming.trigger } : {}),
-      })
-      .catch((err: unknown) =>
-        deps.log.log('error', 'could not write the audit record of a command', {
+  const written = deps.audit ? auditCommand(incoming, reply, deps.audit, deps.log) : undefined;
+  // An adapter that must answer within a deadline (Slack's 3 s ack) answers first and awaits the write after.
+  if (written && incoming.deferAudit) incoming.deferAudit(written);
+  else await written;
+  return reply;
+}
+
+/** The command's audit record, queued in order behind any write waiting for the lock; never rejects. */
+function auditCommand(incoming: Incoming, reply: IntakeReply, audit: AuditLog, log: Logger): Promise<void> {
+  const r = incoming.requester;
+  // The user still gets the answer if the audit write fails; the failure is logged loudly.
+  return audit
+    .append({
+      type: 'command',
+      outcome: reply.kind === 'queued' ? 'queued' : reply.kind === 'refused' ? 'refused' : 'answered',
+      command: `${incoming.via ? `[${incoming.via}] ` : ''}${incoming.text}`.slice(0, 500),
+      platform: r.platform,
+      user: r.id,
+      ...(r.name ? { userName: r.name } : {}),
+      channel: incoming.replyTo.channel,
+      ...(reply.kind === 'queued' ? { checkId: reply.checkId, target: reply.request.target } : {}),
+      ...(reply.kind === 'queued' && reply.vantages
+        ? { vantages: reply.vantages.map((v) => ({ zone: v.zone, checkId: v.checkId })) }
+        : {}),
+      ...(reply.kind === 'refused' ? { reason: reply.text } : {}),
+      ...(incoming.trigger ? { alert: incoming.trigger } : {}),
+    })
+    .then(
+      () => undefined,
+      (err: unknown) =>
+        log.log('error', 'could not write the audit record of a command', {
           ...errorFields(err),
           command: incoming.text.slice(0, 200),
         }),
-      );
-  }
-  return reply;
+    );
 }
 
 async function answer(incoming: Incoming, deps: IntakeDeps): Promise<IntakeReply> {
@@ -284,9 +311,7 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
         kind: 'queued',
         checkId: request.checkId,
         request,
-        text:
-          `Queued ${request.checkId}: checking ${cmd.target}${cmd.all ? ' (all steps)' : ''}. Each step's ` +
-          `verdict follows ${incoming.resultsWhere ?? 'here'}. Cancel with: ${deps.prefix} cancel ${request.checkId}`,
+        text: queuedText(request.checkId, cmd.target, cmd.all, incoming.resultsWhere, deps.prefix),
       };
     }
     case 'status': {

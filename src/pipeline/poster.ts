@@ -80,7 +80,7 @@ export class RetryLaterError extends Error {
 }
 
 /** 'comparison': a --from command's zones compared, posted once under the group's parent when the last one ends. */
-export type NoticeKind = 'cancelled' | 'error' | 'lost' | 'watch' | 'alert' | 'comparison';
+export type NoticeKind = 'cancelled' | 'stopped' | 'error' | 'lost' | 'watch' | 'alert' | 'comparison';
 
 /**
  * The memo key of a notice: one per kind per check, except a watch's and an alert's lines, several of which may

@@ -98,7 +98,10 @@ export type ReportJob =
   | (ReportBase & { kind: 'final'; report: Report })
   /** Posted at once when the check is queued, so the channel sees the check before step 1 ends. */
   | (ReportBase & { kind: 'queued' })
-  | (ReportBase & { kind: 'cancelled'; by: string })
+  /** stopped: the worker's account of what the cancel stopped (absent from older workers: then nothing is claimed). */
+  | (ReportBase & { kind: 'cancelled'; by: string; stopped?: string })
+  /** After a cancel whose captures or probes were still stopping: when they stopped. */
+  | (ReportBase & { kind: 'stopped'; text: string })
   | (ReportBase & { kind: 'error'; message: string })
   /** A watch's own line (changed, ended, cancelled), posted in the thread of the watch's check; n keeps them apart. */
   | (ReportBase & { kind: 'watch'; text: string; n: string })

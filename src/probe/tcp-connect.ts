@@ -28,15 +28,21 @@ function attempt(
   localPort: number,
   timeoutMs: number,
   localAddress: string | undefined,
+  signal: AbortSignal | undefined,
 ): Promise<ConnectResult | 'port-in-use'> {
   const started = performance.now();
   return new Promise((resolve) => {
     const socket = connect({ host, port, localPort, ...(localAddress ? { localAddress } : {}) });
     const ms = (): number => Math.round(performance.now() - started);
-    const timer = setTimeout(() => {
+    const giveUp = (): void => {
+      clearTimeout(timer);
       socket.destroy();
       resolve({ outcome: 'timeout', ms: ms(), localPort });
-    }, timeoutMs);
+    };
+    const timer = setTimeout(giveUp, timeoutMs);
+    // A cancelled check: the connect attempt (the kernel's SYN retries) ends now, not at its timeout.
+    signal?.addEventListener('abort', giveUp, { once: true });
+    socket.once('close', () => signal?.removeEventListener('abort', giveUp));
     socket.once('connect', () => {
       clearTimeout(timer);
       resolve({ outcome: 'connected', ms: ms(), localPort, localAddress: socket.localAddress ?? '', socket });
@@ -59,9 +65,10 @@ export async function tcpConnect(
   localPort?: number,
   /** The vantage point's own address to probe from (one host can be several vantage points); default: the route's. */
   localAddress?: string,
+  signal?: AbortSignal,
 ): Promise<ConnectResult> {
   for (let i = 0; i < 8; i++) {
-    const result = await attempt(host, port, localPort ?? pickPort(), timeoutMs, localAddress);
+    const result = await attempt(host, port, localPort ?? pickPort(), timeoutMs, localAddress, signal);
     if (result !== 'port-in-use') return result;
     if (localPort !== undefined) break;
   }

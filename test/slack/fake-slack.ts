@@ -42,6 +42,14 @@ export class FakeSlack {
   /** Messages POSTed to a slash command's response_url (http://<fake>/respond...). */
   readonly responses: { path: string; body: Record<string, unknown> }[] = [];
   private failures: { method: string; status: number; retryAfter?: number }[] = [];
+  /** Added before every Web API answer and upload (a real Slack's round trip, e.g. 100 ms for the bench). */
+  latencyMs = 0;
+  /** Per method: answer after this long (e.g. a slow usergroups.users.list). */
+  readonly delays = new Map<string, number>();
+  /** Called as a Web API call is answered (after its delay), with its method. */
+  onAnswer: ((method: string) => void) | undefined;
+  /** Called as each successful Web API call arrives, before it is answered (a test looks at the world then). */
+  onCall: ((call: SlackCall) => void) | undefined;
   private server: Server | undefined;
   private ts = 1_700_000_000;
   private fileSeq = 0;
@@ -76,6 +84,7 @@ export class FakeSlack {
         const body = await readBody(req);
         const url = req.url ?? '';
         if (url.startsWith('/upload/')) {
+          if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
           this.uploads.set(url.slice('/upload/'.length), uploadedBytes(req, body));
           res.writeHead(200).end('OK');
           return;
@@ -86,6 +95,8 @@ export class FakeSlack {
           return;
         }
         const method = url.replace(/^\/api\//, '').split('?')[0] ?? '';
+        const wait = this.latencyMs + (this.delays.get(method) ?? 0);
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         const type = req.headers['content-type'] ?? '';
         const args: Record<string, string> = type.includes('json')
           ? Object.fromEntries(
@@ -114,8 +125,10 @@ export class FakeSlack {
           return;
         }
         this.calls.push({ method, args });
+        this.onCall?.({ method, args });
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify(this.answer(method, args)));
+        this.onAnswer?.(method);
       })();
     });
     this.server.on('upgrade', (req, sock) => this.socket.accept(req, sock));

@@ -6,6 +6,8 @@ import type { AddressInfo } from 'node:net';
 export interface SentActivity {
   conversationId: string;
   replyToId?: string;
+  /** The id the connector gave the activity. */
+  id?: string;
   activity: {
     type?: string;
     text?: string;
@@ -16,7 +18,14 @@ export interface SentActivity {
 
 export class FakeConnector {
   readonly sent: SentActivity[] = [];
+  /** Activities replaced (updateActivity): replyToId is the id of the activity replaced. */
+  readonly updates: SentActivity[] = [];
+  /** With n > 0, every n-th call (send or update) answers 429 with Retry-After: 0. */
+  failEvery = 0;
+  private calls = 0;
   readonly failures: { status: number; retryAfter?: number }[] = [];
+  /** Called as each activity arrives, before it is answered (a test looks at the world then). */
+  onSent: ((s: SentActivity) => void) | undefined;
   private server: Server | undefined;
   private seq = 0;
   port = 0;
@@ -35,11 +44,15 @@ export class FakeConnector {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const m = /^\/v3\/conversations\/([^/]+)\/activities(?:\/([^/?]+))?/.exec(req.url ?? '');
-        if (!m || req.method !== 'POST') {
+        // POST sends an activity; PUT /activities/<id> replaces one (updateActivity).
+        if (!m || (req.method !== 'POST' && !(req.method === 'PUT' && m[2]))) {
           res.writeHead(404).end();
           return;
         }
-        const fail = this.failures.shift();
+        this.calls++;
+        const fail =
+          this.failures.shift() ??
+          (this.failEvery > 0 && this.calls % this.failEvery === 0 ? { status: 429, retryAfter: 0 } : undefined);
         if (fail) {
           res.writeHead(fail.status, {
             'content-type': 'application/json',
@@ -52,13 +65,24 @@ export class FakeConnector {
           );
           return;
         }
+        if (req.method === 'PUT') {
+          this.updates.push({
+            conversationId: decodeURIComponent(m[1] ?? ''),
+            replyToId: decodeURIComponent(m[2] ?? ''),
+            activity: JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as SentActivity['activity'],
+          });
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: m[2] }));
+          return;
+        }
         const entry: SentActivity = {
           conversationId: decodeURIComponent(m[1] ?? ''),
           activity: JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as SentActivity['activity'],
         };
         if (m[2]) entry.replyToId = decodeURIComponent(m[2]);
+        entry.id = `reply-${++this.seq}`;
         this.sent.push(entry);
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: `reply-${++this.seq}` }));
+        this.onSent?.(entry);
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: entry.id }));
       });
     });
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));

@@ -36,12 +36,24 @@ export interface TeamsStack {
   close(): Promise<void>;
 }
 
-export async function startTeamsStack(lab: Lab, withWorker: boolean): Promise<TeamsStack> {
-  const base = await startPlatformBase(lab, '@lbcheck', [
+export async function startTeamsStack(
+  lab: Lab,
+  withWorker: boolean,
+  /** watchTimeScale: the intake's TEST-ONLY watch time scale (0.02: a 10s interval runs every 200 ms). */
+  opts: { watchTimeScale?: number } = {},
+): Promise<TeamsStack> {
+  const platform = await startPlatformBase(lab, '@lbcheck', [
     'users: [teams:aad-oncall]',
     'groups: [teams:team-netops]',
     `channels: ["teams:${CHANNEL}"]`,
   ]);
+  const base = {
+    ...platform,
+    intakeDeps: {
+      ...platform.intakeDeps,
+      ...(opts.watchTimeScale ? { watchTimeScale: opts.watchTimeScale } : {}),
+    },
+  };
   const { backend, log, audit, inventory, config } = base;
   const connector = await new FakeConnector().start();
   const teams = await startTeams({

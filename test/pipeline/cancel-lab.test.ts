@@ -1,0 +1,147 @@
+// Cancel says what is true: "stopped" is posted only once the process tables
+// say so. A check is cancelled mid-step (servers that accept and never answer
+// keep step 2 waiting) by the typed command and the Slack button (real Bolt
+// over signed HTTP) and by the Teams action (real botbuilder); at the moment
+// the cancelled notice reaches the fake platform, the LB namespace and this
+// machine (the probing host) are searched for a capture of that VIP.
+import assert from 'node:assert/strict';
+import { readFileSync, readlinkSync, readdirSync } from 'node:fs';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { startLab, waitHealthy, type Lab } from '../lab/lab.js';
+import { until } from './platform-base.js';
+import { startSlackStack, type SlackStack } from '../slack/slack-stack.js';
+import { startTeamsStack, type TeamsStack } from '../teams/teams-stack.js';
+
+let lab: Lab;
+let slack: SlackStack;
+let teams: TeamsStack;
+
+before(async () => {
+  lab = await startLab({ serverCount: 2 });
+  slack = await startSlackStack(lab, true);
+  teams = await startTeamsStack(lab, true);
+});
+after(async () => {
+  await slack?.close();
+  await teams?.close();
+  lab?.teardown();
+});
+afterEach(async () => {
+  slack.fake.onCall = undefined;
+  teams.connector.onSent = undefined;
+  await lab.faults.clear();
+  await waitHealthy(lab);
+});
+
+const cmdline = (pid: number): string => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+  } catch {
+    return '';
+  }
+};
+
+/** tcpdump (or its `timeout` wrapper) capturing traffic of this VIP, in the LB's namespace. */
+function lbCaptures(vip: string): string[] {
+  return lab
+    .processes('lb')
+    .map((p) => cmdline(p.pid))
+    .filter((c) => c.includes('tcpdump') && c.includes(vip));
+}
+
+/** tcpdump capturing traffic of this VIP on this machine (the probing host: the worker runs in this process). */
+function localCaptures(vip: string): string[] {
+  const ours = readlinkSync('/proc/self/ns/net');
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        return readlinkSync(`/proc/${d}/ns/net`) === ours;
+      } catch {
+        return false;
+      }
+    })
+    .map((d) => cmdline(Number(d)))
+    .filter((c) => /(^|\/| )tcpdump /.test(c) && c.includes(vip));
+}
+
+interface Snapshot {
+  notice: string;
+  lb: string[];
+  here: string[];
+}
+
+const vip = (): string => lab.vips['haproxy-http'].address;
+const snapshot = (notice: string): Snapshot => ({ notice, lb: lbCaptures(vip()), here: localCaptures(vip()) });
+
+function assertStopped(seen: Snapshot | undefined): void {
+  assert.ok(seen, 'the cancelled notice was posted');
+  assert.deepEqual(seen.lb, [], `a capture still ran on the LB when "${seen.notice}" was posted`);
+  assert.deepEqual(seen.here, [], `a capture still ran on the probing host when "${seen.notice}" was posted`);
+  assert.match(seen.notice, /Stopped before this message/);
+  assert.doesNotMatch(seen.notice, /still stopping/i);
+}
+
+const idOf = (body: string): string =>
+  /Queued (chk-[0-9a-f]{10})/.exec(body)?.[1] ?? assert.fail(`not an ack: ${body}`);
+
+/** Starts a check on Slack that waits in step 2, and the hook that snapshots the hosts when its notice arrives. */
+async function slackCheckInStep2(): Promise<{ id: string; seen: () => Snapshot | undefined }> {
+  await lab.faults.serversMisbehave('hang');
+  const id = idOf((await slack.slash('haproxy-http')).body);
+  let seen: Snapshot | undefined;
+  slack.fake.onCall = (c) => {
+    const text = c.args.text ?? '';
+    if (c.method === 'chat.postMessage' && text.includes(`Check ${id} was cancelled`)) seen ??= snapshot(text);
+  };
+  await until(() => slack.fake.threadOf(id).some((t) => /Step 1/.test(t)), 'step 1 in the thread');
+  assert.notDeepEqual(
+    lbCaptures(vip()),
+    [],
+    `the check captures on the LB while it runs: ${slack.fake.threadOf(id).join('\n')}`,
+  );
+  return { id, seen: () => seen };
+}
+
+const cancelledPost = (id: string) => (): boolean =>
+  slack.audit.records().some((r) => r.type === 'post' && r.checkId === id && r.kind === 'cancelled');
+
+describe('Cancel stops every capture of the check before it says so', { timeout: 120_000 }, () => {
+  it('Slack, typed: /lbcheck cancel <id>', async () => {
+    const check = await slackCheckInStep2();
+    const answer = await slack.slash(`cancel ${check.id}`);
+    assert.match(answer.body, new RegExp(`Cancell(ing|ed) ${check.id}`));
+    await until(cancelledPost(check.id), 'the cancelled notice');
+    assertStopped(check.seen());
+  });
+
+  it('Slack, the Cancel button', async () => {
+    const check = await slackCheckInStep2();
+    const posts = slack.fake.callsOf('chat.postMessage');
+    const i = posts.findIndex((c) => !c.args.thread_ts && (c.args.text ?? '').includes(check.id));
+    await slack.click('cancel', check.id, { ts: `${1_700_000_000 + i}.000100` });
+    await until(cancelledPost(check.id), 'the cancelled notice');
+    assertStopped(check.seen());
+  });
+
+  it('Teams, the Cancel action', async () => {
+    await lab.faults.serversMisbehave('hang');
+    const { conversationId } = await teams.mention('check haproxy-http');
+    const chain = (): string[] =>
+      teams.connector.sent
+        .filter((s) => s.conversationId === conversationId)
+        .map((s) => s.activity.text ?? s.activity.summary ?? '');
+    await until(() => chain().some((t) => /Step 1/.test(t)), 'step 1 in the reply chain');
+    const id = idOf(chain()[0] ?? '');
+    let seen: Snapshot | undefined;
+    teams.connector.onSent = (s) => {
+      const text = s.activity.text ?? s.activity.summary ?? '';
+      if (text.includes(`Check ${id} was cancelled`)) seen ??= snapshot(text);
+    };
+    assert.notDeepEqual(lbCaptures(vip()), [], 'the check captures on the LB while it runs');
+    const r = await teams.click('cancel', id, conversationId);
+    assert.match(r.body.value ?? '', new RegExp(`Cancell(ing|ed) ${id}`));
+    await until(() => seen !== undefined, 'the cancelled notice');
+    assertStopped(seen);
+  });
+});
