@@ -41,6 +41,8 @@ export interface ServerSideFlow {
   responseStatus?: number;
   /** Payload bytes the server sent back on this connection. */
   responseBytes: number;
+  /** The largest payload of one packet from the server that the capture saw (what got through to the LB). */
+  largestSegment: number;
   /** The server's first answer packet carrying data (for timing and evidence). */
   response?: Packet;
   /** The proxied request as it left the LB. */
@@ -155,6 +157,7 @@ function serverFlow(
     carriesMarker: marked.has(flowKey(syn)),
     tiedBy: stcp.seq === clientSyn.tcp?.seq ? 'isn' : marked.has(flowKey(syn)) ? 'marker' : 'timing',
     responseBytes: replies.reduce((n, p) => n + (p.tcp?.payloadLength ?? 0), 0),
+    largestSegment: replies.reduce((n, p) => Math.max(n, p.tcp?.payloadLength ?? 0), 0),
   };
   if (status) flow.responseStatus = Number(status[1]);
   if (response) flow.response = response;

@@ -8,6 +8,8 @@ import { fingerprintProxy } from './fingerprint.js';
 import type { ModeObservation, ObservedTarget } from './observation.js';
 import type { Behaviour, ModeFinding, ModeStep, ReachStep, Verdict } from '../model/report.js';
 import { judgeTls } from './tls-judgement.js';
+import { bodyCutShort } from '../probe/http-body.js';
+import { cutShortWords, slow } from './response-judgement.js';
 
 export type ModeDecisionStep = Omit<ModeStep, 'evidence'> & { deciding: Packet[] };
 
@@ -39,7 +41,10 @@ function describeExchange(x: HttpExchange | undefined, b: Behaviour, path: strin
   const req = `GET ${path}`;
   switch (b) {
     case 'http-response':
-      return `answered ${req} with "${x?.statusLine ?? `HTTP ${x?.status}`}" after ${x?.firstByteMs ?? '?'} ms`;
+      return (
+        `answered ${req} with "${x?.statusLine ?? `HTTP ${x?.status}`}" after ${x?.firstByteMs ?? '?'} ms` +
+        (x?.body && bodyCutShort(x.body) ? `, but ${cutShortWords(x.body)} (${x.endMs} ms in all)` : '')
+      );
     case 'reset':
       return `reset the connection ${x?.endMs ?? '?'} ms after ${req}, without a byte`;
     case 'closed':
@@ -153,7 +158,8 @@ const MTU_ADVICE =
 
 function stalledTrace(c: ModeContext): Judged | undefined {
   const s = c.analysis?.stalled;
-  if (c.behaviour === 'http-response') return undefined;
+  // A head that arrived with its whole body leaves nothing stalled to explain.
+  if (c.behaviour === 'http-response' && !bodyCutShort(c.obs.exchange?.body)) return undefined;
   const head = c.obs.reprobes.head;
   const smallOk = head?.behaviour === 'http-response';
   if (!s && captureStalled(c) && smallOk && c.behaviour === 'silent') {
@@ -225,10 +231,43 @@ function proxiedFlow(c: ModeContext): FlowAnalysis['serverSide'][number] | undef
   return c.analysis?.serverSide.find((s) => s.carriesMarker) ?? c.analysis?.serverSide.find((s) => s.sameIsn);
 }
 
+/**
+ * The head arrived and the body stopped (no MTU trace toward the client explains it: stalledTrace ran first). Not
+ * a pass, and not yet a culprit: where it stops is what step 3 compares (each member's response from the LB and
+ * directly), and what the capture says the server sent the LB on the proxied connection points the same way.
+ */
+function incompleteResponse(c: ModeContext, what: string): Judged {
+  const flow = proxiedFlow(c);
+  const expected = c.obs.exchange?.body?.expected;
+  const head = c.obs.reprobes.head;
+  const small =
+    head?.status !== undefined && head.body?.end === 'complete'
+      ? ' A HEAD request to the VIP, whose reply fits in one small segment, got its whole answer ' +
+        `(${head.statusLine ?? head.status}).`
+      : '';
+  const leg =
+    !flow || expected === undefined
+      ? ''
+      : flow.responseBytes < expected
+        ? ` On the proxied connection ${flow.address}:${flow.port} delivered only ${flow.responseBytes} bytes to ` +
+          `the LB (the largest packet ${flow.largestSegment} bytes of payload), less than the ${expected}-byte ` +
+          'body alone: the body stops before the LB, between it and the server.'
+        : ` On the proxied connection ${flow.address}:${flow.port} sent the LB ${flow.responseBytes} bytes, the ` +
+          'whole body: it stops at the LB or after it.';
+  return {
+    verdict: 'warn',
+    finding: 'response-incomplete',
+    summary:
+      `${c.why} ${what} A page that starts and never finishes is broken for users.${small}${leg} Step 3 compares ` +
+      `each member's response from the LB and directly.`,
+  };
+}
+
 function answered(c: ModeContext, what: string): Judged {
   const x = c.obs.exchange;
   const status = x?.status ?? 0;
   const flow = proxiedFlow(c);
+  if (bodyCutShort(x?.body)) return incompleteResponse(c, what);
   if (status >= 500) {
     const passed = flow?.responseStatus === status;
     const origin = passed
@@ -248,6 +287,15 @@ function answered(c: ModeContext, what: string): Judged {
       summary:
         `${c.why} ${what} The VIP's health path ${c.target.httpPath} is expected to answer ${range}; ` +
         `${status} is not in that range.`,
+    };
+  }
+  if (slow(x?.body)) {
+    return {
+      verdict: 'warn',
+      finding: 'slow-response',
+      summary:
+        `${c.why} ${what} The whole response (${x?.body?.bytes} body bytes) took ${x?.body?.lastByteMs} ms to ` +
+        'arrive: slow, though complete.',
     };
   }
   return { verdict: 'pass', summary: `${c.why} ${what}` };
@@ -342,6 +390,8 @@ export function decideModeStep(
     answered: s.answered,
     sourceIsClient: s.src === analysis?.clientAddress,
     tiedBy: s.tiedBy,
+    responseBytes: s.responseBytes,
+    largestSegment: s.largestSegment,
   }));
   const c: ModeContext = {
     target,
@@ -389,6 +439,7 @@ export function decideModeStep(
       ...(x ? { endMs: x.endMs } : {}),
     },
     ...(x?.status !== undefined ? { httpStatus: x.status } : {}),
+    ...(x?.body ? { body: x.body } : {}),
     ...(fingerprint ? { fingerprint } : {}),
     ...(obs.tls ? { tls: obs.tls } : {}),
     ...(judged.finding ? { finding: judged.finding } : {}),
