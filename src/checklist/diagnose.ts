@@ -1,6 +1,7 @@
 // "Doctor House": one culprit from a fixed vocabulary, a paragraph a tired
 // human can act on naming the mechanism, the team to hand it to, and the
 // evidence that proves it. Pure: it reads decided steps only.
+import { hostPort } from '../target/endpoint.js';
 import type { Diagnosis, MemberResult, ModeStep, ReachStep, ServersStep, Step } from '../model/report.js';
 import { memberOk } from './step-servers.js';
 import { bodyCutShort } from '../probe/http-body.js';
@@ -171,10 +172,10 @@ function memberFault(failing: MemberResult[]): { finding: string; text: string }
 function forwardsToDead(mode: ModeStep | undefined, failing: MemberResult[]): string {
   if (mode?.mode !== 'L4') return '';
   const dead = new Set(failing.map((m) => m.address));
-  const hit = mode.serverSide.find((s) => s.sameIsn && dead.has(`${s.address}:${s.port}`));
+  const hit = mode.serverSide.find((s) => s.sameIsn && dead.has(hostPort(s.address, s.port)));
   return hit
-    ? ` The L4 LB still forwards clients to ${hit.address}:${hit.port} (this probe was sent there): it has no ` +
-        `health check for its pool, or ignores it, so users keep landing on the dead member.`
+    ? ` The L4 LB still forwards clients to ${hostPort(hit.address, hit.port)} (this probe was sent there): it has ` +
+        `no health check for its pool, or ignores it, so users keep landing on the dead member.`
     : '';
 }
 
@@ -288,7 +289,7 @@ function largestThrough(mode: ModeStep | undefined): string {
   if (!flow?.largestSegment) return '';
   return (
     ` On step 2's proxied connection the LB's capture saw ${flow.responseBytes} bytes arrive from ` +
-    `${flow.address}:${flow.port}, the largest packet carrying ${flow.largestSegment} bytes of payload.`
+    `${hostPort(flow.address, flow.port)}, the largest packet carrying ${flow.largestSegment} bytes of payload.`
   );
 }
 
@@ -329,7 +330,7 @@ function poolDrift(mode: ModeStep | undefined, servers: ServersStep, protocol: P
   if (!configured.some((m) => memberOk(m.fromLb, protocol))) return undefined;
   const names = configured.map((m) => m.address);
   const fromView = servers.lbView?.pool.map((v) => v.address) ?? [];
-  const used = [...new Set([...mode.serverSide.map((s) => `${s.address}:${s.port}`), ...fromView])].filter(
+  const used = [...new Set([...mode.serverSide.map((s) => hostPort(s.address, s.port)), ...fromView])].filter(
     (a) => !names.includes(a),
   );
   const drifted = used.map((a) => ({ a, m: servers.members.find((x) => x.address === a) }));

@@ -5,6 +5,7 @@
 //    before any SYN-ACK reaches the client;
 //  - L7 proxies answer the client's SYN themselves and open their own
 //    connection (new ISN) to a server, before or after the request arrives.
+import { hostPort } from '../target/endpoint.js';
 import type { Packet } from '../capture/packet.js';
 import { compareForwarded, isTlsRecord, streamBytes, type ForwardedRequest } from './forwarded-request.js';
 
@@ -305,7 +306,7 @@ const ANSWERED = "the LB answered the client's SYN itself and";
  * client was to send), and the report says so rather than guess.
  */
 function proxyKindOf(a: FlowAnalysis, proxied: ServerSideFlow): Extract<ModeDecision, { mode: 'L7' }> {
-  const server = `${proxied.address}:${proxied.port}`;
+  const server = hostPort(proxied.address, proxied.port);
   if (a.clientRequest !== undefined && proxied.syn.index < a.clientRequest.index) {
     return {
       mode: 'L7',
@@ -349,7 +350,7 @@ export function decideMode(a: FlowAnalysis): ModeDecision {
     return {
       mode: 'L4',
       reason:
-        `the LB passed the client's SYN on to ${forwarded.address}:${forwarded.port} ` +
+        `the LB passed the client's SYN on to ${hostPort(forwarded.address, forwarded.port)} ` +
         'with the same sequence number before answering the client',
     };
   }

@@ -1,6 +1,7 @@
 // Step 2: how does the LB handle the connection? L4 or L7 from the capture,
 // then what it does with the request, judged in the light of step 1's facts
 // (a later step never contradicts an earlier one).
+import { hostPort } from '../target/endpoint.js';
 import type { Packet } from '../capture/packet.js';
 import { httpRequest, type HttpExchange } from '../probe/http-exchange.js';
 import { analyzeFlows, decideMode, type FlowAnalysis, type ModeDecision } from './flow-analysis.js';
@@ -77,7 +78,8 @@ function notConnected(c: ModeContext): Judged {
   // A SYN-ACK left the LB toward the client: the LB did its part, and step 1 says what became of the answer.
   if (c.reach.outcome === 'timeout' && c.analysis?.vipAnswer?.tcp?.flags.syn) {
     const answer = forwarded
-      ? `${c.why} It forwarded the client's SYN to ${forwarded.address}:${forwarded.port}, which answered, and ` +
+      ? `${c.why} It forwarded the client's SYN to ${hostPort(forwarded.address, forwarded.port)}, which ` +
+        'answered, and ' +
         'passed the answer back toward the client,'
       : "The LB answered the client's SYN itself (a SYN-ACK),";
     return {
@@ -97,7 +99,7 @@ function notConnected(c: ModeContext): Judged {
       verdict: 'warn',
       finding: 'forwarded-unanswered',
       summary:
-        `${c.why} It forwarded the client's SYN to ${forwarded.address}:${forwarded.port}, which ${fate}; ` +
+        `${c.why} It forwarded the client's SYN to ${hostPort(forwarded.address, forwarded.port)}, which ${fate}; ` +
         `the client ${client}. Step 3 checks the servers.`,
     };
   }
@@ -125,7 +127,7 @@ function notConnected(c: ModeContext): Judged {
       verdict: 'fail',
       finding: 'vip-refused',
       summary:
-        `The LB itself refused ${c.target.vip}:${c.target.port} with a reset, without trying any server: ` +
+        `The LB itself refused ${hostPort(c.target.vip, c.target.port)} with a reset, without trying any server: ` +
         `nothing listens on the VIP (virtual server down, disabled, or on another port).`,
     };
   }
@@ -134,7 +136,7 @@ function notConnected(c: ModeContext): Judged {
       verdict: 'fail',
       finding: 'not-forwarding',
       summary:
-        `The LB received the SYN for ${c.target.vip}:${c.target.port} but passed nothing on and never ` +
+        `The LB received the SYN for ${hostPort(c.target.vip, c.target.port)} but passed nothing on and never ` +
         `answered: IP forwarding is off on the LB (net.ipv4.ip_forward = 0), so a packet-forwarding (L4) virtual ` +
         `cannot reach any server.`,
     };
@@ -143,7 +145,7 @@ function notConnected(c: ModeContext): Judged {
     verdict: 'fail',
     finding: 'syn-dropped-on-lb',
     summary:
-      `The LB received the SYN for ${c.target.vip}:${c.target.port} but neither answered nor passed it to ` +
+      `The LB received the SYN for ${hostPort(c.target.vip, c.target.port)} but neither answered nor passed it to ` +
       `a server: the LB drops it itself (a host firewall rule on the LB, a disabled virtual, or an L4 virtual ` +
       `with no route to its pool).`,
   };
@@ -249,10 +251,12 @@ function incompleteResponse(c: ModeContext, what: string): Judged {
     !flow || expected === undefined
       ? ''
       : flow.responseBytes < expected
-        ? ` On the proxied connection ${flow.address}:${flow.port} delivered only ${flow.responseBytes} bytes to ` +
+        ? ` On the proxied connection ${hostPort(flow.address, flow.port)} delivered only ` +
+          `${flow.responseBytes} bytes to ` +
           `the LB (the largest packet ${flow.largestSegment} bytes of payload), less than the ${expected}-byte ` +
           'body alone: the body stops before the LB, between it and the server.'
-        : ` On the proxied connection ${flow.address}:${flow.port} sent the LB ${flow.responseBytes} bytes, the ` +
+        : ` On the proxied connection ${hostPort(flow.address, flow.port)} sent the LB ` +
+          `${flow.responseBytes} bytes, the ` +
           'whole body: it stops at the LB or after it.';
   return {
     verdict: 'warn',
@@ -271,7 +275,7 @@ function answered(c: ModeContext, what: string): Judged {
   if (status >= 500) {
     const passed = flow?.responseStatus === status;
     const origin = passed
-      ? `The status came from ${flow.address}:${flow.port} itself (the LB passed the server's answer through).`
+      ? `The status came from ${hostPort(flow.address, flow.port)} itself (the LB passed the server's answer through).`
       : `A ${status} from the LB itself means it had no working server for the request.`;
     return {
       verdict: 'warn',
@@ -308,7 +312,7 @@ function gaveNothing(c: ModeContext, what: string): Judged {
       verdict: 'warn',
       finding: 'server-hang',
       summary:
-        `${c.why} ${what} The LB passed the request on to ${flow.address}:${flow.port}, which accepted the ` +
+        `${c.why} ${what} The LB passed the request on to ${hostPort(flow.address, flow.port)}, which accepted the ` +
         `connection and has sent nothing back: the server holds the request without answering. Step 3 checks the ` +
         `servers.`,
     };
@@ -327,7 +331,7 @@ function judgeConnected(c: ModeContext): Judged {
       verdict: 'fail',
       finding: 'tls-handshake-failed',
       summary:
-        `The TCP connection to ${c.target.vip}:${c.target.port} completed, but the TLS handshake (SNI ` +
+        `The TCP connection to ${hostPort(c.target.vip, c.target.port)} completed, but the TLS handshake (SNI ` +
         `${c.target.sni ?? c.target.vip}) failed: ${c.obs.tlsError}. Check the virtual's TLS profile (certificate ` +
         `for that name, protocol versions, ciphers).`,
     };
