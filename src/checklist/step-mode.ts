@@ -415,9 +415,11 @@ export function decideModeStep(
           // (--all) The node that saw the SYN does not hold the VIP: whatever it did with it is no LB handling.
           verdict: 'skipped',
           finding: 'not-reached',
-          summary:
-            `Not judged: step 1 showed the SYN reached ${reach.handledBy ?? 'a node'}, which does not hold ` +
-            `the VIP, so there is no LB handling of it to observe.`,
+          summary: reach.handledBy
+            ? `Not judged: step 1 showed the SYN reached ${reach.handledBy}, which does not hold the VIP, so ` +
+              'there is no LB handling of it to observe.'
+            : 'Not judged: step 1 showed the SYN reached no node of the group, so there is no LB handling of it ' +
+              'to observe.',
         }
       : reach.lbSawSyn === false
         ? {
@@ -430,13 +432,16 @@ export function decideModeStep(
         : reach.outcome !== 'connected'
           ? notConnected(c)
           : judgeConnected(c);
+  // A step that was not judged reports nothing it did not observe: no mode, kind or server side from a capture
+  // that saw no LB handling.
+  const judgedHere = judged.verdict !== 'skipped';
   return {
     step: 2,
     name: 'mode',
-    mode: decision.mode,
-    proxyKind,
+    mode: judgedHere ? decision.mode : 'unknown',
+    proxyKind: judgedHere ? proxyKind : null,
     behaviour,
-    serverSide,
+    serverSide: judgedHere ? serverSide : [],
     timings: {
       connectMs: at.connectMs,
       ...(x?.firstByteMs !== undefined ? { firstByteMs: x.firstByteMs } : {}),

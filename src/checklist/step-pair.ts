@@ -39,7 +39,9 @@ export function decidePairReach(
 ): ReachDecision {
   const nodes = nodeFacts(vip, port, obs);
   if (nodes.length < 2) return single;
-  const handler = obs.handledBy === undefined ? undefined : nodes[obs.handledBy]?.name;
+  // A node "handled" the probe only when its capture saw the SYN: with none seeing it, nobody handled anything.
+  const handlerNode = obs.handledBy === undefined ? undefined : nodes[obs.handledBy];
+  const handler = handlerNode?.sawSyn === true ? handlerNode.name : undefined;
   const base: ReachDecision = { ...single, nodes, ...(handler ? { handledBy: handler } : {}) };
   const owners = nodes.filter((n) => n.ownsVip === true).map((n) => n.name);
   const receivers = nodes.filter((n) => n.sawSyn === true).map((n) => n.name);
