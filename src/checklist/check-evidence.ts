@@ -3,7 +3,7 @@
 // remote commands and the timings.
 import type { Packet } from '../capture/packet.js';
 import type { LadderExtras } from '../evidence/ladder-evidence.js';
-import { formatEndpoint } from '../target/endpoint.js';
+import { formatEndpoint, hostPort } from '../target/endpoint.js';
 import { analyzeFlows, clientFlowPackets, findClientSyn, type FlowAnalysis } from './flow-analysis.js';
 import type { CaptureView, CheckObservation } from './observation.js';
 import type { Step } from '../model/report.js';
@@ -99,7 +99,8 @@ function stepEvidenceInput(
     return {
       ...context,
       step: 1,
-      title: `Step 1: probe ${t.vip}:${t.port} from source port ${id.sourcePort}; ${lbCaptureNote(!!r.lb, lbName)}`,
+      title:
+        `Step 1: probe ${hostPort(t.vip, t.port)} from source port ${id.sourcePort}; ` + lbCaptureNote(!!r.lb, lbName),
       pcap: r.lb ? pcapOf(clientFlowPackets(r.lb.packets, id)) : undefined,
       deciding,
       notes: [step.summary, ...(r.localUnavailable ? [`no capture at the vantage point: ${r.localUnavailable}`] : [])],
@@ -116,7 +117,7 @@ function stepEvidenceInput(
     return {
       ...context,
       step: 2,
-      title: `Step 2: how ${lbName} handles ${t.vip}:${t.port} (capture on all LB interfaces)`,
+      title: `Step 2: how ${lbName} handles ${hostPort(t.vip, t.port)} (capture on all LB interfaces)`,
       pcap: lb && analysis ? pcapOf(relatedPackets(lb.packets, analysis)) : undefined,
       deciding,
       notes: [step.summary, ...(x ? [`response head: ${x.statusLine ?? '(none)'}`] : []), ...end],

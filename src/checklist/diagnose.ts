@@ -1,8 +1,11 @@
 // "Doctor House": one culprit from a fixed vocabulary, a paragraph a tired
 // human can act on naming the mechanism, the team to hand it to, and the
 // evidence that proves it. Pure: it reads decided steps only.
+import { hostPort } from '../target/endpoint.js';
 import type { Diagnosis, MemberResult, ModeStep, ReachStep, ServersStep, Step } from '../model/report.js';
 import { memberOk } from './step-servers.js';
+import { bodyCutShort } from '../probe/http-body.js';
+import { cutShortWords } from './response-judgement.js';
 
 const TEAM = {
   network: 'network / firewall team (path between clients and the LB)',
@@ -169,10 +172,10 @@ function memberFault(failing: MemberResult[]): { finding: string; text: string }
 function forwardsToDead(mode: ModeStep | undefined, failing: MemberResult[]): string {
   if (mode?.mode !== 'L4') return '';
   const dead = new Set(failing.map((m) => m.address));
-  const hit = mode.serverSide.find((s) => s.sameIsn && dead.has(`${s.address}:${s.port}`));
+  const hit = mode.serverSide.find((s) => s.sameIsn && dead.has(hostPort(s.address, s.port)));
   return hit
-    ? ` The L4 LB still forwards clients to ${hit.address}:${hit.port} (this probe was sent there): it has no ` +
-        `health check for its pool, or ignores it, so users keep landing on the dead member.`
+    ? ` The L4 LB still forwards clients to ${hostPort(hit.address, hit.port)} (this probe was sent there): it has ` +
+        `no health check for its pool, or ignores it, so users keep landing on the dead member.`
     : '';
 }
 
@@ -195,6 +198,8 @@ function fromFailingMembers(
       summary: `${names}${some} ${fault.text}${forwardsToDead(mode, failing)}`,
     };
   }
+  const stalls = stallsBehindLb(failing, protocol, mode);
+  if (stalls) return stalls;
   const droppedOnLb = droppedByTheLb(failing, protocol);
   if (droppedOnLb) return droppedOnLb;
   const sources = [...new Set(failing.map((m) => servers.lbSourceAddresses?.[hostOf(m.address)]).filter(Boolean))];
@@ -213,6 +218,79 @@ function fromFailingMembers(
       `between the LB and ${failing.length > 1 ? 'those servers' : 'that server'} (a firewall, or the server's ` +
       `own host firewall) blocks the LB's source address.${open}${notTheLb}`,
   };
+}
+
+/** A member whose head reached the LB (or whose connection from the LB opened) and whose body did not. */
+const cutFromLb = (m: MemberResult): boolean =>
+  m.fromLb.outcome === 'connected' && (bodyCutShort(m.fromLb.body) || m.fromLb.httpStatus === undefined);
+
+/** The HEAD asked from the LB got its whole (small) reply. */
+const smallReplyPasses = (m: MemberResult): boolean =>
+  m.smallReplyFromLb?.httpStatus !== undefined && m.smallReplyFromLb.body?.end === 'complete';
+
+function fromLbWords(m: MemberResult): string {
+  const b = m.fromLb.body;
+  return b && bodyCutShort(b)
+    ? `from the LB its head arrived (HTTP ${m.fromLb.httpStatus}) and then ${cutShortWords(b)}`
+    : 'from the LB the connection opens and no answer arrives';
+}
+
+/**
+ * Members whose whole response arrives directly while from the LB it starts and stops (or never starts on an open
+ * connection): the leg between the LB and those members loses what the direct path carries. When a HEAD from the
+ * LB, whose reply fits in one small segment, gets its whole answer, small packets pass and full-size ones vanish:
+ * an MTU black hole on that leg. Said only when every member failing from the LB shows it. Not the servers (they
+ * answer whole directly), not the LB's configuration.
+ */
+function stallsBehindLb(failing: MemberResult[], protocol: Protocol, mode: ModeStep | undefined): Found | undefined {
+  const cut = failing.filter((m) => memberOk(m.direct, protocol) && cutFromLb(m));
+  if (cut.length === 0 || cut.length !== failing.length) return undefined;
+  const mtu = cut.every(smallReplyPasses);
+  const bodyStalled = cut.some((m) => bodyCutShort(m.fromLb.body));
+  if (!mtu && !bodyStalled) return undefined; // no answer at all and no small-reply proof: lb-blocked says it
+  // Members with the same story are named together, so three members do not make three copies of one sentence.
+  const stories = new Map<string, string[]>();
+  for (const m of cut) {
+    const direct = m.direct.body ? ` (${m.direct.body.bytes.toLocaleString('en-US')} body bytes)` : '';
+    const story = `the whole response arrives directly${direct}, but ${fromLbWords(m)}`;
+    stories.set(story, [...(stories.get(story) ?? []), m.address]);
+  }
+  const each = [...stories].map(([story, names]) => `${names.join(', ')}: ${story}`).join('; ');
+  const they = cut.length === 1 ? 'that server' : 'those servers';
+  const seen = largestThrough(mode);
+  if (mtu) {
+    return {
+      culprit: 'lb-to-servers',
+      team: TEAM.lbToServers,
+      finding: 'mtu-black-hole-lb-servers',
+      summary:
+        `${each}. A HEAD request from the LB, whose reply fits in one small segment, gets its whole answer.${seen} ` +
+        `Small packets pass between the LB and ${they} and full-size ones vanish: an MTU black hole on that leg ` +
+        '(a link, switch port or tunnel with a smaller MTU whose ICMP "fragmentation needed" is filtered, or a ' +
+        'firewall dropping it), so pages served through the LB start and never finish. Hand it to the network ' +
+        `team between the LB and ${they}: fix the MTU, let ICMP type 3 code 4 through, or clamp the MSS on the ` +
+        "LB's server-side interface. Not the servers (they answer whole directly), not the LB's configuration.",
+    };
+  }
+  return {
+    culprit: 'lb-to-servers',
+    team: TEAM.lbToServers,
+    finding: 'response-stalls-lb-servers',
+    summary:
+      `${each}. The response starts and stops only on the way from ${they} to the LB: something on that leg ` +
+      '(an MTU black hole, a firewall or IPS cutting long answers, a rate limiter) loses the rest. Not the ' +
+      'servers (they answer whole directly).',
+  };
+}
+
+/** What the LB's capture of step 2 saw arrive from the server on the proxied connection, in words. */
+function largestThrough(mode: ModeStep | undefined): string {
+  const flow = mode?.serverSide.find((s) => s.largestSegment !== undefined && s.largestSegment > 0);
+  if (!flow?.largestSegment) return '';
+  return (
+    ` On step 2's proxied connection the LB's capture saw ${flow.responseBytes} bytes arrive from ` +
+    `${hostPort(flow.address, flow.port)}, the largest packet carrying ${flow.largestSegment} bytes of payload.`
+  );
 }
 
 /**
@@ -252,7 +330,7 @@ function poolDrift(mode: ModeStep | undefined, servers: ServersStep, protocol: P
   if (!configured.some((m) => memberOk(m.fromLb, protocol))) return undefined;
   const names = configured.map((m) => m.address);
   const fromView = servers.lbView?.pool.flatMap((v) => (v.address ? [v.address] : [])) ?? [];
-  const used = [...new Set([...mode.serverSide.map((s) => `${s.address}:${s.port}`), ...fromView])].filter(
+  const used = [...new Set([...mode.serverSide.map((s) => hostPort(s.address, s.port)), ...fromView])].filter(
     (a) => !names.includes(a),
   );
   const drifted = used.map((a) => ({ a, m: servers.members.find((x) => x.address === a) }));
@@ -329,6 +407,36 @@ function lbDespiteMembers(mode: ModeStep): Found {
   };
 }
 
+/**
+ * The VIP's body stops while every member's whole response arrives from the LB (step 3): the loss is not between
+ * the LB and its members. What the LB's capture saw on the proxied connection says whether the LB got the body.
+ */
+function vipStallsMembersWhole(mode: ModeStep): Found {
+  const expected = mode.body?.expected;
+  const lbGotMore =
+    expected !== undefined && mode.serverSide.some((s) => s.responseBytes !== undefined && s.responseBytes >= expected);
+  if (lbGotMore) {
+    return {
+      culprit: 'lb',
+      team: TEAM.lb,
+      finding: 'response-incomplete',
+      summary:
+        `${mode.summary} Every member's whole response reaches the LB, and on this probe's own proxied ` +
+        `connection the server sent the LB more than the client got: the LB received the body and did not pass ` +
+        "it all on (its buffers, timeouts or a filter on the virtual). Check the virtual's response handling.",
+    };
+  }
+  return {
+    culprit: 'inconclusive',
+    team: TEAM.lb,
+    finding: 'response-incomplete',
+    summary:
+      `${mode.summary} Every member's whole response reaches the LB, so the loss is at the LB or between it and ` +
+      'the clients, but no capture here shows which (no full-size segments went unacknowledged toward the client). ' +
+      'Run the check again, or capture on the LB while loading the page.',
+  };
+}
+
 function fromServers(
   mode: ModeStep | undefined,
   servers: ServersStep | undefined,
@@ -353,6 +461,7 @@ function fromServers(
   if (drift) return drift;
   const failing = servers.members.filter((m) => !memberOk(m.fromLb, protocol));
   if (failing.length > 0) return fromFailingMembers(mode, servers, failing, protocol);
+  if (mode?.finding === 'response-incomplete') return vipStallsMembersWhole(mode);
   if (mode)
     return returnPath(mode) ?? (mode.verdict === 'warn' && !isOnlyAdvice(mode) ? lbDespiteMembers(mode) : undefined);
   return undefined;
@@ -376,7 +485,7 @@ function fromLossBeforeLb(reach: ReachStep): Found | undefined {
 
 /** A warning that is advice (renew soon, odd status) rather than a fault of the path. */
 const isOnlyAdvice = (mode: ModeStep): boolean =>
-  mode.finding === 'tls-expires-soon' || mode.finding === 'unexpected-status';
+  mode.finding === 'tls-expires-soon' || mode.finding === 'unexpected-status' || mode.finding === 'slow-response';
 
 export function diagnose(steps: Step[], protocol: Protocol): Diagnosis {
   const reach = find(steps, 'reach');
@@ -389,7 +498,8 @@ export function diagnose(steps: Step[], protocol: Protocol): Diagnosis {
     (reach && fromLossBeforeLb(reach));
   const ev = evidenceOf(...steps);
   if (found) return { ...found, evidence: ev };
-  const advice = mode && isOnlyAdvice(mode) ? mode : undefined;
+  const slowMembers = servers?.finding === 'slow-response' && mode?.verdict !== 'warn' ? servers : undefined;
+  const advice = mode && isOnlyAdvice(mode) ? mode : slowMembers;
   if (advice) {
     return {
       culprit: 'none',

@@ -5,6 +5,7 @@
 //    before any SYN-ACK reaches the client;
 //  - L7 proxies answer the client's SYN themselves and open their own
 //    connection (new ISN) to a server, before or after the request arrives.
+import { hostPort } from '../target/endpoint.js';
 import type { Packet } from '../capture/packet.js';
 import { compareForwarded, isTlsRecord, streamBytes, type ForwardedRequest } from './forwarded-request.js';
 
@@ -41,6 +42,8 @@ export interface ServerSideFlow {
   responseStatus?: number;
   /** Payload bytes the server sent back on this connection. */
   responseBytes: number;
+  /** The largest payload of one packet from the server that the capture saw (what got through to the LB). */
+  largestSegment: number;
   /** The server's first answer packet carrying data (for timing and evidence). */
   response?: Packet;
   /** The proxied request as it left the LB. */
@@ -155,6 +158,7 @@ function serverFlow(
     carriesMarker: marked.has(flowKey(syn)),
     tiedBy: stcp.seq === clientSyn.tcp?.seq ? 'isn' : marked.has(flowKey(syn)) ? 'marker' : 'timing',
     responseBytes: replies.reduce((n, p) => n + (p.tcp?.payloadLength ?? 0), 0),
+    largestSegment: replies.reduce((n, p) => Math.max(n, p.tcp?.payloadLength ?? 0), 0),
   };
   if (status) flow.responseStatus = Number(status[1]);
   if (response) flow.response = response;
@@ -302,7 +306,7 @@ const ANSWERED = "the LB answered the client's SYN itself and";
  * client was to send), and the report says so rather than guess.
  */
 function proxyKindOf(a: FlowAnalysis, proxied: ServerSideFlow): Extract<ModeDecision, { mode: 'L7' }> {
-  const server = `${proxied.address}:${proxied.port}`;
+  const server = hostPort(proxied.address, proxied.port);
   if (a.clientRequest !== undefined && proxied.syn.index < a.clientRequest.index) {
     return {
       mode: 'L7',
@@ -346,7 +350,7 @@ export function decideMode(a: FlowAnalysis): ModeDecision {
     return {
       mode: 'L4',
       reason:
-        `the LB passed the client's SYN on to ${forwarded.address}:${forwarded.port} ` +
+        `the LB passed the client's SYN on to ${hostPort(forwarded.address, forwarded.port)} ` +
         'with the same sequence number before answering the client',
     };
   }

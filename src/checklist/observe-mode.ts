@@ -13,6 +13,7 @@ import {
   type HttpExchange,
   type RequestShape,
 } from '../probe/http-exchange.js';
+import { bodyCutShort } from '../probe/http-body.js';
 import { tcpConnect } from '../probe/tcp-connect.js';
 import { upgradeToTls } from '../probe/tls-upgrade.js';
 import type { SshSession } from '../remote/ssh-session.js';
@@ -168,7 +169,9 @@ export async function observeMode(io: ModeIo, marker: string): Promise<ModeObser
     ? analyzeFlows(lb.packets, { vip: target.vip, port: target.port, sourcePort: reach.connect.localPort, marker })
     : null;
   const suspectMtu = analysis?.stalled !== undefined || lb?.endedBy === 'unfinished';
-  if (suspectMtu && x !== undefined && x.behaviour !== 'http-response') {
+  // A body that stopped is the same suspicion, capture or not: does a reply that fits in one small packet pass?
+  const cut = x !== undefined && bodyCutShort(x.body);
+  if ((suspectMtu && x !== undefined && x.behaviour !== 'http-response') || cut) {
     const head = await reprobe(io, { path: target.httpPath, method: 'HEAD' });
     if (head) obs.reprobes.head = head;
   }

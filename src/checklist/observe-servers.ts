@@ -110,6 +110,34 @@ async function answersReachingLb(
   return again?.outcome === 'timeout' ? ignoredSynAcks(ended.packets, m.host, m.port) : undefined;
 }
 
+/**
+ * A member whose response arrives whole directly but not from the LB (its body cut short, or no answer on a
+ * connection that opened): asked once more from the LB with HEAD, whose reply fits in one small segment. Small
+ * replies passing while full ones stall is how an MTU black hole between the LB and the member shows.
+ */
+const stallsFromLbOnly = (r: MemberResult, protocol: 'http' | 'tcp'): boolean =>
+  protocol === 'http' &&
+  r.fromLb.outcome === 'connected' &&
+  !memberOk(r.fromLb, protocol) &&
+  (r.fromLb.httpStatus === undefined || r.fromLb.httpStatus < 500) &&
+  memberOk(r.direct, protocol);
+
+async function smallReplyFromLb(
+  session: SshSession,
+  m: MemberToProbe,
+  target: ResolvedTarget,
+  timeoutMs: number,
+): Promise<MemberProbe | undefined> {
+  const member = {
+    host: m.host,
+    port: m.port,
+    protocol: target.protocol,
+    path: target.httpPath,
+    method: 'HEAD' as const,
+  };
+  return probeFromLb(session, member, timeoutMs).catch(() => undefined);
+}
+
 /** The LB's source address towards a host, from `ip -o route get` on the LB (read-only). */
 async function lbSourceAddress(session: SshSession, host: string): Promise<string | undefined> {
   const r = await session.run(['ip', '-o', 'route', 'get', host], 5000).catch(() => undefined);
@@ -151,6 +179,14 @@ export async function observeServers(
   const answers = session
     ? await Promise.all(watched.map((w) => answersReachingLb(session, iface, w.member, target, timeoutMs)))
     : [];
+  const stalling = session ? probed.filter(({ result }) => stallsFromLbOnly(result, target.protocol)) : [];
+  const small = session
+    ? await Promise.all(stalling.map((p) => smallReplyFromLb(session, p.member, target, timeoutMs)))
+    : [];
+  stalling.forEach((p, i) => {
+    const probe = small[i];
+    if (probe) p.result.smallReplyFromLb = probe;
+  });
   hosts.forEach((host, i) => {
     const src = sources[i];
     if (src) lbSourceAddresses[host] = src;

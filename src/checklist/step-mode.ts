@@ -1,6 +1,7 @@
 // Step 2: how does the LB handle the connection? L4 or L7 from the capture,
 // then what it does with the request, judged in the light of step 1's facts
 // (a later step never contradicts an earlier one).
+import { hostPort } from '../target/endpoint.js';
 import type { Packet } from '../capture/packet.js';
 import { httpRequest, type HttpExchange } from '../probe/http-exchange.js';
 import { analyzeFlows, decideMode, type FlowAnalysis, type ModeDecision } from './flow-analysis.js';
@@ -8,6 +9,8 @@ import { fingerprintProxy } from './fingerprint.js';
 import type { ModeObservation, ObservedTarget } from './observation.js';
 import type { Behaviour, ModeFinding, ModeStep, ReachStep, Verdict } from '../model/report.js';
 import { judgeTls } from './tls-judgement.js';
+import { bodyCutShort } from '../probe/http-body.js';
+import { cutShortWords, slow } from './response-judgement.js';
 
 export type ModeDecisionStep = Omit<ModeStep, 'evidence'> & { deciding: Packet[] };
 
@@ -39,7 +42,10 @@ function describeExchange(x: HttpExchange | undefined, b: Behaviour, path: strin
   const req = `GET ${path}`;
   switch (b) {
     case 'http-response':
-      return `answered ${req} with "${x?.statusLine ?? `HTTP ${x?.status}`}" after ${x?.firstByteMs ?? '?'} ms`;
+      return (
+        `answered ${req} with "${x?.statusLine ?? `HTTP ${x?.status}`}" after ${x?.firstByteMs ?? '?'} ms` +
+        (x?.body && bodyCutShort(x.body) ? `, but ${cutShortWords(x.body)} (${x.endMs} ms in all)` : '')
+      );
     case 'reset':
       return `reset the connection ${x?.endMs ?? '?'} ms after ${req}, without a byte`;
     case 'closed':
@@ -72,7 +78,8 @@ function notConnected(c: ModeContext): Judged {
   // A SYN-ACK left the LB toward the client: the LB did its part, and step 1 says what became of the answer.
   if (c.reach.outcome === 'timeout' && c.analysis?.vipAnswer?.tcp?.flags.syn) {
     const answer = forwarded
-      ? `${c.why} It forwarded the client's SYN to ${forwarded.address}:${forwarded.port}, which answered, and ` +
+      ? `${c.why} It forwarded the client's SYN to ${hostPort(forwarded.address, forwarded.port)}, which ` +
+        'answered, and ' +
         'passed the answer back toward the client,'
       : "The LB answered the client's SYN itself (a SYN-ACK),";
     return {
@@ -92,7 +99,7 @@ function notConnected(c: ModeContext): Judged {
       verdict: 'warn',
       finding: 'forwarded-unanswered',
       summary:
-        `${c.why} It forwarded the client's SYN to ${forwarded.address}:${forwarded.port}, which ${fate}; ` +
+        `${c.why} It forwarded the client's SYN to ${hostPort(forwarded.address, forwarded.port)}, which ${fate}; ` +
         `the client ${client}. Step 3 checks the servers.`,
     };
   }
@@ -120,7 +127,7 @@ function notConnected(c: ModeContext): Judged {
       verdict: 'fail',
       finding: 'vip-refused',
       summary:
-        `The LB itself refused ${c.target.vip}:${c.target.port} with a reset, without trying any server: ` +
+        `The LB itself refused ${hostPort(c.target.vip, c.target.port)} with a reset, without trying any server: ` +
         `nothing listens on the VIP (virtual server down, disabled, or on another port).`,
     };
   }
@@ -129,7 +136,7 @@ function notConnected(c: ModeContext): Judged {
       verdict: 'fail',
       finding: 'not-forwarding',
       summary:
-        `The LB received the SYN for ${c.target.vip}:${c.target.port} but passed nothing on and never ` +
+        `The LB received the SYN for ${hostPort(c.target.vip, c.target.port)} but passed nothing on and never ` +
         `answered: IP forwarding is off on the LB (net.ipv4.ip_forward = 0), so a packet-forwarding (L4) virtual ` +
         `cannot reach any server.`,
     };
@@ -138,7 +145,7 @@ function notConnected(c: ModeContext): Judged {
     verdict: 'fail',
     finding: 'syn-dropped-on-lb',
     summary:
-      `The LB received the SYN for ${c.target.vip}:${c.target.port} but neither answered nor passed it to ` +
+      `The LB received the SYN for ${hostPort(c.target.vip, c.target.port)} but neither answered nor passed it to ` +
       `a server: the LB drops it itself (a host firewall rule on the LB, a disabled virtual, or an L4 virtual ` +
       `with no route to its pool).`,
   };
@@ -153,7 +160,8 @@ const MTU_ADVICE =
 
 function stalledTrace(c: ModeContext): Judged | undefined {
   const s = c.analysis?.stalled;
-  if (c.behaviour === 'http-response') return undefined;
+  // A head that arrived with its whole body leaves nothing stalled to explain.
+  if (c.behaviour === 'http-response' && !bodyCutShort(c.obs.exchange?.body)) return undefined;
   const head = c.obs.reprobes.head;
   const smallOk = head?.behaviour === 'http-response';
   if (!s && captureStalled(c) && smallOk && c.behaviour === 'silent') {
@@ -225,14 +233,49 @@ function proxiedFlow(c: ModeContext): FlowAnalysis['serverSide'][number] | undef
   return c.analysis?.serverSide.find((s) => s.carriesMarker) ?? c.analysis?.serverSide.find((s) => s.sameIsn);
 }
 
+/**
+ * The head arrived and the body stopped (no MTU trace toward the client explains it: stalledTrace ran first). Not
+ * a pass, and not yet a culprit: where it stops is what step 3 compares (each member's response from the LB and
+ * directly), and what the capture says the server sent the LB on the proxied connection points the same way.
+ */
+function incompleteResponse(c: ModeContext, what: string): Judged {
+  const flow = proxiedFlow(c);
+  const expected = c.obs.exchange?.body?.expected;
+  const head = c.obs.reprobes.head;
+  const small =
+    head?.status !== undefined && head.body?.end === 'complete'
+      ? ' A HEAD request to the VIP, whose reply fits in one small segment, got its whole answer ' +
+        `(${head.statusLine ?? head.status}).`
+      : '';
+  const leg =
+    !flow || expected === undefined
+      ? ''
+      : flow.responseBytes < expected
+        ? ` On the proxied connection ${hostPort(flow.address, flow.port)} delivered only ` +
+          `${flow.responseBytes} bytes to ` +
+          `the LB (the largest packet ${flow.largestSegment} bytes of payload), less than the ${expected}-byte ` +
+          'body alone: the body stops before the LB, between it and the server.'
+        : ` On the proxied connection ${hostPort(flow.address, flow.port)} sent the LB ` +
+          `${flow.responseBytes} bytes, the ` +
+          'whole body: it stops at the LB or after it.';
+  return {
+    verdict: 'warn',
+    finding: 'response-incomplete',
+    summary:
+      `${c.why} ${what} A page that starts and never finishes is broken for users.${small}${leg} Step 3 compares ` +
+      `each member's response from the LB and directly.`,
+  };
+}
+
 function answered(c: ModeContext, what: string): Judged {
   const x = c.obs.exchange;
   const status = x?.status ?? 0;
   const flow = proxiedFlow(c);
+  if (bodyCutShort(x?.body)) return incompleteResponse(c, what);
   if (status >= 500) {
     const passed = flow?.responseStatus === status;
     const origin = passed
-      ? `The status came from ${flow.address}:${flow.port} itself (the LB passed the server's answer through).`
+      ? `The status came from ${hostPort(flow.address, flow.port)} itself (the LB passed the server's answer through).`
       : `A ${status} from the LB itself means it had no working server for the request.`;
     return {
       verdict: 'warn',
@@ -250,6 +293,15 @@ function answered(c: ModeContext, what: string): Judged {
         `${status} is not in that range.`,
     };
   }
+  if (slow(x?.body)) {
+    return {
+      verdict: 'warn',
+      finding: 'slow-response',
+      summary:
+        `${c.why} ${what} The whole response (${x?.body?.bytes} body bytes) took ${x?.body?.lastByteMs} ms to ` +
+        'arrive: slow, though complete.',
+    };
+  }
   return { verdict: 'pass', summary: `${c.why} ${what}` };
 }
 
@@ -260,7 +312,7 @@ function gaveNothing(c: ModeContext, what: string): Judged {
       verdict: 'warn',
       finding: 'server-hang',
       summary:
-        `${c.why} ${what} The LB passed the request on to ${flow.address}:${flow.port}, which accepted the ` +
+        `${c.why} ${what} The LB passed the request on to ${hostPort(flow.address, flow.port)}, which accepted the ` +
         `connection and has sent nothing back: the server holds the request without answering. Step 3 checks the ` +
         `servers.`,
     };
@@ -279,7 +331,7 @@ function judgeConnected(c: ModeContext): Judged {
       verdict: 'fail',
       finding: 'tls-handshake-failed',
       summary:
-        `The TCP connection to ${c.target.vip}:${c.target.port} completed, but the TLS handshake (SNI ` +
+        `The TCP connection to ${hostPort(c.target.vip, c.target.port)} completed, but the TLS handshake (SNI ` +
         `${c.target.sni ?? c.target.vip}) failed: ${c.obs.tlsError}. Check the virtual's TLS profile (certificate ` +
         `for that name, protocol versions, ciphers).`,
     };
@@ -342,6 +394,8 @@ export function decideModeStep(
     answered: s.answered,
     sourceIsClient: s.src === analysis?.clientAddress,
     tiedBy: s.tiedBy,
+    responseBytes: s.responseBytes,
+    largestSegment: s.largestSegment,
   }));
   const c: ModeContext = {
     target,
@@ -361,9 +415,11 @@ export function decideModeStep(
           // (--all) The node that saw the SYN does not hold the VIP: whatever it did with it is no LB handling.
           verdict: 'skipped',
           finding: 'not-reached',
-          summary:
-            `Not judged: step 1 showed the SYN reached ${reach.handledBy ?? 'a node'}, which does not hold ` +
-            `the VIP, so there is no LB handling of it to observe.`,
+          summary: reach.handledBy
+            ? `Not judged: step 1 showed the SYN reached ${reach.handledBy}, which does not hold the VIP, so ` +
+              'there is no LB handling of it to observe.'
+            : 'Not judged: step 1 showed the SYN reached no node of the group, so there is no LB handling of it ' +
+              'to observe.',
         }
       : reach.lbSawSyn === false
         ? {
@@ -376,19 +432,23 @@ export function decideModeStep(
         : reach.outcome !== 'connected'
           ? notConnected(c)
           : judgeConnected(c);
+  // A step that was not judged reports nothing it did not observe: no mode, kind or server side from a capture
+  // that saw no LB handling.
+  const judgedHere = judged.verdict !== 'skipped';
   return {
     step: 2,
     name: 'mode',
-    mode: decision.mode,
-    proxyKind,
+    mode: judgedHere ? decision.mode : 'unknown',
+    proxyKind: judgedHere ? proxyKind : null,
     behaviour,
-    serverSide,
+    serverSide: judgedHere ? serverSide : [],
     timings: {
       connectMs: at.connectMs,
       ...(x?.firstByteMs !== undefined ? { firstByteMs: x.firstByteMs } : {}),
       ...(x ? { endMs: x.endMs } : {}),
     },
     ...(x?.status !== undefined ? { httpStatus: x.status } : {}),
+    ...(x?.body ? { body: x.body } : {}),
     ...(fingerprint ? { fingerprint } : {}),
     ...(obs.tls ? { tls: obs.tls } : {}),
     ...(judged.finding ? { finding: judged.finding } : {}),

@@ -3,6 +3,7 @@
 // VIP address. A failover, a split brain or a VIP held by no node is named for
 // what it is, never read as "the SYN did not reach the LB" (path-to-lb): a
 // wrong culprit sends the incident to the wrong team. Pure, like step-reach.ts.
+import { hostPort } from '../target/endpoint.js';
 import type { ReachStep } from '../model/report.js';
 import { findClientSyn } from './flow-analysis.js';
 import type { ReachObservation } from './observation.js';
@@ -38,13 +39,15 @@ export function decidePairReach(
 ): ReachDecision {
   const nodes = nodeFacts(vip, port, obs);
   if (nodes.length < 2) return single;
-  const handler = obs.handledBy === undefined ? undefined : nodes[obs.handledBy]?.name;
+  // A node "handled" the probe only when its capture saw the SYN: with none seeing it, nobody handled anything.
+  const handlerNode = obs.handledBy === undefined ? undefined : nodes[obs.handledBy];
+  const handler = handlerNode?.sawSyn === true ? handlerNode.name : undefined;
   const base: ReachDecision = { ...single, nodes, ...(handler ? { handledBy: handler } : {}) };
   const owners = nodes.filter((n) => n.ownsVip === true).map((n) => n.name);
   const receivers = nodes.filter((n) => n.sawSyn === true).map((n) => n.name);
   const everyOwnerKnown = nodes.every((n) => n.ownsVip !== null);
   const group = list(nodes.map((n) => n.name));
-  const target = `${vip}:${port}`;
+  const target = `${hostPort(vip, port)}`;
 
   if (owners.length >= 2 && !activeActive) {
     return {

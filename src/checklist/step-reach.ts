@@ -1,5 +1,6 @@
 // Step 1: does the connection reach the LB? Decided by matching the probe's
 // source port in the LB's capture, then by who answered the client.
+import { hostPort } from '../target/endpoint.js';
 import type { Packet } from '../capture/packet.js';
 import { blockedHere, blockedHereText } from './blocked-here.js';
 import { findClientSyn } from './flow-analysis.js';
@@ -218,7 +219,7 @@ function answerLostText(target: string, lost: NonNullable<ReachStep['answerLost'
 
 export function decideReach(vip: string, port: number, obs: ReachObservation): ReachDecision {
   const { connect } = obs;
-  const target = `${vip}:${port}`;
+  const target = `${hostPort(vip, port)}`;
   const probe: Probe = { vip, port, connect };
   const base = {
     step: 1 as const,

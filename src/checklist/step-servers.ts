@@ -3,28 +3,42 @@
 import type { LbView } from './lb-view.js';
 import type { ServersObservation } from './observation.js';
 import type { MemberProbe, MemberResult, ServersStep } from '../model/report.js';
+import { bodyCutShort } from '../probe/http-body.js';
+import { bodyNote, slow } from './response-judgement.js';
 
 export type ServersDecision = Omit<ServersStep, 'evidence'>;
 
 /**
  * A member works when it accepts the connection and, for HTTP, answers with a
- * status below 500. Accepting and never answering (L7TOUT) is not working: it
- * is what a hung application looks like.
+ * status below 500 and the whole body its head announced. Accepting and never
+ * answering (L7TOUT) is not working: it is what a hung application looks like;
+ * nor is a head whose body stalls: it is a page that never loads.
  */
 export const memberOk = (p: MemberProbe, protocol: 'http' | 'tcp'): boolean =>
-  p.outcome === 'connected' && (protocol === 'tcp' || (p.httpStatus !== undefined && p.httpStatus < 500));
+  p.outcome === 'connected' &&
+  (protocol === 'tcp' || (p.httpStatus !== undefined && p.httpStatus < 500 && !bodyCutShort(p.body)));
 
 function describe(p: MemberProbe): string {
   if (p.outcome === 'not-checked') return 'not checked';
   const status = p.httpStatus !== undefined ? ` HTTP ${p.httpStatus}` : p.detail === 'silent' ? ', no answer' : '';
   const code = p.code ? ` [${p.code}]` : '';
-  return `${p.outcome}${status}${p.ms !== undefined ? ` in ${p.ms} ms` : ''}${code}`;
+  return `${p.outcome}${status}${p.ms !== undefined ? ` in ${p.ms} ms` : ''}${bodyNote(p.body)}${code}`;
+}
+
+/** The HEAD asked from the LB when the full response stalled from there only (observe-servers.ts). */
+function smallReply(m: MemberResult): string {
+  const p = m.smallReplyFromLb;
+  if (!p) return '';
+  return p.outcome === 'connected' && p.httpStatus !== undefined && p.body?.end === 'complete'
+    ? `; a HEAD request from the LB, whose reply fits in one small segment, got HTTP ${p.httpStatus} whole`
+    : `; a HEAD request from the LB did not get a whole reply either (${describe(p)})`;
 }
 
 function memberLine(m: MemberResult): string {
   const seen =
     m.source === 'discovered' ? ' (seen in the capture)' : m.source === 'lb-config' ? " (in the LB's pool)" : '';
-  return `${m.address}${seen}: from the LB ${describe(m.fromLb)}; direct ${describe(m.direct)}${watched(m)}`;
+  const probes = `from the LB ${describe(m.fromLb)}; direct ${describe(m.direct)}`;
+  return `${m.address}${seen}: ${probes}${watched(m)}${smallReply(m)}`;
 }
 
 /** What the capture on the LB saw while the LB connected to the member once more (observe-servers.ts). */
@@ -83,6 +97,18 @@ export function decideServers(obs: ServersObservation, protocol: 'http' | 'tcp')
     };
   }
   const ok = members.filter((m) => memberOk(m.fromLb, protocol));
+  const slowOnes = ok.filter((m) => slow(m.fromLb.body));
+  if (ok.length === members.length && slowOnes.length > 0) {
+    // Whole but slow: a warning with the figures (in the member lines), not a fault.
+    return {
+      ...base,
+      verdict: 'warn',
+      finding: 'slow-response',
+      summary:
+        `The LB reaches all ${members.length} members; ${slowOnes.map((m) => m.address).join(', ')} ` +
+        `answer${slowOnes.length === 1 ? 's' : ''} slowly. ${lines}.${partial}${viewText}`,
+    };
+  }
   const verdict = ok.length === members.length ? 'pass' : ok.length === 0 ? 'fail' : 'warn';
   const head =
     verdict === 'pass'

@@ -1,6 +1,7 @@
 // The one sentence on top of a decode and under a diagram: what the packets
 // show, in words ("3 SYNs forwarded to 198.18.3.11:8080 over 2.0 s, no
 // SYN-ACK"), so the reader need not count arrows.
+import { hostPort } from '../target/endpoint.js';
 import type { Ladder, LadderColumn, LadderRow, LadderSides, MissingRow, PacketRow } from './ladder-types.js';
 
 export function formatSpan(us: number): string {
@@ -56,7 +57,7 @@ export function ladderSummary(
   const clientSyns = rows.filter((r) => isSynRow(r) && r.from === 'client');
   for (const syn of clientSyns.slice(0, 1)) {
     const total = clientSyns.filter((r) => r.seenAt === syn.seenAt).reduce((n, r) => n + r.count, 0);
-    const to = sides ? `${sides.vip}:${sides.port}` : columnName(syn.to, cols);
+    const to = sides ? hostPort(sides.vip, sides.port) : columnName(syn.to, cols);
     const where = syn.seenAt === 'probe' ? ' (seen at the probe)' : '';
     clauses.push(
       `${plural(total, 'SYN')} from the client to ${to}${where}${spanOf(syn)}, ${answerTo(syn, rows, cols)}`,

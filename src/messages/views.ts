@@ -67,6 +67,16 @@ function probeOutcome(p: { outcome: string; httpStatus?: number }): string {
   return `${p.outcome}${p.httpStatus !== undefined ? ` ${p.httpStatus}` : ''}`;
 }
 
+/**
+ * Who answered the probe's SYN. The LB saw the SYN and answered nothing itself, yet the client connected: the answer
+ * came around the LB, from a server directly (direct server return), and "none" would say nobody answered.
+ */
+function answeredByText(step: Extract<Step, { name: 'reach' }>): string {
+  if (step.answeredBy === 'none' && step.outcome === 'connected' && step.lbSawSyn === true)
+    return 'a server, directly (DSR: its answer went around the LB)';
+  return `${step.answeredBy ?? 'unknown'}${step.answerFrom ? ` (${step.answerFrom})` : ''}`;
+}
+
 function stepFacts(step: Step): Fact[] {
   switch (step.name) {
     case 'reach':
@@ -80,10 +90,7 @@ function stepFacts(step: Step): Fact[] {
               : clientOutcome(step),
         },
         { label: 'LB saw SYN', value: step.lbSawSyn === null ? 'unknown' : step.lbSawSyn ? 'yes' : 'no' },
-        {
-          label: 'Answered by',
-          value: `${step.answeredBy ?? 'unknown'}${step.answerFrom ? ` (${step.answerFrom})` : ''}`,
-        },
+        { label: 'Answered by', value: answeredByText(step) },
         ...nodeFacts(step),
       ];
     case 'mode':

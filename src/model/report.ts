@@ -86,7 +86,13 @@ export interface ModeStep extends StepBase {
     sourceIsClient: boolean;
     /** How the connection is tied to the probe (isn: the client's SYN passed on; marker; timing: a failed attempt). */
     tiedBy?: 'isn' | 'marker' | 'timing';
+    /** Payload bytes the server sent the LB on this connection, as the LB's capture saw them. */
+    responseBytes?: number;
+    /** The largest payload of one packet from the server that the LB's capture saw. */
+    largestSegment?: number;
   }[];
+  /** How the VIP's response body went (read to its end, bounded; see MemberProbe.body). */
+  body?: ProbeBody;
   tls?: TlsFacts;
   /** The mechanism step 2 found, when it found one (machine-readable; the summary says it in words). */
   finding?: ModeFinding;
@@ -122,6 +128,8 @@ export type ModeFinding =
   | 'proxy-protocol-expected'
   | 'server-error'
   | 'server-hang'
+  | 'response-incomplete'
+  | 'slow-response'
   | 'unexpected-status'
   | 'silent'
   | 'closed'
@@ -136,6 +144,21 @@ export interface MemberProbe {
   code?: string;
   detail?: string;
   via?: 'direct-tcpip' | 'remote-command';
+  /**
+   * How the response's body went after its head (HTTP probes that got a status): `end` complete | closed-early |
+   * reset | stalled | limit (the probe stopped reading at 1 MiB); `bytes` body bytes received, `expected` what
+   * Content-Length promised, `lastByteMs` from the request to the last byte. Absent in reports made before bodies
+   * were read.
+   */
+  body?: ProbeBody;
+}
+
+export interface ProbeBody {
+  framing: 'content-length' | 'chunked' | 'close' | 'none';
+  end: 'complete' | 'closed-early' | 'reset' | 'stalled' | 'limit';
+  bytes: number;
+  expected?: number;
+  lastByteMs: number;
 }
 
 export interface MemberResult {
@@ -156,12 +179,20 @@ export interface MemberResult {
    * rp_filter). Absent when not looked at.
    */
   answersReachLb?: number;
+  /**
+   * For a member whose full response arrives directly while from the LB its body is cut short or never comes:
+   * the same path asked once more from the LB with HEAD, whose reply fits in one small segment. Its completing
+   * while the GET stalls is how an MTU black hole between the LB and the member shows. Absent when not asked.
+   */
+  smallReplyFromLb?: MemberProbe;
 }
 
 export interface ServersStep extends StepBase {
   step: 3;
   name: 'servers';
   members: MemberResult[];
+  /** slow-response: every member answers whole, some slowly (the member lines give the figures). */
+  finding?: 'slow-response';
   /** The LB's source address towards each member it could not reach (what a firewall must allow). */
   lbSourceAddresses?: Record<string, string>;
   /** The LB's own view of the pool, set beside the probes; `agreement` says where they agree or not. */

@@ -1,5 +1,6 @@
 // What /readyz asks: each probe says whether its dependency works and, when
 // not, what is wrong in words an operator can act on.
+import { hostPort } from '../target/endpoint.js';
 import { connect } from 'node:net';
 import type { Inventory, InventoryLb } from '../inventory/inventory-types.js';
 
@@ -68,12 +69,14 @@ export function sshBanner(host: string, port: number, timeoutMs: number): Promis
       if (err) reject(err);
       else resolve(seen.split('\n')[0]?.trim() ?? '');
     };
-    socket.setTimeout(timeoutMs, () => done(new Error(`no SSH banner from ${host}:${port} within ${timeoutMs} ms`)));
+    socket.setTimeout(timeoutMs, () =>
+      done(new Error(`no SSH banner from ${hostPort(host, port)} within ${timeoutMs} ms`)),
+    );
     socket.on('error', (err) => done(err));
     socket.on('data', (chunk: Buffer) => {
       seen += chunk.toString('latin1');
       if (/^SSH-/m.test(seen) && seen.includes('\n')) done();
-      else if (seen.length > 4096) done(new Error(`${host}:${port} does not speak SSH`));
+      else if (seen.length > 4096) done(new Error(`${hostPort(host, port)} does not speak SSH`));
     });
   });
 }
@@ -98,7 +101,7 @@ export function sshProbe(zone: string, inventory: () => Inventory | undefined, t
       ),
     ).catch(() => undefined);
     if (answered)
-      return { ok: true, detail: `${answered.name} (${answered.ssh.host}:${answered.ssh.port}) answers SSH` };
+      return { ok: true, detail: `${answered.name} (${hostPort(answered.ssh.host, answered.ssh.port)}) answers SSH` };
     return { ok: false, detail: `no LB of zone ${zone} answers SSH: ${problems.join('; ')}` };
   };
 }

@@ -1,6 +1,10 @@
 // Step 2's question to the VIP: what happens to `GET / HTTP/1.1`? Works on any
 // duplex stream (a TCP socket, a TLS socket, an SSH direct-tcpip channel).
+// The whole response is read (bounded), because a status line followed by a
+// body that never completes is what users see as a page that never loads.
 import type { Duplex } from 'node:stream';
+import type { ProbeBody } from '../model/report.js';
+import { BodyTracker, framingOf } from './http-body.js';
 
 export type HttpBehaviour = 'http-response' | 'reset' | 'closed' | 'silent' | 'non-http';
 
@@ -15,8 +19,19 @@ export interface HttpExchange {
   /** Header names exactly as received (case tells HAProxy's lower case from others). */
   rawHeaderNames: string[];
   bodyExcerpt: string;
+  /** Bytes received in all (head and body). */
   bytes: number;
+  /** How the body went, once the head was complete (absent in observations recorded before bodies were read). */
+  body?: BodyRead;
 }
+
+/**
+ * How the body went (see ProbeBody in the report model): complete (the end the head announced arrived: Content-Length
+ * reached, the last chunk, or the close of a body framed by it); closed-early / reset (the connection ended before);
+ * stalled (nothing more for the silence bound); limit (the probe stopped reading at BODY_LIMIT_BYTES).
+ */
+export type BodyRead = ProbeBody;
+export type BodyEnd = ProbeBody['end'];
 
 export interface RequestShape {
   /** Path and query of the health check (the inventory's httpPath); "/" by default. */
@@ -49,7 +64,7 @@ export function proxyV1Header(src: string, srcPort: number, dst: string, dstPort
   return `PROXY ${src.includes(':') ? 'TCP6' : 'TCP4'} ${src} ${dst} ${srcPort} ${dstPort}\r\n`;
 }
 
-function parseHead(
+export function parseHead(
   text: string,
 ): Pick<HttpExchange, 'status' | 'statusLine' | 'headers' | 'rawHeaderNames'> | undefined {
   const end = text.indexOf('\r\n\r\n');
@@ -69,52 +84,99 @@ function parseHead(
   return { status: Number(m[1]), statusLine, headers, rawHeaderNames };
 }
 
+/** How long a response may take in all once its first byte arrived, as a multiple of the silence bound. */
+const WHOLE_RESPONSE_FACTOR = 4;
+
 /**
- * Sends the request and watches the answer. Resolves as soon as the response
- * head is complete (not waiting for the body), or on reset / close / silence.
+ * Sends the request and reads the answer: the head, then the body to the end its head announces (bounded by
+ * BODY_LIMIT_BYTES). Resolves when the response is complete, on reset / close, when nothing arrives for
+ * `silentMs` (before the first byte: silent; after it: the body stalled), or after WHOLE_RESPONSE_FACTOR times
+ * `silentMs` in all.
  */
 export function httpExchange(stream: Duplex, request: string, silentMs: number): Promise<HttpExchange> {
   const started = performance.now();
   const since = (): number => Math.round(performance.now() - started);
+  const method = /^(?:PROXY [^\r]*\r\n)?(\S+)/.exec(request)?.[1] ?? 'GET';
   return new Promise((resolve) => {
     let received = Buffer.alloc(0);
+    let total = 0;
     let firstByteMs: number | undefined;
+    let lastByteMs = 0;
+    let tracker: BodyTracker | undefined;
     let settled = false;
-    const finish = (behaviour: HttpBehaviour): void => {
+    let timer = setTimeout(() => finish('silent'), silentMs);
+    let wholeTimer: NodeJS.Timeout | undefined;
+    const finish = (behaviour: HttpBehaviour, end?: BodyEnd): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      const text = received.toString('latin1');
-      const head = parseHead(text);
-      const bodyStart = text.indexOf('\r\n\r\n');
-      const result: HttpExchange = {
-        behaviour: head ? 'http-response' : received.length > 0 ? 'non-http' : behaviour,
-        endMs: since(),
-        headers: head?.headers ?? {},
-        rawHeaderNames: head?.rawHeaderNames ?? [],
-        bodyExcerpt: (bodyStart >= 0 ? text.slice(bodyStart + 4) : head ? '' : text).slice(0, 512),
-        bytes: received.length,
-      };
+      clearTimeout(wholeTimer);
+      const result = summarise(received, behaviour, since(), total);
       if (firstByteMs !== undefined) result.firstByteMs = firstByteMs;
-      if (head?.status !== undefined) result.status = head.status;
-      if (head?.statusLine !== undefined) result.statusLine = head.statusLine;
+      if (tracker)
+        result.body = bodyRead(tracker, end ?? (behaviour === 'reset' ? 'reset' : 'closed-early'), lastByteMs);
       resolve(result);
     };
-    const timer = setTimeout(() => finish('silent'), silentMs);
+    const onBody = (chunk: Buffer): void => {
+      if (tracker?.push(chunk)) finish('http-response', tracker.state.complete ? 'complete' : 'limit');
+    };
     stream.on('data', (d: Buffer) => {
       firstByteMs ??= since();
+      lastByteMs = since();
+      total += d.length;
+      clearTimeout(timer);
+      timer = setTimeout(() => finish('http-response', 'stalled'), silentMs);
+      wholeTimer ??= setTimeout(() => finish('http-response', 'stalled'), silentMs * WHOLE_RESPONSE_FACTOR);
+      if (tracker) return onBody(d);
       received = Buffer.concat([received, d]).subarray(0, 16_384);
       const text = received.toString('latin1');
       const headEnd = text.indexOf('\r\n\r\n');
-      // Head complete plus a little body (the proxy's error page names it).
-      if (headEnd >= 0 && (received.length - headEnd > 200 || /content-length:\s*0\r/i.test(text)))
-        finish('http-response');
+      if (headEnd < 0) return;
+      const head = parseHead(text);
+      if (!head?.status) return finish('http-response');
+      tracker = new BodyTracker(framingOf(head.status, method, head.headers), head.headers);
+      // The body bytes that came with the head: counted from the whole chunk, the kept copy may be cut.
+      const bodyHere = d.subarray(Math.max(0, d.length - (total - (headEnd + 4))));
+      if (tracker.state.complete) return finish('http-response', 'complete');
+      onBody(bodyHere);
     });
-    stream.once('end', () => finish('closed'));
-    stream.once('close', () => finish('closed'));
+    const closed = (behaviour: HttpBehaviour): void => {
+      tracker?.closed();
+      finish(behaviour, tracker?.state.complete ? 'complete' : undefined);
+    };
+    stream.once('end', () => closed('closed'));
+    stream.once('close', () => closed('closed'));
     stream.once('error', (err: NodeJS.ErrnoException) =>
-      finish(err.code === 'ECONNRESET' || err.code === 'EPIPE' ? 'reset' : 'closed'),
+      closed(err.code === 'ECONNRESET' || err.code === 'EPIPE' ? 'reset' : 'closed'),
     );
     stream.write(request);
   });
+}
+
+function summarise(received: Buffer, behaviour: HttpBehaviour, endMs: number, total: number): HttpExchange {
+  const text = received.toString('latin1');
+  const head = parseHead(text);
+  const bodyStart = text.indexOf('\r\n\r\n');
+  const result: HttpExchange = {
+    behaviour: head ? 'http-response' : received.length > 0 ? 'non-http' : behaviour,
+    endMs,
+    headers: head?.headers ?? {},
+    rawHeaderNames: head?.rawHeaderNames ?? [],
+    bodyExcerpt: (bodyStart >= 0 ? text.slice(bodyStart + 4) : head ? '' : text).slice(0, 512),
+    bytes: total,
+  };
+  if (head?.status !== undefined) result.status = head.status;
+  if (head?.statusLine !== undefined) result.statusLine = head.statusLine;
+  return result;
+}
+
+function bodyRead(tracker: BodyTracker, end: BodyEnd, lastByteMs: number): BodyRead {
+  const s = tracker.state;
+  return {
+    framing: s.framing,
+    end: s.complete ? 'complete' : s.limited ? 'limit' : end,
+    bytes: s.bytes,
+    ...(s.expected !== undefined ? { expected: s.expected } : {}),
+    lastByteMs,
+  };
 }

@@ -4,7 +4,8 @@
 import type { Duplex } from 'node:stream';
 import type { MemberProbe } from '../model/report.js';
 import { ForwardError, type SshSession } from '../remote/ssh-session.js';
-import { httpExchange, httpRequest } from './http-exchange.js';
+import { BodyTracker, BODY_LIMIT_BYTES, framingOf } from './http-body.js';
+import { httpExchange, httpRequest, parseHead, type BodyRead } from './http-exchange.js';
 import { tcpConnect } from './tcp-connect.js';
 
 export interface MemberTarget {
@@ -13,6 +14,8 @@ export interface MemberTarget {
   protocol: 'http' | 'tcp';
   /** The health path to request (the VIP's httpPath). */
   path: string;
+  /** GET by default; HEAD asks for a reply that fits in one small segment (the MTU test). */
+  method?: 'GET' | 'HEAD';
 }
 
 /** L4OK / L4CON / L4TOUT / L7OK / L7STS / L7TOUT / L7RSP, as HAProxy names check results. */
@@ -22,13 +25,16 @@ export function checkCode(p: MemberProbe, protocol: 'http' | 'tcp'): string | un
   if (p.outcome !== 'connected') return undefined;
   if (protocol === 'tcp') return 'L4OK';
   if (p.httpStatus === undefined) return p.detail === 'silent' ? 'L7TOUT' : 'L7RSP';
+  // A head whose body never completed: a timeout while it stalled, an invalid response when it was cut short.
+  if (p.body?.end === 'stalled') return 'L7TOUT';
+  if (p.body?.end === 'closed-early' || p.body?.end === 'reset') return 'L7RSP';
   return p.httpStatus < 400 ? 'L7OK' : 'L7STS';
 }
 
 async function httpOver(stream: Duplex, m: MemberTarget, timeoutMs: number, probe: MemberProbe): Promise<MemberProbe> {
-  const x = await httpExchange(stream, httpRequest(m.host, { path: m.path }), timeoutMs);
+  const x = await httpExchange(stream, httpRequest(m.host, { path: m.path, method: m.method ?? 'GET' }), timeoutMs);
   stream.destroy();
-  if (x.status !== undefined) return { ...probe, httpStatus: x.status };
+  if (x.status !== undefined) return { ...probe, httpStatus: x.status, ...(x.body ? { body: x.body } : {}) };
   return { ...probe, detail: x.behaviour };
 }
 
@@ -56,15 +62,49 @@ const CONNECTED = 'lbcheck:connected';
 const REMOTE_PROBE = [
   'exec 3<>"/dev/tcp/$1/$2" || exit 7',
   `echo ${CONNECTED} >&2`,
-  'printf "GET %s HTTP/1.1\\r\\nHost: %s\\r\\nConnection: close\\r\\n\\r\\n" "$3" "$1" >&3',
-  'head -c 256 <&3',
+  'printf "%s %s HTTP/1.1\\r\\nHost: %s\\r\\nConnection: close\\r\\n\\r\\n" "$4" "$3" "$1" >&3',
+  // The whole response, bounded: a head whose body stalls is not a working member.
+  `head -c ${BODY_LIMIT_BYTES + 16_384} <&3`,
 ].join('; ');
+
+/**
+ * The body as the remote command's output shows it. The output arrives decoded as UTF-8, so a binary body's count
+ * can only come out at or above its real size (a replaced byte counts three): a complete body is never judged cut.
+ */
+function bodyFromOutput(stdout: string, method: string, closed: boolean, ms: number): BodyRead | undefined {
+  const headEnd = stdout.indexOf('\r\n\r\n');
+  const head = parseHead(stdout);
+  if (headEnd < 0 || head?.status === undefined) return undefined;
+  const tracker = new BodyTracker(framingOf(head.status, method, head.headers), head.headers);
+  tracker.push(Buffer.from(stdout.slice(headEnd + 4), 'utf8'));
+  if (closed) tracker.closed();
+  const s = tracker.state;
+  const end = s.complete ? 'complete' : s.limited ? 'limit' : closed ? 'closed-early' : 'stalled';
+  return {
+    framing: s.framing,
+    end,
+    bytes: s.bytes,
+    ...(s.expected !== undefined ? { expected: s.expected } : {}),
+    lastByteMs: ms,
+  };
+}
 
 async function probeByCommand(session: SshSession, m: MemberTarget, timeoutMs: number): Promise<MemberProbe> {
   const started = performance.now();
   const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
   const r = await session.run(
-    ['timeout', String(seconds), 'bash', '-c', REMOTE_PROBE, 'lbcheck', m.host, String(m.port), m.path],
+    [
+      'timeout',
+      String(seconds),
+      'bash',
+      '-c',
+      REMOTE_PROBE,
+      'lbcheck',
+      m.host,
+      String(m.port),
+      m.path,
+      m.method ?? 'GET',
+    ],
     timeoutMs + 3000,
   );
   const ms = Math.round(performance.now() - started);
@@ -75,7 +115,13 @@ async function probeByCommand(session: SshSession, m: MemberTarget, timeoutMs: n
   if (r.code === 7 || r.code === 127)
     return finish({ ...base, outcome: 'unreachable', detail: r.stderr.trim().slice(0, 200) }, m.protocol);
   const status = /^HTTP\/\d(?:\.\d)? (\d{3})/.exec(r.stdout);
-  const probe: MemberProbe = { ...base, outcome: 'connected', ...(status ? { httpStatus: Number(status[1]) } : {}) };
+  const body = status ? bodyFromOutput(r.stdout, m.method ?? 'GET', r.code === 0, ms) : undefined;
+  const probe: MemberProbe = {
+    ...base,
+    outcome: 'connected',
+    ...(status ? { httpStatus: Number(status[1]) } : {}),
+    ...(body ? { body } : {}),
+  };
   return finish(
     m.protocol === 'http' && !status ? { ...probe, detail: r.stdout ? 'non-http' : 'silent' } : probe,
     m.protocol,

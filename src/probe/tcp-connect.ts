@@ -1,5 +1,6 @@
 // The client side of step 1: a TCP connect from this machine (the vantage
 // point) with a source port we chose, so the LB capture can be matched to it.
+import { hostPort } from '../target/endpoint.js';
 import { connect, createServer, type Socket } from 'node:net';
 
 export type ConnectOutcome = 'connected' | 'refused' | 'timeout' | 'unreachable';
@@ -72,7 +73,7 @@ export async function tcpConnect(
     if (result !== 'port-in-use') return result;
     if (localPort !== undefined) break;
   }
-  throw new Error(`no free local port to probe ${host}:${port} from`);
+  throw new Error(`no free local port to probe ${hostPort(host, port)} from`);
 }
 
 /**

@@ -330,6 +330,39 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    // Between the LB and its servers: full-size frames toward the LB vanish, so the head of a page arrives and its
+    // body never does. Every probe used to read only the status line and call this "no fault found".
+    name: 'mtu-black-hole-lb-servers',
+    vip: 'haproxy-http',
+    fault: (lab) => lab.faults.lbServerMtuBlackHole(),
+    expect: {
+      verdicts: '1:pass 2:warn 3:fail',
+      culprit: 'lb-to-servers',
+      finding: 'mtu-black-hole-lb-servers',
+      modeFinding: 'response-incomplete',
+      says: [
+        /MTU black hole/,
+        /whole response arrives directly/,
+        /body stalled after \d+ of \d[\d,]* body bytes/,
+        /HEAD/,
+      ],
+      neverSays: [/server team|application hangs/, /blocks the LB's source address/],
+      also: (r) => {
+        const servers = r.steps.find((s) => s.step === 3);
+        if (servers?.name !== 'servers') throw new Error('no step 3');
+        for (const m of servers.members) {
+          if (m.fromLb.body?.end !== 'stalled')
+            throw new Error(`${m.address}: from the LB ${JSON.stringify(m.fromLb)}`);
+          if (m.direct.body?.end !== 'complete') throw new Error(`${m.address}: direct ${JSON.stringify(m.direct)}`);
+          if (m.smallReplyFromLb?.body?.end !== 'complete') throw new Error(`${m.address}: HEAD from the LB`);
+        }
+        const mode = r.steps.find((s) => s.step === 2);
+        if (mode?.name !== 'mode' || mode.body?.end === 'complete')
+          throw new Error(`step 2 body: ${JSON.stringify(mode)}`);
+      },
+    },
+  },
+  {
     // The same hole also on lbcheck's own SSH path to the LB: the capture stream
     // stalls. Either the pattern proves the MTU problem or the check says it
     // cannot tell; it must never blame the servers or the LB.

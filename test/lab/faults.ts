@@ -371,7 +371,7 @@ export class LabFaults {
    * Every server accepts connections but misbehaves: 'hang' reads the request
    * and never answers (a hung application), 'error' answers 500.
    */
-  async serversMisbehave(mode: 'hang' | 'error' | 'hostile'): Promise<Undo> {
+  async serversMisbehave(mode: 'hang' | 'error' | 'hostile' | 'head-first'): Promise<Undo> {
     const script = join(here, 'http-server.js');
     const replacement = (name: string): string => `${name}-${mode}`;
     return this.apply(
@@ -469,6 +469,39 @@ export class LabFaults {
         await deleteRule(router, icmp);
       },
     );
+  }
+
+  /**
+   * An MTU black hole between the LB and its servers: the switch port toward the LB (the bridge port p-lb) gets a
+   * smaller MTU, so the bridge drops every larger frame from a server to the LB, silently (a bridge sends no ICMP),
+   * while direct traffic to the servers (through the router's port) and the LB's own MTU (its SYNs still offer a
+   * 1460-byte MSS) stay as they were. A bridge passes a GSO packet whatever its size, and on veth links the
+   * servers' TCP would send one 4 KB packet rather than three frames: each server's link gets gso_max_segs 1, so
+   * every packet is one real frame, as on a physical NIC. The servers answer head first, in its own small segment,
+   * as nginx and Apache do with sendfile: the head passes, the body never does (what users see: a page that starts
+   * and never finishes).
+   */
+  async lbServerMtuBlackHole(mtu = 1200): Promise<Undo> {
+    const undoServers = await this.serversMisbehave('head-first');
+    const { sw } = this.lab.ns;
+    const set = async (ns: string, dev: string, what: string, value: number): Promise<void> => {
+      await runOk(['ip', '-n', ns, 'link', 'set', dev, what, String(value)]);
+    };
+    const undoMtu = await this.apply(
+      `lb-server-mtu-black-hole:${mtu}`,
+      async () => {
+        for (const s of this.lab.servers) await set(s.ns, 'eth0', 'gso_max_segs', 1);
+        await set(sw, 'p-lb', 'mtu', mtu);
+      },
+      async () => {
+        await set(sw, 'p-lb', 'mtu', 1500);
+        for (const s of this.lab.servers) await set(s.ns, 'eth0', 'gso_max_segs', 65535);
+      },
+    );
+    return async () => {
+      await undoMtu();
+      await undoServers();
+    };
   }
 
   /** The TLS VIP presents a broken certificate. */

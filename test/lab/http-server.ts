@@ -7,6 +7,8 @@
 //   error answers every request with 500
 //   hostile 200 with a status line and a Server header written as chat markup (a channel mention, a link),
 //         which lbcheck must post as data
+//   head-first as ok, but the head goes out on its own, in a small segment, before the body (as nginx and Apache
+//         send a static file with sendfile): behind an MTU black hole the head arrives and the body never does
 import { createServer } from 'node:http';
 
 const [address, portText, name, mode = 'ok'] = process.argv.slice(2);
@@ -14,9 +16,9 @@ if (
   address === undefined ||
   portText === undefined ||
   name === undefined ||
-  !['ok', 'hang', 'error', 'hostile'].includes(mode)
+  !['ok', 'hang', 'error', 'hostile', 'head-first'].includes(mode)
 ) {
-  console.error('usage: http-server.js <address> <port> <name> [ok|hang|error|hostile]');
+  console.error('usage: http-server.js <address> <port> <name> [ok|hang|error|hostile|head-first]');
   process.exit(2);
 }
 const port = Number(portText);
@@ -37,6 +39,12 @@ const server = createServer((req, res) => {
     'x-lab-server': name,
     'content-length': Buffer.byteLength(body),
   });
+  if (mode === 'head-first') {
+    res.flushHeaders();
+    // A moment later, so the head leaves alone rather than coalesced with the body.
+    setTimeout(() => res.end(body), 20);
+    return;
+  }
   res.end(body);
 });
 server.keepAliveTimeout = 1000;

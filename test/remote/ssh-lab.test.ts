@@ -124,6 +124,9 @@ describe('remote commands', () => {
       assert.equal(ok.via, 'remote-command', JSON.stringify(ok));
       assert.equal(ok.outcome, 'connected');
       assert.equal(ok.httpStatus, 200);
+      // The one-liner reads the whole response too, not just the status line.
+      assert.equal(ok.body?.end, 'complete', JSON.stringify(ok.body));
+      assert.equal(ok.body?.bytes, ok.body?.expected);
       await lab.faults.serverDown('s1');
       const refused = await probeFromLb(s, { host: s1.address, port: s1.port, protocol: 'http', path: '/' }, 1000);
       assert.equal(refused.outcome, 'refused');
