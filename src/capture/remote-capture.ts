@@ -9,6 +9,7 @@ import { commandLine } from '../remote/shell-quote.js';
 import { privileged, SUDO_REFUSAL, sudoRefusal } from '../remote/sudo.js';
 import type { Packet } from './packet.js';
 import { StatsReader, type CaptureStats } from './capture-stats.js';
+import { exitCounts, nowUs, type CaptureFacts } from './capture-facts.js';
 import { PacketCollector } from './packet-collector.js';
 import { PcapFormatError, type PcapHeader } from './pcap-stream.js';
 import type { CaptureEndReason, CheckCapture } from './shared-capture.js';
@@ -55,6 +56,7 @@ export interface CaptureResult {
    */
   endedBy: CaptureEndReason;
   droppedByKernel: number | null;
+  receivedByFilter: number | null;
 }
 
 export function tcpdumpArgv(limits: CaptureLimits, sudo = false): string[] {
@@ -106,6 +108,7 @@ export class RemoteCapture implements CheckCapture {
   private readonly stats = new StatsReader((s) => {
     for (const l of this.statsListeners) l(s);
   });
+  private listeningSince: number | undefined;
 
   private constructor(
     private readonly session: SshSession,
@@ -205,6 +208,7 @@ export class RemoteCapture implements CheckCapture {
         this.stats.push(d.toString('utf8'));
         this.stderrText = (this.stderrText + d.toString('utf8')).slice(-8000);
         if (/listening on /.test(this.stderrText) && this.nonPcap === undefined) {
+          this.listeningSince ??= nowUs();
           clearTimeout(timer);
           resolve();
         } else if (STARTUP_FAILURE.test(this.stderrText) || SUDO_REFUSAL.test(this.stderrText)) {
@@ -330,6 +334,17 @@ export class RemoteCapture implements CheckCapture {
     return this.collector.header;
   }
 
+  /** Where and how it captures, once tcpdump reported listening (the time is this process's clock). */
+  get facts(): CaptureFacts | undefined {
+    if (this.listeningSince === undefined) return undefined;
+    return {
+      host: this.session.target,
+      iface: this.limits.iface,
+      filter: this.limits.filter,
+      startedAtUs: this.listeningSince,
+    };
+  }
+
   /** The first packet (already seen or yet to come) that passes test, or undefined at the deadline. */
   waitFor(test: (p: Packet) => boolean, timeoutMs: number): Promise<Packet | undefined> {
     return this.collector.waitFor(test, timeoutMs);
@@ -358,7 +373,7 @@ export class RemoteCapture implements CheckCapture {
         this.channel?.close();
       }
     }
-    const dropped = /(\d+) packets? dropped by kernel/.exec(this.stderrText);
+    const counts = exitCounts(this.stderrText);
     return {
       packets: this.packets,
       header: this.collector.header,
@@ -366,7 +381,8 @@ export class RemoteCapture implements CheckCapture {
       command: this.command,
       stderr: this.stderrText.trim(),
       endedBy: this.ended,
-      droppedByKernel: dropped ? Number(dropped[1]) : null,
+      droppedByKernel: counts.droppedByKernel,
+      receivedByFilter: counts.receivedByFilter,
     };
   }
 }
