@@ -34,6 +34,9 @@ need /usr/bin/curl curl
 need /usr/bin/socat socat
 # An unprivileged LB account in the lab runs tcpdump and the LB view through sudo -n.
 need /usr/bin/sudo sudo
+# The evidence tests: tshark reads the merged two-vantage pcapng; headless Chromium renders each check's page.
+need /usr/bin/tshark tshark
+need /usr/bin/chromium chromium
 if [ "$with_redis" = 1 ]; then
   need /usr/bin/redis-server redis-server
   need /usr/bin/redis-cli redis-tools

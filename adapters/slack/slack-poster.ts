@@ -35,15 +35,20 @@ import {
 /**
  * What goes into the thread, in this order: the ladder diagram first (Slack
  * shows an uploaded PNG inline, so the picture leads the evidence), the
- * decode, and the pcapng (LB interface names; Wireshark 3.x and tcpdump open
- * it). The classic pcap, SVG, commands and timings stay in the archive.
+ * decode, and one capture: the merged pcapng of both vantage points (what a
+ * network engineer opens first), else the LB's. Each vantage's own files, the
+ * classic pcap, SVG, commands and timings stay in the archive and on the page.
  */
-const ATTACH = [/-ladder\.png$/, /-decode\.txt$/, /\.pcapng$/];
+const ATTACH = [/-ladder\.png$/, /-decode\.txt$/];
+const CAPTURE_PREFERENCE = [/-both\.pcapng$/, /-lb\.pcapng$/, /\.pcapng$/, /\.pcap$/];
 
 function attachments(evidence: EvidenceFile[]): EvidenceFile[] {
   const chosen = ATTACH.flatMap((pattern) => evidence.filter((e) => pattern.test(e.name)));
   // A worker from before pcapng (workers upgrade on their own schedule) still gets its capture posted.
-  if (!chosen.some((e) => e.name.endsWith('.pcapng'))) chosen.push(...evidence.filter((e) => e.name.endsWith('.pcap')));
+  for (const pattern of CAPTURE_PREFERENCE) {
+    const capture = evidence.find((e) => pattern.test(e.name));
+    if (capture) return [...chosen, capture];
+  }
   return chosen;
 }
 

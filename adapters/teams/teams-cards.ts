@@ -75,11 +75,15 @@ export function viewCard(
         : text;
     body.push({ type: 'TextBlock', text: cardPlain(shown), fontType: 'Monospace', wrap: true, size: 'Small' });
   }
-  const downloads = evidence.map((e) => ({
-    type: 'Action.OpenUrl',
-    title: `${e.name} (sha256 ${e.sha256.slice(0, 12)}, ${e.bytes} B)`,
-    url: links.url(e.sha256, e.name),
-  }));
+  // The merged capture of both vantage points first: what a network engineer opens first.
+  const merged = (e: EvidenceFile): number => (e.name.endsWith('-both.pcapng') ? 0 : 1);
+  const downloads = [...evidence]
+    .sort((a, b) => merged(a) - merged(b))
+    .map((e) => ({
+      type: 'Action.OpenUrl',
+      title: `${e.name} (sha256 ${e.sha256.slice(0, 12)}, ${e.bytes} B)`,
+      url: links.url(e.sha256, e.name),
+    }));
   const actions = [...buttons, ...downloads];
   const card = {
     $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',

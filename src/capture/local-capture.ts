@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { StatsReader, type CaptureStats } from './capture-stats.js';
+import { exitCounts, nowUs, type CaptureFacts } from './capture-facts.js';
 import type { CaptureEnd, CheckCapture } from './shared-capture.js';
 import type { Packet } from './packet.js';
 import { PacketCollector } from './packet-collector.js';
@@ -30,6 +31,9 @@ export class LocalCapture implements CheckCapture {
   private readonly stats = new StatsReader((s) => {
     for (const l of this.statsListeners) l(s);
   });
+  /** tcpdump's stderr, its tail only: the counts it prints at exit are read from it. */
+  private stderrTail = '';
+  private startFacts: CaptureFacts | undefined;
 
   private constructor(
     private readonly child: ChildProcess,
@@ -42,7 +46,11 @@ export class LocalCapture implements CheckCapture {
       !shared,
     );
     child.stdout?.on('data', (d: Buffer) => this.collector.push(d));
-    child.stderr?.on('data', (d: Buffer) => this.stats.push(d.toString('utf8')));
+    child.stderr?.on('data', (d: Buffer) => {
+      const text = d.toString('utf8');
+      this.stats.push(text);
+      this.stderrTail = (this.stderrTail + text).slice(-2000);
+    });
     this.exited = new Promise((resolve) => child.once('close', () => resolve()));
     void this.exited.then(() => this.collector.end());
     // tcpdump is our direct child (no `timeout` in between, whose death would orphan it):
@@ -108,9 +116,17 @@ export class LocalCapture implements CheckCapture {
         resolve(stderr.trim().split('\n')[0] || 'tcpdump exited');
       });
     });
-    if (ready === true) return capture;
+    if (ready === true) {
+      capture.startFacts = { host: 'the probing host', iface: 'any', filter, startedAtUs: nowUs() };
+      return capture;
+    }
     child.kill('SIGKILL');
     return { unavailable: ready };
+  }
+
+  /** Where and how it captures (the time is when tcpdump reported listening). */
+  get facts(): CaptureFacts | undefined {
+    return this.startFacts;
   }
 
   get packets(): Packet[] {
@@ -154,12 +170,15 @@ export class LocalCapture implements CheckCapture {
     await Promise.race([this.exited, new Promise((r) => (bound = setTimeout(r, 2000)))]);
     clearTimeout(bound);
     this.child.kill('SIGKILL');
+    // Printed at exit on SIGINT; absent when tcpdump had to be killed.
+    const counts = exitCounts(this.stderrTail);
     return {
       packets: this.collector.packets,
       pcap: this.collector.pcap,
       linkType: this.collector.header?.linkType,
       endedBy: 'stop',
-      droppedByKernel: null,
+      droppedByKernel: counts.droppedByKernel,
+      receivedByFilter: counts.receivedByFilter,
     };
   }
 }

@@ -10,6 +10,7 @@ import { CAPTURE_HELPER, HELPER_PROTOCOL } from '../remote/lb-helpers.js';
 import { helperRefusal, privileged, SUDO_REFUSAL, sudoRefusal } from '../remote/sudo.js';
 import type { Packet } from './packet.js';
 import { StatsReader, type CaptureStats } from './capture-stats.js';
+import { exitCounts, nowUs, type CaptureFacts } from './capture-facts.js';
 import { PacketCollector } from './packet-collector.js';
 import { PcapFormatError, type PcapHeader } from './pcap-stream.js';
 import type { CaptureEndReason, CheckCapture } from './shared-capture.js';
@@ -61,6 +62,7 @@ export interface CaptureResult {
    */
   endedBy: CaptureEndReason;
   droppedByKernel: number | null;
+  receivedByFilter: number | null;
 }
 
 export function tcpdumpArgv(limits: CaptureLimits, sudo = false): string[] {
@@ -126,6 +128,7 @@ export class RemoteCapture implements CheckCapture {
   private readonly stats = new StatsReader((s) => {
     for (const l of this.statsListeners) l(s);
   });
+  private listeningSince: number | undefined;
 
   private constructor(
     private readonly session: SshSession,
@@ -226,6 +229,7 @@ export class RemoteCapture implements CheckCapture {
         this.stats.push(d.toString('utf8'));
         this.stderrText = (this.stderrText + d.toString('utf8')).slice(-8000);
         if (/listening on /.test(this.stderrText) && this.nonPcap === undefined) {
+          this.listeningSince ??= nowUs();
           clearTimeout(timer);
           resolve();
         } else if (STARTUP_FAILURE.test(this.stderrText) || SUDO_REFUSAL.test(this.stderrText)) {
@@ -365,6 +369,17 @@ export class RemoteCapture implements CheckCapture {
     return this.collector.header;
   }
 
+  /** Where and how it captures, once tcpdump reported listening (the time is this process's clock). */
+  get facts(): CaptureFacts | undefined {
+    if (this.listeningSince === undefined) return undefined;
+    return {
+      host: this.session.target,
+      iface: this.limits.iface,
+      filter: this.limits.filter,
+      startedAtUs: this.listeningSince,
+    };
+  }
+
   /** The first packet (already seen or yet to come) that passes test, or undefined at the deadline. */
   waitFor(test: (p: Packet) => boolean, timeoutMs: number): Promise<Packet | undefined> {
     return this.collector.waitFor(test, timeoutMs);
@@ -393,7 +408,7 @@ export class RemoteCapture implements CheckCapture {
         this.channel?.close();
       }
     }
-    const dropped = /(\d+) packets? dropped by kernel/.exec(this.stderrText);
+    const counts = exitCounts(this.stderrText);
     return {
       packets: this.packets,
       header: this.collector.header,
@@ -401,7 +416,8 @@ export class RemoteCapture implements CheckCapture {
       command: this.command,
       stderr: this.stderrText.trim(),
       endedBy: this.ended,
-      droppedByKernel: dropped ? Number(dropped[1]) : null,
+      droppedByKernel: counts.droppedByKernel,
+      receivedByFilter: counts.receivedByFilter,
     };
   }
 }

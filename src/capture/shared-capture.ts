@@ -10,6 +10,7 @@
 // SIGUSR1 (capture-stats.ts): once that many records have been decoded here,
 // nothing captured before the request is still on its way. Requests are
 // serialised: signals can merge, and each answer must belong to one request.
+import { nowUs, type CaptureFacts } from './capture-facts.js';
 import type { CaptureStats } from './capture-stats.js';
 import type { Packet } from './packet.js';
 import { PacketBuffer } from './packet-buffer.js';
@@ -21,6 +22,8 @@ export interface CheckCapture {
   readonly packets: Packet[];
   readonly limits: { maxPackets: number; maxBytes: number };
   readonly endedBy: CaptureEndReason | undefined;
+  /** Where, how and since when it captures (capture-facts.ts); absent where the capture cannot say. */
+  readonly facts?: CaptureFacts | undefined;
   waitFor(test: (p: Packet) => boolean, timeoutMs: number): Promise<Packet | undefined>;
   /** Ends this check's capture: everything up to now, and what the kernel dropped meanwhile. Idempotent. */
   stop(): Promise<CaptureEnd>;
@@ -32,12 +35,15 @@ export interface CaptureEnd {
   packets: Packet[];
   endedBy: CaptureEndReason | undefined;
   droppedByKernel: number | null;
+  /** What the kernel's filter passed over the capture (tcpdump's count); null or absent when not reported. */
+  receivedByFilter?: number | null;
 }
 
 /** What a shared capture needs from a running tcpdump (on the LB over SSH, or local). */
 export interface StreamingCapture {
   readonly count: number;
   readonly endedBy?: CaptureEndReason | undefined;
+  readonly facts?: CaptureFacts | undefined;
   onPacket(listener: (p: Packet) => void): void;
   onStats(listener: (s: CaptureStats) => void): void;
   requestStats(): void;
@@ -49,6 +55,7 @@ interface SyncPoint {
   /** Packets (of the whole stream) written before the request: the next one is index `at`. */
   at: number;
   dropped: number;
+  received: number;
 }
 
 /** A check's view of a shared capture: its own packets, indexed from 0 as in a capture of its own. */
@@ -63,6 +70,8 @@ export class CaptureLease implements CheckCapture {
   private ended: CaptureEndReason | undefined;
   private ending: Promise<CaptureEnd> | undefined;
   private startDropped = 0;
+  private startReceived = 0;
+  private began: number | undefined;
 
   constructor(
     private readonly shared: SharedCapture,
@@ -81,6 +90,17 @@ export class CaptureLease implements CheckCapture {
     return this.ended;
   }
 
+  /** The shared capture's facts, its window this lease's own (counts come with stop). */
+  get facts(): CaptureFacts | undefined {
+    const source = this.shared.facts;
+    if (!source || this.began === undefined) return undefined;
+    return {
+      ...source,
+      selection: "this check's own flows, picked by lbcheck from a capture shared by this target's checks",
+      startedAtUs: this.began,
+    };
+  }
+
   waitFor(test: (p: Packet) => boolean, timeoutMs: number): Promise<Packet | undefined> {
     return this.buffer.waitFor(test, timeoutMs);
   }
@@ -95,6 +115,8 @@ export class CaptureLease implements CheckCapture {
   begin(start: SyncPoint): void {
     this.from = start.at;
     this.startDropped = start.dropped;
+    this.startReceived = start.received;
+    this.began = nowUs();
     for (const p of this.early) if (p.index >= start.at) this.accept(p);
     this.early = [];
   }
@@ -123,6 +145,7 @@ export class CaptureLease implements CheckCapture {
         packets: this.packets,
         endedBy: this.ended,
         droppedByKernel: last ? last.dropped - this.startDropped : null,
+        receivedByFilter: last ? last.received - this.startReceived : null,
       };
     });
     return this.ending;
@@ -194,6 +217,10 @@ export class SharedCapture {
   accepts(boundSeconds: number): boolean {
     const age = (Date.now() - this.startedAt) / 1000;
     return !this.retired && age + boundSeconds + LIFETIME_MARGIN_S < this.options.maxSeconds;
+  }
+
+  get facts(): CaptureFacts | undefined {
+    return this.source.facts;
   }
 
   get running(): boolean {
@@ -274,7 +301,7 @@ export class SharedCapture {
     // the kernel counts each packet twice, so this can be a round for nothing: it costs a round trip, no more.)
     if (stats && stats.received - stats.dropped > stats.captured) stats = await this.askStats(deadline);
     if (!stats || !(await this.counted(stats.captured, deadline))) return undefined;
-    return { at: stats.captured, dropped: stats.dropped };
+    return { at: stats.captured, dropped: stats.dropped, received: stats.received };
   }
 
   private askStats(deadline: number): Promise<CaptureStats | undefined> {

@@ -8,6 +8,7 @@ import { analyzeFlows, clientFlowPackets, findClientSyn, type FlowAnalysis } fro
 import type { CaptureView, CheckObservation } from './observation.js';
 import type { Step } from '../model/report.js';
 import { stepEvidenceDraft, type StepEvidenceDraft, type StepEvidenceInput } from './step-evidence.js';
+import { alignVantages, lbVantage, probeVantage } from './vantage-evidence.js';
 
 /** The client flow plus every server-side flow the analysis tied to the probe. */
 function relatedPackets(packets: readonly Packet[], a: FlowAnalysis): Packet[] {
@@ -59,6 +60,21 @@ function ladderContext(obs: CheckObservation): LadderExtras {
   };
 }
 
+/** Step 1's captures: the LB's (its probe flow) and the probing host's, each kept also when empty. */
+function reachVantages(
+  obs: CheckObservation,
+  id: { vip: string; port: number; sourcePort: number },
+): Pick<StepEvidenceInput, 'vantages' | 'alignment'> {
+  const r = obs.reach;
+  const lb = r.lb ? lbVantage(obs, r.lb, clientFlowPackets(r.lb.packets, id)) : undefined;
+  const probe = r.local ? probeVantage(obs, r.local) : undefined;
+  if (lb && probe) {
+    const aligned = alignVantages(obs, lb, probe);
+    return { vantages: [probe, aligned.lb], alignment: aligned.alignment };
+  }
+  return { vantages: [...(probe ? [probe] : []), ...(lb ? [lb] : [])] };
+}
+
 /** The end of step 1's title: whether the LB was captured on. */
 const lbCaptureNote = (captured: boolean, lbName: string): string =>
   captured ? `capture on ${lbName}` : 'no LB capture';
@@ -96,14 +112,20 @@ function stepEvidenceInput(
   const context = { ...ladderContext(obs), ladderPng };
   if (step.step === 1) {
     const r = obs.reach;
+    const captures = reachVantages(obs, id);
     return {
       ...context,
       step: 1,
       title:
         `Step 1: probe ${hostPort(t.vip, t.port)} from source port ${id.sourcePort}; ` + lbCaptureNote(!!r.lb, lbName),
       pcap: r.lb ? pcapOf(clientFlowPackets(r.lb.packets, id)) : undefined,
+      ...captures,
       deciding,
       notes: [step.summary, ...(r.localUnavailable ? [`no capture at the vantage point: ${r.localUnavailable}`] : [])],
+      captureNotes: [
+        ...(captures.vantages ?? []).flatMap((v) => v.facts),
+        ...(captures.alignment ? [captures.alignment] : []),
+      ],
       commands,
       timings: { connectMs: r.connect.ms, stepMs: r.ms },
     };
@@ -114,13 +136,17 @@ function stepEvidenceInput(
     const analysis = lb ? analyzeFlows(lb.packets, { ...id, marker: m.request?.marker ?? '' }) : undefined;
     const x = m?.exchange;
     const end = lb ? [captureEnd(lb)] : [];
+    const related = lb && analysis ? relatedPackets(lb.packets, analysis) : [];
+    const vantages = lb ? [lbVantage(obs, lb, related)] : [];
     return {
       ...context,
       step: 2,
       title: `Step 2: how ${lbName} handles ${hostPort(t.vip, t.port)} (capture on all LB interfaces)`,
-      pcap: lb && analysis ? pcapOf(relatedPackets(lb.packets, analysis)) : undefined,
+      pcap: pcapOf(related),
+      vantages,
       deciding,
       notes: [step.summary, ...(x ? [`response head: ${x.statusLine ?? '(none)'}`] : []), ...end],
+      captureNotes: vantages.flatMap((v) => v.facts),
       commands,
       timings: { ...(step.name === 'mode' ? step.timings : {}), stepMs: m?.ms },
     };

@@ -2,6 +2,7 @@
 // The decide phase (decide-check.ts) turns an observation into verdicts and a
 // diagnosis without any I/O, so every rule can be tested on observations
 // recorded from the lab (test/fixtures/checks) in milliseconds, without root.
+import type { CaptureFacts } from '../capture/capture-facts.js';
 import type { Packet } from '../capture/packet.js';
 import type { HttpExchange } from '../probe/http-exchange.js';
 import type { ConnectOutcome } from '../probe/tcp-connect.js';
@@ -39,6 +40,11 @@ export interface CaptureView {
   droppedByKernel?: number | null;
   maxPackets: number;
   maxBytes: number;
+  /**
+   * Host, interface, filter, window and the kernel's counts: what makes an empty capture proof. Absent in
+   * observations recorded before they were kept (the evidence then says they were not recorded).
+   */
+  facts?: CaptureFacts;
 }
 
 export interface ObservedTarget {
@@ -126,6 +132,8 @@ export interface CheckObservation {
   options: { all: boolean; connectTimeoutMs: number; silentMs: number };
   /** The LB's interface names by ifindex (`ip -o link`), so evidence names interfaces as the LB does. */
   lbInterfaces?: Record<string, string>;
+  /** The probing host's interface names by ifindex, for its capture's evidence. */
+  probeInterfaces?: Record<string, string>;
   reach: ReachObservation;
   mode?: ModeObservation;
   servers?: ServersObservation;

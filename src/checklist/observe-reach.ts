@@ -2,7 +2,9 @@
 // filtered on the probe's own flow, then the probe's TCP connect. Observes
 // only; step-reach.ts decides.
 import type { Socket } from 'node:net';
+import { nowUs, type CaptureFacts } from '../capture/capture-facts.js';
 import { LocalCapture } from '../capture/local-capture.js';
+import { localInterfaceNames } from '../capture/local-interfaces.js';
 import type { Packet } from '../capture/packet.js';
 import { DEFAULT_CAPTURE_LIMITS, RemoteCapture } from '../capture/remote-capture.js';
 import type { CaptureEnd, CheckCapture } from '../capture/shared-capture.js';
@@ -24,8 +26,22 @@ export interface Captures {
   localUnavailable?: string;
 }
 
+/** The capture's facts as of now: its window ends here, with the counts when it has ended. */
+export function factsNow(capture: CheckCapture, ended?: CaptureEnd): { facts?: CaptureFacts } {
+  const facts = capture.facts;
+  if (!facts) return {};
+  return {
+    facts: {
+      ...facts,
+      endedAtUs: nowUs(),
+      ...(ended ? { droppedByKernel: ended.droppedByKernel, receivedByFilter: ended.receivedByFilter ?? null } : {}),
+    },
+  };
+}
+
 export function lbView(capture: CheckCapture, ended?: CaptureEnd): CaptureView {
   return {
+    ...factsNow(capture, ended),
     packets: [...(ended?.packets ?? capture.packets)],
     maxPackets: capture.limits.maxPackets,
     maxBytes: capture.limits.maxBytes,
@@ -35,7 +51,12 @@ export function lbView(capture: CheckCapture, ended?: CaptureEnd): CaptureView {
 }
 
 function localView(local: CheckCapture): CaptureView {
-  return { packets: [...local.packets], maxPackets: local.limits.maxPackets, maxBytes: local.limits.maxBytes };
+  return {
+    packets: [...local.packets],
+    maxPackets: local.limits.maxPackets,
+    maxBytes: local.limits.maxBytes,
+    ...factsNow(local),
+  };
 }
 
 /** tcpdump on one LB node, filtered on the probe's own flow and the LB's connections to the pool. */
@@ -240,5 +261,22 @@ export async function observeReach(
       ...(captures.localUnavailable ? { localUnavailable: captures.localUnavailable } : {}),
       ms: Math.round(performance.now() - started),
     },
+  };
+}
+
+/**
+ * Step 1's vantage view with the kernel's counts from the capture's stop, and the probing host's names for the
+ * interfaces its packets were seen on (ifindex → name).
+ */
+export function probeEvidenceFacts(
+  reach: ReachObservation,
+  local: CheckCapture | undefined,
+  ended: CaptureEnd | undefined,
+): { reach: ReachObservation; interfaces: { probeInterfaces?: Record<string, string> } } {
+  if (!local || !reach.local) return { reach, interfaces: {} };
+  const names = localInterfaceNames(reach.local.packets.flatMap((p) => (p.ifIndex === undefined ? [] : [p.ifIndex])));
+  return {
+    reach: { ...reach, local: { ...reach.local, ...factsNow(local, ended) } },
+    interfaces: Object.keys(names).length > 0 ? { probeInterfaces: names } : {},
   };
 }

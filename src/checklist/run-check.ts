@@ -32,7 +32,7 @@ import type { Evidence } from './evidence.js';
 import { renderDraft } from './step-evidence.js';
 import { OBSERVATION_VERSION, type CheckObservation, type ObservedTarget } from './observation.js';
 import { observeMode } from './observe-mode.js';
-import { observeReach, startCaptures, type Captures } from './observe-reach.js';
+import { observeReach, probeEvidenceFacts, startCaptures, type Captures } from './observe-reach.js';
 import { observeServers } from './observe-servers.js';
 import { SCHEMA_VERSION, type ModeStep, type Report, type Step } from '../model/report.js';
 
@@ -280,8 +280,10 @@ export async function runCheck(input: CheckTarget, options: CheckOptions, deps: 
       deps.signal,
     );
     socket = reach.socket;
-    // The vantage capture's part ends with step 1: stopped now, it is done by the time the report is.
-    localStopping = captures.local?.stop().catch(() => undefined);
+    // The vantage capture's part ends with step 1: stopped now, its counts (received, dropped) are step 1's proof.
+    const localEnd = captures.local?.stop().catch(() => undefined);
+    localStopping = localEnd;
+    const probeSide = probeEvidenceFacts(reach.observation, captures.local, await localEnd);
     const handler = reach.handledBy ?? 0;
     if (group) {
       session = nodes[handler]?.session;
@@ -292,9 +294,10 @@ export async function runCheck(input: CheckTarget, options: CheckOptions, deps: 
     let obs: CheckObservation = {
       ...partial,
       ...(names.size > 0 ? { lbInterfaces: Object.fromEntries(names) } : {}),
+      ...probeSide.interfaces,
       reach: group
-        ? { ...reach.observation, nodes: await nodeObservations(nodes, views), handledBy: handler }
-        : reach.observation,
+        ? { ...probeSide.reach, nodes: await nodeObservations(nodes, views), handledBy: handler }
+        : probeSide.reach,
     };
     const reachStep = emit(obs, 1, from1);
     checkCancel();

@@ -3,6 +3,7 @@
 // skipped steps and the diagnosis. Evidence is written per step when a folder
 // was given; otherwise the output says how to keep it instead of listing
 // files that exist nowhere.
+import { hostPort } from '../target/endpoint.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CheckTarget } from '../checklist/check-target.js';
@@ -32,7 +33,7 @@ export class StepPrinter {
       : target.lb
         ? ` via ${target.lb.label}`
         : ' (no LB access: steps needing a capture are inconclusive)';
-    this.write(`lbcheck ${this.checkId} · ${name}${target.vip}:${target.port}${via}\n\n`);
+    this.write(`lbcheck ${this.checkId} · ${name}${hostPort(target.vip, target.port)}${via}\n\n`);
   }
 
   step(step: Step, evidence: readonly Evidence[]): void {

@@ -31,6 +31,8 @@ export interface LadderSource extends LadderExtras {
   pcap?: { packets: readonly Packet[] } | undefined;
   deciding: readonly Packet[];
   notes: string[];
+  /** Printed after the packets: each capture's host, filter, window and counts, how the clocks were aligned. */
+  captureNotes?: string[];
 }
 
 /**
@@ -89,7 +91,8 @@ export function ladderDraft(prefix: string, input: LadderSource): LadderDraft {
     prefix,
     svg: renderLadderSvg(ladder),
     wantsPng: input.ladderPng !== false,
-    decode: (pngNote) => storyDecode(ladder, pngNote ? [...input.notes, pngNote] : input.notes, note),
+    decode: (pngNote) =>
+      storyDecode(ladder, pngNote ? [...input.notes, pngNote] : input.notes, note, input.captureNotes ?? []),
   };
 }
 

@@ -47,7 +47,12 @@ function missingLine(row: MissingRow, cols: readonly LadderColumn[]): string {
   return `  ${'(never)'.padStart(10)}  ${''.padEnd(9)} ${row.side.padEnd(11)}  ${endpoints}  ${missingText(row)}`;
 }
 
-export function storyDecode(ladder: Ladder, notes: readonly string[], interfaceNote: string | undefined): string {
+export function storyDecode(
+  ladder: Ladder,
+  notes: readonly string[],
+  interfaceNote: string | undefined,
+  captureNotes: readonly string[] = [],
+): string {
   const lines = [
     `# ${ladder.title}`,
     ...notes.map((n) => `# ${n}`),
@@ -60,5 +65,7 @@ export function storyDecode(ladder: Ladder, notes: readonly string[], interfaceN
     if (row.kind === 'packet') lines.push(packetLine(row, ladder.startUs));
     else lines.push(missingLine(row, ladder.columns));
   }
+  // After the story: what makes each capture proof (host, filter, window, kernel counts).
+  if (captureNotes.length > 0) lines.push('# Captures:', ...captureNotes.map((n) => `#   ${n}`));
   return `${lines.join('\n')}\n`;
 }

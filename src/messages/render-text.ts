@@ -1,6 +1,7 @@
 // Human output for the terminal (CLI and console): the same view model chat
 // renders (views.ts), drawn as text: the verdict line first, then the why and
 // the key facts, then the evidence with where it was saved.
+import { hostPort } from '../target/endpoint.js';
 import type { Evidence } from '../checklist/evidence.js';
 import type { Report, Step } from '../model/report.js';
 import { finalView, stepView } from './views.js';
@@ -27,7 +28,7 @@ export function renderStep(step: Step, evidencePaths?: ReadonlyMap<string, strin
 
 export function renderReport(report: Report, evidencePaths?: ReadonlyMap<string, string>): string {
   const t = report.target;
-  const target = `${t.name ? `${t.name} ` : ''}${t.vip}:${t.port}${t.lb ? ` via ${t.lb}` : ''}`;
+  const target = `${t.name ? `${t.name} ` : ''}${hostPort(t.vip, t.port)}${t.lb ? ` via ${t.lb}` : ''}`;
   const head = `lbcheck ${report.id} · ${target} · ${report.startedAt}`;
   const d = report.diagnosis;
   const view = finalView(report);

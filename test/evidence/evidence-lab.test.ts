@@ -20,7 +20,15 @@ import { SshSession } from '../../src/remote/ssh-session.js';
 import { checkOptions, labTarget } from '../checklist/lab-target.js';
 import { startLab, waitHealthy, type Lab, type VipKind } from '../lab/lab.js';
 import { httpGet } from '../lab/lab-probes.js';
-import { checkPng, decodeArrowLines, readPcapng, svgArrows, tcpdumpReads } from './file-checks.js';
+import {
+  checkPng,
+  decodeArrowLines,
+  pcapngComments,
+  readPcapng,
+  svgArrows,
+  tcpdumpReads,
+  tsharkInterfaces,
+} from './file-checks.js';
 
 let lab: Lab;
 let session: SshSession | undefined;
@@ -101,6 +109,63 @@ function checkSavedCaptures(report: Report, ev: Evidence[], step: 1 | 2): void {
   assert.ok(saved.paths.some((p) => p.endsWith(`/step${step}-ladder.svg`)));
 }
 
+/**
+ * Step 1 of a dropped SYN keeps both sides' packets: the LB's capture empty but with its filter, window and
+ * counts recorded, the probe's holding the retransmitted SYNs, and the merged file with one interface per
+ * vantage that tcpdump (and tshark) open.
+ */
+function checkBothVantages(report: Report, ev: Evidence[]): void {
+  const saved = writeEvidence(dir, report, ev);
+  const step1 = report.steps.find((s) => s.step === 1)?.evidence.map((e) => e.name) ?? [];
+  for (const name of [
+    'step1-both.pcapng',
+    'step1-lb.pcap',
+    'step1-lb.pcapng',
+    'step1-probe.pcap',
+    'step1-probe.pcapng',
+  ]) {
+    assert.ok(step1.includes(name), `${name} is not among step 1's evidence: ${step1.join(', ')}`);
+    assert.ok(
+      saved.paths.some((p) => p.endsWith(`/${name}`)),
+      `${name} not saved`,
+    );
+  }
+  const lb = named(ev, 'step1-lb.pcapng').data;
+  assert.equal(readPcapng(lb).packets, 0, 'the LB saw nothing');
+  const lbComments = pcapngComments(lb).join('\n');
+  assert.match(lbComments, /capture on \S+: tcpdump -i any '[^']*\b(?:host|port)\b[^']*'/, lbComments);
+  assert.match(lbComments, /window: \S+Z to \S+Z \(\d+\.\d{3} s\)/);
+  assert.match(lbComments, /received by filter: \d+; dropped by kernel: 0/);
+  assert.equal(tcpdumpReads(lb, 'step1-lb.pcapng').lines.length, 0);
+
+  const probe = named(ev, 'step1-probe.pcapng').data;
+  const probeRead = tcpdumpReads(probe, 'step1-probe.pcapng');
+  const vip = lab.vips['haproxy-http'].address;
+  const syns = probeRead.lines.filter((l) => l.includes(`> ${vip}.80: Flags [S]`));
+  assert.ok(
+    syns.length >= 2,
+    `the probe's capture holds the SYN and its retransmission:\n${probeRead.lines.join('\n')}`,
+  );
+
+  const both = named(ev, 'step1-both.pcapng').data;
+  const merged = readPcapng(both);
+  // One interface per vantage and interface the packets were seen on: the probe's (named as on this host, the
+  // SYN may pass more than one) and the LB's empty capture on "any".
+  const probeSide = merged.interfaces.filter((i) => i.startsWith('probe:'));
+  assert.ok(probeSide.length >= 1 && probeSide.every((i) => /^probe:[\w.-]+$/.test(i)), merged.interfaces.join(', '));
+  assert.deepEqual(merged.interfaces.slice(probeSide.length), ['lb:any'], merged.interfaces.join(', '));
+  assert.equal(new Set(merged.linkTypes).size, 1, 'one link type: libpcap reads the file');
+  const read = tcpdumpReads(both, 'step1-both.pcapng');
+  assert.doesNotMatch(read.stderr, /warning|might be incorrect|unknown/i, read.stderr);
+  assert.equal(read.lines.length, readPcapng(probe).packets);
+  assert.match(pcapngComments(both).join('\n'), /clocks: /);
+  const tshark = tsharkInterfaces(both);
+  assert.deepEqual(tshark.sort(), [...merged.interfaces].sort(), 'tshark lists both vantages');
+  const decode = named(ev, 'step1-decode.txt').data.toString();
+  assert.match(decode, /^# {3}LB capture on .*:\n# {5}capture on .*tcpdump -i any/m);
+  assert.match(decode, /^# {3}probe capture on .*:\n(?:# .*\n)*?# {5}packets of this probe: [2-9]/m);
+}
+
 describe('evidence a tired human reads at a glance', () => {
   it('healthy L7 VIP: ladders for steps 1 and 2, the deciding SYN highlighted, the 200 in the story', async () => {
     const { report, evidence } = await check('haproxy-http');
@@ -123,18 +188,17 @@ describe('evidence a tired human reads at a glance', () => {
 
   it('dropped SYN: the LB captured nothing; the ladder draws the dashed arrow the SYN never made', async () => {
     await lab.faults.dropBeforeLb('haproxy-http');
-    const { report, evidence } = await check('haproxy-http');
+    // 2.5 s: the client sends its SYN and retransmits it (at ~1 s) before giving up.
+    const { report, evidence } = await check('haproxy-http', 2500);
     assert.equal(report.diagnosis.culprit, 'path-to-lb');
     const { decode, arrows } = checkLadder(evidence, 1);
-    // The probe's own capture shows its SYN leaving; the LB shows nothing: one dashed arrow says so.
-    assert.equal(arrows.missing, 1);
+    // The probe's own capture shows its SYNs leaving; the LB shows nothing: a dashed arrow says so, and one for
+    // the SYN-ACK that never came back.
+    assert.equal(arrows.missing, 2, decode);
+    assert.match(decode, /\(never\) .*LB > client {2}nothing: no SYN-ACK/);
     assert.match(decode, /\(never\) .*client > LB {2}nothing: no packet of the probe reached the LB/);
     assert.match(decode, /The LB captured no packet of this probe/);
-    assert.equal(
-      evidence.find((e) => e.name === 'step1-lb.pcap'),
-      undefined,
-      'no empty capture file',
-    );
+    checkBothVantages(report, evidence);
   });
 
   it('L4 VIP whose servers never answer the LB: SYNs counted on both sides, dashed "no SYN-ACK"', async () => {

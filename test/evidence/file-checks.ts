@@ -67,6 +67,47 @@ export function readPcapng(file: Buffer): { interfaces: string[]; packets: numbe
   return { interfaces, packets, linkTypes };
 }
 
+/** Every opt_comment of the section header and interface blocks, in file order. */
+export function pcapngComments(file: Buffer): string[] {
+  const comments: string[] = [];
+  let at = 0;
+  while (at + 12 <= file.length) {
+    const type = file.readUInt32LE(at);
+    const total = file.readUInt32LE(at + 4);
+    // Options start after the fixed part: 16 bytes in a section header, 8 in an interface block.
+    const fixed = type === 0x0a0d0d0a ? 16 : type === 1 ? 8 : -1;
+    for (let o = at + 8 + fixed; fixed >= 0 && o < at + total - 4;) {
+      const code = file.readUInt16LE(o);
+      const len = file.readUInt16LE(o + 2);
+      if (code === 0) break;
+      if (code === 1) comments.push(file.toString('utf8', o + 4, o + 4 + len));
+      o += 4 + len + ((4 - (len % 4)) % 4);
+    }
+    at += total;
+  }
+  return comments;
+}
+
+/** The interface names tshark reads from a pcapng (capinfos -I, which ships with tshark), empty ones included. */
+export function tsharkInterfaces(file: Buffer): string[] {
+  const dir = mkdtempSync(join(tmpdir(), 'lbcheck-evidence-'));
+  try {
+    const path = join(dir, 'both.pcapng');
+    writeFileSync(path, file);
+    const r = spawnSync('tshark', ['-r', path, '-T', 'fields', '-e', 'frame.interface_name'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `tshark -r: ${r.stderr}`);
+    const info = spawnSync('capinfos', ['-I', path], { encoding: 'utf8' });
+    assert.equal(info.status, 0, `capinfos -I: ${info.stderr}`);
+    const seen = r.stdout.split('\n').filter((l) => l !== '');
+    const listed = [...info.stdout.matchAll(/^\s*Name\s*=\s*(\S+)\s*$/gm)].map((m) => m[1] ?? '');
+    for (const name of seen)
+      assert.ok(listed.includes(name), `tshark read ${name}, capinfos lists ${listed.join(', ')}`);
+    return listed;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** tcpdump -r on the bytes: its output lines, and stderr (which must hold no warning). */
 export function tcpdumpReads(bytes: Buffer, name: string): { lines: string[]; stderr: string } {
   const dir = mkdtempSync(join(tmpdir(), 'lbcheck-evidence-'));

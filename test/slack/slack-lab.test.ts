@@ -117,7 +117,13 @@ describe('/lbcheck in Slack', () => {
       .records()
       .filter((r): r is typeof r & PostRecord => r.type === 'post' && r.checkId === id && r.kind === 'step');
     for (const p of posts) {
-      for (const e of p.evidence.filter((x) => /\.pcapng$|-decode\.txt$|-ladder\.png$/.test(x.name))) {
+      // One capture per step: the merged pcapng of both vantages where there is one (step 1), else the LB's.
+      const capture =
+        p.evidence.find((x) => x.name.endsWith('-both.pcapng')) ??
+        p.evidence.find((x) => x.name.endsWith('-lb.pcapng'));
+      if (p.step === 1) assert.equal(capture?.name, 'step1-both.pcapng');
+      const shown = p.evidence.filter((x) => /-decode\.txt$|-ladder\.png$/.test(x.name));
+      for (const e of [...shown, ...(capture ? [capture] : [])]) {
         const uploaded = [...fake.uploads.values()].find(
           (b) => createHash('sha256').update(b).digest('hex') === e.sha256,
         );
@@ -231,7 +237,7 @@ describe('Socket Mode and file caps', () => {
         .join(' ');
       assert.match(
         titles,
-        /step1-lb\.pcapng \(sha256 [0-9a-f]{12}, truncated to 200 of \d+ B: the full file is in the audit archive\)/,
+        /step1-both\.pcapng \(sha256 [0-9a-f]{12}, truncated to 200 of \d+ B: the full file is in the audit archive\)/,
       );
       assert.ok([...sock.fake.uploads.values()].every((b) => b.length <= 200));
       assert.doesNotMatch(titles, /ladder\.png/);
