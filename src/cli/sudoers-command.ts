@@ -2,21 +2,13 @@
 // the inventory needs, and nothing more, for the LB owners to install.
 import { ConfigError } from '../errors.js';
 import { CliUsageError } from './cli-errors.js';
-import { parseArgs, type FlagSpec } from './parse-args.js';
+import { commandHelp, SUDOERS } from './command-specs.js';
+import { parseArgs } from './parse-args.js';
 
-const FLAGS: FlagSpec[] = [{ name: 'config', value: 'FILE', help: 'inventory YAML (default $LBCHECK_CONFIG)' }];
-
-const USAGE = `Usage: lbcheck sudoers [--config FILE]
-  Prints the sudoers rules for every load balancer with \`sudo: true\` in the inventory: exactly the commands
-  lbcheck runs there as root (tcpdump, and the LB view the VIPs ask for). Install them with
-  \`visudo -f /etc/sudoers.d/lbcheck\` on each LB. The capture rule needs sudo 1.9.10 or later.`;
+const USAGE = commandHelp(SUDOERS);
 
 export async function sudoersMain(args: string[]): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
-    console.log(USAGE);
-    return 0;
-  }
-  const p = parseArgs(args, FLAGS, USAGE);
+  const p = parseArgs(args, SUDOERS.options, USAGE);
   if (p.positional.length > 0) throw new CliUsageError(`unexpected ${p.positional.join(' ')}`, USAGE);
   const file = p.flags.get('config')?.[0] ?? process.env.LBCHECK_CONFIG;
   if (!file) throw new CliUsageError('no inventory: pass --config FILE or set LBCHECK_CONFIG', USAGE);
