@@ -37,6 +37,8 @@ need /usr/bin/sudo sudo
 if [ "$with_redis" = 1 ]; then
   need /usr/bin/redis-server redis-server
   need /usr/bin/redis-cli redis-tools
+  # The deploy tests check the systemd units with systemd-analyze verify (no running systemd needed).
+  need /usr/bin/systemd-analyze systemd
 fi
 
 if [ "${#need_pkgs[@]}" -gt 0 ]; then

@@ -50,6 +50,8 @@ export async function workerMain(args: string[]): Promise<number> {
     resources.add(() => worker.close());
     const ops = await startWorkerOps(config, opsConfig, backend, () => holder?.current, log);
     if (ops) resources.add(() => ops.close());
+    // Listening for SIGTERM before saying "started": a supervisor may stop the worker the moment it reads that.
+    const stopped = stopGracefully(worker, log);
     log.log('info', 'worker started', {
       metrics: ops ? `${ops.url}/metrics` : null,
       redis: safeRedisUrl(config.redisUrl),
@@ -57,7 +59,7 @@ export async function workerMain(args: string[]): Promise<number> {
       concurrency: config.workerConcurrency,
       inventory: config.inventoryFile ?? null,
     });
-    await stopGracefully(worker, log);
+    await stopped;
     await resources.closeAll();
     return 0;
   });

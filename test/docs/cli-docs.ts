@@ -21,6 +21,15 @@ export function commandNames(mainHelp: string): string[] {
     .filter((name) => name !== 'help');
 }
 
+/** The options a command's help lists (aliases included), and --help. */
+export function optionsOf(help: string): Set<string> {
+  const section = help.split('\nOptions:\n')[1]?.split('\n\n')[0] ?? '';
+  const names = [...section.matchAll(/^ {2}(--[a-z][a-z0-9-]*(?:, --[a-z][a-z0-9-]*)*)/gm)].flatMap((m) =>
+    (m[1] ?? '').split(', '),
+  );
+  return new Set([...names, '--help']);
+}
+
 export function renderCliDoc(): string {
   const main = cliOutput(['--help']).stdout;
   const out = [

@@ -92,5 +92,12 @@ export function renderEnvExample(): string {
     out.push('', `# ---- ${g.title} (read by ${g.readBy}) ----`);
     for (const r of g.rows) out.push('', ...comment(r.help), `# ${r.name}=${r.default}`);
   }
+  out.push(
+    '',
+    '# ---- compose.yaml only (lbcheck itself does not read it) ----',
+    '',
+    '# The password of the Redis compose.yaml runs; compose.yaml builds REDIS_URL from it. Required there.',
+    '# REDIS_PASSWORD=',
+  );
   return `${out.join('\n')}\n`;
 }
