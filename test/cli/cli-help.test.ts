@@ -9,20 +9,11 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { cliOutput, commandNames } from '../docs/cli-docs.js';
+import { cliOutput, commandNames, optionsOf } from '../docs/cli-docs.js';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const main = cliOutput(['--help']);
 const commands = commandNames(main.stdout);
-
-/** The options a command's help lists (aliases included), and --help. */
-function optionsOf(help: string): Set<string> {
-  const section = help.split('\nOptions:\n')[1]?.split('\n\n')[0] ?? '';
-  const names = [...section.matchAll(/^ {2}(--[a-z][a-z0-9-]*(?:, --[a-z][a-z0-9-]*)*)/gm)].flatMap((m) =>
-    (m[1] ?? '').split(', '),
-  );
-  return new Set([...names, '--help']);
-}
 
 const helpOf = new Map(commands.map((c) => [c, cliOutput([c, '--help']).stdout]));
 
