@@ -6,6 +6,8 @@ import { userInfo } from 'node:os';
 import { checkpointPolicyFromEnv } from '../src/audit/audit-config.js';
 import { AuditLog } from '../src/audit/audit-log.js';
 import { CliUsageError } from '../src/cli/cli-errors.js';
+import { commandHelp, SERVE, START } from '../src/cli/command-specs.js';
+import { parseArgs } from '../src/cli/parse-args.js';
 import { InventoryHolder } from '../src/inventory/inventory-holder.js';
 import type { Inventory } from '../src/inventory/inventory-types.js';
 import { policyWarnings } from '../src/policy/load-policy.js';
@@ -104,8 +106,9 @@ function anchorPeriodically(audit: AuditLog, log: Logger): () => Promise<void> {
 }
 
 async function serve(args: string[], withWorker: boolean): Promise<number> {
-  if (args.length > 0)
-    throw new CliUsageError(`unexpected ${args.join(' ')}`, `Usage: lbcheck ${withWorker ? 'start' : 'serve'}`);
+  const spec = withWorker ? START : SERVE;
+  const { positional } = parseArgs(args, spec.options, commandHelp(spec));
+  if (positional.length > 0) throw new CliUsageError(`unexpected ${positional.join(' ')}`, commandHelp(spec));
   const config = readConfig();
   // Every check of the environment before anything that keeps the process alive (a watcher, a Redis connection).
   const known = await loadChatPlatforms();

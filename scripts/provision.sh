@@ -42,6 +42,8 @@ if [ "$with_redis" = 1 ]; then
   need /usr/bin/redis-cli redis-tools
   # The alert receiver's lab test fires real alerts through a real Alertmanager (amtool comes with it).
   need /usr/bin/prometheus-alertmanager prometheus-alertmanager
+  # The deploy tests check the systemd units with systemd-analyze verify (no running systemd needed).
+  need /usr/bin/systemd-analyze systemd
 fi
 
 if [ "${#need_pkgs[@]}" -gt 0 ]; then

@@ -1,7 +1,7 @@
 // Runs every compiled test file with node's built-in runner, one file at a
 // time (the lab tests build network namespaces and share the machine's two
 // cores), prints the spec report, then one closing line "N passed, N failed".
-// Usage: node dist/test/run-tests.js [substring filter ...]
+// Usage: node dist/test/run-tests.js [substring filter ...] [--except substring ...]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,9 +18,13 @@ function findTests(dir: string): string[] {
   });
 }
 
-const filters = process.argv.slice(2);
+// `--except S` leaves out the files whose path contains S (e.g. `--except -lab.test.` for the part without the lab).
+const args = process.argv.slice(2);
+const except = args.flatMap((a, i) => (args[i - 1] === '--except' ? [a] : []));
+const filters = args.filter((a, i) => a !== '--except' && args[i - 1] !== '--except');
 const files = findTests(testRoot)
   .filter((f) => filters.length === 0 || filters.some((s) => relative(testRoot, f).includes(s)))
+  .filter((f) => !except.some((s) => relative(testRoot, f).includes(s)))
   .sort();
 if (files.length === 0) {
   console.error(`no test files matched ${filters.join(' ') || '(all)'} under ${testRoot}; did the build run?`);

@@ -1,7 +1,8 @@
 // `lbcheck worker [--zone Z] [--concurrency N]`: a probe worker process. It
 // needs Redis and SSH reach to the LBs of its zone, nothing else.
 import { CliUsageError } from '../src/cli/cli-errors.js';
-import { flagHelp, parseArgs, type FlagSpec } from '../src/cli/parse-args.js';
+import { commandHelp, WORKER } from '../src/cli/command-specs.js';
+import { parseArgs } from '../src/cli/parse-args.js';
 import { InventoryHolder } from '../src/inventory/inventory-holder.js';
 import { loggerFromEnv, type Logger } from '../src/log.js';
 import { safeRedisUrl, ZONE } from '../src/pipeline/job-bus.js';
@@ -13,34 +14,10 @@ import { readOpsConfig } from '../src/ops/ops-config.js';
 import { startCheckWorker, type RunningWorker } from './worker-runtime.js';
 import { startWorkerOps } from './worker-ops.js';
 
-const FLAGS: FlagSpec[] = [
-  {
-    name: 'zone',
-    value: 'NAME',
-    help: 'serve the checks queue of this vantage zone (default $LBCHECK_ZONE or "default")',
-  },
-  {
-    name: 'source',
-    value: 'ADDRESS',
-    help: 'probe from this address of this host (default $LBCHECK_SOURCE_ADDRESS, else the route decides)',
-  },
-  {
-    name: 'concurrency',
-    value: 'N',
-    help: 'checks run at once by this process (default $LBCHECK_WORKER_CONCURRENCY or 4)',
-  },
-];
-const USAGE =
-  `Usage: lbcheck worker [options]\n\nOptions:\n${flagHelp(FLAGS)}\n\nEnvironment: REDIS_URL (default ` +
-  `redis://127.0.0.1:6379), LBCHECK_CONFIG (inventory), LBCHECK_PREFIX, LBCHECK_CAPTURES_PER_LB, LBCHECK_JOB_KEY, ` +
-  `LBCHECK_LOG (stderr or a file; default stderr), LBCHECK_LOG_LEVEL, LBCHECK_METRICS_PORT / LBCHECK_METRICS_HOST.`;
+const USAGE = commandHelp(WORKER);
 
 export async function workerMain(args: string[]): Promise<number> {
-  if (args.includes('--help')) {
-    console.log(USAGE);
-    return 0;
-  }
-  const p = parseArgs(args, FLAGS, USAGE);
+  const p = parseArgs(args, WORKER.options, USAGE);
   if (p.positional.length > 0) throw new CliUsageError(`unexpected ${p.positional.join(' ')}`, USAGE);
   const zone = p.flags.get('zone')?.[0];
   if (zone !== undefined && !ZONE.test(zone))
@@ -74,6 +51,8 @@ export async function workerMain(args: string[]): Promise<number> {
     resources.add(() => worker.close());
     const ops = await startWorkerOps(config, opsConfig, backend, () => holder?.current, log);
     if (ops) resources.add(() => ops.close());
+    // Listening for SIGTERM before saying "started": a supervisor may stop the worker the moment it reads that.
+    const stopped = stopGracefully(worker, log);
     log.log('info', 'worker started', {
       metrics: ops ? `${ops.url}/metrics` : null,
       redis: safeRedisUrl(config.redisUrl),
@@ -81,7 +60,7 @@ export async function workerMain(args: string[]): Promise<number> {
       concurrency: config.workerConcurrency,
       inventory: config.inventoryFile ?? null,
     });
-    await stopGracefully(worker, log);
+    await stopped;
     await resources.closeAll();
     return 0;
   });

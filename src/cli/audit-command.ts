@@ -9,40 +9,10 @@ import { InputError } from '../errors.js';
 import { readConfig } from '../runtime/env-config.js';
 import { keygen, verifyCommand } from './audit-anchor-commands.js';
 import { CliUsageError } from './cli-errors.js';
-import { flagHelp, parseArgs, type FlagSpec } from './parse-args.js';
+import { AUDIT, commandHelp } from './command-specs.js';
+import { parseArgs } from './parse-args.js';
 
-const FLAGS: FlagSpec[] = [
-  { name: 'dir', value: 'DIR', help: 'audit directory (default $LBCHECK_AUDIT_DIR or ./lbcheck-data)' },
-  { name: 'json', help: 'machine-readable output (show, list, verify)' },
-  { name: 'since', value: 'WHEN', help: 'list: records since an ISO time or a duration such as 24h or 7d' },
-  { name: 'target', value: 'TARGET', help: 'list: only checks of this target' },
-  { name: 'user', value: 'USER', help: 'list: only checks asked by this user id' },
-  { name: 'out', value: 'FILE', help: 'export: archive path (default <checkId>.tar); keygen: key file prefix' },
-  { name: 'export', value: 'FILE', help: 'verify: check an exported archive on its own' },
-  { name: 'public-key', value: 'PEM', help: 'verify: check checkpoints / the export signature with this public key' },
-  {
-    name: 'checkpoint',
-    value: 'FILE',
-    help: 'verify: a checkpoint kept off the machine (JSON as the webhook got it): detects truncation',
-  },
-  {
-    name: 'days',
-    value: 'N',
-    help: 'prune: delete evidence older than N days (default $LBCHECK_RETENTION_DAYS or 90)',
-  },
-];
-
-const USAGE = `Usage:
-  lbcheck audit show <checkId> [--json]
-  lbcheck audit list [--since WHEN] [--target T] [--user U] [--json]
-  lbcheck audit verify [--public-key PEM] [--checkpoint FILE] [--export FILE] [--json]
-  lbcheck audit export <checkId> [--out FILE]
-  lbcheck audit checkpoint              write a signed checkpoint now (needs LBCHECK_AUDIT_SIGNING_KEY)
-  lbcheck audit keygen [--out PREFIX]   an Ed25519 key pair: PREFIX.pem (bot) and PREFIX.pub.pem (auditors)
-  lbcheck audit prune [--days N]
-
-Options:
-${flagHelp(FLAGS)}`;
+const USAGE = commandHelp(AUDIT);
 
 function since(raw: string): Date {
   const m = /^(\d+)([mhd])$/.exec(raw);
@@ -89,12 +59,12 @@ function describe(r: AuditRecord): string {
 }
 
 export async function auditMain(args: string[]): Promise<number> {
-  if (args.length === 0 || args.includes('--help')) {
+  if (args.length === 0) {
     console.log(USAGE);
-    return args.length === 0 ? 2 : 0;
+    return 2;
   }
   const [sub, ...rest] = args;
-  const p = parseArgs(rest, FLAGS, USAGE);
+  const p = parseArgs(rest, AUDIT.options, USAGE);
   const one = (n: string): string | undefined => p.flags.get(n)?.[0];
   const config = readConfig();
   const log = new AuditLog(one('dir') ?? config.auditDir, checkpointPolicyFromEnv(process.env));

@@ -4,6 +4,7 @@
 // stays free of chat SDKs. This module imports nothing heavy: `--help` must
 // start in a few tens of milliseconds.
 import { readFileSync } from 'node:fs';
+import { commandHelp, synopsis } from './command-specs.js';
 import type { CliCommand } from './commands.js';
 import { CliUsageError, exitCodeFor } from './cli-errors.js';
 
@@ -15,22 +16,33 @@ function version(): string {
 }
 
 export function helpText(commands: readonly CliCommand[]): string {
-  const width = Math.max(...commands.map((c) => c.usage.length));
   return [
     'lbcheck: runs the load-balancer end-to-end checklist (does the connection reach the LB, how does the LB',
     'handle it, can the LB reach its servers) and names the culprit with packet evidence.',
     '',
     'Usage:',
-    ...commands.map((c) => `  lbcheck ${c.usage.padEnd(width)}  ${c.summary}`),
-    '  lbcheck --help | --version',
+    ...commands.flatMap((c) => [`  lbcheck ${synopsis(c)}`, `      ${c.summary}`]),
+    '  lbcheck help [<command>] | --help | --version',
     '',
-    'Run `lbcheck <command> --help` for the options of one command.',
+    'Run `lbcheck <command> --help` (or `lbcheck help <command>`) for the options of one command.',
   ].join('\n');
+}
+
+/** `--help` or `-h` among a command's arguments (before a `--` that ends the options). */
+function asksForHelp(args: readonly string[]): boolean {
+  const end = args.indexOf('--');
+  return (end < 0 ? args : args.slice(0, end)).some((a) => a === '--help' || a === '-h');
+}
+
+function find(commands: readonly CliCommand[], name: string): CliCommand {
+  const command = commands.find((c) => c.name === name);
+  if (command === undefined) throw new CliUsageError(`unknown command "${name}"`, helpText(commands));
+  return command;
 }
 
 async function dispatch(argv: string[], commands: readonly CliCommand[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  if (name === undefined || name === '--help' || name === '-h' || (name === 'help' && rest.length === 0)) {
     console.log(helpText(commands));
     return 0;
   }
@@ -38,8 +50,17 @@ async function dispatch(argv: string[], commands: readonly CliCommand[]): Promis
     console.log(version());
     return 0;
   }
-  const command = commands.find((c) => c.name === name);
-  if (command === undefined) throw new CliUsageError(`unknown command "${name}"`, helpText(commands));
+  if (name === 'help') {
+    if (rest.length > 1) throw new CliUsageError(`help takes one command, not ${rest.join(' ')}`, helpText(commands));
+    console.log(commandHelp(find(commands, rest[0] ?? '')));
+    return 0;
+  }
+  const command = find(commands, name);
+  // Answered from the table: the command's modules are not loaded for its help.
+  if (asksForHelp(rest)) {
+    console.log(commandHelp(command));
+    return 0;
+  }
   const main = await command.load();
   const code = await main(rest);
   if (command.oneShot) exitWhenFlushed(code);

@@ -11,54 +11,11 @@ import { newCheckId } from '../model/check-id.js';
 import { preconnect } from '../remote/preconnect.js';
 import { resolveTarget } from '../target/resolve-target.js';
 import { CliUsageError } from './cli-errors.js';
-import { flagHelp, parseArgs, type FlagSpec } from './parse-args.js';
+import { commandHelp, RUN } from './command-specs.js';
+import { parseArgs } from './parse-args.js';
 import { StepPrinter } from './step-printer.js';
 
-const FLAGS: FlagSpec[] = [
-  { name: 'lb', value: 'ssh://USER@HOST[:PORT]', help: "the load balancer to capture on (else the inventory entry's)" },
-  { name: 'identity', value: 'FILE', help: 'SSH private key for the LB (default ~/.ssh/id_ed25519, id_ecdsa, id_rsa)' },
-  { name: 'known-hosts', value: 'FILE', help: 'known_hosts file pinning the LB host key (default ~/.ssh/known_hosts)' },
-  { name: 'host-key', value: 'SHA256:...', help: 'pinned LB host key fingerprint' },
-  {
-    name: 'member',
-    value: 'HOST:PORT',
-    repeat: true,
-    help: "a pool member (repeatable; else the inventory's, else those seen in the capture)",
-  },
-  { name: 'config', value: 'FILE', help: 'inventory YAML (default $LBCHECK_CONFIG)' },
-  { name: 'all', help: 'run every step even after one fails' },
-  { name: 'json', help: 'print the report as JSON (schemaVersion 1)' },
-  { name: 'timeout', value: 'SECONDS', help: 'connect timeout per probe (default 3)' },
-  { name: 'silent', value: 'SECONDS', help: 'how long GET / may get no answer before it counts as silent (default 5)' },
-  { name: 'tls', help: 'the VIP speaks TLS (default for port 443)' },
-  { name: 'sni', value: 'NAME', help: 'TLS server name to send' },
-  { name: 'protocol', value: 'http|tcp', help: 'service protocol (default http)' },
-  { name: 'capture-interface', value: 'IFACE', help: 'capture interface on the LB (default any)' },
-  { name: 'source', value: 'ADDRESS', help: 'probe from this address of this machine (a vantage point of its own)' },
-  {
-    name: 'sudo',
-    help: 'with --lb: the account is not root; the capture and the LB view run through sudo -n (lbcheck sudoers)',
-  },
-  {
-    name: 'no-warm-channels',
-    help: 'open an SSH channel per command, none waiting ahead (a key whose forced command vets each command)',
-  },
-  {
-    name: 'evidence-dir',
-    value: 'DIR',
-    help: 'save evidence files and report.json under DIR/<check id>/ (else they are not kept)',
-  },
-  { name: 'no-local-capture', help: 'do not capture at this machine (then RST and ICMP refusals look alike)' },
-];
-
-const USAGE = `Usage: lbcheck run <target> [options]
-  <target> is an inventory name or VIP:PORT (IPv6 as [ADDR]:PORT).
-
-Options:
-${flagHelp(FLAGS)}
-
-lbcheck run probes from this one machine (--source picks one of its addresses). To check from several zones at
-once and compare them, ask the bot: /lbcheck <target> --from all (one check per zone's worker, one thread).`;
+const USAGE = commandHelp(RUN);
 
 /** --from needs a worker in each zone: the bot has them, this one-host command does not. */
 const FROM_HERE_ONLY =
@@ -75,12 +32,8 @@ function seconds(raw: string | undefined, flag: string, fallback: number): numbe
 }
 
 export async function runMain(args: string[]): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
-    console.log(USAGE);
-    return 0;
-  }
   if (args.some((a) => a === '--from' || a.startsWith('--from='))) throw new CliUsageError(FROM_HERE_ONLY, USAGE);
-  const p = parseArgs(args, FLAGS, USAGE);
+  const p = parseArgs(args, RUN.options, USAGE);
   if (p.positional.length !== 1)
     throw new CliUsageError(
       p.positional.length === 0
