@@ -5,7 +5,7 @@
 // generated files are stale. Defaults are not written here: they are what the
 // schema gives for an unset variable.
 import type { z } from 'zod';
-import { auditSchema, opsSchema, runtimeSchema, slackSchema, teamsSchema } from './settings.js';
+import { alertsSettingsSchema, auditSchema, opsSchema, runtimeSchema, slackSchema, teamsSchema } from './settings.js';
 
 export interface SettingsGroup {
   title: string;
@@ -20,6 +20,7 @@ export const SETTINGS_GROUPS: readonly SettingsGroup[] = [
   { title: 'Slack', readBy: 'start and serve (the bot side)', schema: slackSchema },
   { title: 'Microsoft Teams', readBy: 'start and serve (the bot side)', schema: teamsSchema },
   { title: 'Audit trail', readBy: 'start, serve and lbcheck audit', schema: auditSchema },
+  { title: 'Alert receiver (docs/alerts.md)', readBy: 'start and serve (the bot side)', schema: alertsSettingsSchema },
 ];
 
 /**
@@ -66,8 +67,9 @@ export const SETTING_HELP: Readonly<Record<string, string>> = {
     "The worker's probes leave from this address of its host, so one host can serve several zones " +
     '(`lbcheck worker --source`).',
   LBCHECK_JOB_KEY:
-    'Seals every queued check and report with an HMAC; the same on every bot and worker process. Without it, ' +
-    'whoever can write to Redis can queue checks (startup warns).',
+    'Seals every queued check and report with an HMAC over its id, issue time and a nonce (a seal runs once); ' +
+    'the same on every bot and worker process. Required when Redis is not on loopback; without it, whoever can ' +
+    'write to Redis can queue checks (startup warns).',
   LBCHECK_LOG: '`stderr` or a file path. Unset: `start` and `serve` log to `.lbcheck/lbcheck.log`, workers to stderr.',
   LBCHECK_METRICS_PORT:
     'The ops port (`/metrics`, `/healthz`, `/readyz`, `/admin/queues`). Unset: 9464 for `start` and `serve` ' +
@@ -77,6 +79,13 @@ export const SETTING_HELP: Readonly<Record<string, string>> = {
     'Opens the read-only queue dashboard (`/admin/queues`) to requests carrying it as a bearer token or Basic ' +
     'auth password. Unset: no dashboard.',
   LBCHECK_LOG_LEVEL: '`debug`, `info`, `warn` or `error`.',
+  LBCHECK_ALERTS_PORT:
+    'Where alert senders POST (`/alerts/alertmanager`, `/alerts/generic`). Unset: no receiver; set, it needs ' +
+    'LBCHECK_ALERTS_TOKEN or LBCHECK_ALERTS_HMAC_KEY.',
+  LBCHECK_ALERTS_HOST: 'The address the alert receiver listens on, e.g. `0.0.0.0` when Alertmanager runs elsewhere.',
+  LBCHECK_ALERTS_TOKEN:
+    'Senders send it as `Authorization: Bearer <token>` (Alertmanager: `http_config.authorization`).',
+  LBCHECK_ALERTS_HMAC_KEY: 'Senders sign the body with it: `X-Lbcheck-Signature: sha256=<hex HMAC-SHA256>`.',
   SLACK_BOT_TOKEN: "The Slack app's bot token (`xoxb-...`). Set: the bot runs on Slack.",
   SLACK_SIGNING_SECRET: "The Slack app's signing secret: every request to the bot is checked with it (HTTP mode).",
   SLACK_APP_TOKEN: 'An app-level token (`xapp-...`): Socket Mode, so Slack needs no URL of the bot.',
