@@ -8,7 +8,7 @@
 // before the native memory it may keep passes a bound (render-recycler.ts).
 import type { PngResult } from './ladder-evidence.js';
 import { svgToPng } from './ladder-png.js';
-import { RenderRecycler } from './render-recycler.js';
+import { RenderRecycler, type RetiredThread } from './render-recycler.js';
 
 /**
  * Bounds per render thread. resvg keeps 2–4 MB per render where its finalizers
@@ -19,11 +19,20 @@ import { RenderRecycler } from './render-recycler.js';
 export const RENDERS_PER_THREAD = 24;
 export const RSS_GROWTH_MB = 64;
 
+// The metrics counter is wired by the worker process (prom-client is not loaded by a one-shot CLI run).
+let replacedListener: ((reason: RetiredThread['reason']) => void) | undefined;
+
+/** Calls `listener` each time a render thread is replaced (workers/worker-runtime.ts counts them). */
+export function onPngThreadReplaced(listener: (reason: RetiredThread['reason']) => void): void {
+  replacedListener = listener;
+}
+
 const recycler = new RenderRecycler({
   filename: new URL('./png-worker.js', import.meta.url).href,
   rendersPerThread: RENDERS_PER_THREAD,
   rssGrowthMb: RSS_GROWTH_MB,
   atomics: 'disabled',
+  onReplaced: (thread) => replacedListener?.(thread.reason),
 });
 
 /** Starts the render thread (loading resvg there) if it is not running yet: called as a check starts. */
@@ -32,8 +41,11 @@ export function warmPngPool(): void {
 }
 
 /** Threads replaced so far and the current one's renders (the soak bench prints them). */
-export function pngThreadStats(): { retired: number; current: Promise<{ renders: number } | undefined> } {
-  return { retired: recycler.retired.length, current: recycler.currentThread() };
+export function pngThreadStats(): {
+  retired: readonly RetiredThread[];
+  current: Promise<{ renders: number } | undefined>;
+} {
+  return { retired: [...recycler.retired], current: recycler.currentThread() };
 }
 
 /** Structured clone hands a Buffer over as a plain Uint8Array: make it a Buffer again. */

@@ -28,6 +28,8 @@ export interface RecyclerOptions {
   atomics: 'sync' | 'async' | 'disabled';
   /** Process RSS in bytes (process.memoryUsage.rss by default). */
   rss?: () => number;
+  /** Told of each replaced thread (the metrics counter). */
+  onReplaced?: (thread: RetiredThread) => void;
 }
 
 interface Generation {
@@ -135,7 +137,9 @@ export class RenderRecycler {
       () => undefined,
       () => undefined,
     );
-    this.retired.push({ threadId: old.threadId, renders: old.renders, reason });
+    const thread = { threadId: old.threadId, renders: old.renders, reason };
+    this.retired.push(thread);
+    this.options.onReplaced?.(thread);
     this.retiring.push(done);
     void done.then(() => (this.retiring = this.retiring.filter((d) => d !== done)));
   }

@@ -125,16 +125,24 @@ export async function benchSoak(lab: Lab): Promise<string[]> {
     out.push(...memoryLines(warm, afterChecks, `${checks} checks`));
     out.push(...redisLines(warm, afterChecks, checks));
 
-    const ack = await h.send(`/lbcheck watch haproxy-http --every 10s --for ${Math.round(watchMinutes * 60)}s`);
-    const watchId = /\b(wch-[0-9a-f]{10})\b/.exec(ack)?.[1];
-    if (!watchId) throw new Error(`the watch did not start: ${ack}`);
-    await new Promise((r) => setTimeout(r, watchMinutes * 60_000 + 15_000));
-    const rounds = (end0: Snapshot): number =>
-      (end0.redisKeys.jobs['checks'] ?? 0) - (afterChecks.redisKeys.jobs['checks'] ?? 0);
-    // Ended by its --for already; a round still running is let finish before the last reading.
-    await h.send(`/lbcheck cancel ${watchId}`);
-    await new Promise((r) => setTimeout(r, 5_000));
+    // A watch ends when no fault is found: one member down keeps it running, as in an incident.
+    const server = lab.servers[0];
+    if (!server) throw new Error('the lab has no servers');
+    const undo = await lab.faults.serverDown(server.name);
+    try {
+      const ack = await h.send(`/lbcheck watch haproxy-http --every 10s --for ${Math.round(watchMinutes * 60)}s`);
+      const watchId = /\b(wch-[0-9a-f]{10})\b/.exec(ack)?.[1];
+      if (!watchId) throw new Error(`the watch did not start: ${ack}`);
+      await new Promise((r) => setTimeout(r, watchMinutes * 60_000 + 15_000));
+      // Ended by its --for already; a round still running is let finish before the last reading.
+      await h.send(`/lbcheck cancel ${watchId}`);
+      await new Promise((r) => setTimeout(r, 5_000));
+    } finally {
+      await undo();
+    }
     const end = await snapshot(lab, prefix);
+    const rounds = (e: Snapshot): number =>
+      (e.redisKeys.jobs['checks'] ?? 0) - (afterChecks.redisKeys.jobs['checks'] ?? 0);
     out.push(
       line(`watch rounds in ${watchMinutes} min`, String(rounds(end)), `~${Math.floor((watchMinutes * 60) / 10)}`),
     );
@@ -143,7 +151,7 @@ export async function benchSoak(lab: Lab): Promise<string[]> {
     out.push(...redisLines(warm, end, checks + rounds(end)));
     const png = pngThreadStats();
     const current = await png.current;
-    out.push(line('PNG render threads replaced', `${png.retired}`, `one per ${RENDERS_PER_THREAD} renders`));
+    out.push(line('PNG render threads replaced', `${png.retired.length}`, `one per ${RENDERS_PER_THREAD} renders`));
     out.push(line('  renders on the current thread', `${current?.renders ?? 0}`, `≤ ${RENDERS_PER_THREAD}`));
   } finally {
     await h.close();
