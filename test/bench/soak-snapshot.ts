@@ -26,7 +26,9 @@ export interface RedisKeys {
   withTtl: number;
   /** BullMQ job hashes per queue (removed by age and count: KEEP_DONE in src/pipeline/bullmq-bus.ts). */
   jobs: Record<string, number>;
-  /** Everything else: queue structures whose number must not grow with the checks run. */
+  /** BullMQ's structures of each queue (a fixed few per queue used). */
+  queueStructures: number;
+  /** Everything else without a TTL: must not grow with the checks run. */
   other: number;
   otherKeys: string[];
 }
@@ -54,12 +56,12 @@ const QUEUE_STRUCTURES = new Set([
 ]);
 const QUEUE_KEY = /^(checks(?:-[^:]+)?|reports-[^:]+|watch):([^:]+)/;
 
-type KeyKind = { kind: 'ttl' } | { kind: 'job'; queue: string } | { kind: 'other' };
+type KeyKind = { kind: 'ttl' } | { kind: 'job'; queue: string } | { kind: 'queue' } | { kind: 'other' };
 
 function keyKind(key: string, prefix: string, ttlMs: number): KeyKind {
   if (ttlMs > 0) return { kind: 'ttl' };
   const q = QUEUE_KEY.exec(key.slice(prefix.length + 1));
-  if (q?.[1] && q[2] && !QUEUE_STRUCTURES.has(q[2])) return { kind: 'job', queue: q[1] };
+  if (q?.[1] && q[2]) return QUEUE_STRUCTURES.has(q[2]) ? { kind: 'queue' } : { kind: 'job', queue: q[1] };
   return { kind: 'other' };
 }
 
@@ -75,7 +77,7 @@ async function sshOpen(): Promise<number> {
 /** Scans the prefix's keys: how many expire, how many are BullMQ jobs (per queue), how many neither. */
 export async function redisKeys(prefix: string): Promise<RedisKeys> {
   const redis = testRedis({ maxRetriesPerRequest: 1 });
-  const out: RedisKeys = { total: 0, withTtl: 0, jobs: {}, other: 0, otherKeys: [] };
+  const out: RedisKeys = { total: 0, withTtl: 0, jobs: {}, queueStructures: 0, other: 0, otherKeys: [] };
   try {
     const servers = 'nodes' in redis ? redis.nodes('master') : [redis];
     for (const server of servers) {
@@ -89,6 +91,7 @@ export async function redisKeys(prefix: string): Promise<RedisKeys> {
           const kind = keyKind(key, prefix, ttls[i] ?? -1);
           if (kind.kind === 'ttl') out.withTtl++;
           else if (kind.kind === 'job') out.jobs[kind.queue] = (out.jobs[kind.queue] ?? 0) + 1;
+          else if (kind.kind === 'queue') out.queueStructures++;
           else {
             out.other++;
             out.otherKeys.push(key.slice(prefix.length + 1));
