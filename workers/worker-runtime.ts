@@ -7,7 +7,8 @@ import { CaptureHubs, DEFAULT_HUBS_OPTIONS } from '../src/checklist/capture-hubs
 import { SessionPool } from '../src/remote/session-pool.js';
 import type { Backend } from '../src/runtime/backend.js';
 import type { RuntimeConfig } from '../src/runtime/env-config.js';
-import { watchSessions } from '../src/ops/metrics.js';
+import { onPngThreadReplaced } from '../src/evidence/png-pool.js';
+import { recordPngThreadReplaced, watchSessions } from '../src/ops/metrics.js';
 import { defaultWorkerName, processCheck, reportGaveUp, reportLost, type CheckWorkerDeps } from './check-processor.js';
 
 export interface RunningWorker extends Closeable {
@@ -30,6 +31,7 @@ export function startCheckWorker(
     ? new CaptureHubs({ ...DEFAULT_HUBS_OPTIONS, perHost: config.capturesPerLb })
     : undefined;
   const unwatch = watchSessions(() => sessions.snapshot()); // lbcheck_ssh_sessions at each scrape
+  onPngThreadReplaced(recordPngThreadReplaced);
   const worker = defaultWorkerName(config.zone);
   const deps: CheckWorkerDeps = {
     state: backend.state,

@@ -66,6 +66,13 @@ const capturesActive = new Gauge({
   registers: [registry],
 });
 
+const pngThreadsReplaced = new Counter({
+  name: 'lbcheck_png_threads_replaced_total',
+  help: 'Ladder PNG render threads replaced (freeing what the renderer kept), by reason: renders (its bound) or rss',
+  labelNames: ['reason'] as const,
+  registers: [registry],
+});
+
 export type SessionState = 'opening' | 'open' | 'closed';
 type SessionSource = () => { lb: string; state: SessionState }[];
 const sessionSources = new Set<SessionSource>();
@@ -123,4 +130,9 @@ export function captureSlotTaken(lb: string): () => void {
 export function watchSessions(source: SessionSource): () => void {
   sessionSources.add(source);
   return () => sessionSources.delete(source);
+}
+
+/** A ladder PNG render thread was replaced by a warm successor (src/evidence/render-recycler.ts). */
+export function recordPngThreadReplaced(reason: 'renders' | 'rss'): void {
+  pngThreadsReplaced.inc({ reason });
 }

@@ -1,6 +1,6 @@
 // `npm run bench`: builds the lab once and prints every benchmark's figures.
 // Figures are measured, not asserted: tests never depend on wall-clock time.
-// `npm run bench -- teams slack` runs only the pieces named (all when none is).
+// `npm run bench -- teams slack` runs only the pieces named (all when none is; `soak` only when named).
 import type { Lab } from '../lab/lab.js';
 import { startLab } from '../lab/lab.js';
 import { benchAudit } from './audit-bench.js';
@@ -9,6 +9,7 @@ import { benchEngine } from './engine-bench.js';
 import { benchLadder } from './ladder-bench.js';
 import { benchPipeline } from './pipeline-bench.js';
 import { benchSlack } from './slack-bench.js';
+import { benchSoak } from './soak-bench.js';
 import { benchWarm } from './warm-bench.js';
 import { benchTeams } from './teams-bench.js';
 import { benchVerdicts } from './verdicts-bench.js';
@@ -24,17 +25,20 @@ const PIECES: [string, (lab: Lab) => Promise<string[]>][] = [
   ['audit', () => benchAudit()],
   ['ladder', benchLadder],
 ];
+/** Run only when named: it takes half an hour by default. */
+const ON_REQUEST: [string, (lab: Lab) => Promise<string[]>][] = [['soak', benchSoak]];
 
 const wanted = process.argv.slice(2);
-const unknown = wanted.filter((w) => !PIECES.some(([name]) => name === w));
+const ALL = [...PIECES, ...ON_REQUEST];
+const unknown = wanted.filter((w) => !ALL.some(([name]) => name === w));
 if (unknown.length > 0) {
-  console.error(`unknown bench piece(s) ${unknown.join(', ')}; known: ${PIECES.map(([n]) => n).join(', ')}`);
+  console.error(`unknown bench piece(s) ${unknown.join(', ')}; known: ${ALL.map(([n]) => n).join(', ')}`);
   process.exit(2);
 }
 const lab = await startLab();
 try {
   console.log(`lbcheck benchmark · ${new Date().toISOString()} · node ${process.version}`);
-  for (const [name, run] of PIECES) {
+  for (const [name, run] of wanted.length > 0 ? ALL : PIECES) {
     if (wanted.length > 0 && !wanted.includes(name)) continue;
     for (const l of await run(lab)) console.log(l);
   }

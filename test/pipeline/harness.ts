@@ -96,6 +96,8 @@ export interface HarnessOptions {
   poster?: (console: ConsoleAdapter) => ChatPoster;
   /** Extra lines under vips: in the lab inventory. */
   extraVips?: string[];
+  /** Runs watch rounds in this process (the bot side's, as `lbcheck start` does). */
+  watch?: boolean;
 }
 
 export async function startHarness(
@@ -139,7 +141,13 @@ export async function startHarness(
     intake: (i) => handleCommand(i, intakeDeps),
   });
   const closeables: Closeable[] = [
-    startReportPoster(backend, [options.poster ? options.poster(consoleAdapter) : consoleAdapter], log, audit),
+    startReportPoster(
+      backend,
+      [options.poster ? options.poster(consoleAdapter) : consoleAdapter],
+      log,
+      audit,
+      options.watch ? intakeDeps : undefined,
+    ),
   ];
   const harness: Harness = {
     config,
