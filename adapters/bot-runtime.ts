@@ -5,9 +5,9 @@ import { errorFields, type Logger } from '../src/log.js';
 import type { IntakeDeps } from '../src/pipeline/intake.js';
 import type { Closeable } from '../src/pipeline/job-bus.js';
 import type { ChatPoster } from '../src/pipeline/poster.js';
-import type { Backend } from '../src/runtime/backend.js';
-import { processReport } from '../workers/report-poster.js';
-import { afterWatchReport, runWatchRound } from '../workers/watch-runner.js';
+import type { Backend } from '../src/pipeline/backend.js';
+import { processReport } from '../workers/bot/report-poster.js';
+import { afterWatchReport, runWatchRound } from '../workers/bot/watch-runner.js';
 
 /**
  * How often the bot side sweeps the in-flight checks: a lost one (no progress for an hour) is reported and ends

@@ -11,7 +11,7 @@ import type { RunningOps } from '../src/ops/ops-server.js';
 import { queueDashboard } from '../src/ops/queue-dashboard.js';
 import { cachedWhenOk, inventoryProbe, sshProbe, type ReadinessProbe } from '../src/ops/readiness.js';
 import { startOps } from '../src/ops/start-ops.js';
-import type { Backend } from '../src/runtime/backend.js';
+import type { Backend } from '../src/pipeline/backend.js';
 import type { RuntimeConfig } from '../src/runtime/env-config.js';
 import type { RunningPlatform } from './chat-platform.js';
 

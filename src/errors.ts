@@ -97,3 +97,13 @@ export function describeFailure(err: unknown, ref: string = newLogRef()): Failur
       'Run it again; if it keeps happening, give that reference to the team that runs lbcheck',
   };
 }
+
+export class CliUsageError extends Error {
+  override name = 'CliUsageError';
+  constructor(
+    message: string,
+    readonly usage?: string,
+  ) {
+    super(message);
+  }
+}

@@ -10,7 +10,8 @@ import { renderStep } from '../../src/messages/render-text.js';
 import { finalView } from '../../src/messages/views.js';
 import type { Incoming, IntakeReply } from '../../src/pipeline/intake.js';
 import type { ChatPoster, EvidenceFile, NoticeKind, PostContext, PostedRef } from '../../src/pipeline/poster.js';
-import { CHECK_ID, isSafeEvidenceName } from '../../src/pipeline/job-validation.js';
+import { CHECK_ID } from '../../src/model/check-id.js';
+import { isSafeEvidenceName } from '../../src/model/evidence.js';
 
 /** Each line names its check, and for a --from check its zone: "[chk-0123456789 dc1]". */
 function label(ctx: PostContext): string {

@@ -3,7 +3,7 @@ import type { ActionsBlock, KnownBlock, MrkdwnElement } from '@slack/types';
 import { ACTION_LABELS, type ActionKind } from '../../src/pipeline/actions.js';
 import { triggerText } from '../../src/messages/alert-text.js';
 import { slackCode, slackEscape } from '../../src/messages/escape.js';
-import type { CheckRequest } from '../../src/pipeline/types.js';
+import type { CheckRequest } from '../../src/model/jobs.js';
 import type { Fact, MessageView } from '../../src/messages/views.js';
 
 const mrkdwn = (text: string): MrkdwnElement => ({ type: 'mrkdwn', text });

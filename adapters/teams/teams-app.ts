@@ -19,7 +19,7 @@ import { ConfigError } from '../../src/errors.js';
 import { errorFields, type Logger } from '../../src/log.js';
 import type { Incoming, IntakeReply } from '../../src/pipeline/intake.js';
 import { parseAction, type ChatAction } from '../../src/pipeline/actions.js';
-import type { ReplyTo, Requester } from '../../src/pipeline/types.js';
+import type { ReplyTo, Requester } from '../../src/model/jobs.js';
 import { buttonsCard, VERB } from './teams-cards.js';
 import { evidenceContentType } from './card-image.js';
 import { evidenceLinks } from './evidence-links.js';

@@ -20,7 +20,7 @@ import {
 import type { EvidenceLinkSigner } from './evidence-links.js';
 import { buttonsCard, executeActions, viewCard } from './teams-cards.js';
 import { queuedText } from '../../src/pipeline/intake.js';
-import type { CheckRequest } from '../../src/pipeline/types.js';
+import type { CheckRequest } from '../../src/model/jobs.js';
 import type { ActionKind } from '../../src/pipeline/actions.js';
 
 const ACK_KEY = 'teams.queued';

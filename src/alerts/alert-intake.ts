@@ -8,7 +8,7 @@ import type { AlertsConfig } from '../inventory/alerts-schema.js';
 import { errorFields } from '../log.js';
 import { ALERT_PRINCIPAL_PLATFORM, type AlertTrigger } from '../model/alert-trigger.js';
 import { handleCommand, type IntakeDeps, type IntakeReply } from '../pipeline/intake.js';
-import type { ReplyTo } from '../pipeline/types.js';
+import type { ReplyTo } from '../model/jobs.js';
 import type { AlertNotice, IncomingAlert } from './alert-payload.js';
 import { routeAlerts, type RoutedTarget } from './alert-routing.js';
 import { resolvedText, stormText } from '../messages/alert-text.js';

@@ -1,7 +1,7 @@
 // Which VIP an alert names and where its check is posted: pure, from the inventory's alerts section.
 import type { AlertRoute, AlertsConfig } from '../inventory/alerts-schema.js';
 import type { InventoryVip } from '../inventory/inventory-types.js';
-import type { ReplyTo } from '../pipeline/types.js';
+import type { ReplyTo } from '../model/jobs.js';
 import type { IncomingAlert } from './alert-payload.js';
 
 /** The alerts of one notice that name one VIP and go to one channel. */

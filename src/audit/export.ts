@@ -9,7 +9,8 @@ import type { AuditLog } from './audit-log.js';
 import type { SignedCheckpoint } from './checkpoint.js';
 import type { AuditSigner, AuditVerifier } from './signing.js';
 import { readTar, tarArchive } from './tar.js';
-import { CHECK_ID, isSafeEvidenceName } from '../pipeline/job-validation.js';
+import { CHECK_ID } from '../model/check-id.js';
+import { isSafeEvidenceName } from '../model/evidence.js';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 

@@ -8,9 +8,9 @@ import { exportCheck, recordsOf } from '../audit/export.js';
 import { InputError } from '../errors.js';
 import { readConfig } from '../runtime/env-config.js';
 import { keygen, verifyCommand } from './audit-anchor-commands.js';
-import { CliUsageError } from './cli-errors.js';
+import { CliUsageError } from '../errors.js';
 import { AUDIT, commandHelp } from './command-specs.js';
-import { parseArgs } from './parse-args.js';
+import { parseArgs } from '../runtime/parse-args.js';
 
 const USAGE = commandHelp(AUDIT);
 

@@ -1,17 +1,7 @@
 // Exit codes of the command line: 0 the check ran (whatever it found); the
 // rest come from the error table in src/errors.ts (2 the command was used
 // wrongly, 3 the check could not run, 70 lbcheck hit a bug).
-import { describeFailure, ERROR_RULES } from '../errors.js';
-
-export class CliUsageError extends Error {
-  override name = 'CliUsageError';
-  constructor(
-    message: string,
-    readonly usage?: string,
-  ) {
-    super(message);
-  }
-}
+import { describeFailure, ERROR_RULES, CliUsageError } from '../errors.js';
 
 export const EXIT_USAGE = ERROR_RULES.input.exitCode;
 export const EXIT_CANNOT_RUN = ERROR_RULES.access.exitCode;

@@ -4,7 +4,7 @@
 // with no imports of the commands' code: `lbcheck <command> --help` loads
 // nothing else. A new command is one spec here plus its entry (with `load`) in
 // commands.ts, or in adapters/lbcheck.ts when it needs the chat adapters.
-import { flagHelp, type FlagSpec } from './parse-args.js';
+import { flagHelp, type FlagSpec } from '../runtime/parse-args.js';
 
 export interface CommandSpec {
   name: string;

@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { commandHelp, synopsis } from './command-specs.js';
 import type { CliCommand } from './commands.js';
-import { CliUsageError, exitCodeFor } from './cli-errors.js';
+import { exitCodeFor } from './cli-errors.js';
+import { CliUsageError } from '../errors.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {

@@ -4,15 +4,15 @@
 // the check engine loads while the handshake and the LB's login shells (warm
 // channels, ~0.3 s on real LBs) are under way: none of them waits for another.
 import { isIP } from 'node:net';
-import type { LbAccess } from '../checklist/check-target.js';
+import type { LbAccess } from '../remote/lb-access.js';
 import type { SshSession as SshSessionType } from '../remote/ssh-session.js';
 import { InputError } from '../errors.js';
 import { newCheckId } from '../model/check-id.js';
 import { preconnect } from '../remote/preconnect.js';
 import { resolveTarget } from '../target/resolve-target.js';
-import { CliUsageError } from './cli-errors.js';
+import { CliUsageError } from '../errors.js';
 import { commandHelp, RUN } from './command-specs.js';
-import { parseArgs } from './parse-args.js';
+import { parseArgs } from '../runtime/parse-args.js';
 import { StepPrinter } from './step-printer.js';
 
 const USAGE = commandHelp(RUN);
@@ -87,9 +87,9 @@ export async function runMain(args: string[]): Promise<number> {
     () => undefined,
   );
   const [{ runCheck, captureBoundSeconds }, { writeEvidence }, { hubsForOneCheck }] = await Promise.all([
-    import('../checklist/run-check.js'),
-    import('../checklist/write-evidence.js'),
-    import('../checklist/capture-hubs.js'),
+    import('../checklist/observe/run-check.js'),
+    import('../evidence/write-evidence.js'),
+    import('../capture/capture-hubs.js'),
   ]);
   // The sessions are ours (the first on the early connection), so closing them is too.
   const sessions: SshSessionType[] = [];

@@ -6,8 +6,8 @@
 import { hostPort } from '../target/endpoint.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { CheckTarget } from '../checklist/check-target.js';
-import type { Evidence } from '../checklist/evidence.js';
+import type { CheckTarget } from '../target/check-target.js';
+import type { Evidence } from '../model/evidence.js';
 import { renderStep } from '../messages/render-text.js';
 import { finalView } from '../messages/views.js';
 import type { Report, Step } from '../model/report.js';

@@ -2,9 +2,9 @@
 // the inventory exactly what lbcheck runs as root there, and nothing more: two
 // fixed helpers and the sudoers rule naming them (docs/lb-access.md).
 import { ConfigError } from '../errors.js';
-import { CliUsageError } from './cli-errors.js';
+import { CliUsageError } from '../errors.js';
 import { commandHelp, SUDOERS } from './command-specs.js';
-import { parseArgs } from './parse-args.js';
+import { parseArgs } from '../runtime/parse-args.js';
 
 const USAGE = commandHelp(SUDOERS);
 

@@ -2,15 +2,15 @@
 // "/lbcheck" (Slack), "@lbcheck" (Teams) or at the console prompt. Help and
 // usage lines are generated from the same table that parses.
 import { InputError } from '../errors.js';
-import { ZONE } from '../pipeline/job-bus.js';
+import { ZONE } from '../model/ids.js';
 import { parseEndpoint } from '../target/endpoint.js';
 import {
   parseDuration,
   WATCH_DEFAULT_DURATION_MS,
   WATCH_DEFAULT_INTERVAL_MS,
-  WATCH_ID,
   watchBoundsProblem,
 } from '../watch/watch.js';
+import { WATCH_ID } from '../model/ids.js';
 
 export type ChatCommand =
   | { kind: 'check'; target: string; all: boolean; members: string[]; from?: VantageChoice }

@@ -3,7 +3,7 @@
 // optional and derived from the packets when absent, so the files exist
 // before the engine passes interface names or sides.
 import type { Packet } from '../capture/packet.js';
-import { evidence, MEDIA, type Evidence } from '../checklist/evidence.js';
+import { evidence, MEDIA, type Evidence } from '../model/evidence.js';
 import { buildLadder } from './ladder-model.js';
 import { svgToPng } from './ladder-png.js';
 import { renderLadderSvg } from './ladder-svg.js';

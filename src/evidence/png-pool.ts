@@ -22,7 +22,7 @@ export const RSS_GROWTH_MB = 64;
 // The metrics counter is wired by the worker process (prom-client is not loaded by a one-shot CLI run).
 let replacedListener: ((reason: RetiredThread['reason']) => void) | undefined;
 
-/** Calls `listener` each time a render thread is replaced (workers/worker-runtime.ts counts them). */
+/** Calls `listener` each time a render thread is replaced (workers/probe/worker-runtime.ts counts them). */
 export function onPngThreadReplaced(listener: (reason: RetiredThread['reason']) => void): void {
   replacedListener = listener;
 }

@@ -4,7 +4,7 @@
 // (docs/inventory.schema.json); load-inventory.ts turns its issues into
 // messages with line numbers and checks what refers across sections.
 import { z } from 'zod';
-import { ZONE } from '../pipeline/job-bus.js';
+import { ZONE } from '../model/ids.js';
 import { policySchema } from '../policy/policy-schema.js';
 import { alertsSchema } from './alerts-schema.js';
 import { parseFingerprint } from '../remote/host-keys.js';

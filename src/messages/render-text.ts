@@ -2,7 +2,7 @@
 // renders (views.ts), drawn as text: the verdict line first, then the why and
 // the key facts, then the evidence with where it was saved.
 import { hostPort } from '../target/endpoint.js';
-import type { Evidence } from '../checklist/evidence.js';
+import type { Evidence } from '../model/evidence.js';
 import type { Report, Step } from '../model/report.js';
 import { finalView, stepView } from './views.js';
 

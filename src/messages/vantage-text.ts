@@ -1,6 +1,6 @@
 // The comparison a --from command ends with, as text every platform posts
 // as is (it names zones the intake checked and the diagnoses' own words).
-import type { VantageComparison } from '../checklist/compare-vantages.js';
+import type { VantageComparison } from '../checklist/decide/compare-vantages.js';
 
 /** As a single check's headline words it: "No fault found" rather than NONE. */
 function verdictOf(c: VantageComparison): string {

@@ -1,7 +1,7 @@
 // The neutral message model: what a step or a diagnosis says, independent of
 // how a platform draws it (terminal text, Block Kit, Adaptive Cards).
 import type { Report, Step, Verdict } from '../model/report.js';
-import type { EvidenceMeta } from '../pipeline/types.js';
+import type { EvidenceMeta } from '../model/jobs.js';
 import type { ReportDiff } from './report-diff.js';
 
 export interface Fact {

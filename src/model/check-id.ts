@@ -6,3 +6,5 @@ import { randomBytes } from 'node:crypto';
 export function newCheckId(): string {
   return `chk-${randomBytes(5).toString('hex')}`;
 }
+
+export const CHECK_ID = /^chk-[0-9a-f]{10}$/;

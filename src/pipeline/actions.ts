@@ -2,11 +2,11 @@
 // click is a command by the clicking user: it becomes the command the button
 // stands for and goes through the same intake (policy gate, rate limits,
 // audit) as if that user had typed it.
-import { CHECK_ID } from './job-validation.js';
+import { CHECK_ID } from '../model/check-id.js';
 import { handleCommand, type Incoming, type IntakeDeps, type IntakeReply } from './intake.js';
 import { mayRead } from '../policy/visibility.js';
 import { NO_POLICY } from '../policy/policy-types.js';
-import type { CheckRequest } from './types.js';
+import type { CheckRequest } from '../model/jobs.js';
 
 export const ACTION_KINDS = ['rerun', 'run-all', 'cancel', 'watch'] as const;
 export type ActionKind = (typeof ACTION_KINDS)[number];

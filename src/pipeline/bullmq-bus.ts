@@ -12,15 +12,15 @@ import {
   ReportedFailure,
   reportsQueueName,
   MAX_QUEUE_WAIT_MS,
-  safeRedisUrl,
   type CheckProcessor,
   type Closeable,
   type JobBus,
   type ReportProcessor,
 } from './job-bus.js';
+import { safeRedisUrl } from '../runtime/redis-url.js';
 import { JobSeal, sealExpiresAt, type SealRefusal } from './job-seal.js';
 import { RedisSeenSeals, type SeenSeals } from './seen-seals.js';
-import { reportJobId, type CheckRequest, type ReportJob } from './types.js';
+import { reportJobId, type CheckRequest, type ReportJob } from '../model/jobs.js';
 import type { WatchRound } from '../watch/watch.js';
 import type { Logger } from '../log.js';
 import type { RateLimitedErrors } from '../runtime/redis-health.js';

@@ -11,11 +11,11 @@ import { authorize, inventoryVipFor, isAdmin, refusalText, type AccessRequest } 
 import { NO_POLICY, type Policy } from '../policy/policy-types.js';
 import { checkableNames, mayRead } from '../policy/visibility.js';
 import { parseEndpoint } from '../target/endpoint.js';
-import { WATCH_ID } from '../watch/watch.js';
+import { WATCH_ID } from '../model/ids.js';
 import { cancelWatch, startWatch } from '../watch/watch-commands.js';
 import type { JobBus } from './job-bus.js';
 import type { PipelineState } from './state.js';
-import type { AlertTrigger, CheckRecord, CheckRequest, ReplyTo, Requester } from './types.js';
+import type { AlertTrigger, CheckRecord, CheckRequest, ReplyTo, Requester } from '../model/jobs.js';
 import { queueVantages, vantageQueuedText } from './vantage-intake.js';
 import { vantageZones, zoneFor } from './vantage-zones.js';
 import { recordCommand } from '../ops/metrics.js';

@@ -2,7 +2,7 @@
 // zone) feeding workers, and "reports" feeding the bot side's poster.
 // BullMQ on Redis in production; an in-process twin for the embedded mode.
 import { BackendUnavailableError, describeFailure } from '../errors.js';
-import type { CheckRequest, ReportJob } from './types.js';
+import type { CheckRequest, ReportJob } from '../model/jobs.js';
 import type { WatchRound } from '../watch/watch.js';
 import { STALE_IN_FLIGHT_MS } from './state.js';
 
@@ -116,21 +116,3 @@ export function reportsQueueName(platform: string): string {
 export class QueueUnavailableError extends BackendUnavailableError {
   override name = 'QueueUnavailableError';
 }
-
-/**
- * Hides credentials in a redis:// URL before it is shown or logged: everything between "://" and the LAST "@"
- * of the text is masked, whatever a URL parser would call user, password or host. (WHATWG parsing ends the
- * authority at the first "/", so in redis://app:12/sl@sh-SECRET@127.0.0.1:6391 it sees host "app" and a path
- * holding the password; masking by parts would print it.)
- */
-export function safeRedisUrl(url: string): string {
-  const scheme = url.indexOf('://');
-  // Not a URL: any part of it could be a password, so none of it is shown.
-  if (scheme < 0) return '(not a redis:// URL, not shown)';
-  const at = url.lastIndexOf('@');
-  if (at < scheme + 3) return url;
-  return `${url.slice(0, scheme + 3)}***${url.slice(at)}`;
-}
-
-// Spelled without the i flag: the inventory's JSON Schema carries this pattern, and JSON Schema has no flags.
-export const ZONE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;

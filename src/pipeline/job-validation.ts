@@ -1,12 +1,11 @@
 // Shapes a job must have before its fields become file paths, queue names or
 // messages. Check ids name evidence directories and archives; evidence names
 // become file names in them, so neither may hold a path separator or "..".
-import { ZONE } from './job-bus.js';
-import type { CheckRequest, ReportJob } from './types.js';
+import { ZONE } from '../model/ids.js';
+import type { CheckRequest, ReportJob } from '../model/jobs.js';
+import { CHECK_ID } from '../model/check-id.js';
+import { isSafeEvidenceName } from '../model/evidence.js';
 
-export const CHECK_ID = /^chk-[0-9a-f]{10}$/;
-/** Evidence file names: step1-lb.pcap, report.json. No separators, no leading dot. */
-export const EVIDENCE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 const SHA256 = /^[0-9a-f]{64}$/;
 /** A --from command's group id: it keys the group's shared post memo. */
 export const GROUP_ID = /^grp-[0-9a-f]{10}$/;
@@ -37,10 +36,6 @@ function triggerProblem(r: CheckRequest): string | undefined {
     t.fingerprints.every((f) => text(f, 64)) &&
     (t.url === undefined || text(t.url, 2000));
   return ok ? undefined : 'alert trigger';
-}
-
-export function isSafeEvidenceName(name: unknown): name is string {
-  return typeof name === 'string' && EVIDENCE_NAME.test(name) && !name.includes('..');
 }
 
 /** Why a check job is malformed, or undefined. */

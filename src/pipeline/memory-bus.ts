@@ -13,7 +13,7 @@ import {
   type JobBus,
   type ReportProcessor,
 } from './job-bus.js';
-import { reportJobId, type CheckRequest, type ReportJob } from './types.js';
+import { reportJobId, type CheckRequest, type ReportJob } from '../model/jobs.js';
 
 const REPORT_ATTEMPTS = 12;
 

@@ -13,7 +13,7 @@ import {
   type PipelineState,
   type StateLimits,
 } from './state.js';
-import type { CheckRecord, CheckRequest, CheckStatus, StepDigest } from './types.js';
+import type { CheckRecord, CheckRequest, CheckStatus, StepDigest } from '../model/jobs.js';
 
 type RecordPatch = Partial<Pick<CheckRecord, 'worker' | 'culprit' | 'diagnosis' | 'error' | 'parentMessage'>> & {
   status?: CheckStatus;

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { ReportDiff } from '../messages/report-diff.js';
 import type { Report, Step } from '../model/report.js';
-import type { CheckRecord, CheckRequest, EvidenceMeta, VantageGroup } from './types.js';
+import type { CheckRecord, CheckRequest, EvidenceMeta, VantageGroup } from '../model/jobs.js';
 
 export interface EvidenceFile extends EvidenceMeta {
   /** The bytes, or undefined if they expired from the store before posting. */

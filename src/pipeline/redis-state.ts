@@ -14,7 +14,7 @@ import {
   type PipelineState,
   type StateLimits,
 } from './state.js';
-import type { CheckRecord, CheckRequest, CheckStatus, StepDigest } from './types.js';
+import type { CheckRecord, CheckRequest, CheckStatus, StepDigest } from '../model/jobs.js';
 
 // Exactly-once marker per report plus the check's post-order cursor, together.
 const MARK_POSTED = `

@@ -2,7 +2,7 @@
 // evidence bytes and the per-LB capture limit. Redis-backed so every bot and
 // worker process sees the same thing; an in-memory twin serves the embedded
 // single-process mode.
-import type { CheckRecord, CheckRequest, CheckStatus, StepDigest } from './types.js';
+import type { CheckRecord, CheckRequest, CheckStatus, StepDigest } from '../model/jobs.js';
 
 /** A queued or running check that has not changed for this long is lost (a check takes minutes at most). */
 export const STALE_IN_FLIGHT_MS = 60 * 60 * 1000;

@@ -8,7 +8,7 @@ import { newCheckId } from '../model/check-id.js';
 import { errorFields, type Logger } from '../log.js';
 import type { JobBus } from './job-bus.js';
 import type { PipelineState } from './state.js';
-import type { CheckRequest, ReplyTo, Requester, VantageGroup } from './types.js';
+import type { CheckRequest, ReplyTo, Requester, VantageGroup } from '../model/jobs.js';
 
 interface VantageDeps {
   state: PipelineState;

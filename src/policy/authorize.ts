@@ -2,7 +2,7 @@
 // it lacked, so the user knows exactly what to ask the policy owners for.
 import { isIP } from 'node:net';
 import type { InventoryVip } from '../inventory/inventory-types.js';
-import type { Requester } from '../pipeline/types.js';
+import type { Requester } from '../model/jobs.js';
 import { parseEndpoint } from '../target/endpoint.js';
 import { cidrContains } from './cidr.js';
 import type { Policy, PolicyRule, Principal } from './policy-types.js';

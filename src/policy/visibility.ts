@@ -3,7 +3,7 @@
 // they are in, or its target is one they may check from there, or they asked
 // for it. Admins see all.
 import type { InventoryVip } from '../inventory/inventory-types.js';
-import type { CheckRecord, ReplyTo, Requester } from '../pipeline/types.js';
+import type { CheckRecord, ReplyTo, Requester } from '../model/jobs.js';
 import { authorize, isAdmin } from './authorize.js';
 import type { Policy } from './policy-types.js';
 

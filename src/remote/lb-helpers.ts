@@ -5,7 +5,7 @@
 // numbers within bounds, IP addresses and the paths/interfaces written into them at install time; they build
 // the privileged argv themselves (filter after `--`, pcap only to stdout) and refuse anything else with exit
 // 64 before running anything. `lbcheck sudoers` prints them inside an install script (sudo.ts).
-import { LB_FILTER_OPENED, SERVER_SIDE_SEGMENTS } from '../checklist/capture-filter.js';
+import { LB_FILTER_OPENED, SERVER_SIDE_SEGMENTS } from '../capture/capture-filter.js';
 import { quoteArg } from './shell-quote.js';
 
 export const HELPER_DIR = '/usr/local/sbin';

@@ -1,7 +1,7 @@
 // Warm, pinned SSH sessions per load balancer, shared by every check a worker
 // runs: a check pays a channel open (milliseconds), not a handshake, and its
 // commands find login shells already started (warm-channels.ts).
-import type { LbAccess } from '../checklist/check-target.js';
+import type { LbAccess } from './lb-access.js';
 import { SshSession } from './ssh-session.js';
 
 export class SessionPool {

@@ -6,7 +6,8 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
-import { safeRedisUrl, ZONE } from '../pipeline/job-bus.js';
+import { safeRedisUrl } from './redis-url.js';
+import { ZONE } from '../model/ids.js';
 
 type Raw = string | undefined;
 const given = (raw: Raw): raw is string => raw !== undefined && raw !== '';

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from '../log.js';
 import type { JobBus } from '../pipeline/job-bus.js';
 import type { PipelineState } from '../pipeline/state.js';
-import type { ReplyTo, Requester } from '../pipeline/types.js';
+import type { ReplyTo, Requester } from '../model/jobs.js';
 import { formatDuration, newWatchId, WatchStore, type WatchRecord } from './watch.js';
 
 export interface WatchDeps {

@@ -5,9 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { InputError } from '../errors.js';
 import type { PipelineState } from '../pipeline/state.js';
-import type { ReplyTo, Requester } from '../pipeline/types.js';
+import type { ReplyTo, Requester } from '../model/jobs.js';
 
-export const WATCH_ID = /^wch-[0-9a-f]{10}$/;
 /** The user-facing bounds: a watch may not hammer an LB or outlive an incident shift. */
 export const WATCH_MIN_INTERVAL_MS = 10_000;
 export const WATCH_MAX_DURATION_MS = 2 * 3600_000;

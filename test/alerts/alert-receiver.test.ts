@@ -16,8 +16,8 @@ import { parseInventory } from '../../src/inventory/load-inventory.js';
 import { createLogger } from '../../src/log.js';
 import type { IntakeDeps } from '../../src/pipeline/intake.js';
 import type { JobBus } from '../../src/pipeline/job-bus.js';
-import type { CheckRequest, ReportJob } from '../../src/pipeline/types.js';
-import { embeddedBackend } from '../../src/runtime/backend.js';
+import type { CheckRequest, ReportJob } from '../../src/model/jobs.js';
+import { embeddedBackend } from '../../src/pipeline/backend.js';
 
 const TOKEN = 'a'.repeat(40);
 const HMAC_KEY = 'k'.repeat(40);

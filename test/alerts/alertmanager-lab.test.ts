@@ -15,7 +15,7 @@ import type { AuditRecord, CommandRecord, PostRecord } from '../../src/audit/aud
 import { parseInventory } from '../../src/inventory/load-inventory.js';
 import { createLogger } from '../../src/log.js';
 import type { Closeable } from '../../src/pipeline/job-bus.js';
-import { startCheckWorker } from '../../workers/worker-runtime.js';
+import { startCheckWorker } from '../../workers/probe/worker-runtime.js';
 import { startLab, type Lab } from '../lab/lab.js';
 import { until } from '../pipeline/platform-base.js';
 import { writeLabInventory } from '../pipeline/harness.js';

@@ -2,7 +2,7 @@
 // lab's healthy HAProxy http VIP (2 members, warm SSH session as a worker
 // keeps it), the dropped-VIP check against its connect timeout, and the same
 // procedure done by hand with ssh + tcpdump + bash, for comparison.
-import { runCheck } from '../../src/checklist/run-check.js';
+import { runCheck } from '../../src/checklist/observe/run-check.js';
 import { SshSession } from '../../src/remote/ssh-session.js';
 import { checkOptions, labTarget } from '../checklist/lab-target.js';
 import type { Lab } from '../lab/lab.js';

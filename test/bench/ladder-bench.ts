@@ -3,7 +3,7 @@
 // checks, and what it adds to the time to the first post: step 1's evidence is
 // built before the step is handed to chat, so its render delays that post.
 import { decodePcap } from '../../src/capture/pcap-stream.js';
-import { runCheck } from '../../src/checklist/run-check.js';
+import { runCheck } from '../../src/checklist/observe/run-check.js';
 import { ladderEvidence } from '../../src/evidence/ladder-evidence.js';
 import { SshSession } from '../../src/remote/ssh-session.js';
 import { checkOptions, labTarget } from '../checklist/lab-target.js';

@@ -1,8 +1,8 @@
 // Issue 11's figures: how fast the pure decide phase turns recorded
 // observations into verdicts, and what a busy LB (thousands of unrelated SYNs
 // a second) costs a check compared with a quiet one, on the lab.
-import { decideCheck } from '../../src/checklist/decide-check.js';
-import { runCheck } from '../../src/checklist/run-check.js';
+import { decideCheck } from '../../src/checklist/decide/decide-check.js';
+import { runCheck } from '../../src/checklist/observe/run-check.js';
 import { SshSession } from '../../src/remote/ssh-session.js';
 import { checkOptions, labTarget } from '../checklist/lab-target.js';
 import { SCENARIOS } from '../checklist/scenarios.js';

@@ -4,10 +4,11 @@
 // check: the default), and, beside it, with a capture of its own per check.
 // Where the time goes is read from the checks themselves (their observations)
 // and from timing the shared captures' sync points as the checks use them.
-import { CaptureHubs } from '../../src/checklist/capture-hubs.js';
-import type { CheckTarget, LbAccess } from '../../src/checklist/check-target.js';
+import { CaptureHubs } from '../../src/capture/capture-hubs.js';
+import type { CheckTarget } from '../../src/target/check-target.js';
+import type { LbAccess } from '../../src/remote/lb-access.js';
 import type { Report } from '../../src/model/report.js';
-import { runCheck, type CheckOutcome } from '../../src/checklist/run-check.js';
+import { runCheck, type CheckOutcome } from '../../src/checklist/observe/run-check.js';
 import type { CaptureLease } from '../../src/capture/shared-capture.js';
 import { SshSession } from '../../src/remote/ssh-session.js';
 import { checkOptions, labTarget } from '../checklist/lab-target.js';

@@ -16,7 +16,7 @@ import {
   type SharedCaptureOptions,
   type StreamingCapture,
 } from '../../src/capture/shared-capture.js';
-import { ownFlowOnly, PROBE_PORTS } from '../../src/checklist/capture-hubs.js';
+import { ownFlowOnly, PROBE_PORTS } from '../../src/capture/capture-hubs.js';
 import { fixtureDir } from '../fixtures/fixture-files.js';
 
 const recorded = decodePcap(readFileSync(join(fixtureDir('healthy-nginx'), 'mode-lb.pcap'))).packets;

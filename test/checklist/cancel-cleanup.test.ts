@@ -2,7 +2,7 @@
 // and a shared capture other checks still use named as kept for them.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cleanupText, stoppedLaterText, stopWithin } from '../../src/checklist/cancel-cleanup.js';
+import { cleanupText, stoppedLaterText, stopWithin } from '../../src/checklist/observe/cancel-cleanup.js';
 
 describe('cancel cleanup words', () => {
   it('splits what exited within the budget from what is still stopping', async () => {

@@ -3,7 +3,7 @@
 // that zone's path; the same result everywhere stays what it is.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compareVantages } from '../../src/checklist/compare-vantages.js';
+import { compareVantages } from '../../src/checklist/decide/compare-vantages.js';
 import { readFixture } from '../fixtures/fixture-files.js';
 
 const report = (name: string) => readFixture(name).report;

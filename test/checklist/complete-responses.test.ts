@@ -2,7 +2,7 @@
 // never "no fault found", the leg where it stops is named, and a slow but whole answer is a warning with its figure.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decideCheck } from '../../src/checklist/decide-check.js';
+import { decideCheck } from '../../src/checklist/decide/decide-check.js';
 import type { CheckObservation } from '../../src/checklist/observation.js';
 import type { ModeStep, ServersStep } from '../../src/model/report.js';
 import { readFixture } from '../fixtures/fixture-files.js';

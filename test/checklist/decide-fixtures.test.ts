@@ -4,7 +4,7 @@
 // changing that fact in a real observation.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decideCheck } from '../../src/checklist/decide-check.js';
+import { decideCheck } from '../../src/checklist/decide/decide-check.js';
 import type { CheckObservation } from '../../src/checklist/observation.js';
 import type { ModeStep, ReachStep } from '../../src/model/report.js';
 import { readFixture } from '../fixtures/fixture-files.js';

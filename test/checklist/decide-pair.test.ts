@@ -4,7 +4,7 @@
 // would blame the path to the LB.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decideCheck } from '../../src/checklist/decide-check.js';
+import { decideCheck } from '../../src/checklist/decide/decide-check.js';
 import type { CheckObservation, NodeReach } from '../../src/checklist/observation.js';
 import type { ReachStep } from '../../src/model/report.js';
 import { parseIpAddr } from '../../src/remote/vip-owner.js';

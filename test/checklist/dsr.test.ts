@@ -4,7 +4,7 @@
 // one said the LB answered GET /.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decideCheck } from '../../src/checklist/decide-check.js';
+import { decideCheck } from '../../src/checklist/decide/decide-check.js';
 import type { CheckObservation } from '../../src/checklist/observation.js';
 import type { ModeStep } from '../../src/model/report.js';
 import { readFixture } from '../fixtures/fixture-files.js';

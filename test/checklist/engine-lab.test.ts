@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { Report, ServersStep } from '../../src/model/report.js';
-import { CheckCancelledError, runCheck, type CheckOutcome } from '../../src/checklist/run-check.js';
+import { CheckCancelledError, runCheck, type CheckOutcome } from '../../src/checklist/observe/run-check.js';
 import { decodePcap } from '../../src/capture/pcap-stream.js';
 import { SshSession } from '../../src/remote/ssh-session.js';
 import { LAB_TLS_NAME, startLab, waitHealthy, type Lab, type VipKind } from '../lab/lab.js';

@@ -4,10 +4,10 @@
 // with other traffic used to turn healthy VIPs into "impostors".
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { CaptureHubs } from '../../src/checklist/capture-hubs.js';
-import { runCheck, type CheckOutcome } from '../../src/checklist/run-check.js';
+import { CaptureHubs } from '../../src/capture/capture-hubs.js';
+import { runCheck, type CheckOutcome } from '../../src/checklist/observe/run-check.js';
 import { SshSession } from '../../src/remote/ssh-session.js';
-import type { LbAccess } from '../../src/checklist/check-target.js';
+import type { LbAccess } from '../../src/remote/lb-access.js';
 import { startStandby } from '../lab/standby.js';
 import { startLab, waitHealthy, type Lab } from '../lab/lab.js';
 import { assertExpected, labFacts, SCENARIOS, scenarioOptions, scenarioTarget, type Scenario } from './scenarios.js';

@@ -2,7 +2,7 @@
 // own headers, and their error pages (texts as the products send them).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fingerprintProxy } from '../../src/checklist/fingerprint.js';
+import { fingerprintProxy } from '../../src/checklist/decide/fingerprint.js';
 import type { HttpExchange } from '../../src/probe/http-exchange.js';
 
 function answer(status: number, headers: Record<string, string>, body = ''): HttpExchange {

@@ -10,7 +10,7 @@ import {
   isTlsRecord,
   streamBytes,
   withoutProxyHeader,
-} from '../../src/checklist/forwarded-request.js';
+} from '../../src/checklist/decide/forwarded-request.js';
 
 const REQUEST = 'GET / HTTP/1.1\r\nHost: web\r\nUser-Agent: lbcheck\r\nConnection: close\r\n\r\n';
 

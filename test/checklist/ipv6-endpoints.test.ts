@@ -1,7 +1,7 @@
 // An IPv6 endpoint always prints as [address]:port: "2001:db8::10:80" reads as an address with no port.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decideCheck } from '../../src/checklist/decide-check.js';
+import { decideCheck } from '../../src/checklist/decide/decide-check.js';
 import { hostPort } from '../../src/target/endpoint.js';
 import { readFixture } from '../fixtures/fixture-files.js';
 

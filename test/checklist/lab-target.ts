@@ -1,6 +1,7 @@
 // Check targets for the lab's VIPs, with the lab's SSH access to its LB.
 import { readFileSync } from 'node:fs';
-import type { CheckOptions, CheckTarget, LbAccess } from '../../src/checklist/check-target.js';
+import type { CheckOptions, CheckTarget } from '../../src/target/check-target.js';
+import type { LbAccess } from '../../src/remote/lb-access.js';
 import { newCheckId } from '../../src/model/check-id.js';
 import { pinsFromKnownHosts } from '../../src/remote/host-keys.js';
 import type { LbViewSpec } from '../../src/checklist/lb-view.js';

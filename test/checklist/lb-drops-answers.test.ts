@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Packet } from '../../src/capture/packet.js';
-import { decideCheck } from '../../src/checklist/decide-check.js';
-import { ignoredSynAcks } from '../../src/checklist/ignored-answers.js';
+import { decideCheck } from '../../src/checklist/decide/decide-check.js';
+import { ignoredSynAcks } from '../../src/checklist/decide/ignored-answers.js';
 import type { CheckObservation } from '../../src/checklist/observation.js';
 import { readFixture } from '../fixtures/fixture-files.js';
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { MemberResult } from '../../src/model/report.js';
-import { compareView } from '../../src/checklist/step-servers.js';
+import { compareView } from '../../src/checklist/decide/step-servers.js';
 import {
   parseHaproxyStat,
   parseHaproxyView,

@@ -3,7 +3,7 @@
 // no reachable node fails the check as a single unreachable LB does.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { runCheck } from '../../src/checklist/run-check.js';
+import { runCheck } from '../../src/checklist/observe/run-check.js';
 import type { ReachStep } from '../../src/model/report.js';
 import { startLab, type Lab } from '../lab/lab.js';
 import { startStandby } from '../lab/standby.js';

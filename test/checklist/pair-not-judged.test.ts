@@ -2,8 +2,8 @@
 // did not observe (no mode, no proxy kind, no server side).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decideCheck } from '../../src/checklist/decide-check.js';
-import { decideModeStep } from '../../src/checklist/step-mode.js';
+import { decideCheck } from '../../src/checklist/decide/decide-check.js';
+import { decideModeStep } from '../../src/checklist/decide/step-mode.js';
 import type { CheckObservation } from '../../src/checklist/observation.js';
 import type { ModeStep, ReachStep } from '../../src/model/report.js';
 import { readFixture } from '../fixtures/fixture-files.js';

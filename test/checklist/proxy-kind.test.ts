@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Packet } from '../../src/capture/packet.js';
-import { decideCheck } from '../../src/checklist/decide-check.js';
+import { decideCheck } from '../../src/checklist/decide/decide-check.js';
 import type { CheckObservation } from '../../src/checklist/observation.js';
 import type { ModeStep } from '../../src/model/report.js';
 import { httpRequest } from '../../src/probe/http-exchange.js';

@@ -4,7 +4,7 @@
 // the observation), and the fixture test (deciding the recorded observation,
 // without root, reaches the same conclusions).
 import assert from 'node:assert/strict';
-import type { CheckOptions, CheckTarget } from '../../src/checklist/check-target.js';
+import type { CheckOptions, CheckTarget } from '../../src/target/check-target.js';
 import type { Culprit, Report } from '../../src/model/report.js';
 import { LAB_TLS_NAME, type Lab, type VipKind } from '../lab/lab.js';
 import { checkOptions, labTarget, standbyLbAccess, sudoLbAccess } from './lab-target.js';

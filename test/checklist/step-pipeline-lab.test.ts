@@ -3,8 +3,8 @@
 // slow onStep for step 1 no longer holds the probes of the steps after it.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Evidence } from '../../src/checklist/evidence.js';
-import { runCheck } from '../../src/checklist/run-check.js';
+import type { Evidence } from '../../src/model/evidence.js';
+import { runCheck } from '../../src/checklist/observe/run-check.js';
 import type { Step } from '../../src/model/report.js';
 import { SshSession } from '../../src/remote/ssh-session.js';
 import { startLab, type Lab } from '../lab/lab.js';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { VipKind } from '../lab/lab.js';
-import { runCheck } from '../../src/checklist/run-check.js';
+import { runCheck } from '../../src/checklist/observe/run-check.js';
 import { SshSession } from '../../src/remote/ssh-session.js';
 import type { ServersStep } from '../../src/model/report.js';
 import { startLab, waitHealthy, type Lab } from '../lab/lab.js';

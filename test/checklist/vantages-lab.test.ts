@@ -5,8 +5,8 @@
 // one network's path.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { compareVantages } from '../../src/checklist/compare-vantages.js';
-import { runCheck } from '../../src/checklist/run-check.js';
+import { compareVantages } from '../../src/checklist/decide/compare-vantages.js';
+import { runCheck } from '../../src/checklist/observe/run-check.js';
 import type { ReachStep } from '../../src/model/report.js';
 import { startLab, waitHealthy, type Lab } from '../lab/lab.js';
 import { addVantage, dropFromVantage } from '../lab/vantage.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { PROBE_PORTS } from '../../src/checklist/capture-hubs.js';
+import { PROBE_PORTS } from '../../src/capture/capture-hubs.js';
 import type { ReachStep, Report } from '../../src/model/report.js';
 import { startLab, type Lab } from '../lab/lab.js';
 

@@ -11,7 +11,7 @@ import { createLogger } from '../../src/log.js';
 import { handleCommand } from '../../src/pipeline/intake.js';
 import { MemoryBus } from '../../src/pipeline/memory-bus.js';
 import { MemoryState } from '../../src/pipeline/memory-state.js';
-import type { CheckRequest } from '../../src/pipeline/types.js';
+import type { CheckRequest } from '../../src/model/jobs.js';
 import { quoteArg } from '../../src/remote/shell-quote.js';
 import { parseEndpoint } from '../../src/target/endpoint.js';
 

@@ -4,7 +4,7 @@
 // from zones the inventory knows; every refusal says what to type instead.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CliUsageError } from '../../src/cli/cli-errors.js';
+import { CliUsageError } from '../../src/errors.js';
 import { runMain } from '../../src/cli/run-command.js';
 import { CommandSyntaxError, helpText, parseCommand } from '../../src/commands/grammar.js';
 import { InputError } from '../../src/errors.js';

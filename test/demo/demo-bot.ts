@@ -8,11 +8,11 @@ import { AuditLog } from '../../src/audit/audit-log.js';
 import type { Inventory } from '../../src/inventory/inventory-types.js';
 import { createLogger } from '../../src/log.js';
 import { handleCommand, type Incoming, type IntakeReply } from '../../src/pipeline/intake.js';
-import { embeddedBackend } from '../../src/runtime/backend.js';
+import { embeddedBackend } from '../../src/pipeline/backend.js';
 import { readConfig } from '../../src/runtime/env-config.js';
 import { startReportPoster } from '../../adapters/bot-runtime.js';
 import { ConsoleAdapter } from '../../adapters/console/console-adapter.js';
-import { startCheckWorker } from '../../workers/worker-runtime.js';
+import { startCheckWorker } from '../../workers/probe/worker-runtime.js';
 import { startDemoAlerts } from './demo-alerts.js';
 import { DemoUsageError, type FaultSwitchboard } from './demo-faults.js';
 

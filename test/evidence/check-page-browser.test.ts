@@ -11,12 +11,12 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { decideCheck } from '../../src/checklist/decide-check.js';
-import { stepEvidenceDraftFor } from '../../src/checklist/check-evidence.js';
-import { draftFiles } from '../../src/checklist/step-evidence.js';
+import { decideCheck } from '../../src/checklist/decide/decide-check.js';
+import { stepEvidenceDraftFor } from '../../src/evidence/check-evidence.js';
+import { draftFiles } from '../../src/evidence/step-evidence.js';
 import { CHECK_PAGE_NAME } from '../../src/evidence/check-page.js';
-import { writeEvidence } from '../../src/checklist/write-evidence.js';
-import type { Evidence } from '../../src/checklist/evidence.js';
+import { writeEvidence } from '../../src/evidence/write-evidence.js';
+import type { Evidence } from '../../src/model/evidence.js';
 import type { Report, Step } from '../../src/model/report.js';
 import { FIXTURE_ROOT, readFixture } from '../fixtures/fixture-files.js';
 

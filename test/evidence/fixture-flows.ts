@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Packet } from '../../src/capture/packet.js';
 import { decodePcap, type PcapHeader } from '../../src/capture/pcap-stream.js';
-import { analyzeFlows } from '../../src/checklist/flow-analysis.js';
+import { analyzeFlows } from '../../src/checklist/decide/flow-analysis.js';
 import { parseIpLink } from '../../src/remote/interface-names.js';
 
 const dir = fileURLToPath(new URL('../../../test/evidence/fixtures/', import.meta.url));

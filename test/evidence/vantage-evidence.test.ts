@@ -5,11 +5,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CaptureFacts } from '../../src/capture/capture-facts.js';
-import { decideCheck } from '../../src/checklist/decide-check.js';
-import type { Evidence } from '../../src/checklist/evidence.js';
-import { stepEvidenceDraftFor } from '../../src/checklist/check-evidence.js';
+import { decideCheck } from '../../src/checklist/decide/decide-check.js';
+import type { Evidence } from '../../src/model/evidence.js';
+import { stepEvidenceDraftFor } from '../../src/evidence/check-evidence.js';
 import type { CheckObservation } from '../../src/checklist/observation.js';
-import { draftFiles } from '../../src/checklist/step-evidence.js';
+import { draftFiles } from '../../src/evidence/step-evidence.js';
 import { readFixture } from '../fixtures/fixture-files.js';
 import { pcapngComments, readPcapng, tcpdumpReads } from './file-checks.js';
 

@@ -2,7 +2,7 @@
 // "none".
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decideCheck } from '../../src/checklist/decide-check.js';
+import { decideCheck } from '../../src/checklist/decide/decide-check.js';
 import { stepView } from '../../src/messages/views.js';
 import type { Step } from '../../src/model/report.js';
 import { readFixture } from '../fixtures/fixture-files.js';

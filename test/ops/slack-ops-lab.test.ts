@@ -14,7 +14,7 @@ import { createLogger } from '../../src/log.js';
 import type { RunningOps } from '../../src/ops/ops-server.js';
 import { handleCommand } from '../../src/pipeline/intake.js';
 import type { Closeable } from '../../src/pipeline/job-bus.js';
-import { startCheckWorker } from '../../workers/worker-runtime.js';
+import { startCheckWorker } from '../../workers/probe/worker-runtime.js';
 import { startLab, type Lab } from '../lab/lab.js';
 import { startPlatformBase, type PlatformBase } from '../pipeline/platform-base.js';
 import { FakeSlack, slackSignature, slashCommandForm } from '../slack/fake-slack.js';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../src/errors.js';
-import { connectBackend } from '../../src/runtime/backend.js';
+import { connectBackend } from '../../src/pipeline/backend.js';
 import { readConfig } from '../../src/runtime/env-config.js';
 
 describe('readConfig', () => {

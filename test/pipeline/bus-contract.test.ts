@@ -14,7 +14,7 @@ import {
   type JobBus,
 } from '../../src/pipeline/job-bus.js';
 import { MemoryBus } from '../../src/pipeline/memory-bus.js';
-import type { CheckRequest, ReportJob } from '../../src/pipeline/types.js';
+import type { CheckRequest, ReportJob } from '../../src/model/jobs.js';
 import { request, sleep, uniquePrefix } from './contract-fixtures.js';
 import type { ClientOptions, RedisClient } from '../../src/runtime/redis-client.js';
 import { deleteKeys, TEST_REDIS, testRedis } from './harness.js';

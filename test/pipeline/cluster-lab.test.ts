@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { createLogger } from '../../src/log.js';
 import { handleCommand } from '../../src/pipeline/intake.js';
-import { connectBackend } from '../../src/runtime/backend.js';
+import { connectBackend } from '../../src/pipeline/backend.js';
 import { readConfig } from '../../src/runtime/env-config.js';
 import { startRedisCluster, type RedisCluster } from './redis-cluster.js';
 

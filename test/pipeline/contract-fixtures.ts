@@ -2,7 +2,7 @@
 // two backends (in memory, and Redis under a fresh key prefix).
 import { randomBytes } from 'node:crypto';
 import { newCheckId } from '../../src/model/check-id.js';
-import type { CheckRequest } from '../../src/pipeline/types.js';
+import type { CheckRequest } from '../../src/model/jobs.js';
 
 let n = 0;
 

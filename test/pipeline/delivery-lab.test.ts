@@ -13,9 +13,9 @@ import { loadInventory } from '../../src/inventory/load-inventory.js';
 import { createLogger } from '../../src/log.js';
 import { handleCommand } from '../../src/pipeline/intake.js';
 import type { ChatPoster } from '../../src/pipeline/poster.js';
-import { connectBackend } from '../../src/runtime/backend.js';
+import { connectBackend } from '../../src/pipeline/backend.js';
 import { readConfig } from '../../src/runtime/env-config.js';
-import { startCheckWorker } from '../../workers/worker-runtime.js';
+import { startCheckWorker } from '../../workers/probe/worker-runtime.js';
 import { startLab, type Lab } from '../lab/lab.js';
 import { startHarness, writeLabInventory } from './harness.js';
 

@@ -10,8 +10,8 @@ import { parseInventory } from '../../src/inventory/load-inventory.js';
 import { createLogger } from '../../src/log.js';
 import { handleCommand, type Incoming, type IntakeDeps } from '../../src/pipeline/intake.js';
 import { QueueUnavailableError, type JobBus } from '../../src/pipeline/job-bus.js';
-import type { CheckRequest } from '../../src/pipeline/types.js';
-import { connectBackend, type Backend } from '../../src/runtime/backend.js';
+import type { CheckRequest } from '../../src/model/jobs.js';
+import { connectBackend, type Backend } from '../../src/pipeline/backend.js';
 import { readConfig } from '../../src/runtime/env-config.js';
 import { deleteKeys, TEST_REDIS } from './harness.js';
 

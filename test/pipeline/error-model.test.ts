@@ -17,11 +17,11 @@ import { guardBackend } from '../../src/pipeline/backend-guard.js';
 import { MemoryBus } from '../../src/pipeline/memory-bus.js';
 import { MemoryState } from '../../src/pipeline/memory-state.js';
 import { RedisState } from '../../src/pipeline/redis-state.js';
-import type { ReportJob } from '../../src/pipeline/types.js';
+import type { ReportJob } from '../../src/model/jobs.js';
 import { SessionPool } from '../../src/remote/session-pool.js';
 import { SshUnreachableError } from '../../src/remote/ssh-errors.js';
 import { Redis } from 'ioredis';
-import { processCheck, reportGaveUp, type CheckWorkerDeps } from '../../workers/check-processor.js';
+import { processCheck, reportGaveUp, type CheckWorkerDeps } from '../../workers/probe/check-processor.js';
 import { request, sleep } from './contract-fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lbcheck-errors-'));

@@ -14,10 +14,10 @@ import { createLogger } from '../../src/log.js';
 import type { Closeable } from '../../src/pipeline/job-bus.js';
 import type { ChatPoster } from '../../src/pipeline/poster.js';
 import { handleCommand } from '../../src/pipeline/intake.js';
-import { connectBackend, type Backend } from '../../src/runtime/backend.js';
+import { connectBackend, type Backend } from '../../src/pipeline/backend.js';
 import { readConfig, type RuntimeConfig } from '../../src/runtime/env-config.js';
 import { redisClient, type ClientOptions, type RedisClient } from '../../src/runtime/redis-client.js';
-import { startCheckWorker, type RunningWorker } from '../../workers/worker-runtime.js';
+import { startCheckWorker, type RunningWorker } from '../../workers/probe/worker-runtime.js';
 import type { Lab } from '../lab/lab.js';
 
 export const TEST_REDIS = process.env.LBCHECK_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';

@@ -8,7 +8,7 @@ import { startReportPoster } from '../../adapters/bot-runtime.js';
 import { createLogger } from '../../src/log.js';
 import type { ChatPoster, NoticeKind, PostContext } from '../../src/pipeline/poster.js';
 import { DEFAULT_STATE_LIMITS } from '../../src/pipeline/state.js';
-import { embeddedBackend } from '../../src/runtime/backend.js';
+import { embeddedBackend } from '../../src/pipeline/backend.js';
 import { request } from './contract-fixtures.js';
 import { until } from './platform-base.js';
 

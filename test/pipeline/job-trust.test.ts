@@ -23,12 +23,12 @@ import { registry } from '../../src/ops/metrics.js';
 import { BackendUnavailableError } from '../../src/errors.js';
 import { parseExposition, sample } from '../ops/scrape.js';
 import { MemoryState } from '../../src/pipeline/memory-state.js';
-import type { CheckRequest, ReportJob } from '../../src/pipeline/types.js';
+import type { CheckRequest, ReportJob } from '../../src/model/jobs.js';
 import { SessionPool } from '../../src/remote/session-pool.js';
-import { connectBackend, type Backend } from '../../src/runtime/backend.js';
+import { connectBackend, type Backend } from '../../src/pipeline/backend.js';
 import { readConfig } from '../../src/runtime/env-config.js';
-import { processCheck } from '../../workers/check-processor.js';
-import { processReport } from '../../workers/report-poster.js';
+import { processCheck } from '../../workers/probe/check-processor.js';
+import { processReport } from '../../workers/bot/report-poster.js';
 import { deleteKeys, TEST_REDIS } from './harness.js';
 
 const KEY = 'k'.repeat(40);

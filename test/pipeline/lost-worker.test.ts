@@ -12,9 +12,9 @@ import { startReportPoster } from '../../adapters/bot-runtime.js';
 import { createLogger } from '../../src/log.js';
 import { handleCommand } from '../../src/pipeline/intake.js';
 import type { ChatPoster, NoticeKind, PostContext } from '../../src/pipeline/poster.js';
-import { connectBackend } from '../../src/runtime/backend.js';
+import { connectBackend } from '../../src/pipeline/backend.js';
 import { readConfig } from '../../src/runtime/env-config.js';
-import { startCheckWorker } from '../../workers/worker-runtime.js';
+import { startCheckWorker } from '../../workers/probe/worker-runtime.js';
 import { deleteKeys, TEST_REDIS_ENV, testPrefix } from './harness.js';
 
 const cli = fileURLToPath(new URL('../../adapters/lbcheck.js', import.meta.url));

@@ -10,7 +10,7 @@ import type { Inventory } from '../../src/inventory/inventory-types.js';
 import { loadInventory } from '../../src/inventory/load-inventory.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import type { IntakeDeps } from '../../src/pipeline/intake.js';
-import { connectBackend, type Backend } from '../../src/runtime/backend.js';
+import { connectBackend, type Backend } from '../../src/pipeline/backend.js';
 import { readConfig, type RuntimeConfig } from '../../src/runtime/env-config.js';
 import type { Lab } from '../lab/lab.js';
 import { deleteKeys, TEST_REDIS, writeLabInventory } from './harness.js';

@@ -9,8 +9,8 @@ import { startReportPoster } from '../../adapters/bot-runtime.js';
 import { createLogger } from '../../src/log.js';
 import type { Closeable } from '../../src/pipeline/job-bus.js';
 import type { ChatPoster, PostContext } from '../../src/pipeline/poster.js';
-import type { CheckRequest } from '../../src/pipeline/types.js';
-import { connectBackend, type Backend } from '../../src/runtime/backend.js';
+import type { CheckRequest } from '../../src/model/jobs.js';
+import { connectBackend, type Backend } from '../../src/pipeline/backend.js';
 import { readConfig } from '../../src/runtime/env-config.js';
 import { deleteKeys, TEST_REDIS } from './harness.js';
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import type { Logger } from '../../src/log.js';
-import { connectBackend } from '../../src/runtime/backend.js';
+import { connectBackend } from '../../src/pipeline/backend.js';
 import { readConfig } from '../../src/runtime/env-config.js';
 import { RateLimitedErrors } from '../../src/runtime/redis-health.js';
 import { CuttableProxy } from './cuttable-proxy.js';

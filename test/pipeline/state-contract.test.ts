@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import { MemoryState } from '../../src/pipeline/memory-state.js';
 import { RedisState } from '../../src/pipeline/redis-state.js';
 import { SWEEP_BATCH, type LostCheckHandler, type PipelineState, type StateLimits } from '../../src/pipeline/state.js';
-import type { CheckRecord } from '../../src/pipeline/types.js';
+import type { CheckRecord } from '../../src/model/jobs.js';
 import { request, sleep, uniquePrefix } from './contract-fixtures.js';
 import type { RedisClient } from '../../src/runtime/redis-client.js';
 import { deleteKeys, testRedis } from './harness.js';

@@ -15,7 +15,7 @@ import { loadInventory } from '../../src/inventory/load-inventory.js';
 import { createLogger } from '../../src/log.js';
 import { handleCommand, type Incoming, type IntakeDeps } from '../../src/pipeline/intake.js';
 import { checksQueueName, type JobBus } from '../../src/pipeline/job-bus.js';
-import { connectBackend, type Backend } from '../../src/runtime/backend.js';
+import { connectBackend, type Backend } from '../../src/pipeline/backend.js';
 import { readConfig } from '../../src/runtime/env-config.js';
 import { deleteKeys, TEST_REDIS_ENV, testPrefix, testRedis } from './harness.js';
 

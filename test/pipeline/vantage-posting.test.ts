@@ -21,10 +21,10 @@ import {
   type NoticeKind,
   type PostContext,
 } from '../../src/pipeline/poster.js';
-import type { CheckRequest, ReportJob } from '../../src/pipeline/types.js';
-import { connectBackend, type Backend } from '../../src/runtime/backend.js';
+import type { CheckRequest, ReportJob } from '../../src/model/jobs.js';
+import { connectBackend, type Backend } from '../../src/pipeline/backend.js';
 import { readConfig } from '../../src/runtime/env-config.js';
-import { processReport, type ReportPosterDeps } from '../../workers/report-poster.js';
+import { processReport, type ReportPosterDeps } from '../../workers/bot/report-poster.js';
 import { readFixture } from '../fixtures/fixture-files.js';
 import { deleteKeys, TEST_REDIS_ENV, testPrefix, testRedis } from './harness.js';
 import { MemoryState } from '../../src/pipeline/memory-state.js';

@@ -14,7 +14,7 @@ import { InventoryHolder } from '../../src/inventory/inventory-holder.js';
 import { createLogger } from '../../src/log.js';
 import { policyWarnings } from '../../src/policy/load-policy.js';
 import { handleCommand, type Incoming, type IntakeDeps } from '../../src/pipeline/intake.js';
-import { connectBackend, type Backend } from '../../src/runtime/backend.js';
+import { connectBackend, type Backend } from '../../src/pipeline/backend.js';
 import { readConfig } from '../../src/runtime/env-config.js';
 import { deleteKeys, TEST_REDIS_ENV, testPrefix, testRedis } from '../pipeline/harness.js';
 

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { InventoryHolder } from '../../src/inventory/inventory-holder.js';
 import { createLogger } from '../../src/log.js';
 import { handleCommand, type Incoming, type IntakeDeps } from '../../src/pipeline/intake.js';
-import { connectBackend, type Backend } from '../../src/runtime/backend.js';
+import { connectBackend, type Backend } from '../../src/pipeline/backend.js';
 import { readConfig } from '../../src/runtime/env-config.js';
 import { deleteKeys, TEST_REDIS } from '../pipeline/harness.js';
 

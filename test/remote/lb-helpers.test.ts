@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DEFAULT_CAPTURE_LIMITS, tcpdumpArgv } from '../../src/capture/remote-capture.js';
-import { lbFlowFilter, memberAnswersFilter, type LbFilter } from '../../src/checklist/capture-filter.js';
+import { lbFlowFilter, memberAnswersFilter, type LbFilter } from '../../src/capture/capture-filter.js';
 import { captureHelperScript, HELPER_REFUSED, viewHelperScript } from '../../src/remote/lb-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lbcheck-helpers-'));

@@ -11,7 +11,7 @@ import { pinsFromKnownHosts } from '../../src/remote/host-keys.js';
 import { SshSession, WARM_CHANNELS } from '../../src/remote/ssh-session.js';
 import { startLab, waitHealthy, type Lab } from '../lab/lab.js';
 import { checkOptions, labLbAccess, labTarget } from '../checklist/lab-target.js';
-import { runCheck } from '../../src/checklist/run-check.js';
+import { runCheck } from '../../src/checklist/observe/run-check.js';
 
 let lab: Lab;
 let dir: string;

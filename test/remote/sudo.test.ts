@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { DEFAULT_CAPTURE_LIMITS, tcpdumpArgv } from '../../src/capture/remote-capture.js';
-import { lbFlowFilter } from '../../src/checklist/capture-filter.js';
+import { lbFlowFilter } from '../../src/capture/capture-filter.js';
 import { viewCommand } from '../../src/checklist/lb-view.js';
 import { parseInventory } from '../../src/inventory/load-inventory.js';
 import { sudoersForInventory } from '../../src/inventory/inventory-sudoers.js';

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { slackOptionsFromEnv } from '../../adapters/slack/slack-app.js';
 import { teamsOptionsFromEnv } from '../../adapters/teams/teams-env.js';
 import { ConfigError } from '../../src/errors.js';
-import { safeRedisUrl } from '../../src/pipeline/job-bus.js';
+import { safeRedisUrl } from '../../src/runtime/redis-url.js';
 import { readConfig } from '../../src/runtime/env-config.js';
 
 const TEAMS_LOCAL = { TEAMS_LOCAL: '1' };

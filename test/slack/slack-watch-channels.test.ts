@@ -18,7 +18,7 @@ import { createLogger } from '../../src/log.js';
 import { handleAction } from '../../src/pipeline/actions.js';
 import { handleCommand, type IntakeDeps } from '../../src/pipeline/intake.js';
 import type { Closeable } from '../../src/pipeline/job-bus.js';
-import { connectBackend, type Backend } from '../../src/runtime/backend.js';
+import { connectBackend, type Backend } from '../../src/pipeline/backend.js';
 import { readConfig } from '../../src/runtime/env-config.js';
 import { deleteKeys, TEST_REDIS } from '../pipeline/harness.js';
 import { until } from '../pipeline/platform-base.js';
