@@ -98,7 +98,11 @@ export function describeFailure(err: unknown, ref: string = newLogRef()): Failur
   };
 }
 
-export class CliUsageError extends Error {
+/**
+ * A command line used wrongly (unknown flag, missing value), by `lbcheck`, its worker or its serve command: an input
+ * error like any other, carrying the usage text the CLI prints under the message.
+ */
+export class CliUsageError extends InputError {
   override name = 'CliUsageError';
   constructor(
     message: string,

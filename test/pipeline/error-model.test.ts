@@ -9,7 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { exitCodeFor } from '../../src/cli/cli-errors.js';
-import { ConfigError, describeFailure, ERROR_RULES, InputError, LbcheckError } from '../../src/errors.js';
+import {
+  CliUsageError,
+  ConfigError,
+  describeFailure,
+  ERROR_RULES,
+  InputError,
+  LbcheckError,
+} from '../../src/errors.js';
 import { parseInventory } from '../../src/inventory/load-inventory.js';
 import type { Inventory } from '../../src/inventory/inventory-types.js';
 import type { Logger } from '../../src/log.js';
@@ -57,6 +64,9 @@ describe('the error table', () => {
       ],
     );
     assert.equal(exitCodeFor(new InputError('bad')), 2);
+    // A command line used wrongly is an input error wherever it is classified, with its message unchanged.
+    const usage = describeFailure(new CliUsageError('unknown flag --x', 'usage: lbcheck run <target>'));
+    assert.deepEqual([usage.kind, usage.exitCode, usage.retry, usage.text], ['input', 2, false, 'unknown flag --x']);
     assert.equal(exitCodeFor(new ConfigError('bad')), 3);
     assert.equal(exitCodeFor(new SshUnreachableError('lb', 'ECONNREFUSED')), 3);
     assert.equal(exitCodeFor(new TypeError('x is undefined')), 70);
