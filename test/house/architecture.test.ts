@@ -25,8 +25,9 @@ const LAYERS: readonly (readonly string[])[] = [
   ['src/errors'],
   ['src/log'],
   ['src/runtime'], // settings, environment, Redis clients, argument parsing
-  ['src/remote'], // SSH sessions to the LBs, sudo
-  ['src/capture', 'src/probe'], // packets (pcap, tcpdump, the capture hubs); the client-side probes
+  // SSH to the LBs and what runs over it (sudo, tcpdump, helpers that share the capture filter); packets (pcap,
+  // the capture hubs); the client-side probes
+  ['src/remote', 'src/capture', 'src/probe'],
   ['src/checklist'], // the observation types and the LB's own view: what observe hands to decide
   ['src/inventory', 'src/policy', 'src/target'], // configuration, who may check what, what a check aims at
   ['src/checklist/decide'], // pure rules, one file per step: observation in, steps and diagnosis out
@@ -36,6 +37,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['src/ops'], // metrics, readiness, the ops HTTP server
   ['src/audit'], // the signed audit log
   ['src/commands', 'src/watch', 'src/pipeline'], // the chat grammar, watches, queues, state, intake, posting
+  ['src/alerts'], // alerts from monitoring that start checks through the intake (placed ahead of its merge)
   ['workers/probe', 'workers/bot'], // queue processors: the probe side (checks) and the bot side (posts, watches)
   ['src/cli'], // the lbcheck command line
   ['adapters'], // chat platforms, the lbcheck binary, the serve command
