@@ -9,7 +9,7 @@ import { runCli } from '../src/cli/main.js';
 const processCommands: CliCommand[] = [
   { ...START, oneShot: false, load: async () => (await import('./serve-command.js')).startMain },
   { ...SERVE, oneShot: false, load: async () => (await import('./serve-command.js')).serveMain },
-  { ...WORKER, oneShot: false, load: async () => (await import('../workers/probe/worker-command.js')).workerMain },
+  { ...WORKER, oneShot: false, load: async () => (await import('../src/cli/worker-command.js')).workerMain },
 ];
 
 runCli(process.argv.slice(2), [...coreCommands, ...processCommands]);

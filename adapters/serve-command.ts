@@ -20,7 +20,7 @@ import { connectBackend, type Backend } from '../src/pipeline/backend.js';
 import { readConfig, type RuntimeConfig } from '../src/runtime/env-config.js';
 import { Resources } from '../src/runtime/resources.js';
 import { untilSignal } from '../src/runtime/until-signal.js';
-import { stopGracefully } from '../workers/probe/worker-command.js';
+import { stopGracefully } from '../src/cli/worker-command.js';
 import { startCheckWorker } from '../workers/probe/worker-runtime.js';
 import { DEFAULT_METRICS_PORT, readOpsConfig, type OpsConfig } from '../src/ops/ops-config.js';
 import { describeOps } from '../src/ops/start-ops.js';

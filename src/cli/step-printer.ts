@@ -3,7 +3,7 @@
 // skipped steps and the diagnosis. Evidence is written per step when a folder
 // was given; otherwise the output says how to keep it instead of listing
 // files that exist nowhere.
-import { hostPort } from '../target/endpoint.js';
+import { hostPort } from '../model/endpoint-text.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CheckTarget } from '../target/check-target.js';

@@ -3,7 +3,7 @@
 // remote commands and the timings.
 import type { Packet } from '../capture/packet.js';
 import type { LadderExtras } from './ladder-evidence.js';
-import { formatEndpoint, hostPort } from '../target/endpoint.js';
+import { formatEndpoint, hostPort } from '../model/endpoint-text.js';
 import {
   analyzeFlows,
   clientFlowPackets,

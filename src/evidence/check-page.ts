@@ -5,9 +5,9 @@
 // No scripts, no external assets (the ladders are data: images, so an SVG can
 // run nothing), and every piece of text (much of it server-supplied: status
 // lines, headers, certificate names) is escaped: it is never markup.
-import { hostPort } from '../target/endpoint.js';
+import { hostPort } from '../model/endpoint-text.js';
 import type { Report, Step, Verdict } from '../model/report.js';
-import { diffReports } from '../messages/report-diff.js';
+import { diffReports } from '../checklist/decide/report-diff.js';
 
 export const CHECK_PAGE_NAME = 'check.html';
 

@@ -1,7 +1,7 @@
 // The one sentence on top of a decode and under a diagram: what the packets
 // show, in words ("3 SYNs forwarded to 198.18.3.11:8080 over 2.0 s, no
 // SYN-ACK"), so the reader need not count arrows.
-import { hostPort } from '../target/endpoint.js';
+import { hostPort } from '../model/endpoint-text.js';
 import type { Ladder, LadderColumn, LadderRow, LadderSides, MissingRow, PacketRow } from './ladder-types.js';
 
 export function formatSpan(us: number): string {

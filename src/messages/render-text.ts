@@ -1,7 +1,7 @@
 // Human output for the terminal (CLI and console): the same view model chat
 // renders (views.ts), drawn as text: the verdict line first, then the why and
 // the key facts, then the evidence with where it was saved.
-import { hostPort } from '../target/endpoint.js';
+import { hostPort } from '../model/endpoint-text.js';
 import type { Evidence } from '../model/evidence.js';
 import type { Report, Step } from '../model/report.js';
 import { finalView, stepView } from './views.js';

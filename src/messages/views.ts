@@ -2,7 +2,7 @@
 // how a platform draws it (terminal text, Block Kit, Adaptive Cards).
 import type { Report, Step, Verdict } from '../model/report.js';
 import type { EvidenceMeta } from '../model/jobs.js';
-import type { ReportDiff } from './report-diff.js';
+import type { ReportDiff } from '../checklist/decide/report-diff.js';
 
 export interface Fact {
   label: string;

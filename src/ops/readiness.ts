@@ -1,6 +1,6 @@
 // What /readyz asks: each probe says whether its dependency works and, when
 // not, what is wrong in words an operator can act on.
-import { hostPort } from '../target/endpoint.js';
+import { hostPort } from '../model/endpoint-text.js';
 import { connect } from 'node:net';
 import type { Inventory, InventoryLb } from '../inventory/inventory-types.js';
 

@@ -2,7 +2,7 @@
 // the poster decides order and exactly-once, the adapter only renders and
 // sends (and throws on platform errors, so the queue retries).
 import { createHash } from 'node:crypto';
-import type { ReportDiff } from '../messages/report-diff.js';
+import type { ReportDiff } from '../checklist/decide/report-diff.js';
 import type { Report, Step } from '../model/report.js';
 import type { CheckRecord, CheckRequest, EvidenceMeta, VantageGroup } from '../model/jobs.js';
 

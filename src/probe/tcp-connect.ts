@@ -1,6 +1,6 @@
 // The client side of step 1: a TCP connect from this machine (the vantage
 // point) with a source port we chose, so the LB capture can be matched to it.
-import { hostPort } from '../target/endpoint.js';
+import { hostPort } from '../model/endpoint-text.js';
 import { connect, createServer, type Socket } from 'node:net';
 
 export type ConnectOutcome = 'connected' | 'refused' | 'timeout' | 'unreachable';

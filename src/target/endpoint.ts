@@ -65,13 +65,6 @@ export function parseEndpoint(raw: string, what = 'address'): Endpoint {
   return { host, port: parsePort(portPart, `${what} port`), family };
 }
 
-/** "host:port", with an IPv6 address in brackets ("[2001:db8::10]:80"): every endpoint lbcheck prints. */
-export const hostPort = (host: string, port: number): string => formatEndpoint({ host, port });
-
-export function formatEndpoint(e: { host: string; port: number }): string {
-  return e.host.includes(':') ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
-}
-
 export interface SshTarget {
   user: string;
   host: string;

@@ -9,7 +9,8 @@ import type { LbAccess } from '../remote/lb-access.js';
 import { ConfigError, InputError } from '../errors.js';
 import type { Inventory, InventoryLb } from '../inventory/inventory-types.js';
 import { parseFingerprint, pinsFromKnownHosts } from '../remote/host-keys.js';
-import { formatEndpoint, parseEndpoint, parseSshUrl, type SshTarget } from './endpoint.js';
+import { parseEndpoint, parseSshUrl, type SshTarget } from './endpoint.js';
+import { formatEndpoint } from '../model/endpoint-text.js';
 
 export interface TargetRequest {
   target: string;

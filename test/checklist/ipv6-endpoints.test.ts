@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decideCheck } from '../../src/checklist/decide/decide-check.js';
-import { hostPort } from '../../src/target/endpoint.js';
+import { hostPort } from '../../src/model/endpoint-text.js';
 import { readFixture } from '../fixtures/fixture-files.js';
 
 const V6 = '2001:db8:19:30::10';

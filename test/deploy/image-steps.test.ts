@@ -89,7 +89,7 @@ describe("the image's runtime steps, in a fresh directory", { timeout: 600_000 }
 
   it('the worker and bot modules load, and ssh2 loads from the bundle and, without it, from the package', () => {
     const script = [
-      "await import('./dist/workers/probe/worker-command.js');",
+      "await import('./dist/src/cli/worker-command.js');",
       "await import('./dist/adapters/serve-command.js');",
       "const ssh = await import('./dist/src/remote/ssh2-client.js');",
       "console.log(ssh.loadSshClient().source, ssh.loadSshClient('/nonexistent/ssh2-client.cjs').source);",

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { diagnosisChanged, diffReports } from '../../src/messages/report-diff.js';
+import { diagnosisChanged, diffReports } from '../../src/checklist/decide/report-diff.js';
 import { finalView } from '../../src/messages/views.js';
 import type { Report } from '../../src/model/report.js';
 

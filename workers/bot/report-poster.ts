@@ -22,7 +22,7 @@ import { reportJobId, type ReportJob } from '../../src/model/jobs.js';
 import { recordPost } from '../../src/ops/metrics.js';
 import { triggerText } from '../../src/messages/alert-text.js';
 import { afterVantagePost, vantageOf, vantageWait } from './vantage-posting.js';
-import { diagnosisChanged, diffReports, type ReportDiff } from '../../src/messages/report-diff.js';
+import { diagnosisChanged, diffReports, type ReportDiff } from '../../src/checklist/decide/report-diff.js';
 import type { Report } from '../../src/model/report.js';
 
 /** The final report of an earlier check, kept with its record for re-runs to compare against. */

@@ -1,7 +1,7 @@
 // "Doctor House": one culprit from a fixed vocabulary, a paragraph a tired
 // human can act on naming the mechanism, the team to hand it to, and the
 // evidence that proves it. Pure: it reads decided steps only.
-import { hostPort } from '../../target/endpoint.js';
+import { hostPort } from '../../model/endpoint-text.js';
 import type { Diagnosis, MemberResult, ModeStep, ReachStep, ServersStep, Step } from '../../model/report.js';
 import { memberOk } from './step-servers.js';
 import { bodyCutShort } from '../../probe/http-body.js';

@@ -5,7 +5,7 @@
 //    before any SYN-ACK reaches the client;
 //  - L7 proxies answer the client's SYN themselves and open their own
 //    connection (new ISN) to a server, before or after the request arrives.
-import { hostPort } from '../../target/endpoint.js';
+import { hostPort } from '../../model/endpoint-text.js';
 import type { Packet } from '../../capture/packet.js';
 import { compareForwarded, isTlsRecord, streamBytes, type ForwardedRequest } from './forwarded-request.js';
 

@@ -1,7 +1,7 @@
 // Step 2: how does the LB handle the connection? L4 or L7 from the capture,
 // then what it does with the request, judged in the light of step 1's facts
 // (a later step never contradicts an earlier one).
-import { hostPort } from '../../target/endpoint.js';
+import { hostPort } from '../../model/endpoint-text.js';
 import type { Packet } from '../../capture/packet.js';
 import { httpRequest, type HttpExchange } from '../../probe/http-exchange.js';
 import { analyzeFlows, decideMode, type FlowAnalysis, type ModeDecision } from './flow-analysis.js';

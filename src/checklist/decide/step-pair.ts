@@ -3,7 +3,7 @@
 // VIP address. A failover, a split brain or a VIP held by no node is named for
 // what it is, never read as "the SYN did not reach the LB" (path-to-lb): a
 // wrong culprit sends the incident to the wrong team. Pure, like step-reach.ts.
-import { hostPort } from '../../target/endpoint.js';
+import { hostPort } from '../../model/endpoint-text.js';
 import type { ReachStep } from '../../model/report.js';
 import { findClientSyn } from './flow-analysis.js';
 import type { ReachObservation } from '../observation.js';

@@ -1,6 +1,6 @@
 // Step 1: does the connection reach the LB? Decided by matching the probe's
 // source port in the LB's capture, then by who answered the client.
-import { hostPort } from '../../target/endpoint.js';
+import { hostPort } from '../../model/endpoint-text.js';
 import type { Packet } from '../../capture/packet.js';
 import { blockedHere, blockedHereText } from './blocked-here.js';
 import { findClientSyn } from './flow-analysis.js';

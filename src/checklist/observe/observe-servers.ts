@@ -4,7 +4,7 @@
 // from the inventory is probed too. Observes only; step-servers.ts decides.
 import { probeDirect, probeFromLb } from '../../probe/member-probe.js';
 import type { SshSession } from '../../remote/ssh-session.js';
-import { formatEndpoint } from '../../target/endpoint.js';
+import { formatEndpoint } from '../../model/endpoint-text.js';
 import { isIP } from 'node:net';
 import { commandLine } from '../../remote/shell-quote.js';
 import { DEFAULT_CAPTURE_LIMITS, RemoteCapture } from '../../capture/remote-capture.js';

@@ -1,7 +1,7 @@
 // What changed between two checks of the same target (a re-run, a watch):
 // per step verdict changes, members whose codes changed, and the culprit
 // before and after. Pure: the poster hands it the previous report.
-import type { MemberResult, Report, Step } from '../model/report.js';
+import type { MemberResult, Report, Step } from '../../model/report.js';
 
 export interface ReportDiff {
   /** The check compared against. */

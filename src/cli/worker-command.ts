@@ -1,19 +1,19 @@
 // `lbcheck worker [--zone Z] [--concurrency N]`: a probe worker process. It
 // needs Redis and SSH reach to the LBs of its zone, nothing else.
-import { CliUsageError } from '../../src/errors.js';
-import { commandHelp, WORKER } from '../../src/cli/command-specs.js';
-import { parseArgs } from '../../src/runtime/parse-args.js';
-import { InventoryHolder } from '../../src/inventory/inventory-holder.js';
-import { loggerFromEnv, type Logger } from '../../src/log.js';
-import { safeRedisUrl } from '../../src/runtime/redis-url.js';
-import { ZONE } from '../../src/model/ids.js';
-import { connectBackend } from '../../src/pipeline/backend.js';
-import { readConfig } from '../../src/runtime/env-config.js';
-import { Resources } from '../../src/runtime/resources.js';
-import { untilSignal } from '../../src/runtime/until-signal.js';
-import { readOpsConfig } from '../../src/ops/ops-config.js';
-import { startCheckWorker, type RunningWorker } from './worker-runtime.js';
-import { startWorkerOps } from './worker-ops.js';
+import { CliUsageError } from '../errors.js';
+import { commandHelp, WORKER } from './command-specs.js';
+import { parseArgs } from '../runtime/parse-args.js';
+import { InventoryHolder } from '../inventory/inventory-holder.js';
+import { loggerFromEnv, type Logger } from '../log.js';
+import { safeRedisUrl } from '../runtime/redis-url.js';
+import { ZONE } from '../model/ids.js';
+import { connectBackend } from '../pipeline/backend.js';
+import { readConfig } from '../runtime/env-config.js';
+import { Resources } from '../runtime/resources.js';
+import { untilSignal } from '../runtime/until-signal.js';
+import { readOpsConfig } from '../ops/ops-config.js';
+import { startCheckWorker, type RunningWorker } from '../../workers/probe/worker-runtime.js';
+import { startWorkerOps } from '../../workers/probe/worker-ops.js';
 
 const USAGE = commandHelp(WORKER);
 
