@@ -47,13 +47,34 @@ export class SshAuthError extends LbcheckError {
 
 export class SshUnreachableError extends LbcheckError {
   override name = 'SshUnreachableError';
+  constructor(
+    target: string,
+    detail: string,
+    options?: { cause?: unknown },
+    said: { message: string; hint: string } = {
+      message: `cannot reach SSH on ${target} (${detail})`,
+      hint: "check the LB's management address and port, and that sshd runs and a firewall lets the worker in",
+    },
+  ) {
+    super('unreachable', said.message, said.hint, options);
+  }
+}
+
+/**
+ * The SSH connection worked, then went away during the check: the address and sshd were fine a moment ago, so
+ * "cannot reach" would send the reader to the wrong place. What it usually is: the path stopped passing the
+ * connection's packets (an MTU black hole drops the full-size ones), or the LB or its sshd restarted.
+ */
+export class SshConnectionLostError extends SshUnreachableError {
+  override name = 'SshConnectionLostError';
   constructor(target: string, detail: string, options?: { cause?: unknown }) {
-    super(
-      'unreachable',
-      `cannot reach SSH on ${target} (${detail})`,
-      "check the LB's management address and port, and that sshd runs and a firewall lets the worker in",
-      options,
-    );
+    super(target, detail, options, {
+      message: `the SSH connection to ${target} was lost during the check (${detail})`,
+      hint:
+        'the path between lbcheck and the LB stopped passing its packets (often full-size ones: an MTU black ' +
+        'hole), or the LB or its sshd restarted; check that path, or run lbcheck from a vantage point with a ' +
+        'clean path to the LB',
+    });
   }
 }
 

@@ -8,7 +8,13 @@ import type { Client, ClientChannel } from 'ssh2';
 import type { Preconnected } from './preconnect.js';
 import { verifyHostKey, type HostKeyPins, type HostKeyVerdict } from './host-keys.js';
 import { commandLine } from './shell-quote.js';
-import { HostKeyMismatchError, HostKeyUnknownError, SshAuthError, SshUnreachableError } from './ssh-errors.js';
+import {
+  HostKeyMismatchError,
+  HostKeyUnknownError,
+  SshAuthError,
+  SshConnectionLostError,
+  SshUnreachableError,
+} from './ssh-errors.js';
 import { WarmChannels, type ExitStatus, type OpenedExec } from './warm-channels.js';
 import { loadSshClient } from './ssh2-client.js';
 import { LbcheckError } from '../errors.js';
@@ -215,8 +221,11 @@ export class SshSession {
   /** An exec channel running command; its closing frees a slot on the server, so warming may go on. */
   private openExec(command: string): Promise<OpenedExec> {
     return new Promise((resolve, reject) => {
+      // This session was connected (open() resolved): a connection gone now was lost, not never reached.
       const unreachable = (err: Error): SshUnreachableError =>
-        new SshUnreachableError(this.target, `cannot open a channel: ${err.message}`, { cause: err });
+        this.closed || err.message === 'Not connected'
+          ? new SshConnectionLostError(this.target, `cannot open a channel: ${err.message}`, { cause: err })
+          : new SshUnreachableError(this.target, `cannot open a channel: ${err.message}`, { cause: err });
       // ssh2 throws at once ("Not connected") when the connection is already gone: the same typed error.
       try {
         this.execOn(command, resolve, (err) => reject(unreachable(err)));

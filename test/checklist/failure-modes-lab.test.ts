@@ -4,6 +4,7 @@
 // with other traffic used to turn healthy VIPs into "impostors".
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
+import { SshConnectionLostError } from '../../src/remote/ssh-errors.js';
 import { CaptureHubs } from '../../src/capture/capture-hubs.js';
 import { runCheck, type CheckOutcome } from '../../src/checklist/observe/run-check.js';
 import { SshSession } from '../../src/remote/ssh-session.js';
@@ -55,6 +56,11 @@ async function checkScenario(s: Scenario, captureHubs?: CaptureHubs): Promise<Ch
     assert.match((outcome as Error & { hint?: string }).hint ?? '', /path between lbcheck and the LB/);
     for (const s of sessions.values()) s.close();
     sessions.clear();
+    // A connection lost mid-check leaves its remote tcpdump to its own time bound (root's process cannot be
+    // stopped over a connection that is gone): the lab's own process is ended here, so the next scenario starts
+    // with none.
+    if (outcome instanceof SshConnectionLostError)
+      for (const p of lab.processes('lb').filter((x) => x.name === 'tcpdump')) process.kill(p.pid, 'SIGKILL');
     return undefined;
   }
   const { report, observation } = outcome;
