@@ -193,20 +193,27 @@ export const teamsSchema = z.object({
 });
 
 /** The ops port (metrics, health, queue dashboard); LBCHECK_LOG_LEVEL is checked where the log is made (src/log.ts). */
-export const opsSchema = z.object({
-  LBCHECK_METRICS_PORT: raw.transform((text, ctx): number | 'off' | undefined => {
+/** A port to listen on, unset when there is no listener by default; 0 is any free port. */
+function listenPort<Off extends string = never>(expected: string, off?: Off) {
+  return raw.transform((text, ctx): number | Off | undefined => {
     if (!given(text)) return undefined;
-    if (text === 'off') return 'off';
+    if (off !== undefined && text === off) return off;
     const n = /^\d+$/.test(text.trim()) ? Number(text) : Number.NaN;
     if (Number.isSafeInteger(n) && n <= 65535) return n;
-    ctx.addIssue({ code: 'custom', message: 'must be a port number (0: any free port) or off' });
+    ctx.addIssue({ code: 'custom', message: expected });
     return z.NEVER;
-  }),
-  LBCHECK_METRICS_HOST: matching(
-    '127.0.0.1',
-    /^[A-Za-z0-9.:-]{1,253}$/,
-    'must be an address or host name to listen on (e.g. 0.0.0.0)',
-  ),
+  });
+}
+
+const listenHost = matching(
+  '127.0.0.1',
+  /^[A-Za-z0-9.:-]{1,253}$/,
+  'must be an address or host name to listen on (e.g. 0.0.0.0)',
+);
+
+export const opsSchema = z.object({
+  LBCHECK_METRICS_PORT: listenPort('must be a port number (0: any free port) or off', 'off'),
+  LBCHECK_METRICS_HOST: listenHost,
   // Empty: no dashboard (it fails closed, unlike a signing key, so an unset shell variable is harmless).
   LBCHECK_ADMIN_TOKEN: secret(
     'LBCHECK_ADMIN_TOKEN',
@@ -219,18 +226,8 @@ export const opsSchema = z.object({
 /** The alert webhook receiver (src/alerts): off unless LBCHECK_ALERTS_PORT is set; never without a secret. */
 export const alertsSettingsSchema = z
   .object({
-    LBCHECK_ALERTS_PORT: raw.transform((text, ctx): number | undefined => {
-      if (!given(text)) return undefined;
-      const n = /^\d+$/.test(text.trim()) ? Number(text) : Number.NaN;
-      if (Number.isSafeInteger(n) && n <= 65535) return n;
-      ctx.addIssue({ code: 'custom', message: 'must be a port number (0: any free port) or unset (no receiver)' });
-      return z.NEVER;
-    }),
-    LBCHECK_ALERTS_HOST: matching(
-      '127.0.0.1',
-      /^[A-Za-z0-9.:-]{1,253}$/,
-      'must be an address or host name to listen on (e.g. 0.0.0.0)',
-    ),
+    LBCHECK_ALERTS_PORT: listenPort('must be a port number (0: any free port) or unset (no receiver)'),
+    LBCHECK_ALERTS_HOST: listenHost,
     LBCHECK_ALERTS_TOKEN: secret(
       'LBCHECK_ALERTS_TOKEN',
       32,
