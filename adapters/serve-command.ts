@@ -105,6 +105,7 @@ function anchorPeriodically(audit: AuditLog, log: Logger): () => Promise<void> {
   };
 }
 
+// eslint-disable-next-line max-lines-per-function -- to split (issue 30, docs/architecture.md)
 async function serve(args: string[], withWorker: boolean): Promise<number> {
   const spec = withWorker ? START : SERVE;
   const { positional } = parseArgs(args, spec.options, commandHelp(spec));

@@ -68,6 +68,7 @@ export interface RunningSlack {
 
 const { defaultProcessEventErrorHandler } = HTTPModuleFunctions;
 
+// eslint-disable-next-line max-lines-per-function -- to split (issue 30, docs/architecture.md)
 export async function startSlack(opts: SlackOptions): Promise<RunningSlack> {
   // Our queue retries posts with backoff and honours Retry-After; the client must not retry behind its back.
   const clientOptions = {

@@ -146,6 +146,7 @@ function parseWatch(rest: string[], prefix: string): ChatCommand {
 }
 
 /** Parses the text after the bot's name, e.g. "web-vip --all". */
+// eslint-disable-next-line complexity -- to split (issue 30, docs/architecture.md)
 export function parseCommand(text: string, prefix = '/lbcheck'): ChatCommand {
   if (text.length > MAX_COMMAND_LENGTH)
     throw new CommandSyntaxError(`the command is longer than ${MAX_COMMAND_LENGTH} characters`, usageOf(prefix, 0));

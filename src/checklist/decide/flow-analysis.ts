@@ -239,6 +239,7 @@ function failedDuringRequest(
   return out;
 }
 
+// eslint-disable-next-line complexity -- to split (issue 30, docs/architecture.md)
 export function analyzeFlows(packets: readonly Packet[], id: ProbeIdentity): FlowAnalysis {
   const clientSyn = findClientSyn(packets, id);
   if (!clientSyn?.ip || !clientSyn.tcp) return { serverSide: [], deciding: [] };

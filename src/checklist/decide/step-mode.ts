@@ -365,6 +365,7 @@ function kindWithoutProxiedFlow(analysis: FlowAnalysis | null, x: HttpExchange |
   return x?.behaviour === 'http-response' ? 'http' : null;
 }
 
+// eslint-disable-next-line max-lines-per-function, complexity -- to split (issue 30, docs/architecture.md)
 export function decideModeStep(
   target: ObservedTarget,
   reach: ModeContext['reach'],

@@ -217,6 +217,7 @@ function answerLostText(target: string, lost: NonNullable<ReachStep['answerLost'
   }
 }
 
+// eslint-disable-next-line max-lines-per-function, complexity -- to split (issue 30, docs/architecture.md)
 export function decideReach(vip: string, port: number, obs: ReachObservation): ReachDecision {
   const { connect } = obs;
   const target = `${hostPort(vip, port)}`;

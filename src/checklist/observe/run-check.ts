@@ -135,6 +135,7 @@ export function captureBoundSeconds(options: Pick<CheckOptions, 'connectTimeoutM
   return Math.ceil((options.connectTimeoutMs + options.silentMs) / 1000) + 10;
 }
 
+// eslint-disable-next-line max-lines-per-function, complexity -- to split (issue 30, docs/architecture.md)
 export async function runCheck(input: CheckTarget, options: CheckOptions, deps: CheckDeps = {}): Promise<CheckOutcome> {
   const target = withDefaults(input);
   const startedAt = new Date();
