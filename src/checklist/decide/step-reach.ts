@@ -217,152 +217,187 @@ function answerLostText(target: string, lost: NonNullable<ReachStep['answerLost'
   }
 }
 
-// eslint-disable-next-line max-lines-per-function, complexity -- to split (issue 30, docs/architecture.md)
-export function decideReach(vip: string, port: number, obs: ReachObservation): ReachDecision {
-  const { connect } = obs;
-  const target = `${hostPort(vip, port)}`;
-  const probe: Probe = { vip, port, connect };
-  const base = {
-    step: 1 as const,
-    name: 'reach' as const,
-    outcome: connect.outcome,
-    probe: { from: obs.probeFrom, sourcePort: connect.localPort },
-    ms: obs.ms,
-    ...(connect.errno ? { errno: connect.errno } : {}),
-  };
-  const local = answerSeenLocally(probe, obs.local);
-  const refused = connect.outcome === 'refused' || connect.outcome === 'unreachable';
-  const refusedBy: ReachStep['refusedBy'] | undefined = refused
-    ? local
-      ? local.kind === 'icmp'
-        ? 'icmp'
-        : 'tcp-reset'
-      : null
-    : undefined;
-  const withRefusal: Pick<ReachStep, 'refusedBy'> = refusedBy === undefined ? {} : { refusedBy };
-  const happened = outcomeText(connect);
-  const completeLocal = obs.local && !captureShortfall(obs.local) ? obs.local : null;
-  const lbSyn = obs.lb ? findClientSyn(obs.lb.packets, { vip, port, sourcePort: connect.localPort }) : undefined;
-  const blocked = lbSyn ? undefined : blockedHere(vip, port, connect, completeLocal);
-  if (blocked) {
-    return {
-      ...base,
-      ...withRefusal,
-      verdict: 'inconclusive',
-      lbSawSyn: obs.lb ? false : null,
-      answeredBy: 'none',
-      blockedHere: blocked,
-      summary: blockedHereText(target, vip, blocked, happened),
-      deciding: local ? [local.packet] : [],
-    };
-  }
+/** What every step-1 result shares, and the facts its branches are decided from. */
+interface ReachContext {
+  obs: ReachObservation;
+  probe: Probe;
+  /** "vip:port", as the summaries name it. */
+  target: string;
+  /** "the client connected after 12 ms", and so on. */
+  happened: string;
+  base: Pick<ReachStep, 'step' | 'name' | 'outcome' | 'probe' | 'ms' | 'errno'>;
+  /** How the refusal arrived, as this machine's capture shows it (absent when the connection was not refused). */
+  withRefusal: Pick<ReachStep, 'refusedBy'>;
+  /** The answer this machine's capture shows from the VIP (or an ICMP error about it). */
+  local: LocalAnswer | undefined;
+  /** This machine's capture when it lost nothing (null otherwise). */
+  completeLocal: CaptureView | null;
+}
 
-  if (obs.lb === null) {
-    return {
-      ...base,
-      ...withRefusal,
-      verdict: 'inconclusive',
-      lbSawSyn: null,
-      answeredBy: null,
-      summary: `No capture on the LB (no SSH access), so it is unknown whether the SYN reached it; ${happened}.`,
-      deciding: local ? [local.packet] : [],
-    };
-  }
-  const lbPackets = obs.lb.packets;
-  const syn = lbSyn;
-  if (syn) {
-    const lbAnswer = lbPackets.find(
-      (p) =>
-        p.ip?.src === vip &&
-        p.tcp?.srcPort === port &&
-        p.tcp.dstPort === connect.localPort &&
-        (p.tcp.flags.rst || p.tcp.flags.syn),
-    );
-    const lbRefused: Pick<ReachStep, 'refusedBy'> =
-      connect.outcome === 'refused' && lbAnswer?.tcp?.flags.rst ? { refusedBy: 'tcp-reset' } : withRefusal;
-    const answerLost =
-      connect.outcome === 'timeout' && lbAnswer?.tcp?.flags.syn ? answerFate(obs, probe, syn, lbAnswer) : undefined;
-    if (answerLost && lbAnswer) {
-      return {
-        ...base,
-        verdict: answerLost.fate === 'lost' ? 'fail' : 'inconclusive',
-        lbSawSyn: true,
-        answeredBy: 'lb',
-        answerLost,
-        summary: answerLostText(target, answerLost, happened),
-        deciding: [syn, lbAnswer],
-      };
-    }
-    const refusal =
-      connect.outcome === 'refused' ? ' The connection reached the LB; step 2 says why it was refused.' : '';
-    const loss = lostOnTheWay(obs, syn);
-    return {
-      ...base,
-      ...lbRefused,
-      verdict: loss ? 'warn' : 'pass',
+/** What differs between step 1's results; the result builder adds the rest, in the report's field order. */
+interface Conclusion extends Pick<ReachStep, 'verdict' | 'lbSawSyn' | 'answeredBy' | 'summary'> {
+  /** Default: the context's refusal. */
+  refusal?: Pick<ReachStep, 'refusedBy'>;
+  /** The finding's own fields, between answeredBy and summary. */
+  detail?: Pick<ReachStep, 'blockedHere' | 'answerLost' | 'lostBeforeLb' | 'captureGap' | 'answerFrom'>;
+  /** Default: the local answer's packet, when there is one. */
+  deciding?: Packet[];
+}
+
+function reachResult(ctx: ReachContext, c: Conclusion): ReachDecision {
+  return {
+    ...ctx.base,
+    ...(c.refusal ?? ctx.withRefusal),
+    verdict: c.verdict,
+    lbSawSyn: c.lbSawSyn,
+    answeredBy: c.answeredBy,
+    ...c.detail,
+    summary: c.summary,
+    deciding: c.deciding ?? (ctx.local ? [ctx.local.packet] : []),
+  };
+}
+
+function refusalSeen(connect: ConnectObservation, local: LocalAnswer | undefined): Pick<ReachStep, 'refusedBy'> {
+  if (connect.outcome !== 'refused' && connect.outcome !== 'unreachable') return {};
+  return { refusedBy: local ? (local.kind === 'icmp' ? 'icmp' : 'tcp-reset') : null };
+}
+
+function reachContext(vip: string, port: number, obs: ReachObservation): ReachContext {
+  const { connect } = obs;
+  const probe: Probe = { vip, port, connect };
+  const local = answerSeenLocally(probe, obs.local);
+  return {
+    obs,
+    probe,
+    target: `${hostPort(vip, port)}`,
+    happened: outcomeText(connect),
+    base: {
+      step: 1 as const,
+      name: 'reach' as const,
+      outcome: connect.outcome,
+      probe: { from: obs.probeFrom, sourcePort: connect.localPort },
+      ms: obs.ms,
+      ...(connect.errno ? { errno: connect.errno } : {}),
+    },
+    withRefusal: refusalSeen(connect, local),
+    local,
+    completeLocal: obs.local && !captureShortfall(obs.local) ? obs.local : null,
+  };
+}
+
+/** The LB's capture shows the probe's SYN: the path to the LB works; what came back decides the rest. */
+function lbSawTheSyn(ctx: ReachContext, lb: CaptureView, syn: Packet): ReachDecision {
+  const { probe, target, happened, obs } = ctx;
+  const { vip, port, connect } = probe;
+  const lbAnswer = lb.packets.find(
+    (p) =>
+      p.ip?.src === vip &&
+      p.tcp?.srcPort === port &&
+      p.tcp.dstPort === connect.localPort &&
+      (p.tcp.flags.rst || p.tcp.flags.syn),
+  );
+  const answerLost =
+    connect.outcome === 'timeout' && lbAnswer?.tcp?.flags.syn ? answerFate(obs, probe, syn, lbAnswer) : undefined;
+  if (answerLost && lbAnswer) {
+    return reachResult(ctx, {
+      verdict: answerLost.fate === 'lost' ? 'fail' : 'inconclusive',
       lbSawSyn: true,
-      answeredBy: lbAnswer ? 'lb' : 'none',
-      ...(loss ? { lostBeforeLb: loss } : {}),
-      summary:
-        `The LB saw the probe's SYN to ${target} (source port ${connect.localPort}); ${happened}.${refusal}` +
-        (loss ? lossText(loss) : ''),
-      deciding: [syn, ...(lbAnswer ? [lbAnswer] : [])],
-    };
+      answeredBy: 'lb',
+      detail: { answerLost },
+      summary: answerLostText(target, answerLost, happened),
+      deciding: [syn, lbAnswer],
+    });
   }
-  const shortfall = captureShortfall(obs.lb);
+  const refusal =
+    connect.outcome === 'refused' ? ' The connection reached the LB; step 2 says why it was refused.' : '';
+  const loss = lostOnTheWay(obs, syn);
+  return reachResult(ctx, {
+    refusal: connect.outcome === 'refused' && lbAnswer?.tcp?.flags.rst ? { refusedBy: 'tcp-reset' } : ctx.withRefusal,
+    verdict: loss ? 'warn' : 'pass',
+    lbSawSyn: true,
+    answeredBy: lbAnswer ? 'lb' : 'none',
+    ...(loss ? { detail: { lostBeforeLb: loss } } : {}),
+    summary:
+      `The LB saw the probe's SYN to ${target} (source port ${connect.localPort}); ${happened}.${refusal}` +
+      (loss ? lossText(loss) : ''),
+    deciding: [syn, ...(lbAnswer ? [lbAnswer] : [])],
+  });
+}
+
+/** What answered the client in the LB's place, in words. */
+function answererText(ctx: ReachContext): string {
+  const { local, obs } = ctx;
+  const { connect } = obs;
+  if (local) return local.detail;
+  if (connect.outcome === 'connected') return 'a completed handshake';
+  return obs.local
+    ? `an answer (${connect.errno ?? connect.outcome}) that this machine's capture does not show`
+    : `an answer (${connect.errno ?? connect.outcome}) whose sender could not be seen here (no local capture)`;
+}
+
+/** The LB's capture, complete or not, has no SYN from the probe. */
+function lbMissedTheSyn(ctx: ReachContext, lb: CaptureView): ReachDecision {
+  const { target, happened, local, obs } = ctx;
+  const shortfall = captureShortfall(lb);
   if (shortfall) {
-    return {
-      ...base,
-      ...withRefusal,
+    return reachResult(ctx, {
       verdict: 'inconclusive',
       lbSawSyn: null,
       answeredBy: null,
-      captureGap: shortfall,
+      detail: { captureGap: shortfall },
       summary: captureGapSummary(target, shortfall, happened),
-      deciding: local ? [local.packet] : [],
-    };
+    });
   }
-  if (connect.outcome === 'timeout') {
-    return {
-      ...base,
-      ...withRefusal,
+  if (obs.connect.outcome === 'timeout') {
+    return reachResult(ctx, {
       verdict: 'fail',
       lbSawSyn: false,
       answeredBy: 'none',
       summary:
         `The SYN to ${target} never reached the LB and nothing answered: ` +
         'traffic is dropped or misrouted before the LB (routing or a firewall).' +
-        (completeLocal ? '' : ' (Without a complete capture on this machine, its own firewall is not ruled out.)'),
+        (ctx.completeLocal ? '' : ' (Without a complete capture on this machine, its own firewall is not ruled out.)'),
       deciding: [],
-    };
+    });
   }
   if (local?.kind === 'icmp') {
-    return {
-      ...base,
-      ...withRefusal,
+    return reachResult(ctx, {
       verdict: 'fail',
       lbSawSyn: false,
       answeredBy: 'other',
-      answerFrom: local.from,
+      detail: { answerFrom: local.from },
       summary: `The SYN to ${target} never reached the LB: ${local.from} rejected it with ${local.detail} on the way.`,
-      deciding: [local.packet],
-    };
+    });
   }
-  const how = local
-    ? local.detail
-    : connect.outcome === 'connected'
-      ? 'a completed handshake'
-      : obs.local
-        ? `an answer (${connect.errno ?? connect.outcome}) that this machine's capture does not show`
-        : `an answer (${connect.errno ?? connect.outcome}) whose sender could not be seen here (no local capture)`;
-  return {
-    ...base,
-    ...withRefusal,
+  return reachResult(ctx, {
     verdict: 'fail',
     lbSawSyn: false,
     answeredBy: 'other',
-    ...(local ? { answerFrom: local.from } : {}),
-    summary: `The LB never saw the SYN to ${target}, yet the client got ${how}: ${ANSWERED_IN_LB_PLACE}`,
-    deciding: local ? [local.packet] : [],
-  };
+    ...(local ? { detail: { answerFrom: local.from } } : {}),
+    summary: `The LB never saw the SYN to ${target}, yet the client got ${answererText(ctx)}: ${ANSWERED_IN_LB_PLACE}`,
+  });
+}
+
+export function decideReach(vip: string, port: number, obs: ReachObservation): ReachDecision {
+  const ctx = reachContext(vip, port, obs);
+  const lbSyn = obs.lb ? findClientSyn(obs.lb.packets, { vip, port, sourcePort: obs.connect.localPort }) : undefined;
+  const blocked = lbSyn ? undefined : blockedHere(vip, port, obs.connect, ctx.completeLocal);
+  if (blocked) {
+    return reachResult(ctx, {
+      verdict: 'inconclusive',
+      lbSawSyn: obs.lb ? false : null,
+      answeredBy: 'none',
+      detail: { blockedHere: blocked },
+      summary: blockedHereText(ctx.target, vip, blocked, ctx.happened),
+    });
+  }
+  if (obs.lb === null) {
+    return reachResult(ctx, {
+      verdict: 'inconclusive',
+      lbSawSyn: null,
+      answeredBy: null,
+      summary: `No capture on the LB (no SSH access), so it is unknown whether the SYN reached it; ${ctx.happened}.`,
+    });
+  }
+  return lbSyn ? lbSawTheSyn(ctx, obs.lb, lbSyn) : lbMissedTheSyn(ctx, obs.lb);
 }
