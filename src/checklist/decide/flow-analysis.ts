@@ -239,56 +239,92 @@ function failedDuringRequest(
   return out;
 }
 
-// eslint-disable-next-line complexity -- to split (issue 30, docs/architecture.md)
-export function analyzeFlows(packets: readonly Packet[], id: ProbeIdentity): FlowAnalysis {
-  const clientSyn = findClientSyn(packets, id);
-  if (!clientSyn?.ip || !clientSyn.tcp) return { serverSide: [], deciding: [] };
-  const client = clientSyn.ip.src;
-  const clientFlow = packets.filter((p) => inClientFlow(p, id, client));
-  const vipAnswer = clientFlow.find((p) => p.ip?.src === id.vip && (p.tcp?.flags.syn || p.tcp?.flags.rst));
-  const clientData = clientFlow.filter((p) => p.ip?.src === client && (p.tcp?.payloadLength ?? 0) > 0);
-  const clientRequest = clientData[0];
-  const clientBytes = streamBytes(clientData);
-  const clientTls = isTlsRecord(clientBytes);
-  // What the proxy received in the clear: the wire bytes, or for TLS the plaintext the probe wrote.
-  const clientSent = clientTls ? (id.sent !== undefined ? Buffer.from(id.sent, 'latin1') : undefined) : clientBytes;
+/** The probe's own connection as the LB saw it, and what the client sent on it. */
+interface ClientSide {
+  /** The client's address as the LB sees it. */
+  client: string;
+  flow: Packet[];
+  vipAnswer: Packet | undefined;
+  request: Packet | undefined;
+  tls: boolean;
+  /** What the proxy received in the clear: the wire bytes, or for TLS the plaintext the probe wrote. */
+  sent: Buffer | undefined;
+}
+
+function clientSide(packets: readonly Packet[], id: ProbeIdentity, client: string): ClientSide {
+  const flow = packets.filter((p) => inClientFlow(p, id, client));
+  const data = flow.filter((p) => p.ip?.src === client && (p.tcp?.payloadLength ?? 0) > 0);
+  const bytes = streamBytes(data);
+  const tls = isTlsRecord(bytes);
+  return {
+    client,
+    flow,
+    vipAnswer: flow.find((p) => p.ip?.src === id.vip && (p.tcp?.flags.syn || p.tcp?.flags.rst)),
+    request: data[0],
+    tls,
+    sent: tls ? (id.sent !== undefined ? Buffer.from(id.sent, 'latin1') : undefined) : bytes,
+  };
+}
+
+/** Flows other than the client's that carry the probe's marker (the proxied request). */
+function markedFlows(packets: readonly Packet[], id: ProbeIdentity, client: string): Set<string> {
   const marked = new Set<string>();
   for (const p of packets) {
     if (!p.ip || !p.tcp || inClientFlow(p, id, client)) continue;
     if (p.tcp.payload.includes(id.marker)) marked.add(flowKey(p));
   }
+  return marked;
+}
 
-  const serverSide: ServerSideFlow[] = [];
+/** Connections the LB opened for the probe: its SYN passed on (same ISN), or a flow carrying the marker. */
+function tiedServerFlows(
+  packets: readonly Packet[],
+  id: ProbeIdentity,
+  clientSyn: Packet,
+  c: ClientSide,
+  marked: Set<string>,
+): ServerSideFlow[] {
+  const flows: ServerSideFlow[] = [];
   const seen = new Set<string>();
   for (const syn of packets) {
-    if (!syn.ip || !syn.tcp || !isSyn(syn) || syn.timeUs < clientSyn.timeUs || inClientFlow(syn, id, client)) continue;
+    if (!syn.ip || !syn.tcp || !isSyn(syn) || syn.timeUs < clientSyn.timeUs || inClientFlow(syn, id, c.client))
+      continue;
     // The client SYN itself, seen again on another interface before DNAT, is not a server-side flow.
     if (syn.ip.dst === id.vip && syn.tcp.dstPort === id.port) continue;
     const key = flowKey(syn);
-    if (seen.has(key) || (syn.tcp.seq !== clientSyn.tcp.seq && !marked.has(key))) continue;
+    if (seen.has(key) || (syn.tcp.seq !== clientSyn.tcp?.seq && !marked.has(key))) continue;
     seen.add(key);
-    serverSide.push(serverFlow(packets, syn, clientSyn, marked, clientSent));
+    flows.push(serverFlow(packets, syn, clientSyn, marked, c.sent));
   }
-  if (!serverSide.some((s) => s.carriesMarker || s.sameIsn) && clientRequest) {
-    serverSide.push(...failedDuringRequest(packets, clientFlow, clientRequest, clientSyn, id, client, marked));
+  return flows;
+}
+
+export function analyzeFlows(packets: readonly Packet[], id: ProbeIdentity): FlowAnalysis {
+  const clientSyn = findClientSyn(packets, id);
+  if (!clientSyn?.ip || !clientSyn.tcp) return { serverSide: [], deciding: [] };
+  const c = clientSide(packets, id, clientSyn.ip.src);
+  const marked = markedFlows(packets, id, c.client);
+  const serverSide = tiedServerFlows(packets, id, clientSyn, c, marked);
+  if (!serverSide.some((s) => s.carriesMarker || s.sameIsn) && c.request) {
+    serverSide.push(...failedDuringRequest(packets, c.flow, c.request, clientSyn, id, c.client, marked));
   }
-  const stalled = findStalledSegments(clientFlow, id.vip);
-  const passedOn = clientFlow.find((p) => p.direction === 'out' && isSyn(p) && p.tcp?.seq === clientSyn.tcp?.seq);
+  const stalled = findStalledSegments(c.flow, id.vip);
+  const passedOn = c.flow.find((p) => p.direction === 'out' && isSyn(p) && p.tcp?.seq === clientSyn.tcp?.seq);
   const deciding = [
     clientSyn,
     passedOn,
-    vipAnswer,
-    clientRequest,
+    c.vipAnswer,
+    c.request,
     stalled?.first,
     ...serverSide.flatMap((s) => [s.syn, s.request, s.response]),
   ]
     .filter((p): p is Packet => p !== undefined)
     .sort((a, b) => a.index - b.index);
-  const result: FlowAnalysis = { clientSyn, clientAddress: client, serverSide, deciding };
-  if (vipAnswer) result.vipAnswer = vipAnswer;
+  const result: FlowAnalysis = { clientSyn, clientAddress: c.client, serverSide, deciding };
+  if (c.vipAnswer) result.vipAnswer = c.vipAnswer;
   if (passedOn) result.passedOn = passedOn;
-  if (clientRequest) result.clientRequest = clientRequest;
-  if (clientRequest) result.clientTls = clientTls;
+  if (c.request) result.clientRequest = c.request;
+  if (c.request) result.clientTls = c.tls;
   if (stalled) result.stalled = stalled;
   return result;
 }
