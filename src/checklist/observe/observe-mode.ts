@@ -18,7 +18,7 @@ import { tcpConnect } from '../../probe/tcp-connect.js';
 import { upgradeToTls } from '../../probe/tls-upgrade.js';
 import type { SshSession } from '../../remote/ssh-session.js';
 import type { CheckOptions, ResolvedTarget } from '../../target/check-target.js';
-import { analyzeFlows, findClientSyn } from '../decide/flow-analysis.js';
+import { analyzeFlows, findClientSyn, type FlowAnalysis } from '../decide/flow-analysis.js';
 import type { ModeObservation, ReachObservation } from '../observation.js';
 import { lbView } from './observe-reach.js';
 
@@ -143,7 +143,48 @@ async function readIpForward(session: SshSession): Promise<string | undefined> {
   return r?.code === 0 && value !== undefined && /^\d$/.test(value) ? value : undefined;
 }
 
-// eslint-disable-next-line complexity -- to split (issue 30, docs/architecture.md)
+/**
+ * The follow-up probes the first answer calls for: a closed or reset connection that sent nothing may be a PROXY
+ * protocol frontend (resend with a v1 header); a stalled or cut-short reply may be an MTU black hole (does a reply
+ * that fits in one small packet pass?).
+ */
+async function followUps(
+  io: ModeIo,
+  x: HttpExchange | undefined,
+  lb: ModeObservation['lb'],
+  analysis: FlowAnalysis | null,
+): Promise<ModeObservation['reprobes']> {
+  const { target } = io;
+  const reprobes: ModeObservation['reprobes'] = {};
+  if (x && !target.tls && (x.behaviour === 'closed' || x.behaviour === 'reset') && x.bytes === 0) {
+    const v1 = await reprobe(io, { path: target.httpPath, preface: 'proxy-v1' });
+    if (v1) reprobes.proxyV1 = v1;
+  }
+  const suspectMtu = analysis?.stalled !== undefined || lb?.endedBy === 'unfinished';
+  // A body that stopped is the same suspicion, capture or not: does a reply that fits in one small packet pass?
+  const cut = x !== undefined && bodyCutShort(x.body);
+  if ((suspectMtu && x !== undefined && x.behaviour !== 'http-response') || cut) {
+    const head = await reprobe(io, { path: target.httpPath, method: 'HEAD' });
+    if (head) reprobes.head = head;
+  }
+  return reprobes;
+}
+
+/** Read-only facts from the LB, when nothing in the capture left it for the probe (is it forwarding at all?). */
+async function lbFacts(io: ModeIo, analysis: FlowAnalysis | null): Promise<ModeObservation['lbFacts']> {
+  const facts: ModeObservation['lbFacts'] = {};
+  const nothingLeft =
+    analysis?.clientSyn &&
+    !analysis.vipAnswer &&
+    analysis.serverSide.length === 0 &&
+    io.reach.connect.outcome !== 'connected';
+  if (nothingLeft && io.session) {
+    const ipForward = await readIpForward(io.session);
+    if (ipForward !== undefined) facts.ipForward = ipForward;
+  }
+  return facts;
+}
+
 export async function observeMode(io: ModeIo, marker: string): Promise<ModeObservation> {
   const started = performance.now();
   const { target, capture, reach } = io;
@@ -153,38 +194,17 @@ export async function observeMode(io: ModeIo, marker: string): Promise<ModeObser
   io.onSocket(undefined);
   const ended = capture ? await capture.stop() : undefined;
   const lb = capture && ended ? lbView(capture, ended) : null;
-  const obs: ModeObservation = {
-    ...(request ? { request } : {}),
-    ...got,
-    lb,
-    reprobes: {},
-    lbFacts: {},
-    ms: 0,
-  };
-  const x = got.exchange;
-  if (x && !target.tls && (x.behaviour === 'closed' || x.behaviour === 'reset') && x.bytes === 0) {
-    const v1 = await reprobe(io, { path: target.httpPath, preface: 'proxy-v1' });
-    if (v1) obs.reprobes.proxyV1 = v1;
-  }
   const analysis = lb
     ? analyzeFlows(lb.packets, { vip: target.vip, port: target.port, sourcePort: reach.connect.localPort, marker })
     : null;
-  const suspectMtu = analysis?.stalled !== undefined || lb?.endedBy === 'unfinished';
-  // A body that stopped is the same suspicion, capture or not: does a reply that fits in one small packet pass?
-  const cut = x !== undefined && bodyCutShort(x.body);
-  if ((suspectMtu && x !== undefined && x.behaviour !== 'http-response') || cut) {
-    const head = await reprobe(io, { path: target.httpPath, method: 'HEAD' });
-    if (head) obs.reprobes.head = head;
-  }
-  const nothingLeft =
-    analysis?.clientSyn &&
-    !analysis.vipAnswer &&
-    analysis.serverSide.length === 0 &&
-    reach.connect.outcome !== 'connected';
-  if (nothingLeft && io.session) {
-    const ipForward = await readIpForward(io.session);
-    if (ipForward !== undefined) obs.lbFacts.ipForward = ipForward;
-  }
-  obs.ms = Math.round(performance.now() - started);
-  return obs;
+  const reprobes = await followUps(io, got.exchange, lb, analysis);
+  const facts = await lbFacts(io, analysis);
+  return {
+    ...(request ? { request } : {}),
+    ...got,
+    lb,
+    reprobes,
+    lbFacts: facts,
+    ms: Math.round(performance.now() - started),
+  };
 }
