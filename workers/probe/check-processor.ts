@@ -2,7 +2,7 @@
 // and inventory stay here), waits for a capture slot on the LB, runs the
 // checklist and reports every step as its own job on the "reports" queue.
 import { hostname } from 'node:os';
-import type { CheckOptions } from '../../src/target/check-target.js';
+import type { CheckOptions, CheckTarget } from '../../src/target/check-target.js';
 import { refOf, type Evidence } from '../../src/model/evidence.js';
 import { CheckCancelledError, runCheck } from '../../src/checklist/observe/run-check.js';
 import { cleanupText, stoppedLaterText, type StopItem } from '../../src/checklist/observe/cancel-cleanup.js';
@@ -97,7 +97,102 @@ function refusedByPolicy(request: CheckRequest, inventory: Inventory | undefined
   return d.allowed ? undefined : `${refusalText(policy, d)} (checked again by the worker)`;
 }
 
-// eslint-disable-next-line max-lines-per-function -- to split (issue 30, docs/architecture.md)
+/** A check cancelled while queued, or that the policy refuses now: told to the channel, never started. */
+async function endedBeforeStart(request: CheckRequest, f: FailureContext): Promise<boolean> {
+  const { deps, checkId, report, log } = f;
+  const cancelledBy = await deps.state.cancelRequestedBy(checkId);
+  if (cancelledBy !== undefined) {
+    await deps.state.updateCheck(checkId, { status: 'cancelled' });
+    await report({ kind: 'cancelled', by: cancelledBy, seq: 1, stopped: cleanupText(undefined) });
+    return true;
+  }
+  const refused = refusedByPolicy(request, deps.inventory());
+  if (refused) {
+    await deps.state.updateCheck(checkId, { status: 'failed', error: refused });
+    await report({ kind: 'error', message: refused });
+    log.log('warn', 'check refused by the policy on the worker', { reason: refused, requester: request.requester.id });
+    return true;
+  }
+  return false;
+}
+
+/** Aborts the running check once someone asks to cancel it (polled: the request arrives through the state). */
+function pollForCancel(deps: CheckWorkerDeps, checkId: string, abort: AbortController): NodeJS.Timeout {
+  return setInterval(() => {
+    void deps.state.cancelRequestedBy(checkId).then(
+      (by) => by !== undefined && abort.abort(),
+      () => undefined,
+    );
+  }, deps.cancelPollMs ?? 200);
+}
+
+/**
+ * A capture slot on each LB the check captures on, pushed to `releases` as each is taken (so a cancel while
+ * waiting for the next still releases those already held). An HA group captures on every node: a slot on each,
+ * taken in name order so two checks never wait on each other.
+ */
+async function takeCaptureSlots(
+  deps: CheckWorkerDeps,
+  target: Pick<CheckTarget, 'lb' | 'lbNodes'>,
+  checkId: string,
+  signal: AbortSignal,
+  releases: (() => Promise<void>)[],
+): Promise<void> {
+  if (!target.lb) return;
+  const leaseMs = deps.connectTimeoutMs * 2 + deps.silentMs + 60_000;
+  const labels = [...new Set((target.lbNodes ?? [target.lb]).map((n) => n.label))].sort();
+  for (const label of labels)
+    releases.push(await captureSlot(deps, label, `${deps.worker}/${checkId}`, leaseMs, signal));
+}
+
+/** Each decided step: its evidence stored, the step recorded and reported (in order: runCheck awaits this). */
+function stepReporter(f: FailureContext): (step: Step, evidence: Evidence[]) => Promise<void> {
+  const { deps, checkId, log } = f;
+  return async (step, evidence) => {
+    const metas = await storeEvidence(deps, evidence);
+    await deps.state.addStep(checkId, {
+      step: step.step,
+      name: step.name,
+      verdict: step.verdict,
+      summary: step.summary,
+    });
+    await f.report({ kind: 'step', step, evidence: metas });
+    recordStep(step);
+    log.log('info', 'step reported', { step: step.step, verdict: step.verdict, ms: step.ms });
+  };
+}
+
+/** Resolves the target, takes the capture slots, runs the checklist and reports its steps and diagnosis. */
+async function runAndReport(
+  request: CheckRequest,
+  f: FailureContext,
+  signal: AbortSignal,
+  releases: (() => Promise<void>)[],
+): Promise<void> {
+  const { deps, checkId, log } = f;
+  const target = await resolveTarget({ target: request.target, members: request.members }, deps.inventory());
+  const options: CheckOptions = {
+    id: checkId,
+    all: request.all,
+    connectTimeoutMs: deps.connectTimeoutMs,
+    silentMs: deps.silentMs,
+    ...(deps.sourceAddress ? { sourceAddress: deps.sourceAddress } : {}),
+  };
+  await takeCaptureSlots(deps, target, checkId, signal, releases);
+  const outcome = await runCheck(target, options, {
+    session: (lb) => deps.sessions.get(lb),
+    signal,
+    localCapture: deps.localCapture,
+    ...(deps.captureHubs ? { captureHubs: deps.captureHubs } : {}),
+    onStep: stepReporter(f),
+  });
+  const d = outcome.report.diagnosis;
+  await deps.state.updateCheck(checkId, { status: 'done', culprit: d.culprit, diagnosis: d.summary });
+  await f.report({ kind: 'final', report: outcome.report });
+  recordDiagnosis(outcome.report, request.replyTo.platform, request.zone, request.requestedAt);
+  log.log('info', 'check done', { culprit: d.culprit });
+}
+
 export async function processCheck(request: CheckRequest, deps: CheckWorkerDeps, ctx: CheckJobContext): Promise<void> {
   const { attempt } = ctx;
   const malformed = checkJobProblem(request);
@@ -111,20 +206,8 @@ export async function processCheck(request: CheckRequest, deps: CheckWorkerDeps,
   let seq = 0;
   const report = (r: ReportPayload): Promise<void> =>
     deps.bus.addReport({ ...r, checkId, request, worker: deps.worker, seq: r.seq ?? ++seq });
-
-  const cancelledBy = await deps.state.cancelRequestedBy(checkId);
-  if (cancelledBy !== undefined) {
-    await deps.state.updateCheck(checkId, { status: 'cancelled' });
-    await report({ kind: 'cancelled', by: cancelledBy, seq: 1, stopped: cleanupText(undefined) });
-    return;
-  }
-  const refused = refusedByPolicy(request, deps.inventory());
-  if (refused) {
-    await deps.state.updateCheck(checkId, { status: 'failed', error: refused });
-    await report({ kind: 'error', message: refused });
-    log.log('warn', 'check refused by the policy on the worker', { reason: refused, requester: request.requester.id });
-    return;
-  }
+  const f: FailureContext = { deps, log, checkId, report };
+  if (await endedBeforeStart(request, f)) return;
   await deps.state.updateCheck(checkId, { status: 'running', worker: deps.worker });
   log.log('info', 'check started', {
     target: request.target,
@@ -134,69 +217,27 @@ export async function processCheck(request: CheckRequest, deps: CheckWorkerDeps,
   });
 
   const abort = new AbortController();
-  const poll = setInterval(() => {
-    void deps.state.cancelRequestedBy(checkId).then(
-      (by) => by !== undefined && abort.abort(),
-      () => undefined,
-    );
-  }, deps.cancelPollMs ?? 200);
-  let release: (() => Promise<void>) | undefined;
+  const poll = pollForCancel(deps, checkId, abort);
+  const releases: (() => Promise<void>)[] = [];
   try {
-    const target = await resolveTarget({ target: request.target, members: request.members }, deps.inventory());
-    const options: CheckOptions = {
-      id: checkId,
-      all: request.all,
-      connectTimeoutMs: deps.connectTimeoutMs,
-      silentMs: deps.silentMs,
-      ...(deps.sourceAddress ? { sourceAddress: deps.sourceAddress } : {}),
-    };
-    if (target.lb) {
-      const leaseMs = deps.connectTimeoutMs * 2 + deps.silentMs + 60_000;
-      // An HA group captures on every node: a slot on each, taken in name order so two checks never wait on each other.
-      const labels = [...new Set((target.lbNodes ?? [target.lb]).map((n) => n.label))].sort();
-      const releases: (() => Promise<void>)[] = [];
-      release = async () => {
-        for (const r of releases) await r();
-      };
-      for (const label of labels)
-        releases.push(await captureSlot(deps, label, `${deps.worker}/${checkId}`, leaseMs, abort.signal));
-    }
-    const outcome = await runCheck(target, options, {
-      session: (lb) => deps.sessions.get(lb),
-      signal: abort.signal,
-      localCapture: deps.localCapture,
-      ...(deps.captureHubs ? { captureHubs: deps.captureHubs } : {}),
-      onStep: async (step: Step, evidence: Evidence[]) => {
-        const metas = await storeEvidence(deps, evidence);
-        await deps.state.addStep(checkId, {
-          step: step.step,
-          name: step.name,
-          verdict: step.verdict,
-          summary: step.summary,
-        });
-        await report({ kind: 'step', step, evidence: metas });
-        recordStep(step);
-        log.log('info', 'step reported', { step: step.step, verdict: step.verdict, ms: step.ms });
-      },
-    });
-    const d = outcome.report.diagnosis;
-    await deps.state.updateCheck(checkId, { status: 'done', culprit: d.culprit, diagnosis: d.summary });
-    await report({ kind: 'final', report: outcome.report });
-    recordDiagnosis(outcome.report, request.replyTo.platform, request.zone, request.requestedAt);
-    log.log('info', 'check done', { culprit: d.culprit });
+    await runAndReport(request, f, abort.signal, releases);
   } catch (err) {
     if (err instanceof CheckCancelledError) {
-      await reportCancelled(err, { deps, log, checkId, report });
+      await reportCancelled(err, f);
       return;
     }
-    await reportFailure(err, ctx, { deps, log, checkId, report });
+    await reportFailure(err, ctx, f);
   } finally {
     clearInterval(poll);
     // The slot's lease expires by itself; a failed release (Redis away) only holds it until then, but is logged.
-    await release?.().catch((err: unknown) =>
+    await releaseAll(releases).catch((err: unknown) =>
       log.log('warn', 'could not release the capture slot; its lease expires by itself', errorFields(err)),
     );
   }
+}
+
+async function releaseAll(releases: readonly (() => Promise<void>)[]): Promise<void> {
+  for (const r of releases) await r();
 }
 
 /** How long a follow-up waits for what was still stopping: past this, the remote `timeout` bound ends it. */
