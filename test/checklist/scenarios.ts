@@ -473,6 +473,28 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    // A TCP proxy (HAProxy mode tcp, no health checks) with every member down: no connection carries the request,
+    // yet the LB's connection to a member the moment it accepted the client shows the kind. This read "Layer 7
+    // proxy" with no kind, as if it could be an HTTP one.
+    name: 'tcp-proxy-members-down',
+    vip: 'haproxy-tcp',
+    fault: async (lab) => {
+      await lab.faults.haproxyChecksOff('tcp');
+      await lab.faults.allServersDown();
+    },
+    expect: {
+      verdicts: '1:pass 2:warn 3:fail',
+      culprit: 'servers',
+      also: (r) => {
+        const mode = r.steps.find((s) => s.step === 2);
+        assert.ok(mode?.step === 2);
+        assert.equal(mode.mode, 'L7');
+        assert.equal(mode.proxyKind, 'tcp');
+        assert.match(mode.summary, /Layer 7 tcp proxy: .*before the client sent a byte, opened its own connection/);
+      },
+    },
+  },
+  {
     name: 'view-haproxy-agrees',
     vip: 'haproxy-http',
     view: true,

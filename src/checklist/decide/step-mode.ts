@@ -6,6 +6,7 @@ import type { Packet } from '../../capture/packet.js';
 import { httpRequest, type HttpExchange } from '../../probe/http-exchange.js';
 import { analyzeFlows, decideMode, type FlowAnalysis, type ModeDecision } from './flow-analysis.js';
 import { fingerprintProxy } from './fingerprint.js';
+import { connectedBeforeRequest } from './early-connect.js';
 import type { ModeObservation, ObservedTarget } from '../observation.js';
 import type { Behaviour, ModeFinding, ModeStep, ReachStep, Verdict } from '../../model/report.js';
 import { judgeTls } from './tls-judgement.js';
@@ -381,10 +382,46 @@ function analyseCapture(
         ...sent,
       })
     : null;
-  const decision: ModeDecision = analysis ? decideMode(analysis) : { mode: 'unknown', reason: 'no LB capture' };
+  const decided: ModeDecision = analysis ? decideMode(analysis) : { mode: 'unknown', reason: 'no LB capture' };
+  const early = obs.lb && analysis ? earlyConnectDecision(obs.lb.packets, analysis, decided, target) : undefined;
+  const decision = early?.decision ?? decided;
   const proxyKind =
     decision.mode === 'L7' ? (decision.proxyKind ?? kindWithoutProxiedFlow(analysis, obs.exchange)) : null;
-  return { analysis, decision, proxyKind };
+  // The early connection decided the kind: it belongs with the packets that decided.
+  const withEarly =
+    analysis && early
+      ? { ...analysis, deciding: [...analysis.deciding, early.syn].sort((p, q) => p.index - q.index) }
+      : analysis;
+  return { analysis: withEarly, decision, proxyKind };
+}
+
+/**
+ * A proxy whose kind its proxied flow left open (none carried the request: every member refused or silent) that
+ * connected to a member before the client sent a byte is a TCP proxy: an HTTP proxy cannot know where to connect
+ * before it reads a request.
+ */
+function earlyConnectDecision(
+  packets: readonly Packet[],
+  analysis: FlowAnalysis,
+  decided: ModeDecision,
+  target: ObservedTarget,
+): { decision: ModeDecision; syn: Packet } | undefined {
+  if (decided.mode !== 'L7' || decided.proxyKind !== null) return undefined;
+  const members = target.members.map((m) => ({ address: m.host, port: m.port }));
+  const early = connectedBeforeRequest(packets, analysis, members);
+  if (!early) return undefined;
+  const fate = { refused: 'which refused it', unanswered: 'which never answered', answered: 'which answered' };
+  return {
+    syn: early.syn,
+    decision: {
+      mode: 'L7',
+      proxyKind: 'tcp',
+      reason:
+        `the LB answered the client's SYN itself and, ${early.afterAcceptMs} ms after accepting the connection ` +
+        `and before the client sent a byte, opened its own connection to ${hostPort(early.address, early.port)}, ` +
+        `${fate[early.fate]} (a TCP proxy: an HTTP proxy cannot choose a server before it reads a request)`,
+    },
+  };
 }
 
 function serverSideOf(analysis: FlowAnalysis | null): ModeStep['serverSide'] {
