@@ -3,6 +3,7 @@
 // (`show stat`), the iptables DNAT rules for the VIP (`iptables-save -t nat`)
 // and nginx's upstream for the VIP's server block (`nginx -T`; open-source
 // nginx has no health view). Step 3 sets it beside the probes.
+import { isIPv6 } from 'node:net';
 import { HELPER_PROTOCOL, VIEW_HELPER } from '../remote/lb-helpers.js';
 import { helperRefusal, privileged, sudoRefusal } from '../remote/sudo.js';
 
@@ -153,14 +154,43 @@ export function parseIptablesDnat(text: string, vip: string, port: number): { po
   return { pool, snat };
 }
 
+/** An address as one spelling: IPv6 lower-case and compressed (`2001:DB8:0::10` is `2001:db8::10`). */
+function canonicalHost(host: string): string {
+  const bare = host.replace(/^\[(.*)\]$/, '$1');
+  return isIPv6(bare) ? new URL(`http://[${bare}]/`).hostname.slice(1, -1) : bare.toLowerCase();
+}
+
+/**
+ * Whether an nginx `listen` line takes connections to vip:port. Its address forms: `80` and `*:80` (every IPv4
+ * address), `10.0.0.1:80`, `[2001:db8::10]:80`, `[::]:80` (every IPv6 address, and IPv4 too with
+ * `ipv6only=off`), and an address without a port (80).
+ */
+export function nginxListens(line: string, vip: string, port: number): boolean {
+  const [spec = '', ...params] = line.trim().split(/\s+/);
+  if (spec.startsWith('unix:')) return false;
+  const m = /^(?:(\[[^\]]+\]|[^:[\]]+):)?(\d+)$/.exec(spec) ?? /^(\[[^\]]+\]|[^:[\]]+)()$/.exec(spec);
+  if (!m) return false;
+  const listenPort = m[2] ? Number(m[2]) : 80;
+  if (listenPort !== port) return false;
+  const host = m[1] === undefined || m[1] === '*' ? '0.0.0.0' : canonicalHost(m[1]);
+  const v6 = isIPv6(vip);
+  if (host === '0.0.0.0') return !v6;
+  if (host === '::') return v6 || params.includes('ipv6only=off');
+  return host === canonicalHost(vip);
+}
+
+/** An upstream `server` address as lbcheck prints endpoints: an IPv6 one canonical, in brackets. */
+function upstreamAddress(a: string): string {
+  const v6 = /^\[([^\]]+)\](:\d+)?$/.exec(a);
+  return v6 ? `[${canonicalHost(v6[1] ?? '')}]${v6[2] ?? ''}` : a;
+}
+
 /** nginx -T: the upstream servers behind the server block that listens on vip:port. */
 export function parseNginxUpstream(text: string, vip: string, port: number): ViewedMember[] {
   const conf = text.replace(/#[^\n]*/g, '');
   const servers = [...conf.matchAll(/server\s*\{([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}/g)].map((m) => m[1] ?? '');
   const listening = servers.find((body) =>
-    [...body.matchAll(/listen\s+([^;\s]+)[^;]*;/g)].some(
-      (l) => l[1] === `${vip}:${port}` || (l[1] === String(port) && port !== 0),
-    ),
+    [...body.matchAll(/listen\s+([^;]+);/g)].some((l) => nginxListens(l[1] ?? '', vip, port)),
   );
   if (!listening) throw new Error(`no nginx server block listens on ${vip}:${port}`);
   const upstreamName = /proxy_pass\s+https?:\/\/([^/;\s]+)/.exec(listening)?.[1];
@@ -169,7 +199,9 @@ export function parseNginxUpstream(text: string, vip: string, port: number): Vie
     `upstream\\s+${upstreamName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*\\{([^}]*)\\}`,
   ).exec(conf);
   if (!upstream) return [{ address: upstreamName }];
-  return [...(upstream[1] ?? '').matchAll(/server\s+([^;\s]+)[^;]*;/g)].map((m) => ({ address: m[1] ?? '' }));
+  return [...(upstream[1] ?? '').matchAll(/server\s+([^;\s]+)[^;]*;/g)].map((m) => ({
+    address: upstreamAddress(m[1] ?? ''),
+  }));
 }
 
 /** Reads and parses the view; a failure becomes the view's `error`, never the check's. */

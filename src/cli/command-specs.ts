@@ -96,6 +96,11 @@ export const RUN: CommandSpec = {
     },
     { name: 'tls', help: 'the VIP speaks TLS (default for port 443)' },
     { name: 'sni', value: 'NAME', help: 'TLS server name to send' },
+    {
+      name: 'ca-file',
+      value: 'FILE',
+      help: "TLS: the CAs the VIP's clients trust, a PEM bundle (default: the system's CA store)",
+    },
     { name: 'protocol', value: 'http|tcp', help: 'service protocol (default http)' },
     { name: 'capture-interface', value: 'IFACE', help: 'capture interface on the LB (default any)' },
     {

@@ -58,6 +58,7 @@ export async function runMain(args: string[]): Promise<number> {
       ...(one('host-key') ? { hostKey: one('host-key') } : {}),
       ...(p.bools.has('tls') ? { tls: true } : {}),
       ...(one('sni') ? { sni: one('sni') } : {}),
+      ...(one('ca-file') ? { caFile: one('ca-file') } : {}),
       ...(protocol ? { protocol } : {}),
       ...(one('capture-interface') ? { captureInterface: one('capture-interface') } : {}),
       ...(p.bools.has('sudo') ? { sudo: true } : {}),

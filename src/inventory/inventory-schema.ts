@@ -88,6 +88,9 @@ const vipFields = {
     .describe('http (default) or tcp'),
   tls: flag('tls').nullish().describe('TLS VIP (port 443 implies it unless tls: false)'),
   sni: text(SNI, 'a host name (letters, digits, dot, dash, underscore)').nullish().describe('TLS server name'),
+  caFile: text()
+    .nullish()
+    .describe("TLS: a PEM bundle of the CAs this VIP's clients trust (default: the system's CA store)"),
   // Names are checked against loadBalancers and lbGroups by lb-groups.ts (with their lines), not here.
   lb: z
     .union([scalarText, z.array(scalarText)], { error: 'lb must be a load balancer name or a list of names' })

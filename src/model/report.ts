@@ -100,6 +100,15 @@ export interface ModeStep extends StepBase {
   stalledSegments?: { segments: number; sends: number; largest: number; spanMs: number; smallReplyOk: boolean };
 }
 
+/** Whether the certificate's chain verifies against the CAs clients are taken to trust (the name is judged apart). */
+export interface TlsTrust {
+  authorized: boolean;
+  /** OpenSSL's reason when it does not (e.g. DEPTH_ZERO_SELF_SIGNED_CERT, UNABLE_TO_VERIFY_LEAF_SIGNATURE). */
+  error?: string;
+  /** Which CAs: the CA bundle the inventory (caFile) or --ca-file named, else the system's. */
+  store: string;
+}
+
 export interface TlsFacts {
   subject: string;
   issuer: string;
@@ -109,6 +118,8 @@ export interface TlsFacts {
   names?: string[];
   protocol: string;
   sni: string;
+  /** Absent in reports from before it was recorded. */
+  trust?: TlsTrust;
 }
 
 export type ModeFinding =
@@ -123,6 +134,7 @@ export type ModeFinding =
   | 'tls-not-yet-valid'
   | 'tls-name-mismatch'
   | 'tls-expires-soon'
+  | 'tls-untrusted'
   | 'mtu-black-hole'
   | 'capture-stalled'
   | 'proxy-protocol-expected'

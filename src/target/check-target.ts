@@ -16,6 +16,8 @@ export interface CheckTarget {
   protocol: 'http' | 'tcp';
   tls: boolean;
   sni?: string;
+  /** TLS: a PEM bundle of the CAs the VIP's clients trust; the system's store when absent. */
+  caFile?: string;
   members: PoolMemberTarget[];
   lb?: LbAccess;
   /**

@@ -21,6 +21,8 @@ export interface TargetRequest {
   hostKey?: string;
   tls?: boolean;
   sni?: string;
+  /** --ca-file: the CAs the VIP's clients trust (overrides the inventory's caFile). */
+  caFile?: string;
   protocol?: 'http' | 'tcp';
   captureInterface?: string;
   /** --sudo with --lb: the account is not root (privileged commands through `sudo -n`). */
@@ -182,6 +184,8 @@ export async function resolveTarget(req: TargetRequest, inventory: Inventory | u
   if (vip.name) target.name = vip.name;
   const sni = req.sni ?? entry?.sni ?? (/^[\d.:]+$/.test(vip.address) ? undefined : vip.address);
   if (sni) target.sni = sni;
+  const caFile = req.caFile ?? entry?.caFile;
+  if (caFile) target.caFile = caFile;
   if (lb) target.lb = lb;
   if (lbNodes) target.lbNodes = lbNodes;
   if (lbNodes && entry?.activeActive) target.activeActive = true;

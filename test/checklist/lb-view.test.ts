@@ -9,6 +9,7 @@ import {
   parseHaproxyView,
   parseIptablesDnat,
   parseNginxUpstream,
+  nginxListens,
   parseView,
   viewCommand,
 } from '../../src/checklist/lb-view.js';
@@ -120,6 +121,40 @@ describe('the LB view parsers', () => {
       { address: '10.0.0.12:8080' },
     ]);
     assert.throws(() => parseNginxUpstream(conf, '10.1.0.9', 80), /no nginx server block listens on 10\.1\.0\.9:80/);
+  });
+
+  it('nginx -T: IPv6 listen lines and wildcards pick the server block of an IPv6 VIP', () => {
+    const conf = [
+      'http {',
+      '  upstream v4 { server 10.0.0.11:8080; }',
+      '  upstream v6 { server [2001:DB8:19:30:0:0:0:11]:8080; server [2001:db8:19:30::12]:8080 backup; }',
+      '  upstream any6 { server 10.0.0.21:8080; }',
+      '  server { listen 80; location / { proxy_pass http://v4; } }',
+      '  server { listen [2001:db8:19:30::10]:80 ssl; location / { proxy_pass http://v6; } }',
+      '  server { listen [::]:8443 ipv6only=off; location / { proxy_pass http://any6; } }',
+      '}',
+    ].join('\n');
+    const v6 = [{ address: '[2001:db8:19:30::11]:8080' }, { address: '[2001:db8:19:30::12]:8080' }];
+    assert.deepEqual(parseNginxUpstream(conf, '2001:db8:19:30::10', 80), v6);
+    // Another spelling of the same address is the same address.
+    assert.deepEqual(parseNginxUpstream(conf, '2001:0db8:19:30:0::10', 80), v6);
+    assert.deepEqual(parseNginxUpstream(conf, '10.1.0.3', 80), [{ address: '10.0.0.11:8080' }]);
+    // `listen 80` is IPv4 only; `[::]` with ipv6only=off takes IPv4 too.
+    assert.throws(() => parseNginxUpstream(conf, '2001:db8:19:30::99', 80), /no nginx server block listens/);
+    assert.deepEqual(parseNginxUpstream(conf, '2001:db8:19:30::99', 8443), [{ address: '10.0.0.21:8080' }]);
+    assert.deepEqual(parseNginxUpstream(conf, '10.1.0.3', 8443), [{ address: '10.0.0.21:8080' }]);
+  });
+
+  it('nginx listen forms: port only, *:port, address only, [::]', () => {
+    assert.equal(nginxListens('80', '10.0.0.1', 80), true);
+    assert.equal(nginxListens('*:80 default_server', '10.0.0.1', 80), true);
+    assert.equal(nginxListens('10.0.0.1', '10.0.0.1', 80), true);
+    assert.equal(nginxListens('10.0.0.1', '10.0.0.1', 8080), false);
+    assert.equal(nginxListens('[::]:80', '10.0.0.1', 80), false);
+    assert.equal(nginxListens('[::]:80', 'fd00::1', 80), true);
+    assert.equal(nginxListens('[fd00::1]', 'fd00::1', 80), true);
+    assert.equal(nginxListens('[fd00::2]:80', 'fd00::1', 80), false);
+    assert.equal(nginxListens('unix:/run/nginx.sock', '10.0.0.1', 80), false);
   });
 
   it('a view that cannot be read is an error on the view, never on the check', () => {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import type { CheckOptions, CheckTarget } from '../../src/target/check-target.js';
 import type { Culprit, Report } from '../../src/model/report.js';
-import { LAB_TLS_NAME, type Lab, type VipKind } from '../lab/lab.js';
+import { LAB_TLS_NAME, labFiles, type Lab, type VipKind } from '../lab/lab.js';
 import { checkOptions, labTarget, standbyLbAccess, sudoLbAccess } from './lab-target.js';
 import { ESTATE_SCENARIOS } from './estate-scenarios.js';
 
@@ -56,6 +56,8 @@ export interface Scenario {
    * matching this is an acceptable outcome (it names the path, and blames nobody).
    */
   acceptsError?: RegExp;
+  /** tls: check without the lab CA's certificate (caFile), so the VIP's issuer is one the system does not trust. */
+  noCaFile?: boolean;
   /** Check options beyond the lab's defaults (e.g. a connect timeout that leaves room for a SYN retransmission). */
   options?: Partial<CheckOptions>;
   expect: Expectation;
@@ -78,6 +80,7 @@ export function scenarioTarget(lab: Lab, s: Scenario): CheckTarget {
       port: lab.tlsVip.port,
       tls: true,
       sni: LAB_TLS_NAME,
+      ...(s.noCaFile ? {} : { caFile: labFiles(lab).tlsCa }),
     };
   }
   if (s.vip === 'dsr') {
@@ -122,7 +125,43 @@ export const SCENARIOS: Scenario[] = [
       also: (r) => {
         const mode = r.steps.find((s) => s.step === 2);
         if (mode?.name !== 'mode' || mode.tls?.subject !== LAB_TLS_NAME) throw new Error('no TLS facts');
+        // Verified against the lab CA the check was given: the healthy certificate is trusted.
+        assert.equal(mode.tls.trust?.authorized, true, JSON.stringify(mode.tls.trust));
+        assert.match(mode.tls.trust.store, /^the CA bundle .*lab-ca\/ca\.crt$/);
       },
+    },
+  },
+  {
+    // The same healthy VIP checked without its CA: the system's store does not hold the lab CA. This passed
+    // silently; clients that verify certificates refuse it.
+    name: 'tls-untrusted',
+    vip: 'tls',
+    noCaFile: true,
+    expect: {
+      verdicts: '1:pass 2:warn 3:pass',
+      culprit: 'none',
+      finding: 'tls-untrusted',
+      modeFinding: 'tls-untrusted',
+      says: [/Untrusted issuer: .*"lbcheck lab root CA", which the system's CA store/, /--ca-file/],
+      also: (r) => {
+        const mode = r.steps.find((s) => s.step === 2);
+        assert.ok(mode?.step === 2);
+        assert.equal(mode.tls?.trust?.authorized, false);
+        assert.match(mode.tls.trust.error ?? '', /UNABLE_TO_(VERIFY_LEAF_SIGNATURE|GET_ISSUER_CERT_LOCALLY)/);
+      },
+    },
+  },
+  {
+    // A self-signed certificate, checked with the lab CA given: trusted by nobody.
+    name: 'tls-self-signed',
+    vip: 'tls',
+    fault: (lab) => lab.faults.tlsCertificate('self-signed'),
+    expect: {
+      verdicts: '1:pass 2:warn 3:pass',
+      culprit: 'none',
+      finding: 'tls-untrusted',
+      modeFinding: 'tls-untrusted',
+      says: [/Untrusted issuer: .*the certificate is self-signed; DEPTH_ZERO_SELF_SIGNED_CERT/],
     },
   },
   {
@@ -470,6 +509,28 @@ export const SCENARIOS: Scenario[] = [
       finding: 'servers-refuse',
       says: [/still forwards clients/, /no health check/],
       neverSays: [/LB is fine/],
+    },
+  },
+  {
+    // A TCP proxy (HAProxy mode tcp, no health checks) with every member down: no connection carries the request,
+    // yet the LB's connection to a member the moment it accepted the client shows the kind. This read "Layer 7
+    // proxy" with no kind, as if it could be an HTTP one.
+    name: 'tcp-proxy-members-down',
+    vip: 'haproxy-tcp',
+    fault: async (lab) => {
+      await lab.faults.haproxyChecksOff('tcp');
+      await lab.faults.allServersDown();
+    },
+    expect: {
+      verdicts: '1:pass 2:warn 3:fail',
+      culprit: 'servers',
+      also: (r) => {
+        const mode = r.steps.find((s) => s.step === 2);
+        assert.ok(mode?.step === 2);
+        assert.equal(mode.mode, 'L7');
+        assert.equal(mode.proxyKind, 'tcp');
+        assert.match(mode.summary, /Layer 7 tcp proxy: .*before the client sent a byte, opened its own connection/);
+      },
     },
   },
   {

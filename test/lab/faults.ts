@@ -529,6 +529,19 @@ export class LabFaults {
     );
   }
 
+  /**
+   * HAProxy's backend of that mode without health checks: it keeps sending clients to members that are down (a
+   * TCP proxy then connects to one the moment it accepts a client, and is refused).
+   */
+  haproxyChecksOff(mode: 'http' | 'tcp'): Promise<Undo> {
+    return this.rewriteConfig(
+      `haproxy-checks-off:${mode}`,
+      labFiles(this.lab).haproxy[mode],
+      `haproxy-${mode}`,
+      (cfg) => cfg.replace(/ check inter \S+ fall \d+ rise \d+/g, ''),
+    );
+  }
+
   /** The LB's pool points at another port than the inventory lists (pool drift); nothing listens there. */
   poolDrift(port = 9090, kind: 'nginx' | 'haproxy-http' = 'nginx'): Promise<Undo> {
     if (kind === 'haproxy-http') {

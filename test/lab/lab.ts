@@ -18,7 +18,7 @@ import {
   nginxConfig,
   type PoolMember,
 } from './lb-configs.js';
-import { selfSignedPem } from './certs.js';
+import { labCaPem } from './certs.js';
 import { httpGet } from './lab-probes.js';
 import { labPreflight } from './preflight.js';
 import { startInNamespace, waitForListen, type LabProcess } from './processes.js';
@@ -237,6 +237,8 @@ export function labFiles(lab: Pick<Lab, 'dir'>): {
   nginxDir: string;
   nginxConf: string;
   tlsPem: string;
+  /** The lab CA's certificate (it signs the TLS VIP's healthy certificate): the caFile a check is given. */
+  tlsCa: string;
 } {
   const nginxDir = join(lab.dir, 'nginx');
   return {
@@ -244,6 +246,7 @@ export function labFiles(lab: Pick<Lab, 'dir'>): {
     nginxDir,
     nginxConf: join(nginxDir, 'nginx.conf'),
     tlsPem: join(lab.dir, 'tls.pem'),
+    tlsCa: join(lab.dir, 'lab-ca', 'ca.crt'),
   };
 }
 
@@ -278,7 +281,7 @@ async function startServices(lab: Lab): Promise<void> {
   }
 
   const pem = labFiles(lab).tlsPem;
-  writeFileSync(pem, await selfSignedPem(dir, LAB_TLS_NAME, 90));
+  writeFileSync(pem, (await labCaPem(dir, LAB_TLS_NAME, 90)).pem);
   const tlsCfg = join(dir, 'haproxy-tls.cfg');
   writeFileSync(tlsCfg, haproxyTlsConfig(lab.tlsVip.address, lab.tlsVip.port, pem, members));
   await lab.service(

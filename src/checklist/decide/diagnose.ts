@@ -483,9 +483,15 @@ function fromLossBeforeLb(reach: ReachStep): Found | undefined {
   };
 }
 
-/** A warning that is advice (renew soon, odd status) rather than a fault of the path. */
+/**
+ * A warning that is advice (renew soon, an issuer the trust store does not hold, odd status) rather than a fault
+ * of the path.
+ */
 const isOnlyAdvice = (mode: ModeStep): boolean =>
-  mode.finding === 'tls-expires-soon' || mode.finding === 'unexpected-status' || mode.finding === 'slow-response';
+  mode.finding === 'tls-expires-soon' ||
+  mode.finding === 'tls-untrusted' ||
+  mode.finding === 'unexpected-status' ||
+  mode.finding === 'slow-response';
 
 export function diagnose(steps: Step[], protocol: Protocol): Diagnosis {
   const reach = find(steps, 'reach');

@@ -6,6 +6,7 @@ import type { Packet } from '../../capture/packet.js';
 import { httpRequest, type HttpExchange } from '../../probe/http-exchange.js';
 import { analyzeFlows, decideMode, type FlowAnalysis, type ModeDecision } from './flow-analysis.js';
 import { fingerprintProxy } from './fingerprint.js';
+import { connectedBeforeRequest } from './early-connect.js';
 import type { ModeObservation, ObservedTarget } from '../observation.js';
 import type { Behaviour, ModeFinding, ModeStep, ReachStep, Verdict } from '../../model/report.js';
 import { judgeTls } from './tls-judgement.js';
@@ -365,30 +366,66 @@ function kindWithoutProxiedFlow(analysis: FlowAnalysis | null, x: HttpExchange |
   return x?.behaviour === 'http-response' ? 'http' : null;
 }
 
-// eslint-disable-next-line max-lines-per-function, complexity -- to split (issue 30, docs/architecture.md)
-export function decideModeStep(
+/** What the LB's capture says of the probe's connection: its flows, L4 or L7, and the proxy's kind. */
+function analyseCapture(
   target: ObservedTarget,
   reach: ModeContext['reach'],
   obs: ModeObservation,
-  at: { observedAt: string; connectMs: number },
-): ModeDecisionStep {
-  const x = obs.exchange;
-  const marker = obs.request?.marker ?? '';
+): { analysis: FlowAnalysis | null; decision: ModeDecision; proxyKind: ModeStep['proxyKind'] } {
   const sent = obs.request ? { sent: httpRequest(obs.request.host, obs.request) } : {};
   const analysis = obs.lb
     ? analyzeFlows(obs.lb.packets, {
         vip: target.vip,
         port: target.port,
         sourcePort: reach.probe.sourcePort,
-        marker,
+        marker: obs.request?.marker ?? '',
         ...sent,
       })
     : null;
-  const decision: ModeDecision = analysis ? decideMode(analysis) : { mode: 'unknown', reason: 'no LB capture' };
-  const proxyKind = decision.mode === 'L7' ? (decision.proxyKind ?? kindWithoutProxiedFlow(analysis, x)) : null;
-  const behaviour = behaviourOf(reach, x);
-  const fingerprint = x ? fingerprintProxy(x) : undefined;
-  const serverSide = (analysis?.serverSide ?? []).map((s) => ({
+  const decided: ModeDecision = analysis ? decideMode(analysis) : { mode: 'unknown', reason: 'no LB capture' };
+  const early = obs.lb && analysis ? earlyConnectDecision(obs.lb.packets, analysis, decided, target) : undefined;
+  const decision = early?.decision ?? decided;
+  const proxyKind =
+    decision.mode === 'L7' ? (decision.proxyKind ?? kindWithoutProxiedFlow(analysis, obs.exchange)) : null;
+  // The early connection decided the kind: it belongs with the packets that decided.
+  const withEarly =
+    analysis && early
+      ? { ...analysis, deciding: [...analysis.deciding, early.syn].sort((p, q) => p.index - q.index) }
+      : analysis;
+  return { analysis: withEarly, decision, proxyKind };
+}
+
+/**
+ * A proxy whose kind its proxied flow left open (none carried the request: every member refused or silent) that
+ * connected to a member before the client sent a byte is a TCP proxy: an HTTP proxy cannot know where to connect
+ * before it reads a request.
+ */
+function earlyConnectDecision(
+  packets: readonly Packet[],
+  analysis: FlowAnalysis,
+  decided: ModeDecision,
+  target: ObservedTarget,
+): { decision: ModeDecision; syn: Packet } | undefined {
+  if (decided.mode !== 'L7' || decided.proxyKind !== null) return undefined;
+  const members = target.members.map((m) => ({ address: m.host, port: m.port }));
+  const early = connectedBeforeRequest(packets, analysis, members);
+  if (!early) return undefined;
+  const fate = { refused: 'which refused it', unanswered: 'which never answered', answered: 'which answered' };
+  return {
+    syn: early.syn,
+    decision: {
+      mode: 'L7',
+      proxyKind: 'tcp',
+      reason:
+        `the LB answered the client's SYN itself and, ${early.afterAcceptMs} ms after accepting the connection ` +
+        `and before the client sent a byte, opened its own connection to ${hostPort(early.address, early.port)}, ` +
+        `${fate[early.fate]} (a TCP proxy: an HTTP proxy cannot choose a server before it reads a request)`,
+    },
+  };
+}
+
+function serverSideOf(analysis: FlowAnalysis | null): ModeStep['serverSide'] {
+  return (analysis?.serverSide ?? []).map((s) => ({
     address: s.address,
     port: s.port,
     sameIsn: s.sameIsn,
@@ -398,6 +435,67 @@ export function decideModeStep(
     responseBytes: s.responseBytes,
     largestSegment: s.largestSegment,
   }));
+}
+
+/** Step 1 showed no LB handling of the probe to observe: the step is not judged (and says why). */
+function notReached(c: ModeContext): Judged | undefined {
+  const { reach, target } = c;
+  const x = c.obs.exchange;
+  if (reach.finding === 'vip-on-no-node' || reach.finding === 'vip-on-wrong-node') {
+    return {
+      // (--all) The node that saw the SYN does not hold the VIP: whatever it did with it is no LB handling.
+      verdict: 'skipped',
+      finding: 'not-reached',
+      summary: reach.handledBy
+        ? `Not judged: step 1 showed the SYN reached ${reach.handledBy}, which does not hold the VIP, so ` +
+          'there is no LB handling of it to observe.'
+        : 'Not judged: step 1 showed the SYN reached no node of the group, so there is no LB handling of it ' +
+          'to observe.',
+    };
+  }
+  if (reach.lbSawSyn !== false) return undefined;
+  return {
+    verdict: 'skipped',
+    finding: 'not-reached',
+    summary:
+      `Not judged: step 1 showed the connection never reached the LB, so there is no LB handling ` +
+      `to observe${x ? ` (what answered instead ${describeExchange(x, c.behaviour, target.httpPath)})` : ''}.`,
+  };
+}
+
+function timingsOf(x: HttpExchange | undefined, connectMs: number): ModeStep['timings'] {
+  return {
+    connectMs,
+    ...(x?.firstByteMs !== undefined ? { firstByteMs: x.firstByteMs } : {}),
+    ...(x ? { endMs: x.endMs } : {}),
+  };
+}
+
+/** An MTU black hole's trace, kept in the report when the step names one. */
+function stalledSegmentsOf(c: ModeContext, judged: Judged): Pick<ModeStep, 'stalledSegments'> {
+  const stalled = c.analysis?.stalled;
+  if (!stalled || judged.finding !== 'mtu-black-hole') return {};
+  return {
+    stalledSegments: {
+      segments: stalled.segments,
+      sends: stalled.sends,
+      largest: stalled.largest,
+      spanMs: stalled.spanMs,
+      smallReplyOk: c.obs.reprobes.head?.behaviour === 'http-response',
+    },
+  };
+}
+
+export function decideModeStep(
+  target: ObservedTarget,
+  reach: ModeContext['reach'],
+  obs: ModeObservation,
+  at: { observedAt: string; connectMs: number },
+): ModeDecisionStep {
+  const x = obs.exchange;
+  const { analysis, decision, proxyKind } = analyseCapture(target, reach, obs);
+  const behaviour = behaviourOf(reach, x);
+  const fingerprint = x ? fingerprintProxy(x) : undefined;
   const c: ModeContext = {
     target,
     reach,
@@ -409,30 +507,7 @@ export function decideModeStep(
     who: !analysis ? 'The VIP' : directServerReturn(analysis) ? 'The server, answering around the LB,' : 'The LB',
     why: `${modeText(decision, proxyKind)}: ${decision.reason}.`,
   };
-  const stalled = analysis?.stalled;
-  const judged: Judged =
-    reach.finding === 'vip-on-no-node' || reach.finding === 'vip-on-wrong-node'
-      ? {
-          // (--all) The node that saw the SYN does not hold the VIP: whatever it did with it is no LB handling.
-          verdict: 'skipped',
-          finding: 'not-reached',
-          summary: reach.handledBy
-            ? `Not judged: step 1 showed the SYN reached ${reach.handledBy}, which does not hold the VIP, so ` +
-              'there is no LB handling of it to observe.'
-            : 'Not judged: step 1 showed the SYN reached no node of the group, so there is no LB handling of it ' +
-              'to observe.',
-        }
-      : reach.lbSawSyn === false
-        ? {
-            verdict: 'skipped',
-            finding: 'not-reached',
-            summary:
-              `Not judged: step 1 showed the connection never reached the LB, so there is no LB handling ` +
-              `to observe${x ? ` (what answered instead ${describeExchange(x, behaviour, target.httpPath)})` : ''}.`,
-          }
-        : reach.outcome !== 'connected'
-          ? notConnected(c)
-          : judgeConnected(c);
+  const judged: Judged = notReached(c) ?? (reach.outcome !== 'connected' ? notConnected(c) : judgeConnected(c));
   // A step that was not judged reports nothing it did not observe: no mode, kind or server side from a capture
   // that saw no LB handling.
   const judgedHere = judged.verdict !== 'skipped';
@@ -442,28 +517,14 @@ export function decideModeStep(
     mode: judgedHere ? decision.mode : 'unknown',
     proxyKind: judgedHere ? proxyKind : null,
     behaviour,
-    serverSide: judgedHere ? serverSide : [],
-    timings: {
-      connectMs: at.connectMs,
-      ...(x?.firstByteMs !== undefined ? { firstByteMs: x.firstByteMs } : {}),
-      ...(x ? { endMs: x.endMs } : {}),
-    },
+    serverSide: judgedHere ? serverSideOf(analysis) : [],
+    timings: timingsOf(x, at.connectMs),
     ...(x?.status !== undefined ? { httpStatus: x.status } : {}),
     ...(x?.body ? { body: x.body } : {}),
     ...(fingerprint ? { fingerprint } : {}),
     ...(obs.tls ? { tls: obs.tls } : {}),
     ...(judged.finding ? { finding: judged.finding } : {}),
-    ...(stalled && judged.finding === 'mtu-black-hole'
-      ? {
-          stalledSegments: {
-            segments: stalled.segments,
-            sends: stalled.sends,
-            largest: stalled.largest,
-            spanMs: stalled.spanMs,
-            smallReplyOk: obs.reprobes.head?.behaviour === 'http-response',
-          },
-        }
-      : {}),
+    ...stalledSegmentsOf(c, judged),
     verdict: judged.verdict,
     summary: judged.summary,
     ms: obs.ms,

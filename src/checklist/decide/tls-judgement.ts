@@ -33,6 +33,37 @@ function nameMismatchText(cert: string, names: readonly string[], sni: string): 
   return `${refused} Install the certificate for ${sni}, or fix the SNI mapping on the LB.`;
 }
 
+/** OpenSSL's reasons that are about dates: the expiry rules say those, in their own words. */
+const DATE_ERRORS = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
+
+const ISSUER_MISSING = 'its issuer is not in that store, or the LB does not send the intermediate certificates';
+
+/** What OpenSSL's reason means for the reader (the code itself follows it). */
+const UNTRUSTED_WHY: Record<string, string> = {
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'the certificate is self-signed',
+  SELF_SIGNED_CERT_IN_CHAIN: 'its chain ends in a self-signed CA that store does not hold',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: ISSUER_MISSING,
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: ISSUER_MISSING,
+};
+
+/**
+ * The chain does not verify against the trust store for a reason other than dates: clients that verify refuse it
+ * (browsers show a warning page), though lbcheck's own probe went on. A warning, as the issue asks: some estates
+ * serve internal clients that trust a private CA not in the store lbcheck was given.
+ */
+function untrustedText(info: TlsInfo): string | undefined {
+  const trust = info.trust;
+  if (!trust || trust.authorized || DATE_ERRORS.has(trust.error ?? '')) return undefined;
+  const code = trust.error ?? 'unknown reason';
+  const why = UNTRUSTED_WHY[code];
+  return (
+    `Untrusted issuer: the certificate for ${info.subject || '(no CN)'} is issued by ` +
+    `"${info.issuer || '?'}", which ${trust.store} does not trust (${why ? `${why}; ` : ''}${code}): clients that ` +
+    'verify certificates refuse the VIP. Install a certificate from a CA its clients trust, or, if they trust ' +
+    "a private CA, give lbcheck that CA's bundle (caFile in the inventory, or --ca-file)."
+  );
+}
+
 const plural = (n: number, unit: string): string => `${n} ${unit}${n === 1 ? '' : 's'}`;
 
 export function judgeTls(info: TlsInfo, observedAt: Date): TlsJudgement | undefined {
@@ -64,15 +95,14 @@ export function judgeTls(info: TlsInfo, observedAt: Date): TlsJudgement | undefi
       text: nameMismatchText(cert, info.names, info.sni),
     };
   }
-  if (!Number.isNaN(to) && to - now < EXPIRY_WARNING_DAYS * DAY_MS) {
-    const days = Math.max(0, Math.floor((to - now) / DAY_MS));
-    return {
-      finding: 'tls-expires-soon',
-      verdict: 'warn',
-      text:
-        `${cert} expires on ${info.validTo}, in ${plural(days, 'day')}: ` +
-        'renew it before clients start refusing the VIP.',
-    };
+  const soon = !Number.isNaN(to) && to - now < EXPIRY_WARNING_DAYS * DAY_MS;
+  const expiresSoon = soon
+    ? `${cert} expires on ${info.validTo}, in ${plural(Math.max(0, Math.floor((to - now) / DAY_MS)), 'day')}: ` +
+      'renew it before clients start refusing the VIP.'
+    : undefined;
+  const untrusted = untrustedText(info);
+  if (untrusted) {
+    return { finding: 'tls-untrusted', verdict: 'warn', text: expiresSoon ? `${untrusted} ${expiresSoon}` : untrusted };
   }
-  return undefined;
+  return expiresSoon ? { finding: 'tls-expires-soon', verdict: 'warn', text: expiresSoon } : undefined;
 }

@@ -16,6 +16,7 @@ import {
 import { bodyCutShort } from '../../probe/http-body.js';
 import { tcpConnect } from '../../probe/tcp-connect.js';
 import { upgradeToTls } from '../../probe/tls-upgrade.js';
+import { trustStore } from '../../probe/trust-store.js';
 import type { SshSession } from '../../remote/ssh-session.js';
 import type { CheckOptions, ResolvedTarget } from '../../target/check-target.js';
 import { analyzeFlows, findClientSyn, type FlowAnalysis } from '../decide/flow-analysis.js';
@@ -105,7 +106,12 @@ async function exchangeOnProbe(
   let stream: Duplex = socket;
   const out: Pick<ModeObservation, 'exchange' | 'tls' | 'tlsError'> = {};
   if (target.tls) {
-    const up = await upgradeToTls(socket, target.sni ?? target.vip, options.connectTimeoutMs);
+    const up = await upgradeToTls(
+      socket,
+      target.sni ?? target.vip,
+      options.connectTimeoutMs,
+      trustStore(target.caFile),
+    );
     if ('error' in up) return { tlsError: up.error };
     stream = up.tls;
     out.tls = up.info;
