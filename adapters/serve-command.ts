@@ -17,16 +17,17 @@ import { handleCommand, type IntakeDeps } from '../src/pipeline/intake.js';
 import { handleAction } from '../src/pipeline/actions.js';
 import { safeRedisUrl } from '../src/runtime/redis-url.js';
 import { connectBackend, type Backend } from '../src/pipeline/backend.js';
+import type { ChatPoster } from '../src/pipeline/poster.js';
 import { readConfig, type RuntimeConfig } from '../src/runtime/env-config.js';
 import { Resources } from '../src/runtime/resources.js';
 import { untilSignal } from '../src/runtime/until-signal.js';
 import { stopGracefully } from '../src/cli/worker-command.js';
-import { startCheckWorker } from '../workers/probe/worker-runtime.js';
+import { startCheckWorker, type RunningWorker } from '../workers/probe/worker-runtime.js';
 import { DEFAULT_METRICS_PORT, readOpsConfig, type OpsConfig } from '../src/ops/ops-config.js';
 import { describeOps } from '../src/ops/start-ops.js';
 import { describeAlerts, readAlertsSettings, startAlerts } from '../src/alerts/start-alerts.js';
 import { startReportPoster } from './bot-runtime.js';
-import { startBotOps } from './ops-endpoint.js';
+import { startBotOps, type BotOpsParts } from './ops-endpoint.js';
 import { ConsoleAdapter } from './console/console-adapter.js';
 import {
   configuredPlatforms,
@@ -105,8 +106,20 @@ function anchorPeriodically(audit: AuditLog, log: Logger): () => Promise<void> {
   };
 }
 
-// eslint-disable-next-line max-lines-per-function -- to split (issue 30, docs/architecture.md)
-async function serve(args: string[], withWorker: boolean): Promise<number> {
+/** Everything read from the command line and the environment, before anything keeps the process alive. */
+interface ServeSettings {
+  withWorker: boolean;
+  config: RuntimeConfig;
+  known: readonly ChatPlatform[];
+  chats: readonly ConfiguredPlatform[];
+  opsConfig: OpsConfig;
+  alertsSettings: ReturnType<typeof readAlertsSettings>;
+  log: Logger;
+  where: string;
+  checkpoints: ReturnType<typeof checkpointPolicyFromEnv>;
+}
+
+async function readServeSettings(args: string[], withWorker: boolean): Promise<ServeSettings> {
   const spec = withWorker ? START : SERVE;
   const { positional } = parseArgs(args, spec.options, commandHelp(spec));
   if (positional.length > 0) throw new CliUsageError(`unexpected ${positional.join(' ')}`, commandHelp(spec));
@@ -120,91 +133,135 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
     process: withWorker ? 'start' : 'serve',
   });
   const checkpoints = checkpointPolicyFromEnv(process.env, log);
+  return { withWorker, config, known, chats, opsConfig, alertsSettings, log, where, checkpoints };
+}
+
+async function serve(args: string[], withWorker: boolean): Promise<number> {
+  const settings = await readServeSettings(args, withWorker);
   const resources = new Resources();
   // A failure at any step below closes what the steps before opened, so the process exits with the error.
   return resources.guard(async () => {
-    resources.add(routeConsoleToLog(log)); // closed last: a fatal error printed after it reaches the terminal
-    const holder = config.inventoryFile ? new InventoryHolder(config.inventoryFile, log).watch() : undefined;
-    resources.add(() => holder?.close());
-    const inventory = (): Inventory | undefined => holder?.current;
-    const backend = await connectBackend(config, withWorker, log);
-    resources.add(() => backend.close());
-    const say = (line: string): void => void process.stdout.write(`${line}\n`);
-    announce(say, withWorker, config, backend, inventory(), chats, known, where);
-    const audit = new AuditLog(config.auditDir, checkpoints);
-    say(auditLine(audit));
-    resources.add(anchorPeriodically(audit, log));
-    const intakeDeps = {
-      state: backend.intakeState,
-      bus: backend.bus,
-      inventory,
-      log,
-      prefix: platformInfo('console')?.commandPrefix ?? '/lbcheck',
-      audit,
-    };
-    const alerts = await startAlerts(alertsSettings, intakeDeps, log);
-    resources.add(() => alerts?.close());
-    say(describeAlerts(alerts));
-    if (chats.length === 0)
-      return runConsole({
-        config,
-        backend,
-        inventory,
-        log,
-        audit,
-        intakeDeps,
-        withWorker,
-        resources,
-        say,
-        holder,
-        opsConfig,
-      });
-    const running: { id: string; started: RunningPlatform }[] = [];
-    for (const { platform, settings } of chats) {
-      const started = await platform.start(settings, {
-        log,
-        intake: (incoming) => handleCommand(incoming, { ...intakeDeps, prefix: platform.info.commandPrefix }),
-        action: (incoming, action) =>
-          handleAction(incoming, action, { ...intakeDeps, prefix: platform.info.commandPrefix }),
-        inventory,
-        state: backend.intakeState,
-        audit,
-      });
-      resources.add(() => started.close());
-      running.push({ id: platform.info.id, started });
-    }
-    const poster = startReportPoster(
-      backend,
+    resources.add(routeConsoleToLog(settings.log)); // closed last: a fatal error printed after it reaches the terminal
+    const run = await openCore(settings, resources);
+    if (settings.chats.length === 0) return runConsole(run);
+    const running = await startChats(settings.chats, run);
+    const worker = await startBotSide(
+      run,
       running.map((r) => r.started.poster),
-      log,
-      audit,
-      intakeDeps,
+      running,
     );
-    resources.add(() => poster.close());
-    const worker = withWorker ? startCheckWorker(backend, config, inventory, log) : undefined;
-    if (worker) resources.add(() => worker.close());
-    const ops = await startBotOps(
-      { process: withWorker ? 'start' : 'serve', config, ops: opsConfig, backend, holder, platforms: running, log },
-      withWorker,
-    );
-    if (ops) resources.add(() => ops.close());
-    say(
-      describeOps(ops, opsConfig, ops !== undefined && opsConfig.adminToken !== undefined && backend.mode === 'redis'),
-    );
-    for (const r of running) say(r.started.endpoint);
-    log.log('info', 'started', {
-      mode: backend.mode,
+    for (const r of running) run.say(r.started.endpoint);
+    run.log.log('info', 'started', {
+      mode: run.backend.mode,
       worker: withWorker,
-      platforms: chats.map((c) => c.platform.info.id),
+      platforms: settings.chats.map((c) => c.platform.info.id),
     });
-    if (worker) await stopGracefully(worker, log);
-    else log.log('info', 'stopping', { signal: await untilSignal() });
+    if (worker) await stopGracefully(worker, run.log);
+    else run.log.log('info', 'stopping', { signal: await untilSignal() });
     await resources.closeAll();
     return 0;
   });
 }
 
-interface ConsoleRun {
+/** What both the chats and the console run on: inventory, queue, audit log, the intake and alerts. */
+async function openCore(s: ServeSettings, resources: Resources): Promise<ServeRun> {
+  const { config, log, withWorker } = s;
+  const holder = config.inventoryFile ? new InventoryHolder(config.inventoryFile, log).watch() : undefined;
+  resources.add(() => holder?.close());
+  const inventory = (): Inventory | undefined => holder?.current;
+  const backend = await connectBackend(config, withWorker, log);
+  resources.add(() => backend.close());
+  const say = (line: string): void => void process.stdout.write(`${line}\n`);
+  announce(say, withWorker, config, backend, inventory(), s.chats, s.known, s.where);
+  const audit = new AuditLog(config.auditDir, s.checkpoints);
+  say(auditLine(audit));
+  resources.add(anchorPeriodically(audit, log));
+  const intakeDeps = {
+    state: backend.intakeState,
+    bus: backend.bus,
+    inventory,
+    log,
+    prefix: platformInfo('console')?.commandPrefix ?? '/lbcheck',
+    audit,
+  };
+  const alerts = await startAlerts(s.alertsSettings, intakeDeps, log);
+  resources.add(() => alerts?.close());
+  say(describeAlerts(alerts));
+  return {
+    config,
+    backend,
+    inventory,
+    log,
+    audit,
+    intakeDeps,
+    withWorker,
+    resources,
+    say,
+    holder,
+    opsConfig: s.opsConfig,
+  };
+}
+
+/** Each configured chat platform, answering through the intake with its own command prefix. */
+async function startChats(
+  chats: readonly ConfiguredPlatform[],
+  run: ServeRun,
+): Promise<{ id: string; started: RunningPlatform }[]> {
+  const running: { id: string; started: RunningPlatform }[] = [];
+  for (const { platform, settings } of chats) {
+    const started = await platform.start(settings, {
+      log: run.log,
+      intake: (incoming) => handleCommand(incoming, { ...run.intakeDeps, prefix: platform.info.commandPrefix }),
+      action: (incoming, action) =>
+        handleAction(incoming, action, { ...run.intakeDeps, prefix: platform.info.commandPrefix }),
+      inventory: run.inventory,
+      state: run.backend.intakeState,
+      audit: run.audit,
+    });
+    run.resources.add(() => started.close());
+    running.push({ id: platform.info.id, started });
+  }
+  return running;
+}
+
+/**
+ * The bot side behind the chats (or the console): the report poster, a probe worker for `lbcheck start`, and the
+ * ops endpoint; each closes with the process. A new server of the bot process starts here.
+ */
+async function startBotSide(
+  run: ServeRun,
+  posters: readonly ChatPoster[],
+  platforms: BotOpsParts['platforms'],
+): Promise<RunningWorker | undefined> {
+  const { backend, config, log, resources, withWorker } = run;
+  const poster = startReportPoster(backend, posters, log, run.audit, run.intakeDeps);
+  resources.add(() => poster.close());
+  const worker = withWorker ? startCheckWorker(backend, config, run.inventory, log) : undefined;
+  if (worker) resources.add(() => worker.close());
+  const ops = await startBotOps(
+    {
+      process: withWorker ? 'start' : 'serve',
+      config,
+      ops: run.opsConfig,
+      backend,
+      holder: run.holder,
+      platforms,
+      log,
+    },
+    withWorker,
+  );
+  if (ops) resources.add(() => ops.close());
+  run.say(
+    describeOps(
+      ops,
+      run.opsConfig,
+      ops !== undefined && run.opsConfig.adminToken !== undefined && backend.mode === 'redis',
+    ),
+  );
+  return worker;
+}
+
+interface ServeRun {
   config: RuntimeConfig;
   backend: Backend;
   inventory: () => Inventory | undefined;
@@ -223,7 +280,7 @@ interface ConsoleRun {
  * queued reports print; Ctrl-C (or SIGTERM) cancels this console's checks in
  * flight, names them, waits for their workers to confirm, and exits 130.
  */
-async function runConsole(c: ConsoleRun): Promise<number> {
+async function runConsole(c: ServeRun): Promise<number> {
   const { backend, config, log, resources, say } = c;
   c.say('Type /lbcheck help. quit or Ctrl-D leaves; Ctrl-C cancels the checks in flight and leaves.');
   const consoleAdapter = new ConsoleAdapter({
@@ -234,30 +291,7 @@ async function runConsole(c: ConsoleRun): Promise<number> {
     intake: (incoming) => handleCommand(incoming, c.intakeDeps),
     ...(process.stdin.isTTY ? { prompt: 'lbcheck> ' } : {}),
   });
-  const poster = startReportPoster(backend, [consoleAdapter], log, c.audit, c.intakeDeps);
-  resources.add(() => poster.close());
-  const worker = c.withWorker ? startCheckWorker(backend, config, c.inventory, log) : undefined;
-  if (worker) resources.add(() => worker.close());
-  const ops = await startBotOps(
-    {
-      process: c.withWorker ? 'start' : 'serve',
-      config,
-      ops: c.opsConfig,
-      backend,
-      holder: c.holder,
-      platforms: [{ id: 'console' }],
-      log,
-    },
-    c.withWorker,
-  );
-  if (ops) resources.add(() => ops.close());
-  say(
-    describeOps(
-      ops,
-      c.opsConfig,
-      ops !== undefined && c.opsConfig.adminToken !== undefined && backend.mode === 'redis',
-    ),
-  );
+  await startBotSide(c, [consoleAdapter], [{ id: 'console' }]);
   log.log('info', 'started', { mode: backend.mode, worker: c.withWorker });
   const ended = await Promise.race([consoleAdapter.run().then(() => 'end-of-input' as const), untilSignal()]);
   if (ended === 'end-of-input') {

@@ -8,8 +8,10 @@ import type { LbAccess } from '../remote/lb-access.js';
 import type { SshSession as SshSessionType } from '../remote/ssh-session.js';
 import { InputError } from '../errors.js';
 import { newCheckId } from '../model/check-id.js';
-import { preconnect } from '../remote/preconnect.js';
-import { resolveTarget } from '../target/resolve-target.js';
+import type { Inventory } from '../inventory/inventory-types.js';
+import { preconnect, type Preconnected } from '../remote/preconnect.js';
+import type { CheckTarget } from '../target/check-target.js';
+import { resolveTarget, type TargetRequest } from '../target/resolve-target.js';
 import { CliUsageError } from '../errors.js';
 import { commandHelp, RUN } from './command-specs.js';
 import { parseArgs } from '../runtime/parse-args.js';
@@ -31,8 +33,9 @@ function seconds(raw: string | undefined, flag: string, fallback: number): numbe
   return Number(raw);
 }
 
-// eslint-disable-next-line max-lines-per-function, complexity -- to split (issue 30, docs/architecture.md)
-export async function runMain(args: string[]): Promise<number> {
+type ParsedArgs = ReturnType<typeof parseArgs>;
+
+function parseRunArgs(args: string[]): ParsedArgs {
   if (args.some((a) => a === '--from' || a.startsWith('--from='))) throw new CliUsageError(FROM_HERE_ONLY, USAGE);
   const p = parseArgs(args, RUN.options, USAGE);
   if (p.positional.length !== 1)
@@ -42,68 +45,105 @@ export async function runMain(args: string[]): Promise<number> {
         : `expected one target, got ${p.positional.length}: ${p.positional.join(' ')}`,
       USAGE,
     );
+  return p;
+}
+
+/** What the flags ask of the target; resolveTarget fills the rest from the inventory. */
+function targetRequest(p: ParsedArgs): TargetRequest {
   const one = (name: string): string | undefined => p.flags.get(name)?.[0];
   const protocol = one('protocol');
   if (protocol !== undefined && protocol !== 'http' && protocol !== 'tcp')
     throw new InputError(`--protocol must be http or tcp, not ${JSON.stringify(protocol)}`);
-  const configFile = one('config') ?? process.env.LBCHECK_CONFIG;
-  const inventory = configFile ? (await import('../inventory/load-inventory.js')).loadInventory(configFile) : undefined;
-  const target = await resolveTarget(
-    {
-      target: p.positional[0] ?? '',
-      members: p.flags.get('member') ?? [],
-      ...(one('lb') ? { lbUrl: one('lb') } : {}),
-      ...(one('identity') ? { identity: one('identity') } : {}),
-      ...(one('known-hosts') ? { knownHosts: one('known-hosts') } : {}),
-      ...(one('host-key') ? { hostKey: one('host-key') } : {}),
-      ...(p.bools.has('tls') ? { tls: true } : {}),
-      ...(one('sni') ? { sni: one('sni') } : {}),
-      ...(one('ca-file') ? { caFile: one('ca-file') } : {}),
-      ...(protocol ? { protocol } : {}),
-      ...(one('capture-interface') ? { captureInterface: one('capture-interface') } : {}),
-      ...(p.bools.has('sudo') ? { sudo: true } : {}),
-      ...(p.bools.has('no-warm-channels') ? { noWarmChannels: true } : {}),
-    },
-    inventory,
-  );
-  const timeout = seconds(one('timeout'), 'timeout', 3);
-  const source = one('source');
+  return {
+    target: p.positional[0] ?? '',
+    members: p.flags.get('member') ?? [],
+    ...(one('lb') ? { lbUrl: one('lb') } : {}),
+    ...(one('identity') ? { identity: one('identity') } : {}),
+    ...(one('known-hosts') ? { knownHosts: one('known-hosts') } : {}),
+    ...(one('host-key') ? { hostKey: one('host-key') } : {}),
+    ...(p.bools.has('tls') ? { tls: true } : {}),
+    ...(one('sni') ? { sni: one('sni') } : {}),
+    ...(one('ca-file') ? { caFile: one('ca-file') } : {}),
+    ...(protocol ? { protocol } : {}),
+    ...(one('capture-interface') ? { captureInterface: one('capture-interface') } : {}),
+    ...(p.bools.has('sudo') ? { sudo: true } : {}),
+    ...(p.bools.has('no-warm-channels') ? { noWarmChannels: true } : {}),
+  };
+}
+
+async function inventoryOf(configFile: string | undefined): Promise<Inventory | undefined> {
+  return configFile ? (await import('../inventory/load-inventory.js')).loadInventory(configFile) : undefined;
+}
+
+function sourceAddress(source: string | undefined): string | undefined {
   if (source !== undefined && isIP(source) === 0)
     throw new InputError(`--source ${JSON.stringify(source)} is not an IP address`, 'give an address of this machine');
-  const silent = seconds(one('silent'), 'silent', 5);
-  const early = target.lb ? preconnect(target.lb.host, target.lb.port) : undefined;
-  const id = newCheckId();
-  const dir = one('evidence-dir');
-  const json = p.bools.has('json');
-  // Human output streams each step as it is decided; --json is one document at the end.
-  const printer = json ? undefined : new StepPrinter(id, (text) => process.stdout.write(text), dir);
-  printer?.header(target);
+  return source;
+}
+
+interface CheckSessions {
+  open: (lb: LbAccess) => Promise<SshSessionType>;
+  /** Closes every session the check took, and the first one when the check never took it. */
+  close: () => void;
+}
+
+/**
+ * The check's SSH sessions; they are ours (the first on the early connection), so closing them is too. The
+ * handshake on the early connection comes before the engine loads, and so does the opening of the session's warm
+ * channels: loading blocks the event loop, and the channels' exec requests (which start the LB's slow login
+ * shells) leave only as the LB's answers are read. The engine then loads while those shells start. A failure is
+ * the check's, raised when the check asks for the session.
+ */
+async function checkSessions(target: CheckTarget, early: Preconnected | undefined): Promise<CheckSessions> {
   const { SshSession } = await import('../remote/ssh-session.js');
-  // The handshake on the early connection comes before the engine loads, and so does the opening of the
-  // session's warm channels: loading blocks the event loop, and the channels' exec requests (which start the
-  // LB's slow login shells) leave only as the LB's answers are read. The engine then loads while those shells
-  // start. A failure is the check's, raised when the check asks for the session.
   const firstSession = target.lb ? SshSession.open({ ...target.lb, preconnected: early }) : undefined;
   await firstSession?.then(
     (s) => s.warmed(),
     () => undefined,
   );
+  const sessions: SshSessionType[] = [];
+  // The first session is to the first LB; the other nodes of an HA group connect on their own.
+  let firstUsed = false;
+  return {
+    open: async (lb) => {
+      const useFirst = firstSession !== undefined && !firstUsed && lb === target.lb;
+      firstUsed ||= useFirst;
+      const session = await ((useFirst ? firstSession : undefined) ?? SshSession.open(lb));
+      sessions.push(session);
+      return session;
+    },
+    close: () => {
+      for (const session of sessions) session.close();
+      // The first session when the check never took it (it failed before asking for one).
+      if (!firstUsed)
+        void firstSession?.then(
+          (s) => s.close(),
+          () => undefined,
+        );
+    },
+  };
+}
+
+export async function runMain(args: string[]): Promise<number> {
+  const p = parseRunArgs(args);
+  const one = (name: string): string | undefined => p.flags.get(name)?.[0];
+  const request = targetRequest(p);
+  const target = await resolveTarget(request, await inventoryOf(one('config') ?? process.env.LBCHECK_CONFIG));
+  const timeout = seconds(one('timeout'), 'timeout', 3);
+  const source = sourceAddress(one('source'));
+  const silent = seconds(one('silent'), 'silent', 5);
+  const early = target.lb ? preconnect(target.lb.host, target.lb.port) : undefined;
+  const id = newCheckId();
+  const dir = one('evidence-dir');
+  // Human output streams each step as it is decided; --json is one document at the end.
+  const printer = p.bools.has('json') ? undefined : new StepPrinter(id, (text) => process.stdout.write(text), dir);
+  printer?.header(target);
+  const sessions = await checkSessions(target, early);
   const [{ runCheck, captureBoundSeconds }, { writeEvidence }, { hubsForOneCheck }] = await Promise.all([
     import('../checklist/observe/run-check.js'),
     import('../evidence/write-evidence.js'),
     import('../capture/capture-hubs.js'),
   ]);
-  // The sessions are ours (the first on the early connection), so closing them is too.
-  const sessions: SshSessionType[] = [];
-  // The first session is to the first LB; the other nodes of an HA group connect on their own.
-  let firstUsed = false;
-  const openSession = async (lb: LbAccess): Promise<SshSessionType> => {
-    const useFirst = firstSession !== undefined && !firstUsed && lb === target.lb;
-    firstUsed ||= useFirst;
-    const session = await ((useFirst ? firstSession : undefined) ?? SshSession.open(lb));
-    sessions.push(session);
-    return session;
-  };
   const connectTimeoutMs = Math.round(timeout * 1000);
   const silentMs = Math.round(silent * 1000);
   // Leased captures: step 2 ends its lease with a sync instead of waiting for tcpdump to exit; the captures
@@ -122,7 +162,7 @@ export async function runMain(args: string[]): Promise<number> {
         ladderPng: dir !== undefined,
       },
       {
-        session: openSession,
+        session: sessions.open,
         captureHubs: hubs,
         localCapture: !p.bools.has('no-local-capture'),
         ...(printer ? { onStep: (step, ev) => printer.step(step, ev) } : {}),
@@ -140,13 +180,7 @@ export async function runMain(args: string[]): Promise<number> {
     // is not: its exit is the ~30 ms the lease saved, and it ends with the SSH connection closed here.
     await hubs.closeHere();
     void hubs.closeAll();
-    for (const session of sessions) session.close();
-    // The first session when the check never took it (it failed before asking for one).
-    if (!firstUsed)
-      void firstSession?.then(
-        (s) => s.close(),
-        () => undefined,
-      );
+    sessions.close();
     // Closed with its session when one took it; destroyed here otherwise (idempotent either way).
     early?.socket.destroy();
   }

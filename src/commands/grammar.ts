@@ -145,8 +145,75 @@ function parseWatch(rest: string[], prefix: string): ChatCommand {
   return { kind: 'watch', target: targetToken(target, prefix), everyMs, forMs };
 }
 
+function parseStatus(rest: string[], prefix: string): ChatCommand {
+  if (rest.length > 1) throw new CommandSyntaxError('status takes at most one check id', usageOf(prefix, 1));
+  return rest[0] === undefined ? { kind: 'status' } : { kind: 'status', id: checkId(rest[0], prefix, 1) };
+}
+
+function parseCancel(rest: string[], prefix: string): ChatCommand {
+  if (rest.length !== 1)
+    throw new CommandSyntaxError(
+      rest.length === 0 ? 'missing check id' : 'cancel takes one check id',
+      usageOf(prefix, 2),
+    );
+  if (WATCH_ID.test(rest[0] ?? '')) return { kind: 'cancel', id: rest[0] ?? '' };
+  return { kind: 'cancel', id: checkId(rest[0], prefix, 2) };
+}
+
+function parseHistory(rest: string[], prefix: string): ChatCommand {
+  if (rest.length > 1) throw new CommandSyntaxError('history takes at most one target', usageOf(prefix, 3));
+  return rest[0] === undefined ? { kind: 'history' } : { kind: 'history', target: targetToken(rest[0], prefix) };
+}
+
+/** The commands named by their first word; anything else is a check of the target it names. */
+const KEYWORDS: Record<string, (rest: string[], prefix: string) => ChatCommand> = {
+  status: parseStatus,
+  cancel: parseCancel,
+  watch: parseWatch,
+  history: parseHistory,
+};
+
+function members(list: string | undefined, option: string, prefix: string): string[] {
+  if (list === undefined) throw new CommandSyntaxError(`${option} needs IP:PORT[,IP:PORT...]`, usageOf(prefix, 0));
+  return list
+    .split(',')
+    .filter((x) => x !== '')
+    .map((m) => {
+      try {
+        parseEndpoint(m, 'member');
+      } catch (err) {
+        throw new CommandSyntaxError(err instanceof Error ? err.message : String(err), usageOf(prefix, 0));
+      }
+      return m;
+    });
+}
+
+function parseCheck(first: string, rest: string[], prefix: string): ChatCommand {
+  if (first.startsWith('--'))
+    throw new CommandSyntaxError(`missing target before ${first.slice(0, 30)}`, usageOf(prefix, 0));
+  const target = targetToken(first, prefix);
+  let all = false;
+  let from: VantageChoice | undefined;
+  const listed: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const word = rest[i] ?? '';
+    if (word === '--all') {
+      all = true;
+    } else if (word === '--members' || word === '--member') {
+      listed.push(...members(rest[++i], word, prefix));
+    } else if (word === '--from') {
+      if (from !== undefined) throw new CommandSyntaxError('--from is given twice', usageOf(prefix, 0));
+      from = vantageChoice(rest[++i], prefix);
+    } else {
+      throw new CommandSyntaxError(`unexpected "${word.slice(0, 40)}"`, usageOf(prefix, 0));
+    }
+  }
+  if (listed.length > MAX_MEMBERS)
+    throw new CommandSyntaxError(`at most ${MAX_MEMBERS} members per check (got ${listed.length})`, usageOf(prefix, 0));
+  return { kind: 'check', target, all, members: listed, ...(from ? { from } : {}) };
+}
+
 /** Parses the text after the bot's name, e.g. "web-vip --all". */
-// eslint-disable-next-line complexity -- to split (issue 30, docs/architecture.md)
 export function parseCommand(text: string, prefix = '/lbcheck'): ChatCommand {
   if (text.length > MAX_COMMAND_LENGTH)
     throw new CommandSyntaxError(`the command is longer than ${MAX_COMMAND_LENGTH} characters`, usageOf(prefix, 0));
@@ -163,56 +230,6 @@ export function parseCommand(text: string, prefix = '/lbcheck'): ChatCommand {
       throw new CommandSyntaxError(`help takes no arguments`, usageOf(prefix, 4));
     return { kind: 'help' };
   }
-  if (first === 'status') {
-    if (rest.length > 1) throw new CommandSyntaxError('status takes at most one check id', usageOf(prefix, 1));
-    return rest[0] === undefined ? { kind: 'status' } : { kind: 'status', id: checkId(rest[0], prefix, 1) };
-  }
-  if (first === 'cancel') {
-    if (rest.length !== 1)
-      throw new CommandSyntaxError(
-        rest.length === 0 ? 'missing check id' : 'cancel takes one check id',
-        usageOf(prefix, 2),
-      );
-    if (WATCH_ID.test(rest[0] ?? '')) return { kind: 'cancel', id: rest[0] ?? '' };
-    return { kind: 'cancel', id: checkId(rest[0], prefix, 2) };
-  }
-  if (first === 'watch') return parseWatch(rest, prefix);
-  if (first === 'history') {
-    if (rest.length > 1) throw new CommandSyntaxError('history takes at most one target', usageOf(prefix, 3));
-    return rest[0] === undefined ? { kind: 'history' } : { kind: 'history', target: targetToken(rest[0], prefix) };
-  }
-  if (first.startsWith('--'))
-    throw new CommandSyntaxError(`missing target before ${first.slice(0, 30)}`, usageOf(prefix, 0));
-  const target = targetToken(first, prefix);
-  let all = false;
-  let from: VantageChoice | undefined;
-  const members: string[] = [];
-  for (let i = 0; i < rest.length; i++) {
-    const word = rest[i] ?? '';
-    if (word === '--all') {
-      all = true;
-    } else if (word === '--members' || word === '--member') {
-      const list = rest[++i];
-      if (list === undefined) throw new CommandSyntaxError(`${word} needs IP:PORT[,IP:PORT...]`, usageOf(prefix, 0));
-      for (const m of list.split(',').filter((x) => x !== '')) {
-        try {
-          parseEndpoint(m, 'member');
-        } catch (err) {
-          throw new CommandSyntaxError(err instanceof Error ? err.message : String(err), usageOf(prefix, 0));
-        }
-        members.push(m);
-      }
-    } else if (word === '--from') {
-      if (from !== undefined) throw new CommandSyntaxError('--from is given twice', usageOf(prefix, 0));
-      from = vantageChoice(rest[++i], prefix);
-    } else {
-      throw new CommandSyntaxError(`unexpected "${word.slice(0, 40)}"`, usageOf(prefix, 0));
-    }
-  }
-  if (members.length > MAX_MEMBERS)
-    throw new CommandSyntaxError(
-      `at most ${MAX_MEMBERS} members per check (got ${members.length})`,
-      usageOf(prefix, 0),
-    );
-  return { kind: 'check', target, all, members, ...(from ? { from } : {}) };
+  const keyword = Object.hasOwn(KEYWORDS, first) ? KEYWORDS[first] : undefined;
+  return keyword ? keyword(rest, prefix) : parseCheck(first, rest, prefix);
 }

@@ -116,43 +116,54 @@ async function groupNode(name: string, inventory: Inventory | undefined, req: Ta
 
 const INTERFACE = /^[a-zA-Z0-9_.:@-]{1,15}$/;
 
-// eslint-disable-next-line complexity -- to split (issue 30, docs/architecture.md)
-export async function resolveTarget(req: TargetRequest, inventory: Inventory | undefined): Promise<CheckTarget> {
-  if (req.captureInterface !== undefined && !INTERFACE.test(req.captureInterface)) {
+type VipEntry = ReturnType<Inventory['vips']['get']>;
+
+interface Vip {
+  address: string;
+  port: number;
+  name?: string;
+}
+
+function checkInterfaceName(name: string | undefined): void {
+  if (name !== undefined && !INTERFACE.test(name)) {
     throw new InputError(
-      `capture interface ${JSON.stringify(req.captureInterface.slice(0, 40))} is not an interface name`,
+      `capture interface ${JSON.stringify(name.slice(0, 40))} is not an interface name`,
       'use a name such as any, eth0 or bond0.100',
     );
   }
-  const isName = TARGET_NAME.test(req.target) && !req.target.includes(':') && !/^[\d.]+$/.test(req.target);
-  let vip: { address: string; port: number; name?: string } | undefined;
-  let entry = undefined as ReturnType<Inventory['vips']['get']>;
+}
+
+/** The VIP asked for, and its inventory entry: found by name, or by address and port for an ip:port target. */
+function findVip(target: string, inventory: Inventory | undefined): { vip: Vip; entry: VipEntry } {
+  const isName = TARGET_NAME.test(target) && !target.includes(':') && !/^[\d.]+$/.test(target);
   if (isName) {
-    entry = inventory?.vips.get(req.target);
+    const entry = inventory?.vips.get(target);
     if (!entry) {
       const known = inventory ? [...inventory.vips.keys()] : [];
       throw new InputError(
-        `unknown target "${req.target}"`,
+        `unknown target "${target}"`,
         inventory
           ? `known targets: ${known.join(', ') || '(none)'}; or give ip:port`
           : 'give ip:port, or an inventory with --config / LBCHECK_CONFIG',
       );
     }
-    vip = { address: entry.address, port: entry.port, name: entry.name };
-  } else {
-    const e = parseEndpoint(req.target, 'target');
-    vip = { address: e.host, port: e.port };
-    entry = inventory ? [...inventory.vips.values()].find((v) => v.address === e.host && v.port === e.port) : undefined;
-    if (entry) vip.name = entry.name;
+    return { vip: { address: entry.address, port: entry.port, name: entry.name }, entry };
   }
+  const e = parseEndpoint(target, 'target');
+  const vip: Vip = { address: e.host, port: e.port };
+  const entry = inventory
+    ? [...inventory.vips.values()].find((v) => v.address === e.host && v.port === e.port)
+    : undefined;
+  if (entry) vip.name = entry.name;
+  return { vip, entry };
+}
 
-  const members =
-    req.members && req.members.length > 0 ? req.members.map((m) => parseEndpoint(m, 'member')) : (entry?.members ?? []);
-  let lb: LbAccess | undefined;
+/** The LB to capture on: --lb (with its own key and pins), else the inventory entry's; none for a bare VIP. */
+function lbFor(req: TargetRequest, entry: VipEntry, inventory: Inventory | undefined): LbAccess | undefined {
   if (req.lbUrl) {
     const ssh = parseSshUrl(req.lbUrl);
     const hostKeys = req.hostKey ? [parseFingerprint(req.hostKey, '--host-key')] : [];
-    lb = lbAccess(
+    const lb = lbAccess(
       ssh,
       req.identity ?? defaultIdentity(),
       { knownHosts: req.knownHosts, hostKeys },
@@ -161,12 +172,29 @@ export async function resolveTarget(req: TargetRequest, inventory: Inventory | u
     );
     if (req.sudo) lb.sudo = true;
     if (req.noWarmChannels) lb.warmChannels = 0;
-  } else if (entry?.lb) {
-    const invLb = inventory?.loadBalancers.get(entry.lb);
-    if (!invLb)
-      throw new ConfigError(`VIP ${entry.name} names load balancer ${entry.lb}, which is not in the inventory`);
-    lb = fromInventoryLb(invLb, req);
+    return lb;
   }
+  if (!entry?.lb) return undefined;
+  const invLb = inventory?.loadBalancers.get(entry.lb);
+  if (!invLb) throw new ConfigError(`VIP ${entry.name} names load balancer ${entry.lb}, which is not in the inventory`);
+  return fromInventoryLb(invLb, req);
+}
+
+/** What the inventory entry adds to the target beyond address, port and LB. */
+function withEntryOptions(target: CheckTarget, entry: VipEntry, lbNodes: LbAccess[] | undefined): CheckTarget {
+  if (lbNodes && entry?.activeActive) target.activeActive = true;
+  if (entry?.httpPath) target.httpPath = entry.httpPath;
+  if (entry?.expectStatus) target.expectStatus = entry.expectStatus;
+  if (entry?.lbView) target.lbView = entry.lbView;
+  return target;
+}
+
+export async function resolveTarget(req: TargetRequest, inventory: Inventory | undefined): Promise<CheckTarget> {
+  checkInterfaceName(req.captureInterface);
+  const { vip, entry } = findVip(req.target, inventory);
+  const members =
+    req.members && req.members.length > 0 ? req.members.map((m) => parseEndpoint(m, 'member')) : (entry?.members ?? []);
+  const lb = lbFor(req, entry, inventory);
   if (lb) lb.host = await toIp(lb.host, 'LB');
   // An HA group (only from the inventory; --lb names one node): every node, the first being lb itself.
   const lbNodes =
@@ -188,9 +216,5 @@ export async function resolveTarget(req: TargetRequest, inventory: Inventory | u
   if (caFile) target.caFile = caFile;
   if (lb) target.lb = lb;
   if (lbNodes) target.lbNodes = lbNodes;
-  if (lbNodes && entry?.activeActive) target.activeActive = true;
-  if (entry?.httpPath) target.httpPath = entry.httpPath;
-  if (entry?.expectStatus) target.expectStatus = entry.expectStatus;
-  if (entry?.lbView) target.lbView = entry.lbView;
-  return target;
+  return withEntryOptions(target, entry, lbNodes);
 }
