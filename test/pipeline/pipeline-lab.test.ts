@@ -1,28 +1,21 @@
 // Command → queue → worker → reports → console, on real Redis and the lab.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Queue } from 'bullmq';
-import { startLab, waitHealthy, type Lab } from '../lab/lab.js';
+import type { Lab } from '../lab/lab.js';
+import { useLab } from '../lab/use-lab.js';
 import { startHarness, testRedis, type Harness } from './harness.js';
 
 let lab: Lab;
 let h: Harness;
 
-before(async () => {
-  lab = await startLab();
+useLab({ heal: true }, async (started, own) => {
+  lab = started;
   // Each check its own capture here, so that the tests counting tcpdumps on the LB see only the checks'; the
   // shared captures are tested by name below.
-  h = await startHarness(lab, { LBCHECK_SHARED_CAPTURE: '0' });
+  h = own(await startHarness(lab, { LBCHECK_SHARED_CAPTURE: '0' }));
   h.startWorker();
-});
-after(async () => {
-  await h?.close();
-  lab?.teardown();
-});
-afterEach(async () => {
-  await lab.faults.clear();
-  await waitHealthy(lab);
 });
 
 /** A check's step-1 commands as its worker stored them (the console prints where). */
