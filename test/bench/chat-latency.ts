@@ -41,7 +41,8 @@ async function within<T>(work: Promise<T>, ms: number, what: () => string): Prom
   }
 }
 
-async function until(done: () => boolean, ms: number, what: () => string): Promise<void> {
+/** Polls `done` every 2 ms; past `ms`, fails with what was awaited. */
+export async function waitUntil(done: () => boolean, ms: number, what: () => string): Promise<void> {
   const deadline = performance.now() + ms;
   while (!done()) {
     if (performance.now() > deadline) throw new Error(`bench: ${what()} did not happen within ${ms} ms`);
@@ -59,15 +60,15 @@ export async function chatLatency(path: ChatPath, ms: number, checks = 20): Prom
       const t = performance.now();
       const replies = await within(path.command(), WAIT_MS.command, () => `check ${i}: the command's answer`);
       const about = (point: string) => (): string => `check ${i}: ${point} (posted so far: ${replies.describe()})`;
-      await until(() => replies.step1(), WAIT_MS.step1, about(`step 1 ${path.where}`));
+      await waitUntil(() => replies.step1(), WAIT_MS.step1, about(`step 1 ${path.where}`));
       const step1 = performance.now() - t;
-      await until(() => replies.diagnosis(), WAIT_MS.diagnosis, about(`the diagnosis ${path.where}`));
+      await waitUntil(() => replies.diagnosis(), WAIT_MS.diagnosis, about(`the diagnosis ${path.where}`));
       if (i > 0) {
         toStep1.push(step1);
         toDiagnosis.push(performance.now() - t);
       }
       // The next check starts once this one posts nothing more, so each is timed alone.
-      await until(() => replies.ended(), WAIT_MS.ended, about('the end of its posting'));
+      await waitUntil(() => replies.ended(), WAIT_MS.ended, about('the end of its posting'));
     }
   } finally {
     path.setLatency(0);

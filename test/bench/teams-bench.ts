@@ -4,7 +4,7 @@
 // → diagnosis with the connector answering every call after 100 ms, as the Slack case has it.
 import type { Lab } from '../lab/lab.js';
 import { startTeamsStack, type TeamsStack } from '../teams/teams-stack.js';
-import { chatLatency, type ChatPath } from './chat-latency.js';
+import { chatLatency, waitUntil, type ChatPath } from './chat-latency.js';
 import { line, median, openLoop, percentile } from './stats.js';
 
 export async function benchTeams(lab: Lab): Promise<string[]> {
@@ -26,16 +26,14 @@ export async function benchTeams(lab: Lab): Promise<string[]> {
   const full = await startTeamsStack(lab, true);
   try {
     const firsts: number[] = [];
+    const path = teamsChatPath(full);
     for (let i = 0; i < 11; i++) {
       const t = performance.now();
-      const { conversationId } = await full.mention('check haproxy-http');
-      const chain = (): string[] =>
-        full.connector.sent
-          .filter((s) => s.conversationId === conversationId)
-          .map((s) => s.activity.text ?? s.activity.summary ?? '');
-      while (!chain().some((x) => x.includes('Step 1'))) await new Promise((r) => setTimeout(r, 2));
+      const replies = await path.command();
+      const about = (what: string) => (): string => `check ${i}: ${what} (posted so far: ${replies.describe()})`;
+      await waitUntil(() => replies.step1(), 30_000, about('the step 1 card'));
       if (i > 0) firsts.push(performance.now() - t); // the first one warms the SSH session
-      while (!chain().some((x) => /^(Diagnosis|No fault found)/.test(x))) await new Promise((r) => setTimeout(r, 5));
+      await waitUntil(() => replies.diagnosis(), 30_000, about('the diagnosis'));
     }
     const m = median(firsts);
     out.push(line('command → step 1 card, median of 10', `${Math.round(m)} ms`, '< 600 ms', m < 600));
