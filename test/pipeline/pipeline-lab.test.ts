@@ -134,11 +134,12 @@ describe('console → BullMQ → worker → reports → console', () => {
     const bound = shared ? 'at most 2 shared captures per worker' : 'at most 2 captures at a time';
     it(`20 checks at once against one LB: ${bound}, every step of every check posted exactly once`, async () => {
       const burst = await startHarness(lab, { LBCHECK_SHARED_CAPTURE: shared ? '1' : '0' });
+      // Stopped in `finally` too: a watcher left polling after a failed wait keeps the file from ever exiting.
+      let watching = true;
       try {
         burst.startWorker({ capturesPerLb: 2 });
         burst.startWorker({ capturesPerLb: 2, worker: 'second-worker' });
         let maxCaptures = 0;
-        let watching = true;
         const watcher = (async () => {
           while (watching) {
             maxCaptures = Math.max(maxCaptures, lbTcpdumps());
@@ -165,6 +166,7 @@ describe('console → BullMQ → worker → reports → console', () => {
           assert.ok(leased.length > 0, 'no check of the burst leased a shared capture');
         }
       } finally {
+        watching = false;
         await burst.close();
       }
     });
