@@ -1,6 +1,7 @@
 // `npm run bench`: builds the lab once and prints every benchmark's figures.
 // Figures are measured, not asserted: tests never depend on wall-clock time.
-// `npm run bench -- teams slack` runs only the pieces named (all when none is; `soak` only when named).
+// `npm run bench -- teams slack` runs only the pieces named (all when none is; `soak` and the single cases
+// `slack-latency`, `teams-latency` only when named).
 import type { Lab } from '../lab/lab.js';
 import { startLab } from '../lab/lab.js';
 import { benchAudit } from './audit-bench.js';
@@ -8,10 +9,10 @@ import { benchCli } from './cli-bench.js';
 import { benchEngine } from './engine-bench.js';
 import { benchLadder } from './ladder-bench.js';
 import { benchPipeline } from './pipeline-bench.js';
-import { benchSlack } from './slack-bench.js';
+import { benchSlack, benchSlackLatency } from './slack-bench.js';
 import { benchSoak } from './soak-bench.js';
 import { benchWarm } from './warm-bench.js';
-import { benchTeams } from './teams-bench.js';
+import { benchTeams, benchTeamsLatency } from './teams-bench.js';
 import { benchVerdicts } from './verdicts-bench.js';
 
 const PIECES: [string, (lab: Lab) => Promise<string[]>][] = [
@@ -25,8 +26,12 @@ const PIECES: [string, (lab: Lab) => Promise<string[]>][] = [
   ['audit', () => benchAudit()],
   ['ladder', benchLadder],
 ];
-/** Run only when named: it takes half an hour by default. */
-const ON_REQUEST: [string, (lab: Lab) => Promise<string[]>][] = [['soak', benchSoak]];
+/** Run only when named: the soak takes half an hour by default; the others are one case of a piece above, alone. */
+const ON_REQUEST: [string, (lab: Lab) => Promise<string[]>][] = [
+  ['soak', benchSoak],
+  ['slack-latency', benchSlackLatency],
+  ['teams-latency', benchTeamsLatency],
+];
 
 const wanted = process.argv.slice(2);
 const ALL = [...PIECES, ...ON_REQUEST];

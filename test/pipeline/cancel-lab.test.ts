@@ -6,8 +6,9 @@
 // machine (the probing host) are searched for a capture of that VIP.
 import assert from 'node:assert/strict';
 import { readFileSync, readlinkSync, readdirSync } from 'node:fs';
-import { after, afterEach, before, describe, it } from 'node:test';
-import { startLab, waitHealthy, type Lab } from '../lab/lab.js';
+import { describe, it } from 'node:test';
+import type { Lab } from '../lab/lab.js';
+import { useLab } from '../lab/use-lab.js';
 import { until } from './platform-base.js';
 import { startSlackStack, type SlackStack } from '../slack/slack-stack.js';
 import { startTeamsStack, type TeamsStack } from '../teams/teams-stack.js';
@@ -16,22 +17,21 @@ let lab: Lab;
 let slack: SlackStack;
 let teams: TeamsStack;
 
-before(async () => {
-  lab = await startLab({ serverCount: 2 });
-  slack = await startSlackStack(lab, true);
-  teams = await startTeamsStack(lab, true);
-});
-after(async () => {
-  await slack?.close();
-  await teams?.close();
-  lab?.teardown();
-});
-afterEach(async () => {
-  slack.fake.onCall = undefined;
-  teams.connector.onSent = undefined;
-  await lab.faults.clear();
-  await waitHealthy(lab);
-});
+useLab(
+  {
+    serverCount: 2,
+    heal: true,
+    reset: () => {
+      slack.fake.onCall = undefined;
+      teams.connector.onSent = undefined;
+    },
+  },
+  async (started, own) => {
+    lab = started;
+    slack = own(await startSlackStack(lab, true));
+    teams = own(await startTeamsStack(lab, true));
+  },
+);
 
 const cmdline = (pid: number): string => {
   try {

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { startReportPoster } from '../../adapters/bot-runtime.js';
 import { ConsoleAdapter } from '../../adapters/console/console-adapter.js';
 import { loadInventory } from '../../src/inventory/load-inventory.js';
@@ -16,14 +16,14 @@ import type { ChatPoster } from '../../src/pipeline/poster.js';
 import { connectBackend } from '../../src/pipeline/backend.js';
 import { readConfig } from '../../src/runtime/env-config.js';
 import { startCheckWorker } from '../../workers/probe/worker-runtime.js';
-import { startLab, type Lab } from '../lab/lab.js';
+import type { Lab } from '../lab/lab.js';
+import { useLab } from '../lab/use-lab.js';
 import { startHarness, writeLabInventory } from './harness.js';
 
 let lab: Lab;
-before(async () => {
-  lab = await startLab({ serverCount: 2 });
+useLab({ serverCount: 2 }, (started) => {
+  lab = started;
 });
-after(() => lab?.teardown());
 
 const idOf = (ack: string): string => /Queued (chk-[0-9a-f]{10})/.exec(ack)?.[1] ?? assert.fail(ack);
 

@@ -1,28 +1,21 @@
 // Command → queue → worker → reports → console, on real Redis and the lab.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Queue } from 'bullmq';
-import { startLab, waitHealthy, type Lab } from '../lab/lab.js';
+import type { Lab } from '../lab/lab.js';
+import { useLab } from '../lab/use-lab.js';
 import { startHarness, testRedis, type Harness } from './harness.js';
 
 let lab: Lab;
 let h: Harness;
 
-before(async () => {
-  lab = await startLab();
+useLab({ heal: true }, async (started, own) => {
+  lab = started;
   // Each check its own capture here, so that the tests counting tcpdumps on the LB see only the checks'; the
   // shared captures are tested by name below.
-  h = await startHarness(lab, { LBCHECK_SHARED_CAPTURE: '0' });
+  h = own(await startHarness(lab, { LBCHECK_SHARED_CAPTURE: '0' }));
   h.startWorker();
-});
-after(async () => {
-  await h?.close();
-  lab?.teardown();
-});
-afterEach(async () => {
-  await lab.faults.clear();
-  await waitHealthy(lab);
 });
 
 /** A check's step-1 commands as its worker stored them (the console prints where). */
@@ -141,11 +134,12 @@ describe('console → BullMQ → worker → reports → console', () => {
     const bound = shared ? 'at most 2 shared captures per worker' : 'at most 2 captures at a time';
     it(`20 checks at once against one LB: ${bound}, every step of every check posted exactly once`, async () => {
       const burst = await startHarness(lab, { LBCHECK_SHARED_CAPTURE: shared ? '1' : '0' });
+      // Stopped in `finally` too: a watcher left polling after a failed wait keeps the file from ever exiting.
+      let watching = true;
       try {
         burst.startWorker({ capturesPerLb: 2 });
         burst.startWorker({ capturesPerLb: 2, worker: 'second-worker' });
         let maxCaptures = 0;
-        let watching = true;
         const watcher = (async () => {
           while (watching) {
             maxCaptures = Math.max(maxCaptures, lbTcpdumps());
@@ -172,6 +166,7 @@ describe('console → BullMQ → worker → reports → console', () => {
           assert.ok(leased.length > 0, 'no check of the burst leased a shared capture');
         }
       } finally {
+        watching = false;
         await burst.close();
       }
     });

@@ -3,17 +3,17 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, it } from 'node:test';
-import { startLab, type Lab } from '../lab/lab.js';
+import { describe, it } from 'node:test';
+import type { Lab } from '../lab/lab.js';
+import { useLab } from '../lab/use-lab.js';
 import { startHarness, type Harness } from './harness.js';
 
 const cli = fileURLToPath(new URL('../../adapters/lbcheck.js', import.meta.url));
 let lab: Lab;
 
-before(async () => {
-  lab = await startLab();
+useLab({}, (started) => {
+  lab = started;
 });
-after(() => lab?.teardown());
 
 const idOf = (ack: string): string => /Queued (chk-[0-9a-f]{10})/.exec(ack)?.[1] ?? assert.fail(`not an ack: ${ack}`);
 

@@ -6,11 +6,12 @@
 // every render thread replaced at its bound, and RSS within the soak's 100 MB
 // target. Before the render thread was fixed, 80 ladder PNGs kept ~200 MB.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { pngThreadStats, RENDERS_PER_THREAD } from '../../src/evidence/png-pool.js';
 import { runChecks } from '../bench/soak-bench.js';
 import { snapshot, type Snapshot } from '../bench/soak-snapshot.js';
-import { startLab, type Lab } from '../lab/lab.js';
+import type { Lab } from '../lab/lab.js';
+import { useLab } from '../lab/use-lab.js';
 import { startHarness, type Harness } from './harness.js';
 
 const CHECKS = 40;
@@ -20,14 +21,10 @@ const WARMING_RENDERS = 16;
 let lab: Lab;
 let h: Harness;
 
-before(async () => {
-  lab = await startLab();
-  h = await startHarness(lab);
+useLab({}, async (started, own) => {
+  lab = started;
+  h = own(await startHarness(lab));
   h.startWorker();
-});
-after(async () => {
-  await h?.close();
-  lab?.teardown();
 });
 
 /** Reads snapshots until `settled` holds for one (work a check leaves behind, e.g. a capture's stop, ends), 20 s at most. */

@@ -6,9 +6,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Report } from '../../src/model/report.js';
-import { startLab, waitHealthy, type Lab } from '../lab/lab.js';
+import type { Lab } from '../lab/lab.js';
+import { useLab } from '../lab/use-lab.js';
 import { addVantage, dropFromVantage } from '../lab/vantage.js';
 import { startHarness, type Harness } from './harness.js';
 
@@ -16,8 +17,8 @@ let lab: Lab;
 let h: Harness;
 let dc1: string;
 
-before(async () => {
-  lab = await startLab({ serverCount: 2 });
+useLab({ serverCount: 2, heal: true }, async (started, own) => {
+  lab = started;
   dc1 = await addVantage(lab);
   const v = lab.vips.nginx;
   h = await startHarness(
@@ -35,16 +36,9 @@ before(async () => {
       ],
     },
   );
+  own(h);
   h.startWorker({ sourceAddress: dc1 }, 'dc1');
   h.startWorker({ sourceAddress: lab.addr.client }, 'dc2');
-});
-after(async () => {
-  await h?.close();
-  lab?.teardown();
-});
-afterEach(async () => {
-  await lab.faults.clear();
-  await waitHealthy(lab);
 });
 
 /** The ack names each zone's check: "from dc1 (chk-…), dc2 (chk-…)". */

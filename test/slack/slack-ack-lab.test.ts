@@ -7,20 +7,17 @@
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { after, before, describe, it } from 'node:test';
-import { startLab, type Lab } from '../lab/lab.js';
+import { describe, it } from 'node:test';
+import type { Lab } from '../lab/lab.js';
+import { useLab } from '../lab/use-lab.js';
 import { startSlackStack, type SlackStack } from './slack-stack.js';
 
 let lab: Lab;
 let stack: SlackStack;
 
-before(async () => {
-  lab = await startLab({ serverCount: 1 });
-  stack = await startSlackStack(lab, false);
-});
-after(async () => {
-  await stack?.close();
-  lab?.teardown();
+useLab({ serverCount: 1 }, async (started, own) => {
+  lab = started;
+  stack = own(await startSlackStack(lab, false));
 });
 
 /** Holds the audit log's lock as a live process on this host would (this one), until the returned release. */

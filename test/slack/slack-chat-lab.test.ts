@@ -3,9 +3,10 @@
 // response_url where the bot is not a member. Real Bolt over signed HTTP, the
 // lab behind it, the fake Web API recording every call.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import type { AuditRecord, PostRecord } from '../../src/audit/audit-record.js';
-import { startLab, waitHealthy, type Lab } from '../lab/lab.js';
+import { waitHealthy, type Lab } from '../lab/lab.js';
+import { useLab } from '../lab/use-lab.js';
 import { until } from '../pipeline/platform-base.js';
 import type { FakeSlack } from './fake-slack.js';
 import { startSlackStack, type SlackStack } from './slack-stack.js';
@@ -14,19 +15,10 @@ let lab: Lab;
 let stack: SlackStack;
 let fake: FakeSlack;
 
-before(async () => {
-  lab = await startLab({ serverCount: 2 });
-  stack = await startSlackStack(lab, true);
+useLab({ serverCount: 2, heal: true, reset: () => fake.notInChannel.clear() }, async (started, own) => {
+  lab = started;
+  stack = own(await startSlackStack(lab, true));
   fake = stack.fake;
-});
-after(async () => {
-  await stack?.close();
-  lab?.teardown();
-});
-afterEach(async () => {
-  fake.notInChannel.clear();
-  await lab.faults.clear();
-  await waitHealthy(lab);
 });
 
 const idOf = (body: string): string =>

@@ -3,10 +3,11 @@
 // WebClient to a local fake of the Slack Web API.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { AuditLog } from '../../src/audit/audit-log.js';
 import type { PostRecord } from '../../src/audit/audit-record.js';
-import { startLab, waitHealthy, type Lab } from '../lab/lab.js';
+import type { Lab } from '../lab/lab.js';
+import { useLab } from '../lab/use-lab.js';
 import { until } from '../pipeline/platform-base.js';
 import type { FakeSlack } from './fake-slack.js';
 import { startSlackStack, type SlackStack } from './slack-stack.js';
@@ -16,19 +17,11 @@ let stack: SlackStack;
 let fake: FakeSlack;
 let audit: AuditLog;
 
-before(async () => {
-  lab = await startLab({ serverCount: 2 });
-  stack = await startSlackStack(lab, true);
+useLab({ serverCount: 2, heal: true }, async (started, own) => {
+  lab = started;
+  stack = own(await startSlackStack(lab, true));
   fake = stack.fake;
   audit = stack.audit;
-});
-after(async () => {
-  await stack?.close();
-  lab?.teardown();
-});
-afterEach(async () => {
-  await lab.faults.clear();
-  await waitHealthy(lab);
 });
 
 const slash = (text: string, opts?: Parameters<SlackStack['slash']>[1]): ReturnType<SlackStack['slash']> =>

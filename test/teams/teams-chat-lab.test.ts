@@ -3,8 +3,9 @@
 // in the same reply chain with the diff, and server text kept as data. Real
 // botbuilder over HTTP, the lab behind it, the fake connector recording.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
-import { startLab, waitHealthy, type Lab } from '../lab/lab.js';
+import { describe, it } from 'node:test';
+import { waitHealthy, type Lab } from '../lab/lab.js';
+import { useLab } from '../lab/use-lab.js';
 import { until } from '../pipeline/platform-base.js';
 import type { FakeConnector, SentActivity } from './fake-connector.js';
 import { startTeamsStack, type TeamsStack } from './teams-stack.js';
@@ -13,18 +14,10 @@ let lab: Lab;
 let stack: TeamsStack;
 let connector: FakeConnector;
 
-before(async () => {
-  lab = await startLab({ serverCount: 2 });
-  stack = await startTeamsStack(lab, true);
+useLab({ serverCount: 2, heal: true }, async (started, own) => {
+  lab = started;
+  stack = own(await startTeamsStack(lab, true));
   connector = stack.connector;
-});
-after(async () => {
-  await stack?.close();
-  lab?.teardown();
-});
-afterEach(async () => {
-  await lab.faults.clear();
-  await waitHealthy(lab);
 });
 
 const inChain = (conversationId: string): SentActivity[] =>

@@ -3,11 +3,12 @@
 // through the real connector client to a local fake of the Bot Connector.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { evidenceLinks } from '../../adapters/teams/evidence-links.js';
 import type { RunningTeams } from '../../adapters/teams/teams-app.js';
 import type { AuditLog } from '../../src/audit/audit-log.js';
-import { startLab, waitHealthy, type Lab } from '../lab/lab.js';
+import type { Lab } from '../lab/lab.js';
+import { useLab } from '../lab/use-lab.js';
 import { until } from '../pipeline/platform-base.js';
 import type { FakeConnector, SentActivity } from './fake-connector.js';
 import { LINK_SECRET, startTeamsStack, type TeamsStack } from './teams-stack.js';
@@ -18,18 +19,10 @@ let teams: RunningTeams;
 let connector: FakeConnector;
 let audit: AuditLog;
 
-before(async () => {
-  lab = await startLab({ serverCount: 2 });
-  stack = await startTeamsStack(lab, true);
+useLab({ serverCount: 2, heal: true }, async (started, own) => {
+  lab = started;
+  stack = own(await startTeamsStack(lab, true));
   ({ teams, connector, audit } = stack);
-});
-after(async () => {
-  await stack?.close();
-  lab?.teardown();
-});
-afterEach(async () => {
-  await lab.faults.clear();
-  await waitHealthy(lab);
 });
 
 const mention = (text: string, opts?: Parameters<TeamsStack['mention']>[1]): ReturnType<TeamsStack['mention']> =>

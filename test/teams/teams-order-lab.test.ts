@@ -5,8 +5,9 @@
 // as Slack's parent message is updated. Real botbuilder over HTTP, the lab
 // behind it, the fake connector recording sends and updates.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
-import { startLab, waitHealthy, type Lab } from '../lab/lab.js';
+import { after, before, describe, it } from 'node:test';
+import type { Lab } from '../lab/lab.js';
+import { useLab } from '../lab/use-lab.js';
 import { until } from '../pipeline/platform-base.js';
 import type { SentActivity } from './fake-connector.js';
 import { startTeamsStack, type TeamsStack } from './teams-stack.js';
@@ -14,18 +15,9 @@ import { startTeamsStack, type TeamsStack } from './teams-stack.js';
 let lab: Lab;
 let stack: TeamsStack;
 
-before(async () => {
-  lab = await startLab({ serverCount: 2 });
-  stack = await startTeamsStack(lab, true);
-});
-after(async () => {
-  await stack?.close();
-  lab?.teardown();
-});
-afterEach(async () => {
-  stack.connector.failEvery = 0;
-  await lab.faults.clear();
-  await waitHealthy(lab);
+useLab({ serverCount: 2, heal: true, reset: () => (stack.connector.failEvery = 0) }, async (started, own) => {
+  lab = started;
+  stack = own(await startTeamsStack(lab, true));
 });
 
 const shown = (s: SentActivity): string => s.activity.text ?? s.activity.summary ?? '';
