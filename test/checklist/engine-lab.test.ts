@@ -7,7 +7,7 @@ import type { Report, ServersStep } from '../../src/model/report.js';
 import { CheckCancelledError, runCheck, type CheckOutcome } from '../../src/checklist/observe/run-check.js';
 import { decodePcap } from '../../src/capture/pcap-stream.js';
 import { SshSession } from '../../src/remote/ssh-session.js';
-import { LAB_TLS_NAME, startLab, waitHealthy, type Lab, type VipKind } from '../lab/lab.js';
+import { LAB_TLS_NAME, labFiles, startLab, waitHealthy, type Lab, type VipKind } from '../lab/lab.js';
 import { checkOptions, labTarget } from './lab-target.js';
 
 let lab: Lab;
@@ -244,6 +244,8 @@ describe('a TLS VIP', () => {
       port: lab.tlsVip.port,
       tls: true,
       sni: LAB_TLS_NAME,
+      // The lab CA signed the VIP's certificate: the check trusts what its clients would.
+      caFile: labFiles(lab).tlsCa,
     };
     const { report } = await runCheck(target, checkOptions(), {
       session: async (lb) => (session?.alive ? session : (session = await SshSession.open(lb))),
@@ -254,6 +256,7 @@ describe('a TLS VIP', () => {
     assert.equal(mode.tls?.sni, LAB_TLS_NAME);
     assert.match(mode.tls?.protocol ?? '', /^TLSv1\.[23]$/);
     assert.ok(Date.parse(mode.tls?.validTo ?? '') > Date.now());
+    assert.equal(mode.tls?.trust?.authorized, true);
     assert.equal(mode.mode, 'L7');
     assert.equal(mode.proxyKind, 'http');
     assert.equal(mode.httpStatus, 200);

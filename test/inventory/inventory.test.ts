@@ -41,6 +41,14 @@ describe('inventory: health path and expected status', () => {
     assert.deepEqual(target.expectStatus, { min: 200, max: 204 });
   });
 
+  it("caFile (the CAs a TLS VIP's clients trust) reaches the check target; --ca-file overrides it", async () => {
+    const inv = parseInventory(vip('    tls: true\n    caFile: /etc/lbcheck/internal-ca.pem\n'), 'inv.yaml');
+    assert.equal((await resolveTarget({ target: 'api' }, inv)).caFile, '/etc/lbcheck/internal-ca.pem');
+    assert.equal((await resolveTarget({ target: 'api', caFile: '/tmp/other.pem' }, inv)).caFile, '/tmp/other.pem');
+    const without = await resolveTarget({ target: 'api' }, parseInventory(vip(''), 'inv.yaml'));
+    assert.equal('caFile' in without, false);
+  });
+
   it('lbView: haproxy needs its socket and backend; unknown kinds and keys are refused with their line', () => {
     const ok = parseInventory(
       vip('    lbView: { kind: haproxy, socket: /run/haproxy/admin.sock, backend: web }\n'),
