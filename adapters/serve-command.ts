@@ -25,7 +25,8 @@ import { startCheckWorker } from '../workers/probe/worker-runtime.js';
 import { DEFAULT_METRICS_PORT, readOpsConfig, type OpsConfig } from '../src/ops/ops-config.js';
 import { describeOps } from '../src/ops/start-ops.js';
 import { describeAlerts, readAlertsSettings, startAlerts } from '../src/alerts/start-alerts.js';
-import { startReportPoster } from './bot-runtime.js';
+import { startReportPoster, SWEEP_EVERY_MS } from './bot-runtime.js';
+import { readEvidencePagesSettings, serveEvidencePages } from './evidence-http.js';
 import { startBotOps } from './ops-endpoint.js';
 import { ConsoleAdapter } from './console/console-adapter.js';
 import {
@@ -105,6 +106,20 @@ function anchorPeriodically(audit: AuditLog, log: Logger): () => Promise<void> {
   };
 }
 
+/** The chat checks' evidence pages when LBCHECK_EVIDENCE_PORT is set: the signed link to a page, or undefined. */
+async function startEvidencePages(
+  audit: AuditLog,
+  log: Logger,
+  resources: Resources,
+  say: (line: string) => void,
+): Promise<((checkId: string) => string) | undefined> {
+  const settings = readEvidencePagesSettings(process.env);
+  const pages = settings ? await serveEvidencePages(settings, audit, log) : undefined;
+  resources.add(() => pages?.close());
+  say(pages?.describe ?? 'evidence pages: off (set LBCHECK_EVIDENCE_PORT to link each diagnosis to its page)');
+  return pages?.link;
+}
+
 // eslint-disable-next-line max-lines-per-function -- to split (issue 30, docs/architecture.md)
 async function serve(args: string[], withWorker: boolean): Promise<number> {
   const spec = withWorker ? START : SERVE;
@@ -173,13 +188,9 @@ async function serve(args: string[], withWorker: boolean): Promise<number> {
       resources.add(() => started.close());
       running.push({ id: platform.info.id, started });
     }
-    const poster = startReportPoster(
-      backend,
-      running.map((r) => r.started.poster),
-      log,
-      audit,
-      intakeDeps,
-    );
+    const pageLink = await startEvidencePages(audit, log, resources, say);
+    const posters = running.map((r) => r.started.poster);
+    const poster = startReportPoster(backend, posters, log, audit, intakeDeps, SWEEP_EVERY_MS, pageLink);
     resources.add(() => poster.close());
     const worker = withWorker ? startCheckWorker(backend, config, inventory, log) : undefined;
     if (worker) resources.add(() => worker.close());
