@@ -7,7 +7,7 @@ import { createLogger } from '../../src/log.js';
 import type { CheckRequest, ReplyTo, ReportJob } from '../../src/model/jobs.js';
 import type { Report } from '../../src/model/report.js';
 import { MemoryState } from '../../src/pipeline/memory-state.js';
-import type { ChatPoster } from '../../src/pipeline/poster.js';
+import type { ChatPoster, PostContext, PostedRef } from '../../src/pipeline/poster.js';
 import { processReport, type ReportPosterDeps } from '../../workers/bot/report-poster.js';
 import { fixtureEvidence } from './page-fixtures.js';
 
@@ -64,4 +64,20 @@ export function chatRun(
       return report;
     },
   };
+}
+
+/** A chat poster that records the page link each diagnosis was given and answers with the thread it was asked in. */
+export class ThreadPoster implements ChatPoster {
+  readonly platform = 'console';
+  readonly finals = new Map<string, string | undefined>();
+  postStep(ctx: PostContext): Promise<PostedRef> {
+    return Promise.resolve({ thread: ctx.request.replyTo.thread ?? '', messageIds: ['m'] });
+  }
+  postFinal(ctx: PostContext): Promise<PostedRef> {
+    this.finals.set(ctx.request.checkId, ctx.page);
+    return Promise.resolve({ thread: ctx.request.replyTo.thread ?? '', messageIds: ['m'] });
+  }
+  postNotice(): Promise<void> {
+    return Promise.resolve();
+  }
 }

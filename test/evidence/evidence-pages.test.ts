@@ -18,33 +18,16 @@ import type { PostRecord } from '../../src/audit/audit-record.js';
 import { checkLinks } from '../../src/evidence/evidence-links.js';
 import { createLogger } from '../../src/log.js';
 import type { Report } from '../../src/model/report.js';
-import type { ChatPoster, PostContext, PostedRef } from '../../src/pipeline/poster.js';
-import { chatRun } from './chat-check-runs.js';
+import { chatRun, ThreadPoster } from './chat-check-runs.js';
 import { HARNESS, measureInChromium } from './chromium-harness.js';
 
 const SECRET = 'evidence-page-test-secret';
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
-/** Records the page link each diagnosis was given; answers with the thread it was asked in. */
-class PageRecorder implements ChatPoster {
-  readonly platform = 'console';
-  readonly finals = new Map<string, string | undefined>();
-  postStep(ctx: PostContext): Promise<PostedRef> {
-    return Promise.resolve({ thread: ctx.request.replyTo.thread ?? '', messageIds: ['m'] });
-  }
-  postFinal(ctx: PostContext): Promise<PostedRef> {
-    this.finals.set(ctx.request.checkId, ctx.page);
-    return Promise.resolve({ thread: ctx.request.replyTo.thread ?? '', messageIds: ['m'] });
-  }
-  postNotice(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
 let dir: string;
 let audit: AuditLog;
 let pages: RunningEvidencePages;
-const poster = new PageRecorder();
+const poster = new ThreadPoster();
 let first: Report;
 let second: Report;
 let elsewhere: Report;
