@@ -29,6 +29,7 @@ function startInFlightSweep(backend: Pick<Backend, 'state'>, log: Logger, sweepE
 /**
  * watch: the intake the watch rounds queue their checks through; without it this process runs no watches.
  * sweepEveryMs: TEST ONLY, how often in-flight checks are swept (SWEEP_EVERY_MS).
+ * pageLink: the signed link to a check's evidence page, when this process serves them (adapters/evidence-http.ts).
  */
 export function startReportPoster(
   backend: Backend,
@@ -37,6 +38,7 @@ export function startReportPoster(
   audit?: AuditLog,
   watch?: IntakeDeps,
   sweepEveryMs = SWEEP_EVERY_MS,
+  pageLink?: (checkId: string) => string,
 ): Closeable {
   const byPlatform = new Map(posters.map((p) => [p.platform, p] as const));
   const reports = backend.bus.runReports([...byPlatform.keys()], (r) =>
@@ -45,6 +47,7 @@ export function startReportPoster(
       posters: byPlatform,
       log,
       ...(audit ? { audit } : {}),
+      ...(pageLink ? { pageLink } : {}),
       ...(watch ? { afterWatchReport: (job, posted) => afterWatchReport(job, posted, watch) } : {}),
     }),
   );

@@ -26,7 +26,8 @@ import { startCheckWorker, type RunningWorker } from '../workers/probe/worker-ru
 import { DEFAULT_METRICS_PORT, readOpsConfig, type OpsConfig } from '../src/ops/ops-config.js';
 import { describeOps } from '../src/ops/start-ops.js';
 import { describeAlerts, readAlertsSettings, startAlerts } from '../src/alerts/start-alerts.js';
-import { startReportPoster } from './bot-runtime.js';
+import { startReportPoster, SWEEP_EVERY_MS } from './bot-runtime.js';
+import { readEvidencePagesSettings, serveEvidencePages } from './evidence-http.js';
 import { startBotOps, type BotOpsParts } from './ops-endpoint.js';
 import { ConsoleAdapter } from './console/console-adapter.js';
 import {
@@ -228,13 +229,28 @@ async function startChats(
  * The bot side behind the chats (or the console): the report poster, a probe worker for `lbcheck start`, and the
  * ops endpoint; each closes with the process. A new server of the bot process starts here.
  */
+/** The chat checks' evidence pages when LBCHECK_EVIDENCE_PORT is set: the signed link to a page, or undefined. */
+async function startEvidencePages(
+  audit: AuditLog,
+  log: Logger,
+  resources: Resources,
+  say: (line: string) => void,
+): Promise<((checkId: string) => string) | undefined> {
+  const settings = readEvidencePagesSettings(process.env);
+  const pages = settings ? await serveEvidencePages(settings, audit, log) : undefined;
+  resources.add(() => pages?.close());
+  say(pages?.describe ?? 'evidence pages: off (set LBCHECK_EVIDENCE_PORT to link each diagnosis to its page)');
+  return pages?.link;
+}
+
 async function startBotSide(
   run: ServeRun,
   posters: readonly ChatPoster[],
   platforms: BotOpsParts['platforms'],
 ): Promise<RunningWorker | undefined> {
   const { backend, config, log, resources, withWorker } = run;
-  const poster = startReportPoster(backend, posters, log, run.audit, run.intakeDeps);
+  const pageLink = await startEvidencePages(run.audit, log, resources, run.say);
+  const poster = startReportPoster(backend, posters, log, run.audit, run.intakeDeps, SWEEP_EVERY_MS, pageLink);
   resources.add(() => poster.close());
   const worker = withWorker ? startCheckWorker(backend, config, run.inventory, log) : undefined;
   if (worker) resources.add(() => worker.close());

@@ -36,6 +36,16 @@ export function viewBlocks(view: MessageView): KnownBlock[] {
   return blocks;
 }
 
+/** A URL inside Slack's <url|text>: the characters that would end it or start markup are percent-encoded. */
+const linkUrl = (url: string): string => url.replace(/[<>|\s]/g, (c) => encodeURIComponent(c)).replace(/&/g, '&amp;');
+
+/** The check's evidence page under its diagnosis, when this bot serves the pages (PostContext.page). */
+export function pageBlocks(page: string | undefined): KnownBlock[] {
+  if (!page) return [];
+  const text = `<${linkUrl(page)}|Evidence page>: the steps, ladders, decodes and every file with its sha256`;
+  return [{ type: 'context', elements: [mrkdwn(text)] }];
+}
+
 /** Button action ids: "lbcheck:<kind>"; the value is the check id. Bolt routes them with ACTION_ID. */
 export const ACTION_ID = /^lbcheck:(rerun|run-all|cancel|watch)$/;
 

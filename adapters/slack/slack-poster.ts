@@ -21,7 +21,7 @@ import {
 } from '../../src/pipeline/poster.js';
 import { slackEscape } from '../../src/messages/escape.js';
 import type { ActionKind } from '../../src/pipeline/actions.js';
-import { askedBy, parentBlocks, viewBlocks, viewText } from './slack-blocks.js';
+import { askedBy, pageBlocks, parentBlocks, viewBlocks, viewText } from './slack-blocks.js';
 import {
   NOT_A_MEMBER,
   NotInChannelError,
@@ -333,13 +333,14 @@ export class SlackPoster implements ChatPoster {
       ctx,
       'final',
       () => this.postFinalInThread(ctx, report),
-      () => ({ text: viewText(view), blocks: viewBlocks(view) }),
+      () => ({ text: viewText(view), blocks: [...viewBlocks(view), ...pageBlocks(ctx.page)] }),
     );
   }
 
   private async postFinalInThread(ctx: PostContext, report: Report): Promise<PostedRef> {
     const view = fromZone(finalView(report, ctx.diff), ctx.vantage?.zone);
-    const { thread, ts } = await this.reply(ctx, 'slack.final', viewText(view), viewBlocks(view));
+    const blocks = [...viewBlocks(view), ...pageBlocks(ctx.page)];
+    const { thread, ts } = await this.reply(ctx, 'slack.final', viewText(view), blocks);
     // A --from group's parent shows the comparison instead, once every zone has ended.
     if (ctx.vantage) return { thread, messageIds: [ts] };
     await postOnce(ctx, 'slack.parent.updated', async () => {

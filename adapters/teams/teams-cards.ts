@@ -33,6 +33,11 @@ export function buttonsCard(text: string, checkId: string, kinds: readonly Actio
   };
 }
 
+/** The check's evidence page under its diagnosis, when this bot serves the pages (PostContext.page). */
+export function pageActions(page: string | undefined): Record<string, unknown>[] {
+  return page ? [{ type: 'Action.OpenUrl', title: 'Evidence page (steps, ladders, every file)', url: page }] : [];
+}
+
 const INLINE_MAX = 1500;
 const COLOR = {
   pass: 'Good',

@@ -18,7 +18,7 @@ import {
   type PostedRef,
 } from '../../src/pipeline/poster.js';
 import type { EvidenceLinkSigner } from './evidence-links.js';
-import { buttonsCard, executeActions, viewCard } from './teams-cards.js';
+import { buttonsCard, executeActions, pageActions, viewCard } from './teams-cards.js';
 import { queuedText } from '../../src/pipeline/intake.js';
 import type { CheckRequest } from '../../src/model/jobs.js';
 import type { ActionKind } from '../../src/pipeline/actions.js';
@@ -158,15 +158,13 @@ export class TeamsPoster implements ChatPoster {
       summary: `${view.headline} → ${report.diagnosis.team}`,
       attachments: [
         CardFactory.adaptiveCard(
-          viewCard(
-            view,
-            [],
-            this.links,
-            executeActions(
+          viewCard(view, [], this.links, [
+            ...executeActions(
               ctx.request.checkId,
               report.diagnosis.stoppedAfter ? ['rerun', 'run-all', 'watch'] : ['rerun', 'watch'],
             ),
-          ),
+            ...pageActions(ctx.page),
+          ]),
         ),
       ],
     });

@@ -1,10 +1,12 @@
 // `lbcheck audit ...`: what was posted, by whom, when, and proof that the
 // evidence is unaltered.
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { checkpointPolicyFromEnv } from '../audit/audit-config.js';
 import { AuditLog } from '../audit/audit-log.js';
 import type { AuditRecord, CommandRecord, PostRecord } from '../audit/audit-record.js';
 import { exportCheck, recordsOf } from '../audit/export.js';
+import { incidentExport } from '../audit/incident-export.js';
 import { InputError } from '../errors.js';
 import { readConfig } from '../runtime/env-config.js';
 import { keygen, verifyCommand } from './audit-anchor-commands.js';
@@ -58,7 +60,94 @@ function describe(r: AuditRecord): string {
   }
 }
 
-// eslint-disable-next-line max-lines-per-function, complexity -- to split (issue 30, docs/architecture.md)
+type Parsed = ReturnType<typeof parseArgs>;
+type One = (name: string) => string | undefined;
+
+function show(log: AuditLog, p: Parsed, json: boolean): number {
+  const id = p.positional[0];
+  if (!id) throw new CliUsageError('audit show needs a check id', USAGE);
+  const records = recordsOf(log, id);
+  if (records.length === 0) throw new InputError(`no audit records for ${id} in ${log.file}`);
+  console.log(json ? JSON.stringify(records, null, 2) : records.map(describe).join('\n'));
+  return 0;
+}
+
+/** list's filters: --since, --target (a post's target, or a command's target or first word), --user. */
+function listFilter(one: One): (r: AuditRecord) => boolean {
+  const from = one('since') ? since(one('since') ?? '') : undefined;
+  const target = one('target');
+  const user = one('user');
+  const ofTarget = (r: AuditRecord): boolean =>
+    r.type === 'post'
+      ? r.target === target
+      : r.type === 'command' && (r.target === target || r.command.split(/\s+/)[0] === target);
+  const ofUser = (r: AuditRecord): boolean =>
+    r.type === 'command' ? r.user === user : r.type === 'post' && r.requester.split(':')[1]?.split(' ')[0] === user;
+  return (r) => !(from && Date.parse(r.time) < from.getTime()) && !(target && !ofTarget(r)) && !(user && !ofUser(r));
+}
+
+function list(log: AuditLog, one: One, json: boolean): number {
+  const records = log.records().filter(listFilter(one));
+  console.log(json ? JSON.stringify(records, null, 2) : records.map(describe).join('\n') || '(no records)');
+  return 0;
+}
+
+async function exportOne(log: AuditLog, p: Parsed, one: One): Promise<number> {
+  const id = p.positional[0];
+  if (!id) throw new CliUsageError('audit export needs a check id', USAGE);
+  const out = one('out') ?? `${id}.tar`;
+  // Refused before anything is written: a failed export leaves no checkpoint behind.
+  if (recordsOf(log, id).length === 0) throw new InputError(`no audit records for ${id} in ${log.file}`);
+  const checkpoint = await log.checkpoint('export');
+  const signer = log.checkpoints?.signer;
+  writeFileSync(out, exportCheck(log, id, signer ? { signer, ...(checkpoint ? { checkpoint } : {}) } : undefined));
+  console.log(
+    signer
+      ? `wrote ${out} (signed with key ${signer.keyId}; checkpoint at record ${checkpoint?.seq ?? '?'})`
+      : `wrote ${out} (not signed: LBCHECK_AUDIT_SIGNING_KEY is not set)`,
+  );
+  return 0;
+}
+
+/** --incident: incident.md and the page set in a folder (default incident-<first id>). */
+function exportIncident(log: AuditLog, p: Parsed, one: One): number {
+  const ids = p.positional;
+  if (ids.length === 0) throw new CliUsageError('audit export --incident needs thread or check ids', USAGE);
+  for (const id of ids)
+    if (!/^[A-Za-z0-9:;.=@_-]{1,200}$/.test(id))
+      throw new InputError(`${JSON.stringify(id)} is not a thread or check id`);
+  const incident = incidentExport(log, ids);
+  if (incident.checks.length === 0)
+    throw new InputError(`no check was posted in a thread of ${ids.join(', ')} (audit log ${log.file})`);
+  const out = one('out') ?? `incident-${(ids[0] ?? '').replace(/[^A-Za-z0-9_.-]/g, '_')}`;
+  for (const f of incident.files) {
+    mkdirSync(dirname(join(out, f.path)), { recursive: true });
+    writeFileSync(join(out, f.path), f.data);
+  }
+  writeFileSync(join(out, 'incident.md'), incident.markdown);
+  const missing = incident.missing.length > 0 ? `; ${incident.missing.length} evidence files already pruned` : '';
+  console.log(
+    `wrote ${join(out, 'incident.md')}: ${incident.checks.length} checks, ${incident.files.length} files${missing}`,
+  );
+  return 0;
+}
+
+async function prune(log: AuditLog, one: One, retentionDays: number): Promise<number> {
+  const days = one('days') ? Number(one('days')) : retentionDays;
+  if (!Number.isInteger(days) || days < 1) throw new InputError(`--days must be a whole number of days, at least 1`);
+  const removed = log.evidence.prune(new Date(Date.now() - days * 86_400_000));
+  await log.append({ type: 'prune', retentionDays: days, removed });
+  console.log(`pruned ${removed.length} evidence files older than ${days} days (recorded in the audit log)`);
+  return 0;
+}
+
+async function checkpointNow(log: AuditLog): Promise<number> {
+  if (!log.checkpoints) throw new InputError('LBCHECK_AUDIT_SIGNING_KEY is not set: there is no key to sign with');
+  const cp = await log.checkpoint('manual');
+  console.log(cp ? `checkpoint at record ${cp.seq}: records 1–${cp.count}, key ${cp.keyId}` : 'the log is empty');
+  return 0;
+}
+
 export async function auditMain(args: string[]): Promise<number> {
   if (args.length === 0) {
     console.log(USAGE);
@@ -66,79 +155,25 @@ export async function auditMain(args: string[]): Promise<number> {
   }
   const [sub, ...rest] = args;
   const p = parseArgs(rest, AUDIT.options, USAGE);
-  const one = (n: string): string | undefined => p.flags.get(n)?.[0];
+  const one: One = (n) => p.flags.get(n)?.[0];
   const config = readConfig();
   const log = new AuditLog(one('dir') ?? config.auditDir, checkpointPolicyFromEnv(process.env));
   const json = p.bools.has('json');
   switch (sub) {
-    case 'show': {
-      const id = p.positional[0];
-      if (!id) throw new CliUsageError('audit show needs a check id', USAGE);
-      const records = recordsOf(log, id);
-      if (records.length === 0) throw new InputError(`no audit records for ${id} in ${log.file}`);
-      console.log(json ? JSON.stringify(records, null, 2) : records.map(describe).join('\n'));
-      return 0;
-    }
-    case 'list': {
-      const from = one('since') ? since(one('since') ?? '') : undefined;
-      const target = one('target');
-      const user = one('user');
-      const records = log.records().filter((r) => {
-        if (from && Date.parse(r.time) < from.getTime()) return false;
-        if (
-          target &&
-          !(r.type === 'post'
-            ? r.target === target
-            : r.type === 'command' && (r.target === target || r.command.split(/\s+/)[0] === target))
-        )
-          return false;
-        if (
-          user &&
-          !(r.type === 'command'
-            ? r.user === user
-            : r.type === 'post' && r.requester.split(':')[1]?.split(' ')[0] === user)
-        )
-          return false;
-        return true;
-      });
-      console.log(json ? JSON.stringify(records, null, 2) : records.map(describe).join('\n') || '(no records)');
-      return 0;
-    }
+    case 'show':
+      return show(log, p, json);
+    case 'list':
+      return list(log, one, json);
     case 'verify':
       return verifyCommand(log, one, json);
-    case 'export': {
-      const id = p.positional[0];
-      if (!id) throw new CliUsageError('audit export needs a check id', USAGE);
-      const out = one('out') ?? `${id}.tar`;
-      // Refused before anything is written: a failed export leaves no checkpoint behind.
-      if (recordsOf(log, id).length === 0) throw new InputError(`no audit records for ${id} in ${log.file}`);
-      const checkpoint = await log.checkpoint('export');
-      const signer = log.checkpoints?.signer;
-      writeFileSync(out, exportCheck(log, id, signer ? { signer, ...(checkpoint ? { checkpoint } : {}) } : undefined));
-      console.log(
-        signer
-          ? `wrote ${out} (signed with key ${signer.keyId}; checkpoint at record ${checkpoint?.seq ?? '?'})`
-          : `wrote ${out} (not signed: LBCHECK_AUDIT_SIGNING_KEY is not set)`,
-      );
-      return 0;
-    }
-    case 'checkpoint': {
-      if (!log.checkpoints) throw new InputError('LBCHECK_AUDIT_SIGNING_KEY is not set: there is no key to sign with');
-      const cp = await log.checkpoint('manual');
-      console.log(cp ? `checkpoint at record ${cp.seq}: records 1–${cp.count}, key ${cp.keyId}` : 'the log is empty');
-      return 0;
-    }
+    case 'export':
+      return p.bools.has('incident') ? exportIncident(log, p, one) : exportOne(log, p, one);
+    case 'checkpoint':
+      return checkpointNow(log);
     case 'keygen':
       return keygen(one('out') ?? 'lbcheck-audit');
-    case 'prune': {
-      const days = one('days') ? Number(one('days')) : config.retentionDays;
-      if (!Number.isInteger(days) || days < 1)
-        throw new InputError(`--days must be a whole number of days, at least 1`);
-      const removed = log.evidence.prune(new Date(Date.now() - days * 86_400_000));
-      await log.append({ type: 'prune', retentionDays: days, removed });
-      console.log(`pruned ${removed.length} evidence files older than ${days} days (recorded in the audit log)`);
-      return 0;
-    }
+    case 'prune':
+      return prune(log, one, config.retentionDays);
     default:
       throw new CliUsageError(`unknown audit subcommand "${sub}"`, USAGE);
   }

@@ -139,7 +139,11 @@ export const AUDIT: CommandSpec = {
       usage: 'verify [--public-key PEM] [--checkpoint FILE] [--export FILE] [--json]',
       summary: 'check the chain, the evidence files, signed checkpoints, or an export',
     },
-    { usage: 'export <checkId> [--out FILE]', summary: 'a tar of the report, evidence and records' },
+    { usage: 'export <checkId> [--out FILE]', summary: 'a tar of the report, evidence, check.html and records' },
+    {
+      usage: 'export --incident <thread or checkId>... [--out DIR]',
+      summary: "incident.md for a postmortem: the threads' checks, re-runs, watch rounds, culprit changes, hashes",
+    },
     { usage: 'checkpoint', summary: 'write a signed checkpoint now (needs LBCHECK_AUDIT_SIGNING_KEY)' },
     { usage: 'keygen [--out PREFIX]', summary: 'an Ed25519 key pair: PREFIX.pem (bot), PREFIX.pub.pem (auditors)' },
     { usage: 'prune [--days N]', summary: 'delete archived evidence older than N days (recorded)' },
@@ -150,7 +154,15 @@ export const AUDIT: CommandSpec = {
     { name: 'since', value: 'WHEN', help: 'list: records since an ISO time or a duration such as 24h or 7d' },
     { name: 'target', value: 'TARGET', help: 'list: only checks of this target' },
     { name: 'user', value: 'USER', help: 'list: only checks asked by this user id' },
-    { name: 'out', value: 'FILE', help: 'export: archive path (default <checkId>.tar); keygen: key file prefix' },
+    {
+      name: 'out',
+      value: 'FILE',
+      help: 'export: archive path (default <checkId>.tar), with --incident a folder; keygen: key file prefix',
+    },
+    {
+      name: 'incident',
+      help: 'export: the threads of these check or thread ids as incident.md and the HTML page set (--out DIR)',
+    },
     { name: 'export', value: 'FILE', help: 'verify: check an exported archive on its own' },
     {
       name: 'public-key',

@@ -14,6 +14,7 @@ export const MEDIA = {
   png: 'image/png',
   text: 'text/plain; charset=utf-8',
   json: 'application/json',
+  html: 'text/html; charset=utf-8',
 } as const;
 
 export function evidence(name: string, mediaType: string, content: Buffer | string): Evidence {

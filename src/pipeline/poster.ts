@@ -43,6 +43,8 @@ export interface PostContext {
   memo: PostMemo;
   /** Set for a check of a --from command: its posts are labelled by zone and share one parent. */
   vantage?: VantagePost;
+  /** For a final report: the signed link to the check's evidence page, when this bot serves the pages. */
+  page?: string;
 }
 
 /** The context whose memo holds the parent message: the group's for a --from check, so all zones share one. */

@@ -5,7 +5,15 @@
 // generated files are stale. Defaults are not written here: they are what the
 // schema gives for an unset variable.
 import type { z } from 'zod';
-import { alertsSettingsSchema, auditSchema, opsSchema, runtimeSchema, slackSchema, teamsSchema } from './settings.js';
+import {
+  alertsSettingsSchema,
+  auditSchema,
+  evidencePagesSchema,
+  opsSchema,
+  runtimeSchema,
+  slackSchema,
+  teamsSchema,
+} from './settings.js';
 
 export interface SettingsGroup {
   title: string;
@@ -19,6 +27,7 @@ export const SETTINGS_GROUPS: readonly SettingsGroup[] = [
   { title: 'Ops port and logs', readBy: 'start, serve and worker', schema: opsSchema },
   { title: 'Slack', readBy: 'start and serve (the bot side)', schema: slackSchema },
   { title: 'Microsoft Teams', readBy: 'start and serve (the bot side)', schema: teamsSchema },
+  { title: 'Evidence pages (docs/evidence.md)', readBy: 'start and serve (the bot side)', schema: evidencePagesSchema },
   { title: 'Audit trail', readBy: 'start, serve and lbcheck audit', schema: auditSchema },
   { title: 'Alert receiver (docs/alerts.md)', readBy: 'start and serve (the bot side)', schema: alertsSettingsSchema },
 ];
@@ -108,8 +117,18 @@ export const SETTING_HELP: Readonly<Record<string, string>> = {
   BotOpenIdMetadata: 'Replaces the OpenID metadata URL tokens are checked against (private clouds).',
   LBCHECK_PUBLIC_URL:
     'The https URL Teams users reach the bot at: evidence links point there (required with an app id).',
-  LBCHECK_LINK_SECRET: 'Signs the evidence links in Teams cards (at least 16 characters).',
-  LBCHECK_LINK_TTL_SECONDS: 'How long an evidence link stays valid.',
+  LBCHECK_LINK_SECRET:
+    'Signs the evidence links in Teams cards and the evidence page links in every diagnosis (at least 16 ' +
+    'characters). Unset: a key made at startup, so links stop working when the bot restarts.',
+  LBCHECK_LINK_TTL_SECONDS: 'How long an evidence link (a Teams download or an evidence page) stays valid.',
+  LBCHECK_EVIDENCE_PORT:
+    "Serves each chat check's evidence page (check.html, and every file of the check) at a signed link that " +
+    'every Slack and Teams diagnosis carries. Unset: no pages are served and no diagnosis links one (the page is ' +
+    'still archived; `lbcheck audit export` includes it).',
+  LBCHECK_EVIDENCE_HOST: 'The address the evidence pages listen on, e.g. `0.0.0.0` behind a reverse proxy.',
+  LBCHECK_EVIDENCE_URL:
+    'The http(s) URL chat users reach the evidence pages at (e.g. https://lbcheck.example.com behind a proxy). ' +
+    'Unset: http://<LBCHECK_EVIDENCE_HOST>:<port>, which only that machine can open unless the host is public.',
   LBCHECK_AUDIT_SIGNING_KEY:
     'Path of an Ed25519 private key (`lbcheck audit keygen`): signed checkpoints make truncation and rewrites of ' +
     'the audit log detectable. Unset: hash chain only (startup warns).',

@@ -250,6 +250,16 @@ export const alertsSettingsSchema = z
       });
   });
 
+/**
+ * The chat checks' evidence pages (adapters/evidence-http.ts): off unless LBCHECK_EVIDENCE_PORT is set. Links are
+ * signed with LBCHECK_LINK_SECRET and live LBCHECK_LINK_TTL_SECONDS (the Teams group), as Teams' downloads are.
+ */
+export const evidencePagesSchema = z.object({
+  LBCHECK_EVIDENCE_PORT: listenPort('must be a port number (0: any free port) or unset (no evidence pages)'),
+  LBCHECK_EVIDENCE_HOST: listenHost,
+  LBCHECK_EVIDENCE_URL: httpUrl('must be the http(s) URL chat users reach the evidence pages at'),
+});
+
 export const auditSchema = z.object({
   LBCHECK_AUDIT_SIGNING_KEY: anyText(undefined),
   LBCHECK_AUDIT_CHECKPOINT_RECORDS: whole(100, 1, 1_000_000),
@@ -262,6 +272,7 @@ export type SlackSettings = z.output<typeof slackSchema>;
 export type TeamsSettings = z.output<typeof teamsSchema>;
 export type AuditSettings = z.output<typeof auditSchema>;
 export type AlertsSettings = z.output<typeof alertsSettingsSchema>;
+export type EvidencePagesSettings = z.output<typeof evidencePagesSchema>;
 
 /** One line per refused variable: its name, its value unless secret, and what is expected. */
 export function describeIssues(issues: readonly z.core.$ZodIssue[], env: NodeJS.ProcessEnv): string[] {

@@ -6,79 +6,23 @@
 // colours as the browser computed them. One browser run loads every page (one
 // iframe each) and writes what it measured into the DOM it dumps.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { decideCheck } from '../../src/checklist/decide/decide-check.js';
-import { stepEvidenceDraftFor } from '../../src/evidence/check-evidence.js';
-import { draftFiles } from '../../src/evidence/step-evidence.js';
 import { CHECK_PAGE_NAME } from '../../src/evidence/check-page.js';
 import { writeEvidence } from '../../src/evidence/write-evidence.js';
-import type { Evidence } from '../../src/model/evidence.js';
-import type { Report, Step } from '../../src/model/report.js';
-import { FIXTURE_ROOT, readFixture } from '../fixtures/fixture-files.js';
-
-interface Measured {
-  src: string;
-  title: string;
-  h1: number;
-  steps: number;
-  sections: string[];
-  headings: number[];
-  imgs: { ok: boolean; width: number; alt: string }[];
-  links: string[];
-  verdictColours: string[];
-  scripts: number;
-}
+import type { Report } from '../../src/model/report.js';
+import { FIXTURE_ROOT } from '../fixtures/fixture-files.js';
+import { HARNESS, measureInChromium, type Measured } from './chromium-harness.js';
+import { fixtureEvidence } from './page-fixtures.js';
 
 let dir: string;
 const pages = new Map<string, { report: Report; folder: string }>();
 let measured: Measured[] = [];
 let consoleLines: string[] = [];
 
-function evidenceOf(name: string): { report: Report; evidence: Evidence[] } {
-  const { observation, report } = readFixture(name);
-  const decided = decideCheck(observation);
-  const evidence: Evidence[] = [];
-  for (const step of decided.steps)
-    // The page shows the SVG ladder: the PNG render is left out to keep the test quick.
-    evidence.push(
-      ...draftFiles(stepEvidenceDraftFor(step, observation, decided.deciding[step.step] ?? [], [], false), undefined),
-    );
-  const steps = report.steps.map((s) => ({
-    ...s,
-    evidence: evidence
-      .filter((e) => e.name.startsWith(`step${s.step}-`))
-      .map(({ name, sha256, bytes, mediaType }) => ({ name, sha256, bytes, mediaType })),
-  })) as Step[];
-  return { report: { ...report, steps }, evidence };
-}
-
-const HARNESS = (frames: string[]): string => `<!DOCTYPE html><html><body><pre id="result">pending</pre>
-${frames.map((f, i) => `<iframe id="f${i}" src="${f}"></iframe>`).join('\n')}
-<script>
-window.addEventListener('load', () => {
-  const out = [];
-  for (const f of document.querySelectorAll('iframe')) {
-    const d = f.contentDocument;
-    out.push({
-      src: f.getAttribute('src'),
-      title: d.title,
-      h1: d.querySelectorAll('h1').length,
-      steps: d.querySelectorAll('section.step').length,
-      sections: [...d.querySelectorAll('section[id]')].map((s) => s.id),
-      headings: [...d.querySelectorAll('h1,h2,h3,h4,h5,h6')].map((h) => Number(h.tagName[1])),
-      imgs: [...d.images].map((i) => ({ ok: i.complete && i.naturalWidth > 0, width: i.naturalWidth, alt: i.alt })),
-      links: [...d.querySelectorAll('a[href]')].map((a) => a.getAttribute('href')),
-      verdictColours: [...d.querySelectorAll('.verdict')].map((v) => getComputedStyle(v).color),
-      scripts: d.querySelectorAll('script').length,
-    });
-  }
-  document.getElementById('result').textContent = JSON.stringify(out);
-});
-</script></body></html>`;
+const evidenceOf = fixtureEvidence;
 
 /** WCAG relative luminance of "rgb(r, g, b)". */
 function luminance(rgb: string): number {
@@ -89,7 +33,7 @@ function luminance(rgb: string): number {
   return 0.2126 * (r ?? 0) + 0.7152 * (g ?? 0) + 0.0722 * (b ?? 0);
 }
 
-before(() => {
+before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lbcheck-page-'));
   for (const name of readdirSync(FIXTURE_ROOT).sort()) {
     const { report, evidence } = evidenceOf(name);
@@ -103,42 +47,7 @@ before(() => {
   }
   const frames = [...pages.values()].map((p) => `${p.report.id}/${CHECK_PAGE_NAME}`);
   writeFileSync(join(dir, 'harness.html'), HARNESS(frames));
-  const profile = mkdtempSync(join(tmpdir(), 'lbcheck-chromium-'));
-  try {
-    const r = spawnSync(
-      '/usr/bin/chromium',
-      [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-        '--disable-sync',
-        `--user-data-dir=${profile}`,
-        '--allow-file-access-from-files',
-        '--enable-logging=stderr',
-        '--v=0',
-        '--virtual-time-budget=20000',
-        '--dump-dom',
-        `file://${join(dir, 'harness.html')}`,
-      ],
-      { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 },
-    );
-    assert.equal(r.status, 0, `chromium: ${r.stderr}`);
-    const json = /<pre id="result">([^<]*)<\/pre>/.exec(r.stdout)?.[1];
-    assert.ok(json && json !== 'pending', `the harness measured nothing: ${r.stdout.slice(0, 500)}`);
-    measured = (JSON.parse as (t: string) => Measured[])(
-      json
-        .replace(/&quot;/g, '"')
-        .replace(/&amp;/g, '&')
-        .replace(/&lt;/g, '<')
-        .replace(/&gt;/g, '>'),
-    );
-    consoleLines = r.stderr.split('\n').filter((l) => /CONSOLE|Refused to|Uncaught/.test(l));
-  } finally {
-    rmSync(profile, { recursive: true, force: true });
-  }
+  ({ measured, consoleLines } = await measureInChromium(`file://${join(dir, 'harness.html')}`));
 });
 after(() => dir && rmSync(dir, { recursive: true, force: true }));
 

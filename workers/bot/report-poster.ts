@@ -22,6 +22,7 @@ import { reportJobId, type ReportJob } from '../../src/model/jobs.js';
 import { recordPost } from '../../src/ops/metrics.js';
 import { triggerText } from '../../src/messages/alert-text.js';
 import { afterVantagePost, vantageOf, vantageWait } from './vantage-posting.js';
+import { archiveCheckPage } from './final-page.js';
 import { diagnosisChanged, diffReports, type ReportDiff } from '../../src/checklist/decide/report-diff.js';
 import type { Report } from '../../src/model/report.js';
 
@@ -65,6 +66,8 @@ export interface ReportPosterDeps {
   maxOrderWaitMs?: number;
   /** Where posted reports and their evidence are recorded. */
   audit?: AuditLog;
+  /** The signed link to a check's evidence page (adapters/evidence-http.ts); unset: the pages are not served. */
+  pageLink?: (checkId: string) => string;
 }
 
 const firstSeen = new Map<string, number>();
@@ -193,6 +196,9 @@ export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promi
       case 'final': {
         const report = evidenceItem('report.json', MEDIA.json, `${JSON.stringify(r.report, null, 2)}\n`);
         deps.audit?.evidence.put(report.data, report.sha256);
+        // The check's evidence page, archived beside its evidence and linked from the diagnosis when served.
+        const earlier = r.request.rerunOf ? await storedReport(deps.state, r.request.rerunOf) : undefined;
+        const page = deps.audit ? archiveCheckPage(deps.audit, r.report, earlier) : undefined;
         files = [
           {
             name: report.name,
@@ -201,8 +207,12 @@ export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promi
             mediaType: report.mediaType,
             data: report.data,
           },
+          ...(page ? [page] : []),
         ];
-        posted = await poster.postFinal(ctx, r.report);
+        posted = await poster.postFinal(
+          page && deps.pageLink ? { ...ctx, page: deps.pageLink(r.checkId) } : ctx,
+          r.report,
+        );
         // Kept for the next re-run or watch round to compare against.
         await deps.state.setMemo(r.checkId, 'report', JSON.stringify(r.report));
         break;
