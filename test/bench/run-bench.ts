@@ -1,6 +1,7 @@
 // `npm run bench`: builds the lab once and prints every benchmark's figures.
 // Figures are measured, not asserted: tests never depend on wall-clock time.
-// `npm run bench -- teams slack` runs only the pieces named (all when none is; `soak` only when named).
+// `npm run bench -- teams slack` runs only the pieces named (all when none is; `soak` and `slack-chat`, a part of
+// `slack`, only when named).
 import type { Lab } from '../lab/lab.js';
 import { startLab } from '../lab/lab.js';
 import { benchAudit } from './audit-bench.js';
@@ -8,7 +9,7 @@ import { benchCli } from './cli-bench.js';
 import { benchEngine } from './engine-bench.js';
 import { benchLadder } from './ladder-bench.js';
 import { benchPipeline } from './pipeline-bench.js';
-import { benchSlack } from './slack-bench.js';
+import { benchSlack, benchSlackChat } from './slack-bench.js';
 import { benchSoak } from './soak-bench.js';
 import { benchWarm } from './warm-bench.js';
 import { benchTeams } from './teams-bench.js';
@@ -26,7 +27,11 @@ const PIECES: [string, (lab: Lab) => Promise<string[]>][] = [
   ['ladder', benchLadder],
 ];
 /** Run only when named: it takes half an hour by default. */
-const ON_REQUEST: [string, (lab: Lab) => Promise<string[]>][] = [['soak', benchSoak]];
+const ON_REQUEST: [string, (lab: Lab) => Promise<string[]>][] = [
+  ['soak', benchSoak],
+  // The chat-latency part of `slack` alone (issue 28), without the two 20 s ack loads.
+  ['slack-chat', benchSlackChat],
+];
 
 const wanted = process.argv.slice(2);
 const ALL = [...PIECES, ...ON_REQUEST];
