@@ -44,6 +44,11 @@ function thread(checkId: string): { parentTs: string; replies: string[] } {
   return { parentTs, replies: fake.threadCalls(parentTs).map(messageText) };
 }
 
+/** A check's end as the channel sees it: its diagnosis in the thread and its parent updated (sent together). */
+const ended = (slack: FakeSlack, checkId: string) => (): boolean =>
+  slack.callsOf('chat.update').some((c) => (c.args.text ?? '').includes(checkId)) &&
+  slack.threadOf(checkId).some((t) => /^(No fault found|Diagnosis)/.test(t));
+
 /** Which step each file share in the thread carries files of (from its first file's title). */
 const sharesByStep = (parentTs: string): string[] =>
   fake
@@ -87,7 +92,7 @@ describe('/lbcheck in Slack', () => {
     assert.equal(ack.status, 200);
     const id = idOf(ack.body);
     assert.match(ack.body, /"response_type":"ephemeral"/);
-    await until(() => fake.callsOf('chat.update').some((c) => (c.args.text ?? '').includes(id)), 'the parent update');
+    await until(ended(fake, id), 'the diagnosis and the parent update');
     const { parentTs, replies } = thread(id);
     assert.deepEqual(
       replies.map((t) => /^(✔|✘|⚠|–|\?) Step (\d)|^Diagnosis|^No fault found/.exec(t)?.[0] ?? t),
@@ -139,7 +144,7 @@ describe('/lbcheck in Slack', () => {
   it('a failing check ends with the culprit and the team in the thread and on the parent', async () => {
     await lab.faults.dropBeforeLb('nginx');
     const id = idOf((await slash('nginx')).body);
-    await until(() => fake.callsOf('chat.update').some((c) => (c.args.text ?? '').includes(id)), 'the parent update');
+    await until(ended(fake, id), 'the diagnosis and the parent update');
     const { replies } = thread(id);
     assert.match(replies[0] ?? '', /^✘ Step 1/);
     assert.match(replies.at(-1) ?? '', /^Diagnosis: PATH-TO-LB: /);
@@ -151,11 +156,7 @@ describe('/lbcheck in Slack', () => {
     fake.failNext('chat.postMessage', 500);
     fake.failNext('chat.update', 429, 1);
     const id = idOf((await slash('dnat')).body);
-    await until(
-      () => fake.callsOf('chat.update').some((c) => (c.args.text ?? '').includes(id)),
-      'the parent update',
-      40_000,
-    );
+    await until(ended(fake, id), 'the diagnosis and the parent update', 40_000);
     const { parentTs, replies } = thread(id);
     assert.deepEqual(
       replies.map((t) => /^(✔|✘|⚠) Step (\d)|^Diagnosis|^No fault found/.exec(t)?.[0] ?? t),
@@ -214,10 +215,7 @@ describe('Socket Mode and file caps', () => {
       await until(() => sock.fake.socket.received.some((m) => m.envelope_id === 'env-1'), 'the envelope ack');
       const ack = sock.fake.socket.received.find((m) => m.envelope_id === 'env-1') as { payload?: { text?: string } };
       const id = /Queued (chk-[0-9a-f]{10})/.exec(ack.payload?.text ?? '')?.[1] ?? assert.fail(JSON.stringify(ack));
-      await until(
-        () => sock.fake.callsOf('chat.update').some((c) => (c.args.text ?? '').includes(id)),
-        'the parent update',
-      );
+      await until(ended(sock.fake, id), 'the diagnosis and the parent update');
       // The 200-byte cap cut the pcapng: the upload says so in its title rather than dropping the file;
       // a ladder PNG cut short would be useless, so it is left out and the upload comment says so.
       const titles = sock.fake
