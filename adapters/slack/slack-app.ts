@@ -68,52 +68,55 @@ export interface RunningSlack {
 
 const { defaultProcessEventErrorHandler } = HTTPModuleFunctions;
 
-// eslint-disable-next-line max-lines-per-function -- to split (issue 30, docs/architecture.md)
-export async function startSlack(opts: SlackOptions): Promise<RunningSlack> {
-  // Our queue retries posts with backoff and honours Retry-After; the client must not retry behind its back.
-  const clientOptions = {
+/** Our queue retries posts with backoff and honours Retry-After; the client must not retry behind its back. */
+function clientOptionsOf(opts: SlackOptions): {
+  slackApiUrl?: string;
+  retryConfig: { retries: 0 };
+  rejectRateLimitedCalls: true;
+} {
+  return {
     ...(opts.apiUrl ? { slackApiUrl: opts.apiUrl } : {}),
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
   };
-  const logger = boltLogger(opts.log); // Bolt's own lines join the JSON log (warn and up)
-  const receiver = opts.appToken
-    ? // Socket Mode: apps.connections.open must also go to SLACK_API_URL, hence our own receiver.
-      new SocketModeReceiver({
-        appToken: opts.appToken,
-        installerOptions: { clientOptions },
-        logger,
-        logLevel: LogLevel.WARN,
-      })
-    : new HTTPReceiver({
-        signingSecret: opts.signingSecret,
-        logger,
-        logLevel: LogLevel.WARN,
-        // Interactivity (button clicks) at /slack/actions: the same receiver, so the same signature checks.
-        endpoints: ['/slack/events', '/slack/commands', '/slack/actions'],
-        // Bolt verified the signature (and the past half of the time window) before these run.
-        customPropertiesExtractor: (req) => ({ ...slackRequestHeaders(req.headers) }),
-        processEventErrorHandler: async (args) => {
-          if (!(args.error instanceof RejectedSlackRequest)) return defaultProcessEventErrorHandler(args);
-          opts.log.log('warn', 'slack request refused', { reason: args.error.message });
-          if (!args.response.headersSent) args.response.writeHead(401).end();
-          return false;
-        },
-      });
-  const app = new App({ token: opts.botToken, receiver, clientOptions, logger, logLevel: LogLevel.WARN });
-  if (receiver instanceof HTTPReceiver) {
-    const fallback = inMemoryClaims();
-    const claim = opts.claimOnce ?? fallback;
-    app.use(async ({ context, next }) => {
-      await guardSlackRequest(context as SlackRequestHeaders, claim, fallback);
-      await next();
+}
+
+/** Socket Mode with an app-level token, else HTTP with Bolt's signature checks on every endpoint. */
+function receiverOf(
+  opts: SlackOptions,
+  clientOptions: ReturnType<typeof clientOptionsOf>,
+  logger: ReturnType<typeof boltLogger>,
+): SocketModeReceiver | HTTPReceiver {
+  if (opts.appToken)
+    // Socket Mode: apps.connections.open must also go to SLACK_API_URL, hence our own receiver.
+    return new SocketModeReceiver({
+      appToken: opts.appToken,
+      installerOptions: { clientOptions },
+      logger,
+      logLevel: LogLevel.WARN,
     });
-  }
-  const web = new WebClient(opts.botToken, { ...clientOptions, logger });
-  const groupTimeoutMs = opts.groupLookupTimeoutMs ?? GROUP_LOOKUP_TIMEOUT_MS;
-  const groups = new SlackGroupResolver(web, groupTimeoutMs);
-  // Everything before the ack is bounded (Slack drops a command not acked in 3 s): the group lookup by its
-  // timeout, and the audit record is written after the ack (queued in order, never dropped).
+  return new HTTPReceiver({
+    signingSecret: opts.signingSecret,
+    logger,
+    logLevel: LogLevel.WARN,
+    // Interactivity (button clicks) at /slack/actions: the same receiver, so the same signature checks.
+    endpoints: ['/slack/events', '/slack/commands', '/slack/actions'],
+    // Bolt verified the signature (and the past half of the time window) before these run.
+    customPropertiesExtractor: (req) => ({ ...slackRequestHeaders(req.headers) }),
+    processEventErrorHandler: async (args) => {
+      if (!(args.error instanceof RejectedSlackRequest)) return defaultProcessEventErrorHandler(args);
+      opts.log.log('warn', 'slack request refused', { reason: args.error.message });
+      if (!args.response.headersSent) args.response.writeHead(401).end();
+      return false;
+    },
+  });
+}
+
+/**
+ * The /lbcheck slash command. Everything before the ack is bounded (Slack drops a command not acked in 3 s):
+ * the group lookup by its timeout, and the audit record is written after the ack (queued in order, never dropped).
+ */
+function handleSlashCommand(app: App, opts: SlackOptions, groups: SlackGroupResolver, groupTimeoutMs: number): void {
   app.command('/lbcheck', async ({ command, ack }) => {
     const lookup = await groups.groupsOf(command.user_id, opts.policy?.());
     let audited: Promise<void> | undefined;
@@ -132,6 +135,10 @@ export async function startSlack(opts: SlackOptions): Promise<RunningSlack> {
     await ack({ response_type: 'ephemeral', text: reply.kind === 'refused' ? `:x: ${text}` : text });
     await audited;
   });
+}
+
+/** lbcheck's buttons: a click is a command by the clicking user, answered to the clicker only. */
+function handleButtons(app: App, opts: SlackOptions, groups: SlackGroupResolver): void {
   app.action<BlockAction<ButtonAction>>(ACTION_ID, async ({ ack, body, action, respond }) => {
     await ack();
     // Answers go to the clicker only (ephemeral), refusals included.
@@ -166,6 +173,26 @@ export async function startSlack(opts: SlackOptions): Promise<RunningSlack> {
     );
     await tell(reply.kind === 'refused' ? `:x: ${reply.text}` : reply.text);
   });
+}
+
+export async function startSlack(opts: SlackOptions): Promise<RunningSlack> {
+  const clientOptions = clientOptionsOf(opts);
+  const logger = boltLogger(opts.log); // Bolt's own lines join the JSON log (warn and up)
+  const receiver = receiverOf(opts, clientOptions, logger);
+  const app = new App({ token: opts.botToken, receiver, clientOptions, logger, logLevel: LogLevel.WARN });
+  if (receiver instanceof HTTPReceiver) {
+    const fallback = inMemoryClaims();
+    const claim = opts.claimOnce ?? fallback;
+    app.use(async ({ context, next }) => {
+      await guardSlackRequest(context as SlackRequestHeaders, claim, fallback);
+      await next();
+    });
+  }
+  const web = new WebClient(opts.botToken, { ...clientOptions, logger });
+  const groupTimeoutMs = opts.groupLookupTimeoutMs ?? GROUP_LOOKUP_TIMEOUT_MS;
+  const groups = new SlackGroupResolver(web, groupTimeoutMs);
+  handleSlashCommand(app, opts, groups, groupTimeoutMs);
+  handleButtons(app, opts, groups);
   app.error(async (err) => {
     // Rethrown so the receiver answers 401 instead of leaving the request to time out.
     if (err instanceof RejectedSlackRequest) throw err;

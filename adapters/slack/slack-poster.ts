@@ -1,10 +1,12 @@
 // Posts lbcheck reports to Slack: one parent message per check in the channel,
 // every step in its thread with Block Kit, its ladder diagram (an uploaded PNG,
-// which Slack shows inline), the decode and the pcapng attached
-// (files.uploadV2: getUploadURLExternal, upload, completeUploadExternal), and
-// the parent updated with the result. Each part of a post is remembered once
-// it reached Slack, so a retry after a failure never repeats it.
-import type { KnownBlock } from '@slack/types';
+// which Slack shows inline) and its capture attached, and the parent updated
+// with the result. A step's files are uploaded (getUploadURLExternal, upload)
+// as soon as its evidence exists, while earlier steps are still being posted;
+// its turn is then one files.completeUploadExternal carrying the step's message
+// (docs/chat-path.md). Each part of a post is remembered once it reached Slack,
+// so a retry after a failure never repeats it.
+import type { KnownBlock, MrkdwnElement } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import type { Report, Step } from '../../src/model/report.js';
 import { finalView, fromZone, stepView } from '../../src/messages/views.js';
@@ -21,6 +23,7 @@ import {
 } from '../../src/pipeline/poster.js';
 import { slackEscape } from '../../src/messages/escape.js';
 import type { ActionKind } from '../../src/pipeline/actions.js';
+import { ExpiringMap } from '../../src/pipeline/expiring-map.js';
 import { askedBy, pageBlocks, parentBlocks, viewBlocks, viewText } from './slack-blocks.js';
 import {
   NOT_A_MEMBER,
@@ -34,12 +37,13 @@ import {
 
 /**
  * What goes into the thread, in this order: the ladder diagram first (Slack
- * shows an uploaded PNG inline, so the picture leads the evidence), the
- * decode, and one capture: the merged pcapng of both vantage points (what a
- * network engineer opens first), else the LB's. Each vantage's own files, the
- * classic pcap, SVG, commands and timings stay in the archive and on the page.
+ * shows an uploaded PNG inline, so the picture leads the evidence), and one
+ * capture: the merged pcapng of both vantage points (what a network engineer
+ * opens first), else the LB's. The decode, each vantage's own files, the
+ * classic pcap, SVG, commands and timings stay in the archive (`lbcheck audit
+ * export`): each file more in chat is one more upload before the next step.
  */
-const ATTACH = [/-ladder\.png$/, /-decode\.txt$/];
+const ATTACH = [/-ladder\.png$/];
 const CAPTURE_PREFERENCE = [/-both\.pcapng$/, /-lb\.pcapng$/, /\.pcapng$/, /\.pcap$/];
 
 function attachments(evidence: EvidenceFile[]): EvidenceFile[] {
@@ -62,10 +66,47 @@ const NOTICE_EMOJI: Record<NoticeKind, string> = {
   comparison: ':globe_with_meridians:',
 };
 
+const mrkdwn = (text: string): MrkdwnElement => ({ type: 'mrkdwn', text });
+
 const isImage = (e: EvidenceFile): boolean => e.mediaType.startsWith('image/');
+
+/** A file to upload: its bytes (cut to the cap) and the title it is shared with. */
+interface Upload {
+  file: Buffer;
+  filename: string;
+  title: string;
+  sha256: string;
+}
+
+/** An upload of this process: what a step's post awaits, and whether it is already done. */
+interface Uploading {
+  id: Promise<string>;
+  done: boolean;
+}
+
+/** How often and how many times a post looks for the parent another bot process is posting (5 s in all). */
+const PARENT_WAIT_EVERY_MS = 20;
+const PARENT_WAIT_LOOKS = 250;
+
+/** Uploads are shared within minutes; an entry outliving its check is dropped after this. */
+const UPLOADING_TTL_MS = 10 * 60_000;
+
+/** The ts of the message a file share made, where Slack says it (it may not: sharing completes on its own). */
+function shareTs(files: readonly { shares?: unknown }[], channel: string): string | undefined {
+  for (const f of files) {
+    const shares = f.shares as Partial<Record<'public' | 'private', Record<string, { ts?: string }[]>>> | undefined;
+    const ts = shares?.public?.[channel]?.[0]?.ts ?? shares?.private?.[channel]?.[0]?.ts;
+    if (ts) return ts;
+  }
+  return undefined;
+}
 
 export class SlackPoster implements ChatPoster {
   readonly platform = 'slack';
+  /** Parent messages this process is posting now, by check (or --from group) id. */
+  private readonly parentsPosting = new Map<string, Promise<string>>();
+  /** This process's uploads, by check and sha256: a step's prepare and its post upload each file once. */
+  private readonly uploading = new ExpiringMap<Uploading>();
 
   constructor(
     private readonly client: WebClient,
@@ -106,20 +147,29 @@ export class SlackPoster implements ChatPoster {
   private async sharedParent(ctx: PostContext): Promise<string> {
     const done = await ctx.memo.get('slack.parent');
     if (done !== undefined) return done;
+    // Posted by this process right now (the queued report, while step 1 is ready): await it, no polling.
+    const key = ctx.vantage?.group.id ?? ctx.request.checkId;
+    const mine = this.parentsPosting.get(key);
+    if (mine) return mine;
     // A claim cannot be released, so a claimer whose post failed moves everyone on to a new generation.
     const gen = (await ctx.memo.get('slack.parent.gen')) ?? '0';
     if (ctx.memo.claim && !(await ctx.memo.claim(`slack.parent#${gen}`))) return this.awaitParent(ctx, gen);
+    const posting = postOnce(ctx, 'slack.parent', () => this.postParent(ctx));
+    this.parentsPosting.set(key, posting);
     try {
-      return await postOnce(ctx, 'slack.parent', () => this.postParent(ctx));
+      return await posting;
     } catch (err) {
       await ctx.memo.set('slack.parent.gen', String(Number(gen) + 1));
       throw err;
+    } finally {
+      this.parentsPosting.delete(key);
     }
   }
 
+  /** The parent another bot process is posting: its ts once that process remembered it. */
   private async awaitParent(ctx: PostContext, gen: string): Promise<string> {
-    for (let i = 0; i < 50; i++) {
-      await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < PARENT_WAIT_LOOKS; i++) {
+      await new Promise((r) => setTimeout(r, PARENT_WAIT_EVERY_MS));
       const ts = await ctx.memo.get('slack.parent');
       if (ts !== undefined) return ts;
       if ((await ctx.memo.get('slack.parent.gen')) !== gen) return this.sharedParent(ctx);
@@ -261,10 +311,7 @@ export class SlackPoster implements ChatPoster {
   }
 
   /** Text and captures over the cap are cut (and say so); an image cut short is useless, so it is left out. */
-  private uploadsOf(files: EvidenceFile[]): {
-    uploads: { file: Buffer; filename: string; title: string }[];
-    notes: string[];
-  } {
+  private uploadsOf(files: EvidenceFile[]): { uploads: Upload[]; notes: string[] } {
     const notes: string[] = [];
     const missing = files.filter((e) => !e.data).map((e) => e.name);
     if (missing.length) notes.push(`expired before posting: ${missing.join(', ')}`);
@@ -279,6 +326,7 @@ export class SlackPoster implements ChatPoster {
         {
           file: cut ? e.data.subarray(0, this.fileMaxBytes) : e.data,
           filename: e.name,
+          sha256: e.sha256,
           title: `${e.name} (sha256 ${e.sha256.slice(0, 12)}${cut ? this.truncatedNote(e.data.length) : ''})`,
         },
       ];
@@ -296,35 +344,111 @@ export class SlackPoster implements ChatPoster {
     );
   }
 
+  /**
+   * Uploads a file once per check (getUploadURLExternal, then the bytes to the URL Slack gave): concurrent
+   * askers share this process's upload, retries anywhere get its remembered file id. The file shows nowhere
+   * until a completeUploadExternal shares it. A failed upload is forgotten, so the next attempt tries again.
+   */
+  private upload(ctx: PostContext, u: Upload): Uploading {
+    const key = `${ctx.request.checkId}:${u.sha256}`;
+    const known = this.uploading.get(key);
+    if (known) return known;
+    const entry: Uploading = {
+      done: false,
+      id: postOnce(ctx, `slack.upload.${u.sha256}`, async () => {
+        const r = await this.call('files.getUploadURLExternal', () =>
+          this.client.files.getUploadURLExternal({ filename: u.filename, length: u.file.length }),
+        );
+        if (!r.file_id || !r.upload_url) throw new Error(`Slack gave no upload URL for ${u.filename}`);
+        const url = r.upload_url;
+        const sent = await this.call('the file upload', () =>
+          fetch(url, { method: 'POST', body: Uint8Array.from(u.file) }),
+        );
+        if (!sent.ok) throw new Error(`Slack's upload URL answered ${sent.status} for ${u.filename}`);
+        return r.file_id;
+      }),
+    };
+    this.uploading.set(key, entry, UPLOADING_TTL_MS);
+    entry.id.then(
+      () => (entry.done = true),
+      () => this.uploading.delete(key),
+    );
+    return entry;
+  }
+
+  async prepareStep(ctx: PostContext, step: Step, evidence: EvidenceFile[]): Promise<void> {
+    // Where the bot is no member, nothing is shared: nothing to upload.
+    if ((await ctx.memo.get('slack.fallback')) !== undefined) return;
+    // A step already out has nothing to prepare (a retried report).
+    if ((await ctx.memo.get(`slack.step${step.step}.files`)) !== undefined) return;
+    const { uploads } = this.uploadsOf(attachments(evidence));
+    await Promise.all(uploads.map((u) => this.upload(ctx, u).id));
+  }
+
+  /** Whether every upload is done already: in this process, or remembered from an earlier attempt. */
+  private async uploaded(ctx: PostContext, uploads: Upload[]): Promise<boolean> {
+    for (const u of uploads) {
+      const mine = this.uploading.get(`${ctx.request.checkId}:${u.sha256}`);
+      if (mine ? !mine.done : (await ctx.memo.get(`slack.upload.${u.sha256}`)) === undefined) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Whether a step with files posts its message before sharing them: when it is out already (a retry after
+   * the share failed), and for step 1 while its files are still uploading, so the check's first verdict shows
+   * at once. A later step waits for its uploads and goes out with them in one share: a message first would add
+   * a round trip before the next step.
+   */
+  private async messageFirst(ctx: PostContext, step: Step, uploads: Upload[]): Promise<boolean> {
+    if ((await ctx.memo.get(`slack.step${step.step}`)) !== undefined) return true;
+    return step.step === 1 && !(await this.uploaded(ctx, uploads));
+  }
+
+  /**
+   * A step's post. With files: one completeUploadExternal shares them with the step's message, as soon as they
+   * are uploaded (prepareStep started that when the step's evidence existed); step 1 may post its message
+   * first (messageFirst), its files then following before this returns, so before the next step. Without
+   * files: one message.
+   */
   private async postStepInThread(ctx: PostContext, step: Step, evidence: EvidenceFile[]): Promise<PostedRef> {
     const view = fromZone(stepView(step, evidence), ctx.vantage?.zone);
-    const { thread, ts } = await this.reply(ctx, `slack.step${step.step}`, viewText(view), viewBlocks(view));
-    const files = attachments(evidence);
-    const fileIds = await postOnce(ctx, `slack.step${step.step}.files`, async () => {
-      const { fresh, notes: repeats } = await this.withoutRepeats(ctx, files);
+    const thread = await this.parent(ctx);
+    const key = `slack.step${step.step}`;
+    const done = await postOnce(ctx, `${key}.files`, async () => {
+      const { fresh, notes: repeats } = await this.withoutRepeats(ctx, attachments(evidence));
       const { uploads, notes: cuts } = this.uploadsOf(fresh);
       const notes = [...repeats, ...cuts];
+      const blocks: KnownBlock[] = [
+        ...viewBlocks(view),
+        ...(notes.length ? [{ type: 'context' as const, elements: [mrkdwn(slackEscape(notes.join('; ')))] }] : []),
+      ];
       if (uploads.length === 0) {
-        const note = slackEscape(notes.join('; '));
-        if (repeats.length > 0)
-          await this.reply(ctx, `slack.step${step.step}.repeats`, note, [
-            { type: 'context', elements: [{ type: 'mrkdwn', text: note }] },
-          ]);
-        return '';
+        const { ts } = await this.reply(ctx, key, viewText(view), blocks);
+        return JSON.stringify({ ts, files: [] });
       }
-      const r = await this.call('files.uploadV2', () =>
-        this.client.filesUploadV2({
+      const ids = Promise.all(uploads.map((u) => this.upload(ctx, u).id));
+      // Awaited below, after the early message if there is one; a failure meanwhile is not unhandled.
+      ids.catch(() => undefined);
+      const early = (await this.messageFirst(ctx, step, uploads))
+        ? (await this.reply(ctx, key, viewText(view), blocks)).ts
+        : undefined;
+      const fileIds = await ids;
+      const shared = uploads.map((u, i) => ({ id: fileIds[i] ?? '', title: u.title }));
+      const r = await this.call('files.completeUploadExternal', () =>
+        this.client.files.completeUploadExternal({
           channel_id: ctx.request.replyTo.channel,
           thread_ts: thread,
-          initial_comment: `Evidence for step ${step.step}${notes.length ? ` (${notes.join('; ')})` : ''}`,
-          file_uploads: uploads,
+          files: shared as [(typeof shared)[number], ...typeof shared],
+          ...(early === undefined ? { blocks } : {}),
         }),
       );
-      const ids = (r.files ?? []).flatMap((f) => (f.files ?? []).map((x) => x.id ?? '')).filter((x) => x !== '');
       for (const f of fresh) await ctx.memo.set(`slack.sha.${f.sha256}`, `step ${step.step}'s ${f.name}`);
-      return ids.join(',');
+      return JSON.stringify({ ts: early ?? shareTs(r.files ?? [], ctx.request.replyTo.channel) ?? '', files: fileIds });
     });
-    return { thread, messageIds: [ts], fileIds: fileIds ? fileIds.split(',') : [] };
+    const { ts, files } = JSON.parse(done) as { ts: string; files: string[] };
+    // A share carrying the message may not say its ts: the audit record names the files instead.
+    return { thread, messageIds: ts ? [ts] : [], fileIds: files };
   }
 
   postFinal(ctx: PostContext, report: Report): Promise<PostedRef> {
@@ -337,13 +461,14 @@ export class SlackPoster implements ChatPoster {
     );
   }
 
+  /** The diagnosis and the parent's update go out together: neither waits for the other's round trip. */
   private async postFinalInThread(ctx: PostContext, report: Report): Promise<PostedRef> {
     const view = fromZone(finalView(report, ctx.diff), ctx.vantage?.zone);
-    const blocks = [...viewBlocks(view), ...pageBlocks(ctx.page)];
-    const { thread, ts } = await this.reply(ctx, 'slack.final', viewText(view), blocks);
+    const thread = await this.parent(ctx);
+    const posting = this.reply(ctx, 'slack.final', viewText(view), [...viewBlocks(view), ...pageBlocks(ctx.page)]);
     // A --from group's parent shows the comparison instead, once every zone has ended.
-    if (ctx.vantage) return { thread, messageIds: [ts] };
-    await postOnce(ctx, 'slack.parent.updated', async () => {
+    if (ctx.vantage) return { thread, messageIds: [(await posting).ts] };
+    const updating = postOnce(ctx, 'slack.parent.updated', async () => {
       await this.updateParent(
         ctx,
         thread,
@@ -352,7 +477,11 @@ export class SlackPoster implements ChatPoster {
       );
       return '1';
     });
-    return { thread, messageIds: [ts, thread] };
+    // Both settle before either's failure is thrown: a retry then repeats only what did not reach Slack.
+    const [posted, updated] = await Promise.allSettled([posting, updating]);
+    if (posted.status === 'rejected') throw posted.reason;
+    if (updated.status === 'rejected') throw updated.reason;
+    return { thread, messageIds: [posted.value.ts, thread] };
   }
 
   private async updateParent(ctx: PostContext, ts: string, status: string, buttons: ActionKind[]): Promise<void> {

@@ -40,8 +40,10 @@ function describePost(r: AuditRecord & PostRecord): string {
   const culprit = r.culprit ? ` culprit ${r.culprit}` : '';
   const thread = r.thread ? `/${r.thread}` : '';
   const messages = r.messageIds.length ? ` · messages ${r.messageIds.join(',')}` : '';
+  // A Slack step shared with its files may have no message id: its file ids say which post it was.
+  const files = r.fileIds.length ? ` · files ${r.fileIds.join(',')}` : '';
   const what = `${r.time} #${r.seq} posted ${r.kind}${step}${culprit} · ${r.checkId} ${r.target}`;
-  const where = `asked by ${r.requester} · ${r.platform}:${r.channel}${thread}${messages}`;
+  const where = `asked by ${r.requester} · ${r.platform}:${r.channel}${thread}${messages}${files}`;
   const evidence = r.evidence.map((e) => `\n    evidence ${e.name} sha256:${e.sha256} ${e.bytes} B`).join('');
   const commands = r.commands.length ? `\n    commands: ${r.commands.join(' ; ')}` : '';
   return `${what} · ${where}\n    ${r.summary}${evidence}${commands}`;

@@ -258,7 +258,9 @@ export class BullBus implements JobBus {
             throw new DelayedError();
           }
         },
-        { connection: this.opts.consumer(), prefix: this.opts.prefix, concurrency: 4 },
+        // A report may wait in its slot for the check's earlier one being posted (report-order.ts): room for
+        // a whole check's reports (queued, three steps, final) and others'.
+        { connection: this.opts.consumer(), prefix: this.opts.prefix, concurrency: 8 },
       );
       worker.on('error', (err) => this.opts.errors?.error('bullmq reports worker', err));
       worker.on('failed', (job, err) => {

@@ -106,6 +106,13 @@ export interface PostedRef {
 export interface ChatPoster {
   readonly platform: string;
   postStep(ctx: PostContext, step: Step, evidence: EvidenceFile[]): Promise<PostedRef | void>;
+  /**
+   * Optional: called as soon as a step's evidence exists, possibly while earlier reports of the check are still
+   * being posted, so the platform can do what shows nothing yet (Slack: upload the step's files, shared only
+   * by postStep). postStep must work without it, and must not do twice what it did. The poster does not wait
+   * for it; a rejection is only logged.
+   */
+  prepareStep?(ctx: PostContext, step: Step, evidence: EvidenceFile[]): Promise<void>;
   postFinal(ctx: PostContext, report: Report): Promise<PostedRef | void>;
   /** 'lost': the worker running the check died and the check is being retried. */
   postNotice(ctx: PostContext, kind: NoticeKind, text: string): Promise<PostedRef | void>;

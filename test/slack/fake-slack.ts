@@ -9,6 +9,16 @@ import { FakeSocket } from './fake-socket.js';
 export interface SlackCall {
   method: string;
   args: Record<string, string>;
+  /** performance.now() when the call arrived and when it was answered (the bench's breakdown of where time goes). */
+  arrivedAt?: number;
+  answeredAt?: number;
+}
+
+/** One upload of file bytes to the URL files.getUploadURLExternal handed out. */
+export interface SlackUpload {
+  fileId: string;
+  arrivedAt: number;
+  answeredAt: number;
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -37,6 +47,8 @@ export class FakeSlack {
   /** Slack user groups and their members, as usergroups.users.list answers. */
   readonly userGroups = new Map<string, string[]>([['S0NETOPS', ['U0INGROUP']]]);
   readonly uploads = new Map<string, Buffer>();
+  /** Every upload in arrival order, a file id once per upload (a file uploaded twice shows twice). */
+  readonly uploadLog: SlackUpload[] = [];
   /** Channels the bot is not a member of: posts there answer not_in_channel, as Slack does. */
   readonly notInChannel = new Set<string>();
   /** Messages POSTed to a slash command's response_url (http://<fake>/respond...). */
@@ -59,7 +71,7 @@ export class FakeSlack {
     return `http://127.0.0.1:${this.port}/api/`;
   }
 
-  /** The next call of `method` is answered with `status` (429 carries Retry-After). */
+  /** The next call of `method` ('upload': the next upload of bytes) is answered with `status` (429 carries Retry-After). */
   failNext(method: string, status: number, retryAfter?: number): void {
     this.failures.push({ method, status, ...(retryAfter !== undefined ? { retryAfter } : {}) });
   }
@@ -68,24 +80,51 @@ export class FakeSlack {
     return this.calls.filter((c) => c.method === method);
   }
 
+  /** The ts of a check's parent message (ts values are handed out in order of successful postMessage calls). */
+  parentTs(checkId: string): string | undefined {
+    const parent = this.callsOf('chat.postMessage').findIndex(
+      (c) => !c.args.thread_ts && (c.args.text ?? '').includes(checkId),
+    );
+    return parent < 0 ? undefined : `${1_700_000_000 + parent}.000100`;
+  }
+
+  /**
+   * The messages in a thread, in the order Slack answered them: chat.postMessage replies and file shares
+   * (files.completeUploadExternal) that carry a message of their own (blocks or initial_comment); a share
+   * without one adds its files to the thread without a message.
+   */
+  threadCalls(ts: string): SlackCall[] {
+    return this.calls.filter(
+      (c) =>
+        c.args.thread_ts === ts &&
+        (c.method === 'chat.postMessage' ||
+          (c.method === 'files.completeUploadExternal' && (c.args.blocks ?? c.args.initial_comment) !== undefined)),
+    );
+  }
+
   /** The texts posted in the thread of a check's parent message (empty until the parent exists). */
   threadOf(checkId: string): string[] {
-    const posts = this.callsOf('chat.postMessage');
-    const parent = posts.findIndex((c) => !c.args.thread_ts && (c.args.text ?? '').includes(checkId));
-    if (parent < 0) return [];
-    // ts values are handed out in order of successful postMessage calls.
-    const ts = `${1_700_000_000 + parent}.000100`;
-    return posts.filter((c) => c.args.thread_ts === ts).map((c) => c.args.text ?? '');
+    const ts = this.parentTs(checkId);
+    return ts === undefined ? [] : this.threadCalls(ts).map(messageText);
   }
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
       void (async () => {
+        const arrivedAt = performance.now();
         const body = await readBody(req);
         const url = req.url ?? '';
         if (url.startsWith('/upload/')) {
           if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
-          this.uploads.set(url.slice('/upload/'.length), uploadedBytes(req, body));
+          // failNext('upload', status): the next upload of bytes fails and is not kept.
+          const fail = this.failures.findIndex((f) => f.method === 'upload');
+          if (fail >= 0) {
+            res.writeHead(this.failures.splice(fail, 1)[0]?.status ?? 500).end('failed');
+            return;
+          }
+          const fileId = url.slice('/upload/'.length);
+          this.uploads.set(fileId, uploadedBytes(req, body));
+          this.uploadLog.push({ fileId, arrivedAt, answeredAt: performance.now() });
           res.writeHead(200).end('OK');
           return;
         }
@@ -114,17 +153,22 @@ export class FakeSlack {
             ...(f?.retryAfter !== undefined ? { 'retry-after': String(f.retryAfter) } : {}),
           });
           res.end(JSON.stringify({ ok: false, error: f?.status === 429 ? 'ratelimited' : 'internal_error' }));
-          this.calls.push({ method: `${method} (failed ${f?.status})`, args });
+          this.calls.push({
+            method: `${method} (failed ${f?.status})`,
+            args,
+            arrivedAt,
+            answeredAt: performance.now(),
+          });
           return;
         }
         if (method === 'chat.postMessage' && this.notInChannel.has(args.channel ?? '')) {
           // Recorded apart, so the ts arithmetic of successful posts (threadOf) stays right.
-          this.calls.push({ method: `${method} (not_in_channel)`, args });
+          this.calls.push({ method: `${method} (not_in_channel)`, args, arrivedAt, answeredAt: performance.now() });
           res.writeHead(200, { 'content-type': 'application/json' });
           res.end(JSON.stringify({ ok: false, error: 'not_in_channel' }));
           return;
         }
-        this.calls.push({ method, args });
+        this.calls.push({ method, args, arrivedAt, answeredAt: performance.now() });
         this.onCall?.({ method, args });
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify(this.answer(method, args)));
@@ -166,6 +210,21 @@ export class FakeSlack {
     this.socket.close();
     return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
+}
+
+/**
+ * What a thread message says: a post's text; for a file share with blocks, its first section as lbcheck's
+ * posts word their text ("*headline*\nwhy" → "headline: why"), else its initial_comment.
+ */
+export function messageText(c: SlackCall): string {
+  if (c.args.text !== undefined) return c.args.text;
+  if (c.args.blocks !== undefined && c.args.initial_comment === undefined) {
+    const blocks = JSON.parse(c.args.blocks) as { type: string; text?: { text?: string } }[];
+    const first = blocks.find((b) => b.type === 'section')?.text?.text ?? '';
+    const m = /^\*([^\n]*)\*\n([\s\S]*)$/.exec(first);
+    return m ? `${m[1] ?? ''}: ${m[2] ?? ''}` : first;
+  }
+  return c.args.initial_comment ?? '';
 }
 
 /** Headers Slack sends with a request: v0 HMAC-SHA256 signature over "v0:<timestamp>:<body>". */

@@ -61,19 +61,20 @@ describe('SlackPoster', () => {
     const shared = Buffer.from('the same capture bytes');
     const [step1, step2] = report.steps;
     assert.ok(step1 && step2);
-    await poster.postStep(ctx, step1, [file('step1-lb.pcapng', shared), file('step1-decode.txt', Buffer.from('one'))]);
+    await poster.postStep(ctx, step1, [file('step1-lb.pcapng', shared), file('step1-ladder.png', Buffer.from('one'))]);
     const second = await poster.postStep(ctx, step2, [
       file('step2-lb.pcapng', shared),
-      file('step2-decode.txt', Buffer.from('two')),
+      file('step2-ladder.png', Buffer.from('two')),
     ]);
     const completes = fake.callsOf('files.completeUploadExternal');
     const titles = completes.map((c) => (JSON.parse(c.args.files ?? '[]') as { title: string }[]).map((f) => f.title));
     assert.equal(titles.flat().filter((t) => t.includes('lb.pcapng')).length, 1, JSON.stringify(titles));
+    // Step 2's message goes out with its files, and says where the shared capture is.
     assert.match(
-      completes.at(-1)?.args.initial_comment ?? '',
+      completes.at(-1)?.args.blocks ?? '',
       /step2-lb\.pcapng is the same file as step 1's step1-lb\.pcapng, uploaded above \(sha256 [0-9a-f]{12}\)/,
     );
-    assert.equal(second.fileIds?.length, 1, 'step 2 uploaded only its decode');
+    assert.equal(second.fileIds?.length, 1, 'step 2 uploaded only its ladder');
   });
 
   it('posts to a response_url only on Slack hooks hosts or the configured API host', () => {

@@ -22,6 +22,7 @@ import { reportJobId, type ReportJob } from '../../src/model/jobs.js';
 import { recordPost } from '../../src/ops/metrics.js';
 import { triggerText } from '../../src/messages/alert-text.js';
 import { afterVantagePost, vantageOf, vantageWait } from './vantage-posting.js';
+import { asHandling, earlierPosted } from './report-order.js';
 import { archiveCheckPage } from './final-page.js';
 import { diagnosisChanged, diffReports, type ReportDiff } from '../../src/checklist/decide/report-diff.js';
 import type { Report } from '../../src/model/report.js';
@@ -129,24 +130,18 @@ function lostText(checkId: string, worker: string | undefined): string {
   );
 }
 
-// eslint-disable-next-line max-lines-per-function, complexity -- to split (issue 30, docs/architecture.md)
-export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promise<ReportOutcome> {
-  const malformed = reportJobProblem(r);
-  if (malformed) {
-    // Its names would become paths and its check id keys: refuse it whole, never post part of it.
-    deps.log.log('error', 'refused a malformed report job', { problem: malformed });
-    return 'done';
-  }
-  const id = reportJobId(r);
-  const log = deps.log.child({ checkId: r.checkId, report: id });
-  const vantage = vantageOf(r, deps.state);
+/** The adapter for the report's platform; reports are queued per platform, so a missing one is a misrouted job. */
+function posterOf(r: ReportJob, deps: ReportPosterDeps): ChatPoster {
   const poster = deps.posters.get(r.request.replyTo.platform);
-  if (!poster) {
-    // Reports are queued per platform, so this is a misrouted job: keep it (the queue retries), never drop it.
-    throw new Error(`no ${r.request.replyTo.platform} adapter in this bot process for ${id}`);
-  }
+  // Keep the job (the queue retries), never drop it.
+  if (!poster) throw new Error(`no ${r.request.replyTo.platform} adapter in this bot process for ${reportJobId(r)}`);
+  return poster;
+}
+
+async function contextOf(r: ReportJob, deps: ReportPosterDeps): Promise<PostContext> {
+  const vantage = vantageOf(r, deps.state);
   const diff = await diffSincePrevious(deps.state, r);
-  const ctx: PostContext = {
+  return {
     request: r.request,
     record: await deps.state.getCheck(r.checkId),
     ...(diff ? { diff } : {}),
@@ -157,103 +152,185 @@ export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promi
     },
     ...(vantage ? { vantage } : {}),
   };
+}
+
+/** A step's evidence as stored by the worker (undefined bytes: expired before posting). */
+function evidenceOf(r: ReportJob, deps: ReportPosterDeps): Promise<EvidenceFile[]> {
+  if (r.kind !== 'step') return Promise.resolve([]);
+  return Promise.all(
+    r.evidence.map(async (meta) => {
+      const data = await deps.state.getEvidence(meta.sha256);
+      return data ? { ...meta, data } : meta;
+    }),
+  );
+}
+
+/**
+ * Lets the platform start on a step's files as soon as its evidence exists, while earlier reports are still
+ * being posted (Slack uploads them then; nothing shows until the step's turn). A failure here is only logged:
+ * the step's post does the work again and retries as usual.
+ */
+function prepare(r: ReportJob, poster: ChatPoster, ctx: PostContext, files: EvidenceFile[], log: Logger): void {
+  // A later watch round posts no steps.
+  if (r.kind !== 'step' || !poster.prepareStep || (r.request.watch && r.request.watch.round > 1)) return;
+  poster
+    .prepareStep(ctx, r.step, files)
+    .catch((err: unknown) => log.log('info', 'preparing a step ahead of its turn failed', errorFields(err)));
+}
+
+/** undefined when the report may be posted now; else what it waits for ('later': back to the queue). */
+async function orderWait(
+  r: ReportJob,
+  ctx: PostContext,
+  deps: ReportPosterDeps,
+  log: Logger,
+): Promise<'later' | undefined> {
+  const id = reportJobId(r);
+  const waitFor = !(await earlierPosted(deps.state, r.checkId, r.seq))
+    ? 'an earlier report'
+    : await vantageWait(r, ctx.vantage);
+  if (waitFor !== undefined) {
+    const since = firstSeen.get(id) ?? Date.now();
+    firstSeen.set(id, since);
+    if (Date.now() - since < (deps.maxOrderWaitMs ?? 60_000)) return 'later';
+    log.log('warn', `posting out of order: waited in vain for ${waitFor}`, { seq: r.seq });
+  }
+  firstSeen.delete(id);
+  return undefined;
+}
+
+/** The final report's JSON, archived as the evidence of its post. */
+/** The final report's evidence: report.json and the check's evidence page, archived beside its evidence. */
+async function finalEvidence(r: ReportJob & { kind: 'final' }, deps: ReportPosterDeps): Promise<EvidenceFile[]> {
+  const report = evidenceItem('report.json', MEDIA.json, `${JSON.stringify(r.report, null, 2)}\n`);
+  deps.audit?.evidence.put(report.data, report.sha256);
+  const earlier = r.request.rerunOf ? await storedReport(deps.state, r.request.rerunOf) : undefined;
+  const page = deps.audit ? archiveCheckPage(deps.audit, r.report, earlier) : undefined;
+  return [
+    { name: report.name, sha256: report.sha256, bytes: report.bytes, mediaType: report.mediaType, data: report.data },
+    ...(page ? [page] : []),
+  ];
+}
+
+/** What a queued report posts: the platform's own "queued" view, an alert's first line, or nothing. */
+async function postQueuedReport(
+  r: ReportJob,
+  ctx: PostContext,
+  poster: ChatPoster,
+): Promise<PostedRef | void | 'nothing'> {
+  // Nobody typed a check an alert started: its first line says which alert did, on every platform.
+  if (!poster.postQueued && r.request.trigger) return poster.postNotice(ctx, 'alert', triggerText(r.request.trigger));
+  // Platforms that answer in place (Teams' reply chain, the console) have nothing more to show.
+  if (!poster.postQueued) return 'nothing';
+  return poster.postQueued(ctx);
+}
+
+/** Posts the report through its platform; 'nothing': the platform shows nothing for it. */
+async function postReport(
+  r: ReportJob,
+  ctx: PostContext,
+  poster: ChatPoster,
+  deps: ReportPosterDeps,
+  evidence: EvidenceFile[],
+): Promise<{ files: EvidenceFile[]; posted: PostedRef | void | 'nothing' }> {
+  switch (r.kind) {
+    case 'step':
+      return { files: evidence, posted: await poster.postStep(ctx, r.step, evidence) };
+    case 'final': {
+      // The page is archived after the diagnosis went out (rendering it is not on the path people wait on); its
+      // link is signed over the check id alone, and the page is in the archive before the post's audit record.
+      const page = deps.audit && deps.pageLink ? deps.pageLink(r.checkId) : undefined;
+      const posted = await poster.postFinal(page ? { ...ctx, page } : ctx, r.report);
+      const files = await finalEvidence(r, deps);
+      // Kept for the next re-run or watch round to compare against.
+      await deps.state.setMemo(r.checkId, 'report', JSON.stringify(r.report));
+      return { files, posted };
+    }
+    case 'cancelled':
+      // What stopped is the worker's account, made from the process tables (cancel-cleanup.ts).
+      return {
+        files: [],
+        posted: await poster.postNotice(
+          ctx,
+          'cancelled',
+          `Check ${r.checkId} was cancelled by ${r.by}.${r.stopped ? ` ${r.stopped}` : ''}`,
+        ),
+      };
+    case 'stopped':
+      return { files: [], posted: await poster.postNotice(ctx, 'stopped', r.text) };
+    case 'error':
+      return {
+        files: [],
+        posted: await poster.postNotice(ctx, 'error', `Check ${r.checkId} could not run: ${r.message}`),
+      };
+    case 'lost':
+      return { files: [], posted: await poster.postNotice(ctx, 'lost', lostText(r.checkId, r.lostWorker)) };
+    case 'watch':
+    case 'alert':
+      return { files: [], posted: await poster.postNotice(ctx, r.kind, r.text) };
+    case 'queued':
+      return { files: [], posted: await postQueuedReport(r, ctx, poster) };
+  }
+}
+
+/** After the platform took the post: audit, mark, and tell whoever follows (a watch, a --from group). */
+async function afterPosted(
+  r: ReportJob,
+  ctx: PostContext,
+  poster: ChatPoster,
+  deps: ReportPosterDeps,
+  done: { files: EvidenceFile[]; posted: PostedRef | void; log: Logger; out: () => void },
+): Promise<void> {
+  const posted = done.posted ?? {};
+  // Audit before marking: a crash in between re-posts (visible) rather than leaving a post unaudited.
+  const audited = deps.audit?.append(postRecord(r, done.files, posted));
+  // Asked for in order (the audit appends in that order): the check's next report need not wait for the write.
+  done.out();
+  await audited;
+  await deps.state.markPosted(r.checkId, reportJobId(r), r.seq);
+  // Where an alert's check was posted: the group's later checks and its resolved line go to the same thread.
+  if (r.request.trigger && posted.thread) await deps.state.setMemo(r.checkId, 'thread', posted.thread);
+  recordPost(poster.platform, 'posted');
+  done.log.log('info', 'report posted', { kind: r.kind, seq: r.seq, platform: poster.platform });
+  if (r.request.watch) await deps.afterWatchReport?.(r, posted);
+  await afterVantagePost(r, ctx, poster, deps);
+}
+
+export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promise<ReportOutcome> {
+  const malformed = reportJobProblem(r);
+  if (malformed) {
+    // Its names would become paths and its check id keys: refuse it whole, never post part of it.
+    deps.log.log('error', 'refused a malformed report job', { problem: malformed });
+    return 'done';
+  }
+  return asHandling(r.checkId, r.seq, (out) => handleReport(r, deps, out));
+}
+
+/** out: tells the check's later reports that this one is out (report-order.ts). */
+async function handleReport(r: ReportJob, deps: ReportPosterDeps, out: () => void): Promise<ReportOutcome> {
+  const id = reportJobId(r);
+  const log = deps.log.child({ checkId: r.checkId, report: id });
+  const poster = posterOf(r, deps);
+  const ctx = await contextOf(r, deps);
   if (await deps.state.wasPosted(id)) {
     // A retry after a --from comparison failed to post: the report is out, the comparison may not be.
     await afterVantagePost(r, ctx, poster, deps);
     return 'done';
   }
-  const cursor = await deps.state.lastPosted(r.checkId);
-  const waitFor = cursor < r.seq - 1 ? 'an earlier report' : await vantageWait(r, vantage);
-  if (waitFor !== undefined) {
-    const since = firstSeen.get(id) ?? Date.now();
-    firstSeen.set(id, since);
-    if (Date.now() - since < (deps.maxOrderWaitMs ?? 60_000)) return 'later';
-    log.log('warn', `posting out of order: waited in vain for ${waitFor}`, { seq: r.seq, cursor });
-  }
-  firstSeen.delete(id);
+  const evidence = await evidenceOf(r, deps);
+  // Persist before posting: what chat shows must be in the archive.
+  for (const f of evidence) if (f.data && !f.truncatedFrom) deps.audit?.evidence.put(f.data, f.sha256);
+  prepare(r, poster, ctx, evidence, log);
+  if ((await orderWait(r, ctx, deps, log)) === 'later') return 'later';
   if (await silentWatchReport(deps.state, r)) {
     if (r.kind === 'final') await deps.state.setMemo(r.checkId, 'report', JSON.stringify(r.report));
     await deps.state.markPosted(r.checkId, id, r.seq);
     await deps.afterWatchReport?.(r, {});
     return 'done';
   }
-  let files: EvidenceFile[] = [];
-  let posted: PostedRef | void;
+  let done: { files: EvidenceFile[]; posted: PostedRef | void | 'nothing' };
   try {
-    switch (r.kind) {
-      case 'step': {
-        files = await Promise.all(
-          r.evidence.map(async (meta) => {
-            const data = await deps.state.getEvidence(meta.sha256);
-            return data ? { ...meta, data } : meta;
-          }),
-        );
-        // Persist before posting: what chat shows must be in the archive.
-        for (const f of files) if (f.data && !f.truncatedFrom) deps.audit?.evidence.put(f.data, f.sha256);
-        posted = await poster.postStep(ctx, r.step, files);
-        break;
-      }
-      case 'final': {
-        const report = evidenceItem('report.json', MEDIA.json, `${JSON.stringify(r.report, null, 2)}\n`);
-        deps.audit?.evidence.put(report.data, report.sha256);
-        // The check's evidence page, archived beside its evidence and linked from the diagnosis when served.
-        const earlier = r.request.rerunOf ? await storedReport(deps.state, r.request.rerunOf) : undefined;
-        const page = deps.audit ? archiveCheckPage(deps.audit, r.report, earlier) : undefined;
-        files = [
-          {
-            name: report.name,
-            sha256: report.sha256,
-            bytes: report.bytes,
-            mediaType: report.mediaType,
-            data: report.data,
-          },
-          ...(page ? [page] : []),
-        ];
-        posted = await poster.postFinal(
-          page && deps.pageLink ? { ...ctx, page: deps.pageLink(r.checkId) } : ctx,
-          r.report,
-        );
-        // Kept for the next re-run or watch round to compare against.
-        await deps.state.setMemo(r.checkId, 'report', JSON.stringify(r.report));
-        break;
-      }
-      case 'cancelled':
-        // What stopped is the worker's account, made from the process tables (cancel-cleanup.ts).
-        posted = await poster.postNotice(
-          ctx,
-          'cancelled',
-          `Check ${r.checkId} was cancelled by ${r.by}.${r.stopped ? ` ${r.stopped}` : ''}`,
-        );
-        break;
-      case 'stopped':
-        posted = await poster.postNotice(ctx, 'stopped', r.text);
-        break;
-      case 'error':
-        posted = await poster.postNotice(ctx, 'error', `Check ${r.checkId} could not run: ${r.message}`);
-        break;
-      case 'lost':
-        posted = await poster.postNotice(ctx, 'lost', lostText(r.checkId, r.lostWorker));
-        break;
-      case 'watch':
-      case 'alert':
-        posted = await poster.postNotice(ctx, r.kind, r.text);
-        break;
-      case 'queued':
-        // Nobody typed a check an alert started: its first line says which alert did, on every platform.
-        if (!poster.postQueued && r.request.trigger) {
-          posted = await poster.postNotice(ctx, 'alert', triggerText(r.request.trigger));
-          break;
-        }
-        // Platforms that answer in place (Teams' reply chain, the console) have nothing more to show.
-        if (!poster.postQueued) {
-          await deps.state.markPosted(r.checkId, id, r.seq);
-          // A --from group's thread is as open as it will be: the other zones need not wait.
-          await afterVantagePost(r, ctx, poster, deps);
-          return 'done';
-        }
-        posted = await poster.postQueued(ctx);
-        break;
-    }
+    done = await postReport(r, ctx, poster, deps, evidence);
   } catch (err) {
     recordPost(r.request.replyTo.platform, 'retried');
     if (err instanceof RetryLaterError) {
@@ -263,14 +340,13 @@ export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promi
     log.log('warn', 'posting failed; will retry', errorFields(err));
     throw err;
   }
-  // Audit before marking: a crash in between re-posts (visible) rather than leaving a post unaudited.
-  await deps.audit?.append(postRecord(r, files, posted ?? {}));
-  await deps.state.markPosted(r.checkId, id, r.seq);
-  // Where an alert's check was posted: the group's later checks and its resolved line go to the same thread.
-  if (r.request.trigger && posted?.thread) await deps.state.setMemo(r.checkId, 'thread', posted.thread);
-  recordPost(poster.platform, 'posted');
-  log.log('info', 'report posted', { kind: r.kind, seq: r.seq, platform: poster.platform });
-  if (r.request.watch) await deps.afterWatchReport?.(r, posted ?? {});
-  await afterVantagePost(r, ctx, poster, deps);
+  if (done.posted === 'nothing') {
+    out();
+    await deps.state.markPosted(r.checkId, id, r.seq);
+    // A --from group's thread is as open as it will be: the other zones need not wait.
+    await afterVantagePost(r, ctx, poster, deps);
+    return 'done';
+  }
+  await afterPosted(r, ctx, poster, deps, { files: done.files, posted: done.posted, log, out });
   return 'done';
 }
