@@ -1,12 +1,14 @@
 // tcpdump on the LB, streamed back as pcap over an SSH channel and decoded as
 // it arrives. Always bounded: packet count, snaplen, duration (a remote
 // `timeout` wrapper, so it ends even if this process dies: closing an SSH
-// channel does not stop a remote tcpdump) and bytes (enforced here).
+// channel does not stop a remote tcpdump) and bytes (enforced here). It also
+// ends with its SSH connection: a heartbeat on the channel's stdin, which the
+// remote side reads with a timeout (CAPTURE_HEARTBEAT).
 import type { ClientChannel } from 'ssh2';
 import { LbcheckError } from '../errors.js';
 import type { SshSession } from '../remote/ssh-session.js';
 import { commandLine } from '../remote/shell-quote.js';
-import { CAPTURE_HELPER, HELPER_PROTOCOL } from '../remote/lb-helpers.js';
+import { CAPTURE_HEARTBEAT, CAPTURE_HELPER, CAPTURE_HELPER_PROTOCOL } from '../remote/lb-helpers.js';
 import { helperRefusal, privileged, SUDO_REFUSAL, sudoRefusal } from '../remote/sudo.js';
 import type { Packet } from './packet.js';
 import { StatsReader, type CaptureStats } from './capture-stats.js';
@@ -101,7 +103,7 @@ function captureHelperArgv(limits: CaptureLimits): string[] {
       'this is a bug in lbcheck: please report which step asked for it',
     );
   const numbers = [limits.maxSeconds, limits.maxPackets, limits.snaplen].map(String);
-  return privileged([CAPTURE_HELPER, HELPER_PROTOCOL, limits.iface, ...numbers, ...limits.helperFilter], true);
+  return privileged([CAPTURE_HELPER, CAPTURE_HELPER_PROTOCOL, limits.iface, ...numbers, ...limits.helperFilter], true);
 }
 
 /** What tcpdump (or the shell, or `timeout`) prints when the capture cannot start. */
@@ -129,6 +131,8 @@ export class RemoteCapture implements CheckCapture {
     for (const l of this.statsListeners) l(s);
   });
   private listeningSince: number | undefined;
+  /** Writes the heartbeat the remote side waits for (CAPTURE_HEARTBEAT) until the capture is stopped or ends. */
+  private heartbeat: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly session: SshSession,
@@ -173,21 +177,31 @@ export class RemoteCapture implements CheckCapture {
     return capture;
   }
 
-  /** The wrapper's shell: ends tcpdump when our end of the channel closes; when shared, relays count requests. */
+  /**
+   * The wrapper's shell: ends tcpdump when our end of the channel closes or our heartbeat stops (the connection
+   * was lost); when shared, relays count requests. Through sudo the capture helper reads the heartbeat itself
+   * (it runs as root: the account could not signal root's tcpdump), so the line is only the helper's command.
+   */
   private wrapperLine(): string {
     this.captureCommand = commandLine(tcpdumpArgv(this.limits, this.session.sudo));
+    if (this.session.sudo) return this.captureCommand;
     const tcpdump = `${this.captureCommand} & pid=$!`;
-    if (!this.shared) return [tcpdump, 'read _', 'kill -INT $pid 2>/dev/null', 'wait $pid'].join('; ');
-    // Shared: a background reader relays each line on stdin as SIGUSR1 to tcpdump (`timeout`'s child: the
-    // signal would end `timeout` itself) and stops it at end of input; the shell waits for tcpdump, so the
-    // channel closes when tcpdump ends for any reason (killed, its bound) and a dead capture is noticed.
+    // `read -t` where the login shell has it (bash, ksh, zsh, busybox); a shell without it (dash) says so with
+    // status 2 at once, and then the wrapper waits for the end of stdin only, as before the heartbeat.
+    const beat = `t='-t ${CAPTURE_HEARTBEAT.missedAfterS}'; read -t 1 _ </dev/null 2>/dev/null || [ $? != 2 ] || t=`;
+    if (!this.shared)
+      return [tcpdump, beat, 'while read $t -r _; do :; done', 'kill -INT $pid 2>/dev/null', 'wait $pid'].join('; ');
+    // Shared: a background reader relays each non-empty line on stdin as SIGUSR1 to tcpdump (`timeout`'s child:
+    // the signal would end `timeout` itself) and stops it at end of input or when the heartbeat (empty lines)
+    // stops; the shell waits for tcpdump, so the channel closes when tcpdump ends for any reason (killed, its
+    // bound) and a dead capture is noticed.
     // An asynchronous list reads /dev/null unless told otherwise: stdin is handed over as fd 3.
     // The child's pid is read with the shell's own `read` (a `$(cat …)` forked twice per sync, on the check's
     // path); pgrep only where the kernel has no /proc/…/children (CONFIG_PROC_CHILDREN).
     const relay =
-      '(while read -r _ <&3; do kids=; read -r kids </proc/$pid/task/$pid/children; ' +
+      '(while read $t -r l <&3; do [ -n "$l" ] || continue; kids=; read -r kids </proc/$pid/task/$pid/children; ' +
       '[ -n "$kids" ] || kids=$(pgrep -P $pid); kill -USR1 $kids; done; kill -INT $pid) >/dev/null 2>&1 &';
-    return `exec 3<&0; ${tcpdump}; ${relay} wait $pid`;
+    return `exec 3<&0; ${tcpdump}; ${beat}; ${relay} wait $pid`;
   }
 
   private async begin(startTimeoutMs: number): Promise<void> {
@@ -201,6 +215,8 @@ export class RemoteCapture implements CheckCapture {
     this.command = line;
     this.channel = handle.channel;
     this.finished = handle.exit;
+    this.beat(handle.channel);
+    void handle.exit.then(() => clearInterval(this.heartbeat));
     let refuseStart: ((err: CaptureUnavailableError) => void) | undefined;
     handle.channel.on('data', (d: Buffer) => {
       if (this.nonPcap !== undefined) return;
@@ -313,6 +329,12 @@ export class RemoteCapture implements CheckCapture {
           `pins its sha256): ${fix}; or use an account that may capture`,
       );
     const helper = helperRefusal(err);
+    if (helper && /speaks another protocol/.test(helper))
+      return new CaptureUnavailableError(
+        `the capture helper on ${this.session.target} is from another lbcheck version and refused this one's ` +
+          `protocol ${CAPTURE_HELPER_PROTOCOL} (${helper}); the command was: \`${this.captureCommand}\``,
+        `reinstall the helper: ${fix} (this version's helper also stops tcpdump when lbcheck's connection is lost)`,
+      );
     if (helper)
       return new CaptureUnavailableError(
         `the capture helper on ${this.session.target} refused the capture (${helper}); the command was: ` +
@@ -385,7 +407,17 @@ export class RemoteCapture implements CheckCapture {
     return this.collector.waitFor(test, timeoutMs);
   }
 
+  /** An empty line every CAPTURE_HEARTBEAT.everyMs: the remote side ends tcpdump when they stop coming. */
+  private beat(channel: ClientChannel): void {
+    this.heartbeat = setInterval(() => {
+      if (channel.writable) channel.write('\n');
+    }, CAPTURE_HEARTBEAT.everyMs);
+    // Never what keeps a process alive: the channel (its socket) does that while the capture runs.
+    this.heartbeat.unref();
+  }
+
   private kill(): void {
+    clearInterval(this.heartbeat);
     this.channel?.end();
   }
 

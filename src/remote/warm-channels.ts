@@ -15,7 +15,7 @@
 //
 // Stdin: `read` reads a pipe one byte at a time (POSIX shells must not read
 // past the newline of input they cannot seek), so everything after the line
-// stays for the command itself (the capture's `read _` still sees its EOF).
+// stays for the command itself (the capture still reads its heartbeat and EOF).
 import type { ClientChannel } from 'ssh2';
 
 /** The command every warm channel runs; fixed, no input in it. */

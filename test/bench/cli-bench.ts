@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { Lab } from '../lab/lab.js';
 import { shellProcedure, timeShell } from './shell-procedure.js';
 import { line, median } from './stats.js';
+export { runArgsFor, sshCommandMs, timeCli };
 
 const cli = fileURLToPath(new URL('../../adapters/lbcheck.js', import.meta.url));
 const RUNS = 7;
@@ -76,6 +77,25 @@ function sshCommandMs(lab: Lab): number {
   return performance.now() - t;
 }
 
+/** `lbcheck run` on the healthy nginx VIP with two members, the lab's LB as root with its client key. */
+function runArgsFor(lab: Lab): { args: string[]; members: string[] } {
+  const v = lab.vips.nginx;
+  const members = lab.servers.slice(0, 2).map((s) => `${s.address}:${s.port}`);
+  const s = lab.sshInfo;
+  const args = [
+    'run',
+    `${v.address}:${v.port}`,
+    '--lb',
+    `ssh://root@${s.host}`,
+    '--identity',
+    s.identityFile,
+    '--known-hosts',
+    s.knownHostsFile,
+    ...members.flatMap((m) => ['--member', m]),
+  ];
+  return { args, members };
+}
+
 export async function benchCli(lab: Lab): Promise<string[]> {
   if (!existsSync('/usr/bin/curl')) throw new Error('the shell procedure needs curl: apt-get install -y curl');
   const out = ['CLI (issue 16): whole processes; lbcheck run vs the seed procedure by hand, side by side'];
@@ -90,19 +110,7 @@ export async function benchCli(lab: Lab): Promise<string[]> {
   if (EXTRA_CA) out.push(line("  with this machine's NODE_EXTRA_CA_CERTS", `${(median(helpCa) / 1000).toFixed(3)} s`));
 
   const v = lab.vips.nginx;
-  const members = lab.servers.slice(0, 2).map((s) => `${s.address}:${s.port}`);
-  const s = lab.sshInfo;
-  const runArgs = [
-    'run',
-    `${v.address}:${v.port}`,
-    '--lb',
-    `ssh://root@${s.host}`,
-    '--identity',
-    s.identityFile,
-    '--known-hosts',
-    s.knownHostsFile,
-    ...members.flatMap((m) => ['--member', m]),
-  ];
+  const { args: runArgs, members } = runArgsFor(lab);
   const plainSsh = sshCommandMs(lab);
   const undo = await lab.faults.loginShellStartup(`# a vendor shell's start-up cost\nsleep ${SHELL_STARTUP_S}`);
   try {

@@ -6,6 +6,7 @@ import type { Lab } from '../lab/lab.js';
 import { startLab } from '../lab/lab.js';
 import { benchAudit } from './audit-bench.js';
 import { benchCli } from './cli-bench.js';
+import { benchCliFast } from './cli-fast-bench.js';
 import { benchEngine } from './engine-bench.js';
 import { benchLadder } from './ladder-bench.js';
 import { benchPipeline } from './pipeline-bench.js';
@@ -17,6 +18,7 @@ import { benchVerdicts } from './verdicts-bench.js';
 
 const PIECES: [string, (lab: Lab) => Promise<string[]>][] = [
   ['cli', benchCli],
+  ['cli-fast', benchCliFast],
   ['warm', benchWarm],
   ['engine', benchEngine],
   ['verdicts', benchVerdicts],

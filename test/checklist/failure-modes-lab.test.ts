@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { SshConnectionLostError } from '../../src/remote/ssh-errors.js';
+import { CAPTURE_HEARTBEAT } from '../../src/remote/lb-helpers.js';
 import { CaptureHubs } from '../../src/capture/capture-hubs.js';
 import { runCheck, type CheckOutcome } from '../../src/checklist/observe/run-check.js';
 import { SshSession } from '../../src/remote/ssh-session.js';
@@ -42,6 +43,15 @@ afterEach(async () => {
     );
 });
 
+async function tcpdumpGoneFromLb(withinMs: number): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  while (lab.processNames('lb').includes('tcpdump')) {
+    if (Date.now() > deadline)
+      assert.fail(`tcpdump still ran on the LB ${withinMs} ms after the SSH connection was lost`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Runs a scenario's check; undefined when the check could not run and the scenario accepts that. */
 async function checkScenario(s: Scenario, captureHubs?: CaptureHubs): Promise<CheckOutcome | undefined> {
   const outcome = await runCheck(scenarioTarget(lab, s), scenarioOptions(s), {
@@ -56,11 +66,9 @@ async function checkScenario(s: Scenario, captureHubs?: CaptureHubs): Promise<Ch
     assert.match((outcome as Error & { hint?: string }).hint ?? '', /path between lbcheck and the LB/);
     for (const s of sessions.values()) s.close();
     sessions.clear();
-    // A connection lost mid-check leaves its remote tcpdump to its own time bound (root's process cannot be
-    // stopped over a connection that is gone): the lab's own process is ended here, so the next scenario starts
-    // with none.
-    if (outcome instanceof SshConnectionLostError)
-      for (const p of lab.processes('lb').filter((x) => x.name === 'tcpdump')) process.kill(p.pid, 'SIGKILL');
+    // A connection lost mid-check: its remote tcpdump ends by itself once lbcheck's heartbeat stops reaching the
+    // LB (CAPTURE_HEARTBEAT), not at its time bound; nothing here kills it.
+    if (outcome instanceof SshConnectionLostError) await tcpdumpGoneFromLb((CAPTURE_HEARTBEAT.missedAfterS + 6) * 1000);
     return undefined;
   }
   const { report, observation } = outcome;

@@ -157,7 +157,7 @@ describe("the sudoers escape (issue 25 item 1), as the LB's unprivileged account
         '-n',
         `BASH_ENV=${script}`,
         CAPTURE_HELPER,
-        'v1',
+        'v2',
         'any',
         '8',
         '10',
@@ -172,7 +172,7 @@ describe("the sudoers escape (issue 25 item 1), as the LB's unprivileged account
         '-E',
         CAPTURE_HELPER,
         '--print-argv',
-        'v1',
+        'v2',
         'any',
         '8',
         '10',
@@ -197,10 +197,10 @@ describe("the sudoers escape (issue 25 item 1), as the LB's unprivileged account
 
   it('through the capture helper, sudo runs it and it refuses every variant before running anything', async () => {
     await allowLbcheckSudo(lab);
-    const ok = ['v1', 'any', '8', '1000', '262', 'flow', lab.vips['haproxy-http'].address, '80', '40001', '22'];
+    const ok = ['v2', 'any', '8', '1000', '262', 'flow', lab.vips['haproxy-http'].address, '80', '40001', '22'];
     const at = (i: number, bad: string): string[] => ok.map((a, j) => (j === i ? bad : a));
     const variants = [
-      ['v1', 'any', '8', '1000', '262', 'flow', ...escapeArgv().slice(17)],
+      ['v2', 'any', '8', '1000', '262', 'flow', ...escapeArgv().slice(17)],
       at(6, '- --'),
       at(6, '--'),
       [...ok, '-z', script],
@@ -288,7 +288,7 @@ describe("the sudoers escape (issue 25 item 1), as the LB's unprivileged account
       '-n',
       CAPTURE_HELPER,
       '--print-argv',
-      'v1',
+      'v2',
       'any',
       '8',
       '10',

@@ -75,7 +75,7 @@ describe('an unprivileged LB account through sudo -n', () => {
       [],
     );
     const allowed = [
-      /^\/usr\/local\/sbin\/lbcheck-capture v1 any \d+ \d+ 262 (flow [\d.]+ 80 \d+ 22|member-syns [\d.]+ \d+)( [\d.]+ \d+)*$/,
+      /^\/usr\/local\/sbin\/lbcheck-capture v2 any \d+ \d+ 262 (flow [\d.]+ 80 \d+ 22|member-syns [\d.]+ \d+)( [\d.]+ \d+)*$/,
       /^\/usr\/local\/sbin\/lbcheck-lb-view v1 haproxy \S+haproxy-http\.sock$/,
       /^\/usr\/local\/sbin\/lbcheck-lb-view v1 nginx \S+nginx\.conf$/,
       /^\/usr\/local\/sbin\/lbcheck-lb-view v1 iptables$/,
@@ -129,7 +129,7 @@ describe('an unprivileged LB account through sudo -n', () => {
       assert.match(
         m[1].replace(/ flow \S+ 80 \d+ /, ' flow VIP 80 PORT '),
         new RegExp(
-          `^sudo -n /usr/local/sbin/lbcheck-capture v1 any \\d+ 10000 262 flow VIP 80 PORT 22 ${members.replaceAll('.', '\\.')}$`,
+          `^sudo -n /usr/local/sbin/lbcheck-capture v2 any \\d+ 10000 262 flow VIP 80 PORT 22 ${members.replaceAll('.', '\\.')}$`,
         ),
       );
       assert.ok(m[1].includes(` flow ${vip.address} 80 `));

@@ -73,6 +73,19 @@ export class LabFaults {
     ]);
   }
 
+  /**
+   * The path between lbcheck and the LB's sshd goes silent both ways (the router drops it, no reset, no ICMP), as
+   * when a firewall loses its state or a link dies: the connection stays open on both ends and nothing arrives.
+   */
+  sshPathDropped(): Promise<Undo> {
+    const { host, port } = this.lab.sshInfo;
+    const ssh = ['-p', 'tcp', '-m', 'tcp'];
+    return this.withRules('ssh-path-dropped', this.lab.ns.router, [
+      rule('filter', 'FORWARD', ['-d', `${host}/32`, ...ssh, '--dport', String(port), '-j', 'DROP']),
+      rule('filter', 'FORWARD', ['-s', `${host}/32`, ...ssh, '--sport', String(port), '-j', 'DROP']),
+    ]);
+  }
+
   /** A firewall on the router drops the VIP's replies to the clients: the LB answers, the client never hears it. */
   dropRepliesFromVip(kind: VipKind): Promise<Undo> {
     const v = this.lab.vips[kind];

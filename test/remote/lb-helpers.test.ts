@@ -40,7 +40,7 @@ function printed(f: LbFilter, seconds = 18): string[] {
   return r.stdout.split('\n').slice(0, -1);
 }
 
-const OK = ['v1', 'any', '8', '1000', '262', 'flow', '198.18.2.1', '80', '40001', '22'];
+const OK = ['v2', 'any', '8', '1000', '262', 'flow', '198.18.2.1', '80', '40001', '22'];
 
 function assertRefused(args: string[], why: RegExp): void {
   const r = run(capture, ['--print-argv', ...args]);
@@ -102,7 +102,7 @@ describe('lbcheck-capture', () => {
       'tcp port 80',
     ];
     assertRefused(
-      ['v1', 'any', '8', '1000', '262', 'flow', ...escape],
+      ['v2', 'any', '8', '1000', '262', 'flow', ...escape],
       /VIP must be an IPv4 or IPv6 address|flow takes/,
     );
     assertRefused([...OK.slice(0, 6), '198.18.2.1 --', '80', '40001', '22'], /VIP must be/);
@@ -128,18 +128,18 @@ describe('lbcheck-capture', () => {
           OK.map((a, i) => (i === at ? bad : a)),
           /must be|the capture kind|flow takes/,
         );
-    assertRefused(['v1', 'eth9', ...OK.slice(2)], /IFACE must be one of: any bond0/);
-    assertRefused(['v1', 'dbus-system', ...OK.slice(2)], /IFACE must be one of/);
-    assertRefused(['v1', 'any', '901', ...OK.slice(3)], /SECONDS must be a whole number 1-900/);
-    assertRefused(['v1', 'any', '8', '100001', ...OK.slice(4)], /PACKETS must be a whole number 1-100000/);
-    assertRefused(['v1', 'any', '8', '1000', '65535', ...OK.slice(5)], /SNAPLEN must be a whole number 64-262/);
-    assertRefused(['v1', 'any', '8', '1000', '262', 'flow', '010.0.0.1', '80', '40001', '22'], /VIP must be/);
-    assertRefused(['v1', 'any', '08', ...OK.slice(3)], /SECONDS must be/);
+    assertRefused(['v2', 'eth9', ...OK.slice(2)], /IFACE must be one of: any bond0/);
+    assertRefused(['v2', 'dbus-system', ...OK.slice(2)], /IFACE must be one of/);
+    assertRefused(['v2', 'any', '901', ...OK.slice(3)], /SECONDS must be a whole number 1-900/);
+    assertRefused(['v2', 'any', '8', '100001', ...OK.slice(4)], /PACKETS must be a whole number 1-100000/);
+    assertRefused(['v2', 'any', '8', '1000', '65535', ...OK.slice(5)], /SNAPLEN must be a whole number 64-262/);
+    assertRefused(['v2', 'any', '8', '1000', '262', 'flow', '010.0.0.1', '80', '40001', '22'], /VIP must be/);
+    assertRefused(['v2', 'any', '08', ...OK.slice(3)], /SECONDS must be/);
     assertRefused(
-      ['v1', 'any', '8', '1000', '262', 'member-syns', '198.18.3.1', '80', '-z'],
+      ['v2', 'any', '8', '1000', '262', 'member-syns', '198.18.3.1', '80', '-z'],
       /member-syns takes HOST PORT/,
     );
-    assertRefused(['v2', ...OK.slice(1)], /another protocol than v1/);
+    assertRefused(['v1', ...OK.slice(1)], /another protocol than v2/);
   });
 
   it('refuses very long arguments and too many of them', () => {

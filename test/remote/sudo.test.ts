@@ -41,7 +41,7 @@ describe('sudo: the commands run and the rules printed', () => {
       'sudo',
       '-n',
       CAPTURE_HELPER,
-      'v1',
+      'v2',
       'any',
       '18',
       '10000',
