@@ -189,6 +189,14 @@ function withEntryOptions(target: CheckTarget, entry: VipEntry, lbNodes: LbAcces
   return target;
 }
 
+/** The name TLS asks for (SNI; a VIP given by name sends its name) and the CA bundle its chain is checked against. */
+function withTlsNames(target: CheckTarget, req: TargetRequest, entry: VipEntry, address: string): void {
+  const sni = req.sni ?? entry?.sni ?? (/^[\d.:]+$/.test(address) ? undefined : address);
+  if (sni) target.sni = sni;
+  const caFile = req.caFile ?? entry?.caFile;
+  if (caFile) target.caFile = caFile;
+}
+
 export async function resolveTarget(req: TargetRequest, inventory: Inventory | undefined): Promise<CheckTarget> {
   checkInterfaceName(req.captureInterface);
   const { vip, entry } = findVip(req.target, inventory);
@@ -210,10 +218,7 @@ export async function resolveTarget(req: TargetRequest, inventory: Inventory | u
     members: await Promise.all(members.map(async (m) => ({ host: await toIp(m.host, 'member'), port: m.port }))),
   };
   if (vip.name) target.name = vip.name;
-  const sni = req.sni ?? entry?.sni ?? (/^[\d.:]+$/.test(vip.address) ? undefined : vip.address);
-  if (sni) target.sni = sni;
-  const caFile = req.caFile ?? entry?.caFile;
-  if (caFile) target.caFile = caFile;
+  withTlsNames(target, req, entry, vip.address);
   if (lb) target.lb = lb;
   if (lbNodes) target.lbNodes = lbNodes;
   return withEntryOptions(target, entry, lbNodes);
