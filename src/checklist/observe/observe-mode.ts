@@ -149,31 +149,31 @@ async function readIpForward(session: SshSession): Promise<string | undefined> {
   return r?.code === 0 && value !== undefined && /^\d$/.test(value) ? value : undefined;
 }
 
-/**
- * The follow-up probes the first answer calls for: a closed or reset connection that sent nothing may be a PROXY
- * protocol frontend (resend with a v1 header); a stalled or cut-short reply may be an MTU black hole (does a reply
- * that fits in one small packet pass?).
- */
-async function followUps(
+/** A closed or reset connection that sent nothing may be a PROXY protocol frontend: resend with a v1 header. */
+async function proxyV1Reprobe(io: ModeIo, x: HttpExchange | undefined): Promise<ModeObservation['reprobes']> {
+  const { target } = io;
+  if (x && !target.tls && (x.behaviour === 'closed' || x.behaviour === 'reset') && x.bytes === 0) {
+    const v1 = await reprobe(io, { path: target.httpPath, preface: 'proxy-v1' });
+    if (v1) return { proxyV1: v1 };
+  }
+  return {};
+}
+
+/** A stalled or cut-short reply may be an MTU black hole: does a reply that fits in one small packet pass? */
+async function headReprobe(
   io: ModeIo,
   x: HttpExchange | undefined,
   lb: ModeObservation['lb'],
   analysis: FlowAnalysis | null,
 ): Promise<ModeObservation['reprobes']> {
-  const { target } = io;
-  const reprobes: ModeObservation['reprobes'] = {};
-  if (x && !target.tls && (x.behaviour === 'closed' || x.behaviour === 'reset') && x.bytes === 0) {
-    const v1 = await reprobe(io, { path: target.httpPath, preface: 'proxy-v1' });
-    if (v1) reprobes.proxyV1 = v1;
-  }
   const suspectMtu = analysis?.stalled !== undefined || lb?.endedBy === 'unfinished';
   // A body that stopped is the same suspicion, capture or not: does a reply that fits in one small packet pass?
   const cut = x !== undefined && bodyCutShort(x.body);
   if ((suspectMtu && x !== undefined && x.behaviour !== 'http-response') || cut) {
-    const head = await reprobe(io, { path: target.httpPath, method: 'HEAD' });
-    if (head) reprobes.head = head;
+    const head = await reprobe(io, { path: io.target.httpPath, method: 'HEAD' });
+    if (head) return { head };
   }
-  return reprobes;
+  return {};
 }
 
 /** Read-only facts from the LB, when nothing in the capture left it for the probe (is it forwarding at all?). */
@@ -200,10 +200,12 @@ export async function observeMode(io: ModeIo, marker: string): Promise<ModeObser
   io.onSocket(undefined);
   const ended = capture ? await capture.stop() : undefined;
   const lb = capture && ended ? lbView(capture, ended) : null;
+  // Before the analysis, as before the split: engine-lab's TCP proxy case failed when the analysis ran first.
+  const proxyV1 = await proxyV1Reprobe(io, got.exchange);
   const analysis = lb
     ? analyzeFlows(lb.packets, { vip: target.vip, port: target.port, sourcePort: reach.connect.localPort, marker })
     : null;
-  const reprobes = await followUps(io, got.exchange, lb, analysis);
+  const reprobes = { ...proxyV1, ...(await headReprobe(io, got.exchange, lb, analysis)) };
   const facts = await lbFacts(io, analysis);
   return {
     ...(request ? { request } : {}),
