@@ -4,17 +4,19 @@
 // link's check and the one asked for were not posted in the same conversation), 410 when it has expired, 404 for
 // a check or file the audit log does not know or bytes already pruned. Started by `serve` when
 // LBCHECK_EVIDENCE_PORT is set; checkPageRoute is the route alone, for a server that has other routes (Teams).
+// Beside it, /i/… serves the incident export the chat command `export` links to (incident-route.ts).
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AuditLog } from '../src/audit/audit-log.js';
 import { checkFiles, sameConversation } from '../src/audit/check-files.js';
 import { ConfigError } from '../src/errors.js';
-import { checkLinks, type CheckLinkSigner } from '../src/evidence/evidence-links.js';
+import { checkLinks, incidentLinks, type CheckLinkSigner } from '../src/evidence/evidence-links.js';
 import { errorFields, type Logger } from '../src/log.js';
 import { CHECK_ID } from '../src/model/check-id.js';
 import { isSafeEvidenceName, MEDIA } from '../src/model/evidence.js';
 import { evidencePagesSchema, parseEnv, teamsSchema } from '../src/runtime/settings.js';
+import { incidentRoute } from './incident-route.js';
 
 export interface EvidencePagesSettings {
   port: number;
@@ -134,6 +136,8 @@ export interface RunningEvidencePages {
   port: number;
   /** The signed link to a check's page. */
   link: (checkId: string) => string;
+  /** The signed link to the incident export of these thread or check ids (incident-route.ts). */
+  incidentLink: (ids: readonly string[]) => string;
   /** The startup line. */
   describe: string;
   close(): Promise<void>;
@@ -146,9 +150,11 @@ export async function serveEvidencePages(
 ): Promise<RunningEvidencePages> {
   let links = checkLinks(settings.publicUrl ?? '', settings.secret, settings.ttlSeconds);
   let route = checkPageRoute(links, audit);
+  let incidents = incidentLinks(settings.publicUrl ?? '', settings.secret, settings.ttlSeconds);
+  let incident = incidentRoute(incidents, audit);
   const server = createServer((req, res) => {
     try {
-      if (!route(req, res)) plain(res, 404, 'not found');
+      if (!route(req, res) && !incident(req, res)) plain(res, 404, 'not found');
     } catch (err) {
       log.log('error', 'evidence page failed', errorFields(err));
       if (!res.headersSent) plain(res, 500, 'internal error; the details are in the log');
@@ -172,10 +178,13 @@ export async function serveEvidencePages(
   if (!settings.publicUrl) {
     links = checkLinks(base, settings.secret, settings.ttlSeconds);
     route = checkPageRoute(links, audit);
+    incidents = incidentLinks(base, settings.secret, settings.ttlSeconds);
+    incident = incidentRoute(incidents, audit);
   }
   return {
     port,
     link: (checkId) => links.url(checkId),
+    incidentLink: (ids) => incidents.url(ids),
     describe: `evidence pages: ${base}/c/… (listening on ${host}:${port}; links valid ${settings.ttlSeconds} s)`,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };

@@ -235,10 +235,13 @@ async function startEvidencePages(
   log: Logger,
   resources: Resources,
   say: (line: string) => void,
+  intakeDeps: IntakeDeps,
 ): Promise<((checkId: string) => string) | undefined> {
   const settings = readEvidencePagesSettings(process.env);
   const pages = settings ? await serveEvidencePages(settings, audit, log) : undefined;
   resources.add(() => pages?.close());
+  // The chats read the intake's deps per command: from now on `export` answers with a link.
+  if (pages) intakeDeps.incidentLink = pages.incidentLink;
   say(pages?.describe ?? 'evidence pages: off (set LBCHECK_EVIDENCE_PORT to link each diagnosis to its page)');
   return pages?.link;
 }
@@ -249,7 +252,7 @@ async function startBotSide(
   platforms: BotOpsParts['platforms'],
 ): Promise<RunningWorker | undefined> {
   const { backend, config, log, resources, withWorker } = run;
-  const pageLink = await startEvidencePages(run.audit, log, resources, run.say);
+  const pageLink = await startEvidencePages(run.audit, log, resources, run.say, run.intakeDeps);
   const poster = startReportPoster(backend, posters, log, run.audit, run.intakeDeps, SWEEP_EVERY_MS, pageLink);
   resources.add(() => poster.close());
   const worker = withWorker ? startCheckWorker(backend, config, run.inventory, log) : undefined;

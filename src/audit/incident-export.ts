@@ -46,6 +46,15 @@ function threadsOf(posts: readonly Post[], ids: readonly string[]): Set<string> 
   return keys;
 }
 
+/** The checks posted in the ids' threads, oldest first, each with its first post: no evidence is read. */
+export function incidentChecks(records: readonly AuditRecord[], ids: readonly string[]): Map<string, PostRecord> {
+  const posts = records.filter(isPost).sort((a, b) => a.seq - b.seq);
+  const threads = threadsOf(posts, ids);
+  const checks = new Map<string, PostRecord>();
+  for (const p of posts) if (threads.has(conversationOf(p) ?? '') && !checks.has(p.checkId)) checks.set(p.checkId, p);
+  return checks;
+}
+
 function reportOf(posts: readonly Post[], checkId: string, source: IncidentSource): Report | undefined {
   const final = posts.find((p) => p.checkId === checkId && p.kind === 'final');
   const entry = final?.evidence.find((e) => e.name === 'report.json');

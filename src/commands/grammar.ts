@@ -18,6 +18,7 @@ export type ChatCommand =
   | { kind: 'cancel'; id: string }
   | { kind: 'history'; target?: string }
   | { kind: 'watch'; target: string; everyMs: number; forMs: number }
+  | { kind: 'export'; id?: string }
   | { kind: 'help' };
 
 /** `--from all` (every zone serving the VIP) or the zones named (`--from dc1,dc2`). */
@@ -41,6 +42,7 @@ export const FORMS: Form[] = [
     usage: 'watch <target> [--every 30s] [--for 30m]',
     summary: 'check again at that interval (>= 10s, up to 2h); post only when the diagnosis changes',
   },
+  { usage: 'export [check-id]', summary: "a link to the incident export of this thread, or of that check's thread" },
 ];
 
 export const MAX_COMMAND_LENGTH = 500;
@@ -165,12 +167,18 @@ function parseHistory(rest: string[], prefix: string): ChatCommand {
   return rest[0] === undefined ? { kind: 'history' } : { kind: 'history', target: targetToken(rest[0], prefix) };
 }
 
+function parseExport(rest: string[], prefix: string): ChatCommand {
+  if (rest.length > 1) throw new CommandSyntaxError('export takes at most one check id', usageOf(prefix, 6));
+  return rest[0] === undefined ? { kind: 'export' } : { kind: 'export', id: checkId(rest[0], prefix, 6) };
+}
+
 /** The commands named by their first word; anything else is a check of the target it names. */
 const KEYWORDS: Record<string, (rest: string[], prefix: string) => ChatCommand> = {
   status: parseStatus,
   cancel: parseCancel,
   watch: parseWatch,
   history: parseHistory,
+  export: parseExport,
 };
 
 function members(list: string | undefined, option: string, prefix: string): string[] {

@@ -59,3 +59,27 @@ export function checkLinks(baseUrl: string, secret: string, ttlSeconds: number):
     verify: (checkId, exp, sig, now = Date.now()) => verdictOf(mac('c', checkId, exp), sig, exp, now),
   };
 }
+
+export interface IncidentLinkSigner {
+  /** The signed link to the incident export of these thread or check ids (incident.md, or a file of its page set). */
+  url(ids: readonly string[], name?: string, now?: number): string;
+  /** The ids a link's segment names when its signature matches and it has not expired. */
+  verify(segment: string, exp: string, sig: string, now?: number): LinkVerdict;
+}
+
+/** The ids as one path segment (base64url of their JSON): a Teams thread id holds ";", ":" and "@". */
+export const incidentSegment = (ids: readonly string[]): string =>
+  Buffer.from(JSON.stringify(ids)).toString('base64url');
+
+/** The "i" part keeps an incident link's signature from being valid as a check or file link's. */
+export function incidentLinks(baseUrl: string, secret: string, ttlSeconds: number): IncidentLinkSigner {
+  const mac = macOf(secret);
+  return {
+    url(ids, name = 'incident.md', now = Date.now()) {
+      const exp = expiry(now, ttlSeconds);
+      const segment = incidentSegment(ids);
+      return `${trimmed(baseUrl)}/i/${exp}/${mac('i', segment, exp)}/${segment}/${name}`;
+    },
+    verify: (segment, exp, sig, now = Date.now()) => verdictOf(mac('i', segment, exp), sig, exp, now),
+  };
+}

@@ -45,6 +45,11 @@ export interface IntakeDeps {
   prefix: string;
   /** Every command, accepted or refused, is recorded here. */
   audit?: AuditLog;
+  /**
+   * The signed link to the incident export of these thread or check ids, when the evidence pages are served
+   * (LBCHECK_EVIDENCE_PORT); unset, `export` answers how to get it on the bot host.
+   */
+  incidentLink?: (ids: readonly string[]) => string;
   /** TEST ONLY: multiplies a watch's interval and duration (e.g. 0.02: 10s becomes 200 ms). Never set in production. */
   watchTimeScale?: number;
 }

@@ -9,6 +9,7 @@ import { recordCommand } from '../ops/metrics.js';
 import { handleCancel } from './handlers/cancel-command.js';
 import { handleCheck } from './handlers/check-command.js';
 import { commandContext } from './handlers/command-context.js';
+import { handleExport } from './handlers/export-command.js';
 import { handleHelp, handleHistory, handleStatus } from './handlers/read-commands.js';
 import { handleWatch } from './handlers/watch-command.js';
 import type { Incoming, IntakeDeps, IntakeReply } from './intake-types.js';
@@ -101,5 +102,7 @@ async function dispatch(incoming: Incoming, deps: IntakeDeps): Promise<IntakeRep
       return handleWatch(cmd, ctx);
     case 'cancel':
       return handleCancel(cmd, ctx);
+    case 'export':
+      return handleExport(cmd, ctx);
   }
 }

@@ -24,6 +24,8 @@ describe('parseCommand', () => {
     assert.deepEqual(parseCommand('cancel chk-abcdef0123'), { kind: 'cancel', id: 'chk-abcdef0123' });
     assert.deepEqual(parseCommand('history'), { kind: 'history' });
     assert.deepEqual(parseCommand('history web-vip'), { kind: 'history', target: 'web-vip' });
+    assert.deepEqual(parseCommand('export'), { kind: 'export' });
+    assert.deepEqual(parseCommand('export chk-0123456789'), { kind: 'export', id: 'chk-0123456789' });
     assert.deepEqual(parseCommand(''), { kind: 'help' });
     assert.deepEqual(parseCommand('help'), { kind: 'help' });
   });
@@ -32,6 +34,8 @@ describe('parseCommand', () => {
     ['cancel', /missing check id/, /cancel <check-id\|watch-id>/],
     ['cancel 42', /not a check id/, /cancel <check-id\|watch-id>/],
     ['status a b', /at most one check id/, /status \[check-id\]/],
+    ['export chk-0123456789 chk-abcdef0123', /export takes at most one check id/, /export \[check-id\]/],
+    ['export web-vip', /"web-vip" is not a check id/, /export \[check-id\]/],
     ['--all', /missing target before --all/, /<target> \[--all\]/],
     ['web-vip --members', /needs IP:PORT/, /<target>/],
     ['web-vip extra', /unexpected "extra"/, /<target>/],
@@ -66,6 +70,7 @@ describe('parseCommand', () => {
     const help = helpText('@lbcheck');
     for (const word of ['status', 'cancel', 'history', 'help', '--all', '--members'])
       assert.ok(help.includes(word), word);
+    assert.match(help, /^ {2}@lbcheck export \[check-id\] +a link to the incident export of this thread/m);
     assert.match(help, /^Usage: @lbcheck <command>/);
   });
 });
