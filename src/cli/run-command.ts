@@ -54,18 +54,26 @@ function targetRequest(p: ParsedArgs): TargetRequest {
   const protocol = one('protocol');
   if (protocol !== undefined && protocol !== 'http' && protocol !== 'tcp')
     throw new InputError(`--protocol must be http or tcp, not ${JSON.stringify(protocol)}`);
+  // Read once into names, so each spread's test narrows the value it spreads (an absent flag stays absent).
+  const lbUrl = one('lb');
+  const identity = one('identity');
+  const knownHosts = one('known-hosts');
+  const hostKey = one('host-key');
+  const sni = one('sni');
+  const caFile = one('ca-file');
+  const captureInterface = one('capture-interface');
   return {
     target: p.positional[0] ?? '',
     members: p.flags.get('member') ?? [],
-    ...(one('lb') ? { lbUrl: one('lb') } : {}),
-    ...(one('identity') ? { identity: one('identity') } : {}),
-    ...(one('known-hosts') ? { knownHosts: one('known-hosts') } : {}),
-    ...(one('host-key') ? { hostKey: one('host-key') } : {}),
+    ...(lbUrl ? { lbUrl } : {}),
+    ...(identity ? { identity } : {}),
+    ...(knownHosts ? { knownHosts } : {}),
+    ...(hostKey ? { hostKey } : {}),
     ...(p.bools.has('tls') ? { tls: true } : {}),
-    ...(one('sni') ? { sni: one('sni') } : {}),
-    ...(one('ca-file') ? { caFile: one('ca-file') } : {}),
+    ...(sni ? { sni } : {}),
+    ...(caFile ? { caFile } : {}),
     ...(protocol ? { protocol } : {}),
-    ...(one('capture-interface') ? { captureInterface: one('capture-interface') } : {}),
+    ...(captureInterface ? { captureInterface } : {}),
     ...(p.bools.has('sudo') ? { sudo: true } : {}),
     ...(p.bools.has('no-warm-channels') ? { noWarmChannels: true } : {}),
   };
@@ -96,7 +104,9 @@ interface CheckSessions {
  */
 async function checkSessions(target: CheckTarget, early: Preconnected | undefined): Promise<CheckSessions> {
   const { SshSession } = await import('../remote/ssh-session.js');
-  const firstSession = target.lb ? SshSession.open({ ...target.lb, preconnected: early }) : undefined;
+  const firstSession = target.lb
+    ? SshSession.open({ ...target.lb, ...(early ? { preconnected: early } : {}) })
+    : undefined;
   await firstSession?.then(
     (s) => s.warmed(),
     () => undefined,

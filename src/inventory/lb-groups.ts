@@ -67,9 +67,11 @@ export function vipLb(
   const what = `VIP "${vipName}" lb`;
   const group = isSeq(node) ? undefined : groups.get(scalar(node) ?? '');
   const nodes = isSeq(node) ? nodeList(p, node, what, lbs) : group?.nodes;
-  if (nodes && nodes.length > 1)
-    return { lb: nodes[0], lbNodes: nodes, ...(group?.activeActive ? { activeActive: true } : {}) };
-  if (nodes) return { lb: nodes[0] };
+  // nodeList never returns an empty list, so `first` is there whenever `nodes` is.
+  const first = nodes?.[0];
+  if (nodes && first !== undefined && nodes.length > 1)
+    return { lb: first, lbNodes: nodes, ...(group?.activeActive ? { activeActive: true } : {}) };
+  if (first !== undefined) return { lb: first };
   // Another shape (a mapping) is the schema's to report.
   if (isSeq(node) || scalar(node) === undefined) return {};
   const name = scalar(node) ?? '';

@@ -32,7 +32,8 @@ export interface VantagePost {
 
 export interface PostContext {
   request: CheckRequest;
-  record?: CheckRecord;
+  /** The check's record as the state holds it; undefined (as when absent) once the state no longer has it. */
+  record?: CheckRecord | undefined;
   /** For a final report of a re-run: what changed since the check it re-ran. */
   diff?: ReportDiff;
   /**

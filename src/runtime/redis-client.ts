@@ -16,7 +16,9 @@ export interface ClientOptions {
 }
 
 /** Credentials, database and TLS from a redis:// or rediss:// URL, for the cluster's per-node connections. */
-function nodeOptions(url: URL): RedisOptions {
+// Typed as the three options it sets: the whole RedisOptions carries `replyMapping?: … | undefined`, which the
+// Cluster constructor's reply-mapping overload does not accept under exactOptionalPropertyTypes.
+function nodeOptions(url: URL): Pick<RedisOptions, 'username' | 'password' | 'tls'> {
   return {
     ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
     ...(url.password ? { password: decodeURIComponent(url.password) } : {}),

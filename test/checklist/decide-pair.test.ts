@@ -87,10 +87,8 @@ describe('HA pair: step 1 over every node', () => {
       // The old reading: one LB (the one that is supposed to hold the VIP), its capture only.
       const holder = obs.reach.nodes?.[1];
       assert.ok(holder);
-      const single: CheckObservation = {
-        ...obs,
-        reach: { ...obs.reach, lb: holder.lb, nodes: undefined, handledBy: undefined },
-      };
+      const { nodes: _nodes, handledBy: _handledBy, ...singleReach } = obs.reach;
+      const single: CheckObservation = { ...obs, reach: { ...singleReach, lb: holder.lb } };
       // (the probe was looped back by the old node's routing: an ICMP error a single-LB reading takes for an impostor)
       assert.ok(['path-to-lb', 'impostor'].includes(decideCheck(single).diagnosis.culprit));
     });

@@ -29,7 +29,7 @@ vips:
 policy:
   rules:
     - name: oncall
-      users: [console:alice, console:bob, console:carol]
+      users: [console:alice, console:bob, console:carol, console:dave]
       targets: ['*']
       cidrs: [198.18.0.0/16]
   limits: { perUserPerMinute: 2, perChannelPerMinute: 50, inFlightPerTarget: 5 }
@@ -156,5 +156,16 @@ describe('--from at intake', () => {
     assert.equal(adds, 2, 'the second zone was never tried');
     assert.deepEqual([await queuedIn('dc1'), await queuedIn('dc2'), await inFlightOf('api-vip')], before);
     assert.deepEqual(verifyAudit(audit.file, audit.evidence).problems, []);
+  });
+
+  it("a VIP typed as ip:port without --from is queued under its name, in its LB's zone", async () => {
+    const before = [await queuedIn('default'), await queuedIn('dc1')];
+    const reply = await handleCommand({ ...user('dave'), text: '198.18.201.2:80' }, deps);
+    assert.equal(reply.kind, 'queued', reply.text);
+    assert.deepEqual(reply.kind === 'queued' ? [reply.request.target, reply.request.zone] : undefined, [
+      'api-vip',
+      'dc1',
+    ]);
+    assert.deepEqual([await queuedIn('default'), await queuedIn('dc1')], [before[0], (before[1] ?? 0) + 1]);
   });
 });

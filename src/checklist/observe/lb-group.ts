@@ -55,7 +55,7 @@ export async function startGroupCaptures(
     opened.map(async ({ access, session, error, failure }): Promise<GroupNode> => {
       if (!session) {
         const why = error ?? 'no SSH session';
-        return { access, ownership: Promise.resolve({ error: why }), error: why, failure };
+        return { access, ownership: Promise.resolve({ error: why }), error: why, ...(failure ? { failure } : {}) };
       }
       const ownership = readVipOwnership(session, target.vip).catch((e: unknown) => ({ error: messageOf(e) }));
       try {

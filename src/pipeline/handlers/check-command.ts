@@ -81,13 +81,14 @@ async function queueOne(cmd: CheckCommand, target: string, ctx: CommandContext):
   const { incoming, deps } = ctx;
   const request: CheckRequest = {
     checkId: newCheckId(),
-    // An inventory VIP typed as ip:port is queued under its name: one name per target for limits and history.
+    // An inventory VIP typed as ip:port is queued under its name: one name per target for limits and history,
+    // and in the zone of that name's entry (the text as typed names no entry).
     target,
     members: cmd.members,
     all: cmd.all,
     requester: incoming.requester,
     replyTo: incoming.replyTo,
-    zone: zoneFor(cmd.target, ctx.inventory),
+    zone: zoneFor(target, ctx.inventory),
     requestedAt: new Date().toISOString(),
     ...(incoming.rerunOf ? { rerunOf: incoming.rerunOf } : {}),
     ...(incoming.watch ? { watch: incoming.watch } : {}),
