@@ -25,10 +25,12 @@ export const CAPTURE_HELPER_PROTOCOL = 'v2';
  * `missedAfterS` seconds (the SSH connection was lost: a dropped path, an MTU black hole, a frozen lbcheck) or
  * stdin ends (lbcheck stopped the capture, or its connection closed). A lost connection otherwise leaves tcpdump
  * running on the LB to its time bound: sshd notices a silent client only after TCP gives up, many minutes later.
- * Four missed beats, not one: a check's event loop may stall for a second under load, and a capture ended by a
- * false alarm would lose the check's packets.
+ * Ten missed beats, not one: a live but lossy path holds the heartbeat while TCP backs off its retransmissions
+ * (0.2, 0.4 … 3.2 s), and a check's event loop may stall under load; a capture ended by a false alarm loses the
+ * check's packets. Seen with 4 s in the lab: the check after the SSH-path MTU scenario, on a connection still
+ * recovering, lost its capture ("tcpdump on the LB exited early").
  */
-export const CAPTURE_HEARTBEAT = { everyMs: 1000, missedAfterS: 4 } as const;
+export const CAPTURE_HEARTBEAT = { everyMs: 1000, missedAfterS: 10 } as const;
 /** The exit status of a helper's refusal (EX_USAGE): nothing ran. */
 export const HELPER_REFUSED = 64;
 
