@@ -3,7 +3,7 @@
 // with Retry-After become queue delays; other failures are retried by the
 // queue; each post is remembered once Teams accepted it.
 import type { CloudAdapter } from 'botbuilder';
-import { CardFactory, type ConversationReference } from 'botbuilder';
+import { CardFactory, type ConversationReference, type TurnContext } from 'botbuilder';
 import type { Report, Step } from '../../src/model/report.js';
 import { teamsPlain } from '../../src/messages/escape.js';
 import { finalView, fromZone, stepView } from '../../src/messages/views.js';
@@ -61,12 +61,30 @@ export class TeamsPoster implements ChatPoster {
     activity: Record<string, unknown>,
   ): Promise<string> {
     let id = '';
-    await this.connector(() =>
-      this.adapter.continueConversationAsync(this.appId, reference, async (turn) => {
-        id = (await turn.sendActivity(activity))?.id ?? '';
-      }),
-    );
+    await this.inTurn(reference, async (turn) => {
+      id = (await turn.sendActivity(activity))?.id ?? '';
+    });
     return id;
+  }
+
+  /**
+   * One proactive turn on the conversation. The adapter hands an error thrown in a turn to onTurnError, which logs
+   * it and resolves (and would post "internal error" into the chain): a refused post would then count as posted.
+   * So the turn keeps its error and it is thrown here, after the turn, for the queue to retry or delay.
+   */
+  private async inTurn(
+    reference: Partial<ConversationReference>,
+    work: (turn: TurnContext) => Promise<void>,
+  ): Promise<void> {
+    await this.connector(async () => {
+      let failed: { err: unknown } | undefined;
+      await this.adapter.continueConversationAsync(this.appId, reference, async (turn) => {
+        await work(turn).catch((err: unknown) => {
+          failed = { err };
+        });
+      });
+      if (failed) throw failed.err;
+    });
   }
 
   /** A connector call: a 429 becomes a queue delay (Retry-After), anything else a failure the queue retries. */
@@ -130,11 +148,9 @@ export class TeamsPoster implements ChatPoster {
     const reference = ctx.request.replyTo.extra?.reference as Partial<ConversationReference> | undefined;
     if (!ackId || !reference || (await ctx.memo.get(ACK_ENDED_KEY)) !== undefined) return;
     const activity = { id: ackId, ...ackActivity(ctx.request, ended, []) };
-    await this.connector(() =>
-      this.adapter.continueConversationAsync(this.appId, reference, async (turn) => {
-        await turn.updateActivity(activity);
-      }),
-    );
+    await this.inTurn(reference, async (turn) => {
+      await turn.updateActivity(activity);
+    });
     await ctx.memo.set(ACK_ENDED_KEY, ended);
   }
 
