@@ -11,10 +11,10 @@ import { after, before } from 'node:test';
 import { WebClient } from '@slack/web-api';
 import { ConsoleAdapter } from '../../adapters/console/console-adapter.js';
 import { SlackPoster } from '../../adapters/slack/slack-poster.js';
-import { startTeams, type RunningTeams } from '../../adapters/teams/teams-app.js';
-import { createLogger } from '../../src/log.js';
+import type { RunningTeams } from '../../adapters/teams/teams-app.js';
 import { FakeSlack, type SlackCall } from '../slack/fake-slack.js';
 import { FakeConnector } from '../teams/fake-connector.js';
+import { startLocalTeams, teamsReference } from '../teams/local-teams.js';
 import { posterContract, seenOf, type PosterDriver } from './poster-contract.js';
 
 let dir: string;
@@ -26,17 +26,7 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lbcheck-poster-contract-'));
   slack = await new FakeSlack().start();
   connector = await new FakeConnector().start();
-  teams = await startTeams({
-    appId: '',
-    appPassword: '',
-    local: true,
-    port: 0,
-    linkSecret: 'poster-contract-secret',
-    linkTtlSeconds: 600,
-    evidence: () => Promise.resolve(undefined),
-    log: createLogger('silent'),
-    intake: () => Promise.resolve({ kind: 'info' as const, text: 'unused' }),
-  });
+  teams = await startLocalTeams();
 });
 after(async () => {
   await teams.close();
@@ -152,14 +142,7 @@ function teamsDriver(): PosterDriver {
     replyTo: (checkId) => {
       const conversation = `19:incident@thread.tacv2;messageid=${1_700_000_000_000 + ++conversations}`;
       chains.set(checkId, conversation);
-      const reference = {
-        activityId: String(conversations),
-        user: { id: '29:user', name: 'On Call', aadObjectId: 'aad-oncall' },
-        bot: { id: '28:lbcheck-bot', name: 'lbcheck' },
-        conversation: { id: conversation, conversationType: 'channel', tenantId: 'tenant-lab', isGroup: true },
-        channelId: 'msteams',
-        serviceUrl: connector.serviceUrl,
-      };
+      const reference = teamsReference(conversation, connector.serviceUrl, String(conversations));
       return { platform: 'teams', channel: '19:incident@thread.tacv2', extra: { reference } };
     },
     // The answer is the one activity with text; steps and the diagnosis are cards, their summary the headline.

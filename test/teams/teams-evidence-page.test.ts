@@ -8,11 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { serveEvidencePages, type RunningEvidencePages } from '../../adapters/evidence-http.js';
-import { startTeams, type RunningTeams } from '../../adapters/teams/teams-app.js';
+import type { RunningTeams } from '../../adapters/teams/teams-app.js';
 import { AuditLog } from '../../src/audit/audit-log.js';
 import { createLogger } from '../../src/log.js';
 import { chatRun } from '../evidence/chat-check-runs.js';
 import { FakeConnector } from './fake-connector.js';
+import { startLocalTeams, teamsReference } from './local-teams.js';
 
 const CHANNEL = '19:incident@thread.tacv2';
 let connector: FakeConnector;
@@ -31,17 +32,7 @@ before(async () => {
     audit,
     log,
   );
-  teams = await startTeams({
-    appId: '',
-    appPassword: '',
-    local: true,
-    port: 0,
-    linkSecret: 'teams-link-secret',
-    linkTtlSeconds: 600,
-    evidence: (sha) => Promise.resolve(audit.evidence.get(sha)),
-    log,
-    intake: () => Promise.resolve({ kind: 'info' as const, text: 'unused' }),
-  });
+  teams = await startLocalTeams({ evidence: (sha) => Promise.resolve(audit.evidence.get(sha)), log });
 });
 after(async () => {
   await teams.close();
@@ -53,14 +44,7 @@ after(async () => {
 describe('Teams diagnosis card → evidence page', () => {
   it('the diagnosis card has an Evidence page button whose URL serves the page of that check', async () => {
     const conversation = `${CHANNEL};messageid=1700000000001`;
-    const reference = {
-      activityId: '1700000000001',
-      user: { id: '29:user', name: 'On Call', aadObjectId: 'aad-oncall' },
-      bot: { id: '28:lbcheck-bot', name: 'lbcheck' },
-      conversation: { id: conversation, conversationType: 'channel', tenantId: 'tenant-lab', isGroup: true },
-      channelId: 'msteams',
-      serviceUrl: connector.serviceUrl,
-    };
+    const reference = teamsReference(conversation, connector.serviceUrl, '1700000000001');
     const run = chatRun(teams.poster, audit, { platform: 'teams', channel: CHANNEL, extra: { reference } }, pages.link);
     const report = await run.post('server-blocks-lb');
     const card = connector.sent.at(-1)?.activity.attachments?.[0]?.content as

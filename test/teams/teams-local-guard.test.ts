@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { startTeams, type RunningTeams } from '../../adapters/teams/teams-app.js';
-import { createLogger } from '../../src/log.js';
+import type { RunningTeams } from '../../adapters/teams/teams-app.js';
 import type { Incoming } from '../../src/pipeline/intake.js';
 import { FakeConnector } from './fake-connector.js';
+import { startLocalTeams } from './local-teams.js';
 
 let connector: FakeConnector;
 let teams: RunningTeams;
@@ -17,15 +17,7 @@ const seen: Incoming[] = [];
 
 before(async () => {
   connector = await new FakeConnector().start();
-  teams = await startTeams({
-    appId: '',
-    appPassword: '',
-    local: true,
-    port: 0,
-    linkSecret: 'k'.repeat(16),
-    linkTtlSeconds: 60,
-    evidence: () => Promise.resolve(undefined),
-    log: createLogger('silent'),
+  teams = await startLocalTeams({
     intake: (incoming) => {
       seen.push(incoming);
       return Promise.resolve({ kind: 'info', text: 'help text' });

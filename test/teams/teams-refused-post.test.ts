@@ -3,29 +3,19 @@
 // as done with an empty message id, lost. Real botbuilder in local mode against the fake connector.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startTeams, type RunningTeams } from '../../adapters/teams/teams-app.js';
-import { createLogger } from '../../src/log.js';
+import type { RunningTeams } from '../../adapters/teams/teams-app.js';
 import type { CheckRequest } from '../../src/model/jobs.js';
 import { newCheckId } from '../../src/model/check-id.js';
 import type { PostContext } from '../../src/pipeline/poster.js';
 import { FakeConnector } from './fake-connector.js';
+import { startLocalTeams, teamsReference } from './local-teams.js';
 
 let connector: FakeConnector;
 let teams: RunningTeams;
 
 before(async () => {
   connector = await new FakeConnector().start();
-  teams = await startTeams({
-    appId: '',
-    appPassword: '',
-    local: true,
-    port: 0,
-    linkSecret: 'refused-post-secret',
-    linkTtlSeconds: 600,
-    evidence: () => Promise.resolve(undefined),
-    log: createLogger('silent'),
-    intake: () => Promise.resolve({ kind: 'info' as const, text: 'unused' }),
-  });
+  teams = await startLocalTeams();
 });
 after(async () => {
   await teams.close();
@@ -34,14 +24,7 @@ after(async () => {
 
 function contextFor(conversation: string): { ctx: PostContext; memo: Map<string, string> } {
   const checkId = newCheckId();
-  const reference = {
-    activityId: '1',
-    user: { id: '29:user', name: 'On Call', aadObjectId: 'aad-oncall' },
-    bot: { id: '28:lbcheck-bot', name: 'lbcheck' },
-    conversation: { id: conversation, conversationType: 'channel', tenantId: 'tenant-lab', isGroup: true },
-    channelId: 'msteams',
-    serviceUrl: connector.serviceUrl,
-  };
+  const reference = teamsReference(conversation, connector.serviceUrl, '1');
   const request: CheckRequest = {
     checkId,
     target: 'web',
