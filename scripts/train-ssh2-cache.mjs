@@ -19,8 +19,21 @@ const loader = await import(pathToFileURL(join(root, 'dist', 'src', 'remote', 's
 const { Client, script } = loader.loadBundledClient(loader.SSH2_BUNDLE);
 const { Server, utils } = createRequire(join(root, 'package.json'))('ssh2');
 
-const hostKey = utils.generateKeyPairSync('ed25519');
-const userKey = utils.generateKeyPairSync('ed25519');
+/**
+ * An ed25519 pair ssh2 can read back. ssh2's own generator now and then writes an OpenSSH private key that its
+ * parser calls malformed (about one in fifty here, so a build failed to record the cache now and then): such a
+ * pair is drawn again.
+ */
+function readableKeyPair() {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const pair = utils.generateKeyPairSync('ed25519');
+    if (!(utils.parseKey(pair.private) instanceof Error)) return pair;
+  }
+  throw new Error('ssh2 generated 20 ed25519 keys it cannot parse');
+}
+
+const hostKey = readableKeyPair();
+const userKey = readableKeyPair();
 const userPublic = utils.parseKey(userKey.public);
 
 function acceptsUserKey(ctx) {

@@ -11,10 +11,11 @@ import { CaptureUnavailableError, DEFAULT_CAPTURE_LIMITS, RemoteCapture } from '
 import { fingerprint } from '../../src/remote/host-keys.js';
 import { SshSession } from '../../src/remote/ssh-session.js';
 import { LOADER } from '../../src/remote/warm-channels.js';
+import { readableEd25519Pair } from './ssh2-keys.js';
 
 const { Server, utils } = ssh2;
-const hostKey = utils.generateKeyPairSync('ed25519');
-const clientKey = utils.generateKeyPairSync('ed25519');
+const hostKey = readableEd25519Pair();
+const clientKey = readableEd25519Pair();
 let server: InstanceType<typeof Server>;
 let port = 0;
 
