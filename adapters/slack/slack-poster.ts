@@ -17,6 +17,7 @@ import {
   RetryLaterError,
   type ChatPoster,
   type EvidenceFile,
+  type LastStep,
   type NoticeKind,
   type PostContext,
   type PostedRef,
@@ -87,6 +88,9 @@ interface Uploading {
 /** How often and how many times a post looks for the parent another bot process is posting (5 s in all). */
 const PARENT_WAIT_EVERY_MS = 20;
 const PARENT_WAIT_LOOKS = 250;
+
+/** Slack refuses a message of more blocks than this. */
+const SLACK_MAX_BLOCKS = 50;
 
 /** Uploads are shared within minutes; an entry outliving its check is dropped after this. */
 const UPLOADING_TTL_MS = 10 * 60_000;
@@ -451,21 +455,61 @@ export class SlackPoster implements ChatPoster {
     return { thread, messageIds: ts ? [ts] : [], fileIds: files };
   }
 
-  postFinal(ctx: PostContext, report: Report): Promise<PostedRef> {
+  /**
+   * A step with no file to share may go out with the diagnosis: a message of its own would be one more round
+   * trip between the command and the diagnosis (issue 28).
+   */
+  joinsFinal(_step: Step, evidence: EvidenceFile[]): boolean {
+    return attachments(evidence).length === 0;
+  }
+
+  /** With lastStep: the step's blocks, then the diagnosis's, in one message. */
+  async postFinal(ctx: PostContext, report: Report, lastStep?: LastStep): Promise<PostedRef> {
+    const joined = lastStep && (await this.joinable(ctx, report, lastStep)) ? lastStep : undefined;
+    // The step goes first in its own post, as it would have without the diagnosis (or is out already).
+    if (lastStep && !joined) await this.postStep(ctx, lastStep.step, lastStep.evidence);
+    const message = (): FallbackMessage => this.finalMessage(ctx, report, joined);
+    const posted = await this.orFallback(ctx, 'final', () => this.postFinalInThread(ctx, report, joined), message);
+    if (joined && posted.via !== undefined) await ctx.memo.set(`slack.step${joined.step.step}.respond`, 'sent');
+    return posted;
+  }
+
+  /**
+   * Whether the step goes out in the diagnosis's message: not when part of it reached Slack already (a retry
+   * after a crash), nor when the two do not fit in one message (50 blocks).
+   */
+  private async joinable(ctx: PostContext, report: Report, lastStep: LastStep): Promise<boolean> {
+    const key = `slack.step${lastStep.step.step}`;
+    for (const part of [key, `${key}.files`, `${key}.respond`])
+      if ((await ctx.memo.get(part)) !== undefined) return false;
+    return this.finalMessage(ctx, report, lastStep).blocks.length <= SLACK_MAX_BLOCKS;
+  }
+
+  /** The diagnosis's message, after the step that goes out with it. */
+  private finalMessage(ctx: PostContext, report: Report, lastStep?: LastStep): { text: string; blocks: KnownBlock[] } {
     const view = fromZone(finalView(report, ctx.diff), ctx.vantage?.zone);
-    return this.orFallback(
-      ctx,
-      'final',
-      () => this.postFinalInThread(ctx, report),
-      () => ({ text: viewText(view), blocks: [...viewBlocks(view), ...pageBlocks(ctx.page)] }),
-    );
+    const final = { text: viewText(view), blocks: [...viewBlocks(view), ...pageBlocks(ctx.page)] };
+    if (!lastStep) return final;
+    const step = fromZone(stepView(lastStep.step, lastStep.evidence), ctx.vantage?.zone);
+    // The blocks read in order, step then diagnosis; the text (the notification, the preview) leads with the
+    // diagnosis, the news people wait for.
+    return {
+      text: `${final.text}\n${viewText(step)}`,
+      blocks: [...viewBlocks(step), { type: 'divider' }, ...final.blocks],
+    };
   }
 
   /** The diagnosis and the parent's update go out together: neither waits for the other's round trip. */
-  private async postFinalInThread(ctx: PostContext, report: Report): Promise<PostedRef> {
+  private async postFinalInThread(ctx: PostContext, report: Report, lastStep?: LastStep): Promise<PostedRef> {
     const view = fromZone(finalView(report, ctx.diff), ctx.vantage?.zone);
     const thread = await this.parent(ctx);
-    const posting = this.reply(ctx, 'slack.final', viewText(view), [...viewBlocks(view), ...pageBlocks(ctx.page)]);
+    const message = this.finalMessage(ctx, report, lastStep);
+    const posting = this.reply(ctx, 'slack.final', message.text, message.blocks).then(async (out) => {
+      // The step is out with it: its own post, should it still come (a retry), finds it remembered and is not made.
+      if (lastStep)
+        await ctx.memo.set(`slack.step${lastStep.step.step}.files`, JSON.stringify({ ts: out.ts, files: [] }));
+      return out;
+    });
     // A --from group's parent shows the comparison instead, once every zone has ended.
     if (ctx.vantage) return { thread, messageIds: [(await posting).ts] };
     const updating = postOnce(ctx, 'slack.parent.updated', async () => {

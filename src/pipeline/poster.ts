@@ -104,6 +104,12 @@ export interface PostedRef {
   via?: string;
 }
 
+/** A step that goes out in the diagnosis's post (ChatPoster.joinsFinal). */
+export interface LastStep {
+  step: Step;
+  evidence: EvidenceFile[];
+}
+
 export interface ChatPoster {
   readonly platform: string;
   postStep(ctx: PostContext, step: Step, evidence: EvidenceFile[]): Promise<PostedRef | void>;
@@ -114,7 +120,14 @@ export interface ChatPoster {
    * for it; a rejection is only logged.
    */
   prepareStep?(ctx: PostContext, step: Step, evidence: EvidenceFile[]): Promise<void>;
-  postFinal(ctx: PostContext, report: Report): Promise<PostedRef | void>;
+  /**
+   * Optional: whether this step may go out in the diagnosis's post when the diagnosis is ready by the step's
+   * turn (Slack: a step with no file to share; one round trip fewer before the diagnosis). postFinal then gets
+   * it as lastStep, posts it before the diagnosis, and must remember it as posted so that the step's own post,
+   * should it still come (a retry), does not repeat it.
+   */
+  joinsFinal?(step: Step, evidence: EvidenceFile[]): boolean;
+  postFinal(ctx: PostContext, report: Report, lastStep?: LastStep): Promise<PostedRef | void>;
   /** 'lost': the worker running the check died and the check is being retried. */
   postNotice(ctx: PostContext, kind: NoticeKind, text: string): Promise<PostedRef | void>;
   /** The check was queued: show it where its results will appear (Slack: the parent message). Optional. */

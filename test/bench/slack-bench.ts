@@ -114,7 +114,10 @@ const stepOfFile = (name: string): string => /^(step\d)/.exec(name)?.[1] ?? 'fil
 function postLabel(text: string): string {
   const step = /Step (\d)/.exec(text.slice(0, 60))?.[1];
   if (step) return `step${step} message`;
-  return /^(No fault found|Diagnosis)/.test(text) ? 'diagnosis' : 'notice';
+  if (!/^(No fault found|Diagnosis)/.test(text)) return 'notice';
+  // The last step may go out with the diagnosis (its text leads with the diagnosis).
+  const joined = /^. Step (\d) · /m.exec(text)?.[1];
+  return joined ? `step${joined} + diagnosis` : 'diagnosis';
 }
 
 /**
@@ -160,7 +163,7 @@ function roundTripsInARow(spans: Span[]): number {
   const depth = new Map<Span, number>();
   for (const c of calls)
     depth.set(c, 1 + Math.max(0, ...calls.filter((p) => p.end <= c.start).map((p) => depth.get(p) ?? 0)));
-  const diagnosis = calls.find((c) => c.label === 'diagnosis');
+  const diagnosis = calls.find((c) => c.label === 'diagnosis' || c.label.endsWith('+ diagnosis'));
   return diagnosis ? (depth.get(diagnosis) ?? 0) : Number.NaN;
 }
 

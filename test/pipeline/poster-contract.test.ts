@@ -12,10 +12,10 @@ import { WebClient } from '@slack/web-api';
 import { ConsoleAdapter } from '../../adapters/console/console-adapter.js';
 import { SlackPoster } from '../../adapters/slack/slack-poster.js';
 import type { RunningTeams } from '../../adapters/teams/teams-app.js';
-import { FakeSlack, type SlackCall } from '../slack/fake-slack.js';
+import { FakeSlack, sectionsOf, type SlackCall } from '../slack/fake-slack.js';
 import { FakeConnector } from '../teams/fake-connector.js';
 import { startLocalTeams, teamsReference } from '../teams/local-teams.js';
-import { posterContract, seenOf, type PosterDriver } from './poster-contract.js';
+import { posterContract, seenIn, seenOf, type PosterDriver } from './poster-contract.js';
 
 let dir: string;
 let slack: FakeSlack;
@@ -93,7 +93,7 @@ function slackDriver(): PosterDriver {
     replyTo: replyTo('C0INCIDENT'),
     seen: (checkId) => {
       const parent = slack.parentTs(checkId);
-      return parent === undefined ? [] : ['answer', ...slack.threadOf(checkId).map((t) => seenOf(t, false))];
+      return parent === undefined ? [] : ['answer', ...slack.threadSectionsOf(checkId).flatMap((t) => seenIn(t))];
     },
     evidence: (checkId) => {
       const parent = slack.parentTs(checkId);
@@ -126,7 +126,10 @@ function slackDriver(): PosterDriver {
       seen: (checkId) =>
         slack.responses
           .filter((r) => r.path === `${RESPOND}${checkId}`)
-          .map((r, i) => seenOf(typeof r.body.text === 'string' ? r.body.text : '', i === 0)),
+          .flatMap((r, i) => {
+            const text = typeof r.body.text === 'string' ? r.body.text : '';
+            return i === 0 ? [seenOf(text, true)] : seenIn(sectionsOf(r.body.blocks, text));
+          }),
     },
   };
 }

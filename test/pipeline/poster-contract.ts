@@ -64,6 +64,18 @@ export function seenOf(text: string, isAnswer: boolean): Seen {
   return `other: ${text.slice(0, 80)}`;
 }
 
+/**
+ * What one message shows, in order, from its lines as shown (a step's headline first): a platform may post a
+ * check's last step in the diagnosis's message (Slack, ChatPoster.joinsFinal), so a step may go on to the
+ * diagnosis.
+ */
+export function seenIn(text: string): Seen[] {
+  const [head = '', ...rest] = text.split('\n');
+  const first = seenOf(head, false);
+  if (!first.startsWith('step ')) return [first];
+  return seenOf(rest.join('\n'), false) === 'diagnosis' ? [first, 'diagnosis'] : [first];
+}
+
 interface Check {
   report: Report;
   jobs: ReportJob[];

@@ -102,6 +102,12 @@ export class FakeSlack {
     );
   }
 
+  /** What each message in a check's thread shows, in block order (sectionsOf). */
+  threadSectionsOf(checkId: string): string[] {
+    const ts = this.parentTs(checkId);
+    return ts === undefined ? [] : this.threadCalls(ts).map(messageSections);
+  }
+
   /** The texts posted in the thread of a check's parent message (empty until the parent exists). */
   threadOf(checkId: string): string[] {
     const ts = this.parentTs(checkId);
@@ -225,6 +231,29 @@ export function messageText(c: SlackCall): string {
     return m ? `${m[1] ?? ''}: ${m[2] ?? ''}` : first;
   }
   return c.args.initial_comment ?? '';
+}
+
+/** A section's text as messageText words lbcheck's posts: "*headline*\nwhy" → "headline: why". */
+function sectionWords(text: string): string {
+  const m = /^\*([^\n]*)\*\n([\s\S]*)$/.exec(text);
+  return m ? `${m[1] ?? ''}: ${m[2] ?? ''}` : text;
+}
+
+/**
+ * What a message shows, in block order: each section worded as messageText words a post's first, one after
+ * another (a check's last step and its diagnosis may be one message). Without blocks, its text.
+ */
+export function sectionsOf(blocks: unknown, text = ''): string {
+  if (!Array.isArray(blocks)) return text;
+  const sections = (blocks as { type?: string; text?: { text?: string } }[])
+    .filter((b) => b.type === 'section' && typeof b.text?.text === 'string')
+    .map((b) => sectionWords(b.text?.text ?? ''));
+  return sections.length ? sections.join('\n') : text;
+}
+
+/** sectionsOf a thread message. */
+export function messageSections(c: SlackCall): string {
+  return c.args.blocks === undefined ? messageText(c) : sectionsOf(JSON.parse(c.args.blocks), messageText(c));
 }
 
 /** Headers Slack sends with a request: v0 HMAC-SHA256 signature over "v0:<timestamp>:<body>". */

@@ -13,6 +13,7 @@ import {
   RetryLaterError,
   type ChatPoster,
   type EvidenceFile,
+  type LastStep,
   type PostContext,
   type PostedRef,
 } from '../../src/pipeline/poster.js';
@@ -22,7 +23,7 @@ import { reportJobId, type ReportJob } from '../../src/model/jobs.js';
 import { recordPost } from '../../src/ops/metrics.js';
 import { triggerText } from '../../src/messages/alert-text.js';
 import { afterVantagePost, vantageOf, vantageWait } from './vantage-posting.js';
-import { asHandling, earlierPosted } from './report-order.js';
+import { asHandling, earlierPosted, handOverToFinal, type Offer } from './report-order.js';
 import { archiveCheckPage } from './final-page.js';
 import { diagnosisChanged, diffReports, type ReportDiff } from '../../src/checklist/decide/report-diff.js';
 import type { Report } from '../../src/model/report.js';
@@ -178,17 +179,23 @@ function prepare(r: ReportJob, poster: ChatPoster, ctx: PostContext, files: Evid
     .catch((err: unknown) => log.log('info', 'preparing a step ahead of its turn failed', errorFields(err)));
 }
 
-/** undefined when the report may be posted now; else what it waits for ('later': back to the queue). */
+/**
+ * undefined when the report may be posted now; 'later': back to the queue; an Offer: the report just before
+ * handed itself over, to go out in this one's post.
+ */
 async function orderWait(
   r: ReportJob,
   ctx: PostContext,
   deps: ReportPosterDeps,
   log: Logger,
-): Promise<'later' | undefined> {
+): Promise<'later' | Offer | undefined> {
   const id = reportJobId(r);
-  const waitFor = !(await earlierPosted(deps.state, r.checkId, r.seq))
-    ? 'an earlier report'
-    : await vantageWait(r, ctx.vantage);
+  const earlier = await earlierPosted(deps.state, r.checkId, r.seq);
+  if (typeof earlier === 'object') {
+    firstSeen.delete(id);
+    return earlier;
+  }
+  const waitFor = !earlier ? 'an earlier report' : await vantageWait(r, ctx.vantage);
   if (waitFor !== undefined) {
     const since = firstSeen.get(id) ?? Date.now();
     firstSeen.set(id, since);
@@ -232,6 +239,7 @@ async function postReport(
   poster: ChatPoster,
   deps: ReportPosterDeps,
   evidence: EvidenceFile[],
+  lastStep?: LastStep,
 ): Promise<{ files: EvidenceFile[]; posted: PostedRef | void | 'nothing' }> {
   switch (r.kind) {
     case 'step':
@@ -240,7 +248,7 @@ async function postReport(
       // The page is archived after the diagnosis went out (rendering it is not on the path people wait on); its
       // link is signed over the check id alone, and the page is in the archive before the post's audit record.
       const page = deps.audit && deps.pageLink ? deps.pageLink(r.checkId) : undefined;
-      const posted = await poster.postFinal(page ? { ...ctx, page } : ctx, r.report);
+      const posted = await poster.postFinal(page ? { ...ctx, page } : ctx, r.report, lastStep);
       const files = await finalEvidence(r, deps);
       // Kept for the next re-run or watch round to compare against.
       await deps.state.setMemo(r.checkId, 'report', JSON.stringify(r.report));
@@ -303,7 +311,7 @@ export async function processReport(r: ReportJob, deps: ReportPosterDeps): Promi
     deps.log.log('error', 'refused a malformed report job', { problem: malformed });
     return 'done';
   }
-  return asHandling(r.checkId, r.seq, (out) => handleReport(r, deps, out));
+  return asHandling(r, (out) => handleReport(r, deps, out));
 }
 
 /** out: tells the check's later reports that this one is out (report-order.ts). */
@@ -321,28 +329,101 @@ async function handleReport(r: ReportJob, deps: ReportPosterDeps, out: () => voi
   // Persist before posting: what chat shows must be in the archive.
   for (const f of evidence) if (f.data && !f.truncatedFrom) deps.audit?.evidence.put(f.data, f.sha256);
   prepare(r, poster, ctx, evidence, log);
-  if ((await orderWait(r, ctx, deps, log)) === 'later') return 'later';
+  const turn = await orderWait(r, ctx, deps, log);
+  if (turn === 'later') return 'later';
+  if (turn !== undefined) return postWithHandedOver(r, turn, { ctx, poster, deps, evidence, log, out });
   if (await silentWatchReport(deps.state, r)) {
     if (r.kind === 'final') await deps.state.setMemo(r.checkId, 'report', JSON.stringify(r.report));
     await deps.state.markPosted(r.checkId, id, r.seq);
     await deps.afterWatchReport?.(r, {});
     return 'done';
   }
+  if (joinsFinal(r, ctx, poster, evidence)) {
+    const handed = await handOverToFinal({ report: r, ctx, evidence });
+    if (handed === 'posted') return 'done';
+    // The diagnosis's post failed: it is retried by the queue, and so is this step (which posts itself then).
+    if (handed === 'failed') return 'later';
+  }
+  return postAndRecord(r, { ctx, poster, deps, evidence, log, out });
+}
+
+/** What posting one report needs besides the report. */
+interface Posting {
+  ctx: PostContext;
+  poster: ChatPoster;
+  deps: ReportPosterDeps;
+  evidence: EvidenceFile[];
+  log: Logger;
+  out: () => void;
+}
+
+/**
+ * Whether this step, at its turn, may go out in the diagnosis's post: a plain single-zone check (a watch's and
+ * a --from group's posts have their own rules) on a platform that can carry it (ChatPoster.joinsFinal).
+ */
+function joinsFinal(r: ReportJob, ctx: PostContext, poster: ChatPoster, evidence: EvidenceFile[]): boolean {
+  if (r.kind !== 'step' || ctx.vantage || r.request.watch) return false;
+  return poster.joinsFinal?.(r.step, evidence) ?? false;
+}
+
+/** The platform's error, told to the queue: a 429 comes back after its delay, anything else with backoff. */
+function retryOutcome(r: ReportJob, err: unknown, log: Logger): ReportOutcome {
+  recordPost(r.request.replyTo.platform, 'retried');
+  if (err instanceof RetryLaterError) {
+    log.log('warn', 'platform asked to wait; will retry', { delayMs: err.delayMs, ...errorFields(err) });
+    return { laterMs: err.delayMs };
+  }
+  log.log('warn', 'posting failed; will retry', errorFields(err));
+  throw err;
+}
+
+/**
+ * The diagnosis with the step handed over to it in one post: the step is audited and marked first (the audit
+ * reads step, then diagnosis, as the thread does), then the diagnosis. The step's handler hears how it went.
+ */
+async function postWithHandedOver(r: ReportJob, offer: Offer, p: Posting): Promise<ReportOutcome> {
+  const step = offer.report;
+  if (r.kind !== 'final' || step.kind !== 'step') {
+    // Only a diagnosis is offered a step (report-order.ts): anything else is a bug, and both go back to the queue.
+    offer.settle('failed');
+    throw new Error(`report ${reportJobId(step)} was handed over to ${reportJobId(r)}, which is not a diagnosis`);
+  }
+  let done: { files: EvidenceFile[]; posted: PostedRef | void | 'nothing' };
+  try {
+    done = await postReport(r, p.ctx, p.poster, p.deps, p.evidence, { step: step.step, evidence: offer.evidence });
+  } catch (err) {
+    offer.settle('failed');
+    return retryOutcome(r, err, p.log);
+  }
+  const posted = done.posted === 'nothing' ? undefined : done.posted;
+  try {
+    await afterPosted(step, offer.ctx, p.poster, p.deps, {
+      files: offer.evidence,
+      posted,
+      log: p.log.child({ report: reportJobId(step) }),
+      out: () => undefined,
+    });
+  } catch (err) {
+    offer.settle('failed');
+    throw err;
+  }
+  offer.settle('posted');
+  await afterPosted(r, p.ctx, p.poster, p.deps, { files: done.files, posted, log: p.log, out: p.out });
+  return 'done';
+}
+
+/** Posts the report, then audits and marks it; a platform error goes back to the queue. */
+async function postAndRecord(r: ReportJob, p: Posting): Promise<ReportOutcome> {
+  const { ctx, poster, deps, evidence, log, out } = p;
   let done: { files: EvidenceFile[]; posted: PostedRef | void | 'nothing' };
   try {
     done = await postReport(r, ctx, poster, deps, evidence);
   } catch (err) {
-    recordPost(r.request.replyTo.platform, 'retried');
-    if (err instanceof RetryLaterError) {
-      log.log('warn', 'platform asked to wait; will retry', { delayMs: err.delayMs, ...errorFields(err) });
-      return { laterMs: err.delayMs };
-    }
-    log.log('warn', 'posting failed; will retry', errorFields(err));
-    throw err;
+    return retryOutcome(r, err, log);
   }
   if (done.posted === 'nothing') {
     out();
-    await deps.state.markPosted(r.checkId, id, r.seq);
+    await deps.state.markPosted(r.checkId, reportJobId(r), r.seq);
     // A --from group's thread is as open as it will be: the other zones need not wait.
     await afterVantagePost(r, ctx, poster, deps);
     return 'done';
