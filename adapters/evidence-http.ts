@@ -10,6 +10,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { AuditLog } from '../src/audit/audit-log.js';
 import { checkFiles, sameConversation } from '../src/audit/check-files.js';
+import type { AuditPost } from '../src/audit/post-index.js';
 import { ConfigError } from '../src/errors.js';
 import { checkLinks, incidentLinks, type CheckLinkSigner } from '../src/evidence/evidence-links.js';
 import { errorFields, type Logger } from '../src/log.js';
@@ -93,11 +94,14 @@ function parseRoute(pathname: string): Route | undefined {
   return { signed, exp, sig, checkId, name };
 }
 
-/** Answers a GET of a check link; false when the request is not one (another route's). */
+/**
+ * Answers a GET of a check link; false when the request is not one (another route's); a promise while the answer
+ * waits for the audit log.
+ */
 export function checkPageRoute(
   links: CheckLinkSigner,
   audit: AuditLog,
-): (req: IncomingMessage, res: ServerResponse) => boolean {
+): (req: IncomingMessage, res: ServerResponse) => boolean | Promise<void> {
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://evidence');
     if (!url.pathname.startsWith('/c/')) return false;
@@ -115,21 +119,41 @@ export function checkPageRoute(
       plain(res, 410, 'this evidence link has expired; ask the bot for the check again or use lbcheck audit export');
       return true;
     }
-    const records = audit.records();
-    if (!sameConversation(records, route.signed, route.checkId)) {
-      plain(res, 403, `this link opens the checks of its own conversation; ${route.checkId} is not one of them`);
-      return true;
-    }
-    const file = checkFiles(records, route.checkId).get(route.name);
-    const data = file ? audit.evidence.get(file.sha256) : undefined;
-    if (!file || !data) {
-      plain(res, 404, file ? 'this evidence is no longer stored (retention)' : 'no such file in this check');
-      return true;
-    }
-    res.writeHead(200, { ...fileHeaders(route.name, file.sha256), 'content-length': String(data.length) });
-    res.end(req.method === 'HEAD' ? undefined : data);
-    return true;
+    return serveCheckFile(route, audit, req, res);
   };
+}
+
+/**
+ * A link is handed out with the post that names its check, and the audit record (with the page) follows the
+ * post by a few milliseconds: a link opened at once waits that long for it, rather than answering 404.
+ */
+const RECORD_WAIT_MS = 3000;
+const RECORD_LOOK_EVERY_MS = 50;
+
+/** The check's post records, waiting a little for the first one (see RECORD_WAIT_MS). */
+async function postsOf(audit: AuditLog, checkId: string): Promise<readonly AuditPost[]> {
+  const deadline = Date.now() + RECORD_WAIT_MS;
+  for (;;) {
+    const posts = await audit.posts.current();
+    if (posts.some((p) => p.checkId === checkId) || Date.now() >= deadline) return posts;
+    await new Promise((r) => setTimeout(r, RECORD_LOOK_EVERY_MS));
+  }
+}
+
+async function serveCheckFile(route: Route, audit: AuditLog, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const records = await postsOf(audit, route.checkId);
+  if (!sameConversation(records, route.signed, route.checkId)) {
+    plain(res, 403, `this link opens the checks of its own conversation; ${route.checkId} is not one of them`);
+    return;
+  }
+  const file = checkFiles(records, route.checkId).get(route.name);
+  const data = file ? audit.evidence.get(file.sha256) : undefined;
+  if (!file || !data) {
+    plain(res, 404, file ? 'this evidence is no longer stored (retention)' : 'no such file in this check');
+    return;
+  }
+  res.writeHead(200, { ...fileHeaders(route.name, file.sha256), 'content-length': String(data.length) });
+  res.end(req.method === 'HEAD' ? undefined : data);
 }
 
 export interface RunningEvidencePages {
@@ -152,13 +176,18 @@ export async function serveEvidencePages(
   let route = checkPageRoute(links, audit);
   let incidents = incidentLinks(settings.publicUrl ?? '', settings.secret, settings.ttlSeconds);
   let incident = incidentRoute(incidents, audit);
+  const failed = (res: ServerResponse, err: unknown): void => {
+    log.log('error', 'evidence page failed', errorFields(err));
+    if (!res.headersSent) plain(res, 500, 'internal error; the details are in the log');
+    else res.end();
+  };
   const server = createServer((req, res) => {
     try {
-      if (!route(req, res) && !incident(req, res)) plain(res, 404, 'not found');
+      const page = route(req, res);
+      if (page instanceof Promise) page.catch((err: unknown) => failed(res, err));
+      else if (!page && !incident(req, res)) plain(res, 404, 'not found');
     } catch (err) {
-      log.log('error', 'evidence page failed', errorFields(err));
-      if (!res.headersSent) plain(res, 500, 'internal error; the details are in the log');
-      else res.end();
+      failed(res, err);
     }
   });
   await new Promise<void>((resolve, reject) => {

@@ -12,7 +12,7 @@ import { InventoryHolder } from '../src/inventory/inventory-holder.js';
 import type { Inventory } from '../src/inventory/inventory-types.js';
 import { policyWarnings } from '../src/policy/load-policy.js';
 import { NO_POLICY } from '../src/policy/policy-types.js';
-import { loggerFromEnv, routeConsoleToLog, type Logger } from '../src/log.js';
+import { errorFields, loggerFromEnv, routeConsoleToLog, type Logger } from '../src/log.js';
 import { handleCommand, type IntakeDeps } from '../src/pipeline/intake.js';
 import { handleAction } from '../src/pipeline/actions.js';
 import { safeRedisUrl } from '../src/runtime/redis-url.js';
@@ -185,6 +185,10 @@ async function openCore(s: ServeSettings, resources: Resources): Promise<ServeRu
     prefix: platformInfo('console')?.commandPrefix ?? '/lbcheck',
     audit,
   };
+  // The audit's post index is read once now, not by the first `export` inside Slack's ack budget.
+  audit.posts.current().catch((err: unknown) => log.log('warn', 'reading the audit log failed', errorFields(err)));
+  // Before the chats: a link or an `export` answered by them is served from their first command on.
+  const pageLink = await startEvidencePages(audit, log, resources, say, intakeDeps);
   const alerts = await startAlerts(s.alertsSettings, intakeDeps, log);
   resources.add(() => alerts?.close());
   say(describeAlerts(alerts));
@@ -200,6 +204,7 @@ async function openCore(s: ServeSettings, resources: Resources): Promise<ServeRu
     say,
     holder,
     opsConfig: s.opsConfig,
+    pageLink,
   };
 }
 
@@ -225,10 +230,6 @@ async function startChats(
   return running;
 }
 
-/**
- * The bot side behind the chats (or the console): the report poster, a probe worker for `lbcheck start`, and the
- * ops endpoint; each closes with the process. A new server of the bot process starts here.
- */
 /** The chat checks' evidence pages when LBCHECK_EVIDENCE_PORT is set: the signed link to a page, or undefined. */
 async function startEvidencePages(
   audit: AuditLog,
@@ -246,13 +247,16 @@ async function startEvidencePages(
   return pages?.link;
 }
 
+/**
+ * The bot side behind the chats (or the console): the report poster, a probe worker for `lbcheck start`, and the
+ * ops endpoint; each closes with the process. A new server of the bot process starts here.
+ */
 async function startBotSide(
   run: ServeRun,
   posters: readonly ChatPoster[],
   platforms: BotOpsParts['platforms'],
 ): Promise<RunningWorker | undefined> {
-  const { backend, config, log, resources, withWorker } = run;
-  const pageLink = await startEvidencePages(run.audit, log, resources, run.say, run.intakeDeps);
+  const { backend, config, log, resources, withWorker, pageLink } = run;
   const poster = startReportPoster(backend, posters, log, run.audit, run.intakeDeps, SWEEP_EVERY_MS, pageLink);
   resources.add(() => poster.close());
   const worker = withWorker ? startCheckWorker(backend, config, run.inventory, log) : undefined;
@@ -292,6 +296,8 @@ interface ServeRun {
   say: (line: string) => void;
   holder: InventoryHolder | undefined;
   opsConfig: OpsConfig;
+  /** The signed link to a check's evidence page, when the pages are served. */
+  pageLink: ((checkId: string) => string) | undefined;
 }
 
 /**

@@ -9,6 +9,7 @@ import { GENESIS, parseRecord, seal, type AuditBody, type AuditRecord, type Chec
 import { checkpointPayload, type SignedCheckpoint } from './checkpoint.js';
 import { EvidenceStore } from './evidence-store.js';
 import { AuditLockBusyError, withFileLock } from './file-lock.js';
+import { AuditPostIndex } from './post-index.js';
 import type { AuditSigner } from './signing.js';
 
 export interface CheckpointPolicy {
@@ -27,6 +28,8 @@ export interface CheckpointPolicy {
 export class AuditLog {
   readonly file: string;
   readonly evidence: EvidenceStore;
+  /** The post records, read incrementally: for what answers users while they wait (export, evidence pages). */
+  readonly posts: AuditPostIndex;
 
   /** The newest checkpoint this process knows of (read from the file once, then kept up to date). */
   private lastCheckpoint: { seq: number; at: number } | undefined;
@@ -38,6 +41,7 @@ export class AuditLog {
     mkdirSync(dir, { recursive: true });
     this.file = join(dir, 'audit.jsonl');
     this.evidence = new EvidenceStore(join(dir, 'evidence'));
+    this.posts = new AuditPostIndex(this.file);
   }
 
   /** The last complete record, and whether the file ends in a torn (partial) line. */

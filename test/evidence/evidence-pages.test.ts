@@ -76,6 +76,37 @@ async function get(
 }
 
 describe('evidence pages at signed links', () => {
+  it("a link opened before its check's audit record lands is answered once it does, not with 404", async () => {
+    // The record (with the page) follows the post that handed out the link by a few milliseconds.
+    const checkId = 'chk-0000000a1b';
+    const page = Buffer.from('<!doctype html><title>lbcheck chk-0000000a1b</title>');
+    const asked = get(pages.link(checkId));
+    await new Promise((r) => setTimeout(r, 300));
+    audit.evidence.put(page, sha(page));
+    await audit.append({
+      type: 'post',
+      checkId,
+      kind: 'final',
+      culprit: 'none',
+      summary: 'No fault found',
+      target: 'web',
+      requester: 'console:U0ONCALL',
+      platform: 'console',
+      channel: 'C0INCIDENT',
+      thread: '1700000000.000777',
+      messageIds: [],
+      fileIds: [],
+      evidence: [{ name: 'check.html', sha256: sha(page), bytes: page.length }],
+      commands: [],
+      worker: 'w1',
+      zone: 'default',
+      requestedAt: new Date().toISOString(),
+    });
+    const r = await asked;
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.body, page);
+  });
+
   it('the final post archives check.html, records it in its audit record and gives the diagnosis the link', () => {
     const link = poster.finals.get(second.id);
     assert.ok(link, 'the diagnosis got a page link');

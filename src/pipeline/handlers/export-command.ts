@@ -30,6 +30,23 @@ async function mayReadCheck(ctx: CommandContext, checkId: string, first: PostRec
   return mayCheck(policy, vips, incoming, first.target);
 }
 
+/**
+ * Slack drops a command not answered within 3 s, and the answer is the ack: the audit log's first read (a large
+ * log, just after a restart) may take longer. It goes on, and the next ask finds it done.
+ */
+const AUDIT_READ_BUDGET_MS = 1500;
+
+async function withinAckBudget<T>(work: Promise<T>): Promise<T | 'late'> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), AUDIT_READ_BUDGET_MS)));
+  work.catch(() => undefined);
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function handleExport(cmd: ExportCommand, ctx: CommandContext): Promise<IntakeReply> {
   const denied = gate(ctx, { action: 'read' });
   if (denied) return denied;
@@ -41,7 +58,13 @@ export async function handleExport(cmd: ExportCommand, ctx: CommandContext): Pro
       `${deps.prefix} export <check-id>`,
     );
   const where = cmd.id ? `the thread of ${cmd.id}` : 'this thread';
-  const checks = deps.audit ? incidentChecks(deps.audit.records(), [id]) : new Map<string, PostRecord>();
+  const posts = deps.audit ? await withinAckBudget(deps.audit.posts.current()) : [];
+  if (posts === 'late')
+    return {
+      kind: 'refused',
+      text: `the audit log is still being read (the first time since the bot started): ask again in a few seconds`,
+    };
+  const checks = incidentChecks(posts, [id]);
   // One check the asker may not read refuses the whole export, worded like no check: ids say nothing either.
   if (checks.size === 0 || !(await mayReadAll(ctx, checks)))
     return {
