@@ -10,7 +10,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { AuditLog } from '../src/audit/audit-log.js';
 import { checkFiles, sameConversation } from '../src/audit/check-files.js';
-import type { AuditPost } from '../src/audit/post-index.js';
+import type { IndexedRecord } from '../src/audit/audit-index.js';
 import { ConfigError } from '../src/errors.js';
 import { checkLinks, incidentLinks, type CheckLinkSigner } from '../src/evidence/evidence-links.js';
 import { errorFields, type Logger } from '../src/log.js';
@@ -131,10 +131,10 @@ const RECORD_WAIT_MS = 3000;
 const RECORD_LOOK_EVERY_MS = 50;
 
 /** The check's post records, waiting a little for the first one (see RECORD_WAIT_MS). */
-async function postsOf(audit: AuditLog, checkId: string): Promise<readonly AuditPost[]> {
+async function postsOf(audit: AuditLog, checkId: string): Promise<readonly IndexedRecord[]> {
   const deadline = Date.now() + RECORD_WAIT_MS;
   for (;;) {
-    const posts = await audit.posts.current();
+    const posts = await audit.index.current();
     if (posts.some((p) => p.checkId === checkId) || Date.now() >= deadline) return posts;
     await new Promise((r) => setTimeout(r, RECORD_LOOK_EVERY_MS));
   }

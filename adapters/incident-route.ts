@@ -61,11 +61,14 @@ function send(req: IncomingMessage, res: ServerResponse, path: string, data: Buf
   res.end(req.method === 'HEAD' ? undefined : data);
 }
 
-/** Answers a GET of an incident link; false when the request is not one (another route's). */
+/**
+ * Answers a GET of an incident link; false when the request is not one (another route's); a promise while the
+ * answer waits for the audit log (read through its index, never whole and synchronously in the bot process).
+ */
 export function incidentRoute(
   links: IncidentLinkSigner,
   audit: AuditLog,
-): (req: IncomingMessage, res: ServerResponse) => boolean {
+): (req: IncomingMessage, res: ServerResponse) => boolean | Promise<void> {
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://evidence');
     if (!url.pathname.startsWith('/i/')) return false;
@@ -78,13 +81,29 @@ export function incidentRoute(
     if (verdict === 'expired')
       return done(res, 410, 'this incident link has expired; ask the bot again or use lbcheck audit export');
     const ids = idsOf(segment);
-    const incident = ids ? incidentExport(audit, ids) : undefined;
-    if (!incident || incident.checks.length === 0)
-      return done(res, 404, 'the audit log holds no check of this incident');
-    const data =
-      path === 'incident.md' ? Buffer.from(incident.markdown) : incident.files.find((f) => f.path === path)?.data;
-    if (!data) return done(res, 404, 'no such file in this incident (or no longer stored)');
-    send(req, res, path, data);
-    return true;
+    if (!ids) return done(res, 404, 'the audit log holds no check of this incident');
+    return serveIncidentFile(audit, ids, path, req, res);
   };
+}
+
+async function serveIncidentFile(
+  audit: AuditLog,
+  ids: string[],
+  path: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const records = await audit.index.current();
+  const incident = incidentExport({ records: () => [...records], evidence: audit.evidence }, ids);
+  if (incident.checks.length === 0) {
+    done(res, 404, 'the audit log holds no check of this incident');
+    return;
+  }
+  const data =
+    path === 'incident.md' ? Buffer.from(incident.markdown) : incident.files.find((f) => f.path === path)?.data;
+  if (!data) {
+    done(res, 404, 'no such file in this incident (or no longer stored)');
+    return;
+  }
+  send(req, res, path, data);
 }

@@ -185,8 +185,8 @@ async function openCore(s: ServeSettings, resources: Resources): Promise<ServeRu
     prefix: platformInfo('console')?.commandPrefix ?? '/lbcheck',
     audit,
   };
-  // The audit's post index is read once now, not by the first `export` inside Slack's ack budget.
-  audit.posts.current().catch((err: unknown) => log.log('warn', 'reading the audit log failed', errorFields(err)));
+  // The audit index is read once now, not by the first `export` inside Slack's ack budget.
+  audit.index.current().catch((err: unknown) => log.log('warn', 'reading the audit log failed', errorFields(err)));
   // Before the chats: a link or an `export` answered by them is served from their first command on.
   const pageLink = await startEvidencePages(audit, log, resources, say, intakeDeps);
   const alerts = await startAlerts(s.alertsSettings, intakeDeps, log);

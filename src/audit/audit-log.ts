@@ -9,7 +9,7 @@ import { GENESIS, parseRecord, seal, type AuditBody, type AuditRecord, type Chec
 import { checkpointPayload, type SignedCheckpoint } from './checkpoint.js';
 import { EvidenceStore } from './evidence-store.js';
 import { AuditLockBusyError, withFileLock } from './file-lock.js';
-import { AuditPostIndex } from './post-index.js';
+import { AuditIndex } from './audit-index.js';
 import type { AuditSigner } from './signing.js';
 
 export interface CheckpointPolicy {
@@ -28,8 +28,8 @@ export interface CheckpointPolicy {
 export class AuditLog {
   readonly file: string;
   readonly evidence: EvidenceStore;
-  /** The post records, read incrementally: for what answers users while they wait (export, evidence pages). */
-  readonly posts: AuditPostIndex;
+  /** Post and command records, read incrementally: for what answers users while they wait (audit-index.ts). */
+  readonly index: AuditIndex;
 
   /** The newest checkpoint this process knows of (read from the file once, then kept up to date). */
   private lastCheckpoint: { seq: number; at: number } | undefined;
@@ -41,7 +41,7 @@ export class AuditLog {
     mkdirSync(dir, { recursive: true });
     this.file = join(dir, 'audit.jsonl');
     this.evidence = new EvidenceStore(join(dir, 'evidence'));
-    this.posts = new AuditPostIndex(this.file);
+    this.index = new AuditIndex(this.file);
   }
 
   /** The last complete record, and whether the file ends in a torn (partial) line. */

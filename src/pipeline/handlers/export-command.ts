@@ -58,7 +58,7 @@ export async function handleExport(cmd: ExportCommand, ctx: CommandContext): Pro
       `${deps.prefix} export <check-id>`,
     );
   const where = cmd.id ? `the thread of ${cmd.id}` : 'this thread';
-  const posts = deps.audit ? await withinAckBudget(deps.audit.posts.current()) : [];
+  const posts = deps.audit ? await withinAckBudget(deps.audit.index.current()) : [];
   if (posts === 'late')
     return {
       kind: 'refused',

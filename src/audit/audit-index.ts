@@ -1,31 +1,32 @@
-// The audit log's post records, for what answers users while they wait: the chat `export` command (inside
-// Slack's 3 s ack) and the evidence pages. Reading the whole log on every request grows with the log and
-// blocks the event loop meanwhile; this reads only what was appended since its last look, asynchronously,
-// and keeps the posts. A log replaced by a shorter file (restored, pruned by hand) is read again from the start.
+// The audit log's post and command records, for what answers users while they wait in the bot process: the
+// chat `export` command (inside Slack's 3 s ack), the evidence pages and the incident export. Reading the whole
+// log on every request grows with the log and blocks the event loop (every chat's acks) meanwhile; this reads
+// only what was appended since its last look, asynchronously, and keeps those records. A log replaced by a
+// shorter file (restored, pruned by hand) is read again from the start.
 import { open } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { parseRecord, type AuditRecord } from './audit-record.js';
 
-/** A post record of the audit log. */
-export type AuditPost = Extract<AuditRecord, { type: 'post' }>;
+/** A post or command record of the audit log (checkpoints and prunes say nothing about checks). */
+export type IndexedRecord = Extract<AuditRecord, { type: 'post' | 'command' }>;
 
 const CHUNK = 256 * 1024;
 
-export class AuditPostIndex {
+export class AuditIndex {
   private offset = 0;
   private decoder = new StringDecoder('utf8');
   private partial = '';
-  private posts: AuditPost[] = [];
+  private records: IndexedRecord[] = [];
   private reading: Promise<void> | undefined;
 
   constructor(private readonly file: string) {}
 
-  /** Every post record in the log now (what was appended since the last call is read first). */
-  async current(): Promise<readonly AuditPost[]> {
+  /** Every post and command record in the log now (what was appended since the last call is read first). */
+  async current(): Promise<readonly IndexedRecord[]> {
     // Callers meanwhile share one read; a caller that comes after it reads again.
     this.reading ??= this.catchUp().finally(() => (this.reading = undefined));
     await this.reading;
-    return this.posts;
+    return this.records;
   }
 
   private async catchUp(): Promise<void> {
@@ -57,7 +58,7 @@ export class AuditPostIndex {
     this.partial = lines.pop() ?? '';
     for (const line of lines) {
       const r = line.trim() === '' ? undefined : parseRecord(line);
-      if (r?.type === 'post') this.posts.push(r);
+      if (r?.type === 'post' || r?.type === 'command') this.records.push(r);
     }
   }
 
@@ -65,6 +66,6 @@ export class AuditPostIndex {
     this.offset = 0;
     this.decoder = new StringDecoder('utf8');
     this.partial = '';
-    this.posts = [];
+    this.records = [];
   }
 }
