@@ -132,6 +132,16 @@ describe('export: the incident export from chat', () => {
     assert.ok(reply.text.endsWith(`lbcheck audit export --incident ${THREAD}`), reply.text);
   });
 
+  it('answers within the ack budget while the audit log is still being read, saying to ask again', async () => {
+    // A first read of a large log after a restart, still running: Slack drops an answer later than 3 s.
+    const reading = new AuditLog(join(dir, 'audit'));
+    Object.defineProperty(reading, 'index', { value: { current: () => new Promise(() => undefined) } });
+    // The read never ends here: an answer at all proves the wait is bounded (by AUDIT_READ_BUDGET_MS).
+    const reply = await handleCommand({ ...oncall(THREAD), text: 'export' }, { ...deps, audit: reading });
+    assert.equal(reply.kind, 'refused', reply.text);
+    assert.match(reply.text, /still being read .*ask again in a few seconds/);
+  });
+
   it('a user who may not read the thread’s checks gets no link, worded like no check', async () => {
     const db = { requester: { platform: 'console', id: 'UDB' }, replyTo: { platform: 'console', channel: 'CDB' } };
     const reply = await handleCommand({ ...db, text: `export ${first.id}` }, deps);
