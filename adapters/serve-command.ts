@@ -185,7 +185,7 @@ async function openCore(s: ServeSettings, resources: Resources): Promise<ServeRu
     prefix: platformInfo('console')?.commandPrefix ?? '/lbcheck',
     audit,
   };
-  // The audit index is read once now, not by the first `export` inside Slack's ack budget.
+  // The audit index is read once now, not by the first `export` inside a chat's ack budget.
   audit.index.current().catch((err: unknown) => log.log('warn', 'reading the audit log failed', errorFields(err)));
   // Before the chats: a link or an `export` answered by them is served from their first command on.
   const pageLink = await startEvidencePages(audit, log, resources, say, intakeDeps);
