@@ -94,7 +94,7 @@ async function serveIncidentFile(
   res: ServerResponse,
 ): Promise<void> {
   const records = await audit.index.current();
-  const incident = incidentExport({ records: () => [...records], evidence: audit.evidence }, ids);
+  const incident = incidentExport({ records: () => records, evidence: audit.evidence }, ids);
   if (incident.checks.length === 0) {
     done(res, 404, 'the audit log holds no check of this incident');
     return;

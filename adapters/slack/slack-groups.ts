@@ -3,6 +3,7 @@
 // briefly; only groups the policy mentions are ever asked about.
 import type { WebClient } from '@slack/web-api';
 import type { Policy } from '../../src/policy/policy-types.js';
+import { LATE, within } from '../../src/runtime/deadline.js';
 
 const TTL_MS = 60_000;
 /** A lookup slower than this is not waited for before the ack (Slack drops a command not acked in 3 s). */
@@ -38,13 +39,8 @@ export class SlackGroupResolver {
       lookup.then(settled, settled);
       this.pending.set(group, lookup);
     }
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), this.timeoutMs)));
-    try {
-      return await Promise.race([lookup, late]);
-    } finally {
-      clearTimeout(timer);
-    }
+    const members = await within(lookup, this.timeoutMs);
+    return members === LATE ? 'timeout' : members;
   }
 
   /** The policy's Slack groups this user is in. A failed lookup means "not in the group"; a slow one, undecided. */

@@ -30,7 +30,7 @@ export interface IncidentExport {
 }
 
 export interface IncidentSource {
-  records(): AuditRecord[];
+  records(): readonly AuditRecord[];
   readonly evidence: Pick<EvidenceStore, 'get'>;
 }
 

@@ -3,6 +3,7 @@
 import { hostPort } from '../model/endpoint-text.js';
 import { connect } from 'node:net';
 import type { Inventory, InventoryLb } from '../inventory/inventory-types.js';
+import { LATE, within } from '../runtime/deadline.js';
 
 export interface ProbeResult {
   ok: boolean;
@@ -12,18 +13,11 @@ export type ReadinessProbe = () => Promise<ProbeResult>;
 
 /** Runs a probe with a deadline: a dependency that hangs is as unready as one that fails. */
 export async function runProbe(probe: ReadinessProbe, timeoutMs: number): Promise<ProbeResult> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<ProbeResult>((resolve) => {
-    timer = setTimeout(() => resolve({ ok: false, detail: `no answer within ${timeoutMs} ms` }), timeoutMs);
-  });
-  try {
-    return await Promise.race([
-      probe().catch((err: unknown) => ({ ok: false, detail: err instanceof Error ? err.message : String(err) })),
-      late,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+  const result = await within(
+    probe().catch((err: unknown) => ({ ok: false, detail: err instanceof Error ? err.message : String(err) })),
+    timeoutMs,
+  );
+  return result === LATE ? { ok: false, detail: `no answer within ${timeoutMs} ms` } : result;
 }
 
 /** Remembers a successful answer for `ttlMs`, so a frequent /readyz does not hit a remote service each time. */

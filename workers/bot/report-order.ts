@@ -14,6 +14,7 @@ import type { ReportJob } from '../../src/model/jobs.js';
 import type { ReportOutcome } from '../../src/pipeline/job-bus.js';
 import type { EvidenceFile, PostContext } from '../../src/pipeline/poster.js';
 import type { PipelineState } from '../../src/pipeline/state.js';
+import { LATE, within } from '../../src/runtime/deadline.js';
 
 /** How the next report's post went for a report handed over to it; 'declined': nobody took it, post it yourself. */
 export type HandoverOutcome = 'posted' | 'failed' | 'declined';
@@ -149,12 +150,8 @@ export async function handOverToFinal(offer: Pick<Offer, 'report' | 'ctx' | 'evi
   const open: Offer = { ...offer, state: 'open', settle: (outcome) => settle(outcome) };
   mine.offer = open;
   mine.tellOffered();
-  let timer: NodeJS.Timeout | undefined;
-  const first = await Promise.race([
-    settled,
-    new Promise<'unanswered'>((r) => (timer = setTimeout(() => r('unanswered'), OFFER_TAKE_MS))),
-  ]).finally(() => clearTimeout(timer));
-  if (first !== 'unanswered') return first;
+  const first = await within(settled, OFFER_TAKE_MS);
+  if (first !== LATE) return first;
   if (open.state === 'open') {
     open.state = 'withdrawn';
     delete mine.offer;

@@ -9,6 +9,7 @@ import { isAdmin } from '../../policy/authorize.js';
 import { mayCheck } from '../../policy/visibility.js';
 import type { IntakeReply } from '../intake-types.js';
 import { gate, visible, type CommandContext } from './command-context.js';
+import { LATE, within } from '../../runtime/deadline.js';
 
 type ExportCommand = Extract<ChatCommand, { kind: 'export' }>;
 
@@ -36,17 +37,6 @@ async function mayReadCheck(ctx: CommandContext, checkId: string, first: PostRec
  */
 const AUDIT_READ_BUDGET_MS = 1500;
 
-async function withinAckBudget<T>(work: Promise<T>): Promise<T | 'late'> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), AUDIT_READ_BUDGET_MS)));
-  work.catch(() => undefined);
-  try {
-    return await Promise.race([work, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 export async function handleExport(cmd: ExportCommand, ctx: CommandContext): Promise<IntakeReply> {
   const denied = gate(ctx, { action: 'read' });
   if (denied) return denied;
@@ -58,8 +48,8 @@ export async function handleExport(cmd: ExportCommand, ctx: CommandContext): Pro
       `${deps.prefix} export <check-id>`,
     );
   const where = cmd.id ? `the thread of ${cmd.id}` : 'this thread';
-  const posts = deps.audit ? await withinAckBudget(deps.audit.index.current()) : [];
-  if (posts === 'late')
+  const posts = deps.audit ? await within(deps.audit.index.current(), AUDIT_READ_BUDGET_MS) : [];
+  if (posts === LATE)
     return {
       kind: 'refused',
       text: `the audit log is still being read (the first time since the bot started): ask again in a few seconds`,
