@@ -110,6 +110,11 @@ export interface ModeObservation {
   };
   /** Read-only facts read from the LB when a step needed them (e.g. net.ipv4.ip_forward). */
   lbFacts: { ipForward?: string };
+  /**
+   * 'skipped': the request went out without the wait for a TCP proxy's own server connection, because this
+   * process's last check of the VIP proved an HTTP proxy (proxy-kind-memory.ts).
+   */
+  tcpProxyWait?: 'skipped';
   ms: number;
 }
 

@@ -11,11 +11,15 @@ import type { Report } from '../../src/model/report.js';
 import { runCheck, type CheckOutcome } from '../../src/checklist/observe/run-check.js';
 import type { CaptureLease } from '../../src/capture/shared-capture.js';
 import { SshSession } from '../../src/remote/ssh-session.js';
+import { ProxyKindMemory } from '../../src/checklist/observe/proxy-kind-memory.js';
 import { checkOptions, labTarget } from '../checklist/lab-target.js';
 import type { Lab, VipKind } from '../lab/lab.js';
 import { line, median } from './stats.js';
 
 const RUNS = 10;
+/** Issue 28's target for a warm check (issue 16 had set 60 ms). */
+const TARGET_MS = 30;
+const targetText = `≤ ${TARGET_MS} ms`;
 
 /** Shared captures whose LB leases are timed: the sync with tcpdump at a check's start and at its end. */
 class TimedHubs extends CaptureHubs {
@@ -51,12 +55,14 @@ async function timedChecks(
   ladderPng = true,
 ): Promise<{ ms: number; outcome: CheckOutcome }[]> {
   const out: { ms: number; outcome: CheckOutcome }[] = [];
+  // A worker's shared captures come with its memory of which targets proved HTTP proxies.
+  const kinds = hubs ? { captureHubs: hubs, proxyKinds: new ProxyKindMemory() } : {};
   for (let i = 0; i <= RUNS; i++) {
     const t = performance.now();
     const outcome = await runCheck(
       target,
       { ...checkOptions(), ladderPng },
-      { session: () => Promise.resolve(session), ...(hubs ? { captureHubs: hubs } : {}) },
+      { session: () => Promise.resolve(session), ...kinds },
     );
     const ms = performance.now() - t;
     const d = outcome.report.diagnosis;
@@ -81,10 +87,53 @@ async function otherKinds(lab: Lab, session: SshSession, hubs: CaptureHubs): Pro
     const checks = await timedChecks({ ...t, members: t.members.slice(0, 2) }, session, hubs);
     const ms = median(checks.map((c) => c.ms));
     out.push(
-      line(`command → diagnosis, shared captures, healthy ${label} VIP`, `${Math.round(ms)} ms`, '≤ 60 ms', ms <= 60),
+      line(
+        `command → diagnosis, shared captures, healthy ${label} VIP`,
+        `${Math.round(ms)} ms`,
+        targetText,
+        ms <= TARGET_MS,
+      ),
     );
   }
   return out;
+}
+
+const medianMs = (xs: number[]): number => Math.round(median(xs));
+
+/** The shared-capture checks' time, step by step, and what the pictures add (the same checks drawing none). */
+function whereTimeGoes(
+  shared: { ms: number; outcome: CheckOutcome }[],
+  plain: { ms: number }[],
+  starts: number[],
+  ends: number[],
+): string[] {
+  const reports = shared.map((c) => c.outcome.report);
+  const modes = shared.map((c) => c.outcome.observation.mode);
+  const exchange = medianMs(modes.map((x) => x?.exchange?.endMs ?? Number.NaN));
+  const leaseEnd = medianMs(ends);
+  const s2 = medianMs(reports.map((r) => stepMs(r, 2)));
+  const skipped = modes.filter((x) => x?.tcpProxyWait === 'skipped').length;
+  return [
+    '  where the time goes (shared captures; medians):',
+    line('  lease on the LB capture (sync with tcpdump), before step 1', `${medianMs(starts)} ms`),
+    line('  step 1 (reach)', `${medianMs(reports.map((r) => stepMs(r, 1)))} ms`),
+    line('  step 2 (mode)', `${s2} ms`),
+    line('    of which GET / exchange', `${exchange} ms`),
+    line('    of which lease end (sync with tcpdump)', `${leaseEnd} ms`),
+    line(
+      "    rest: the wait for a TCP proxy's connection (≤ 10 ms) and for the capture to show the handshake and the proxied request",
+      `${Math.max(0, s2 - exchange - leaseEnd)} ms`,
+    ),
+    line(
+      "    checks that skipped the TCP-proxy wait (this worker's last check of the VIP proved an HTTP proxy)",
+      `${skipped} of ${modes.length}`,
+    ),
+    line('  step 3 (servers: 2 members, from the LB and directly)', `${medianMs(reports.map((r) => stepMs(r, 3)))} ms`),
+    line(
+      '  ladder PNGs still waited for (difference to the same checks without them)',
+      `${Math.round(median(shared.map((c) => c.ms)) - median(plain.map((c) => c.ms)))} ms`,
+    ),
+  ];
 }
 
 export async function benchWarm(lab: Lab): Promise<string[]> {
@@ -93,7 +142,7 @@ export async function benchWarm(lab: Lab): Promise<string[]> {
   if (!target.lb) throw new Error('lab target without LB access');
   const session = await SshSession.open(target.lb);
   const hubs = new TimedHubs();
-  const out = ['Warm check (issue 16): in-process, pooled SSH session, healthy HAProxy http VIP, 2 members'];
+  const out = ['Warm check (issues 16, 28): in-process, pooled SSH session, healthy HAProxy http VIP, 2 members'];
   try {
     const shared = await timedChecks(target, session, hubs);
     // The first check started the captures: the figures are the leases of the checks that followed.
@@ -101,44 +150,28 @@ export async function benchWarm(lab: Lab): Promise<string[]> {
     const ends = hubs.ends.slice(1, RUNS + 1);
     const own = await timedChecks(target, session, undefined);
     const plain = await timedChecks(target, session, hubs, false);
-    const m = (xs: number[]): number => Math.round(median(xs));
     const total = median(shared.map((c) => c.ms));
+    const decided = median(plain.map((c) => c.ms));
     out.push(
       line(
-        `command → diagnosis, shared captures (a worker's default) (median of ${RUNS})`,
+        `command → diagnosis with its pictures, shared captures (a worker's default) (median of ${RUNS})`,
         `${Math.round(total)} ms`,
-        '≤ 60 ms',
-        total <= 60,
+        targetText,
+        total <= TARGET_MS,
+      ),
+      line(
+        'command → diagnosis decided (the same checks, drawing no pictures)',
+        `${Math.round(decided)} ms`,
+        targetText,
+        decided <= TARGET_MS,
+      ),
+      line(
+        'command → diagnosis with its pictures, a capture of its own per check',
+        `${medianMs(own.map((c) => c.ms))} ms`,
       ),
     );
-    out.push(line('command → diagnosis, a capture of its own per check', `${m(own.map((c) => c.ms))} ms`));
     out.push(...(await otherKinds(lab, session, hubs)));
-    const reports = shared.map((c) => c.outcome.report);
-    const modes = shared.map((c) => c.outcome.observation.mode);
-    const exchange = m(modes.map((x) => x?.exchange?.endMs ?? Number.NaN));
-    const leaseEnd = m(ends);
-    const s2 = m(reports.map((r) => stepMs(r, 2)));
-    out.push('  where the time goes (shared captures; medians):');
-    out.push(line('  lease on the LB capture (sync with tcpdump), before step 1', `${m(starts)} ms`));
-    out.push(line('  step 1 (reach)', `${m(reports.map((r) => stepMs(r, 1)))} ms`));
-    out.push(line('  step 2 (mode)', `${s2} ms`));
-    out.push(line('    of which GET / exchange', `${exchange} ms`));
-    out.push(line('    of which lease end (sync with tcpdump)', `${leaseEnd} ms`));
-    out.push(
-      line(
-        "    rest: the wait for a TCP proxy's connection (≤ 10 ms) and for the capture to show the handshake and the proxied request",
-        `${Math.max(0, s2 - exchange - leaseEnd)} ms`,
-      ),
-    );
-    out.push(
-      line('  step 3 (servers: 2 members, from the LB and directly)', `${m(reports.map((r) => stepMs(r, 3)))} ms`),
-    );
-    out.push(
-      line(
-        '  ladder PNGs still waited for (difference to the same checks without them)',
-        `${Math.round(total - median(plain.map((c) => c.ms)))} ms`,
-      ),
-    );
+    out.push(...whereTimeGoes(shared, plain, starts, ends));
   } finally {
     await hubs.closeAll();
     session.close();

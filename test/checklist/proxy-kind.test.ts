@@ -94,6 +94,23 @@ describe('the kind of proxy, from what the capture proves', () => {
     assert.match(mode.summary, /only after the request arrived, \d+ ms after its SYN-ACK, and passed the request on/);
   });
 
+  it('a slow TCP proxy met by a check that skipped the wait (the last check found an HTTP proxy): the report says so', () => {
+    const s = sides('healthy-haproxy-tcp');
+    s.proxiedSyn.index = s.clientRequest.index + 0.5;
+    s.proxiedSyn.timeUs = s.clientRequest.timeUs + 100;
+    const mode = s.obs.mode;
+    assert.ok(mode);
+    s.obs.mode = { ...mode, tcpProxyWait: 'skipped' };
+    const decided = modeOf(s.obs);
+    assert.equal(decided.proxyKind, null);
+    assert.match(decided.summary, /without waiting for a TCP proxy's own connection, as the last check of this VIP/);
+    // A kind proved anyway needs no excuse.
+    const http = readFixture('healthy-haproxy-http').observation;
+    assert.ok(http.mode);
+    http.mode = { ...http.mode, tcpProxyWait: 'skipped' };
+    assert.doesNotMatch(modeOf(http).summary, /without waiting/);
+  });
+
   it('a PROXY protocol header in front of an unchanged request is no rewrite', () => {
     const s = sides('healthy-haproxy-http');
     const header = Buffer.from('PROXY TCP4 198.18.0.1 198.18.0.2 61000 80\r\n');

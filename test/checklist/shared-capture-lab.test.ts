@@ -11,6 +11,9 @@ import { CaptureHubs, DEFAULT_HUBS_OPTIONS, PROBE_PORTS } from '../../src/captur
 import type { CheckTarget } from '../../src/target/check-target.js';
 import { runCheck, type CheckOutcome } from '../../src/checklist/observe/run-check.js';
 import { SshSession } from '../../src/remote/ssh-session.js';
+import { ProxyKindMemory } from '../../src/checklist/observe/proxy-kind-memory.js';
+import type { ModeStep } from '../../src/model/report.js';
+import { withDefaults } from '../../src/target/check-target.js';
 import { startLab, type Lab } from '../lab/lab.js';
 import { checkOptions, labTarget } from './lab-target.js';
 
@@ -43,8 +46,18 @@ async function until(condition: () => boolean, what: string): Promise<void> {
   assert.ok(condition(), what);
 }
 
-function check(on: CheckTarget = target): Promise<CheckOutcome> {
-  return runCheck(on, checkOptions(), { session: () => Promise.resolve(session), captureHubs: hubs });
+function check(on: CheckTarget = target, proxyKinds?: ProxyKindMemory): Promise<CheckOutcome> {
+  return runCheck(on, checkOptions(), {
+    session: () => Promise.resolve(session),
+    captureHubs: hubs,
+    ...(proxyKinds ? { proxyKinds } : {}),
+  });
+}
+
+function modeStep(o: CheckOutcome): ModeStep {
+  const s = o.report.steps.find((x) => x.step === 2);
+  assert.ok(s?.name === 'mode', 'no step 2');
+  return s;
 }
 
 const commandsOf = (o: CheckOutcome): string =>
@@ -153,5 +166,38 @@ describe("a worker's shared captures on the lab LB", () => {
     hubs = new CaptureHubs({ ...DEFAULT_HUBS_OPTIONS, idleMs: 300 });
     await check();
     await until(() => lbTcpdumps().length === 0 && localTcpdumps().length === 0, 'the idle capture still runs');
+  });
+
+  it("an HTTP proxy's next check skips step 2's wait for a TCP proxy and still proves the HTTP proxy", async () => {
+    hubs = new CaptureHubs();
+    const kinds = new ProxyKindMemory();
+    const first = await check(target, kinds);
+    assert.equal(first.observation.mode?.tcpProxyWait, undefined, 'the first check waited');
+    assert.equal(modeStep(first).proxyKind, 'http', modeStep(first).summary);
+    for (let i = 0; i < 3; i++) {
+      const next = await check(target, kinds);
+      assert.equal(next.observation.mode?.tcpProxyWait, 'skipped');
+      assert.equal(modeStep(next).proxyKind, 'http', modeStep(next).summary);
+      assert.equal(next.report.diagnosis.culprit, 'none', next.report.diagnosis.summary);
+    }
+  });
+
+  it('a VIP remembered as an HTTP proxy that is now a TCP proxy: no wrong kind, and the next check waits again', async () => {
+    hubs = new CaptureHubs();
+    const kinds = new ProxyKindMemory();
+    const http = await check(target, kinds);
+    // The TCP-proxy VIP as if it had been the HTTP proxy at the last check (an LB reconfigured since).
+    const tcp = labTarget(lab, 'haproxy-tcp');
+    kinds.learn(withDefaults(tcp), modeStep(http));
+    const changed = await check(tcp, kinds);
+    assert.equal(changed.observation.mode?.tcpProxyWait, 'skipped');
+    const mode = modeStep(changed);
+    assert.equal(mode.mode, 'L7', mode.summary);
+    // The TCP proxy connects as it accepts: the capture may still show it before the request (tcp), or not (open).
+    assert.notEqual(mode.proxyKind, 'http', mode.summary);
+    assert.equal(changed.report.diagnosis.culprit, 'none', changed.report.diagnosis.summary);
+    const after = await check(tcp, kinds);
+    assert.equal(after.observation.mode?.tcpProxyWait, undefined, 'the check after it waited again');
+    assert.equal(modeStep(after).proxyKind, 'tcp', modeStep(after).summary);
   });
 });

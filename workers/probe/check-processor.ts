@@ -17,6 +17,7 @@ import type { CheckRequest, EvidenceMeta, ReportPayload } from '../../src/model/
 import { authorize, refusalText } from '../../src/policy/authorize.js';
 import { NO_POLICY } from '../../src/policy/policy-types.js';
 import type { CaptureHubs } from '../../src/capture/capture-hubs.js';
+import type { ProxyKindMemory } from '../../src/checklist/observe/proxy-kind-memory.js';
 import type { SessionPool } from '../../src/remote/session-pool.js';
 import { resolveTarget } from '../../src/target/resolve-target.js';
 import { captureSlotTaken, recordDiagnosis, recordStep } from '../../src/ops/metrics.js';
@@ -38,6 +39,8 @@ export interface CheckWorkerDeps {
   localCapture: boolean;
   /** Captures kept running between checks (LBCHECK_SHARED_CAPTURE); without them each check starts its own. */
   captureHubs?: CaptureHubs;
+  /** Which targets this worker's last check proved HTTP proxies (step 2 skips a wait for them). */
+  proxyKinds?: ProxyKindMemory;
   /** How often a running check looks for a cancel request. */
   cancelPollMs?: number;
 }
@@ -184,6 +187,7 @@ async function runAndReport(
     signal,
     localCapture: deps.localCapture,
     ...(deps.captureHubs ? { captureHubs: deps.captureHubs } : {}),
+    ...(deps.proxyKinds ? { proxyKinds: deps.proxyKinds } : {}),
     onStep: stepReporter(f),
   });
   const d = outcome.report.diagnosis;

@@ -4,6 +4,7 @@ import type { Inventory } from '../../src/inventory/inventory-types.js';
 import type { Logger } from '../../src/log.js';
 import type { Closeable } from '../../src/pipeline/job-bus.js';
 import { CaptureHubs, DEFAULT_HUBS_OPTIONS } from '../../src/capture/capture-hubs.js';
+import { ProxyKindMemory } from '../../src/checklist/observe/proxy-kind-memory.js';
 import { SessionPool } from '../../src/remote/session-pool.js';
 import type { Backend } from '../../src/pipeline/backend.js';
 import type { RuntimeConfig } from '../../src/runtime/env-config.js';
@@ -46,7 +47,8 @@ export function startCheckWorker(
     evidenceMaxBytes: config.evidenceMaxBytes,
     evidenceTtlSeconds: config.evidenceTtlSeconds,
     localCapture: config.localCapture,
-    ...(hubs ? { captureHubs: hubs } : {}),
+    // With shared captures a worker runs warm checks, where step 2's wait for a TCP proxy is a third of the time.
+    ...(hubs ? { captureHubs: hubs, proxyKinds: new ProxyKindMemory() } : {}),
     ...(config.sourceAddress ? { sourceAddress: config.sourceAddress } : {}),
     ...overrides,
   };

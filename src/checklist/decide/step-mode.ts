@@ -486,6 +486,15 @@ function stalledSegmentsOf(c: ModeContext, judged: Judged): Pick<ModeStep, 'stal
   };
 }
 
+/** Why a kind may be open: this check did not wait for a TCP proxy's connection (proxy-kind-memory.ts). */
+function skippedWaitNote(obs: ModeObservation, decision: ModeDecision, proxyKind: ModeStep['proxyKind']): string {
+  if (obs.tcpProxyWait !== 'skipped' || decision.mode !== 'L7' || proxyKind !== null) return '';
+  return (
+    " (this check sent its request without waiting for a TCP proxy's own connection, as the last check of this " +
+    'VIP found an HTTP proxy; the next check waits again)'
+  );
+}
+
 export function decideModeStep(
   target: ObservedTarget,
   reach: ModeContext['reach'],
@@ -505,7 +514,7 @@ export function decideModeStep(
     decision,
     behaviour,
     who: !analysis ? 'The VIP' : directServerReturn(analysis) ? 'The server, answering around the LB,' : 'The LB',
-    why: `${modeText(decision, proxyKind)}: ${decision.reason}.`,
+    why: `${modeText(decision, proxyKind)}: ${decision.reason}${skippedWaitNote(obs, decision, proxyKind)}.`,
   };
   const judged: Judged = notReached(c) ?? (reach.outcome !== 'connected' ? notConnected(c) : judgeConnected(c));
   // A step that was not judged reports nothing it did not observe: no mode, kind or server side from a capture

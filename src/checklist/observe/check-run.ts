@@ -29,6 +29,7 @@ import { OBSERVATION_VERSION, type CheckObservation, type ObservedTarget } from 
 import { observeMode } from './observe-mode.js';
 import { observeReach, probeEvidenceFacts, startCaptures, type Captures, type ReachProbe } from './observe-reach.js';
 import { observeServers } from './observe-servers.js';
+import type { ProxyKindMemory } from './proxy-kind-memory.js';
 import type { ModeStep, Step } from '../../model/report.js';
 
 export class CheckCancelledError extends LbcheckError {
@@ -53,6 +54,8 @@ export interface CheckDeps {
   localCapture?: boolean;
   /** A worker's shared captures (one tcpdump per LB and target, leased per check); else each check its own. */
   captureHubs?: CaptureHubs;
+  /** A worker's memory of which targets proved HTTP proxies: step 2 skips a wait for those. */
+  proxyKinds?: ProxyKindMemory;
 }
 
 const noop = (): void => undefined;
@@ -334,12 +337,14 @@ export class CheckRun {
           session: this.session,
           cancellable: this.cancellable,
           onSocket: (s) => (this.socket = s),
+          skipProxyWait: this.deps.proxyKinds?.knownHttpProxy(this.target) === true,
         },
         `${options.id}-${reach.observation.connect.localPort}`,
       ),
     );
     this.obs = { ...this.obs, mode };
     const step = this.emit(2, this.from1) as ModeStep;
+    this.deps.proxyKinds?.learn(this.target, step);
     this.checkCancel();
     return step;
   }

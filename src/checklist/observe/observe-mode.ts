@@ -51,6 +51,8 @@ export interface ModeIo {
   cancellable: <T>(p: Promise<T>) => Promise<T>;
   /** The socket currently open to the VIP, for the caller to destroy on cancel. */
   onSocket: (s: Duplex | undefined) => void;
+  /** The last check of this VIP proved an HTTP proxy: no wait for a TCP proxy's connection (proxy-kind-memory.ts). */
+  skipProxyWait?: boolean;
 }
 
 const hostHeader = (t: ResolvedTarget): string => t.sni ?? t.vip;
@@ -102,7 +104,7 @@ async function exchangeOnProbe(
 ): Promise<Pick<ModeObservation, 'exchange' | 'tls' | 'tlsError'>> {
   const { target, options, capture, socket } = io;
   if (!socket) return {};
-  if (capture) await waitForTcpProxy(capture, target, io.reach.connect.localPort);
+  if (capture && !io.skipProxyWait) await waitForTcpProxy(capture, target, io.reach.connect.localPort);
   let stream: Duplex = socket;
   const out: Pick<ModeObservation, 'exchange' | 'tls' | 'tlsError'> = {};
   if (target.tls) {
@@ -213,6 +215,7 @@ export async function observeMode(io: ModeIo, marker: string): Promise<ModeObser
     lb,
     reprobes,
     lbFacts: facts,
+    ...(capture && io.skipProxyWait ? { tcpProxyWait: 'skipped' as const } : {}),
     ms: Math.round(performance.now() - started),
   };
 }
