@@ -122,6 +122,13 @@ export const RUN: CommandSpec = {
       help: 'save evidence files and report.json under DIR/<check id>/ (else they are not kept)',
     },
     { name: 'no-local-capture', help: 'do not capture at this machine (then RST and ICMP refusals look alike)' },
+    {
+      name: 'persist',
+      value: 'SECONDS',
+      help:
+        "keep the LB's SSH session and capture in a background process for SECONDS after each check, as OpenSSH's " +
+        'ControlPersist: the next run with --persist answers in milliseconds (default $LBCHECK_PERSIST, else 0: off)',
+    },
   ],
   examples: [
     'lbcheck run <VIP>:<PORT> --lb ssh://<USER>@<LB> --identity ~/.ssh/<KEY> --member <SERVER>:<PORT>,<SERVER>:<PORT>',

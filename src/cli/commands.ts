@@ -18,7 +18,7 @@ export interface CliCommand extends CommandSpec {
 }
 
 export const coreCommands: CliCommand[] = [
-  { ...RUN, oneShot: true, load: async () => (await import('./run-command.js')).runMain },
+  { ...RUN, oneShot: true, load: async () => (await import('./run-entry.js')).runMain },
   { ...AUDIT, oneShot: true, load: async () => (await import('./audit-command.js')).auditMain },
   { ...SUDOERS, oneShot: true, load: async () => (await import('./sudoers-command.js')).sudoersMain },
 ];

@@ -84,6 +84,13 @@ function exitWhenFlushed(code: number): void {
   process.stderr.write('', done);
 }
 
+/** What a failed command prints on stderr (its usage too, for a usage error), and its exit code. */
+export function failureText(err: unknown): { text: string; code: number } {
+  const message = err instanceof Error ? err.message : String(err);
+  const usage = err instanceof CliUsageError && err.usage ? `\n${err.usage}\n` : '';
+  return { text: `lbcheck: ${message}\n${usage}`, code: exitCodeFor(err) };
+}
+
 /** Runs the CLI and sets the exit code; long-running commands keep the process alive themselves. */
 export function runCli(argv: string[], commands: readonly CliCommand[]): void {
   dispatch(argv, commands).then(
@@ -91,10 +98,8 @@ export function runCli(argv: string[], commands: readonly CliCommand[]): void {
       process.exitCode = code;
     },
     (err: unknown) => {
-      const code = exitCodeFor(err);
-      const message = err instanceof Error ? err.message : String(err);
-      console.error(`lbcheck: ${message}`);
-      if (err instanceof CliUsageError && err.usage) console.error(`\n${err.usage}`);
+      const { text, code } = failureText(err);
+      process.stderr.write(text);
       // A failed command has nothing left to wait for (e.g. an SSH handshake
       // that was refused may still hold its socket for a moment).
       exitWhenFlushed(code);

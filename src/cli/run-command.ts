@@ -1,5 +1,6 @@
-// `lbcheck run`: one check from the command line, human or --json output.
-// Only light modules are imported up front. The TCP connection to the LB's
+// `lbcheck run`: one check from the command line, human or --json output
+// (run-entry.ts parses the arguments and hands a --persist run to its kept
+// process first). Only light modules are imported up front. The TCP connection to the LB's
 // sshd opens first; then the SSH library loads and the handshake starts, and
 // the check engine loads while the handshake and the LB's login shells (warm
 // channels, ~0.3 s on real LBs) are under way: none of them waits for another.
@@ -12,41 +13,12 @@ import type { Inventory } from '../inventory/inventory-types.js';
 import { preconnect, type Preconnected } from '../remote/preconnect.js';
 import type { CheckTarget } from '../target/check-target.js';
 import { resolveTarget, type TargetRequest } from '../target/resolve-target.js';
-import { CliUsageError } from '../errors.js';
-import { commandHelp, RUN } from './command-specs.js';
-import { parseArgs } from '../runtime/parse-args.js';
+import { seconds, type ParsedArgs } from './run-args.js';
 import { StepPrinter } from './step-printer.js';
-
-const USAGE = commandHelp(RUN);
-
-/** --from needs a worker in each zone: the bot has them, this one-host command does not. */
-const FROM_HERE_ONLY =
-  '--from is not an option of lbcheck run: it probes from this machine only. Use the bot (/lbcheck <target> ' +
-  '--from all or --from dc1,dc2), whose workers sit in each zone, or --source ADDRESS for another address of ' +
-  'this machine';
-
-function seconds(raw: string | undefined, flag: string, fallback: number): number {
-  if (raw === undefined) return fallback;
-  if (!/^\d+(\.\d+)?$/.test(raw) || Number(raw) <= 0 || Number(raw) > 300) {
-    throw new InputError(`--${flag} ${JSON.stringify(raw)} is not a number of seconds between 0 and 300`);
-  }
-  return Number(raw);
-}
-
-type ParsedArgs = ReturnType<typeof parseArgs>;
-
-function parseRunArgs(args: string[]): ParsedArgs {
-  if (args.some((a) => a === '--from' || a.startsWith('--from='))) throw new CliUsageError(FROM_HERE_ONLY, USAGE);
-  const p = parseArgs(args, RUN.options, USAGE);
-  if (p.positional.length !== 1)
-    throw new CliUsageError(
-      p.positional.length === 0
-        ? 'missing <target>'
-        : `expected one target, got ${p.positional.length}: ${p.positional.join(' ')}`,
-      USAGE,
-    );
-  return p;
-}
+import { PROCESS_OUTPUT, type RunOutput } from './run-output.js';
+import type { CaptureHubs } from '../capture/capture-hubs.js';
+import type { ProxyKindMemory } from '../checklist/observe/proxy-kind-memory.js';
+import type { SessionPool } from '../remote/session-pool.js';
 
 /** What the flags ask of the target; resolveTarget fills the rest from the inventory. */
 function targetRequest(p: ParsedArgs): TargetRequest {
@@ -130,25 +102,47 @@ async function checkSessions(target: CheckTarget, early: Preconnected | undefine
           (s) => s.close(),
           () => undefined,
         );
+      // Closed with its session when one took it; destroyed here otherwise (idempotent either way).
+      early?.socket.destroy();
     },
   };
 }
 
-export async function runMain(args: string[]): Promise<number> {
-  const p = parseRunArgs(args);
+/** What a kept process (persist-server.ts) lends each run: warm sessions and captures, and its client's cancel. */
+export interface KeptResources {
+  sessions: SessionPool;
+  hubs: CaptureHubs;
+  proxyKinds: ProxyKindMemory;
+  /** Aborted when the run's client goes away (Ctrl-C): the check is cancelled, its captures stopped. */
+  signal: AbortSignal;
+}
+
+/** One-shot sessions, or the kept process's pool (which it closes itself when it ends). */
+function sessionsFor(
+  target: CheckTarget,
+  kept: KeptResources | undefined,
+  early: Preconnected | undefined,
+): Promise<CheckSessions> {
+  if (kept) return Promise.resolve({ open: (lb) => kept.sessions.get(lb), close: () => undefined });
+  return checkSessions(target, early);
+}
+
+/** The check `lbcheck run` asked for (its arguments parsed: run-entry.ts), here or in a kept process. */
+export async function runParsed(p: ParsedArgs, out: RunOutput = PROCESS_OUTPUT, kept?: KeptResources): Promise<number> {
   const one = (name: string): string | undefined => p.flags.get(name)?.[0];
   const request = targetRequest(p);
   const target = await resolveTarget(request, await inventoryOf(one('config') ?? process.env.LBCHECK_CONFIG));
   const timeout = seconds(one('timeout'), 'timeout', 3);
   const source = sourceAddress(one('source'));
   const silent = seconds(one('silent'), 'silent', 5);
-  const early = target.lb ? preconnect(target.lb.host, target.lb.port) : undefined;
+  // The TCP connection to the LB's sshd opens first (a kept process has its session already).
+  const early = target.lb && !kept ? preconnect(target.lb.host, target.lb.port) : undefined;
   const id = newCheckId();
   const dir = one('evidence-dir');
   // Human output streams each step as it is decided; --json is one document at the end.
-  const printer = p.bools.has('json') ? undefined : new StepPrinter(id, (text) => process.stdout.write(text), dir);
+  const printer = p.bools.has('json') ? undefined : new StepPrinter(id, (text) => out.stdout(text), dir);
   printer?.header(target);
-  const sessions = await checkSessions(target, early);
+  const sessions = await sessionsFor(target, kept, early);
   const [{ runCheck, captureBoundSeconds }, { writeEvidence }, { hubsForOneCheck }] = await Promise.all([
     import('../checklist/observe/run-check.js'),
     import('../evidence/write-evidence.js'),
@@ -157,8 +151,9 @@ export async function runMain(args: string[]): Promise<number> {
   const connectTimeoutMs = Math.round(timeout * 1000);
   const silentMs = Math.round(silent * 1000);
   // Leased captures: step 2 ends its lease with a sync instead of waiting for tcpdump to exit; the captures
-  // stop as the process ends (its SSH connection closes, the vantage tcpdump dies with it).
-  const hubs = hubsForOneCheck(captureBoundSeconds({ connectTimeoutMs, silentMs }));
+  // stop as the process ends (its SSH connection closes, the vantage tcpdump dies with it). A kept process's
+  // captures stay for its next run.
+  const hubs = kept?.hubs ?? hubsForOneCheck(captureBoundSeconds({ connectTimeoutMs, silentMs }));
   try {
     const { report, evidence } = await runCheck(
       target,
@@ -175,6 +170,7 @@ export async function runMain(args: string[]): Promise<number> {
         session: sessions.open,
         captureHubs: hubs,
         localCapture: !p.bools.has('no-local-capture'),
+        ...(kept ? { proxyKinds: kept.proxyKinds, signal: kept.signal } : {}),
         ...(printer ? { onStep: (step, ev) => printer.step(step, ev) } : {}),
       },
     );
@@ -183,15 +179,19 @@ export async function runMain(args: string[]): Promise<number> {
       return 0;
     }
     if (dir) writeEvidence(dir, report, evidence);
-    console.log(JSON.stringify(report, null, 2));
+    out.stdout(`${JSON.stringify(report, null, 2)}\n`);
     return 0;
   } finally {
-    // The vantage point's tcpdump (stopping since step 1) is a child of this process: it is waited for. The LB's
-    // is not: its exit is the ~30 ms the lease saved, and it ends with the SSH connection closed here.
-    await hubs.closeHere();
-    void hubs.closeAll();
-    sessions.close();
-    // Closed with its session when one took it; destroyed here otherwise (idempotent either way).
-    early?.socket.destroy();
+    if (!kept) await closeOneShot(hubs, sessions);
   }
+}
+
+/**
+ * The vantage point's tcpdump (stopping since step 1) is a child of this process: it is waited for. The LB's is
+ * not: its exit is the ~30 ms the lease saved, and it ends with the SSH connection closed here.
+ */
+async function closeOneShot(hubs: CaptureHubs, sessions: CheckSessions): Promise<void> {
+  await hubs.closeHere();
+  void hubs.closeAll();
+  sessions.close();
 }

@@ -1,6 +1,7 @@
 // Warm, pinned SSH sessions per load balancer, shared by every check a worker
 // runs: a check pays a channel open (milliseconds), not a handshake, and its
 // commands find login shells already started (warm-channels.ts).
+import { createHash } from 'node:crypto';
 import type { LbAccess } from './lb-access.js';
 import { SshSession } from './ssh-session.js';
 
@@ -9,8 +10,14 @@ export class SessionPool {
   /** What each key's connection is, for the lbcheck_ssh_sessions gauge (by the LB's label). */
   private readonly known = new Map<string, { lb: string; session?: SshSession }>();
 
+  /**
+   * What a session was opened with: a check asking for another key, other pins, sudo or no warm channels gets a
+   * session of its own (an authorized key's options, such as a forced command, may differ per key).
+   */
   private key(lb: LbAccess): string {
-    return `${lb.user}@${lb.host}:${lb.port}#${[...lb.pins.fingerprints].sort().join(',')}${lb.sudo ? '#sudo' : ''}`;
+    const pins = [...lb.pins.fingerprints].sort().join(',');
+    const identity = createHash('sha256').update(lb.privateKey).digest('hex').slice(0, 16);
+    return `${lb.user}@${lb.host}:${lb.port}#${pins}#${identity}${lb.sudo ? '#sudo' : ''}#w${lb.warmChannels ?? ''}`;
   }
 
   async get(lb: LbAccess): Promise<SshSession> {

@@ -38,6 +38,12 @@ export const SETTINGS_GROUPS: readonly SettingsGroup[] = [
  */
 export const READ_ELSEWHERE: Readonly<Record<string, { group: string; default: string; checkedIn: string }>> = {
   LBCHECK_LOG_LEVEL: { group: 'Ops port and logs', default: 'info', checkedIn: 'src/log.ts' },
+  LBCHECK_PERSIST: { group: 'Queue, inventory and checks', default: '0 (off)', checkedIn: 'src/cli/run-command.ts' },
+  XDG_RUNTIME_DIR: {
+    group: 'Queue, inventory and checks',
+    default: "the system's temporary directory",
+    checkedIn: 'src/cli/persist-dir.ts',
+  },
 };
 
 export const SETTING_HELP: Readonly<Record<string, string>> = {
@@ -50,6 +56,12 @@ export const SETTING_HELP: Readonly<Record<string, string>> = {
   LBCHECK_ZONE:
     'The vantage zone whose checks a worker takes (`checks-<zone>` queue; `default` is the `checks` queue). ' +
     '`lbcheck worker --zone` overrides it.',
+  LBCHECK_PERSIST:
+    "`lbcheck run --persist`'s default: seconds a background process keeps the LB's SSH session and capture after " +
+    'each check, so the next run answers in milliseconds ' +
+    '(docs/how-a-check-works.md#kept-sessions-lbcheck-run---persist). 0: off.',
+  XDG_RUNTIME_DIR:
+    "Where `lbcheck run --persist` puts its kept process's socket (in `lbcheck-<uid>/`, refused unless private).",
   LBCHECK_CONFIG: 'The inventory YAML: load balancers, VIPs and the access policy (docs/configuration.md).',
   LBCHECK_WORKER_CONCURRENCY: 'Checks one worker process runs at once (`lbcheck worker --concurrency`).',
   LBCHECK_CAPTURES_PER_LB: 'At most this many captures on one LB at a time, across all workers.',

@@ -25,17 +25,17 @@ const SHELL_STARTUP_S = 0.3;
  * (tls-upgrade.ts), so the targets are judged without it; the figure with it is printed beside.
  */
 const EXTRA_CA = process.env.NODE_EXTRA_CA_CERTS;
-function cliEnv(withExtraCa: boolean): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, LBCHECK_CONFIG: '' };
+function cliEnv(withExtraCa: boolean, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, LBCHECK_CONFIG: '', ...extra };
   if (!withExtraCa) delete env.NODE_EXTRA_CA_CERTS;
   return env;
 }
 
 /** Runs the CLI as a new process; resolves with its wall time, rejects with its output when it fails. */
-function timeCli(args: string[], expect?: RegExp, withExtraCa = false): Promise<number> {
+function timeCli(args: string[], expect?: RegExp, withExtraCa = false, env: NodeJS.ProcessEnv = {}): Promise<number> {
   const start = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { env: cliEnv(withExtraCa) });
+    const child = spawn(process.execPath, [cli, ...args], { env: cliEnv(withExtraCa, env) });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));

@@ -4,7 +4,9 @@
 // timers that ran to their end during the same check done in-process the way `lbcheck run` does it (fixed waits
 // and grace periods that expired, by the line that set them), the SSH handshake, when each step is handed on, and what is left for
 // the process itself (node's start, loading the engine, exit).
-import { availableParallelism, loadavg } from 'node:os';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { hubsForOneCheck } from '../../src/capture/capture-hubs.js';
 import { captureBoundSeconds, runCheck } from '../../src/checklist/observe/run-check.js';
 import { SshSession } from '../../src/remote/ssh-session.js';
@@ -12,7 +14,7 @@ import { preconnect } from '../../src/remote/preconnect.js';
 import { checkOptions, labTarget } from '../checklist/lab-target.js';
 import type { Lab } from '../lab/lab.js';
 import { runArgsFor, timeCli } from './cli-bench.js';
-import { shellProcedure, timeShell } from './shell-procedure.js';
+import { shellProcedure, startKeptMaster, stopKeptMaster, timeShell } from './shell-procedure.js';
 import { line, median } from './stats.js';
 
 const RUNS = 9;
@@ -118,6 +120,70 @@ function timerLines(runs: InProcess[]): string[] {
   );
 }
 
+/** Sockets of kept processes under a runtime directory. */
+const keptSockets = (dir: string): string[] =>
+  existsSync(dir)
+    ? readdirSync(dir, { recursive: true })
+        .map(String)
+        .filter((f) => f.endsWith('.sock'))
+    : [];
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200 && !condition(); i++) await new Promise((r) => setTimeout(r, 50));
+  if (!condition()) throw new Error(what);
+}
+
+/**
+ * `lbcheck run --persist` answered by its kept process (the first run starts it and checks on its own; the second
+ * opens its session and capture), against the script as the one-shot run is (issue 28's comparison: a master
+ * connection per run), and, for comparison, the script with its OpenSSH master kept up between runs (ControlPersist's
+ * effect): then both keep their connection.
+ */
+async function persistedFigures(lab: Lab, args: string[], members: string[], shellMedianS: number): Promise<string[]> {
+  const runtime = mkdtempSync(join(tmpdir(), 'lbcheck-bench-persist-'));
+  const env = { XDG_RUNTIME_DIR: runtime };
+  const v = lab.vips.nginx;
+  const master = startKeptMaster(lab);
+  try {
+    const persisted = [...args, '--persist', '60'];
+    await timeCli(persisted, /No fault found/, false, env);
+    await until(() => keptSockets(runtime).length === 1, 'the kept process never listened');
+    await timeCli(persisted, /No fault found/, false, env);
+    const kept: number[] = [];
+    const keptShell: number[] = [];
+    const script = shellProcedure(lab, v.address, v.port, members, master);
+    for (let i = 0; i < RUNS; i++) {
+      kept.push(await timeCli(persisted, /No fault found/, false, env));
+      keptShell.push(await timeShell(script));
+    }
+    // The last run shortens the kept process's idle time: it ends a second later, closing what it held.
+    await timeCli([...args, '--persist', '1'], /No fault found/, false, env);
+    await until(() => keptSockets(runtime).length === 0, 'the kept process did not end');
+    const k = median(kept) / 1000;
+    const ks = median(keptShell) / 1000;
+    return [
+      line(
+        `lbcheck run --persist, answered by the kept process (median of ${RUNS})`,
+        `${k.toFixed(3)} s`,
+        '≤ 0.35 s',
+        k <= 0.35,
+      ),
+      `    (all: ${kept.map((x) => (x / 1000).toFixed(3)).join(' ')})`,
+      line(
+        'by hand (the script above) / lbcheck run --persist',
+        `${(shellMedianS / k).toFixed(1)}x`,
+        '≥ 3x',
+        shellMedianS / k >= 3,
+      ),
+      line('for comparison, by hand with its OpenSSH master kept too (ControlPersist)', `${ks.toFixed(3)} s`),
+      line('  that / lbcheck run --persist', `${(ks / k).toFixed(1)}x`),
+    ];
+  } finally {
+    stopKeptMaster(lab, master);
+    rmSync(runtime, { recursive: true, force: true });
+  }
+}
+
 export async function benchCliFast(lab: Lab): Promise<string[]> {
   const [one, five] = loadavg();
   const out = [
@@ -141,6 +207,7 @@ export async function benchCliFast(lab: Lab): Promise<string[]> {
   out.push(`    (all: ${runs.map((x) => (x / 1000).toFixed(3)).join(' ')})`);
   out.push(line(`by hand: ssh -M, tcpdump, /dev/tcp, curl (median)`, `${sh.toFixed(3)} s`));
   out.push(line('by hand / lbcheck run', `${(sh / r).toFixed(1)}x`, '≥ 3x', sh / r >= 3));
+  out.push(...(await persistedFigures(lab, args, members, sh)));
 
   const inProcess: InProcess[] = [];
   await checkInProcess(lab); // loads the engine and warms caches, as the CLI's process has them loaded

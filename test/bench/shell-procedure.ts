@@ -5,10 +5,20 @@
 // tcpdump (its own pid: the LB shares this machine's process table, so a
 // pkill would stop other runs' captures too), close the connection. The benchmark runs it as a whole process
 // beside `lbcheck run`.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { Lab } from '../lab/lab.js';
 
-export function shellProcedure(lab: Lab, vip: string, port: number, members: readonly string[]): string {
+/**
+ * The script; with `keptMaster` (a control socket from startKeptMaster), the OpenSSH master is already up and
+ * stays up, as with ControlPersist: the script neither opens nor closes it.
+ */
+export function shellProcedure(
+  lab: Lab,
+  vip: string,
+  port: number,
+  members: readonly string[],
+  keptMaster?: string,
+): string {
   const s = lab.sshInfo;
   const memberProbes = members.map((m) => {
     const [h = '', p = ''] = m.split(':');
@@ -16,9 +26,9 @@ export function shellProcedure(lab: Lab, vip: string, port: number, members: rea
   });
   return `
 set -e
-sock=$(mktemp -u /tmp/lbcheck-bench-XXXXXX)
+${keptMaster ? `sock=${keptMaster}` : 'sock=$(mktemp -u /tmp/lbcheck-bench-XXXXXX)'}
 o="-i ${s.identityFile} -o UserKnownHostsFile=${s.knownHostsFile} -o BatchMode=yes -S $sock"
-ssh $o -M -fN root@${s.host}
+${keptMaster ? '' : `ssh $o -M -fN root@${s.host}`}
 ssh $o root@${s.host} "echo \\$\\$ > $sock.pid; exec timeout 10 tcpdump -i any -nn -U host ${vip} and tcp port ${port}" > $sock.pcap.txt 2>$sock.err &
 until grep -q 'listening on' $sock.err 2>/dev/null; do sleep 0.05; done
 timeout 2 bash -c 'exec 3<>/dev/tcp/${vip}/${port}' 
@@ -26,7 +36,7 @@ curl -s -m 3 -o /dev/null -w '%{http_code}' http://${vip}:${port}/ > /dev/null
 ${memberProbes.join('\n')}
 ssh $o root@${s.host} "kill -INT \\$(cat $sock.pid)"
 wait
-ssh $o -O exit root@${s.host} 2>/dev/null
+${keptMaster ? '' : `ssh $o -O exit root@${s.host} 2>/dev/null`}
 rm -f $sock.err $sock.pcap.txt $sock.pid
 `;
 }
@@ -42,4 +52,18 @@ export function timeShell(script: string): Promise<number> {
       code === 0 ? resolve(performance.now() - start) : reject(new Error(`shell procedure failed (${code}): ${err}`)),
     );
   });
+}
+
+/** An OpenSSH master to the lab LB kept up between scripts (ControlPersist's effect); returns its socket. */
+export function startKeptMaster(lab: Lab): string {
+  const s = lab.sshInfo;
+  const sock = `/tmp/lbcheck-bench-master-${process.pid}`;
+  const o = ['-i', s.identityFile, '-o', `UserKnownHostsFile=${s.knownHostsFile}`, '-o', 'BatchMode=yes', '-S', sock];
+  const r = spawnSync('ssh', [...o, '-M', '-fN', `root@${s.host}`]);
+  if (r.status !== 0) throw new Error(`ssh -M to the lab LB failed: ${r.stderr.toString()}`);
+  return sock;
+}
+
+export function stopKeptMaster(lab: Lab, sock: string): void {
+  spawnSync('ssh', ['-S', sock, '-O', 'exit', `root@${lab.sshInfo.host}`]);
 }

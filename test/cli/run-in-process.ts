@@ -7,7 +7,7 @@
 //   detail [...]     what the leftovers are, to debug a failure.
 // The process then ends by itself or not: the test watches that too.
 import { Socket } from 'node:net';
-import { runMain } from '../../src/cli/run-command.js';
+import { runMain } from '../../src/cli/run-entry.js';
 
 interface Handle {
   constructor: { name: string };

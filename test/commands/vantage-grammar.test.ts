@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CliUsageError } from '../../src/errors.js';
-import { runMain } from '../../src/cli/run-command.js';
+import { runMain } from '../../src/cli/run-entry.js';
 import { CommandSyntaxError, helpText, parseCommand } from '../../src/commands/grammar.js';
 import { InputError } from '../../src/errors.js';
 import { parseInventory } from '../../src/inventory/load-inventory.js';
