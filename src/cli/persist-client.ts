@@ -20,10 +20,13 @@ function startKept(socket: string, seconds: number, out: RunOutput): void {
     stdio: 'ignore',
     cwd: '/',
   });
+  // A process that could not start says nothing more: this run goes on, and the next one tries again.
+  child.on('error', () => undefined);
   child.unref();
+  if (child.pid === undefined) return;
   out.stderr(
-    `lbcheck: keeping this LB's SSH session and capture for ${seconds} s after each check in a background ` +
-      `process (pid ${child.pid ?? '?'}; kill it to end them now)\n`,
+    `lbcheck: started a background process (pid ${child.pid}) that keeps LB sessions and captures for the next ` +
+      `runs with --persist, until ${seconds} s after the last check; kill ${child.pid} ends it now\n`,
   );
 }
 

@@ -55,7 +55,7 @@ function start(args: string[]): { child: ChildProcess; done: Promise<Ran> } {
     child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('close', (code) => {
-      const pid = /background process \(pid (\d+);/.exec(stderr)?.[1];
+      const pid = /background process \(pid (\d+)\)/.exec(stderr)?.[1];
       if (pid) keptPids.add(Number(pid));
       resolve({ code, stdout, stderr });
     });
@@ -115,7 +115,7 @@ describe('lbcheck run --persist', () => {
     const first = await lbcheck(runArgs());
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stdout, /^No fault found/m);
-    const pid = Number(/background process \(pid (\d+);/.exec(first.stderr)?.[1]);
+    const pid = Number(/background process \(pid (\d+)\)/.exec(first.stderr)?.[1]);
     assert.ok(alive(pid), `the kept process ${pid} is not running:\n${first.stderr}`);
     await until(() => sockets().length === 1, 'the kept process never listened');
     // Its first check starts the capture it keeps; the one after leases it: only a kept process can.
