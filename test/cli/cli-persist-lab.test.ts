@@ -25,8 +25,8 @@ useLab({ serverCount: 2 }, (started) => {
   lab = started;
 });
 after(() => {
-  // Only the kept processes these runs started, by the pid they announced.
-  for (const pid of keptPids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  // Only the kept processes these runs started, by the pid they announced; SIGTERM lets one close what it holds.
+  for (const pid of keptPids) if (alive(pid)) process.kill(pid, 'SIGTERM');
   rmSync(runtimeDir, { recursive: true, force: true });
 });
 
@@ -45,22 +45,22 @@ interface Ran {
   stderr: string;
 }
 
-function start(args: string[]): { child: ChildProcess; done: Promise<Ran> } {
+function start(args: string[]): { child: ChildProcess; output: () => string; done: Promise<Ran> } {
   // Its own runtime directory: the kept process's socket is this test's, not the machine's.
   const env = { ...process.env, XDG_RUNTIME_DIR: runtimeDir, LBCHECK_CONFIG: '' };
   const child = spawn(process.execPath, [cli, ...args], { env });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const done = new Promise<Ran>((resolve) => {
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('close', (code) => {
       const pid = /background process \(pid (\d+)\)/.exec(stderr)?.[1];
       if (pid) keptPids.add(Number(pid));
       resolve({ code, stdout, stderr });
     });
   });
-  return { child, done };
+  return { child, output: () => stdout, done };
 }
 
 const lbcheck = (args: string[]): Promise<Ran> => start(args).done;
@@ -153,8 +153,8 @@ describe('lbcheck run --persist', () => {
     try {
       // Step 2's request hangs on the members (up to --silent): the kept process is busy with it.
       const slow = start([...runArgs(), '--silent', '20']);
-      await until(() => lbTcpdumps() >= 1, 'the slow check never started its capture');
-      await new Promise((r) => setTimeout(r, 500));
+      // Step 1's verdict, relayed as the kept process decides it: the kept process is now in step 2, busy.
+      await until(() => /Step 1 · /.test(slow.output()), 'the slow check never reached step 2');
       const meanwhile = await lbcheck([
         ...runArgs({ kind: 'haproxy-http' }),
         '--json',
