@@ -11,7 +11,7 @@ import type { RunOutput } from './run-output.js';
 
 const PERSIST_MAIN = fileURLToPath(new URL('./persist-main.js', import.meta.url));
 
-type Outcome = { code: number } | { here: 'absent' | 'busy' | 'ended' };
+type Outcome = { code: number } | { here: 'absent' | 'busy' | 'ended' } | { unreachable: string };
 
 /** Starts the kept process, detached from this terminal; it removes itself after its idle time. */
 function startKept(socket: string, seconds: number, out: RunOutput): void {
@@ -54,7 +54,8 @@ function askKept(socket: string, args: string[], seconds: number, out: RunOutput
       }
     });
     conn.on('error', (err: NodeJS.ErrnoException) => {
-      outcome ??= err.code === 'ENOENT' || err.code === 'ECONNREFUSED' ? { here: 'absent' } : { here: 'ended' };
+      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') outcome ??= { here: 'absent' };
+      else outcome ??= answered ? { here: 'ended' } : { unreachable: err.code ?? err.message };
     });
     conn.on('close', () => resolve(outcome ?? { here: answered ? 'ended' : 'absent' }));
   });
@@ -76,6 +77,10 @@ export async function runPersisted(args: string[], seconds: number, out: RunOutp
   }
   const outcome = await askKept(socket, args, seconds, out);
   if ('code' in outcome) return outcome.code;
+  if ('unreachable' in outcome) {
+    out.stderr(`lbcheck: --persist not used: ${socket} did not answer (${outcome.unreachable}); the check runs here\n`);
+    return undefined;
+  }
   if (outcome.here === 'absent') startKept(socket, seconds, out);
   if (outcome.here === 'ended')
     out.stderr('lbcheck: the background process ended before the check did; running the check in this process\n');

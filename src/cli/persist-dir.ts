@@ -26,13 +26,21 @@ export function privateDir(base: string, uid: number): string {
   try {
     mkdirSync(dir, { mode: 0o700 });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new PersistUnavailable(`cannot create ${dir}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EEXIST')
+      throw new PersistUnavailable(`cannot create ${dir} (${code ?? 'error'}): set XDG_RUNTIME_DIR`);
   }
   const st = lstatSync(dir);
-  if (!st.isDirectory()) throw new PersistUnavailable(`${dir} is not a directory`);
-  if (st.uid !== uid) throw new PersistUnavailable(`${dir} belongs to uid ${st.uid}, not to this user (${uid})`);
+  const elsewhere = 'or set XDG_RUNTIME_DIR to a directory of your own';
+  if (!st.isDirectory()) throw new PersistUnavailable(`${dir} is not a directory (remove it, ${elsewhere})`);
+  if (st.uid !== uid)
+    throw new PersistUnavailable(
+      `${dir} belongs to uid ${st.uid}, not to this user (${uid}): set XDG_RUNTIME_DIR to a directory of your own`,
+    );
   if ((st.mode & 0o077) !== 0)
-    throw new PersistUnavailable(`${dir} can be entered by others (mode ${(st.mode & 0o777).toString(8)})`);
+    throw new PersistUnavailable(
+      `${dir} can be entered by others (mode ${(st.mode & 0o777).toString(8)}): chmod 700 ${dir}, ${elsewhere}`,
+    );
   return dir;
 }
 
