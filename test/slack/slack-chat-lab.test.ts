@@ -8,7 +8,7 @@ import type { AuditRecord, PostRecord } from '../../src/audit/audit-record.js';
 import { waitHealthy, type Lab } from '../lab/lab.js';
 import { useLab } from '../lab/use-lab.js';
 import { until } from '../pipeline/platform-base.js';
-import { sectionsOf, type FakeSlack } from './fake-slack.js';
+import { messageText, sectionsOf, type FakeSlack } from './fake-slack.js';
 import { startSlackStack, type SlackStack } from './slack-stack.js';
 
 let lab: Lab;
@@ -96,11 +96,11 @@ function parentTs(checkId: string): string {
   return `${1_700_000_000 + i}.000100`;
 }
 
-const repliesIn = (ts: string): string[] =>
-  fake
-    .callsOf('chat.postMessage')
-    .filter((c) => c.args.thread_ts === ts)
-    .map((c) => c.args.text ?? '');
+/**
+ * The messages in a thread as Slack shows them: a step whose files were uploaded before its turn goes out as the
+ * file share's own message, not as a chat.postMessage (SlackPoster.messageFirst), so both count.
+ */
+const repliesIn = (ts: string): string[] => fake.threadCalls(ts).map(messageText);
 
 /** What the clicker was told (ephemeral, through the action's response_url), newest last. */
 const toldClicker = (): string[] =>
