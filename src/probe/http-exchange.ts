@@ -81,7 +81,20 @@ export function parseHead(
     rawHeaderNames.push(name);
     headers[name.toLowerCase()] = line.slice(colon + 1).trim();
   }
-  return { status: Number(m[1]), statusLine, headers, rawHeaderNames };
+  return { status: Number(m[1]), statusLine: printableStatusLine(statusLine), headers, rawHeaderNames };
+}
+
+/** The longest status line kept: a status line is a few words; more is the server's text, not a status. */
+const STATUS_LINE_MAX = 200;
+
+/**
+ * A server's status line as lbcheck may quote it: printable ASCII only and bounded. It is the server's text, and
+ * it reaches terminals (an escape sequence there could act on the operator's terminal), decode files (a newline
+ * there could forge a packet line) and chat messages (whose size limits it must not break).
+ */
+export function printableStatusLine(line: string): string {
+  const printable = line.replace(/[^\x20-\x7e]/g, '?');
+  return printable.length > STATUS_LINE_MAX ? `${printable.slice(0, STATUS_LINE_MAX - 1)}…` : printable;
 }
 
 /** How long a response may take in all once its first byte arrived, as a multiple of the silence bound. */
