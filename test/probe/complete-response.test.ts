@@ -129,7 +129,7 @@ describe('httpExchange reads the whole response', () => {
     assert.equal(x.body?.bytes, 7);
   });
 
-  it("a hostile status line is quoted as printable ASCII, bounded: no terminal escape, no line break, no 16 KB", async () => {
+  it('a hostile status line is quoted as printable ASCII, bounded: no terminal escape, no line break, no 16 KB', async () => {
     const hostile = `HTTP/1.1 503 \x1b]8;;https://evil.example\x07sign in\x1b]8;;\x07 \x1b[2J${'<'.repeat(5000)}`;
     const x = await exchange((s) => s.end(`${hostile}\r\nContent-Length: 0\r\n\r\n`));
     assert.equal(x.status, 503);
