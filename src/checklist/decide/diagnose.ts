@@ -493,6 +493,35 @@ const isOnlyAdvice = (mode: ModeStep): boolean =>
   mode.finding === 'unexpected-status' ||
   mode.finding === 'slow-response';
 
+/** A warning that is advice, in step 2 (isOnlyAdvice) or step 3 (members whole but slow). */
+const isAdviceStep = (s: Step): boolean =>
+  (s.name === 'mode' && isOnlyAdvice(s)) || (s.name === 'servers' && s.finding === 'slow-response');
+
+/**
+ * Why the check cannot say "no fault" though no rule named a culprit: a step failed all the same, a step
+ * inconclusive, or warning of more than advice; or step 2 or 3 not judged (step 3 skipped because no members are
+ * known), since "every step passed" would then claim what no probe saw.
+ */
+function unjudged(steps: Step[]): { step: number; text: string } | undefined {
+  // A failure no rule above turned into a culprit: it is still no "no fault".
+  const failed = steps.find((s) => s.verdict === 'fail');
+  if (failed) return { step: failed.step, text: `Step ${failed.step} failed: ${failed.summary}` };
+  const unclear = steps.find((s) => (s.verdict === 'inconclusive' || s.verdict === 'warn') && !isAdviceStep(s));
+  if (unclear) return { step: unclear.step, text: `Step ${unclear.step} was ${unclear.verdict}: ${unclear.summary}` };
+  const passed = (before: number): string => {
+    const ok = steps.filter((s) => s.step < before && s.verdict === 'pass').map((s) => s.step);
+    return ok.length > 0 ? ` No fault in step${ok.length === 1 ? '' : 's'} ${ok.join(' and ')}.` : '';
+  };
+  const skipped = steps.find((s) => s.verdict === 'skipped');
+  if (skipped) {
+    const text = `Step ${skipped.step} was not judged: ${skipped.summary}${passed(skipped.step)}`;
+    return { step: skipped.step, text };
+  }
+  const missing = ([2, 3] as const).find((n) => !steps.some((s) => s.step === n));
+  if (missing) return { step: missing, text: `Step ${missing} did not run, so it was not judged.${passed(missing)}` };
+  return undefined;
+}
+
 export function diagnose(steps: Step[], protocol: Protocol): Diagnosis {
   const reach = find(steps, 'reach');
   const mode = find(steps, 'mode');
@@ -504,6 +533,8 @@ export function diagnose(steps: Step[], protocol: Protocol): Diagnosis {
     (reach && fromLossBeforeLb(reach));
   const ev = evidenceOf(...steps);
   if (found) return { ...found, evidence: ev };
+  const unclear = unjudged(steps);
+  if (unclear) return { culprit: 'inconclusive', team: TEAM.lb, evidence: ev, summary: unclear.text };
   const slowMembers = servers?.finding === 'slow-response' && mode?.verdict !== 'warn' ? servers : undefined;
   const advice = mode && isOnlyAdvice(mode) ? mode : slowMembers;
   if (advice) {
@@ -513,15 +544,6 @@ export function diagnose(steps: Step[], protocol: Protocol): Diagnosis {
       evidence: ev,
       ...(advice.finding ? { finding: advice.finding } : {}),
       summary: `No fault on the path, with one warning: ${advice.summary}`,
-    };
-  }
-  const unclear = steps.find((s) => s.verdict === 'inconclusive' || s.verdict === 'warn');
-  if (unclear) {
-    return {
-      culprit: 'inconclusive',
-      team: TEAM.lb,
-      evidence: ev,
-      summary: `Step ${unclear.step} was ${unclear.verdict}: ${unclear.summary}`,
     };
   }
   const failedOver = reach?.finding === 'failed-over' ? ' (the pair has failed over to it)' : '';

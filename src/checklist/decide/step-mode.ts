@@ -12,6 +12,7 @@ import type { Behaviour, ModeFinding, ModeStep, ReachStep, Verdict } from '../..
 import { judgeTls } from './tls-judgement.js';
 import { bodyCutShort } from '../../probe/http-body.js';
 import { cutShortWords, slow } from './response-judgement.js';
+import { captureShortfall } from './step-reach.js';
 
 export type ModeDecisionStep = Omit<ModeStep, 'evidence'> & { deciding: Packet[] };
 
@@ -132,6 +133,8 @@ function notConnected(c: ModeContext): Judged {
         `nothing listens on the VIP (virtual server down, disabled, or on another port).`,
     };
   }
+  const gap = captureGap(c, client);
+  if (gap) return gap;
   if (c.obs.lbFacts.ipForward === '0') {
     return {
       verdict: 'fail',
@@ -149,6 +152,23 @@ function notConnected(c: ModeContext): Judged {
       `The LB received the SYN for ${hostPort(c.target.vip, c.target.port)} but neither answered nor passed it to ` +
       `a server: the LB drops it itself (a host firewall rule on the LB, a disabled virtual, or an L4 virtual ` +
       `with no route to its pool).`,
+  };
+}
+
+/**
+ * What notConnected's last verdicts read from packets missing from the LB capture (no answer from the LB, nothing
+ * passed on): a capture that lost packets or ended early cannot show they were missing (DESIGN: a cap before the
+ * deciding packet is inconclusive, never a failure).
+ */
+function captureGap(c: ModeContext, client: string): Judged | undefined {
+  const shortfall = c.obs.lb ? captureShortfall(c.obs.lb) : undefined;
+  if (!shortfall) return undefined;
+  return {
+    verdict: 'inconclusive',
+    summary:
+      `${c.why} The capture shows neither an answer from the LB nor the SYN passed to a server, but ` +
+      `${shortfall}, so either may have happened unseen; the client ${client}. Run the check again, or capture ` +
+      'on a quieter interface (captureInterface).',
   };
 }
 
