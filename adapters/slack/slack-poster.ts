@@ -89,6 +89,18 @@ interface Uploading {
 const PARENT_WAIT_EVERY_MS = 20;
 const PARENT_WAIT_LOOKS = 250;
 
+/**
+ * The parent's status once its check stopped without a diagnosis: "step 1 running…" and its Cancel button
+ * would otherwise stay, false, for good.
+ */
+const STOPPED_STATUS: Partial<Record<NoticeKind, string>> = {
+  cancelled: 'Cancelled: see this thread.',
+  error: 'Ended: the check could not run (see this thread).',
+};
+
+/** Set once a re-run's queued report made the thread's parent say "Re-running" (postQueued). */
+const RERUNNING_KEY = 'slack.parent.rerunning';
+
 /** Slack refuses a message of more blocks than this. */
 const SLACK_MAX_BLOCKS = 50;
 
@@ -221,7 +233,10 @@ export class SlackPoster implements ChatPoster {
       async () => {
         const thread = await this.parent(ctx);
         // A re-run: the thread's parent now stands for this check (its Cancel button names it).
-        if (ctx.request.replyTo.thread) await this.updateParent(ctx, thread, 'Re-running: step 1 running…', ['cancel']);
+        if (ctx.request.replyTo.thread) {
+          await this.updateParent(ctx, thread, 'Re-running: step 1 running…', ['cancel']);
+          await ctx.memo.set(RERUNNING_KEY, '1');
+        }
         return { thread, messageIds: [thread] };
       },
       () => {
@@ -512,6 +527,7 @@ export class SlackPoster implements ChatPoster {
     });
     // A --from group's parent shows the comparison instead, once every zone has ended.
     if (ctx.vantage) return { thread, messageIds: [(await posting).ts] };
+    // Even over a stop's update (a cancel, an error): the diagnosis wins (showStopOnParent).
     const updating = postOnce(ctx, 'slack.parent.updated', async () => {
       await this.updateParent(
         ctx,
@@ -565,7 +581,31 @@ export class SlackPoster implements ChatPoster {
       },
     ]);
     if (kind === 'comparison') await this.showComparisonOnParent(ctx, thread, text);
+    const stopped = STOPPED_STATUS[kind];
+    if (stopped) await this.showStopOnParent(ctx, thread, stopped);
     return { thread, messageIds: [ts] };
+  }
+
+  /**
+   * A check that was cancelled or could not run: its parent stops saying "running" and loses Cancel, as the
+   * diagnosis's update does. The diagnosis wins over a stop, whichever comes first: a diagnosis is the check's
+   * result, and it can follow a stop (a check the in-flight sweep gave up on whose worker then finished), while
+   * a stop after it (the queue giving up on a job whose diagnosis was out) changes nothing it said. So a stop
+   * leaves a parent the diagnosis updated, and the diagnosis's update ('slack.parent.updated') does not look
+   * at a stop's. Only two posts of one check at the same instant could still end with the stop's update last.
+   */
+  private async showStopOnParent(ctx: PostContext, thread: string, status: string): Promise<void> {
+    // A --from group's parent shows the comparison once every zone has ended.
+    if (ctx.vantage) return;
+    // In a thread (a re-run, a watch round, an alert's later check) the parent says "running" only if this
+    // check's queued report said so: a later watch round posts none, and its parent keeps the last diagnosis.
+    if (ctx.request.replyTo.thread && (await ctx.memo.get(RERUNNING_KEY)) === undefined) return;
+    if ((await ctx.memo.get('slack.parent.updated')) !== undefined) return;
+    // One stop per check updates it (a cancel and an error of one check: the first), once across retries.
+    await postOnce(ctx, 'slack.parent.stopped', async () => {
+      await this.updateParent(ctx, thread, status, ['rerun', 'watch']);
+      return '1';
+    });
   }
 
   private async showComparisonOnParent(ctx: PostContext, thread: string, text: string): Promise<void> {

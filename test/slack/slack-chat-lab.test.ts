@@ -203,6 +203,15 @@ describe('Slack buttons', () => {
     assert.ok(repliesIn(ts).some((t) => t.includes(`Check ${id} was cancelled by oncall`)));
     assert.equal((await stack.backend.state.getCheck(id))?.status, 'cancelled');
     assert.ok(!postsOf(id).some((p) => p.kind === 'final'), 'no diagnosis after a cancel');
+    // The parent no longer says "step 1 running…" nor offers Cancel (updated before the notice's audit record).
+    const parent = fake
+      .callsOf('chat.update')
+      .filter((c) => c.args.ts === ts)
+      .at(-1);
+    assert.ok(parent, 'the parent was updated after the cancel');
+    assert.doesNotMatch(parent.args.blocks ?? '', /lbcheck:cancel|running/);
+    assert.match(parent.args.blocks ?? '', /Cancelled: see this thread\./);
+    assert.match(parent.args.blocks ?? '', /"action_id":"lbcheck:rerun".*"action_id":"lbcheck:watch"/);
   });
 
   it('a click with a bad signature is refused (401) and runs nothing', async () => {
