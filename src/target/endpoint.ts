@@ -18,11 +18,21 @@ function show(s: string): string {
   return JSON.stringify(s.length > 60 ? `${s.slice(0, 60)}…` : s);
 }
 
+/**
+ * An IPv6 address in RFC 5952 form (lower case, the first longest zero run compressed, no dotted tail), as the
+ * capture decoder writes addresses (capture/network-layer.ts): `2001:DB8:0:0::1` and `2001:db8::1` are one
+ * address, and a VIP compared with the capture's addresses as typed would be "another device" (issue: impostor).
+ */
+export function canonicalIPv6(address: string): string {
+  // The URL standard serialises an IPv6 host exactly so.
+  return new URL(`http://[${address}]/`).hostname.slice(1, -1);
+}
+
 export function parseHost(raw: string, what = 'host'): { host: string; family: 0 | 4 | 6 } {
   if (raw.length === 0) throw new InputError(`${what} is empty`);
   if (raw.length > 253) throw new InputError(`${what} is longer than 253 characters`);
   if (isIPv4(raw)) return { host: raw, family: 4 };
-  if (/^[0-9a-f:.]+$/i.test(raw) && raw.includes(':') && isIPv6(raw)) return { host: raw.toLowerCase(), family: 6 };
+  if (/^[0-9a-f:.]+$/i.test(raw) && raw.includes(':') && isIPv6(raw)) return { host: canonicalIPv6(raw), family: 6 };
   // Dotted digits that are not a valid IPv4 address are a typo, not a hostname.
   if (/^[\d.]+$/.test(raw)) throw new InputError(`${what} ${show(raw)} is not a valid IPv4 address`);
   const labels = raw.replace(/\.$/, '').split('.');

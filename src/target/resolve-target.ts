@@ -1,6 +1,7 @@
 // Turns what the user asked for (an inventory name or ip:port, plus options)
 // into a CheckTarget: addresses resolved, key read, host-key pins loaded.
 import { lookup } from 'node:dns/promises';
+import { isIPv6 } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import type { LbAccess } from '../remote/lb-access.js';
 import { ConfigError, InputError } from '../errors.js';
 import type { Inventory, InventoryLb } from '../inventory/inventory-types.js';
 import { parseFingerprint, pinsFromKnownHosts } from '../remote/host-keys.js';
-import { parseEndpoint, parseSshUrl, type SshTarget } from './endpoint.js';
+import { canonicalIPv6, parseEndpoint, parseSshUrl, type SshTarget } from './endpoint.js';
 import { formatEndpoint } from '../model/endpoint-text.js';
 
 export interface TargetRequest {
@@ -35,7 +36,9 @@ const TARGET_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
 
 async function toIp(host: string, what: string): Promise<string> {
   try {
-    return (await lookup(host, { verbatim: true })).address;
+    const { address } = await lookup(host, { verbatim: true });
+    // The capture's spelling (a resolver may write ::ffff:198.18.0.1 dotted): compared with it as a string.
+    return isIPv6(address) ? canonicalIPv6(address) : address;
   } catch (err) {
     throw new InputError(
       `cannot resolve ${what} ${host} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,

@@ -4,13 +4,36 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InputError } from '../../src/errors.js';
 import { commandLine, quoteArg } from '../../src/remote/shell-quote.js';
-import { parseEndpoint, parseHost, parseSshUrl } from '../../src/target/endpoint.js';
+import { ipv6ToString } from '../../src/capture/network-layer.js';
+import { canonicalIPv6, parseEndpoint, parseHost, parseSshUrl } from '../../src/target/endpoint.js';
 
 describe('parseEndpoint', () => {
   it('accepts IPv4, bracketed IPv6 and DNS names with a port', () => {
     assert.deepEqual(parseEndpoint('198.18.0.1:80'), { host: '198.18.0.1', port: 80, family: 4 });
     assert.deepEqual(parseEndpoint('[2001:DB8::1]:443'), { host: '2001:db8::1', port: 443, family: 6 });
     assert.deepEqual(parseEndpoint('Web-1.Example.com:8080'), { host: 'web-1.example.com', port: 8080, family: 0 });
+  });
+
+  it("IPv6 comes out in the capture decoder's spelling, however it was typed (a VIP is compared with it)", () => {
+    assert.equal(parseEndpoint('[2001:DB8:0:0::1]:443').host, '2001:db8::1');
+    assert.equal(parseEndpoint('[2001:db8:0000:0000:0000:0000:0000:0001]:443').host, '2001:db8::1');
+    assert.equal(parseHost('::FFFF:198.18.0.1').host, '::ffff:c612:1');
+    assert.equal(parseHost('2001:db8:0:0:1:0:0:1').host, '2001:db8::1:0:0:1');
+  });
+
+  it('canonicalIPv6 agrees with the decoder on every zero-run shape, from the longest spelling', () => {
+    // Each of the 256 patterns of zero and non-zero groups.
+    for (let mask = 0; mask < 256; mask++) {
+      const bytes = Buffer.alloc(16);
+      for (let g = 0; g < 8; g++) if (mask & (1 << g)) bytes.writeUInt16BE(0xa0b0 + g, g * 2);
+      const full = Array.from({ length: 8 }, (_, g) =>
+        bytes
+          .readUInt16BE(g * 2)
+          .toString(16)
+          .padStart(4, '0'),
+      );
+      assert.equal(canonicalIPv6(full.join(':').toUpperCase()), ipv6ToString(bytes, 0), full.join(':'));
+    }
   });
 
   const bad: [string, RegExp][] = [
