@@ -2,7 +2,12 @@
 // and a shared capture other checks still use named as kept for them.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cleanupText, stoppedLaterText, stopWithin } from '../../src/checklist/observe/cancel-cleanup.js';
+import {
+  cleanupText,
+  notStartedText,
+  stoppedLaterText,
+  stopWithin,
+} from '../../src/checklist/observe/cancel-cleanup.js';
 
 describe('cancel cleanup words', () => {
   it('splits what exited within the budget from what is still stopping', async () => {
@@ -40,5 +45,12 @@ describe('cancel cleanup words', () => {
 
   it('a check cancelled before anything started claims nothing', () => {
     assert.equal(cleanupText(undefined), 'Nothing of it had started on the LB or here.');
+    assert.equal(notStartedText(1), 'Nothing of it had started on the LB or here.');
+  });
+
+  it('a check cancelled while waiting for another attempt does not say nothing of it had started', () => {
+    const text = notStartedText(2);
+    assert.doesNotMatch(text, /had started/);
+    assert.match(text, /^It was waiting to be tried again and will not be: nothing of it was running here/);
   });
 });

@@ -227,6 +227,15 @@ describe('cancel', () => {
     );
     assert.match(byAdmin.text, /Cancelled chk-[0-9a-f]{10} before it started/);
   });
+
+  it('a check back in the queue after an attempt ran is not said to have never started', async () => {
+    const ack = await send(slack('UONCALL'), '198.18.9.9:80');
+    const id = /Queued (chk-[0-9a-f]{10})/.exec(ack.text)?.[1] ?? assert.fail(ack.text);
+    // As a worker leaves it when an attempt fails and the queue will run it again: running, job delayed.
+    await backend.intakeState.updateCheck(id, { status: 'running', worker: 'w1' });
+    const cancel = await send(slack('UONCALL'), `cancel ${id}`);
+    assert.equal(cancel.text, `Cancelled ${id}: it was waiting to be tried again and will not be.`);
+  });
 });
 
 describe('audit of policy decisions', () => {

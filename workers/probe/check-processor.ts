@@ -5,7 +5,12 @@ import { hostname } from 'node:os';
 import type { CheckOptions, CheckTarget } from '../../src/target/check-target.js';
 import { refOf, type Evidence } from '../../src/model/evidence.js';
 import { CheckCancelledError, runCheck } from '../../src/checklist/observe/run-check.js';
-import { cleanupText, stoppedLaterText, type StopItem } from '../../src/checklist/observe/cancel-cleanup.js';
+import {
+  cleanupText,
+  notStartedText,
+  stoppedLaterText,
+  type StopItem,
+} from '../../src/checklist/observe/cancel-cleanup.js';
 import type { Step } from '../../src/model/report.js';
 import { describeFailure } from '../../src/errors.js';
 import type { Inventory } from '../../src/inventory/inventory-types.js';
@@ -101,12 +106,12 @@ function refusedByPolicy(request: CheckRequest, inventory: Inventory | undefined
 }
 
 /** A check cancelled while queued, or that the policy refuses now: told to the channel, never started. */
-async function endedBeforeStart(request: CheckRequest, f: FailureContext): Promise<boolean> {
+async function endedBeforeStart(request: CheckRequest, f: FailureContext, attempt: number): Promise<boolean> {
   const { deps, checkId, report, log } = f;
   const cancelledBy = await deps.state.cancelRequestedBy(checkId);
   if (cancelledBy !== undefined) {
     await deps.state.updateCheck(checkId, { status: 'cancelled' });
-    await report({ kind: 'cancelled', by: cancelledBy, seq: 1, stopped: cleanupText(undefined) });
+    await report({ kind: 'cancelled', by: cancelledBy, seq: 1, stopped: notStartedText(attempt) });
     return true;
   }
   const refused = refusedByPolicy(request, deps.inventory());
@@ -211,7 +216,7 @@ export async function processCheck(request: CheckRequest, deps: CheckWorkerDeps,
   const report = (r: ReportPayload): Promise<void> =>
     deps.bus.addReport({ ...r, checkId, request, worker: deps.worker, seq: r.seq ?? ++seq });
   const f: FailureContext = { deps, log, checkId, report };
-  if (await endedBeforeStart(request, f)) return;
+  if (await endedBeforeStart(request, f, attempt)) return;
   await deps.state.updateCheck(checkId, { status: 'running', worker: deps.worker });
   log.log('info', 'check started', {
     target: request.target,

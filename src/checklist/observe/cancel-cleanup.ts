@@ -75,9 +75,21 @@ export async function stopWithin(
 const list = (xs: string[]): string =>
   xs.length <= 1 ? (xs[0] ?? '') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1] ?? ''}`;
 
+/**
+ * The sentences that follow "Check … was cancelled by …." for a check cancelled while it waited in the queue: on
+ * its first attempt nothing had started; waiting to be tried again, an earlier attempt had run (and may have
+ * posted steps), and what that attempt left on the LB, if its worker died, ends at the capture's own time bound.
+ */
+export function notStartedText(attempt: number): string {
+  return attempt <= 1
+    ? 'Nothing of it had started on the LB or here.'
+    : 'It was waiting to be tried again and will not be: nothing of it was running here, and anything an ' +
+        "earlier attempt left on the LB ends at that capture's own time bound.";
+}
+
 /** The sentences that follow "Check … was cancelled by …." */
 export function cleanupText(c: CancelCleanup | undefined): string {
-  if (!c) return 'Nothing of it had started on the LB or here.';
+  if (!c) return notStartedText(1);
   const parts: string[] = [];
   if (c.stopped.length > 0)
     parts.push(

@@ -53,7 +53,14 @@ async function cancelCheck(r: CheckRecord, checkId: string, ctx: CommandContext)
   await deps.state.requestCancel(checkId, by);
   const removed = await deps.bus.removeQueuedCheck(r.request);
   if (removed === 'active')
-    return { kind: 'info', text: `Cancelling ${checkId}: the worker stops it and its capture within a second.` };
+    return {
+      kind: 'info',
+      // Asked, not done: the worker may be past its last probe (the diagnosis comes instead) or gone (the queue
+      // runs the job again, and the new attempt ends at once, saying so).
+      text:
+        `Cancelling ${checkId}: its worker has been asked to stop its probes and captures; the check's thread ` +
+        'says what stopped, or shows its diagnosis if it finished first.',
+    };
   // 'gone': the record says queued or running but no worker has it; cancelling clears it.
   await deps.state.updateCheck(checkId, { status: 'cancelled' });
   await deps.bus.addReport({ kind: 'cancelled', by, checkId, request: r.request, worker: 'intake', seq: 1 });
@@ -61,7 +68,9 @@ async function cancelCheck(r: CheckRecord, checkId: string, ctx: CommandContext)
     kind: 'info',
     text:
       removed === 'removed'
-        ? `Cancelled ${checkId} before it started.`
+        ? r.status === 'running'
+          ? `Cancelled ${checkId}: it was waiting to be tried again and will not be.`
+          : `Cancelled ${checkId} before it started.`
         : `Cancelled ${checkId}: no worker had it (it was not in the queue); it no longer counts as in flight.`,
   };
 }
