@@ -79,6 +79,9 @@ export async function queueVantages(
   return requests;
 }
 
+/** "1 check", "3 checks". */
+const countOf = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 export function vantageQueuedText(
   target: string,
   all: boolean,
@@ -88,7 +91,8 @@ export function vantageQueuedText(
 ): string {
   const each = requests.map((r) => `${r.zone} (${r.checkId})`).join(', ');
   return (
-    `Queued ${requests.length} checks of ${target}${all ? ' (all steps)' : ''} at once, from ${each}. Each ` +
+    `Queued ${countOf(requests.length, 'check')} of ${target}${all ? ' (all steps)' : ''}` +
+    `${requests.length > 1 ? ' at once' : ''}, from ${each}. Each ` +
     `zone's steps follow ${where}, labelled by zone, then one comparison. Cancel one with: ${prefix} cancel <check-id>`
   );
 }

@@ -16,6 +16,7 @@ import { createLogger } from '../../src/log.js';
 import { handleCommand, type Incoming, type IntakeDeps } from '../../src/pipeline/intake.js';
 import { checksQueueName, type JobBus } from '../../src/pipeline/job-bus.js';
 import { connectBackend, type Backend } from '../../src/pipeline/backend.js';
+import { vantageQueuedText } from '../../src/pipeline/vantage-intake.js';
 import { readConfig } from '../../src/runtime/env-config.js';
 import { deleteKeys, TEST_REDIS_ENV, testPrefix, testRedis } from './harness.js';
 
@@ -101,6 +102,24 @@ describe('--from at intake', () => {
       { zone: 'dc1', checkId: dc1.checkId },
       { zone: 'dc2', checkId: dc2.checkId },
     ]);
+  });
+
+  it('a --from of one zone is told as one check, not "1 checks … at once"', () => {
+    const one = [{ zone: 'dc1', checkId: 'chk-0123456789' }] as Parameters<typeof vantageQueuedText>[2];
+    const text = vantageQueuedText('web-vip', false, one, '/lbcheck');
+    assert.match(text, /^Queued 1 check of web-vip, from dc1 \(chk-0123456789\)\. /);
+  });
+
+  it('more zones than the policy allows in flight per target: refused as such, not as "0 checks … queued"', async () => {
+    const file = join(dir, 'one-slot.yaml');
+    writeFileSync(file, yaml.replace('inFlightPerTarget: 5', 'inFlightPerTarget: 1'));
+    const reply = await handleCommand(
+      { ...user('dave'), text: 'api-vip --from all' },
+      { ...deps, inventory: () => loadInventory(file) },
+    );
+    assert.equal(reply.kind, 'refused');
+    assert.match(reply.text, /--from asks for 2 checks of api-vip at once, more than the 1 the policy allows/);
+    assert.doesNotMatch(reply.text, /already queued/);
   });
 
   it('a VIP typed as ip:port is served by the zones of its inventory entry', async () => {

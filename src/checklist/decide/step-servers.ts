@@ -60,6 +60,9 @@ const ONLY_DISCOVERED_NOTE =
 const directOnlyHead = (okDirect: number, total: number): string =>
   `No SSH access to the LB, so only direct probes ran (${okDirect}/${total} answer).`;
 
+/** "all 3 members", or "its one member". */
+const allMembers = (n: number): string => (n === 1 ? 'its one member' : `all ${n} members`);
+
 export function decideServers(obs: ServersObservation, protocol: 'http' | 'tcp'): ServersDecision {
   const { members } = obs;
   const sources = Object.keys(obs.lbSourceAddresses).length > 0 ? { lbSourceAddresses: obs.lbSourceAddresses } : {};
@@ -105,14 +108,14 @@ export function decideServers(obs: ServersObservation, protocol: 'http' | 'tcp')
       verdict: 'warn',
       finding: 'slow-response',
       summary:
-        `The LB reaches all ${members.length} members; ${slowOnes.map((m) => m.address).join(', ')} ` +
+        `The LB reaches ${allMembers(members.length)}; ${slowOnes.map((m) => m.address).join(', ')} ` +
         `answer${slowOnes.length === 1 ? 's' : ''} slowly. ${lines}.${partial}${viewText}`,
     };
   }
   const verdict = ok.length === members.length ? 'pass' : ok.length === 0 ? 'fail' : 'warn';
   const head =
     verdict === 'pass'
-      ? `The LB reaches all ${members.length} members.`
+      ? `The LB reaches ${allMembers(members.length)}.`
       : verdict === 'fail'
         ? `The LB reaches none of the ${members.length} members.`
         : `The LB reaches ${ok.length} of ${members.length} members.`;

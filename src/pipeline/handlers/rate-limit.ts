@@ -23,10 +23,17 @@ export async function rateLimited(
     return refuse(`this channel reached the limit of ${perChannelPerMinute} checks per minute; try again in a minute`);
   const name = targetName(ctx, target);
   const flying = await deps.state.inFlightCount(name);
-  if (flying + slots > inFlightPerTarget) {
+  // More zones than the cap allows at all: waiting would not help, whatever is in flight.
+  if (slots > inFlightPerTarget)
     return refuse(
-      `${flying} checks of ${name} are already queued or running (see ${deps.prefix} status); wait for them or ` +
-        `cancel one`,
+      `--from asks for ${slots} checks of ${name} at once, more than the ${inFlightPerTarget} the policy allows ` +
+        `in flight per target (limits.inFlightPerTarget); name fewer zones`,
+    );
+  if (flying + slots > inFlightPerTarget) {
+    const are = flying === 1 ? '1 check of ' + name + ' is' : `${flying} checks of ${name} are`;
+    return refuse(
+      `${are} already queued or running (see ${deps.prefix} status); wait for ${flying === 1 ? 'it' : 'them'} ` +
+        `or cancel one`,
     );
   }
   return undefined;
