@@ -18,6 +18,7 @@ import { parseEnv, slackSchema } from '../../src/runtime/settings.js';
 import type { Logger } from '../../src/log.js';
 import type { Incoming, IntakeReply } from '../../src/pipeline/intake.js';
 import { parseAction, type ChatAction } from '../../src/pipeline/actions.js';
+import { slackEscape } from '../../src/messages/escape.js';
 import { ACTION_ID } from './slack-blocks.js';
 import type { Policy } from '../../src/policy/policy-types.js';
 import { boltLogger } from './bolt-logger.js';
@@ -131,7 +132,8 @@ function handleSlashCommand(app: App, opts: SlackOptions, groups: SlackGroupReso
       },
     });
     const undecided = reply.kind === 'refused' && POLICY_REFUSAL.test(reply.text) && lookup.undecided.length > 0;
-    const text = undecided ? undecidedText(lookup.undecided, groupTimeoutMs) : reply.text;
+    // Plain text by contract (it may quote a server's status line or the LB's stderr): escaped, it is never mrkdwn.
+    const text = slackEscape(undecided ? undecidedText(lookup.undecided, groupTimeoutMs) : reply.text);
     await ack({ response_type: 'ephemeral', text: reply.kind === 'refused' ? `:x: ${text}` : text });
     await audited;
   });
@@ -171,7 +173,8 @@ function handleButtons(app: App, opts: SlackOptions, groups: SlackGroupResolver)
       },
       parsed,
     );
-    await tell(reply.kind === 'refused' ? `:x: ${reply.text}` : reply.text);
+    const text = slackEscape(reply.text); // plain text by contract, like the slash command's answer
+    await tell(reply.kind === 'refused' ? `:x: ${text}` : text);
   });
 }
 

@@ -4,6 +4,7 @@ import { ActivityTypes, CardFactory, TurnContext, type Activity } from 'botbuild
 import type { Incoming, IntakeReply } from '../../src/pipeline/intake.js';
 import { parseAction, type ChatAction } from '../../src/pipeline/actions.js';
 import type { ReplyTo, Requester } from '../../src/model/jobs.js';
+import { teamsPlain } from '../../src/messages/escape.js';
 import { buttonsCard, VERB } from './teams-cards.js';
 import { ownsAck } from './teams-poster.js';
 
@@ -12,6 +13,25 @@ export interface TurnHandlers {
   intake: (incoming: Incoming) => Promise<IntakeReply>;
   /** A button click (Action.Execute), as a command by the clicking user (handleAction). */
   action?: (incoming: Omit<Incoming, 'text'>, action: ChatAction) => Promise<IntakeReply>;
+}
+
+/** A markdown link destination: the characters that would end it or be read as escapes are percent-encoded. */
+const linkDestination = (url: string): string =>
+  url.replace(/[()<>\\\s]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+
+/**
+ * An intake reply as Teams message text. The reply is plain text by contract (it may quote a server's status line
+ * or the LB's stderr): escaped, it is never markdown or HTML. A link the bot made itself (reply.link) stays a link.
+ */
+function replyText(reply: IntakeReply): string {
+  const link = reply.kind === 'info' ? reply.link : undefined;
+  const escaped = link
+    ? reply.text
+        .split(link)
+        .map((part) => teamsPlain(part))
+        .join(`[${teamsPlain(link)}](${linkDestination(link)})`)
+    : teamsPlain(reply.text);
+  return reply.kind === 'refused' ? `❌ ${escaped}` : escaped;
 }
 
 /** Who sent an activity. A channel message carries its team: its sender is a member (policy "teams:<team id>"). */
@@ -42,7 +62,7 @@ async function onMessage(turn: TurnContext, handlers: TurnHandlers): Promise<voi
     text: command,
     resultsWhere: 'in this reply chain',
   });
-  const answer = reply.kind === 'refused' ? `❌ ${reply.text}` : reply.text;
+  const answer = replyText(reply);
   // A typed check's ack (with its Cancel button) is posted in the check's ordered chain (TeamsPoster.postQueued),
   // so a 429 on it can never let a step or the diagnosis overtake it.
   if (reply.kind === 'queued' && ownsAck(reply.request)) return;
@@ -72,7 +92,7 @@ async function onAction(turn: TurnContext, handlers: TurnHandlers): Promise<void
       { requester: requesterOf(a), replyTo: replyToOf(a), resultsWhere: 'in this reply chain' },
       parsed,
     );
-    text = reply.kind === 'refused' ? `❌ ${reply.text}` : reply.text;
+    text = replyText(reply);
   }
   await turn.sendActivity({
     type: ActivityTypes.InvokeResponse,

@@ -29,10 +29,20 @@ export interface Incoming {
   deferAudit?: (written: Promise<void>) => void;
 }
 
+/**
+ * The intake's answer to a command. `text` is plain text, never markup: it may quote what a server or an LB sent
+ * (a step summary holds the server's status line, an error the LB's stderr), so every chat adapter escapes it for
+ * its platform (slackEscape, teamsPlain) and no handler may put Slack or Teams markup (links, mentions, emphasis)
+ * in it.
+ */
 export type IntakeReply =
   /** vantages: a --from command's checks, one per zone (request is the first of them). */
   | { kind: 'queued'; text: string; checkId: string; request: CheckRequest; vantages?: CheckRequest[] }
-  | { kind: 'info'; text: string }
+  /**
+   * link: a URL the bot made itself (a signed link) that appears verbatim in text; an adapter may show it as a
+   * link instead of escaping it (Teams' escapes would break a bare URL holding "_").
+   */
+  | { kind: 'info'; text: string; link?: string }
   /** error: the command could not be handled (queue unavailable), not refused for what it asked. */
   | { kind: 'refused'; text: string; error?: true };
 

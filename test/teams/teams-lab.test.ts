@@ -155,7 +155,7 @@ describe('@lbcheck in Teams', () => {
     assert.match(inChain(conversationId).at(-1)?.activity.summary ?? '', /^Diagnosis: PATH-TO-LB → network/);
     const stranger = await mention('help', { user: 'aad-stranger', personal: true });
     await until(() => inChain(stranger.conversationId).length > 0, 'the help answer');
-    assert.match(inChain(stranger.conversationId)[0]?.activity.text ?? '', /^Usage: @lbcheck <command>/);
+    assert.match(inChain(stranger.conversationId)[0]?.activity.text ?? '', /^Usage: @lbcheck &lt;command&gt;/);
     // Anyone posting in a channel of the policy's team is in that group.
     const member = await mention('history', { user: 'aad-teammate', team: 'team-netops' });
     await until(() => inChain(member.conversationId).length > 0, 'the history answer');

@@ -62,8 +62,10 @@ export async function handleExport(cmd: ExportCommand, ctx: CommandContext): Pro
       text: `no checks in ${where} that you may read (the audit log may not hold them). See ${deps.prefix} history`,
     };
   const what = `${checks.size} check${checks.size === 1 ? '' : 's'}: ${[...checks.keys()].join(', ')}`;
-  if (deps.incidentLink)
-    return { kind: 'info', text: `Incident export of ${where} (${what}): ${deps.incidentLink([id])}` };
+  if (deps.incidentLink) {
+    const link = deps.incidentLink([id]);
+    return { kind: 'info', text: `Incident export of ${where} (${what}): ${link}`, link };
+  }
   return {
     kind: 'info',
     text:
