@@ -2,28 +2,39 @@
 import type { ActionsBlock, KnownBlock, MrkdwnElement } from '@slack/types';
 import { ACTION_LABELS, type ActionKind } from '../../src/pipeline/actions.js';
 import { triggerText } from '../../src/messages/alert-text.js';
-import { slackCode, slackEscape } from '../../src/messages/escape.js';
+import { cutEscaped, slackCode, slackEscape } from '../../src/messages/escape.js';
 import type { CheckRequest } from '../../src/model/jobs.js';
 import type { Fact, MessageView } from '../../src/messages/views.js';
 
 const mrkdwn = (text: string): MrkdwnElement => ({ type: 'mrkdwn', text });
 
-/** Slack limits section text to 3000 characters and a fields list to 10 items. */
-const cut = (text: string, max = 2900): string =>
-  text.length > max ? `${text.slice(0, max)}… (truncated; full text in the evidence)` : text;
+/**
+ * Slack refuses a section text over 3000 characters and a field over 2000 (invalid_blocks: the message is never
+ * posted). The limits count the escaped text, and escaping expands it (& < > become 4–5 characters): each text is
+ * escaped first, then cut to its bound (cutEscaped never splits an entity).
+ */
+const SECTION_MAX = 3000;
+const HEADLINE_MAX = 200;
+const LABEL_MAX = 80;
+const VALUE_MAX = 400;
+const cut = (text: string, max: number): string => cutEscaped(slackEscape(text), max);
 
 // Every text below may carry what a probed server sent (a status line in "why", a Server header in a fact):
 // it is escaped, so it can neither mention anyone nor make a link.
 const factText = (f: Fact): string =>
-  `*${slackEscape(cut(f.label, 80))}*\n${f.fromServer ? slackCode(cut(f.value, 400)) : slackEscape(cut(f.value, 400))}`;
+  `*${cut(f.label, LABEL_MAX)}*\n${f.fromServer ? slackCode(f.value, VALUE_MAX) : cut(f.value, VALUE_MAX)}`;
 
 /** The notification text of a post (Slack formats it as mrkdwn too). */
 export const viewText = (view: MessageView): string => slackEscape(`${view.headline}: ${view.why}`);
 
+/** The headline in bold, then why, within SECTION_MAX together. */
+function sectionText(view: MessageView): string {
+  const head = `*${cut(view.headline, HEADLINE_MAX)}*\n`;
+  return `${head}${cut(view.why, SECTION_MAX - head.length)}`;
+}
+
 export function viewBlocks(view: MessageView): KnownBlock[] {
-  const blocks: KnownBlock[] = [
-    { type: 'section', text: mrkdwn(`*${slackEscape(cut(view.headline, 200))}*\n${slackEscape(cut(view.why))}`) },
-  ];
+  const blocks: KnownBlock[] = [{ type: 'section', text: mrkdwn(sectionText(view)) }];
   const facts = view.facts.slice(0, 10);
   if (facts.length > 0) blocks.push({ type: 'section', fields: facts.map((f) => mrkdwn(factText(f))) });
   if (view.facts.length > 10)
@@ -32,7 +43,10 @@ export function viewBlocks(view: MessageView): KnownBlock[] {
       elements: [mrkdwn(`…and ${view.facts.length - 10} more (see the decode evidence)`)],
     });
   if (view.evidence.length > 0)
-    blocks.push({ type: 'context', elements: [mrkdwn(cut(view.evidence.map((e) => slackCode(e)).join('\n'), 2900))] });
+    blocks.push({
+      type: 'context',
+      elements: [mrkdwn(cutEscaped(view.evidence.map((e) => slackCode(e)).join('\n'), SECTION_MAX))],
+    });
   return blocks;
 }
 

@@ -1,7 +1,7 @@
 // Adaptive Cards for lbcheck's messages, drawn from the neutral views. The
 // ladder diagram is shown as an image, the readable decode inline (truncated
 // with a note); every evidence file gets a signed, expiring download link.
-import { cardPlain } from '../../src/messages/escape.js';
+import { cardPlain, cutEscaped } from '../../src/messages/escape.js';
 import type { MessageView } from '../../src/messages/views.js';
 import type { EvidenceFile } from '../../src/pipeline/poster.js';
 import { ladderImage } from './card-image.js';
@@ -39,6 +39,16 @@ export function pageActions(page: string | undefined): Record<string, unknown>[]
 }
 
 const INLINE_MAX = 1500;
+/**
+ * Bounds on the card's escaped texts, in characters, cut after escaping (cardPlain can double a text; cutEscaped
+ * never splits a backslash escape). Teams refuses an activity over ~28 KB: the headline and why take at most
+ * 3.2 KB, a fact about 0.5 KB, the decode 2 × INLINE_MAX and its note; ladderImage sizes the picture to what is left.
+ */
+const HEADLINE_MAX = 200;
+const WHY_MAX = 3000;
+const LABEL_MAX = 80;
+const VALUE_MAX = 400;
+const cardText = (text: string, max: number): string => cutEscaped(cardPlain(text), max);
 const COLOR = {
   pass: 'Good',
   fail: 'Attention',
@@ -57,19 +67,19 @@ export function viewCard(
   const body: Record<string, unknown>[] = [
     {
       type: 'TextBlock',
-      text: cardPlain(view.headline),
+      text: cardText(view.headline, HEADLINE_MAX),
       weight: 'Bolder',
       size: 'Medium',
       wrap: true,
       color: COLOR[view.verdict],
     },
     // Server-supplied text (a status line in "why", headers in the facts and decode) must not become markdown.
-    { type: 'TextBlock', text: cardPlain(view.why), wrap: true },
+    { type: 'TextBlock', text: cardText(view.why, WHY_MAX), wrap: true },
   ];
   if (view.facts.length > 0)
     body.push({
       type: 'FactSet',
-      facts: view.facts.map((f) => ({ title: cardPlain(f.label), value: cardPlain(f.value) })),
+      facts: view.facts.map((f) => ({ title: cardText(f.label, LABEL_MAX), value: cardText(f.value, VALUE_MAX) })),
     });
   const decode = evidence.find((e) => e.name.endsWith('-decode.txt') && e.data);
   if (decode?.data) {

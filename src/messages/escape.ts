@@ -15,12 +15,14 @@ export function slackEscape(text: string): string {
 /**
  * A Slack inline code span: escaped, and with backticks and line breaks
  * replaced, since either would end the span and let the rest be read as mrkdwn.
+ * At most max characters (cut after escaping, see cutEscaped).
  */
-export function slackCode(text: string): string {
+export function slackCode(text: string, max = Infinity): string {
   const inner = slackEscape(text)
     .replace(/`/g, "'")
     .replace(/[\r\n]+/g, ' ');
-  return inner === '' ? '' : `\`${inner}\``;
+  // max bounds the span, backticks included: the cut is inside them, so the span still closes.
+  return inner === '' ? '' : `\`${cutEscaped(inner, max - 2)}\``;
 }
 
 /**
@@ -48,4 +50,28 @@ export function teamsPlain(text: string): string {
  */
 export function cardPlain(text: string): string {
   return text.replace(TEAMS_MARKDOWN, (c) => `\\${c}`).replace(/[<>]/g, (c) => `\\${c}`);
+}
+
+/** What a cut text ends with: the full text is in the evidence files. */
+export const TRUNCATED = '… (truncated; full text in the evidence)';
+
+/**
+ * Cuts text that is already escaped (slackEscape, teamsPlain, cardPlain) to at most `max` characters, the note
+ * included. Escaping comes first because it expands text (each & < > becomes 4–5 characters) and the platforms'
+ * limits count the escaped text; the cut never ends inside an entity (&amp; &lt; &gt;), between a backslash and
+ * the character it escapes, or between the halves of a surrogate pair, so what is left stays inert and valid.
+ */
+export function cutEscaped(escaped: string, max: number, note = TRUNCATED): string {
+  if (escaped.length <= max) return escaped;
+  let end = Math.max(0, max - note.length);
+  // An entity the cut would split: the last & within an entity's length before the cut, not closed before it.
+  const amp = escaped.lastIndexOf('&', end - 1);
+  if (amp >= 0 && !escaped.slice(amp, end).includes(';') && /^&(?:amp|lt|gt);/.test(escaped.slice(amp))) end = amp;
+  // An odd run of backslashes before the cut: its last one escapes the character the cut removes.
+  let run = 0;
+  while (run < end && escaped[end - 1 - run] === '\\') run++;
+  if (run % 2 === 1) end--;
+  const last = escaped.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${escaped.slice(0, end)}${note}`;
 }
