@@ -72,13 +72,37 @@ const line = (p: Post): string => {
   return `| ${p.time} | \`${p.checkId}\` | ${what}${culprit} | ${cell(p.summary)} |`;
 };
 
-/** Table cells hold what servers wrote (a status line in a summary): no pipes or newlines, no HTML. */
-const cell = (text: string): string => text.replace(/[|\n\r]/g, ' ').replace(/</g, '&lt;');
+/**
+ * Text that quotes what servers wrote (a status line in a summary), in a table cell, prose or an image's alt text:
+ * on one line, every Markdown punctuation character that could start a link, an image, emphasis, code, a heading,
+ * strikethrough or a new cell backslash-escaped, and no HTML. "](https://attacker/x.png)" in a summary can then
+ * neither end an alt text early (re-pointing the image) nor form a link.
+ */
+const cell = (text: string): string =>
+  text
+    .replace(/[\n\r]+/g, ' ')
+    .replace(/[\\`*_[\]()!#~|]/g, (c) => `\\${c}`)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
+
+/**
+ * A code span holding text as typed (a user's command): backslash escapes do not work inside code, so the span's
+ * backtick fence is longer than any run of backticks in the text (CommonMark), and padded with a space when the
+ * text starts or ends with a backtick. On one line: a line break could end the table row or paragraph around it.
+ */
+function codeSpan(text: string): string {
+  const inner = text.replace(/[\n\r]+/g, ' ');
+  const longest = Math.max(0, ...(inner.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = inner.startsWith('`') || inner.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${inner}${pad}${fence}`;
+}
 
 function whoAsked(checkId: string, commands: readonly Command[], posts: readonly Post[]): string {
   const c = commands.find((r) => r.checkId === checkId && r.outcome === 'queued');
   if (c?.alert) return `the alert ${cell(c.alert.name)}`;
-  if (c) return `${c.platform}:${c.user}${c.userName ? ` (${cell(c.userName)})` : ''}: \`${cell(c.command)}\``;
+  if (c) return `${c.platform}:${c.user}${c.userName ? ` (${cell(c.userName)})` : ''}: ${codeSpan(c.command)}`;
   return cell(posts.find((p) => p.checkId === checkId)?.requester ?? 'unknown');
 }
 
@@ -106,7 +130,7 @@ function changes(checks: readonly string[], reports: ReadonlyMap<string, Report>
 function checkSection(id: string, posts: readonly Post[], files: Map<string, Buffer>, asked: string): string[] {
   const mine = posts.filter((p) => p.checkId === id);
   const final = mine.find((p) => p.kind === 'final');
-  const out = [`### ${id}`, '', `Target \`${cell(mine[0]?.target ?? '?')}\`, asked by ${asked}.`];
+  const out = [`### ${id}`, '', `Target ${codeSpan(mine[0]?.target ?? '?')}, asked by ${asked}.`];
   if (final) out.push(`Diagnosis: **${final.culprit ?? '?'}**: ${cell(final.summary)}`);
   if (files.has(`${id}/check.html`)) out.push(`Evidence page: [${id}/check.html](${id}/check.html)`);
   out.push('');
