@@ -11,7 +11,7 @@ import { handleCommand, type IntakeDeps, type IntakeReply } from '../pipeline/in
 import type { ReplyTo } from '../model/jobs.js';
 import type { AlertNotice, IncomingAlert } from './alert-payload.js';
 import { routeAlerts, type RoutedTarget } from './alert-routing.js';
-import { resolvedText, stormText } from '../messages/alert-text.js';
+import { resolvedText, stormText, type Recheck } from '../messages/alert-text.js';
 
 export type AlertOutcome =
   | { kind: 'queued'; target: string; checkId: string; rerunOf?: string }
@@ -139,6 +139,12 @@ async function fire(notice: AlertNotice, rt: RoutedTarget, config: AlertsConfig,
   };
 }
 
+/** The confirming re-check of a resolved alert's check, in that check's thread. */
+async function recheck(deps: IntakeDeps, t: AlertTrigger, rt: RoutedTarget, checkId: string): Promise<IntakeReply> {
+  const thread = await threadOf(deps, checkId);
+  return ask(deps, t, thread ? { ...rt.replyTo, thread } : rt.replyTo, rt.target, checkId);
+}
+
 async function resolve(notice: AlertNotice, rt: RoutedTarget, config: AlertsConfig, deps: IntakeDeps) {
   const t = triggerOf(notice, rt.alerts);
   const memo = groupMemo(notice, rt);
@@ -146,15 +152,19 @@ async function resolve(notice: AlertNotice, rt: RoutedTarget, config: AlertsConf
   // A new firing after the resolve is a new incident: it is checked at once.
   await deps.state.releaseClaim(`alert-check:${memo}`);
   const endsAt = rt.alerts.map((a) => a.endsAt).find((e) => e !== undefined);
-  if (!checkId || !(await postInThread(deps, checkId, 'alert', resolvedText(t, endsAt, config.recheckOnResolve)))) {
+  if (!checkId || !(await deps.state.getCheck(checkId))) {
     await audited(deps, t, rt.replyTo, rt.target, 'resolved; no check of this alert group to answer in');
     return { kind: 'resolved' as const, target: rt.target };
   }
+  // The re-check is asked for first: the line says whether it was queued or refused (a limit, the policy), never
+  // that a result follows when none will.
+  const reply = config.recheckOnResolve ? await recheck(deps, t, rt, checkId) : undefined;
+  const queued = reply?.kind === 'queued';
+  const said: Recheck = reply === undefined ? undefined : queued ? { queued } : { refused: reply.text };
+  await postInThread(deps, checkId, 'alert', resolvedText(t, endsAt, said));
   await audited(deps, t, rt.replyTo, rt.target, `resolved; said in the thread of ${checkId}`);
-  if (!config.recheckOnResolve) return { kind: 'resolved' as const, target: rt.target, checkId };
-  const thread = await threadOf(deps, checkId);
-  const reply = await ask(deps, t, thread ? { ...rt.replyTo, thread } : rt.replyTo, rt.target, checkId);
-  if (reply.kind === 'queued') await deps.state.setMemo(memo, 'check', reply.checkId);
+  if (reply?.kind === 'queued') await deps.state.setMemo(memo, 'check', reply.checkId);
+  if (!reply) return { kind: 'resolved' as const, target: rt.target, checkId };
   return {
     kind: 'resolved' as const,
     target: rt.target,

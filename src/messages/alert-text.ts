@@ -11,12 +11,18 @@ export function triggerText(t: AlertTrigger): string {
   return `Started by alert ${t.name} from ${sourceName(t.source)}${t.url ? ` · ${t.url}` : ''}`;
 }
 
-export function resolvedText(t: AlertTrigger, endsAt: string | undefined, recheck: boolean): string {
+/** What became of the confirming re-check of a resolved alert: not asked for, queued, or refused (and why). */
+export type Recheck = { queued: true } | { refused: string } | undefined;
+
+export function resolvedText(t: AlertTrigger, endsAt: string | undefined, recheck: Recheck): string {
   const when = endsAt && !endsAt.startsWith('0001-') ? ` at ${endsAt}` : '';
-  return (
-    `Alert ${t.name} resolved${when} (${sourceName(t.source)}).` +
-    (recheck ? ' Checking again to confirm: the result follows in this thread.' : '')
-  );
+  const then =
+    recheck === undefined
+      ? ''
+      : 'queued' in recheck
+        ? ' Checking again to confirm: the result follows in this thread.'
+        : ` Not checked again to confirm: ${recheck.refused}`;
+  return `Alert ${t.name} resolved${when} (${sourceName(t.source)}).${then}`;
 }
 
 export function stormText(cap: number, since: Date): string {
