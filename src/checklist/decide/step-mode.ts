@@ -346,6 +346,22 @@ function gaveNothing(c: ModeContext, what: string): Judged {
   return { verdict: 'warn', finding, summary: `${c.why} ${what} ${cause}; step 3 checks the servers.` };
 }
 
+/**
+ * Bytes that are not HTTP in answer to GET: what a TCP service does (a pass for a VIP checked as tcp), but a VIP
+ * checked as HTTP did not answer as one, so it is not "handled" (a TLS port probed as plain HTTP, another service
+ * on the port, a proxy speaking something else to this client).
+ */
+function notHttp(c: ModeContext, what: string): Judged {
+  if (c.target.protocol === 'tcp') return { verdict: 'pass', summary: `${c.why} ${what}` };
+  return {
+    verdict: 'warn',
+    summary:
+      `${c.why} ${what} The VIP is checked as HTTP, so this is not the answer it should give: plain HTTP on a ` +
+      'TLS port (give the VIP tls in the inventory), another service on the port, or a VIP that is not HTTP ' +
+      '(give it protocol: tcp in the inventory, or --protocol tcp).',
+  };
+}
+
 function judgeConnected(c: ModeContext): Judged {
   if (c.obs.tlsError) {
     return {
@@ -368,7 +384,7 @@ function judgeConnected(c: ModeContext): Judged {
     c.behaviour === 'http-response'
       ? answered(c, what)
       : c.behaviour === 'non-http'
-        ? { verdict: 'pass' as const, summary: `${c.why} ${what}` }
+        ? notHttp(c, what)
         : gaveNothing(c, what);
   if (tls && judged.verdict === 'pass')
     return { verdict: 'warn', finding: tls.finding, summary: `${judged.summary} ${tls.text}` };
