@@ -161,11 +161,17 @@ function memberFault(failing: MemberResult[]): { finding: string; text: string }
         `is not running or listens on another port.`,
     };
   }
+  // A timeout is not a refusal (the checklist): nothing answered, so the host may be down, or a firewall or a route
+  // in front of it drops the SYN for the LB and this host alike; the server team cannot be told it is theirs alone.
+  const unanswered = [...codes].every((c) => c === 'L4TOUT')
+    ? ' Every probe timed out: the servers are down or unreachable, or a firewall or route in front of them drops ' +
+      'the connection from the LB and from here alike (a network matter if the servers are up).'
+    : '';
   return {
     finding: 'servers-down',
     text:
       `do${failing.length === 1 ? 'es' : ''} not work, neither from the LB nor directly ` +
-      `(${[...codes].filter(Boolean).join(', ') || 'no answer'}).`,
+      `(${[...codes].filter(Boolean).join(', ') || 'no answer'}).${unanswered}`,
   };
 }
 

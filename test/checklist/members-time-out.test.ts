@@ -1,0 +1,30 @@
+// Members that time out from the LB and directly alike: a timeout is not a refusal (the checklist), so the
+// diagnosis says the host may be down or a firewall or route in front of it may drop the connection, rather than
+// telling the server team alone that the service is broken. A recorded check (the members blocked from the LB
+// only), its direct probes made to time out too.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { decideCheck } from '../../src/checklist/decide/decide-check.js';
+import type { CheckObservation } from '../../src/checklist/observation.js';
+import { readFixture } from '../fixtures/fixture-files.js';
+
+function everyProbeTimesOut(): CheckObservation {
+  const obs = readFixture('server-blocks-lb').observation;
+  assert.ok(obs.servers, 'the recording has step 3');
+  const timeout = { outcome: 'timeout' as const, ms: 1001, code: 'L4TOUT' };
+  const members = obs.servers.members.map((m) => ({ ...m, direct: timeout }));
+  return { ...obs, servers: { ...obs.servers, members } };
+}
+
+describe('members that time out everywhere', () => {
+  it('the recording: blocked from the LB only, not the servers', () => {
+    assert.equal(decideCheck(readFixture('server-blocks-lb').observation).diagnosis.culprit, 'lb-to-servers');
+  });
+
+  it('timed out from the LB and directly: down or unreachable, and the network in front of them named', () => {
+    const d = decideCheck(everyProbeTimesOut()).diagnosis;
+    assert.equal(d.culprit, 'servers');
+    assert.match(d.summary, /neither from the LB nor directly \(L4TOUT\)\. Every probe timed out: /);
+    assert.match(d.summary, /a firewall or route in front of them drops the connection/);
+  });
+});
