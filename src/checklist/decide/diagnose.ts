@@ -191,7 +191,6 @@ function fromFailingMembers(
   failing: MemberResult[],
   protocol: Protocol,
 ): Found {
-  const names = failing.map((m) => m.address).join(', ');
   const some =
     failing.length < servers.members.length ? ` (${failing.length} of ${servers.members.length}; the others work)` : '';
   const downEverywhere = failing.filter((m) => !memberOk(m.direct, protocol));
@@ -201,9 +200,27 @@ function fromFailingMembers(
       culprit: 'servers',
       team: TEAM.servers,
       finding: fault.finding,
-      summary: `${names}${some} ${fault.text}${forwardsToDead(mode, failing)}`,
+      summary: `${failing.map((m) => m.address).join(', ')}${some} ${fault.text}${forwardsToDead(mode, failing)}`,
     };
   }
+  if (downEverywhere.length === 0) return fromLbOnlyFailures(mode, servers, failing, some, protocol);
+  // Some fail only from the LB, some everywhere: each group is named with its own cause, never one cause for all.
+  const lbOnly = failing.filter((m) => memberOk(m.direct, protocol));
+  const found = fromLbOnlyFailures(mode, servers, lbOnly, '', protocol);
+  const fault = memberFault(downEverywhere);
+  const down = `${downEverywhere.map((m) => m.address).join(', ')} ${fault.text}`;
+  return { ...found, summary: `${found.summary} Besides, ${down}` };
+}
+
+/** Members that answer directly but fail from the LB: what is between them and the LB. */
+function fromLbOnlyFailures(
+  mode: ModeStep | undefined,
+  servers: ServersStep,
+  failing: MemberResult[],
+  some: string,
+  protocol: Protocol,
+): Found {
+  const names = failing.map((m) => m.address).join(', ');
   const stalls = stallsBehindLb(failing, protocol, mode);
   if (stalls) return stalls;
   const droppedOnLb = droppedByTheLb(failing, protocol);
