@@ -105,7 +105,7 @@ async function assertStopped(seen: () => Snapshot | undefined, later: () => Snap
 
 /** The follow-up to a notice that named something as still stopping (stoppedLaterText). */
 const isFollowUp = (id: string, text: string): boolean =>
-  text.startsWith(`Check ${id}: `) && text.includes('after the cancel (gone from the process table)');
+  text.startsWith(`Check ${id}: `) && text.includes('after the cancelled notice (gone from the process table)');
 
 const idOf = (body: string): string =>
   /Queued (chk-[0-9a-f]{10})/.exec(body)?.[1] ?? assert.fail(`not an ack: ${body}`);

@@ -257,6 +257,8 @@ const FOLLOW_UP_MAX_MS = 60_000;
  * something was still stopping, a follow-up says when it stopped, or that its own bound ends it.
  */
 async function reportCancelled(err: CheckCancelledError, f: FailureContext): Promise<void> {
+  // The follow-up counts from here, when the notice is written: the cancel request itself came earlier (the
+  // worker polls for it, then waits the stop budget), so "after the cancel" would understate the time.
   const cancelledAt = Date.now();
   const by = (await f.deps.state.cancelRequestedBy(f.checkId)) ?? 'unknown';
   await f.deps.state.updateCheck(f.checkId, { status: 'cancelled' });

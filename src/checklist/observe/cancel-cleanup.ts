@@ -111,7 +111,7 @@ export function cleanupText(c: CancelCleanup | undefined): string {
 /** The follow-up once everything still stopping has stopped. */
 export function stoppedLaterText(checkId: string, items: StopItem[], afterMs: number): string {
   return (
-    `Check ${checkId}: ${list(items.map((s) => s.what))} stopped ${(afterMs / 1000).toFixed(1)} s after the cancel ` +
-    `(gone from the process table).`
+    `Check ${checkId}: ${list(items.map((s) => s.what))} stopped ${(afterMs / 1000).toFixed(1)} s after the ` +
+    `cancelled notice (gone from the process table).`
   );
 }
